@@ -1,0 +1,5 @@
+import sys
+
+from orepit.cli import main
+
+sys.exit(main())

@@ -1,0 +1,57 @@
+"""CSV and Parquet block-model tables."""
+from __future__ import annotations
+
+import json
+import os
+
+import pandas as pd
+
+from solvers.errors import InputError
+
+from .atomic import atomic_path
+
+_META_KEY = b"orepit"
+
+
+def read_table(path, kind: str) -> pd.DataFrame:
+    """Read a CSV (header row) or Parquet table; errors name the file."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise InputError("file not found", path=path)
+    try:
+        if kind == "csv":
+            return pd.read_csv(path, sep=None, engine="python")
+        return pd.read_parquet(path)
+    except InputError:
+        raise
+    except pd.errors.ParserError as exc:  # pandas reports "line N" in its message
+        raise InputError(f"cannot parse CSV: {exc}", path=path) from None
+    except Exception as exc:  # noqa: BLE001 - any reader failure is bad input here
+        raise InputError(f"cannot read {kind} table: {exc}", path=path) from None
+
+
+def read_parquet_meta(path) -> dict:
+    """The orepit metadata (block size, origin, grades, name) stored in a Parquet file, if any."""
+    import pyarrow.parquet as pq
+    try:
+        meta = pq.read_schema(os.fspath(path)).metadata or {}
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(f"cannot read Parquet schema: {exc}", path=path) from None
+    raw = meta.get(_META_KEY)
+    return json.loads(raw) if raw else {}
+
+
+def write_table(frame: pd.DataFrame, path, kind: str, meta: dict | None = None) -> None:
+    """Write a block table with an ``id`` column first, atomically."""
+    out = frame.copy()
+    out.insert(0, "id", range(len(out)))
+    with atomic_path(path) as tmp:
+        if kind == "csv":
+            out.to_csv(tmp, index=False)
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+            table = pa.Table.from_pandas(out, preserve_index=False)
+            schema_meta = dict(table.schema.metadata or {})
+            schema_meta[_META_KEY] = json.dumps(meta or {}).encode()
+            pq.write_table(table.replace_schema_metadata(schema_meta), tmp)

@@ -1,0 +1,10 @@
+"""Domain-free precedence-constrained optimization: closure, scheduling, checking.
+
+Knows nothing of tonnes, grades or dollars: arrays, graphs, problems, results.
+"""
+from .errors import InputError, InfeasibleError
+from .problem import Precedence, UpitProblem, CpitProblem, PcpspProblem, SideConstraints, Schedule
+from .result import Result
+
+__all__ = ["InputError", "InfeasibleError", "Precedence", "UpitProblem", "CpitProblem",
+           "PcpspProblem", "SideConstraints", "Schedule", "Result"]

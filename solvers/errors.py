@@ -1,0 +1,35 @@
+"""The one exception type for bad input, shared by `solvers` and `orepit`."""
+from __future__ import annotations
+
+import os
+
+
+class InputError(ValueError):
+    """Malformed or inconsistent input.
+
+    The message names where the problem is: ``FILE line N: FIELD ...`` when a
+    file and line are known, so a user can open the file and fix it.
+
+    >>> str(InputError("predecessor 99999 out of range (NBLOCKS 14153)", path="kd.prec", line=812))
+    'kd.prec line 812: predecessor 99999 out of range (NBLOCKS 14153)'
+    """
+
+    def __init__(self, message: str, path: str | os.PathLike | None = None,
+                 line: int | None = None, field: str | None = None):
+        self.reason = message
+        self.path = None if path is None else os.fspath(path)
+        self.line = line
+        self.field = field
+        where = ""
+        if self.path is not None:
+            where = os.path.basename(self.path)
+            if line is not None:
+                where += f" line {line}"
+            where += ": "
+        elif line is not None:
+            where = f"line {line}: "
+        super().__init__(where + message)
+
+
+class InfeasibleError(InputError):
+    """The constraints cannot all hold (for example a capacity too small from period 0)."""
