@@ -1,0 +1,568 @@
+"""Block economics: the net value of every block at each destination (mill, stockpile, waste dump).
+
+Every term is reported in its own column so a value can be audited.  Units:
+tonnage in t, grades in the unit declared per element, money in the
+parameter set's ``currency`` (column names end in it, e.g. ``_usd``), energy
+in kWh, time in hours.  Costs are reported as positive amounts; the three
+``value_<destination>_<currency>`` columns are signed net values.
+
+Per block with tonnage ``t``, rock type ``r`` and bench depth ``d`` (benches
+below ``reference_bench``)::
+
+    revenue     = t * sum_e grade_e * f_e * recovery_e(r) * (price_e - selling_cost_e)
+    mining      = t * (mining_cost + mining_cost_per_bench * d) * factor       (factor: optional column)
+    processing  = t * processing_cost(r)
+    grinding    = t * W * grinding_energy_price,  W = 10 Wi (1/sqrt(P80) - 1/sqrt(F80))   kWh/t
+    mill        = revenue - processing - grinding - mining + extra_mill
+    stockpile   = (revenue - processing - grinding) / (1 + rate) ** delay - rehandle - mining + extra_stockpile
+    waste       = - mining - waste_cost + extra_waste
+
+``f_e`` converts one grade unit per tonne of ore into price units (``%`` and
+``t``: 0.01).  Rock types listed in ``not_processable`` get
+``infeasible_value * t`` at the mill and the stockpile (a sentinel, default
+``-inf``; MineLib uses -1e16 per tonne).
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass, field, fields
+from typing import NamedTuple
+
+import numba
+import numpy as np
+import pandas as pd
+
+from solvers.errors import InputError
+
+from .model import BlockModel
+
+DESTINATIONS = ("mill", "stockpile", "waste")
+
+#: kilograms of metal per tonne of ore for one unit of grade
+GRADE_UNITS_KG_PER_T = {"%": 10.0, "ppm": 1e-3, "g/t": 1e-3}
+#: kilograms in one price unit
+PRICE_UNITS_KG = {"t": 1000.0, "kg": 1.0, "lb": 0.45359237, "oz": 0.0311034768, "g": 1e-3}
+
+
+@dataclass
+class Element:
+    """One payable element.
+
+    column: block-model column with the grade; grade_unit: ``%``, ``ppm``, ``g/t`` or ``unit``
+    (an abstract grade already expressed in price units per tonne of ore, as in MineLib's newman1);
+    price and selling_cost: currency per price_unit (``t``, ``kg``, ``lb``, ``oz`` troy, ``g``, or
+    ``unit`` together with grade_unit ``unit``); recovery: fraction to saleable product, overridden per
+    rock type by recovery_by_rock.
+    """
+
+    column: str
+    grade_unit: str = "%"
+    price: float = 0.0
+    price_unit: str = "t"
+    selling_cost: float = 0.0
+    recovery: float = 1.0
+    recovery_by_rock: dict = field(default_factory=dict)
+
+    @property
+    def factor(self) -> float:
+        """Price units per tonne of ore per grade unit."""
+        if self.grade_unit == "unit":
+            return 1.0
+        return GRADE_UNITS_KG_PER_T[self.grade_unit] / PRICE_UNITS_KG[self.price_unit]
+
+
+@dataclass
+class Economics:
+    """Economic parameters (money in ``currency``; see the module docstring for the formulas).
+
+    Rock-type keys are compared with the rock column's values written as text.  A rock type present in
+    the model but absent from a ``*_by_rock`` table takes the scalar default; that default is part of
+    the parameter set, not a guess.  See docs/parameters.md for the published defaults.
+    """
+
+    elements: dict = field(default_factory=dict)       # name -> Element
+    currency: str = "USD"
+    rock_column: str | None = "rock"                   # None or "": no rock column, one rock type ""
+    mining_cost: float = 0.0                            # currency/t at the reference bench
+    mining_cost_per_bench: float = 0.0                  # currency/t per bench below reference_bench
+    reference_bench: int | None = None                  # bench index k of the pit exit; None: model top
+    mining_cost_factor_column: str | None = None        # optional per-block multiplier (MineLib min_caf)
+    processing_cost: float = 0.0                        # currency/t processed
+    processing_cost_by_rock: dict = field(default_factory=dict)
+    not_processable: list = field(default_factory=list)  # rock types the mill cannot take
+    infeasible_value: float = -math.inf                 # currency/t at a destination a block cannot go to
+    waste_cost: float = 0.0                             # currency/t extra for dump placement
+    stockpile_rehandle_cost: float = 0.0                # currency/t to reclaim from the stockpile
+    stockpile_delay_years: float = 0.0                  # years between mining and processing
+    discount_rate: float = 0.0                          # per year, for stockpiled value
+    bwi_column: str | None = None                       # Bond work index column (kWh/t), optional
+    bond_f80_um: float = 10000.0                        # feed 80 % passing size (micrometres)
+    bond_p80_um: float = 150.0                          # product 80 % passing size (micrometres)
+    grinding_energy_price: float = 0.0                  # currency/kWh of grinding energy
+    mill_power_kw: float | None = None                  # installed grinding power: gives mill hours
+    extra_value: dict = field(default_factory=dict)     # destination -> column of precomputed value
+
+    def __post_init__(self):
+        self.elements = {str(k): (v if isinstance(v, Element) else Element(**v)) for k, v in self.elements.items()}
+        self.validate()
+
+    def _normalise(self):
+        if self.rock_column == "":
+            self.rock_column = None
+
+    # -- validation ---------------------------------------------------------------------------
+    def validate(self, path=None, text: str | None = None) -> None:
+        """Raise `InputError` naming the key (and file line, when read from a file) of a bad value."""
+        self._normalise()
+
+        def fail(key, message):
+            raise InputError(f"{key}: {message}", path=path, line=_line_of(text, key), field=key)
+
+        def number(key, value, low=0.0, high=math.inf, allow_none=False, allow_neg_inf=False):
+            if value is None and allow_none:
+                return
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                fail(key, f"expected a number, got {value!r}")
+            if allow_neg_inf and value == -math.inf:
+                return
+            if not math.isfinite(value):
+                fail(key, f"expected a finite number, got {value!r}")
+            if not low <= value <= high:
+                fail(key, f"{value!r} is outside [{low:g}, {high:g}]")
+
+        for key in ("mining_cost", "mining_cost_per_bench", "processing_cost", "waste_cost",
+                    "stockpile_rehandle_cost", "stockpile_delay_years", "discount_rate", "grinding_energy_price"):
+            number(key, getattr(self, key))
+        number("discount_rate", self.discount_rate, high=10.0)
+        number("infeasible_value", self.infeasible_value, low=-math.inf, high=0.0, allow_neg_inf=True)
+        number("bond_f80_um", self.bond_f80_um, low=1e-9)
+        number("bond_p80_um", self.bond_p80_um, low=1e-9)
+        if self.bond_p80_um >= self.bond_f80_um:
+            fail("bond_p80_um", f"product size {self.bond_p80_um} um must be below feed size {self.bond_f80_um} um")
+        number("mill_power_kw", self.mill_power_kw, low=1e-9, allow_none=True)
+        if self.reference_bench is not None and (isinstance(self.reference_bench, bool)
+                                                 or not isinstance(self.reference_bench, int)
+                                                 or self.reference_bench < 0):
+            fail("reference_bench", f"expected a non-negative bench index, got {self.reference_bench!r}")
+        for key in ("rock_column", "mining_cost_factor_column", "bwi_column"):
+            value = getattr(self, key)
+            if value is not None and (not isinstance(value, str) or not value):
+                fail(key, f"expected a column name, got {value!r}")
+        if not isinstance(self.currency, str) or not re.fullmatch(r"[A-Za-z]{1,8}", self.currency):
+            fail("currency", f"expected a currency code such as USD, got {self.currency!r}")
+        if not isinstance(self.processing_cost_by_rock, dict):
+            fail("processing_cost_by_rock", "expected a table rock type -> currency/t")
+        for rock, value in self.processing_cost_by_rock.items():
+            number(f"processing_cost_by_rock.{rock}", value)
+        if not isinstance(self.not_processable, (list, tuple)):
+            fail("not_processable", f"expected a list of rock types, got {self.not_processable!r}")
+        if (self.processing_cost_by_rock or self.not_processable
+                or any(e.recovery_by_rock for e in self.elements.values())) and self.rock_column is None:
+            fail("rock_column", "rock-type tables are given but rock_column is not set")
+        if not isinstance(self.extra_value, dict):
+            fail("extra_value", "expected a table destination -> column name")
+        for dest, col in self.extra_value.items():
+            if dest not in DESTINATIONS:
+                fail(f"extra_value.{dest}", f"unknown destination (known: {', '.join(DESTINATIONS)})")
+            if not isinstance(col, str) or not col:
+                fail(f"extra_value.{dest}", f"expected a column name, got {col!r}")
+        for name, el in self.elements.items():
+            pre = f"elements.{name}"
+            if not isinstance(el.column, str) or not el.column:
+                fail(f"{pre}.column", f"expected a column name, got {el.column!r}")
+            if el.grade_unit not in (*GRADE_UNITS_KG_PER_T, "unit"):
+                fail(f"{pre}.grade_unit", f"unknown unit {el.grade_unit!r} (known: %, ppm, g/t, unit)")
+            if el.price_unit not in (*PRICE_UNITS_KG, "unit"):
+                fail(f"{pre}.price_unit", f"unknown unit {el.price_unit!r} (known: t, kg, lb, oz, g, unit)")
+            if (el.grade_unit == "unit") != (el.price_unit == "unit"):
+                fail(f"{pre}.price_unit", "grade_unit 'unit' and price_unit 'unit' go together")
+            number(f"{pre}.price", el.price)
+            number(f"{pre}.selling_cost", el.selling_cost)
+            number(f"{pre}.recovery", el.recovery, high=1.0)
+            if not isinstance(el.recovery_by_rock, dict):
+                fail(f"{pre}.recovery_by_rock", "expected a table rock type -> fraction")
+            for rock, value in el.recovery_by_rock.items():
+                number(f"{pre}.recovery_by_rock.{rock}", value, high=1.0)
+
+    # -- files --------------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: dict, path=None, text: str | None = None) -> "Economics":
+        """From a nested dict with the field names as keys; unknown keys are an `InputError`."""
+        known = {f.name for f in fields(cls)}
+        for key in data:
+            if key not in known:
+                raise InputError(f"unknown key '{key}' (known: {', '.join(sorted(known))})", path=path,
+                                 line=_line_of(text, key), field=key)
+        data = dict(data)
+        elements = {}
+        el_known = {f.name for f in fields(Element)}
+        raw_elements = data.pop("elements", {})
+        if not isinstance(raw_elements, dict):
+            raise InputError("elements: expected tables [elements.NAME]", path=path, field="elements")
+        for name, spec in raw_elements.items():
+            if not isinstance(spec, dict):
+                raise InputError(f"elements.{name}: expected a table", path=path, field=f"elements.{name}")
+            for key in spec:
+                if key not in el_known:
+                    raise InputError(f"unknown key 'elements.{name}.{key}' (known: {', '.join(sorted(el_known))})",
+                                     path=path, line=_line_of(text, key), field=f"elements.{name}.{key}")
+            if "column" not in spec:
+                raise InputError(f"elements.{name}: missing key 'column' (the grade column)", path=path,
+                                 line=_line_of(text, f"elements.{name}"), field=f"elements.{name}.column")
+            elements[name] = Element(**spec)
+        econ = cls.__new__(cls)
+        defaults = cls()
+        for f in fields(cls):
+            setattr(econ, f.name, data.get(f.name, getattr(defaults, f.name)))
+        econ.elements = elements
+        econ.validate(path=path, text=text)
+        return econ
+
+    @classmethod
+    def from_toml(cls, path) -> "Economics":
+        """Read a TOML parameter file (keys = field names; ``[elements.cu]`` tables for elements)."""
+        import tomllib
+        path = os.fspath(path)
+        try:
+            with open(path, "rb") as fh:
+                raw = fh.read()
+        except OSError as exc:
+            raise InputError(f"cannot read economics file: {exc.strerror}", path=path) from None
+        text = raw.decode("utf-8", errors="replace")
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            m = re.search(r"line (\d+)", str(exc))
+            raise InputError(f"not valid TOML: {exc}", path=path, line=int(m.group(1)) if m else None) from None
+        return cls.from_dict(data, path=path, text=text)
+
+    def to_toml(self) -> str:
+        """The parameter set as TOML text that `from_toml` reads back."""
+        lines = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "elements" or value is None or isinstance(value, dict):
+                continue
+            lines.append(f"{f.name} = {_toml_value(value)}")
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, dict) and f.name != "elements" and value:
+                lines.append(f"\n[{f.name}]")
+                lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items())
+        for name, el in self.elements.items():
+            lines.append(f"\n[elements.{_toml_key(name)}]")
+            for f in fields(el):
+                value = getattr(el, f.name)
+                if f.name != "recovery_by_rock":
+                    lines.append(f"{f.name} = {_toml_value(value)}")
+            if el.recovery_by_rock:
+                lines.append(f"\n[elements.{_toml_key(name)}.recovery_by_rock]")
+                lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in el.recovery_by_rock.items())
+        return "\n".join(lines) + "\n"
+
+    @property
+    def unit(self) -> str:
+        """Suffix of money columns, e.g. ``usd``."""
+        return self.currency.lower()
+
+    def stockpile_discount_factor(self) -> float:
+        """1 / (1 + discount_rate) ** stockpile_delay_years."""
+        return 1.0 / (1.0 + self.discount_rate) ** self.stockpile_delay_years
+
+
+def _toml_key(key) -> str:
+    key = str(key)
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else '"' + key.replace('"', '\\"') + '"'
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _line_of(text: str | None, key: str) -> int | None:
+    """1-based line where ``key`` (last dotted part) is assigned or its table opens, if found."""
+    if not text:
+        return None
+    last = key.split(".")[-1]
+    pattern = re.compile(rf'^\s*(?:"{re.escape(last)}"|{re.escape(last)})\s*=|^\s*\[[^\]]*\b{re.escape(last)}\]',
+                         re.M)
+    m = pattern.search(text)
+    return None if m is None else text.count("\n", 0, m.start()) + 1
+
+
+# ---------------------------------------------------------------------------------------------
+# inputs as plain arrays
+
+class ValueInputs(NamedTuple):
+    """Plain arrays the kernel reads (n blocks, e elements, r rock types)."""
+
+    tonnage: np.ndarray          # (n,) t
+    rock: np.ndarray             # (n,) int64 code into the rock tables
+    depth: np.ndarray            # (n,) int64 benches below the reference bench (>= 0)
+    factor: np.ndarray           # (n,) mining-cost multiplier, or (0,) for none
+    grades: tuple                # e arrays (n,) in each element's grade unit
+    bwi: np.ndarray              # (n,) kWh/t, or (0,)
+    extra: tuple                 # 3 arrays (mill, stockpile, waste) in currency, each (n,) or (0,)
+    coef: np.ndarray             # (e, r) currency per t of ore per grade unit (recovered, net of selling)
+    proc_cost: np.ndarray        # (r,) currency/t
+    processable: np.ndarray      # (r,) bool
+    rock_names: tuple            # r rock-type labels
+
+
+def _column(model: BlockModel, name: str, what: str, path=None) -> pd.Series:
+    frame = model._frame  # read-only access; avoids copying the whole table
+    if name not in frame.columns:
+        raise InputError(f"{what}: block model has no column '{name}' (columns: {', '.join(frame.columns)})",
+                         path=path or model.source, field=name)
+    return frame[name]
+
+
+def _float_column(model, name, what) -> np.ndarray:
+    s = _column(model, name, what)
+    values = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        r = int(np.flatnonzero(bad)[0])
+        raise InputError(f"block {r}: {what} column '{name}' = {s.iloc[r]!r} is not a finite number",
+                         path=model.source, field=name)
+    return values
+
+
+def rock_codes(model: BlockModel, column: str | None) -> tuple[np.ndarray, tuple]:
+    """Integer rock code per block and the rock-type labels (as text)."""
+    if column is None:
+        return np.zeros(model.n_blocks, dtype=np.int64), ("",)
+    s = _column(model, column, "rock_column")
+    codes, uniques = pd.factorize(s, sort=False)
+    if (codes < 0).any():
+        r = int(np.flatnonzero(codes < 0)[0])
+        raise InputError(f"block {r}: rock type is missing", path=model.source, field=column)
+    names = tuple(str(u) for u in uniques)
+    if len(set(names)) != len(names):
+        raise InputError(f"rock types {list(uniques)} are not distinct when written as text",
+                         path=model.source, field=column)
+    return codes.astype(np.int64, copy=False), names
+
+
+def value_inputs(model: BlockModel, econ: Economics) -> ValueInputs:
+    """Gather the arrays `value_arrays` needs from a block model; errors name the missing column."""
+    n = model.n_blocks
+    tonnage = _float_column(model, "tonnage", "tonnage")
+    rock, names = rock_codes(model, econ.rock_column)
+    k = model.k
+    ref = (int(k.max()) if n else 0) if econ.reference_bench is None else econ.reference_bench
+    depth = np.maximum(ref - k, 0).astype(np.int64)
+    factor = (_float_column(model, econ.mining_cost_factor_column, "mining_cost_factor_column")
+              if econ.mining_cost_factor_column else np.empty(0))
+    grades = tuple(_float_column(model, el.column, f"elements.{name}.column")
+                   for name, el in econ.elements.items())
+    for (name, el), g in zip(econ.elements.items(), grades):
+        if (g < 0).any():
+            r = int(np.flatnonzero(g < 0)[0])
+            raise InputError(f"block {r}: grade {el.column} = {g[r]} is negative", path=model.source, field=el.column)
+    bwi = _float_column(model, econ.bwi_column, "bwi_column") if econ.bwi_column else np.empty(0)
+    extra = tuple(_float_column(model, econ.extra_value[d], f"extra_value.{d}") if d in econ.extra_value
+                  else np.empty(0) for d in DESTINATIONS)
+    coef, proc_cost, processable = rock_tables(econ, names)
+    return ValueInputs(tonnage, rock, depth, factor, grades, bwi, extra, coef, proc_cost, processable, names)
+
+
+def rock_tables(econ: Economics, names) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per rock type: revenue coefficients (e, r), processing cost (r,), processable flag (r,)."""
+    coef = np.zeros((len(econ.elements), len(names)))
+    for e, el in enumerate(econ.elements.values()):
+        for r, rock in enumerate(names):
+            rec = el.recovery_by_rock.get(rock, el.recovery)
+            coef[e, r] = el.factor * rec * (el.price - el.selling_cost)
+    proc = np.array([econ.processing_cost_by_rock.get(rock, econ.processing_cost) for rock in names], dtype=np.float64)
+    blocked = {str(v) for v in econ.not_processable}
+    processable = np.array([rock not in blocked for rock in names], dtype=np.bool_)
+    return coef, proc, processable
+
+
+# ---------------------------------------------------------------------------------------------
+# kernels
+
+@numba.njit(cache=True, inline="always")
+def bond_kwh_per_t(wi, f80_um, p80_um):
+    """Bond's law: specific grinding energy (kWh/t) from work index wi (kWh/t), sizes in micrometres."""
+    return 10.0 * wi * (1.0 / math.sqrt(p80_um) - 1.0 / math.sqrt(f80_um))
+
+
+@numba.njit(parallel=True, cache=True)
+def _value_kernel(tonnage, rock, depth, factor, grades, bwi, extra_mill, extra_stock, extra_waste,
+                  coef, proc_cost, processable,
+                  mining_cost, per_bench, waste_cost, rehandle, discount, infeasible,
+                  f80, p80, energy_price, mill_power,
+                  rev_el, revenue, mining, processing, grind_kwh_t, grinding, mill_hours, rehandle_out,
+                  v_mill, v_stock, v_waste):
+    n = tonnage.shape[0]
+    n_el = coef.shape[0]
+    has_factor = factor.shape[0] > 0
+    has_bwi = bwi.shape[0] > 0
+    has_hours = has_bwi and mill_power > 0.0
+    for b in numba.prange(n):
+        t = tonnage[b]
+        r = rock[b]
+        rev = 0.0
+        for e in range(n_el):
+            x = t * grades[e][b] * coef[e, r]
+            rev_el[e, b] = x
+            rev += x
+        revenue[b] = rev
+        unit_mining = mining_cost + per_bench * depth[b]
+        if has_factor:
+            unit_mining *= factor[b]
+        mine = t * unit_mining
+        mining[b] = mine
+        proc = t * proc_cost[r]
+        processing[b] = proc
+        grind = 0.0
+        if has_bwi:
+            w = bond_kwh_per_t(bwi[b], f80, p80)
+            grind_kwh_t[b] = w
+            grind = t * w * energy_price
+            grinding[b] = grind
+            if has_hours:
+                mill_hours[b] = t * w / mill_power
+        reh = t * rehandle
+        rehandle_out[b] = reh
+        w_val = -mine - t * waste_cost
+        if extra_waste.shape[0] > 0:
+            w_val += extra_waste[b]
+        v_waste[b] = w_val
+        if processable[r]:
+            margin = rev - proc - grind
+            m_val = margin - mine
+            s_val = margin * discount - reh - mine
+            if extra_mill.shape[0] > 0:
+                m_val += extra_mill[b]
+            if extra_stock.shape[0] > 0:
+                s_val += extra_stock[b]
+            v_mill[b] = m_val
+            v_stock[b] = s_val
+        elif t > 0.0:
+            v_mill[b] = infeasible * t
+            v_stock[b] = infeasible * t
+        else:
+            v_mill[b] = 0.0
+            v_stock[b] = 0.0
+
+
+def value_arrays(inputs: ValueInputs, econ: Economics) -> dict[str, np.ndarray]:
+    """Every economic term per block as named arrays (see `block_values` for the names and units)."""
+    n = inputs.tonnage.shape[0]
+    n_el = len(inputs.grades)
+    u = econ.unit
+    has_bwi = inputs.bwi.shape[0] > 0
+    has_hours = has_bwi and econ.mill_power_kw is not None
+    rev_el = np.empty((n_el, n))
+    revenue, mining, processing, rehandle = (np.empty(n) for _ in range(4))
+    grind_kwh_t = np.empty(n if has_bwi else 0)
+    grinding = np.empty(n if has_bwi else 0)
+    mill_hours = np.empty(n if has_hours else 0)
+    v_mill, v_stock, v_waste = np.empty(n), np.empty(n), np.empty(n)
+    grades = tuple(np.ascontiguousarray(g, dtype=np.float64) for g in inputs.grades)
+    if not grades:  # numba needs a typed container even when empty
+        grades = (np.empty(0),)
+    _value_kernel(np.ascontiguousarray(inputs.tonnage, dtype=np.float64), inputs.rock, inputs.depth,
+                  inputs.factor, grades, inputs.bwi, *inputs.extra,
+                  inputs.coef, inputs.proc_cost, inputs.processable,
+                  float(econ.mining_cost), float(econ.mining_cost_per_bench), float(econ.waste_cost),
+                  float(econ.stockpile_rehandle_cost), econ.stockpile_discount_factor(),
+                  float(econ.infeasible_value), float(econ.bond_f80_um), float(econ.bond_p80_um),
+                  float(econ.grinding_energy_price), float(econ.mill_power_kw or 0.0),
+                  rev_el, revenue, mining, processing, grind_kwh_t, grinding, mill_hours, rehandle,
+                  v_mill, v_stock, v_waste)
+    out = {}
+    for e, name in enumerate(econ.elements):
+        out[f"revenue_{name}_{u}"] = rev_el[e]
+    out[f"revenue_{u}"] = revenue
+    out[f"mining_cost_{u}"] = mining
+    out[f"processing_cost_{u}"] = processing
+    if has_bwi:
+        out["grinding_kwh_t"] = grind_kwh_t
+        out[f"grinding_cost_{u}"] = grinding
+    if has_hours:
+        out["mill_hours_h"] = mill_hours
+    out[f"rehandle_cost_{u}"] = rehandle
+    for dest, arr in zip(DESTINATIONS, inputs.extra):
+        if arr.shape[0]:
+            out[f"extra_{dest}_{u}"] = arr
+    out[f"value_mill_{u}"] = v_mill
+    out[f"value_stockpile_{u}"] = v_stock
+    out[f"value_waste_{u}"] = v_waste
+    return out
+
+
+def block_values(model: BlockModel, econ: Economics) -> pd.DataFrame:
+    """Per block, each economic term in its own column and the net value at each destination.
+
+    Columns (``<cur>`` is the lower-case currency): ``revenue_<element>_<cur>`` (recovered, net of
+    selling cost), ``revenue_<cur>``, ``mining_cost_<cur>``, ``processing_cost_<cur>``,
+    ``grinding_kwh_t`` and ``grinding_cost_<cur>`` (with a Bond work index column), ``mill_hours_h``
+    (with ``mill_power_kw``), ``rehandle_cost_<cur>``, ``extra_<destination>_<cur>`` (precomputed
+    values, if any), and ``value_mill_<cur>``, ``value_stockpile_<cur>``, ``value_waste_<cur>``.
+    """
+    return pd.DataFrame(value_arrays(value_inputs(model, econ), econ), copy=False)
+
+
+def value_columns(econ: Economics) -> dict[str, str]:
+    """Destination -> name of its net-value column."""
+    return {d: f"value_{d}_{econ.unit}" for d in DESTINATIONS}
+
+
+# ---------------------------------------------------------------------------------------------
+# reference (numpy, slow): the same arithmetic, for tests and benchmarks
+
+def value_arrays_numpy(inputs: ValueInputs, econ: Economics) -> dict[str, np.ndarray]:
+    """`value_arrays` written with numpy expressions (slow; a cross-check of the kernel)."""
+    u = econ.unit
+    t = inputs.tonnage
+    out = {}
+    revenue = np.zeros_like(t)
+    for e, name in enumerate(econ.elements):
+        out[f"revenue_{name}_{u}"] = t * inputs.grades[e] * inputs.coef[e][inputs.rock]
+        revenue = revenue + out[f"revenue_{name}_{u}"]
+    unit_mining = econ.mining_cost + econ.mining_cost_per_bench * inputs.depth
+    if inputs.factor.shape[0]:
+        unit_mining = unit_mining * inputs.factor
+    mining = t * unit_mining
+    processing = t * inputs.proc_cost[inputs.rock]
+    grind = np.zeros_like(t)
+    out[f"revenue_{u}"] = revenue
+    out[f"mining_cost_{u}"] = mining
+    out[f"processing_cost_{u}"] = processing
+    if inputs.bwi.shape[0]:
+        w = 10.0 * inputs.bwi * (1 / np.sqrt(econ.bond_p80_um) - 1 / np.sqrt(econ.bond_f80_um))
+        grind = t * w * econ.grinding_energy_price
+        out["grinding_kwh_t"] = w
+        out[f"grinding_cost_{u}"] = grind
+        if econ.mill_power_kw is not None:
+            out["mill_hours_h"] = t * w / econ.mill_power_kw
+    rehandle = t * econ.stockpile_rehandle_cost
+    out[f"rehandle_cost_{u}"] = rehandle
+    extra = [x if x.shape[0] else 0.0 for x in inputs.extra]
+    for dest, arr in zip(DESTINATIONS, inputs.extra):
+        if arr.shape[0]:
+            out[f"extra_{dest}_{u}"] = arr
+    ok = inputs.processable[inputs.rock]
+    margin = revenue - processing - grind
+    blocked = np.where(t > 0, econ.infeasible_value * np.where(t > 0, t, 1.0), 0.0)
+    out[f"value_mill_{u}"] = np.where(ok, margin - mining + extra[0], blocked)
+    out[f"value_stockpile_{u}"] = np.where(ok, margin * econ.stockpile_discount_factor() - rehandle - mining
+                                           + extra[1], blocked)
+    out[f"value_waste_{u}"] = -mining - t * econ.waste_cost + extra[2]
+    return out
