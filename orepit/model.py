@@ -74,7 +74,7 @@ class BlockModel:
             bad = ~np.isfinite(values) | (values != np.round(values)) | (values < 0)
             if bad.any():
                 r = int(np.flatnonzero(bad)[0])
-                self._fail(f"grid index {col} = {frame[col].iloc[r]!r} is not a non-negative integer", col, r)
+                self._fail(f"grid index {col} = {frame[col].iloc[r]} is not a non-negative integer", col, r)
             frame[col] = values.astype(np.int64)
         if n:
             key = (frame["k"].to_numpy() * (frame["j"].max() + 1) + frame["j"].to_numpy()) * (frame["i"].max() + 1) \
@@ -89,7 +89,7 @@ class BlockModel:
             bad = ~np.isfinite(t) | (t < 0)
             if bad.any():
                 r = int(np.flatnonzero(bad)[0])
-                self._fail(f"tonnage {frame['tonnage'].iloc[r]!r} is not a finite non-negative number", "tonnage", r)
+                self._fail(f"tonnage {frame['tonnage'].iloc[r]} is not a finite non-negative number", "tonnage", r)
             frame["tonnage"] = t
         for g in self.grades:
             if g not in frame.columns:
@@ -98,7 +98,7 @@ class BlockModel:
             bad = ~np.isfinite(v) | (v < 0)
             if bad.any():
                 r = int(np.flatnonzero(bad)[0])
-                self._fail(f"grade {g} = {frame[g].iloc[r]!r} is not a finite non-negative number", g, r)
+                self._fail(f"grade {g} = {frame[g].iloc[r]} is not a finite non-negative number", g, r)
             frame[g] = v
         if self.block_size is not None:
             if len(self.block_size) != 3 or min(self.block_size) <= 0:

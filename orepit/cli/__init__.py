@@ -25,7 +25,7 @@ class UsageError(InputError):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse would print usage and exit; we report like any bad input
-        raise UsageError(f"{self.prog}: {message}")
+        raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,6 +83,9 @@ def main(argv=None) -> int:
         status = 2
     except KeyboardInterrupt:
         message, status = "interrupted", 130
+    except BrokenPipeError:  # output piped into a reader that stopped (e.g. `| head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback
         if os.environ.get("OREPIT_DEBUG"):
             raise

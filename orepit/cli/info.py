@@ -1,0 +1,35 @@
+"""``orepit info INSTANCE``: size and value range of a MineLib instance."""
+from __future__ import annotations
+
+from . import add_json_flag, emit
+
+
+def register(sub):
+    p = sub.add_parser("info", help="blocks, arcs, periods, resources and value range of a MineLib instance")
+    p.add_argument("instance", help="MineLib folder or path prefix, e.g. ../shared/minelib/kd")
+    add_json_flag(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..io.minelib import load_instance
+
+    inst = load_instance(args.instance)
+    precedence = inst.precedence()
+    out = {"instance": inst.name, "blocks": precedence.n_nodes, "arcs": precedence.n_arcs}
+    problem = None
+    for kind in ("pcpsp", "cpit", "upit"):
+        if inst.path("." + kind).exists():
+            problem = inst.problem(kind)
+            break
+    if problem is not None and kind != "upit":
+        out.update(periods=problem.n_periods, destinations=problem.n_destinations,
+                   resources=problem.n_resources, discount_rate=problem.discount_rate,
+                   side_constraints=problem.side.n_rows)
+    if problem is not None:
+        values = problem.values
+        out.update(value_min=float(values.min()), value_max=float(values.max()),
+                   positive_blocks=int((values.max(axis=-1) if values.ndim > 1 else values).__gt__(0).sum()))
+    out["files"] = sorted(p.name for p in inst.prefix.parent.glob(inst.name + "*"))
+    emit(args, out)
+    return 0

@@ -1,0 +1,104 @@
+"""The independent checker reproduces MineLib's published objective values and finds violations."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from orepit.io.minelib import load_instance, read_schedule, read_upit_solution
+from solvers import CpitProblem, PcpspProblem, Precedence, Schedule, SideConstraints, UpitProblem
+from solvers.check import check_pit, check_schedule
+
+# README: published values (UPIT optimum, CPIT best, PCPSP best)
+PUBLISHED = {
+    "newman1": (26_086_899.026, 23_483_671.15, 23_658_229.88),
+    "zuck_small": (1_422_726_897.735, 788_652_599.55, 872_372_964.88),
+    "kd": (652_195_036.915, 396_858_192.50, 406_871_206.21),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_published_solutions_are_feasible_with_published_objective(instance, name):
+    inst = load_instance(instance(name))
+    upit, cpit, pcpsp = PUBLISHED[name]
+    report = check_pit(inst.upit(), read_upit_solution(inst.path("_upit.sol")))
+    assert report.feasible and report.objective == pytest.approx(upit, rel=1e-6)
+    for kind, value in (("cpit", cpit), ("pcpsp", pcpsp)):
+        report = check_schedule(inst.problem(kind), read_schedule(inst.path(f"_{kind}_gmunoz120723.sol")))
+        assert report.feasible, report.violations
+        assert report.objective == pytest.approx(value, rel=1e-6)
+
+
+def test_lp_relaxation_is_reported_fractional_with_its_value(instance):
+    inst = load_instance(instance("newman1"))
+    report = check_schedule(inst.cpit(), read_schedule(inst.path(".LPcpit")))
+    assert not report.feasible
+    assert report.objective == pytest.approx(24_486_184, rel=1e-6)
+    assert "must be 0 or 1" in report.violations[0]
+
+
+def _small():
+    # block 2 needs 0 and 1; block 3 needs 2
+    prec = Precedence.from_arcs(4, [2, 2, 3], [0, 1, 2])
+    values = np.array([[-1.0, 2.0], [-1.0, -0.5], [-2.0, 8.0], [-1.0, 5.0]])
+    coef = np.zeros((4, 2, 2))
+    coef[:, :, 0] = 1.0          # resource 0: blocks mined
+    coef[:, 1, 1] = 1.0          # resource 1: blocks processed
+    side = SideConstraints(np.array([3]), np.array([1]), np.array([1]), np.array([0]), np.array([1.0]),
+                           np.array([-np.inf]), np.array([0.0]))
+    return PcpspProblem(values, prec, 2, 0.1, coef, -np.inf, [[3, 3], [1, 2]], side=side)
+
+
+def test_violations_are_each_named():
+    prob = _small()
+    # block 3 before its predecessor 2; two blocks processed in period 0 (limit 1); 4 mined in period 1 (limit 3)
+    sched = Schedule([0, 1, 2, 3, 0], [1, 0, 1, 1, 1], [0, 0, 1, 0, 1], [1, 1, 1, 1, 0.5])
+    report = check_schedule(prob, sched)
+    text = "\n".join(report.violations)
+    assert not report.feasible
+    assert "block 0: mined 1.5 times" in text
+    assert "block 0 period 1: mined fraction 0.5" in text
+    assert "resource 1 period 0: uses 2, above the limit 1 by 1" in text
+    sched = Schedule([0, 1, 2, 3], [1, 0, 1, 1], [0, 0, 1, 0], [1, 1, 1, 1])
+    report = check_schedule(prob, sched)
+    text = "\n".join(report.violations)
+    assert "precedence: block 3 mined in period 0 but its predecessor 2 in period 1" in text
+    sched = Schedule([0, 1, 2, 3], [1, 0, 1, 1], [0, 0, 1, 1], [1, 1, 1, 1])
+    report = check_schedule(prob, sched)
+    assert report.violations == ["side constraint 0: 1 above its limit 0"]
+
+
+def _brute_force(prob):
+    """Objective of every integral schedule of a tiny problem, by enumeration (independent evaluation)."""
+    n, d, t = prob.n_blocks, prob.n_destinations, prob.n_periods
+    best = {}
+    for periods in itertools.product(range(-1, t), repeat=n):
+        for dests in itertools.product(range(d), repeat=n):
+            ok = all(periods[b] < 0 or (0 <= periods[p] <= periods[b])
+                     for b in range(n) for p in prob.precedence.predecessors(b))
+            use = np.zeros((prob.n_resources, t))
+            value = 0.0
+            for b in range(n):
+                if periods[b] >= 0:
+                    use[:, periods[b]] += prob.resource_coef[b, dests[b]]
+                    value += prob.values[b, dests[b]] / (1 + prob.discount_rate) ** periods[b]
+            ok &= bool(np.all(use <= prob.resource_upper + 1e-9) and np.all(use >= prob.resource_lower - 1e-9))
+            best[(periods, dests)] = (ok, value)
+    return best
+
+
+def test_checker_agrees_with_brute_force_on_every_schedule():
+    prec = Precedence.from_arcs(3, [2, 2], [0, 1])
+    prob = CpitProblem([3.0, -1.0, 4.0], prec, 2, 0.2, np.ones((3, 1)), -np.inf, [[2, 2]])
+    for (periods, dests), (ok, value) in _brute_force(prob).items():
+        report = check_schedule(prob, Schedule.from_periods(periods))
+        assert report.feasible == ok, (periods, report.violations)
+        assert report.objective == pytest.approx(value, abs=1e-12)
+
+
+def test_pit_check_lists_open_arcs():
+    prob = UpitProblem([-1.0, -1.0, 5.0], Precedence.from_arcs(3, [2, 2], [0, 1]))
+    report = check_pit(prob, np.array([False, True, True]))
+    assert report.objective == 4.0 and report.n_violations == 1
+    assert report.violations == ["precedence: block 2 in pit but its predecessor 0 is not"]
