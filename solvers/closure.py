@@ -1,0 +1,466 @@
+"""Maximum-weight closure by Hochbaum's pseudoflow algorithm (highest-label variant), in numba.
+
+A closure is a set of nodes that contains every predecessor of each of its
+nodes; the maximum-weight closure (the ultimate pit) is the closure of largest
+total value.  The solver works on the graph with a source arc to each
+positive node, a sink arc from each negative node and an infinite arc from each
+node to each of its predecessors, and keeps a *normalized tree* pseudoflow
+(Hochbaum 2008, "The pseudoflow algorithm", Oper. Res. 56(4); highest-label
+rules as in Chandran and Hochbaum 2009).
+
+Implementation notes
+--------------------
+* Flow lives only on tree arcs (an arc leaves the forest only when its flow
+  drops to zero), so the state is O(nodes): parent, direction and flow of the
+  arc to the parent.  Scanning for a merger arc only needs a node's
+  predecessors, which is why implicit grid precedences (`solvers.patterns`)
+  are solved without materialising arcs.
+* Invariants: labels are valid (``l(a) <= l(b) + 1`` on residual arcs) and
+  non-decreasing from a root down its tree, so a predecessor with label
+  ``l - 1`` of a node in the processed region is always in another tree.
+  Gap rule: when no node has label ``l - 1``, strong trees at label ``l`` can
+  never reach a deficit again and are lifted to the final label ``n``.
+* Values are scaled to exact int64 when they have at most 6 decimals (and the
+  scaled sum fits with headroom); otherwise float64 with a small tolerance.
+  The reported objective is always ``math.fsum(values[pit])``.
+
+Tie-breaking: nodes whose trees end with zero excess are left out, so among
+several optimal closures the solver returns the *minimal* one (the
+intersection of all maximum-weight closures; checked by brute force in
+``tests/test_closure.py``).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numba
+import numpy as np
+
+from .errors import InputError
+from .problem import Precedence
+from .result import OPTIMAL, Result
+
+_I32 = np.int32
+MAX_SCALE = 10 ** 6
+_INT_HEADROOM = 2.0 ** 60        # |scaled values| summed must stay below this
+
+
+@dataclass
+class ClosureResult(Result):
+    """Maximum-weight closure: ``pit[b]`` is True for blocks in the closure.
+
+    objective  exact float sum of the values of the pit (same unit as the values)
+    n_in_pit   number of nodes in the closure
+    n_arcs     precedence arcs of the graph solved (implicit arcs counted)
+    """
+
+    pit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    n_in_pit: int = 0
+    n_arcs: int = 0
+
+    def summary(self) -> dict:
+        out = super().summary()
+        out.pop("pit", None)
+        return out
+
+
+# --------------------------------------------------------------------------------------------
+# numba kernel
+# --------------------------------------------------------------------------------------------
+
+@numba.njit(cache=True)
+def _unlink(x, parent, first_child, next_sib, prev_sib):
+    p = parent[x]
+    ps = prev_sib[x]
+    ns = next_sib[x]
+    if ps != -1:
+        next_sib[ps] = ns
+    else:
+        first_child[p] = ns
+    if ns != -1:
+        prev_sib[ns] = ps
+    parent[x] = -1
+    next_sib[x] = -1
+    prev_sib[x] = -1
+
+
+@numba.njit(cache=True)
+def _link(x, p, parent, first_child, next_sib, prev_sib):
+    parent[x] = p
+    f = first_child[p]
+    next_sib[x] = f
+    prev_sib[x] = -1
+    if f != -1:
+        prev_sib[f] = x
+    first_child[p] = x
+
+
+@numba.njit(cache=True)
+def _bucket_add(x, lab, bnext, bhead, btail):
+    bnext[x] = -1
+    t = btail[lab]
+    if t == -1:
+        bhead[lab] = x
+    else:
+        bnext[t] = x
+    btail[lab] = x
+
+
+@numba.njit(cache=True)
+def _bucket_pop(lab, bnext, bhead, btail):
+    x = bhead[lab]
+    h = bnext[x]
+    bhead[lab] = h
+    if h == -1:
+        btail[lab] = -1
+    bnext[x] = -1
+    return x
+
+
+@numba.njit(cache=True)
+def _find_merger(x, target, label, next_arc, grid, indptr, indices, nx, ny, nz,
+                 off_di, off_dj, off_dk, off_lin):
+    """A predecessor of x with label ``target`` (scan resumes at x's current arc); -1 if none."""
+    if not grid:
+        start = indptr[x]
+        end = indptr[x + 1]
+        a = start + next_arc[x]
+        while a < end:
+            p = indices[a]
+            if label[p] == target:
+                next_arc[x] = a - start
+                return p
+            a += 1
+        next_arc[x] = end - start
+        return -1
+    i = x % nx
+    t = x // nx
+    j = t % ny
+    k = t // ny
+    m = off_di.size
+    a = next_arc[x]
+    while a < m:
+        ii = i + off_di[a]
+        jj = j + off_dj[a]
+        kk = k + off_dk[a]
+        if 0 <= ii < nx and 0 <= jj < ny and kk < nz:
+            p = x + off_lin[a]
+            if label[p] == target:
+                next_arc[x] = a
+                return p
+        a += 1
+    next_arc[x] = m
+    return -1
+
+
+@numba.njit(cache=True)
+def _pseudoflow(excess_in, tol, active, grid, indptr, indices, nx, ny, nz, off_di, off_dj, off_dk, off_lin):
+    """Highest-label pseudoflow for maximum closure; returns (in_closure, merges, relabels)."""
+    n = excess_in.size
+    top = n  # final label: node can no longer reach a deficit
+    excess = excess_in.copy()
+    g = np.zeros_like(excess)          # flow from node towards its parent (signed)
+    up = np.zeros(n, np.bool_)         # True: node needs its parent (arc node -> parent is infinite)
+    parent = np.full(n, -1, np.int32)
+    first_child = np.full(n, -1, np.int32)
+    next_sib = np.full(n, -1, np.int32)
+    prev_sib = np.full(n, -1, np.int32)
+    next_scan = np.full(n, -1, np.int32)
+    next_arc = np.zeros(n, np.int32)
+    label = np.zeros(n, np.int64)
+    bnext = np.full(n, -1, np.int32)
+    bhead = np.full(n + 2, -1, np.int32)
+    btail = np.full(n + 2, -1, np.int32)
+    count = np.zeros(n + 2, np.int64)
+    stack = np.empty(n, np.int32)
+
+    for x in range(n):
+        if not active[x]:
+            label[x] = top
+        elif excess[x] > tol:
+            label[x] = 1
+            count[1] += 1
+            _bucket_add(x, 1, bnext, bhead, btail)
+        else:
+            count[0] += 1
+
+    merges = 0
+    relabels = 0
+    highest = 1
+    while True:
+        # ---- strong root of highest label (gap: lift whole trees) ----
+        r = -1
+        i = highest
+        while i > 0:
+            if bhead[i] != -1:
+                highest = i
+                if count[i - 1] > 0:
+                    r = _bucket_pop(i, bnext, bhead, btail)
+                    break
+                while bhead[i] != -1:
+                    rr = _bucket_pop(i, bnext, bhead, btail)
+                    sp = 0
+                    stack[sp] = rr
+                    sp += 1
+                    while sp > 0:
+                        sp -= 1
+                        y = stack[sp]
+                        count[label[y]] -= 1
+                        label[y] = top
+                        c = first_child[y]
+                        while c != -1:
+                            stack[sp] = c
+                            sp += 1
+                            c = next_sib[c]
+            i -= 1
+        if r == -1:
+            if bhead[0] != -1:
+                r = _bucket_pop(0, bnext, bhead, btail)
+                count[0] -= 1
+                label[r] = 1
+                count[1] += 1
+                next_arc[r] = 0
+                highest = 1
+            else:
+                break
+
+        # ---- process root r: DFS over its region of label l ----
+        lab = label[r]
+        target = lab - 1
+        x = r
+        next_scan[r] = first_child[r]
+        v = _find_merger(x, target, label, next_arc, grid, indptr, indices, nx, ny, nz,
+                         off_di, off_dj, off_dk, off_lin)
+        if v == -1:
+            # check children of r
+            while next_scan[x] != -1 and label[next_scan[x]] != label[x]:
+                next_scan[x] = next_sib[next_scan[x]]
+            if next_scan[x] == -1:
+                count[label[x]] -= 1
+                label[x] += 1
+                count[label[x]] += 1
+                next_arc[x] = 0
+                relabels += 1
+            while x != -1 and v == -1:
+                while next_scan[x] != -1:
+                    c = next_scan[x]
+                    next_scan[x] = next_sib[c]
+                    x = c
+                    next_scan[x] = first_child[x]
+                    v = _find_merger(x, target, label, next_arc, grid, indptr, indices, nx, ny, nz,
+                                     off_di, off_dj, off_dk, off_lin)
+                    if v != -1:
+                        break
+                    while next_scan[x] != -1 and label[next_scan[x]] != label[x]:
+                        next_scan[x] = next_sib[next_scan[x]]
+                    if next_scan[x] == -1:
+                        count[label[x]] -= 1
+                        label[x] += 1
+                        count[label[x]] += 1
+                        next_arc[x] = 0
+                        relabels += 1
+                if v != -1:
+                    break
+                x = parent[x]
+                if x != -1:
+                    while next_scan[x] != -1 and label[next_scan[x]] != label[x]:
+                        next_scan[x] = next_sib[next_scan[x]]
+                    if next_scan[x] == -1:
+                        count[label[x]] -= 1
+                        label[x] += 1
+                        count[label[x]] += 1
+                        next_arc[x] = 0
+                        relabels += 1
+        if v == -1:
+            _bucket_add(r, label[r], bnext, bhead, btail)
+            highest = label[r]
+            continue
+
+        # ---- merge: re-root r's tree at x, hang x under v ----
+        merges += 1
+        cur = x
+        new_parent = v
+        new_up = True
+        new_g = g[x] * 0
+        while cur != -1:
+            old_parent = parent[cur]
+            old_up = up[cur]
+            old_g = g[cur]
+            if old_parent != -1:
+                _unlink(cur, parent, first_child, next_sib, prev_sib)
+            _link(cur, new_parent, parent, first_child, next_sib, prev_sib)
+            up[cur] = new_up
+            g[cur] = new_g
+            new_up = not old_up
+            new_g = -old_g
+            new_parent = cur
+            cur = old_parent
+
+        # ---- push r's excess to the root of v's tree, splitting where flow runs out ----
+        amt = excess[r]
+        excess[r] = amt * 0
+        y = r
+        while True:
+            p = parent[y]
+            if p == -1:
+                before = excess[y]
+                excess[y] = before + amt
+                if before <= tol and excess[y] > tol:
+                    _bucket_add(y, label[y], bnext, bhead, btail)
+                break
+            if up[y]:
+                g[y] += amt
+            else:
+                cap = -g[y]
+                if amt - cap > tol:
+                    g[y] = cap * 0
+                    excess[y] = amt - cap
+                    _unlink(y, parent, first_child, next_sib, prev_sib)
+                    _bucket_add(y, label[y], bnext, bhead, btail)
+                    amt = cap
+                    if amt <= tol:
+                        break
+                else:
+                    g[y] += amt
+                    if g[y] > 0:
+                        g[y] = amt * 0
+            y = p
+
+    pit = np.zeros(n, np.bool_)
+    for x in range(n):
+        pit[x] = active[x] and label[x] >= top
+    return pit, merges, relabels
+
+
+# --------------------------------------------------------------------------------------------
+# value scaling
+# --------------------------------------------------------------------------------------------
+
+def scale_values(values) -> tuple[np.ndarray, int | None]:
+    """Values as exact int64 multiples of ``1/scale`` when possible.
+
+    Returns ``(scaled, scale)``: int64 array and scale (1, 10, ..., 1e6), or the
+    float64 values and ``None`` when no decimal scale up to 1e6 represents them
+    exactly.  Raises `InputError` on NaN/inf or values too large for int64 or float.
+    """
+    v = np.ascontiguousarray(values, dtype=np.float64)
+    if v.ndim != 1:
+        raise InputError(f"values must be one-dimensional, got shape {v.shape}")
+    bad = ~np.isfinite(v)
+    if bad.any():
+        b = int(np.flatnonzero(bad)[0])
+        raise InputError(f"value of block {b} is {v[b]}", field="values")
+    total = float(np.abs(v).sum()) if v.size else 0.0
+    if not math.isfinite(total) or total > 1e300:
+        raise InputError(f"values too large: sum of |values| = {total}", field="values")
+    scale = 1
+    while scale <= MAX_SCALE:
+        if total * scale >= _INT_HEADROOM:
+            break
+        s = v * scale
+        r = np.round(s)
+        if np.array_equal(r / scale, v):
+            return r.astype(np.int64), scale
+        scale *= 10
+    if scale == 1:  # integral-looking but even unscaled beyond int64 headroom
+        if np.array_equal(np.round(v), v):
+            raise InputError(f"values too large to solve exactly: sum of |values| = {total:.6g} "
+                             f"exceeds {_INT_HEADROOM:.3g}", field="values")
+    return v.copy(), None
+
+
+# --------------------------------------------------------------------------------------------
+# public API
+# --------------------------------------------------------------------------------------------
+
+class PseudoflowSolver:
+    """Maximum closure on a fixed precedence, solved for many value vectors.
+
+    precedence: `solvers.problem.Precedence` (explicit CSR: predecessors of each
+    node) or `solvers.patterns.GridPrecedence` (implicit slope pattern on a grid).
+
+    >>> from solvers.problem import Precedence
+    >>> s = PseudoflowSolver(Precedence.from_arcs(3, [2, 2], [0, 1]))
+    >>> r = s.solve([-1.0, -2.0, 5.0]); r.pit.tolist(), r.objective
+    ([True, True, True], 2.0)
+    """
+
+    algorithm = "pseudoflow"
+
+    def __init__(self, precedence):
+        from .patterns import GridPrecedence
+        self.precedence = precedence
+        empty = np.zeros(0, np.int64)
+        if isinstance(precedence, GridPrecedence):
+            self._grid = True
+            self.n_nodes = precedence.n_nodes
+            nx, ny, nz = precedence.dims
+            off = precedence.offsets
+            self._args = (np.zeros(1, np.int64), empty, int(nx), int(ny), int(nz),
+                          np.ascontiguousarray(off[:, 0], np.int64), np.ascontiguousarray(off[:, 1], np.int64),
+                          np.ascontiguousarray(off[:, 2], np.int64), precedence.linear_offsets())
+            self._present = precedence.present_mask
+        elif isinstance(precedence, Precedence):
+            self._grid = False
+            self.n_nodes = precedence.n_nodes
+            if self.n_nodes >= 2 ** 31 - 2:
+                raise InputError(f"precedence: {self.n_nodes} nodes exceed the solver limit of 2^31")
+            self._args = (precedence.indptr, precedence.indices, 1, 1, 1, empty, empty, empty, empty)
+            self._present = None
+        else:
+            raise InputError(f"precedence must be a Precedence or GridPrecedence, got {type(precedence).__name__}")
+        self._n_arcs = None
+
+    @property
+    def n_arcs(self) -> int:
+        if self._n_arcs is None:
+            self._n_arcs = int(self.precedence.n_arcs)
+        return self._n_arcs
+
+    def solve(self, values, fixed=None) -> ClosureResult:
+        """Maximum-weight closure for ``values`` (one per node, any unit).
+
+        fixed: optional boolean mask of nodes already taken (a closed set, e.g.
+        a smaller nested pit): they are kept in the pit and their arcs are
+        dropped, which is the warm start used by `solvers.nested`.
+        """
+        t0 = time.perf_counter()
+        values = np.ascontiguousarray(values, dtype=np.float64)
+        if values.shape != (self.n_nodes,):
+            raise InputError(f"{values.size} values for {self.n_nodes} blocks", field="values")
+        scaled, scale = scale_values(values)
+        active = np.ones(self.n_nodes, dtype=np.bool_) if self._present is None else self._present.copy()
+        if fixed is not None:
+            fixed = np.asarray(fixed, dtype=bool)
+            if fixed.shape != (self.n_nodes,):
+                raise InputError(f"fixed mask has {fixed.size} entries for {self.n_nodes} blocks")
+            active &= ~fixed
+        if scale is None:
+            tol = float(np.abs(values).max(initial=0.0)) * 1e-12 * max(1.0, math.log2(max(self.n_nodes, 2)))
+            tol = np.float64(tol)
+        else:
+            tol = np.int64(0)
+        pit, merges, relabels = _pseudoflow(scaled, tol, active, self._grid, *self._args)
+        if fixed is not None:
+            pit |= fixed
+        objective = math.fsum(values[pit])
+        seconds = time.perf_counter() - t0
+        info = {"scale": scale, "exact": scale is not None, "merges": int(merges), "relabels": int(relabels),
+                "n_nodes": self.n_nodes}
+        return ClosureResult(status=OPTIMAL, objective=objective, bound=objective, seconds=seconds,
+                             algorithm=self.algorithm, info=info, pit=pit, n_in_pit=int(pit.sum()),
+                             n_arcs=self.n_arcs)
+
+
+def max_closure(values, precedence) -> ClosureResult:
+    """Maximum-weight closure of ``values`` under ``precedence`` (see `PseudoflowSolver`)."""
+    return PseudoflowSolver(precedence).solve(values)
+
+
+def is_closed(pit, precedence: Precedence) -> bool:
+    """True when every predecessor of every node in ``pit`` is in ``pit``."""
+    pit = np.asarray(pit, dtype=bool)
+    nodes, preds = precedence.arcs()
+    return bool(np.all(~pit[nodes] | pit[preds]))
