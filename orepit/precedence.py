@@ -1,0 +1,95 @@
+"""Precedence from geometry for block lists (sparse or irregular models).
+
+The slope patterns of `solvers.patterns` materialised as CSR arcs between the
+blocks that exist: block ``b`` at grid position ``(i, j, k)`` needs every
+existing block at ``(i + di, j + dj, k + dk)`` for each offset of the
+*minimal* pattern (offsets implied by chains of others removed first, then the
+arcs restricted to blocks present).  This is the rule behind MineLib's
+``kd.prec`` (20 x 20 x 15 m blocks, 45 degrees, 8 levels) and ``newman1.prec``
+(the 'plus' pattern).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from solvers.errors import InputError
+from solvers.patterns import minimal_pattern, named_pattern, slope_offsets
+from solvers.problem import Precedence
+
+
+def pattern_offsets(block_size=None, slope=45.0, levels: int = 8, pattern: str | None = None,
+                    minimal: bool = True) -> np.ndarray:
+    """Offsets (di, dj, dk) for a named pattern or a slope cone (degrees, over ``levels`` benches)."""
+    if pattern is not None:
+        off = named_pattern(pattern)
+    else:
+        if block_size is None:
+            raise InputError("block size (dx, dy, dz in m) is needed for a slope pattern", field="block_size")
+        off = slope_offsets(block_size, slope, levels)
+    return minimal_pattern(off) if minimal else off
+
+
+def precedence_from_indices(i, j, k, offsets) -> Precedence:
+    """CSR precedence of blocks at grid indices (i, j, k) under a pattern of offsets.
+
+    Arcs go only to blocks that exist; predecessors of each block are listed in
+    ascending id order.  Duplicate positions raise `InputError`.
+    """
+    i, j, k = (np.asarray(a, dtype=np.int64).ravel() for a in (i, j, k))
+    if not (i.size == j.size == k.size):
+        raise InputError("block index columns i, j, k differ in length")
+    n = i.size
+    off = np.asarray(offsets, dtype=np.int64).reshape(-1, 3)
+    if n == 0:
+        return Precedence.empty(0)
+    if min(i.min(), j.min(), k.min()) < 0:
+        raise InputError("block indices i, j, k must be non-negative")
+    # pad so every offset target stays inside the key space
+    pad = int(np.abs(off).max()) if off.size else 0
+    sx = int(i.max()) + 1 + 2 * pad
+    sy = int(j.max()) + 1 + 2 * pad
+    key = (i + pad) + sx * ((j + pad) + sy * (k + pad))
+    order = np.argsort(key, kind="stable")
+    sorted_keys = key[order]
+    dup = np.flatnonzero(np.diff(sorted_keys) == 0)
+    if dup.size:
+        b = int(order[dup[0] + 1])
+        raise InputError(f"two blocks at grid position (i, j, k) = ({i[b]}, {j[b]}, {k[b]})", field="i,j,k")
+    nodes, preds = [], []
+    for di, dj, dk in off.tolist():
+        target = key + di + sx * (dj + sy * dk)
+        pos = np.searchsorted(sorted_keys, target)
+        pos[pos >= n] = n - 1
+        hit = sorted_keys[pos] == target
+        src = np.flatnonzero(hit)
+        nodes.append(src)
+        preds.append(order[pos[hit]])
+    nodes = np.concatenate(nodes)
+    preds = np.concatenate(preds)
+    sort = np.lexsort((preds, nodes))
+    return Precedence.from_arcs(n, nodes[sort], preds[sort])
+
+
+def precedence_from_geometry(blocks, block_size=None, slope=45.0, levels: int = 8, pattern: str | None = None,
+                             offsets=None) -> Precedence:
+    """Precedence of a `BlockModel` (or anything with i, j, k arrays) from slope geometry.
+
+    block_size: (dx, dy, dz) in m (defaults to the model's); slope: degrees, or
+    one angle per azimuth sector (see `solvers.patterns.slope_offsets`); levels:
+    benches the cone spans; pattern: a named pattern ('plus', 'nine', 'column')
+    instead of a cone; offsets: an explicit pattern (used as given, after
+    minimal-pattern reduction).
+    """
+    if block_size is None:
+        block_size = getattr(blocks, "block_size", None)
+    if offsets is not None:
+        off = minimal_pattern(offsets)
+    else:
+        off = pattern_offsets(block_size, slope, levels, pattern)
+    return precedence_from_indices(blocks["i"], blocks["j"], blocks["k"], off)
+
+
+def write_precedence(path, precedence: Precedence) -> None:
+    """Write a MineLib ``.prec`` file (through `orepit.io.minelib`)."""
+    from .io.minelib import write_precedence as _write
+    _write(path, precedence)
