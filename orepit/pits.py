@@ -1,0 +1,188 @@
+"""Ultimate pit, nested pit shells and the pit-by-pit table (mining side of `solvers.closure`).
+
+Block economics for shells (`ShellInputs`), all per block at base price:
+
+* ``margin``       value gained by processing instead of dumping, USD (revenue
+                   minus processing cost; negative for waste)
+* ``mining_cost``  cost of mining and dumping the block, USD (minus the waste value)
+* ``tonnage``      t; ``bench`` grid index k (0 = bottom bench)
+
+At revenue factor f the block value is ``max(f * margin, 0) - mining_cost``
+(processed when that pays, dumped otherwise); it is non-decreasing in f, so the
+pits are nested.  At f = 1 it is the ordinary block value.
+
+Pit-by-pit table (one row per factor, as in Whittle's pit-by-pit graph; values
+at base price f = 1):
+
+* ``ore_t`` / ``waste_t``: tonnes in the pit with positive / non-positive margin;
+  ``strip_ratio`` = waste_t / ore_t
+* ``value``: undiscounted value of the pit, USD (exact sum)
+* ``best_case_dv``: discounted value mining shell 1, then each increment of the
+  next shells in turn, each bench by bench from the top (the most favourable
+  pushback sequence, ignoring minimum widths)
+* ``worst_case_dv``: discounted value mining the pit bench by bench from the top
+  over its whole extent (no pushbacks)
+
+Discounting: blocks are mined in sequence at ``mining_rate`` t/period; a block
+whose mid-tonnage falls in period p (0-based) is discounted by
+``(1 + discount_rate) ** -(p + 1)`` (cash at the end of the period).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from solvers.closure import ClosureResult, PseudoflowSolver
+from solvers.errors import InputError
+from solvers.nested import NestedResult, nested_pits
+from solvers.problem import Precedence
+
+
+@dataclass
+class ShellInputs:
+    """Per-block economics for nested shells (see module docstring; USD, t)."""
+
+    margin: np.ndarray
+    mining_cost: np.ndarray
+    tonnage: np.ndarray
+    bench: np.ndarray
+
+    def __post_init__(self):
+        n = np.asarray(self.margin).size
+        for name in ("margin", "mining_cost", "tonnage", "bench"):
+            arr = np.ascontiguousarray(getattr(self, name), dtype=np.int64 if name == "bench" else np.float64)
+            if arr.ndim != 1 or arr.size != n:
+                raise InputError(f"shell inputs: {name} has {arr.size} entries for {n} blocks", field=name)
+            if name != "bench" and not np.isfinite(arr).all():
+                b = int(np.flatnonzero(~np.isfinite(arr))[0])
+                raise InputError(f"shell inputs: {name} of block {b} is {arr[b]}", field=name)
+            setattr(self, name, arr)
+        if np.any(self.tonnage < 0):
+            raise InputError("shell inputs: tonnage must be non-negative", field="tonnage")
+
+    @property
+    def n_blocks(self) -> int:
+        return self.margin.size
+
+    def values(self, factor: float = 1.0) -> np.ndarray:
+        """Block values (USD) at revenue factor ``factor``."""
+        return np.maximum(factor * self.margin, 0.0) - self.mining_cost
+
+    @classmethod
+    def from_values(cls, values, tonnage=None, bench=None) -> "ShellInputs":
+        """From block values only: positive values scale with the factor, negative ones are costs."""
+        v = np.ascontiguousarray(values, dtype=np.float64)
+        t = np.ones(v.size) if tonnage is None else np.broadcast_to(np.asarray(tonnage, np.float64), v.shape)
+        k = np.zeros(v.size, np.int64) if bench is None else bench
+        return cls(np.maximum(v, 0.0), np.maximum(-v, 0.0), t, k)
+
+    @classmethod
+    def from_destinations(cls, waste_value, process_value, tonnage, bench) -> "ShellInputs":
+        """From MineLib-style values per destination: waste (dump) and process, USD."""
+        w = np.asarray(waste_value, np.float64)
+        p = np.asarray(process_value, np.float64)
+        return cls(p - w, -w, tonnage, bench)
+
+
+def _values_of(model_or_values, value: str) -> np.ndarray:
+    if hasattr(model_or_values, "columns") and hasattr(model_or_values, "n_blocks"):
+        return np.asarray(model_or_values[value], dtype=np.float64)
+    return np.asarray(model_or_values, dtype=np.float64)
+
+
+def ultimate_pit(model_or_values, precedence, value: str = "value") -> ClosureResult:
+    """Maximum-value pit of a `BlockModel` (column ``value``, USD) or a value vector.
+
+    precedence: `Precedence`, `GridPrecedence`, or a dict of geometry keywords
+    for `orepit.precedence.precedence_from_geometry` (e.g. ``{"slope": 45,
+    "levels": 8}``) when a block model is given.
+    """
+    values = _values_of(model_or_values, value)
+    if isinstance(precedence, dict):
+        from .precedence import precedence_from_geometry
+        precedence = precedence_from_geometry(model_or_values, **precedence)
+    return PseudoflowSolver(precedence).solve(values)
+
+
+def nested_shells(inputs: ShellInputs, precedence, factors) -> NestedResult:
+    """Nested pits for ascending revenue factors (see `ShellInputs.values`)."""
+    return nested_pits(inputs.values, factors, precedence)
+
+
+def _discounted(order, values, tonnage, mining_rate, discount_rate) -> np.ndarray:
+    """Discounted value of each block when ``order`` is mined in sequence (cumulative array)."""
+    t = tonnage[order]
+    mid = np.cumsum(t) - 0.5 * t
+    period = np.floor(mid / mining_rate)
+    return values[order] * (1.0 + discount_rate) ** -(period + 1.0)
+
+
+def pit_by_pit(nested: NestedResult, inputs: ShellInputs, mining_rate: float, discount_rate: float) -> pd.DataFrame:
+    """The pit-by-pit table (one row per factor; definitions in the module docstring)."""
+    if not (mining_rate > 0 and math.isfinite(mining_rate)):
+        raise InputError(f"mining rate {mining_rate} t/period must be positive", field="mining_rate")
+    if not (discount_rate > -1 and math.isfinite(discount_rate)):
+        raise InputError(f"discount rate {discount_rate} must be above -1", field="discount_rate")
+    base = inputs.values(1.0)
+    ore = inputs.margin > 0
+    shell = nested.shell
+    rows = []
+    # best case: shells in turn, each increment top bench first -> prefix sums over one order
+    mined = np.flatnonzero(shell >= 0)
+    order = mined[np.lexsort((mined, -inputs.bench[mined], shell[mined]))]
+    best = np.cumsum(_discounted(order, base, inputs.tonnage, mining_rate, discount_rate))
+    shell_end = np.searchsorted(shell[order], np.arange(nested.n_pits), side="right")
+    # worst case: each pit bench by bench from the top
+    top_first = np.lexsort((np.arange(inputs.n_blocks), -inputs.bench))
+    for s in range(nested.n_pits):
+        pit = nested.pit(s)
+        ore_t = float(inputs.tonnage[pit & ore].sum())
+        total_t = float(inputs.tonnage[pit].sum())
+        waste_t = total_t - ore_t
+        end = int(shell_end[s])
+        best_dv = float(best[end - 1]) if end > 0 else 0.0
+        worst_order = top_first[pit[top_first]]
+        worst_dv = math.fsum(_discounted(worst_order, base, inputs.tonnage, mining_rate, discount_rate))
+        rows.append({
+            "shell": s + 1,
+            "revenue_factor": float(nested.factors[s]),
+            "blocks": int(pit.sum()),
+            "ore_t": ore_t,
+            "waste_t": waste_t,
+            "strip_ratio": waste_t / ore_t if ore_t > 0 else math.inf,
+            "value": math.fsum(base[pit]),
+            "best_case_dv": best_dv,
+            "worst_case_dv": worst_dv,
+        })
+    return pd.DataFrame(rows)
+
+
+def shells_table(inputs: ShellInputs, precedence, factors, mining_rate: float, discount_rate: float):
+    """(NestedResult, pit-by-pit DataFrame) in one call; timings in ``nested.seconds``."""
+    t0 = time.perf_counter()
+    nested = nested_shells(inputs, precedence, factors)
+    table = pit_by_pit(nested, inputs, mining_rate, discount_rate)
+    nested.seconds = time.perf_counter() - t0
+    return nested, table
+
+
+def instance_shell_inputs(instance) -> tuple[ShellInputs, Precedence]:
+    """Shell inputs of a MineLib instance: PCPSP destination values (0 waste, 1 process) when
+    there are two destinations, else the UPIT values; tonnage and bench from the blocks file."""
+    blocks = instance.blocks()
+    tonnage = blocks["tonnage"] if "tonnage" in blocks else None
+    try:
+        pc = instance.pcpsp()
+        vals = pc.values
+    except InputError:
+        vals = None
+    if vals is not None and vals.shape[1] == 2:
+        inputs = ShellInputs.from_destinations(vals[:, 0], vals[:, 1],
+                                               np.ones(vals.shape[0]) if tonnage is None else tonnage, blocks.k)
+        return inputs, pc.precedence
+    up = instance.upit()
+    return ShellInputs.from_values(up.values, tonnage, blocks.k), up.precedence
