@@ -16,7 +16,7 @@ import sys
 from solvers.errors import InputError
 
 # Verb modules, each with ``register(subparsers)`` adding its parser with ``func=run``.
-VERBS = ["info", "check", "pit", "shells", "prec", "value", "gt", "synth", "schedule", "demo"]
+VERBS = ["info", "check", "pit", "shells", "prec", "value", "gt", "synth", "schedule", "compare", "demo", "report"]
 
 
 class UsageError(InputError):
@@ -71,9 +71,24 @@ def emit(args, payload: dict, text: str | None = None) -> None:
             print(f"{key}: {value}")
 
 
+def _keep_stdout_clean() -> None:
+    """Send what C libraries write on file descriptor 1 (HiGHS prints a banner there) to stderr,
+    so that stdout carries only orepit's own output (one JSON object with --json)."""
+    if sys.stdout is not sys.__stdout__ or sys.__stdout__ is None:
+        return  # stdout already redirected (tests, embedding)
+    try:
+        sys.stdout.flush()
+        real = os.dup(1)
+        os.dup2(2, 1)
+    except OSError:
+        return
+    sys.stdout = os.fdopen(real, "w", buffering=1)
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     want_json = "--json" in argv
+    _keep_stdout_clean()
     try:
         args = build_parser().parse_args(argv)
         code = args.func(args)
