@@ -1,0 +1,83 @@
+"""``orepit shells INSTANCE_OR_GRID --factors 0.3:2.0:0.05``: nested pit shells and the pit-by-pit table.
+
+INSTANCE_OR_GRID is a MineLib instance, or a values file when ``--dims`` is
+given (grid options as for ``orepit pit``).  Definitions of the table columns:
+`orepit.pits`.  ``--out table.csv`` writes the table.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from solvers.errors import InputError
+
+from . import add_json_flag, emit
+from .pit import add_grid_arguments, grid_problem
+
+
+def register(sub):
+    p = sub.add_parser("shells", help="nested pit shells for revenue factors and the pit-by-pit table")
+    p.add_argument("source", nargs="?", help="MineLib instance, or a values file with --dims")
+    add_grid_arguments(p)
+    p.add_argument("--factors", default="0.3:2.0:0.05", help="start:stop:step or comma list (default 0.3:2.0:0.05)")
+    p.add_argument("--mining-rate", type=float, default=None,
+                   help="t per period (default: a tenth of the largest pit's tonnage)")
+    p.add_argument("--discount-rate", type=float, default=None,
+                   help="per period (default: the instance's DISCOUNT_RATE, else 0.10)")
+    p.add_argument("--tonnage", type=float, default=1.0, help="t per block for value grids (default 1)")
+    p.add_argument("--out", metavar="TABLE.csv", help="write the pit-by-pit table as CSV")
+    add_json_flag(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from solvers.nested import parse_factors
+
+    from ..pits import ShellInputs, instance_shell_inputs, shells_table
+
+    factors = parse_factors(args.factors)
+    discount = args.discount_rate
+    if args.grid or args.dims:
+        if args.grid is None:
+            args.grid = args.source
+        if args.grid is None:
+            raise InputError("give a values file with --dims", field="grid")
+        values, precedence, name = grid_problem(args)
+        nx, ny, nz = args.dims
+        bench = np.repeat(np.arange(nz, dtype=np.int64), nx * ny)
+        inputs = ShellInputs.from_values(values, args.tonnage, bench)
+    else:
+        if not args.source:
+            raise InputError("orepit shells: give an INSTANCE or a values file with --dims")
+        from ..io.minelib import load_instance
+
+        inst = load_instance(args.source)
+        inputs, precedence = instance_shell_inputs(inst)
+        name = inst.name
+        if discount is None and inst.path(".pcpsp").exists():
+            discount = inst.pcpsp().discount_rate
+    discount = 0.10 if discount is None else discount
+    rate = args.mining_rate
+    if rate is None:
+        # a tenth of the largest pit, so the schedule spans about ten periods
+        from ..pits import nested_shells
+        nested = nested_shells(inputs, precedence, factors)
+        rate = max(float(inputs.tonnage[nested.pit(nested.n_pits - 1)].sum()) / 10.0, 1e-9)
+    nested, table = shells_table(inputs, precedence, factors, rate, discount)
+    if args.out:
+        from ..io.table import write_table
+        write_table(table, args.out, "csv")
+    out = {"source": name, "shells": int(nested.n_pits), "mining_rate_t_per_period": rate,
+           "discount_rate": discount, "seconds": nested.seconds, "table": table.to_dict(orient="records")}
+    if args.out:
+        out["out"] = os.fspath(args.out)
+    if args.json:
+        emit(args, out)
+    else:
+        print(f"{name}: {nested.n_pits} shells, mining rate {rate:,.0f} t/period, discount rate {discount:g}, "
+              f"{nested.seconds:.2f} s")
+        print(table.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+        if args.out:
+            print(f"table written to {args.out}")
+    return 0
