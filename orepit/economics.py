@@ -401,64 +401,97 @@ def bond_kwh_per_t(wi, f80_um, p80_um):
     return 10.0 * wi * (1.0 / math.sqrt(p80_um) - 1.0 / math.sqrt(f80_um))
 
 
+# scalar parameters packed in one vector (indices)
+P_MINING, P_PER_BENCH, P_WASTE, P_REHANDLE, P_DISCOUNT, P_INFEASIBLE, P_F80, P_P80, P_EPRICE, P_POWER = range(10)
+
+
+def scalar_params(econ: Economics) -> np.ndarray:
+    """The scalar parameters as the vector the kernels read."""
+    return np.array([econ.mining_cost, econ.mining_cost_per_bench, econ.waste_cost, econ.stockpile_rehandle_cost,
+                     econ.stockpile_discount_factor(), econ.infeasible_value, econ.bond_f80_um, econ.bond_p80_um,
+                     econ.grinding_energy_price, econ.mill_power_kw or 0.0], dtype=np.float64)
+
+
+@numba.njit(cache=True, inline="always")
+def econ_block(b, tonnage, rock, depth, factor, grades, bwi, extra_mill, extra_stock, extra_waste,
+               coef, proc_cost, processable, p):
+    """All economic terms of block b: (revenue, mining, processing, grind kWh/t, grinding cost, mill hours,
+    rehandle, value mill, value stockpile, value waste), money in currency."""
+    t = tonnage[b]
+    r = rock[b]
+    rev = 0.0
+    for e in range(coef.shape[0]):
+        rev += t * grades[e][b] * coef[e, r]
+    unit_mining = p[P_MINING] + p[P_PER_BENCH] * depth[b]
+    if factor.shape[0] > 0:
+        unit_mining *= factor[b]
+    mine = t * unit_mining
+    proc = t * proc_cost[r]
+    w = 0.0
+    grind = 0.0
+    hours = 0.0
+    if bwi.shape[0] > 0:
+        w = bond_kwh_per_t(bwi[b], p[P_F80], p[P_P80])
+        grind = t * w * p[P_EPRICE]
+        if p[P_POWER] > 0.0:
+            hours = t * w / p[P_POWER]
+    reh = t * p[P_REHANDLE]
+    v_waste = -mine - t * p[P_WASTE]
+    if extra_waste.shape[0] > 0:
+        v_waste += extra_waste[b]
+    if processable[r]:
+        margin = rev - proc - grind
+        v_mill = margin - mine
+        v_stock = margin * p[P_DISCOUNT] - reh - mine
+        if extra_mill.shape[0] > 0:
+            v_mill += extra_mill[b]
+        if extra_stock.shape[0] > 0:
+            v_stock += extra_stock[b]
+    elif t > 0.0:
+        v_mill = p[P_INFEASIBLE] * t
+        v_stock = v_mill
+    else:
+        v_mill = 0.0
+        v_stock = 0.0
+    return rev, mine, proc, w, grind, hours, reh, v_mill, v_stock, v_waste
+
+
 @numba.njit(parallel=True, cache=True)
 def _value_kernel(tonnage, rock, depth, factor, grades, bwi, extra_mill, extra_stock, extra_waste,
-                  coef, proc_cost, processable,
-                  mining_cost, per_bench, waste_cost, rehandle, discount, infeasible,
-                  f80, p80, energy_price, mill_power,
+                  coef, proc_cost, processable, p,
                   rev_el, revenue, mining, processing, grind_kwh_t, grinding, mill_hours, rehandle_out,
                   v_mill, v_stock, v_waste):
     n = tonnage.shape[0]
-    n_el = coef.shape[0]
-    has_factor = factor.shape[0] > 0
     has_bwi = bwi.shape[0] > 0
-    has_hours = has_bwi and mill_power > 0.0
+    has_hours = has_bwi and p[P_POWER] > 0.0
     for b in numba.prange(n):
-        t = tonnage[b]
-        r = rock[b]
-        rev = 0.0
-        for e in range(n_el):
-            x = t * grades[e][b] * coef[e, r]
-            rev_el[e, b] = x
-            rev += x
+        rev, mine, proc, w, grind, hours, reh, vm, vs, vw = econ_block(
+            b, tonnage, rock, depth, factor, grades, bwi, extra_mill, extra_stock, extra_waste,
+            coef, proc_cost, processable, p)
+        for e in range(coef.shape[0]):
+            rev_el[e, b] = tonnage[b] * grades[e][b] * coef[e, rock[b]]
         revenue[b] = rev
-        unit_mining = mining_cost + per_bench * depth[b]
-        if has_factor:
-            unit_mining *= factor[b]
-        mine = t * unit_mining
         mining[b] = mine
-        proc = t * proc_cost[r]
         processing[b] = proc
-        grind = 0.0
         if has_bwi:
-            w = bond_kwh_per_t(bwi[b], f80, p80)
             grind_kwh_t[b] = w
-            grind = t * w * energy_price
             grinding[b] = grind
             if has_hours:
-                mill_hours[b] = t * w / mill_power
-        reh = t * rehandle
+                mill_hours[b] = hours
         rehandle_out[b] = reh
-        w_val = -mine - t * waste_cost
-        if extra_waste.shape[0] > 0:
-            w_val += extra_waste[b]
-        v_waste[b] = w_val
-        if processable[r]:
-            margin = rev - proc - grind
-            m_val = margin - mine
-            s_val = margin * discount - reh - mine
-            if extra_mill.shape[0] > 0:
-                m_val += extra_mill[b]
-            if extra_stock.shape[0] > 0:
-                s_val += extra_stock[b]
-            v_mill[b] = m_val
-            v_stock[b] = s_val
-        elif t > 0.0:
-            v_mill[b] = infeasible * t
-            v_stock[b] = infeasible * t
-        else:
-            v_mill[b] = 0.0
-            v_stock[b] = 0.0
+        v_mill[b] = vm
+        v_stock[b] = vs
+        v_waste[b] = vw
+
+
+def kernel_args(inputs: ValueInputs, econ: Economics) -> tuple:
+    """The arguments `econ_block` takes after the block index, from `ValueInputs`."""
+    grades = tuple(np.ascontiguousarray(g, dtype=np.float64) for g in inputs.grades)
+    if not grades:  # numba needs a typed container even when empty
+        grades = (np.empty(0),)
+    return (np.ascontiguousarray(inputs.tonnage, dtype=np.float64), inputs.rock, inputs.depth, inputs.factor,
+            grades, inputs.bwi, *inputs.extra, inputs.coef, inputs.proc_cost, inputs.processable,
+            scalar_params(econ))
 
 
 def value_arrays(inputs: ValueInputs, econ: Economics) -> dict[str, np.ndarray]:
@@ -474,16 +507,7 @@ def value_arrays(inputs: ValueInputs, econ: Economics) -> dict[str, np.ndarray]:
     grinding = np.empty(n if has_bwi else 0)
     mill_hours = np.empty(n if has_hours else 0)
     v_mill, v_stock, v_waste = np.empty(n), np.empty(n), np.empty(n)
-    grades = tuple(np.ascontiguousarray(g, dtype=np.float64) for g in inputs.grades)
-    if not grades:  # numba needs a typed container even when empty
-        grades = (np.empty(0),)
-    _value_kernel(np.ascontiguousarray(inputs.tonnage, dtype=np.float64), inputs.rock, inputs.depth,
-                  inputs.factor, grades, inputs.bwi, *inputs.extra,
-                  inputs.coef, inputs.proc_cost, inputs.processable,
-                  float(econ.mining_cost), float(econ.mining_cost_per_bench), float(econ.waste_cost),
-                  float(econ.stockpile_rehandle_cost), econ.stockpile_discount_factor(),
-                  float(econ.infeasible_value), float(econ.bond_f80_um), float(econ.bond_p80_um),
-                  float(econ.grinding_energy_price), float(econ.mill_power_kw or 0.0),
+    _value_kernel(*kernel_args(inputs, econ),
                   rev_el, revenue, mining, processing, grind_kwh_t, grinding, mill_hours, rehandle,
                   v_mill, v_stock, v_waste)
     out = {}

@@ -1,0 +1,414 @@
+"""Environmental cost per block and destination: CO2 from haulage, blasting and processing energy,
+a carbon price, tailings and water, waste-dump footprint and rehabilitation, and PAF waste.
+
+Every term is its own column with its unit in the name; ``env_cost_<destination>_<currency>`` is the
+sum the optimizers see.  Defaults, units and sources are in `Environment` and docs/parameters.md;
+defaults marked "assumption" are engineering estimates to be replaced by site data.
+
+Per block with tonnage ``t`` (t), centre elevation ``z`` (m) and destination ``d``::
+
+    lift_m        = max(exit_z_m - z, 0)
+    haul_km[d]    = lift_m / ramp_grade / 1000 + inpit_km + surface_haul_km[d]
+    diesel_l[d]   = t * (fuel_l_per_tkm * haul_km[d] + fuel_l_per_t_m_lift * lift_m)
+                    (+ for the stockpile: t * (rehandle_diesel_l_per_t + fuel_l_per_tkm * stockpile_to_mill_km))
+    haul_co2[d]   = diesel_l[d] * diesel_kg_co2_per_l
+    blast_co2     = t * powder_factor_kg_t * explosive_kg_co2_per_kg
+    process_kwh   = t * (10 Wi (1/sqrt(P80) - 1/sqrt(F80)) + other_process_kwh_t)      (mill, stockpile)
+    process_co2   = process_kwh * grid_kg_co2_per_kwh
+    carbon_cost[d]= co2_kg[d] / 1000 * carbon_price
+    tailings, water (mill, stockpile) = t * per-tonne rates
+    dump_ha       = t / (dump_density * dump_height_m) / 1e4       (waste)
+    rehab         = dump_ha * rehabilitation_cost_per_ha
+    paf           = t * paf_cost_per_t  if sulphur >= paf_sulphur_pct  (waste)
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass, field, fields
+
+import numba
+import numpy as np
+import pandas as pd
+
+from solvers.errors import InputError
+
+from .economics import DESTINATIONS, _float_column, _line_of, bond_kwh_per_t, econ_block
+from .economics import kernel_args as econ_kernel_args
+from .model import BlockModel
+
+
+@dataclass
+class Environment:
+    """Environmental parameters.  Units in the names; sources in docs/parameters.md.
+
+    Geometry: ``exit_z_m`` is the pit-exit elevation (None: top of the highest block); ``exit_xy_m``
+    the pit-exit position (None: no horizontal in-pit leg beyond the ramp).
+    """
+
+    currency: str = "USD"
+    # haulage
+    diesel_kg_co2_per_l: float = 2.68          # combustion CO2 of diesel (IPCC 2006 default, ~2.68)
+    fuel_l_per_tkm: float = 0.05               # assumption: flat haul, round trip, per t payload
+    fuel_l_per_t_m_lift: float = 0.00127       # assumption: lifting payload + truck, 35 % efficiency
+    ramp_grade: float = 0.10                   # ramp rise per run (10 %)
+    exit_z_m: float | None = None              # pit exit elevation; None: top of the model
+    exit_xy_m: tuple | None = None             # pit exit (x, y); None: ramp length only
+    surface_haul_km: dict = field(default_factory=lambda: {"mill": 2.0, "stockpile": 1.5, "waste": 1.0})
+    stockpile_to_mill_km: float = 1.0          # assumption: reclaim haul
+    rehandle_diesel_l_per_t: float = 0.03      # assumption: loader reclaim
+    # blasting
+    powder_factor_kg_t: float = 0.25           # assumption: hard-rock open pit, kg explosive per t
+    explosive_kg_co2_per_kg: float = 0.173     # ANFO 94.5/5.5, stoichiometric
+    # processing energy
+    bwi_column: str | None = "bwi"             # Bond work index (kWh/t); None: use bwi_default
+    bwi_default: float | None = None           # kWh/t when the model has no work-index column
+    bond_f80_um: float = 10000.0               # assumption: crushed feed 80 % passing 10 mm
+    bond_p80_um: float = 150.0                 # assumption: flotation feed 80 % passing 150 um
+    other_process_kwh_t: float = 8.0           # assumption: flotation, regrind, pumping, thickening
+    grid_kg_co2_per_kwh: float = 0.5306        # China national average 2023 (MEE & NBS)
+    # carbon price
+    carbon_price_per_t_co2: float = 14.0       # 100 CNY/t at ~7.1 CNY/USD; swept in studies
+    # tailings and water
+    tailings_cost_per_t: float = 1.0           # assumption: TSF construction and closure per t processed
+    water_m3_per_t: float = 0.5                # assumption: fresh-water make-up per t processed
+    water_price_per_m3: float = 0.5            # assumption
+    # waste dump
+    dump_height_m: float = 60.0                # assumption
+    dump_density_t_m3: float | None = None     # loose density; None: block density / dump_swell_factor
+    dump_swell_factor: float = 1.35            # assumption: in situ to loose
+    rehabilitation_cost_per_ha: float = 30000.0  # assumption
+    sulphur_column: str | None = "sulphur"     # total S (%); None: no PAF surcharge
+    paf_sulphur_pct: float = 0.3               # screening threshold for potentially acid-forming waste
+    paf_cost_per_t: float = 1.5                # assumption: encapsulation / cover per t of PAF waste
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self, path=None, text: str | None = None) -> None:
+        """Raise `InputError` naming the key (and file line) of a bad value."""
+        for key in ("bwi_column", "sulphur_column"):
+            if getattr(self, key) == "":
+                setattr(self, key, None)
+
+        def fail(key, message):
+            raise InputError(f"{key}: {message}", path=path, line=_line_of(text, key), field=key)
+
+        def number(key, value, low=0.0, high=math.inf, open_low=False):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                fail(key, f"expected a finite number, got {value!r}")
+            if value < low or value > high or (open_low and value == low):
+                fail(key, f"{value!r} is outside {'(' if open_low else '['}{low:g}, {high:g}]")
+
+        positive = {"ramp_grade", "bond_f80_um", "bond_p80_um", "dump_height_m", "dump_swell_factor"}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("currency", "bwi_column", "sulphur_column", "surface_haul_km", "exit_xy_m"):
+                continue
+            if value is None and f.name in ("exit_z_m", "bwi_default", "dump_density_t_m3"):
+                continue
+            low = -math.inf if f.name == "exit_z_m" else 0.0
+            number(f.name, value, low=low, open_low=f.name in positive or f.name == "dump_density_t_m3")
+        if self.bond_p80_um >= self.bond_f80_um:
+            fail("bond_p80_um", f"product size {self.bond_p80_um} um must be below feed size {self.bond_f80_um} um")
+        if not isinstance(self.currency, str) or not re.fullmatch(r"[A-Za-z]{1,8}", self.currency):
+            fail("currency", f"expected a currency code such as USD, got {self.currency!r}")
+        if not isinstance(self.surface_haul_km, dict):
+            fail("surface_haul_km", "expected a table destination -> km")
+        for dest in self.surface_haul_km:
+            if dest not in DESTINATIONS:
+                fail(f"surface_haul_km.{dest}", f"unknown destination (known: {', '.join(DESTINATIONS)})")
+            number(f"surface_haul_km.{dest}", self.surface_haul_km[dest])
+        missing = [d for d in DESTINATIONS if d not in self.surface_haul_km]
+        if missing:
+            fail("surface_haul_km", f"missing destination(s) {missing}")
+        if self.exit_xy_m is not None:
+            xy = self.exit_xy_m
+            if not isinstance(xy, (list, tuple)) or len(xy) != 2:
+                fail("exit_xy_m", f"expected [x, y] in metres, got {xy!r}")
+            for v in xy:
+                number("exit_xy_m", v, low=-math.inf)
+            self.exit_xy_m = tuple(float(v) for v in xy)
+        for key in ("bwi_column", "sulphur_column"):
+            value = getattr(self, key)
+            if value is not None and not isinstance(value, str):
+                fail(key, f"expected a column name, got {value!r}")
+
+    @classmethod
+    def from_dict(cls, data: dict, path=None, text: str | None = None) -> "Environment":
+        """From a dict with the field names as keys; unknown keys are an `InputError`."""
+        known = {f.name for f in fields(cls)}
+        for key in data:
+            if key not in known:
+                raise InputError(f"unknown key '{key}' (known: {', '.join(sorted(known))})", path=path,
+                                 line=_line_of(text, key), field=key)
+        env = cls.__new__(cls)
+        defaults = cls()
+        for f in fields(cls):
+            value = data.get(f.name, getattr(defaults, f.name))
+            if f.name == "surface_haul_km" and isinstance(value, dict):
+                value = {**defaults.surface_haul_km, **value}
+            setattr(env, f.name, value)
+        env.validate(path=path, text=text)
+        return env
+
+    @classmethod
+    def from_toml(cls, path) -> "Environment":
+        """Read a TOML file whose keys are the field names (``[surface_haul_km]`` table)."""
+        import tomllib
+        path = os.fspath(path)
+        try:
+            with open(path, "rb") as fh:
+                text = fh.read().decode("utf-8", errors="replace")
+        except OSError as exc:
+            raise InputError(f"cannot read environment file: {exc.strerror}", path=path) from None
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            m = re.search(r"line (\d+)", str(exc))
+            raise InputError(f"not valid TOML: {exc}", path=path, line=int(m.group(1)) if m else None) from None
+        return cls.from_dict(data, path=path, text=text)
+
+    @property
+    def unit(self) -> str:
+        return self.currency.lower()
+
+
+@dataclass
+class EnvInputs:
+    """Plain arrays the kernel reads (n blocks)."""
+
+    tonnage: np.ndarray       # t
+    lift_m: np.ndarray        # m below the pit exit (>= 0)
+    inpit_km: np.ndarray      # horizontal distance to the exit (km), or (0,)
+    bwi: np.ndarray           # kWh/t, or (0,) with bwi_default
+    sulphur: np.ndarray       # %, or (0,)
+    dump_density: np.ndarray  # loose t/m3 per block, or (0,) with dump_density_t_m3
+
+
+def env_inputs(model: BlockModel, env: Environment) -> EnvInputs:
+    """Gather the arrays `env_arrays` needs; needs block elevations in metres (a known block size)."""
+    if model.block_size is None:
+        raise InputError("environmental costs need block elevations in metres, but the block size is unknown "
+                         "(give the block size when reading the model)", path=model.source, field="block_size")
+    t = _float_column(model, "tonnage", "tonnage")
+    z = model.z
+    top = float(z.max() + model.block_size[2] / 2) if len(z) else 0.0
+    exit_z = top if env.exit_z_m is None else env.exit_z_m
+    lift = np.maximum(exit_z - z, 0.0)
+    if env.exit_xy_m is not None:
+        inpit = np.hypot(model.x - env.exit_xy_m[0], model.y - env.exit_xy_m[1]) / 1000.0
+    else:
+        inpit = np.empty(0)
+    if env.bwi_column is not None and env.bwi_column in model:
+        bwi = _float_column(model, env.bwi_column, "bwi_column")
+    elif env.bwi_default is not None:
+        bwi = np.empty(0)
+    else:
+        raise InputError(f"bwi_column: block model has no column '{env.bwi_column}'; set bwi_default (kWh/t) "
+                         f"to use one work index for every block", path=model.source, field="bwi_column")
+    sulphur = _float_column(model, env.sulphur_column, "sulphur_column") if env.sulphur_column else np.empty(0)
+    if env.dump_density_t_m3 is None:
+        if "density" not in model:
+            raise InputError("dump_density_t_m3 is not set and the block model has no 'density' column",
+                             path=model.source, field="density")
+        dens = _float_column(model, "density", "density") / env.dump_swell_factor
+    else:
+        dens = np.empty(0)
+    return EnvInputs(t, lift, inpit, bwi, sulphur, dens)
+
+
+# scalar parameters packed in one vector (indices)
+(Q_KM_MILL, Q_KM_STOCK, Q_KM_WASTE, Q_RAMP, Q_FUEL_TKM, Q_FUEL_LIFT, Q_DIESEL_EF, Q_SP_MILL_KM, Q_REHANDLE_L,
+ Q_POWDER, Q_EXPLOSIVE_EF, Q_BWI_DEFAULT, Q_F80, Q_P80, Q_OTHER_KWH, Q_GRID_EF, Q_CARBON_PRICE, Q_TAILINGS,
+ Q_WATER, Q_WATER_PRICE, Q_DUMP_HEIGHT, Q_DUMP_DENSITY, Q_REHAB, Q_PAF_PCT, Q_PAF_COST) = range(25)
+
+#: names of the terms `env_block` returns, in order (``{u}``: currency)
+TERMS = ("haul_diesel_mill_l", "haul_diesel_stockpile_l", "haul_diesel_waste_l",
+         "haul_co2_mill_kg", "haul_co2_stockpile_kg", "haul_co2_waste_kg", "blast_co2_kg",
+         "process_kwh", "process_co2_kg", "co2_mill_kg", "co2_stockpile_kg", "co2_waste_kg",
+         "carbon_cost_mill_{u}", "carbon_cost_stockpile_{u}", "carbon_cost_waste_{u}",
+         "tailings_cost_{u}", "water_m3", "water_cost_{u}", "dump_area_ha", "rehabilitation_cost_{u}",
+         "paf_cost_{u}", "env_cost_mill_{u}", "env_cost_stockpile_{u}", "env_cost_waste_{u}")
+
+
+def scalar_params(env: Environment) -> np.ndarray:
+    """The scalar parameters as the vector the kernels read."""
+    return np.array([
+        env.surface_haul_km["mill"], env.surface_haul_km["stockpile"], env.surface_haul_km["waste"],
+        env.ramp_grade, env.fuel_l_per_tkm, env.fuel_l_per_t_m_lift, env.diesel_kg_co2_per_l,
+        env.stockpile_to_mill_km, env.rehandle_diesel_l_per_t, env.powder_factor_kg_t,
+        env.explosive_kg_co2_per_kg, env.bwi_default or 0.0, env.bond_f80_um, env.bond_p80_um,
+        env.other_process_kwh_t, env.grid_kg_co2_per_kwh, env.carbon_price_per_t_co2, env.tailings_cost_per_t,
+        env.water_m3_per_t, env.water_price_per_m3, env.dump_height_m, env.dump_density_t_m3 or 1.0,
+        env.rehabilitation_cost_per_ha, env.paf_sulphur_pct, env.paf_cost_per_t], dtype=np.float64)
+
+
+@numba.njit(cache=True, inline="always")
+def env_block(b, t_arr, lift_arr, inpit_arr, bwi_arr, sul_arr, dens_arr, q):
+    """All environmental terms of block b, in the order of `TERMS`."""
+    t = t_arr[b]
+    lift = lift_arr[b]
+    base_km = lift / q[Q_RAMP] / 1000.0
+    if inpit_arr.shape[0] > 0:
+        base_km += inpit_arr[b]
+    lift_l = q[Q_FUEL_LIFT] * lift
+    fuel = q[Q_FUEL_TKM]
+    dm = t * (fuel * (base_km + q[Q_KM_MILL]) + lift_l)
+    ds = t * (fuel * (base_km + q[Q_KM_STOCK] + q[Q_SP_MILL_KM]) + lift_l + q[Q_REHANDLE_L])
+    dw = t * (fuel * (base_km + q[Q_KM_WASTE]) + lift_l)
+    hm = dm * q[Q_DIESEL_EF]
+    hs = ds * q[Q_DIESEL_EF]
+    hw = dw * q[Q_DIESEL_EF]
+    bl = t * q[Q_POWDER] * q[Q_EXPLOSIVE_EF]
+    wi = bwi_arr[b] if bwi_arr.shape[0] > 0 else q[Q_BWI_DEFAULT]
+    kwh = t * (bond_kwh_per_t(wi, q[Q_F80], q[Q_P80]) + q[Q_OTHER_KWH])
+    pc = kwh * q[Q_GRID_EF]
+    cm = hm + bl + pc
+    cs = hs + bl + pc
+    cw = hw + bl
+    price = q[Q_CARBON_PRICE] * 1e-3
+    km_ = cm * price
+    ks = cs * price
+    kw = cw * price
+    tl = t * q[Q_TAILINGS]
+    wm = t * q[Q_WATER]
+    wc = wm * q[Q_WATER_PRICE]
+    dens = dens_arr[b] if dens_arr.shape[0] > 0 else q[Q_DUMP_DENSITY]
+    ha = 0.0
+    if t > 0.0:
+        ha = t / (dens * q[Q_DUMP_HEIGHT]) * 1e-4
+    rh = ha * q[Q_REHAB]
+    pf = 0.0
+    if sul_arr.shape[0] > 0 and sul_arr[b] >= q[Q_PAF_PCT]:
+        pf = t * q[Q_PAF_COST]
+    return (dm, ds, dw, hm, hs, hw, bl, kwh, pc, cm, cs, cw, km_, ks, kw, tl, wm, wc, ha, rh, pf,
+            km_ + tl + wc, ks + tl + wc, kw + rh + pf)
+
+
+@numba.njit(parallel=True, cache=True)
+def _env_kernel(t_arr, lift_arr, inpit_arr, bwi_arr, sul_arr, dens_arr, q, out):
+    for b in numba.prange(t_arr.shape[0]):
+        terms = env_block(b, t_arr, lift_arr, inpit_arr, bwi_arr, sul_arr, dens_arr, q)
+        for c in numba.literal_unroll(range(24)):
+            out[c][b] = terms[c]
+
+
+def _kernel_args(inputs: EnvInputs, env: Environment) -> tuple:
+    f64 = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
+    return (f64(inputs.tonnage), f64(inputs.lift_m), f64(inputs.inpit_km), f64(inputs.bwi), f64(inputs.sulphur),
+            f64(inputs.dump_density), scalar_params(env))
+
+
+def env_arrays(inputs: EnvInputs, env: Environment) -> dict[str, np.ndarray]:
+    """Every environmental term per block as named arrays (see `environmental_costs`)."""
+    n = inputs.tonnage.shape[0]
+    out = tuple(np.empty(n) for _ in TERMS)
+    _env_kernel(*_kernel_args(inputs, env), out)
+    return {"lift_m": inputs.lift_m, **{name.format(u=env.unit): arr for name, arr in zip(TERMS, out)}}
+
+
+def environmental_costs(model: BlockModel, env: Environment | None = None) -> pd.DataFrame:
+    """Per block: each environmental term in its own column and the total per destination.
+
+    Columns: ``lift_m``; ``haul_diesel_<d>_l``, ``haul_co2_<d>_kg`` for d in mill, stockpile, waste
+    (stockpile includes the later reclaim to the mill); ``blast_co2_kg``; ``process_kwh`` and
+    ``process_co2_kg`` (incurred at the mill and, later, from the stockpile); ``co2_<d>_kg`` and
+    ``carbon_cost_<d>_<cur>``; ``tailings_cost_<cur>``, ``water_m3``, ``water_cost_<cur>`` (mill and
+    stockpile); ``dump_area_ha``, ``rehabilitation_cost_<cur>``, ``paf_cost_<cur>`` (waste); and
+    ``env_cost_<d>_<cur>``, the sum per destination (a cost, positive).
+    """
+    env = Environment() if env is None else env
+    return pd.DataFrame(env_arrays(env_inputs(model, env), env), copy=False)
+
+
+def env_cost_columns(env: Environment) -> dict[str, str]:
+    """Destination -> name of its total environmental cost column."""
+    return {d: f"env_cost_{d}_{env.unit}" for d in DESTINATIONS}
+
+
+# ---------------------------------------------------------------------------------------------
+# reference (numpy, slow)
+
+def env_arrays_numpy(inputs: EnvInputs, env: Environment) -> dict[str, np.ndarray]:
+    """`env_arrays` written with numpy expressions (slow; a cross-check of the kernel)."""
+    u = env.unit
+    t = inputs.tonnage
+    lift = inputs.lift_m
+    base = lift / env.ramp_grade / 1000.0 + (inputs.inpit_km if inputs.inpit_km.shape[0] else 0.0)
+    lift_l = env.fuel_l_per_t_m_lift * lift
+    km = env.surface_haul_km
+    o = {"lift_m": lift}
+    o["haul_diesel_mill_l"] = t * (env.fuel_l_per_tkm * (base + km["mill"]) + lift_l)
+    o["haul_diesel_stockpile_l"] = t * (env.fuel_l_per_tkm * (base + km["stockpile"] + env.stockpile_to_mill_km)
+                                        + lift_l + env.rehandle_diesel_l_per_t)
+    o["haul_diesel_waste_l"] = t * (env.fuel_l_per_tkm * (base + km["waste"]) + lift_l)
+    for d in DESTINATIONS:
+        o[f"haul_co2_{d}_kg"] = o[f"haul_diesel_{d}_l"] * env.diesel_kg_co2_per_l
+    o["blast_co2_kg"] = t * env.powder_factor_kg_t * env.explosive_kg_co2_per_kg
+    wi = inputs.bwi if inputs.bwi.shape[0] else env.bwi_default
+    o["process_kwh"] = t * (10.0 * wi * (1 / np.sqrt(env.bond_p80_um) - 1 / np.sqrt(env.bond_f80_um))
+                            + env.other_process_kwh_t)
+    o["process_co2_kg"] = o["process_kwh"] * env.grid_kg_co2_per_kwh
+    o["co2_mill_kg"] = o["haul_co2_mill_kg"] + o["blast_co2_kg"] + o["process_co2_kg"]
+    o["co2_stockpile_kg"] = o["haul_co2_stockpile_kg"] + o["blast_co2_kg"] + o["process_co2_kg"]
+    o["co2_waste_kg"] = o["haul_co2_waste_kg"] + o["blast_co2_kg"]
+    for d in DESTINATIONS:
+        o[f"carbon_cost_{d}_{u}"] = o[f"co2_{d}_kg"] / 1000.0 * env.carbon_price_per_t_co2
+    o[f"tailings_cost_{u}"] = t * env.tailings_cost_per_t
+    o["water_m3"] = t * env.water_m3_per_t
+    o[f"water_cost_{u}"] = o["water_m3"] * env.water_price_per_m3
+    dens = inputs.dump_density if inputs.dump_density.shape[0] else env.dump_density_t_m3
+    with np.errstate(divide="ignore", invalid="ignore"):
+        o["dump_area_ha"] = np.where(t > 0, t / (dens * env.dump_height_m) / 1e4, 0.0)
+    o[f"rehabilitation_cost_{u}"] = o["dump_area_ha"] * env.rehabilitation_cost_per_ha
+    if inputs.sulphur.shape[0]:
+        o[f"paf_cost_{u}"] = np.where(inputs.sulphur >= env.paf_sulphur_pct, t * env.paf_cost_per_t, 0.0)
+    else:
+        o[f"paf_cost_{u}"] = np.zeros_like(t)
+    o[f"env_cost_mill_{u}"] = o[f"carbon_cost_mill_{u}"] + o[f"tailings_cost_{u}"] + o[f"water_cost_{u}"]
+    o[f"env_cost_stockpile_{u}"] = (o[f"carbon_cost_stockpile_{u}"] + o[f"tailings_cost_{u}"]
+                                    + o[f"water_cost_{u}"])
+    o[f"env_cost_waste_{u}"] = (o[f"carbon_cost_waste_{u}"] + o[f"rehabilitation_cost_{u}"]
+                                + o[f"paf_cost_{u}"])
+    return o
+
+
+# ---------------------------------------------------------------------------------------------
+# what the optimizers see: economic value minus environmental cost, per destination
+
+@numba.njit(parallel=True, cache=True)
+def _net_kernel(eargs, vargs, net_mill, net_stock, net_waste):
+    e0, e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12 = eargs
+    v0, v1, v2, v3, v4, v5, v6 = vargs
+    for b in numba.prange(net_mill.shape[0]):
+        e = econ_block(b, e0, e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12)
+        v = env_block(b, v0, v1, v2, v3, v4, v5, v6)
+        net_mill[b] = e[7] - v[21]
+        net_stock[b] = e[8] - v[22]
+        net_waste[b] = e[9] - v[23]
+
+
+def net_value_arrays(value_in, econ, env_in: EnvInputs, env: Environment) -> dict[str, np.ndarray]:
+    """Net value per destination (economic value minus environmental cost), fused: no term arrays.
+
+    ``value_in`` is `orepit.economics.ValueInputs`; returns ``net_<destination>_<currency>`` arrays.
+    """
+    if econ.currency != env.currency:
+        raise InputError(f"economics are in {econ.currency} but environmental costs in {env.currency}",
+                         field="currency")
+    n = value_in.tonnage.shape[0]
+    if env_in.tonnage.shape[0] != n:
+        raise InputError("economic and environmental inputs have different block counts")
+    out = tuple(np.empty(n) for _ in DESTINATIONS)
+    _net_kernel(econ_kernel_args(value_in, econ), _kernel_args(env_in, env), *out)
+    return {f"net_{d}_{env.unit}": arr for d, arr in zip(DESTINATIONS, out)}
+
+
+def net_values(model: BlockModel, econ, env: Environment | None = None) -> pd.DataFrame:
+    """Per block ``net_mill_<cur>``, ``net_stockpile_<cur>``, ``net_waste_<cur>``: economic value minus
+    environmental cost at each destination (the objective coefficients an optimizer uses)."""
+    from .economics import value_inputs
+    env = Environment(currency=econ.currency) if env is None else env
+    return pd.DataFrame(net_value_arrays(value_inputs(model, econ), econ, env_inputs(model, env), env), copy=False)
