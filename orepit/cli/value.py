@@ -1,0 +1,113 @@
+"""``orepit value MODEL --economics params.toml [--environment env.toml] --out valued.parquet``.
+
+Values every block at each destination (mill, low-grade stockpile, waste dump), every term in its
+own column with its unit; with ``--environment`` (or ``--green``, the documented defaults) adds the
+environmental terms and the net value per destination.  MODEL is a block model (``.parquet``,
+``.csv``) or a MineLib ``.blocks`` file.  The output (``.parquet`` or ``.csv``) holds the model's
+columns followed by the value columns, written atomically.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from solvers.errors import InputError
+
+from . import add_json_flag, emit
+
+
+def register(sub):
+    p = sub.add_parser("value", help="block values per destination (mill, stockpile, waste), every term a column")
+    p.add_argument("model", help="block model (.parquet / .csv) or MineLib .blocks file")
+    p.add_argument("--economics", required=True, metavar="PARAMS.toml", help="economic parameters (TOML)")
+    p.add_argument("--environment", metavar="ENV.toml", default=None,
+                   help="environmental parameters (TOML); adds environmental terms and net values")
+    p.add_argument("--green", action="store_true", help="add environmental terms with the default parameters")
+    p.add_argument("--block-size", nargs=3, type=float, metavar=("DX", "DY", "DZ"), default=None,
+                   help="block size in m for models that do not state it (MineLib .blocks)")
+    p.add_argument("--out", required=True, metavar="FILE", help="output table (.parquet or .csv)")
+    add_json_flag(p)
+    p.set_defaults(func=run)
+
+
+def load_model(path, block_size=None):
+    """A block model from .parquet, .csv or a MineLib .blocks file; errors name the file."""
+    from ..model import BlockModel
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise InputError("block model file not found", path=path)
+    lower = path.lower()
+    kwargs = {} if block_size is None else {"block_size": tuple(block_size)}
+    if lower.endswith(".parquet"):
+        return BlockModel.from_parquet(path, **kwargs)
+    if lower.endswith(".csv"):
+        return BlockModel.from_csv(path, **kwargs)
+    if lower.endswith(".blocks"):
+        return BlockModel.from_minelib(path, block_size=block_size)
+    raise InputError("unknown block model format (expected .parquet, .csv or .blocks)", path=path)
+
+
+def _output_kind(path) -> str:
+    lower = os.fspath(path).lower()
+    if lower.endswith(".parquet"):
+        return "parquet"
+    if lower.endswith(".csv"):
+        return "csv"
+    raise InputError("output must end in .parquet or .csv", path=path, field="--out")
+
+
+def run(args) -> int:
+    from ..economics import Economics, block_values, value_columns
+    from ..environment import Environment, environmental_costs, env_cost_columns
+
+    t0 = time.perf_counter()
+    kind = _output_kind(args.out)
+    econ = Economics.from_toml(args.economics)
+    env = None
+    if args.environment:
+        env = Environment.from_toml(args.environment)
+    elif args.green:
+        env = Environment(currency=econ.currency)
+    if env is not None and env.currency != econ.currency:
+        raise InputError(f"economics are in {econ.currency} but the environment file uses {env.currency}",
+                         path=args.environment, field="currency")
+    model = load_model(args.model, args.block_size)
+    values = block_values(model, econ)
+    columns = {c: values[c].to_numpy() for c in values.columns}
+    summary = {"blocks": model.n_blocks, "currency": econ.currency}
+    vcols = value_columns(econ)
+    if env is not None:
+        costs = environmental_costs(model, env)
+        for c in costs.columns:
+            columns[c] = costs[c].to_numpy()
+        ecols = env_cost_columns(env)
+        for d in vcols:
+            columns[f"net_{d}_{econ.unit}"] = columns[vcols[d]] - columns[ecols[d]]
+        vcols = {d: f"net_{d}_{econ.unit}" for d in vcols}
+        summary["co2_t_if_all_milled"] = float(columns["co2_mill_kg"].sum() / 1000.0)
+    clash = [c for c in columns if c in model]
+    if clash:
+        raise InputError(f"model already has column(s) {clash}; rename them before valuing", path=args.model,
+                         field=clash[0])
+    out_model = model.assign(**columns)
+    if kind == "parquet":
+        out_model.to_parquet(args.out)
+    else:
+        out_model.to_csv(args.out)
+    stacked = np.vstack([columns[c] for c in vcols.values()])
+    best = np.argmax(stacked, axis=0)
+    for i, d in enumerate(vcols):
+        summary[f"best_{d}_blocks"] = int((best == i).sum())
+    finite = np.where(np.isfinite(stacked), stacked, -np.inf).max(axis=0)
+    summary["positive_value_blocks"] = int((finite > 0).sum())
+    summary["value_of_positive_blocks"] = float(finite[finite > 0].sum())
+    summary.update(columns=list(columns), out=os.fspath(args.out), seconds=round(time.perf_counter() - t0, 3))
+    text = "\n".join([f"{model.n_blocks} blocks valued ({econ.currency}); wrote {args.out}",
+                      "best destination: " + ", ".join(f"{d} {summary[f'best_{d}_blocks']}" for d in vcols),
+                      f"blocks with positive value: {summary['positive_value_blocks']} "
+                      f"(sum {summary['value_of_positive_blocks']:,.0f} {econ.currency})"])
+    emit(args, summary, text)
+    return 0
