@@ -1,0 +1,98 @@
+"""CLI verbs pit, shells and prec."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from orepit.cli import main
+
+
+def test_pit_instance_json_and_solution_file(minelib, capsys, tmp_path):
+    out_file = tmp_path / "kd.sol"
+    code = main(["pit", str(minelib / "kd"), "--json", "--out", str(out_file)])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert out["objective"] == pytest.approx(652_195_036.915, rel=1e-6)
+    assert out["blocks_in_pit"] == 12_154 and out["seconds"] >= 0
+    from orepit.io.minelib import read_upit_solution
+    assert read_upit_solution(out_file).size == 12_154
+    assert main(["check", str(minelib / "kd"), str(out_file), "--problem", "upit", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["feasible"] is True
+
+
+def test_pit_text_output(minelib, capsys):
+    assert main(["pit", str(minelib / "newman1")]) == 0
+    text = capsys.readouterr().out
+    assert "objective: 26,086,899.02" in text and "blocks_in_pit: 1059" in text
+
+
+def test_pit_grid(tmp_path, capsys):
+    values = -np.ones(4 * 3 * 3)
+    values[1 + 4 * 1] = 20.0                     # a rich block in the bottom bench
+    path = tmp_path / "grid.txt"
+    path.write_text("\n".join(f"{v:g}" for v in values) + "\n")
+    code = main(["pit", "--grid", str(path), "--dims", "4", "3", "3", "--block-size", "10", "10", "10",
+                 "--slope", "45", "--benches", "2", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    # the block, its plus pattern (5) and the plus of those two benches up (13 cells, clipped by the grid)
+    assert code == 0 and out["blocks_in_pit"] > 1 and out["objective"] == 20 - (out["blocks_in_pit"] - 1)
+
+
+def test_pit_grid_bad_value_names_line(tmp_path, capsys):
+    path = tmp_path / "bad.txt"
+    path.write_text("1\n2\nabc\n4\n")
+    code = main(["pit", "--grid", str(path), "--dims", "2", "2", "1", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 2 and "bad.txt line 3" in out["error"] and "abc" in out["error"]
+    path.write_text("1\n2\n3\n")
+    assert main(["pit", "--grid", str(path), "--dims", "2", "2", "1", "--json"]) == 2
+    assert "3 values for a grid of 4" in json.loads(capsys.readouterr().out)["error"]
+    assert main(["pit", "--json"]) == 2
+    capsys.readouterr()
+
+
+def test_shells_instance_csv(minelib, tmp_path, capsys):
+    out_file = tmp_path / "table.csv"
+    code = main(["shells", str(minelib / "newman1"), "--factors", "0.5:1.5:0.25", "--mining-rate", "1e6",
+                 "--out", str(out_file), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["shells"] == 5 and out["discount_rate"] == 0.08
+    rows = out["table"]
+    assert [r["revenue_factor"] for r in rows] == [0.5, 0.75, 1.0, 1.25, 1.5]
+    assert rows[2]["value"] == pytest.approx(26_086_899.026, rel=1e-9)
+    assert all(a["blocks"] <= b["blocks"] for a, b in zip(rows, rows[1:]))
+    assert all(r["worst_case_dv"] <= r["best_case_dv"] + 1e-6 for r in rows)
+    import pandas as pd
+    assert len(pd.read_csv(out_file)) == 5
+
+
+def test_shells_grid(tmp_path, capsys):
+    values = np.linspace(-2, 3, 3 * 3 * 2)
+    path = tmp_path / "v.txt"
+    path.write_text("\n".join(map(str, values)))
+    code = main(["shells", str(path), "--dims", "3", "3", "2", "--factors", "0.5,1,2", "--pattern", "plus",
+                 "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and len(out["table"]) == 3
+
+
+def test_prec_reproduces_newman1_and_needs_block_size(minelib, tmp_path, capsys):
+    out_file = tmp_path / "n.prec"
+    code = main(["prec", str(minelib / "newman1" / "newman1.blocks"), "--pattern", "plus", "--out", str(out_file),
+                 "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["arcs"] == 3922
+    ref = (minelib / "newman1" / "newman1.prec").read_text().replace("\r", "")
+    assert out_file.read_text() == ref
+    code = main(["prec", str(minelib / "newman1" / "newman1.blocks"), "--slope", "45", "--out", str(out_file),
+                 "--json"])
+    assert code == 2 and "block-size" in json.loads(capsys.readouterr().out)["error"]
+
+
+def test_prec_kd(minelib, tmp_path, capsys):
+    out_file = tmp_path / "kd.prec"
+    code = main(["prec", str(minelib / "kd" / "kd.blocks"), "--block-size", "20", "20", "15", "--slope", "45",
+                 "--levels", "8", "--out", str(out_file), "--json"])
+    assert code == 0 and json.loads(capsys.readouterr().out)["arcs"] == 219_778

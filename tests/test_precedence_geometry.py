@@ -1,0 +1,70 @@
+"""Precedence from block geometry: reproduces MineLib kd.prec and newman1.prec, sparse models."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from orepit.model import BlockModel
+from orepit.precedence import pattern_offsets, precedence_from_geometry, precedence_from_indices, write_precedence
+from solvers.errors import InputError
+from solvers.patterns import GridPrecedence, minimal_pattern, named_pattern, slope_offsets
+
+
+def _arc_set(prec):
+    nodes, preds = prec.arcs()
+    return set(zip(nodes.tolist(), preds.tolist()))
+
+
+def test_kd_prec_arc_for_arc(minelib):
+    from orepit.io.minelib import read_blocks, read_precedence
+
+    blocks = read_blocks(minelib / "kd" / "kd.blocks")
+    prec = precedence_from_geometry(blocks, block_size=(20, 20, 15), slope=45, levels=8)
+    ref = read_precedence(minelib / "kd" / "kd.prec")
+    assert prec.n_arcs == ref.n_arcs == 219_778
+    assert np.array_equal(prec.indptr, ref.indptr)
+    assert _arc_set(prec) == _arc_set(ref)
+
+
+def test_newman1_prec_plus_pattern(minelib):
+    from orepit.io.minelib import read_blocks, read_precedence
+
+    blocks = read_blocks(minelib / "newman1" / "newman1.blocks")
+    prec = precedence_from_geometry(blocks, pattern="plus")
+    ref = read_precedence(minelib / "newman1" / "newman1.prec")
+    assert prec.n_arcs == ref.n_arcs == 3_922
+    assert np.array_equal(prec.indptr, ref.indptr) and np.array_equal(prec.indices, ref.indices)
+
+
+def test_dense_grid_matches_the_implicit_grid_precedence():
+    dims = (5, 4, 4)
+    off = minimal_pattern(slope_offsets((10, 10, 8), 42, 4))
+    ids = np.arange(np.prod(dims))
+    i, j, k = ids % 5, (ids // 5) % 4, ids // 20
+    prec = precedence_from_indices(i, j, k, off)
+    assert _arc_set(prec) == _arc_set(GridPrecedence(dims, off).to_precedence())
+
+
+def test_sparse_model_arcs_only_to_existing_blocks_and_reduction_first():
+    # column of three blocks plus a block two levels up beside it; the middle side block is missing
+    frame = pd.DataFrame({"i": [1, 1, 1, 2], "j": [0, 0, 0, 0], "k": [0, 1, 2, 2]})
+    model = BlockModel(frame, block_size=(10, 10, 10))
+    prec = precedence_from_geometry(model, slope=45, levels=2)
+    # (1, 0, 1) needs (2, 0, 2) through the plus pattern; block 0 needs only block 1 (its arc to (2,0,2)
+    # is implied by the reduced pattern, which is applied before restricting to existing blocks)
+    assert sorted(_arc_set(prec)) == [(0, 1), (1, 2), (1, 3)]
+
+
+def test_pattern_offsets_and_errors(tmp_path):
+    assert np.array_equal(pattern_offsets(pattern="plus"), named_pattern("plus"))
+    with pytest.raises(InputError, match="block size"):
+        pattern_offsets(None, 45, 8)
+    with pytest.raises(InputError, match="two blocks at grid position"):
+        precedence_from_indices([0, 0], [0, 0], [1, 1], named_pattern("plus"))
+    prec = precedence_from_indices([0, 0], [0, 0], [0, 1], named_pattern("plus"))
+    path = tmp_path / "two.prec"
+    write_precedence(path, prec)
+    from orepit.io.minelib import read_precedence
+    back = read_precedence(path)
+    assert _arc_set(back) == {(0, 1)}
