@@ -1,0 +1,172 @@
+"""Planning charts with matplotlib (Agg canvas, no display, no pyplot state).
+
+Each function takes tables in the results-folder format (docs/results_format.md), writes one PNG of
+``size`` pixels atomically and returns its path.  Tonnes are shown in Mt or kt, money in MUSD.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from solvers.errors import InputError
+
+from .io.atomic import atomic_path
+
+SIZE = (900, 500)  # default image size (width, height) in pixels
+DPI = 100
+DEST_COLOURS = {"mill": "#d62728", "stockpile": "#ff9f1c", "dump": "#9a9a9a"}
+STRATEGY_COLOURS = {"high-grade": "#d62728", "npv": "#1f77b4", "green": "#2ca02c"}
+
+
+def _need(frame: pd.DataFrame, what: str, *columns: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(f"{what} has no column(s) {', '.join(missing)}", field=missing[0])
+
+
+def _figure(size, ncols: int = 1, **kw):
+    fig = Figure(figsize=(size[0] / DPI, size[1] / DPI), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, ncols, squeeze=False, **kw)[0]
+    return fig, axes
+
+
+def _save(fig: Figure, path) -> str:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=DPI)
+    return os.fspath(path)
+
+
+def _colour(name: str, index: int) -> str:
+    return STRATEGY_COLOURS.get(name, f"C{index % 10}")
+
+
+def grade_tonnage_chart(gt: pd.DataFrame, path, *, grade_unit: str = "% Cu", size=SIZE) -> str:
+    """Tonnes above cut-off (Mt, left axis) and their mean grade (right axis) against cut-off."""
+    _need(gt, "grade-tonnage table", "cutoff", "tonnes", "mean_grade")
+    fig, (ax,) = _figure(size)
+    ax.plot(gt["cutoff"], gt["tonnes"] / 1e6, color="#1f77b4", lw=2, label="tonnes above cut-off")
+    ax.set_xlabel(f"cut-off grade ({grade_unit})")
+    ax.set_ylabel("tonnes above cut-off (Mt)", color="#1f77b4")
+    ax.grid(alpha=0.3)
+    ax2 = ax.twinx()
+    mean = gt["mean_grade"].where(gt["tonnes"] > 0)  # no grade where nothing is above the cut-off
+    ax2.plot(gt["cutoff"], mean, color="#d62728", lw=2, ls="--", label="mean grade")
+    ax2.set_ylabel(f"mean grade above cut-off ({grade_unit})", color="#d62728")
+    ax.set_title("grade-tonnage curve")
+    return _save(fig, path)
+
+
+def pit_by_pit_chart(shells: pd.DataFrame, path, *, size=SIZE) -> str:
+    """Pit-by-pit graph: ore and waste tonnes per shell (bars, Mt) and best/worst-case value (MUSD)."""
+    _need(shells, "shell table", "shell", "ore_t", "waste_t", "best_case", "worst_case")
+    fig, (ax,) = _figure(size)
+    x = np.arange(len(shells))
+    ax.bar(x, shells["ore_t"] / 1e6, color="#d9a441", label="ore")
+    ax.bar(x, shells["waste_t"] / 1e6, bottom=shells["ore_t"] / 1e6, color="#b0b0b0", label="waste")
+    ax.set_xlabel("pit shell (revenue factor)")
+    labels = [f"{s}" + (f"\n({rf:.2f})" if "revenue_factor" in shells else "")
+              for s, rf in zip(shells["shell"], shells.get("revenue_factor", shells["shell"]))]
+    step = max(1, len(x) // 12)
+    ax.set_xticks(x[::step], labels[::step])
+    ax.set_ylabel("tonnes in shell (Mt)")
+    ax2 = ax.twinx()
+    ax2.plot(x, shells["best_case"] / 1e6, "o-", color="#2ca02c", lw=2, label="best case")
+    ax2.plot(x, shells["worst_case"] / 1e6, "s-", color="#9467bd", lw=2, label="worst case")
+    if "value" in shells:
+        ax2.plot(x, shells["value"] / 1e6, ":", color="black", lw=1, label="undiscounted")
+    ax2.set_ylabel("discounted value (MUSD)")
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=8)
+    ax.set_title("pit-by-pit graph")
+    return _save(fig, path)
+
+
+def _strategies(periods: pd.DataFrame) -> list[str]:
+    _need(periods, "period table", "strategy", "period")
+    return list(dict.fromkeys(periods["strategy"]))
+
+
+def tonnes_by_destination_chart(periods: pd.DataFrame, path, *, size=SIZE) -> str:
+    """Stacked bars per period (Mt): mined tonnes sent to the mill, the stockpile and the dump, plus the
+    stockpile reclaimed to the mill (hatched; ``mill_t`` includes it); one panel per strategy."""
+    _need(periods, "period table", "mill_t", "stockpile_in_t", "dump_t")
+    names = _strategies(periods)
+    fig, axes = _figure(size, ncols=len(names), sharey=True)
+    for ax, name in zip(axes, names):
+        rows = periods[periods["strategy"] == name].sort_values("period")
+        bottom = np.zeros(len(rows))
+        reclaim = rows["stockpile_out_t"].to_numpy(float) if "stockpile_out_t" in rows else np.zeros(len(rows))
+        parts = (("mill (direct)", rows["mill_t"].to_numpy(float) - reclaim, DEST_COLOURS["mill"], None),
+                 ("mill (reclaimed)", reclaim, "white", "////"),
+                 ("stockpile", rows["stockpile_in_t"].to_numpy(float), DEST_COLOURS["stockpile"], None),
+                 ("dump", rows["dump_t"].to_numpy(float), DEST_COLOURS["dump"], None))
+        for label, values, colour, hatch in parts:
+            v = values / 1e6
+            ax.bar(rows["period"], v, bottom=bottom, color=colour, hatch=hatch,
+                   edgecolor=DEST_COLOURS["mill"] if hatch else None, label=label)
+            bottom += v
+        ax.set_title(name)
+        ax.set_xlabel("period")
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel("tonnes (Mt)")
+    axes[0].legend(fontsize=8)
+    return _save(fig, path)
+
+
+def stockpile_chart(periods: pd.DataFrame, path, *, size=SIZE) -> str:
+    """Low-grade stockpile balance at the end of each period (Mt), one line per strategy."""
+    _need(periods, "period table", "stockpile_balance_t")
+    fig, (ax,) = _figure(size)
+    for n, name in enumerate(_strategies(periods)):
+        rows = periods[periods["strategy"] == name].sort_values("period")
+        ax.step(rows["period"], rows["stockpile_balance_t"] / 1e6, where="post", lw=2, color=_colour(name, n),
+                label=name)
+    ax.set_xlabel("period")
+    ax.set_ylabel("stockpile balance (Mt)")
+    ax.set_title("low-grade stockpile balance (end of period)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _save(fig, path)
+
+
+def npv_co2_chart(periods: pd.DataFrame, path, *, size=SIZE) -> str:
+    """Cumulative NPV (MUSD) and cumulative CO2 (kt) per strategy, two panels."""
+    _need(periods, "period table", "npv_cumulative", "co2_t")
+    fig, (a1, a2) = _figure(size, ncols=2)
+    for n, name in enumerate(_strategies(periods)):
+        rows = periods[periods["strategy"] == name].sort_values("period")
+        c = _colour(name, n)
+        a1.plot(rows["period"], rows["npv_cumulative"] / 1e6, "o-", color=c, label=name)
+        a2.plot(rows["period"], rows["co2_t"].cumsum() / 1e3, "o-", color=c, label=name)
+    a1.set_title("cumulative NPV")
+    a1.set_ylabel("MUSD")
+    a2.set_title("cumulative CO$_2$")
+    a2.set_ylabel("kt CO$_2$")
+    for ax in (a1, a2):
+        ax.set_xlabel("period")
+        ax.grid(alpha=0.3)
+    a1.legend()
+    return _save(fig, path)
+
+
+def frontier_chart(frontier: pd.DataFrame, path, *, kpis: pd.DataFrame | None = None, size=SIZE) -> str:
+    """NPV (MUSD) against metal recovered (t) along the epsilon-constraint sweep, strategies marked."""
+    _need(frontier, "frontier table", "npv", "metal_recovered")
+    fig, (ax,) = _figure(size)
+    f = frontier.sort_values("metal_recovered")
+    ax.plot(f["metal_recovered"], f["npv"] / 1e6, "o-", color="#555555", label="frontier")
+    if kpis is not None and {"strategy", "npv", "metal_recovered"} <= set(kpis.columns):
+        for n, row in enumerate(kpis.itertuples()):
+            ax.plot(row.metal_recovered, row.npv / 1e6, "*", ms=16, color=_colour(row.strategy, n), label=row.strategy)
+    ax.set_xlabel("metal recovered (t)")
+    ax.set_ylabel("NPV (MUSD)")
+    ax.set_title("NPV-recovery frontier")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _save(fig, path)

@@ -1,0 +1,289 @@
+"""One self-contained HTML report from a results folder (format: docs/results_format.md).
+
+`write_report(folder)` renders the 3D views (`orepit.viz`) and charts (`orepit.charts`) as PNGs
+into the folder and writes ``report.html`` beside them, with every image embedded as a base64
+data URI and every table as HTML: no network access, no external CSS or JavaScript.  All files are
+written atomically.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from solvers.errors import InputError
+
+from . import charts
+from .io.atomic import write_text
+
+REQUIRED = {
+    "summary.json": (),
+    "blocks.parquet": ("i", "j", "k", "tonnage"),
+    "shells.csv": ("shell", "revenue_factor", "ore_t", "waste_t", "strip_ratio", "value", "best_case", "worst_case"),
+    "gradetonnage.csv": ("cutoff", "tonnes", "mean_grade", "metal"),
+    "periods.csv": ("strategy", "period", "mined_t", "mill_t", "stockpile_in_t", "stockpile_out_t", "dump_t",
+                    "stockpile_balance_t", "cash_flow", "npv_cumulative", "co2_t", "metal"),
+    "kpis.csv": ("strategy",),
+}
+OPTIONAL = {"frontier.csv": ("point", "npv", "metal_recovered", "co2_t")}
+#: KPI key -> (label, unit, scale); rates are fractions shown in %.
+KPI_UNITS = {
+    "npv": ("NPV", "MUSD", 1e-6),
+    "metal_recovered": ("metal recovered", "t", 1.0),
+    "low_grade_tonnes_recovered": ("low-grade ore recovered", "kt", 1e-3),
+    "metal_sterilised": ("metal sterilised (left in pit walls or dumped)", "t", 1.0),
+    "mining_recovery_rate": ("mining recovery rate", "%", 100.0),
+    "processing_recovery_rate": ("processing recovery rate", "%", 100.0),
+    "utilisation_rate": ("comprehensive utilisation rate", "%", 100.0),
+    "ore_to_dump_tonnes": ("ore-grade tonnes to dump", "kt", 1e-3),
+    "co2_tonnes": ("CO2", "kt", 1e-3),
+}
+REPORT = "report.html"
+
+
+def _read(folder: Path, name: str, columns) -> pd.DataFrame | dict:
+    path = folder / name
+    try:
+        if name.endswith(".json"):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise InputError("expected a JSON object", path=path)
+            return data
+        if name.endswith(".parquet"):
+            from .model import BlockModel
+            return BlockModel.from_parquet(path)
+        frame = pd.read_csv(path)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any reader failure is bad input
+        raise InputError(f"cannot read: {exc}", path=path) from None
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(missing)} (see docs/results_format.md)", path=path,
+                         field=missing[0])
+    return frame
+
+
+def load_results(folder) -> dict:
+    """Read and check every file of a results folder: {file name: DataFrame, dict or BlockModel}."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError("results folder not found", path=folder)
+    absent = [name for name in REQUIRED if not (folder / name).is_file()]
+    if absent:
+        raise InputError(f"results folder lacks {', '.join(absent)} (see docs/results_format.md)",
+                         path=folder, field=absent[0])
+    data = {name: _read(folder, name, cols) for name, cols in REQUIRED.items()}
+    for name, cols in OPTIONAL.items():
+        if (folder / name).is_file():
+            data[name] = _read(folder, name, cols)
+    return data
+
+
+def strategies_of(data: dict) -> list[str]:
+    """Strategy names in kpis.csv order (then any others found in periods.csv)."""
+    names = list(dict.fromkeys(data["kpis.csv"]["strategy"].astype(str)))
+    return names + [s for s in dict.fromkeys(data["periods.csv"]["strategy"].astype(str)) if s not in names]
+
+
+# -- HTML pieces ---------------------------------------------------------------------------------
+_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0 auto;max-width:1250px;
+padding:0 20px 40px;color:#222;line-height:1.45}
+h1{margin-top:24px;border-bottom:3px solid #2ca02c}h2{margin-top:34px;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;margin:10px 0;font-size:14px}
+th,td{border:1px solid #ddd;padding:4px 9px;text-align:right}th{background:#f3f3f3}
+td:first-child,th:first-child{text-align:left}
+figure{margin:14px 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{font-size:13px;color:#555}nav a{margin-right:14px}
+.note{background:#fff7e0;border-left:4px solid #ff9f1c;padding:8px 12px}
+.key{background:#eef7ee;border-left:4px solid #2ca02c;padding:8px 12px}
+.muted{color:#777;font-size:13px}
+"""
+
+
+def _num(value) -> str:
+    if isinstance(value, str):
+        return html.escape(value)
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return html.escape(str(value))
+    if v != v:
+        return "&ndash;"
+    if v == int(v) and abs(v) < 1e15:
+        return f"{int(v):,}"
+    return f"{v:,.3f}" if abs(v) < 100 else f"{v:,.0f}"
+
+
+def table_html(frame: pd.DataFrame, max_rows: int = 200) -> str:
+    """A DataFrame as a plain HTML table (numbers with thousands separators)."""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = "".join("<tr>" + "".join(f"<td>{_num(v)}</td>" for v in row) + "</tr>"
+                   for row in frame.head(max_rows).itertuples(index=False))
+    more = f'<p class="muted">{len(frame) - max_rows} more rows in the CSV file.</p>' if len(frame) > max_rows else ""
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+
+
+def image_html(path, caption: str) -> str:
+    """An <img> with the PNG embedded as a data URI, and its caption."""
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    alt = html.escape(caption, quote=True)
+    return (f'<figure><img src="data:image/png;base64,{data}" alt="{alt}">'
+            f"<figcaption>{html.escape(caption)} ({html.escape(Path(path).name)})</figcaption></figure>")
+
+
+def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
+    """KPIs as rows (label with unit), strategies as columns, plus green minus high-grade when both exist."""
+    frame = kpis.set_index(kpis["strategy"].astype(str)).drop(columns="strategy")
+    rows = {}
+    for key in frame.columns:
+        label, unit, scale = KPI_UNITS.get(key, (key.replace("_", " "), "", 1.0))
+        values = pd.to_numeric(frame[key], errors="coerce") * scale
+        rows[f"{label} ({unit})" if unit else label] = values
+    out = pd.DataFrame(rows).T
+    if {"green", "high-grade"} <= set(out.columns):
+        out["green − high-grade"] = out["green"] - out["high-grade"]
+    out.insert(0, "KPI", out.index)
+    return out.reset_index(drop=True)
+
+
+def _key_message(kpis: pd.DataFrame) -> str:
+    frame = kpis.set_index(kpis["strategy"].astype(str))
+    if not {"green", "high-grade"} <= set(frame.index):
+        return ""
+    g, h = frame.loc["green"], frame.loc["high-grade"]
+    parts = []
+    if "metal_recovered" in frame:
+        parts.append(f"recovers {g.metal_recovered - h.metal_recovered:+,.0f} t of metal")
+    if "low_grade_tonnes_recovered" in frame:
+        parts.append(f"{(g.low_grade_tonnes_recovered - h.low_grade_tonnes_recovered) / 1e3:+,.0f} kt of low-grade ore")
+    if "ore_to_dump_tonnes" in frame:
+        parts.append(f"sends {(g.ore_to_dump_tonnes - h.ore_to_dump_tonnes) / 1e3:+,.0f} kt of ore-grade rock "
+                     f"to the dump")
+    if "npv" in frame:
+        parts.append(f"changes NPV by {(g.npv - h.npv) / 1e6:+,.2f} MUSD")
+    if "co2_tonnes" in frame:
+        parts.append(f"and CO2 by {(g.co2_tonnes - h.co2_tonnes) / 1e3:+,.1f} kt")
+    return "<p class='key'>Against the high-grade plan, the green plan " + ", ".join(parts) + ".</p>"
+
+
+def _section(anchor: str, title: str, body: str) -> str:
+    return f'<section id="{anchor}"><h2>{html.escape(title)}</h2>{body}</section>'
+
+
+# -- the report ----------------------------------------------------------------------------------
+def make_report(results_dir, *, window_size=None, chart_size=charts.SIZE, views: bool = True) -> dict:
+    """Write the PNGs and ``report.html`` into ``results_dir``.
+
+    Returns {"report": path, "images": {name: path}, "seconds": {"views", "charts", "total"},
+    "warnings": [...]}.  ``views=False`` skips the 3D views (charts and tables only).
+    """
+    t0 = time.perf_counter()
+    folder = Path(results_dir)
+    data = load_results(folder)
+    summary, model, kpis, periods = data["summary.json"], data["blocks.parquet"], data["kpis.csv"], data["periods.csv"]
+    names = strategies_of(data)
+    warnings: list[str] = []
+    images: dict[str, str] = {}
+    t1 = time.perf_counter()
+    if views:
+        try:
+            from . import viz
+            images.update(viz.render_all(model, folder, names, window_size=window_size or viz.WINDOW))
+        except InputError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a machine without OpenGL still gets charts and tables
+            warnings.append(f"3D views could not be rendered ({type(exc).__name__}: {exc}); "
+                            "see docs/getting_started.md for the system packages VTK needs")
+    t2 = time.perf_counter()
+    images["gradetonnage"] = charts.grade_tonnage_chart(data["gradetonnage.csv"], folder / "chart_gradetonnage.png",
+                                                        size=chart_size)
+    images["pit_by_pit"] = charts.pit_by_pit_chart(data["shells.csv"], folder / "chart_pit_by_pit.png", size=chart_size)
+    images["tonnes"] = charts.tonnes_by_destination_chart(periods, folder / "chart_tonnes_by_destination.png",
+                                                          size=chart_size)
+    images["stockpile"] = charts.stockpile_chart(periods, folder / "chart_stockpile.png", size=chart_size)
+    images["npv_co2"] = charts.npv_co2_chart(periods, folder / "chart_npv_co2.png", size=chart_size)
+    if "frontier.csv" in data:
+        images["frontier"] = charts.frontier_chart(data["frontier.csv"], folder / "chart_frontier.png", kpis=kpis,
+                                                   size=chart_size)
+    t3 = time.perf_counter()
+    page = _html(summary, data, names, images, warnings)
+    path = folder / REPORT
+    write_text(path, page)
+    for written in [path, *images.values()]:
+        os.chmod(written, 0o644)  # readable by a web server or a colleague, like any report
+    return {"report": str(path), "images": images, "warnings": warnings,
+            "seconds": {"views": t2 - t1, "charts": t3 - t2, "total": time.perf_counter() - t0}}
+
+
+def write_report(results_dir, **kwargs) -> Path:
+    """Write ``report.html`` (and its PNGs) into ``results_dir``; return the report's path."""
+    return Path(make_report(results_dir, **kwargs)["report"])
+
+
+def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: list[str]) -> str:
+    deposit = summary.get("deposit", {}) or {}
+    pit = summary.get("pit", {}) or {}
+    title = f"orepit report: {deposit.get('name') or 'deposit'}"
+    img = lambda key, caption: image_html(images[key], caption) if key in images else ""  # noqa: E731
+    size = deposit.get("block_size")
+    facts = [f"{_num(deposit.get('n_blocks', data['blocks.parquet'].n_blocks))} blocks"]
+    if size:
+        facts.append("blocks " + " x ".join(f"{float(v):g}" for v in size) + " m")
+    if pit:
+        facts.append(f"ultimate pit {_num(pit.get('blocks'))} blocks, value {_num(pit.get('objective'))} USD, "
+                     f"solved in {float(pit.get('seconds', 0)):.2f} s")
+    facts.append("strategies: " + ", ".join(html.escape(n) for n in names))
+    sections = [
+        ("kpis", "Strategies compared",
+         _key_message(data["kpis.csv"]) + table_html(kpi_table(data["kpis.csv"]))
+         + "<p class='muted'>Rates are in % (mining recovery: ore-grade tonnes sent to mill or stockpile over "
+           "ore-grade tonnes mined). Definitions: docs/concepts.md.</p>"),
+        ("model", "Block model",
+         img("grade", "Block model coloured by copper grade, the quarter nearest the viewer cut away")
+         + img("gradetonnage", "Grade-tonnage curve")
+         + "<details><summary>grade-tonnage table</summary>" + table_html(data["gradetonnage.csv"]) + "</details>"),
+        ("pit", "Ultimate pit and nested shells",
+         img("pit", "Ultimate pit shell over topography, coloured by depth")
+         + img("pit_by_pit", "Pit-by-pit graph: tonnes per shell and best/worst-case discounted value")
+         + table_html(data["shells.csv"])),
+        ("schedule", "Schedules",
+         "".join(img("periods " + n, f"{n}: blocks coloured by extraction period") for n in names)
+         + img("tonnes", "Tonnes per period by destination")
+         + img("stockpile", "Low-grade stockpile balance")
+         + img("npv_co2", "Cumulative NPV and CO2 per strategy")
+         + "<details><summary>period table</summary>" + table_html(data["periods.csv"]) + "</details>"),
+        ("destinations", "Destinations: what each plan does with the ore",
+         img("destinations", "Mined blocks by destination, strategies side by side; magenta: ore-grade blocks "
+                             "sent to the waste dump")),
+        ("environment", "Environmental cost",
+         img("env_cost", "Environmental cost per tonne of the blocks in the pit")),
+    ]
+    if "frontier" in images:
+        sections.append(("frontier", "NPV-recovery frontier",
+                         img("frontier", "NPV against metal recovered along the epsilon-constraint sweep")
+                         + table_html(data["frontier.csv"])))
+    timings = summary.get("timings") or {}
+    if timings:
+        sections.append(("timings", "Run time",
+                         table_html(pd.DataFrame({"phase": list(timings), "seconds": [float(v) for v in timings.values()]}))))
+    nav = "".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t, _ in sections)
+    notes = "".join(f"<p class='note'>{html.escape(w)}</p>" for w in warnings)
+    body = "".join(_section(a, t, b) for a, t, b in sections)
+    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{html.escape(title)}</title><link rel=\"icon\" href=\"data:,\"><style>{_CSS}</style></head><body>"
+            f"<h1>{html.escape(title)}</h1><p>{'; '.join(facts)}.</p><nav>{nav}</nav>{notes}{body}"
+            f"<p class='muted'>Written by orepit {_version()}; open offline, everything is embedded.</p>"
+            f"</body></html>\n")
+
+
+def _version() -> str:
+    from . import __version__
+    return __version__

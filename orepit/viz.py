@@ -1,0 +1,295 @@
+"""3D views of a block model, rendered off-screen to PNG with pyvista (VTK); no display needed.
+
+On Linux without a display VTK renders through EGL (Mesa's llvmpipe on a machine without a GPU);
+this module sets ``VTK_DEFAULT_OPENGL_WINDOW=vtkEGLRenderWindow`` before VTK loads, so VTK does not
+try X first.  A bare Debian/Ubuntu machine needs ``libegl1 libgl1 libgl1-mesa-dri libegl-mesa0
+libgbm1`` (see docs/getting_started.md).
+
+Views (each writes one PNG atomically and returns its path):
+
+- `grade_view`: blocks coloured by grade, with the quarter nearest the camera cut away;
+- `pit_view`: the ultimate pit (``in_pit``) as a stepped surface over topography, coloured by depth;
+- `period_view`: mined blocks coloured by extraction period for one strategy;
+- `destination_view`: mined blocks by destination for several strategies side by side, ore-grade
+  blocks sent to the dump highlighted;
+- `env_cost_view`: environmental cost per tonne of every block in the pit.
+
+Coordinates are metres (block centres, ``BlockModel.x/y/z``); blocks with zero tonnage are air and
+are not drawn.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+if sys.platform.startswith("linux") and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+    os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+
+import numpy as np  # noqa: E402
+import pyvista as pv  # noqa: E402
+
+from solvers.errors import InputError  # noqa: E402
+
+from .io.atomic import atomic_path  # noqa: E402
+from .model import BlockModel  # noqa: E402
+
+pv.OFF_SCREEN = True
+
+WINDOW = (900, 600)  # default image size (width, height) in pixels
+BACKGROUND = "white"
+#: destination -> colour; "ore to dump" marks ore-grade blocks the plan sends to the waste dump.
+DEST_COLOURS = {"mill": "#d62728", "stockpile": "#ff9f1c", "ore to dump": "#e000e0", "waste to dump": "#9a9a9a"}
+
+
+def strategy_key(name: str) -> str:
+    """Column suffix of a strategy: ``high-grade`` -> ``high_grade``."""
+    return name.replace("-", "_")
+
+
+def _need(model: BlockModel, *columns: str) -> None:
+    missing = [c for c in columns if c not in model]
+    if missing:
+        raise InputError(f"block model has no column(s) {', '.join(missing)} needed for this view",
+                         path=model.source, field=missing[0])
+
+
+def solid(model: BlockModel) -> np.ndarray:
+    """Blocks that are rock (tonnage > 0; every block when there is no tonnage column)."""
+    return model["tonnage"] > 0 if "tonnage" in model else np.ones(model.n_blocks, dtype=bool)
+
+
+def ore_grade(model: BlockModel) -> np.ndarray:
+    """Blocks worth processing: mill value above dump value (USD), or Cu > 0 without values."""
+    if "value_mill" in model and "value_dump" in model:
+        return model["value_mill"] > model["value_dump"]
+    _need(model, "cu")
+    return model["cu"] > 0
+
+
+def _spacing(model: BlockModel) -> tuple[float, float, float]:
+    return model.block_size if model.block_size else (1.0, 1.0, 1.0)
+
+
+def block_mesh(model: BlockModel, mask, **cell_arrays) -> pv.UnstructuredGrid:
+    """The blocks where ``mask`` holds as hexahedral cells, with the given per-block arrays as cell data."""
+    mask = np.asarray(mask, dtype=bool)
+    nx, ny, nz = model.dims
+    grid = pv.ImageData(dimensions=(nx + 1, ny + 1, nz + 1), spacing=_spacing(model), origin=model.origin)
+    cells = model.grid_index()[mask]
+    order = np.argsort(cells, kind="stable")
+    mesh = grid.extract_cells(cells[order])  # extract_cells keeps ascending cell order
+    for name, values in cell_arrays.items():
+        mesh.cell_data[name] = np.asarray(values)[mask][order]
+    return mesh
+
+
+def cutaway(model: BlockModel) -> np.ndarray:
+    """False for the quarter of the model nearest the default camera (x and y above their middles)."""
+    x, y = model.x, model.y
+    xm, ym = (x.min() + x.max()) / 2, (y.min() + y.max()) / 2
+    return ~((x > xm) & (y > ym))
+
+
+def _plotter(window_size, shape=(1, 1)) -> pv.Plotter:
+    p = pv.Plotter(off_screen=True, window_size=list(window_size), shape=shape, border=False)
+    p.set_background(BACKGROUND)
+    return p
+
+
+def _camera(p: pv.Plotter, zoom: float = 1.15) -> None:
+    p.camera_position = "iso"
+    p.camera.elevation = -8.0
+    p.reset_camera()
+    p.camera.zoom(zoom)
+
+
+def _save(p: pv.Plotter, path) -> str:
+    from PIL import Image
+    try:
+        img = p.screenshot(return_img=True)
+    finally:
+        p.close()
+    with atomic_path(path) as tmp:
+        Image.fromarray(img).save(tmp, format="PNG", optimize=True)
+    return os.fspath(path)
+
+
+def _bar(title: str) -> dict:
+    return {"title": title, "vertical": True, "position_x": 0.86, "position_y": 0.18, "height": 0.64,
+            "width": 0.06, "color": "black", "title_font_size": 14, "label_font_size": 12, "fmt": "%.3g"}
+
+
+def grade_view(model: BlockModel, path, *, grade: str = "cu", unit: str = "%", window_size=WINDOW,
+               cut: bool = True) -> str:
+    """Blocks coloured by ``grade`` (clipped at its 99th percentile), quarter cut away when ``cut``."""
+    _need(model, grade)
+    show = solid(model) & (cutaway(model) if cut else True)
+    values = model[grade].astype(float)
+    mesh = block_mesh(model, show, grade=values)
+    top = float(np.nanpercentile(values[show], 99)) if show.any() else 1.0
+    p = _plotter(window_size)
+    p.add_mesh(mesh, scalars="grade", cmap="turbo", clim=(0.0, max(top, 1e-9)), show_edges=False,
+               scalar_bar_args=_bar(f"{grade} ({unit})"))
+    p.add_text(f"{model.name or 'block model'}: {grade} grade" + (" (cut-away)" if cut else ""),
+               font_size=11, color="black")
+    _camera(p)
+    return _save(p, path)
+
+
+def column_surfaces(model: BlockModel, mask=None) -> tuple[np.ndarray, np.ndarray]:
+    """Per column (ny, nx): topography elevation (top of the highest solid block, m) and pit floor
+    elevation (bottom of the lowest block where ``mask`` holds, default ``in_pit``; topography where
+    the column has none)."""
+    nx, ny, nz = model.dims
+    dz = _spacing(model)[2]
+    rock = solid(model)
+    top_z = model.z + dz / 2
+    topo = np.full(ny * nx, -np.inf)
+    col = model.j * nx + model.i
+    np.maximum.at(topo, col[rock], top_z[rock])
+    if not np.isfinite(topo).any():
+        raise InputError("block model has no solid blocks to draw", path=model.source)
+    topo[~np.isfinite(topo)] = topo[np.isfinite(topo)].min()
+    if mask is None:
+        _need(model, "in_pit")
+        mask = model["in_pit"].astype(bool)
+    floor = topo.copy()
+    bottom = model.z - dz / 2
+    sel = np.asarray(mask, dtype=bool) & rock
+    np.minimum.at(floor, col[sel], bottom[sel])
+    return topo.reshape(ny, nx), floor.reshape(ny, nx)
+
+
+def stepped_surface(model: BlockModel, heights: np.ndarray) -> pv.StructuredGrid:
+    """A benched surface: each column's top face at ``heights[j, i]`` (m), vertical walls between."""
+    ny, nx = heights.shape
+    dx, dy, _ = _spacing(model)
+    x0, y0, _ = model.origin
+    xe = x0 + np.repeat(np.arange(nx + 1) * dx, 2)[1:-1]  # each column's two edges
+    ye = y0 + np.repeat(np.arange(ny + 1) * dy, 2)[1:-1]
+    gx, gy = np.meshgrid(xe, ye, indexing="xy")
+    gz = np.repeat(np.repeat(heights, 2, axis=0), 2, axis=1)
+    return pv.StructuredGrid(gx, gy, gz)
+
+
+def pit_view(model: BlockModel, path, *, mask=None, window_size=WINDOW, title: str | None = None) -> str:
+    """The pit (``mask``, default column ``in_pit``) as a stepped surface over topography, coloured
+    by depth below the original surface (m); bench crests drawn as lines."""
+    topo, floor = column_surfaces(model, mask)
+    depth = topo - floor
+    surf = stepped_surface(model, floor)
+    surf.point_data["depth"] = np.repeat(np.repeat(depth, 2, axis=0), 2, axis=1).ravel(order="F")
+    surf.point_data["elevation"] = surf.points[:, 2].copy()
+    p = _plotter(window_size)
+    p.add_mesh(surf, scalars="depth", cmap="YlOrBr", clim=(0.0, max(float(depth.max()), 1e-9)),
+               scalar_bar_args=_bar("pit depth (m)"), smooth_shading=False)
+    dz = _spacing(model)[2]
+    if depth.max() > 0:
+        edges = surf.extract_feature_edges(feature_angle=60, boundary_edges=False, non_manifold_edges=False)
+        if edges.n_points:
+            p.add_mesh(edges, color="#3b2a1a", line_width=1)
+    pit_blocks = int(np.count_nonzero(depth > 0))
+    p.add_text(title or f"ultimate pit over topography ({pit_blocks} columns mined, deepest "
+               f"{depth.max():.0f} m = {depth.max() / dz:.0f} benches)", font_size=11, color="black")
+    _camera(p, zoom=1.25)
+    return _save(p, path)
+
+
+def period_view(model: BlockModel, path, strategy: str, *, window_size=WINDOW, cut: bool = True) -> str:
+    """Blocks mined by ``strategy`` coloured by extraction period (0 = first), quarter cut away."""
+    col = "period_" + strategy_key(strategy)
+    _need(model, col)
+    period = model[col].astype(int)
+    show = (period >= 0) & solid(model) & (cutaway(model) if cut else True)
+    if not show.any():
+        raise InputError(f"strategy {strategy!r} mines no blocks", path=model.source, field=col)
+    n = int(period.max()) + 1
+    mesh = block_mesh(model, show, period=period.astype(float))
+    p = _plotter(window_size)
+    bar = _bar("period")
+    bar.update(fmt="%.0f", n_labels=n if n <= 8 else 6)
+    p.add_mesh(mesh, scalars="period", cmap="viridis", n_colors=n, clim=(0, max(n - 1, 1)), scalar_bar_args=bar)
+    p.add_text(f"{strategy}: extraction period" + (" (cut-away)" if cut else ""), font_size=11, color="black")
+    _camera(p)
+    return _save(p, path)
+
+
+def destination_classes(model: BlockModel, strategy: str) -> np.ndarray:
+    """Per block: 'mill', 'stockpile', 'ore to dump', 'waste to dump', or '' (not mined)."""
+    col = "destination_" + strategy_key(strategy)
+    _need(model, col)
+    dest = np.asarray(model[col]).astype(str)
+    out = np.where(np.isin(dest, ["mill", "stockpile"]), dest, "").astype(object)
+    dumped = dest == "dump"
+    ore = ore_grade(model)
+    out[dumped & ore] = "ore to dump"
+    out[dumped & ~ore] = "waste to dump"
+    return out
+
+
+def destination_view(model: BlockModel, path, strategies=("high-grade", "green"), *, window_size=(1200, 560),
+                     cut: bool = True) -> str:
+    """Mined blocks by destination, one panel per strategy, cameras linked.  Ore-grade blocks dumped
+    are magenta; waste to dump is translucent grey so the ore inside stays visible."""
+    strategies = list(strategies)
+    p = _plotter(window_size, shape=(1, len(strategies)))
+    keep = solid(model) & (cutaway(model) if cut else True)
+    tonnage = model["tonnage"] if "tonnage" in model else np.ones(model.n_blocks)
+    for s, name in enumerate(strategies):
+        p.subplot(0, s)
+        classes = destination_classes(model, name)
+        for label, colour in DEST_COLOURS.items():
+            sel = keep & (classes == label)
+            if sel.any():
+                opacity = 0.18 if label == "waste to dump" else 1.0
+                p.add_mesh(block_mesh(model, sel), color=colour, opacity=opacity, label=label)
+        dumped_kt = tonnage[classes == "ore to dump"].sum() / 1e3
+        p.add_text(f"{name}: ore-grade to dump {dumped_kt:,.0f} kt", font_size=10, color="black")
+        if s == 0:
+            p.add_legend(labels=[[label, colour] for label, colour in DEST_COLOURS.items()], bcolor="white",
+                         face="rectangle", size=(0.3, 0.25), loc="lower left")
+        _camera(p)
+    p.link_views()
+    return _save(p, path)
+
+
+def env_cost_view(model: BlockModel, path, *, mask=None, window_size=WINDOW, cut: bool = True) -> str:
+    """Environmental cost per tonne (USD/t, column ``env_cost`` in USD per block / tonnage) of the
+    blocks in ``mask`` (default: in the pit, else every solid block)."""
+    _need(model, "env_cost")
+    if mask is None:
+        mask = model["in_pit"].astype(bool) if "in_pit" in model and model["in_pit"].any() else True
+    show = solid(model) & np.asarray(mask, dtype=bool) & (cutaway(model) if cut else True)
+    tonnage = model["tonnage"] if "tonnage" in model else np.ones(model.n_blocks)
+    per_t = np.divide(model["env_cost"].astype(float), tonnage, out=np.zeros(model.n_blocks), where=tonnage > 0)
+    mesh = block_mesh(model, show, env=per_t)
+    lo, hi = (np.nanpercentile(per_t[show], [1, 99]) if show.any() else (0.0, 1.0))
+    p = _plotter(window_size)
+    p.add_mesh(mesh, scalars="env", cmap="magma_r", clim=(float(lo), float(max(hi, lo + 1e-9))),
+               scalar_bar_args=_bar("env. cost (USD/t)"))
+    p.add_text("environmental cost per tonne" + (" (cut-away)" if cut else ""), font_size=11, color="black")
+    _camera(p)
+    return _save(p, path)
+
+
+def render_all(model: BlockModel, folder, strategies, *, window_size=WINDOW) -> dict[str, str]:
+    """Every view for a results model into ``folder``: {view name: PNG path}."""
+    folder = os.fspath(folder)
+    out = {}
+    grade = "cu" if "cu" in model else (model.grades[0] if model.grades else None)
+    if grade:
+        out["grade"] = grade_view(model, os.path.join(folder, "view_grade.png"), grade=grade, window_size=window_size)
+    if "in_pit" in model:
+        out["pit"] = pit_view(model, os.path.join(folder, "view_pit.png"), window_size=window_size)
+    for s in strategies:
+        if "period_" + strategy_key(s) in model:
+            out["periods " + s] = period_view(model, os.path.join(folder, f"view_periods_{strategy_key(s)}.png"), s,
+                                              window_size=window_size)
+    with_dest = [s for s in strategies if "destination_" + strategy_key(s) in model]
+    if with_dest:
+        w, h = window_size
+        out["destinations"] = destination_view(model, os.path.join(folder, "view_destinations.png"), with_dest[:2],
+                                               window_size=(int(w * 1.4), int(h * 0.95)))
+    if "env_cost" in model:
+        out["env_cost"] = env_cost_view(model, os.path.join(folder, "view_env_cost.png"), window_size=window_size)
+    return out
