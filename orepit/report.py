@@ -99,6 +99,7 @@ h1{margin-top:24px;border-bottom:3px solid #2ca02c}h2{margin-top:34px;border-bot
 table{border-collapse:collapse;margin:10px 0;font-size:14px}
 th,td{border:1px solid #ddd;padding:4px 9px;text-align:right}th{background:#f3f3f3}
 td:first-child,th:first-child{text-align:left}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:10px 18px;align-items:start}
 figure{margin:14px 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:13px;color:#555}nav a{margin-right:14px}
 .note{background:#fff7e0;border-left:4px solid #ff9f1c;padding:8px 12px}
@@ -118,7 +119,9 @@ def _num(value) -> str:
         return "&ndash;"
     if v == int(v) and abs(v) < 1e15:
         return f"{int(v):,}"
-    return f"{v:,.3f}" if abs(v) < 100 else f"{v:,.0f}"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:.1f}" if abs(v) >= 10 else f"{v:.3g}"
 
 
 def table_html(frame: pd.DataFrame, max_rows: int = 200) -> str:
@@ -240,30 +243,31 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
         facts.append(f"ultimate pit {_num(pit.get('blocks'))} blocks, value {_num(pit.get('objective'))} USD, "
                      f"solved in {float(pit.get('seconds', 0)):.2f} s")
     facts.append("strategies: " + ", ".join(html.escape(n) for n in names))
+    grid = lambda *parts: '<div class="grid">' + "".join(parts) + "</div>"  # noqa: E731
     sections = [
         ("kpis", "Strategies compared",
          _key_message(data["kpis.csv"]) + table_html(kpi_table(data["kpis.csv"]))
          + "<p class='muted'>Rates are in % (mining recovery: ore-grade tonnes sent to mill or stockpile over "
            "ore-grade tonnes mined). Definitions: docs/concepts.md.</p>"),
         ("model", "Block model",
-         img("grade", "Block model coloured by copper grade, the quarter nearest the viewer cut away")
-         + img("gradetonnage", "Grade-tonnage curve")
+         grid(img("grade", "Block model coloured by copper grade, the quarter nearest the viewer cut away"),
+              img("gradetonnage", "Grade-tonnage curve"))
          + "<details><summary>grade-tonnage table</summary>" + table_html(data["gradetonnage.csv"]) + "</details>"),
         ("pit", "Ultimate pit and nested shells",
-         img("pit", "Ultimate pit shell over topography, coloured by depth")
-         + img("pit_by_pit", "Pit-by-pit graph: tonnes per shell and best/worst-case discounted value")
+         grid(img("pit", "Ultimate pit shell over topography, coloured by depth"),
+              img("pit_by_pit", "Pit-by-pit graph: tonnes per shell and best/worst-case discounted value"))
          + table_html(data["shells.csv"])),
         ("schedule", "Schedules",
-         "".join(img("periods " + n, f"{n}: blocks coloured by extraction period") for n in names)
-         + img("tonnes", "Tonnes per period by destination")
-         + img("stockpile", "Low-grade stockpile balance")
-         + img("npv_co2", "Cumulative NPV and CO2 per strategy")
+         grid(*[img("periods " + n, f"{n}: blocks coloured by extraction period") for n in names],
+              img("tonnes", "Tonnes per period by destination"),
+              img("stockpile", "Low-grade stockpile balance"),
+              img("npv_co2", "Cumulative NPV and CO2 per strategy"))
          + "<details><summary>period table</summary>" + table_html(data["periods.csv"]) + "</details>"),
         ("destinations", "Destinations: what each plan does with the ore",
          img("destinations", "Mined blocks by destination, strategies side by side; magenta: ore-grade blocks "
                              "sent to the waste dump")),
         ("environment", "Environmental cost",
-         img("env_cost", "Environmental cost per tonne of the blocks in the pit")),
+         grid(img("env_cost", "Environmental cost per tonne of the blocks in the pit"))),
     ]
     if "frontier" in images:
         sections.append(("frontier", "NPV-recovery frontier",

@@ -182,7 +182,7 @@ def pit_view(model: BlockModel, path, *, mask=None, window_size=WINDOW, title: s
     surf.point_data["elevation"] = surf.points[:, 2].copy()
     p = _plotter(window_size)
     p.add_mesh(surf, scalars="depth", cmap="YlOrBr", clim=(0.0, max(float(depth.max()), 1e-9)),
-               scalar_bar_args=_bar("pit depth (m)"), smooth_shading=False)
+               scalar_bar_args=_bar("pit depth (m)"), show_scalar_bar=bool(depth.max() > 0))
     dz = _spacing(model)[2]
     if depth.max() > 0:
         edges = surf.extract_feature_edges(feature_angle=60, boundary_edges=False, non_manifold_edges=False)

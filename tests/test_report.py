@@ -1,0 +1,114 @@
+"""report.html: self-contained, every section and image present, bad folders named, CLI verb."""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+
+import pytest
+from PIL import Image
+
+from _results_fixture import make_results
+from orepit.cli import main
+from orepit.report import REQUIRED, make_report, write_report
+from solvers.errors import InputError
+
+VIEW = (320, 240)
+CHART = (400, 260)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    folder = make_results(tmp_path_factory.mktemp("results"))
+    out = make_report(folder, window_size=VIEW, chart_size=CHART)
+    return folder, out
+
+
+def test_report_is_written_with_every_png_beside_it(report):
+    folder, out = report
+    assert out["warnings"] == []
+    assert out["report"] == str(folder / "report.html")
+    assert len(out["images"]) == 12
+    for name, path in out["images"].items():
+        img = Image.open(path)
+        assert img.format == "PNG" and path.startswith(str(folder))
+        expected = CHART if name in ("gradetonnage", "pit_by_pit", "tonnes", "stockpile", "npv_co2", "frontier") \
+            else (int(VIEW[0] * 1.4), int(VIEW[1] * 0.95)) if name == "destinations" else VIEW
+        assert img.size == expected, name
+        assert len(img.convert("RGB").getcolors(maxcolors=1 << 20)) > 10, name
+
+
+def test_report_is_self_contained(report):
+    folder, out = report
+    text = (folder / "report.html").read_text(encoding="utf-8")
+    assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:|//)", text)
+    assert "<script" not in text and "stylesheet" not in text and "@import" not in text
+    embedded = re.findall(r'src="data:image/png;base64,([^"]+)"', text)
+    assert len(embedded) == len(out["images"])
+    files = {open(p, "rb").read() for p in out["images"].values()}
+    assert {base64.b64decode(e) for e in embedded} == files
+
+
+def test_report_has_every_section_and_the_kpi_table(report):
+    folder, _ = report
+    text = (folder / "report.html").read_text(encoding="utf-8")
+    for title in ("Strategies compared", "Block model", "Ultimate pit and nested shells", "Schedules",
+                  "Destinations: what each plan does with the ore", "Environmental cost", "NPV-recovery frontier",
+                  "Run time"):
+        assert f"<h2>{title}</h2>" in text
+    assert "green − high-grade" in text and "mining recovery rate (%)" in text
+    assert "Against the high-grade plan, the green plan recovers +" in text
+
+
+def test_report_without_frontier_and_without_3d(tmp_path):
+    folder = make_results(tmp_path / "r", frontier=False)
+    out = make_report(folder, views=False, chart_size=CHART)
+    assert set(out["images"]) == {"gradetonnage", "pit_by_pit", "tonnes", "stockpile", "npv_co2"}
+    text = (folder / "report.html").read_text()
+    assert "NPV-recovery frontier" not in text and "view_pit.png" not in text
+
+
+def test_rendering_failure_still_gives_a_report(tmp_path, monkeypatch):
+    from orepit import viz
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no OpenGL context")
+    monkeypatch.setattr(viz, "render_all", broken)
+    folder = make_results(tmp_path / "r")
+    out = make_report(folder, chart_size=CHART)
+    assert len(out["warnings"]) == 1 and "no OpenGL context" in out["warnings"][0]
+    assert "no OpenGL context" in (folder / "report.html").read_text()
+
+
+@pytest.mark.parametrize("name", list(REQUIRED))
+def test_missing_file_is_named(report, tmp_path, name):
+    folder = tmp_path / "r"
+    shutil.copytree(report[0], folder)
+    (folder / name).unlink()
+    with pytest.raises(InputError, match=re.escape(name)):
+        write_report(folder)
+
+
+def test_missing_column_names_file_and_column(report, tmp_path):
+    folder = tmp_path / "r"
+    shutil.copytree(report[0], folder)
+    text = (folder / "periods.csv").read_text().replace("stockpile_balance_t", "balance")
+    (folder / "periods.csv").write_text(text)
+    with pytest.raises(InputError, match=r"periods\.csv: missing column\(s\) stockpile_balance_t"):
+        write_report(folder)
+
+
+def test_cli_report(report, capsys):
+    folder, _ = report
+    assert main(["report", str(folder), "--json", "--no-3d"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["report"].endswith("report.html") and "gradetonnage" in out["images"]
+
+
+def test_cli_report_bad_folder(tmp_path, capsys):
+    assert main(["report", str(tmp_path), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert "summary.json" in json.loads(captured.out)["error"]
+    assert main(["report", str(tmp_path / "nowhere")]) == 2
+    assert "results folder not found" in capsys.readouterr().err

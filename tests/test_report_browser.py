@@ -1,0 +1,222 @@
+"""report.html in a real browser: headless Chromium driven over the DevTools protocol.
+
+Chromium is started with ``--remote-debugging-pipe`` (DevTools messages as NUL-terminated JSON on
+file descriptors 3 and 4), so no websocket library or driver binary is needed.  The test opens the
+report from a file URL, waits for the load event, checks every image decoded (naturalWidth > 0),
+that no console error, exception or failed load occurred, that nothing was fetched from the
+network, and takes a full-page screenshot.
+
+Needs Debian's ``chromium`` package (``apt-get install -y chromium chromium-driver``).  Without it
+the test is skipped, except in CI (``CI`` set) where it fails.
+"""
+from __future__ import annotations
+
+import base64
+import fcntl
+import json
+import os
+import select
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from _results_fixture import make_results
+
+
+def chromium_path() -> str | None:
+    """The Chromium executable: $OREPIT_CHROMIUM, else chromium / chromium-browser / google-chrome on PATH."""
+    if os.environ.get("OREPIT_CHROMIUM"):
+        return os.environ["OREPIT_CHROMIUM"]
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+class DevTools:
+    """A headless Chromium and its DevTools pipe: `call` sends a command and returns its result,
+    every event received meanwhile is kept in `events`."""
+
+    def __init__(self, exe: str, profile, log_path):
+        to_chrome_r, self._to_chrome = os.pipe()
+        self._from_chrome, from_chrome_w = os.pipe()
+        # park the child's ends above 10 so that moving them onto 3 and 4 cannot clobber each other
+        child_r = fcntl.fcntl(to_chrome_r, fcntl.F_DUPFD, 10)
+        child_w = fcntl.fcntl(from_chrome_w, fcntl.F_DUPFD, 10)
+        os.close(to_chrome_r)
+        os.close(from_chrome_w)
+
+        def wire():  # runs in the child before exec: Chromium reads commands on 3, writes on 4
+            os.dup2(child_r, 3)
+            os.dup2(child_w, 4)
+
+        args = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--remote-debugging-pipe", f"--user-data-dir={profile}",
+                "about:blank"]
+        self._log = open(log_path, "wb")
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
+                                     close_fds=False, preexec_fn=wire)
+        os.close(child_r)
+        os.close(child_w)
+        self._buf = b""
+        self._next = 0
+        self.events: list[dict] = []
+        self.session = None
+
+    def _send(self, message: dict) -> None:
+        data = json.dumps(message).encode() + b"\0"
+        while data:
+            data = data[os.write(self._to_chrome, data):]
+
+    def _receive(self, deadline: float) -> dict:
+        while b"\0" not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("no DevTools message from Chromium in time")
+            ready, _, _ = select.select([self._from_chrome], [], [], left)
+            if ready:
+                chunk = os.read(self._from_chrome, 1 << 20)
+                if not chunk:
+                    raise RuntimeError("Chromium closed the DevTools pipe (see its log)")
+                self._buf += chunk
+        raw, self._buf = self._buf.split(b"\0", 1)
+        return json.loads(raw)
+
+    def call(self, method: str, timeout: float = 30.0, session: bool = True, **params) -> dict:
+        self._next += 1
+        message = {"id": self._next, "method": method, "params": params}
+        if session and self.session:
+            message["sessionId"] = self.session
+        self._send(message)
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self._receive(deadline)
+            if reply.get("id") == self._next:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+            self.events.append(reply)
+
+    def wait_event(self, method: str, timeout: float = 30.0) -> dict:
+        for event in self.events:
+            if event.get("method") == method:
+                return event
+        deadline = time.monotonic() + timeout
+        while True:
+            event = self._receive(deadline)
+            self.events.append(event)
+            if event.get("method") == method:
+                return event
+
+    def open_page(self, width: int, height: int) -> None:
+        target = self.call("Target.createTarget", session=False, url="about:blank")["targetId"]
+        self.session = self.call("Target.attachToTarget", session=False, targetId=target, flatten=True)["sessionId"]
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            self.call(f"{domain}.enable")
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
+
+    def close(self) -> None:
+        try:
+            self.session = None
+            self.call("Browser.close", timeout=5.0, session=False)
+        except Exception:  # noqa: BLE001 - closing anyway
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self._to_chrome)
+        os.close(self._from_chrome)
+        self._log.close()
+
+
+def problems(events: list[dict]) -> list[str]:
+    """Console errors, uncaught exceptions, error log entries and failed loads among the events."""
+    out = []
+    for e in events:
+        method, params = e.get("method"), e.get("params", {})
+        if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
+            out.append("console: " + " ".join(str(a.get("value", a.get("description"))) for a in params.get("args", [])))
+        elif method == "Runtime.exceptionThrown":
+            out.append("exception: " + str(params.get("exceptionDetails", {}).get("text")))
+        elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
+            out.append("log: " + params["entry"].get("text", ""))
+        elif method == "Network.loadingFailed":
+            out.append("failed load: " + str(params.get("errorText")))
+    return out
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    exe = chromium_path()
+    if exe is None:
+        message = "Chromium not found (Debian: apt-get install -y chromium chromium-driver; or set OREPIT_CHROMIUM)"
+        if os.environ.get("CI"):
+            pytest.fail(message + " -- required in CI")
+        pytest.skip(message)
+    return exe
+
+
+def test_report_renders_in_headless_chromium(chromium, tmp_path):
+    folder = make_results(tmp_path / "results")
+    from orepit.report import write_report
+    report = write_report(folder, window_size=(480, 320), chart_size=(560, 320))
+    browser = DevTools(chromium, tmp_path / "profile", tmp_path / "chromium.log")
+    try:
+        browser.open_page(1280, 900)
+        browser.call("Page.navigate", url=report.resolve().as_uri())
+        browser.wait_event("Page.loadEventFired", timeout=60.0)
+        images = browser.call("Runtime.evaluate", returnByValue=True, expression=(
+            "Array.from(document.images).map(i => ({alt: i.alt, complete: i.complete, w: i.naturalWidth, "
+            "h: i.naturalHeight, data: i.src.startsWith('data:image/png;base64,')}))"))["result"]["value"]
+        sections = browser.call("Runtime.evaluate", returnByValue=True,
+                                expression="Array.from(document.querySelectorAll('h2')).map(h => h.textContent)"
+                                )["result"]["value"]
+        size = browser.call("Page.getLayoutMetrics")["cssContentSize"]
+        shot = browser.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                            clip={"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 16000),
+                                  "scale": 0.5})
+        time.sleep(0.2)  # let late console messages arrive
+        browser.call("Runtime.evaluate", expression="1")
+        events = list(browser.events)
+    finally:
+        browser.close()
+    png = base64.b64decode(shot["data"])
+    (tmp_path / "report_screenshot.png").write_bytes(png)
+    assert png.startswith(b"\x89PNG") and len(png) > 10_000
+    assert len(images) >= 12, images
+    for img in images:
+        assert img["complete"] and img["w"] > 0 and img["h"] > 0, f"image did not load: {img}"
+        assert img["data"], f"image not embedded: {img}"
+    assert problems(events) == []
+    fetched = [e["params"]["request"]["url"] for e in events if e.get("method") == "Network.requestWillBeSent"]
+    assert all(url.startswith(("file:", "data:")) for url in fetched), fetched
+    for title in ("Strategies compared", "Block model", "Ultimate pit and nested shells", "Schedules",
+                  "Destinations: what each plan does with the ore", "Environmental cost", "NPV-recovery frontier"):
+        assert title in sections
+
+
+def test_console_errors_are_caught(chromium, tmp_path):
+    """The check itself works: a page with a broken image and a console error is reported."""
+    page = tmp_path / "bad.html"
+    page.write_text("<!DOCTYPE html><html><head><link rel='icon' href='data:,'></head><body>"
+                    "<img src='missing.png'><script>console.error('boom')</script></body></html>")
+    browser = DevTools(chromium, tmp_path / "profile", tmp_path / "chromium.log")
+    try:
+        browser.open_page(400, 300)
+        browser.call("Page.navigate", url=page.as_uri())
+        browser.wait_event("Page.loadEventFired", timeout=60.0)
+        width = browser.call("Runtime.evaluate", returnByValue=True,
+                             expression="document.images[0].naturalWidth")["result"]["value"]
+        time.sleep(0.2)
+        browser.call("Runtime.evaluate", expression="1")
+        found = problems(browser.events)
+    finally:
+        browser.close()
+    assert width == 0
+    assert any("boom" in p for p in found), found

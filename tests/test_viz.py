@@ -1,0 +1,114 @@
+"""3D views render off-screen to PNG: right size, not blank, and the pit view shows a known pit."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from _results_fixture import fake_model
+from orepit import viz
+from solvers.errors import InputError
+
+SIZE = (320, 240)  # small images keep the tests fast (width, height in pixels)
+
+
+@pytest.fixture(scope="module")
+def model():
+    return fake_model()
+
+
+def pixels(path) -> np.ndarray:
+    img = Image.open(path)
+    assert img.format == "PNG"
+    return np.asarray(img.convert("RGB"), dtype=np.int16)
+
+
+def assert_picture(path, size):
+    """A non-empty PNG of ``size`` that is not a single colour and has content besides the background."""
+    px = pixels(path)
+    assert px.shape == (size[1], size[0], 3)
+    colours = np.unique(px.reshape(-1, 3), axis=0)
+    assert len(colours) > 20
+    background = (px == 255).all(axis=2)
+    assert 0.05 < 1 - background.mean() < 0.95  # something drawn, and not everything
+
+
+def test_fixture_pit_is_closed_under_45_degrees(model):
+    """The 'known' pit: every block above a pit block in the 1-5 pattern (same column and the four
+    side neighbours one bench up) is in the pit too, when it exists."""
+    nx, ny, nz = model.dims
+    cell = np.full((nx, ny, nz), -1)
+    cell[model.i, model.j, model.k] = np.arange(model.n_blocks)
+    pit = model["in_pit"]
+    for b in np.flatnonzero(pit):
+        i, j, k = model.i[b], model.j[b], model.k[b]
+        for di, dj in ((0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)):
+            a, c = i + di, j + dj
+            if k + 1 < nz and 0 <= a < nx and 0 <= c < ny and cell[a, c, k + 1] >= 0:
+                assert pit[cell[a, c, k + 1]]
+
+
+def test_every_view_is_a_real_picture(model, tmp_path):
+    paths = viz.render_all(model, tmp_path, ["high-grade", "green"], window_size=SIZE)
+    assert set(paths) == {"grade", "pit", "periods high-grade", "periods green", "destinations", "env_cost"}
+    for name, path in paths.items():
+        if name != "destinations":
+            assert_picture(path, SIZE)
+    assert_picture(paths["destinations"], (int(SIZE[0] * 1.4), int(SIZE[1] * 0.95)))
+
+
+def test_pit_view_shows_the_known_pit(model, tmp_path):
+    """Same model and camera with and without the pit: only the pit rendering has the orange-brown
+    depth colours, and the two images differ substantially."""
+    with_pit = pixels(viz.pit_view(model, tmp_path / "pit.png", window_size=SIZE))
+    without = pixels(viz.pit_view(model, tmp_path / "nopit.png", mask=np.zeros(model.n_blocks, bool),
+                                  window_size=SIZE))
+
+    def depth_coloured(px):  # YlOrBr at depth > 0: red well above blue
+        px = px[:, : int(px.shape[1] * 0.8)]  # leave out the colour bar
+        return ((px[..., 0] - px[..., 2]) > 90).mean()
+
+    assert depth_coloured(with_pit) > 0.04
+    assert depth_coloured(without) < 0.01
+    assert np.abs(with_pit - without).mean() > 5
+
+
+def test_column_surfaces_match_the_pit(model):
+    topo, floor = viz.column_surfaces(model)
+    depth = topo - floor
+    nx, ny, _ = model.dims
+    pit_columns = np.zeros((ny, nx), bool)
+    pit_columns[model.j[model["in_pit"]], model.i[model["in_pit"]]] = True
+    assert np.array_equal(depth > 0, pit_columns)
+    dz = model.block_size[2]
+    pit = model["in_pit"]
+    for i, j in zip(model.i[pit], model.j[pit]):  # floor: bottom face of the column's lowest pit block (m)
+        lowest = model.k[pit & (model.i == i) & (model.j == j)].min()
+        assert floor[j, i] == pytest.approx(lowest * dz)
+        assert topo[j, i] == pytest.approx((model.k[(model.i == i) & (model.j == j)].max() + 1) * dz)
+
+
+def test_destination_classes_show_high_grading(model):
+    high = viz.destination_classes(model, "high-grade")
+    green = viz.destination_classes(model, "green")
+    assert (high == "ore to dump").sum() > (green == "ore to dump").sum() > 0
+    assert (green == "stockpile").sum() > 0 and (high == "stockpile").sum() == 0
+    mined = model["period_green"] >= 0
+    assert np.array_equal(green != "", mined)
+
+
+def test_block_mesh_has_one_cell_per_block(model):
+    mask = model["in_pit"]
+    mesh = viz.block_mesh(model, mask, cu=model["cu"])
+    assert mesh.n_cells == mask.sum()
+    assert mesh.cell_data["cu"].sum() == pytest.approx(model["cu"][mask].sum())
+    centres = np.sort(mesh.cell_centers().points[:, 2])
+    assert np.allclose(centres, np.sort(model.z[mask]))
+
+
+def test_missing_columns_are_named(model, tmp_path):
+    bare = model.subset(np.ones(model.n_blocks, bool))
+    with pytest.raises(InputError, match="period_npv"):
+        viz.period_view(bare, tmp_path / "x.png", "npv")
+    with pytest.raises(InputError, match="grade_x"):
+        viz.grade_view(bare, tmp_path / "x.png", grade="grade_x")
