@@ -187,7 +187,8 @@ class PlanSettings:
     stockpile          allow the low-grade stockpile
     stockpile_capacity t held at the end of any period; inf: none
     stockpile_loss     share of the inventory lost (degraded) each period
-    final_stockpile    'process' (milled one period after the last, discounted) or 'lost'
+    final_stockpile    'process' (milled one period after the last, discounted), 'lost', or
+                       'empty' (every stockpiled tonne must be milled within the periods)
     recovery_floor     rho: cumulative ore-grade t to mill or stockpile >= rho x ore-grade t mined (None: off)
     no_ore_to_dump     forbid sending ore-grade parcels to the dump
     metal_floor        t of metal recovered over the life of mine, at least (None: off)
@@ -217,8 +218,8 @@ class PlanSettings:
     def __post_init__(self):
         if int(self.periods) < 1:
             raise InputError(f"periods must be at least 1, got {self.periods}", field="periods")
-        if self.final_stockpile not in ("process", "lost"):
-            raise InputError(f"final_stockpile must be 'process' or 'lost', got {self.final_stockpile!r}",
+        if self.final_stockpile not in ("process", "lost", "empty"):
+            raise InputError(f"final_stockpile must be 'process', 'lost' or 'empty', got {self.final_stockpile!r}",
                              field="final_stockpile")
         if self.recovery_floor is not None and not 0 <= self.recovery_floor <= 1:
             raise InputError(f"recovery_floor must be in [0, 1], got {self.recovery_floor}", field="recovery_floor")
@@ -372,6 +373,8 @@ def solve_plan(parcels: Parcels, bins: Bins, settings: PlanSettings) -> Plan:
     final = disc[T] if settings.final_stockpile == "process" else 0.0
     final_share = 1.0 if settings.final_stockpile == "process" else 0.0
     last_inv = inv[:, T - 1] if n_g else np.zeros(0, np.int64)
+    if settings.final_stockpile == "empty" and n_g:
+        lm.fix(last_inv, 0.0)
     if settings.metal_floor is not None:
         cols_ = [x[:, MILL, :].ravel(), r.ravel(), last_inv]
         vals_ = [np.repeat(parcels.recovered, T), np.repeat(bins.recovered, T), bins.recovered * final_share]

@@ -1,0 +1,133 @@
+"""A valued deposit: every per-block quantity the pit and the schedules need, in one place.
+
+Built from a `BlockModel`, an `Economics` and an `Environment` parameter set by
+the Numba kernels of `orepit.economics` and `orepit.environment`.  Money in the
+economics' currency (USD by default), tonnes of metal for the first element.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from solvers.errors import InputError
+from solvers.problem import Precedence
+
+from .economics import Economics, block_values, rock_codes
+from .environment import Environment, environmental_costs
+from .model import BlockModel
+
+MILL, STOCKPILE, DUMP = 0, 1, 2
+
+
+@dataclass
+class Deposit:
+    """Per-block arrays (length n) of a valued block model.
+
+    margin        revenue - processing - grinding: what milling adds before mining (currency)
+    mining        mining cost (currency)
+    waste_cost    extra cost of dumping (currency)
+    rehandle      cost of reclaiming from the stockpile (currency)
+    env           (n, 3) environmental cost at mill / stockpile route / dump (currency)
+    co2           (n, 3) t CO2 at mill / stockpile route / dump
+    metal         t of metal contained (first element); recovered: t recovered if milled
+    mill_hours    h of milling
+    processable   the mill can take the block
+    extras        name -> (n, 3) reported totals (energy_kwh, water_m3, dump_ha)
+    """
+
+    model: BlockModel
+    precedence: Precedence
+    margin: np.ndarray
+    mining: np.ndarray
+    waste_cost: np.ndarray
+    rehandle: np.ndarray
+    env: np.ndarray
+    co2: np.ndarray
+    metal: np.ndarray
+    recovered: np.ndarray
+    mill_hours: np.ndarray
+    processable: np.ndarray
+    extras: dict
+    element: str
+    currency: str = "USD"
+
+    @property
+    def n_blocks(self) -> int:
+        return self.margin.size
+
+    @property
+    def tonnage(self) -> np.ndarray:
+        return self.model["tonnage"].astype(np.float64)
+
+    @property
+    def ore(self) -> np.ndarray:
+        """Ore-grade blocks: milling them pays before mining cost (above the marginal cut-off)."""
+        return self.processable & (self.margin > 0) & (self.tonnage > 0)
+
+    def values(self, env_price: bool) -> np.ndarray:
+        """(n, 3) undiscounted value at mill / stockpile route / dump, environmental cost included or not.
+        The stockpile route pays the rehandle and earns the margin later."""
+        w = 1.0 if env_price else 0.0
+        mill = np.where(self.processable, self.margin, -np.inf) - self.mining - w * self.env[:, MILL]
+        stock = np.where(self.processable, self.margin, -np.inf) - self.mining - self.rehandle - w * self.env[:, STOCKPILE]
+        dump = -self.mining - self.waste_cost - w * self.env[:, DUMP]
+        return np.stack([mill, stock, dump], axis=1)
+
+    def pit_values(self, env_price: bool) -> np.ndarray:
+        """Best destination value per block (currency): what the ultimate pit maximizes."""
+        v = self.values(env_price)
+        return np.maximum(v[:, MILL], v[:, DUMP])
+
+
+def value_deposit(model: BlockModel, economics: Economics, environment: Environment | None = None,
+                  precedence: Precedence | None = None, slope: float = 45.0, levels: int = 4) -> Deposit:
+    """Value every block (economics and environment) and attach its precedence.
+
+    precedence: given, or built from the block geometry with ``slope`` (degrees) over ``levels`` benches.
+    """
+    if not economics.elements:
+        raise InputError("economics: at least one element is needed (the metal whose recovery is reported)",
+                         field="elements")
+    environment = Environment(currency=economics.currency) if environment is None else environment
+    if model.block_size is None:
+        raise InputError("the block model needs a block size (m) for haulage and slopes", field="block_size")
+    values = block_values(model, economics)
+    env = environmental_costs(model, environment)
+    u = economics.unit
+    t = model["tonnage"].astype(np.float64)
+    processable = np.isfinite(values[f"value_mill_{u}"].to_numpy())
+    grinding = values[f"grinding_cost_{u}"].to_numpy() if f"grinding_cost_{u}" in values else 0.0
+    margin = np.where(processable, values[f"revenue_{u}"].to_numpy() - values[f"processing_cost_{u}"].to_numpy()
+                      - grinding, 0.0)
+    mining = values[f"mining_cost_{u}"].to_numpy()
+    waste_cost = -values[f"value_waste_{u}"].to_numpy() - mining
+    name, element = next(iter(economics.elements.items()))
+    grade = model[element.column].astype(np.float64)
+    rock, rocks = rock_codes(model, economics.rock_column)
+    recovery = np.array([element.recovery_by_rock.get(r, element.recovery) for r in rocks])[rock]
+    metal = t * grade * element.factor * _price_unit_t(element)
+    recovered = np.where(processable, metal * recovery, 0.0)
+    hours = values["mill_hours_h"].to_numpy() if "mill_hours_h" in values else np.zeros(model.n_blocks)
+    env_cols = [env[f"env_cost_{d}_{environment.unit}"].to_numpy() for d in ("mill", "stockpile", "waste")]
+    co2_cols = [env[f"co2_{d}_kg"].to_numpy() / 1000.0 for d in ("mill", "stockpile", "waste")]
+    kwh = env["process_kwh"].to_numpy()
+    water = env["water_m3"].to_numpy()
+    zeros = np.zeros(model.n_blocks)
+    extras = {"energy_kwh": np.stack([kwh, kwh, zeros], axis=1),
+              "water_m3": np.stack([water, water, zeros], axis=1),
+              "dump_ha": np.stack([zeros, zeros, env["dump_area_ha"].to_numpy()], axis=1)}
+    if precedence is None:
+        from .precedence import precedence_from_geometry
+        precedence = precedence_from_geometry(model, block_size=model.block_size, slope=slope, levels=levels)
+    return Deposit(model, precedence, margin, mining, waste_cost, values[f"rehandle_cost_{u}"].to_numpy(),
+                   np.stack(env_cols, axis=1), np.stack(co2_cols, axis=1), metal, recovered, hours, processable,
+                   extras, name, economics.currency)
+
+
+def _price_unit_t(element) -> float:
+    """Tonnes of metal per price unit (so that grade x factor x this = t of metal per t of ore)."""
+    from .economics import PRICE_UNITS_KG
+    if element.price_unit == "unit":
+        return 1.0
+    return PRICE_UNITS_KG[element.price_unit] / 1000.0
