@@ -24,7 +24,8 @@ MILL, STOCKPILE, DUMP = 0, 1, 2
 class Deposit:
     """Per-block arrays (length n) of a valued block model.
 
-    margin        revenue - processing - grinding: what milling adds before mining (currency)
+    margin        value at the mill before mining cost: revenue - processing - grinding + any
+                  precomputed mill value (currency)
     mining        mining cost (currency)
     waste_cost    extra cost of dumping (currency)
     rehandle      cost of reclaiming from the stockpile (currency)
@@ -96,11 +97,10 @@ def value_deposit(model: BlockModel, economics: Economics, environment: Environm
     env = environmental_costs(model, environment)
     u = economics.unit
     t = model["tonnage"].astype(np.float64)
-    processable = np.isfinite(values[f"value_mill_{u}"].to_numpy())
-    grinding = values[f"grinding_cost_{u}"].to_numpy() if f"grinding_cost_{u}" in values else 0.0
-    margin = np.where(processable, values[f"revenue_{u}"].to_numpy() - values[f"processing_cost_{u}"].to_numpy()
-                      - grinding, 0.0)
+    value_mill = values[f"value_mill_{u}"].to_numpy()
+    processable = np.isfinite(value_mill) & (value_mill > -1e15)   # MineLib marks unprocessable with -1e16/t
     mining = values[f"mining_cost_{u}"].to_numpy()
+    margin = np.where(processable, value_mill + mining, 0.0)      # everything milling adds before mining
     waste_cost = -values[f"value_waste_{u}"].to_numpy() - mining
     name, element = next(iter(economics.elements.items()))
     grade = model[element.column].astype(np.float64)

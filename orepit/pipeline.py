@@ -1,0 +1,183 @@
+"""End-to-end studies: value a deposit, find its pit and shells, run the strategies, write results.
+
+`run_study` does the work and `write_results` writes the results folder described in
+docs/results_format.md, which `orepit.report` turns into pictures and report.html.
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .deposit import Deposit, value_deposit
+from .economics import Economics
+from .environment import Environment
+from .gradetonnage import grade_tonnage
+from .io.atomic import atomic_path, write_text
+from .model import BlockModel
+from .strategies import STRATEGY_NAMES, ScheduleSetup, compare, derive_capacities, frontier, kpi_table
+
+DEST_NAMES = np.array(["", "mill", "stockpile", "dump"], dtype=object)  # index = destination + 1
+
+
+@dataclass
+class Study:
+    """Everything a study computed (see `run_study`)."""
+
+    deposit: Deposit
+    pit: np.ndarray
+    pit_objective: float
+    pit_seconds: float
+    shell: np.ndarray
+    shells: pd.DataFrame
+    gradetonnage: pd.DataFrame
+    results: dict
+    frontier: pd.DataFrame | None
+    setup: ScheduleSetup
+    timings: dict = field(default_factory=dict)
+
+
+class Phases:
+    """A progress bar over named phases on stderr (tqdm), recording each phase's seconds."""
+
+    def __init__(self, names, enabled: bool = True):
+        from tqdm.auto import tqdm
+        self.bar = tqdm(total=len(names), file=sys.stderr, disable=not enabled, unit="phase",
+                        bar_format="{desc:<28}{bar:20}| {n_fmt}/{total_fmt} [{elapsed}]")
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def phase(self, name: str):
+        self.bar.set_description_str(name)
+        start = time.perf_counter()
+        yield
+        self.timings[name] = time.perf_counter() - start
+        self.bar.update(1)
+
+    def close(self):
+        self.bar.set_description_str("done")
+        self.bar.close()
+
+
+def run_study(model: BlockModel, economics: Economics, environment: Environment | None = None,
+              strategies=STRATEGY_NAMES, setup: ScheduleSetup | None = None, frontier_points: int = 8,
+              slope: float = 45.0, levels: int = 4, precedence=None, grade: str | None = None, progress: bool = True,
+              recovery_floor: float = 0.95, utilisation_floor: float | None = 0.9) -> Study:
+    """Value, pit, shells, grade-tonnage, strategies and (optionally) the NPV-recovery frontier.
+
+    precedence: given (e.g. a MineLib .prec), or built from the geometry with ``slope`` and ``levels``.
+    """
+    from solvers.closure import PseudoflowSolver
+
+    from .pits import ShellInputs, shells_table
+
+    setup = ScheduleSetup() if setup is None else setup
+    names = ["value + environment", "ultimate pit", "nested shells", "grade-tonnage",
+             *[f"schedule {s}" for s in strategies]] + (["frontier"] if frontier_points else [])
+    phases = Phases(names, progress)
+    with phases.phase("value + environment"):
+        deposit = value_deposit(model, economics, environment, precedence, slope=slope, levels=levels)
+    with phases.phase("ultimate pit"):
+        solver = PseudoflowSolver(deposit.precedence)
+        pit_result = solver.solve(deposit.pit_values(False))
+    setup = derive_capacities(deposit, pit_result.pit, setup)
+    with phases.phase("nested shells"):
+        v = deposit.values(False)
+        process = np.where(np.isfinite(v[:, 0]), v[:, 0], v[:, 2])
+        inputs = ShellInputs.from_destinations(v[:, 2], process, deposit.tonnage, model.k)
+        nested, shells = shells_table(inputs, deposit.precedence, np.round(np.arange(0.3, 1.0001, 0.05), 2),
+                                      mining_rate=float(setup.mining_capacity), discount_rate=setup.discount_rate)
+        shells = shells.rename(columns={"best_case_dv": "best_case", "worst_case_dv": "worst_case"})
+    with phases.phase("grade-tonnage"):
+        element = economics.elements[next(iter(economics.elements))]
+        grade = grade or element.column
+        top = float(np.quantile(model[grade], 0.995)) if model.n_blocks else 1.0
+        gt = grade_tonnage(model, np.linspace(0.0, max(top, 1e-9), 41), grade=grade,
+                           grade_unit=element.grade_unit)
+        gt = gt.rename(columns={c: "metal" for c in gt.columns if c.startswith("metal")})
+    results = {}
+    for name in strategies:
+        with phases.phase(f"schedule {name}"):
+            results.update(compare(deposit, [name], setup, recovery_floor, utilisation_floor))
+    base = results.get("npv") or results.get("high-grade")
+    for r in results.values():
+        r.kpis["price_of_green"] = base.kpis["npv_economic"] - r.kpis["npv_economic"] if base else 0.0
+    table = None
+    if frontier_points:
+        with phases.phase("frontier"):
+            table = frontier(deposit, setup, points=frontier_points, axis="metal")
+    phases.close()
+    return Study(deposit, pit_result.pit, pit_result.objective, pit_result.seconds, nested.shell, shells, gt,
+                 results, table, setup, phases.timings)
+
+
+def _clean(value):
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _clean(value.tolist())
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def summary(study: Study) -> dict:
+    """The JSON-ready summary of a study (deposit, pit, setup, KPIs per strategy, timings)."""
+    m = study.deposit.model
+    setup = asdict(study.setup)
+    return _clean({
+        "deposit": {"name": m.name, "n_blocks": m.n_blocks, "block_size": list(m.block_size or ()),
+                    "dims": list(m.dims), "ore_metal_t": float(study.deposit.metal[study.deposit.ore].sum()),
+                    "currency": study.deposit.currency, "element": study.deposit.element},
+        "pit": {"objective": study.pit_objective, "blocks": int(study.pit.sum()), "seconds": study.pit_seconds},
+        "setup": setup,
+        "strategies": {name: {**r.kpis, "status": r.plan.result.status, "seconds": r.seconds,
+                              "model_size": r.plan.model_size} for name, r in study.results.items()},
+        "timings": study.timings,
+    })
+
+
+def write_results(study: Study, out) -> Path:
+    """Write the results folder (each file atomically); returns its path."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    d = study.deposit
+    v = d.values(False)
+    cols = {"value_mill": np.where(np.isfinite(v[:, 0]), v[:, 0], np.nan),
+            "value_stockpile": np.where(np.isfinite(v[:, 1]), v[:, 1], np.nan),
+            "value_dump": v[:, 2], "in_pit": study.pit, "shell": study.shell}
+    green = study.results.get("green")
+    env_dest = np.where(green.block_destination >= 0, green.block_destination, 0) if green else np.zeros(d.n_blocks, int)
+    cols["env_cost"] = d.env[np.arange(d.n_blocks), env_dest]
+    for name, r in study.results.items():
+        key = name.replace("-", "_")
+        cols[f"period_{key}"] = r.block_period
+        cols[f"destination_{key}"] = DEST_NAMES[r.block_destination + 1].astype(str)
+    d.model.assign(**cols).to_parquet(out / "blocks.parquet")
+    _write_csv(study.shells, out / "shells.csv")
+    _write_csv(study.gradetonnage, out / "gradetonnage.csv")
+    periods = pd.concat([r.simulation.periods.assign(strategy=name) for name, r in study.results.items()],
+                        ignore_index=True)
+    periods = periods[["strategy"] + [c for c in periods.columns if c != "strategy"]]
+    _write_csv(periods, out / "periods.csv")
+    _write_csv(kpi_table(study.results).reset_index(), out / "kpis.csv")
+    if study.frontier is not None:
+        _write_csv(study.frontier, out / "frontier.csv")
+    write_text(out / "summary.json", json.dumps(summary(study), indent=2) + "\n")
+    return out
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False)

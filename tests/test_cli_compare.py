@@ -1,0 +1,61 @@
+"""`orepit compare` and `orepit demo`: JSON contract, results folder, KPIs that agree with the solver."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from orepit.cli import main
+
+KPI_KEYS = ["npv", "metal_recovered", "low_grade_tonnes_recovered", "metal_sterilised", "mining_recovery_rate",
+            "ore_to_dump_tonnes", "co2_tonnes", "objective_solver", "objective_simulated"]
+
+
+def test_compare_kd_json(tmp_path, minelib, capsys):
+    root = __import__("pathlib").Path(__file__).resolve().parent.parent
+    code = main(["compare", str(minelib / "kd"), "--economics", str(root / "examples" / "kd_green.toml"),
+                 "--environment", str(root / "examples" / "environment_minelib.toml"), "--periods", "12",
+                 "--discount-rate", "0.15", "--out", str(tmp_path / "kd"), "--no-report", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert set(out["strategies"]) == {"high-grade", "npv", "green"}
+    for name, kpis in out["strategies"].items():
+        for key in KPI_KEYS:
+            assert key in kpis, (name, key)
+        assert kpis["objective_simulated"] == pytest.approx(kpis["objective_solver"], rel=1e-6)
+    green = out["strategies"]["green"]
+    assert green["ore_to_dump_tonnes"] == pytest.approx(0, abs=1e-6) and green["mining_recovery_rate"] >= 0.95
+    assert out["strategies"]["high-grade"]["ore_to_dump_tonnes"] > 0
+    table = pd.read_csv(tmp_path / "kd" / "kpis_table.csv", index_col=0)
+    assert list(table.columns) == ["high-grade", "npv", "green"]
+    assert (tmp_path / "kd" / "kpis.md").read_text().startswith("| KPI |")
+
+
+def test_demo_writes_a_results_folder(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "orepit", "demo", "--blocks", "4000", "--periods", "5",
+                           "--out", str(tmp_path / "demo"), "--no-report", "--json"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["frontier_points"] >= 8
+    for name in ("summary.json", "blocks.parquet", "shells.csv", "gradetonnage.csv", "periods.csv", "kpis.csv",
+                 "frontier.csv"):
+        assert (tmp_path / "demo" / name).exists(), name
+    periods = pd.read_csv(tmp_path / "demo" / "periods.csv")
+    for _, rows in periods.groupby("strategy"):
+        bal = rows["stockpile_balance_t"].to_numpy()
+        prev = [0.0, *bal[:-1]]
+        expected = prev + rows["stockpile_in_t"] - rows["stockpile_out_t"] - rows["stockpile_lost_t"]
+        assert abs(expected - bal).max() <= 1e-6 * max(1.0, bal.max())
+
+
+def test_compare_bad_input_exits_2(tmp_path, capsys):
+    assert main(["compare", "--strategies", "green,bogus", "--json"]) == 2
+    assert "unknown strategy bogus" in json.loads(capsys.readouterr().out)["error"]
+    (tmp_path / "e.toml").write_text("mining_cost = 1.0\nbogus_key = 3\n")
+    assert main(["compare", "--economics", str(tmp_path / "e.toml"), "--blocks", "2000", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "e.toml line 2: unknown key 'bogus_key'" in err
