@@ -21,16 +21,17 @@ from solvers.errors import InputError
 from . import charts
 from .io.atomic import write_text
 
+#: file -> the columns the report uses (the format in docs/results_format.md has more).
 REQUIRED = {
     "summary.json": (),
     "blocks.parquet": ("i", "j", "k", "tonnage"),
-    "shells.csv": ("shell", "revenue_factor", "ore_t", "waste_t", "strip_ratio", "value", "best_case", "worst_case"),
-    "gradetonnage.csv": ("cutoff", "tonnes", "mean_grade", "metal"),
-    "periods.csv": ("strategy", "period", "mined_t", "mill_t", "stockpile_in_t", "stockpile_out_t", "dump_t",
-                    "stockpile_balance_t", "cash_flow", "npv_cumulative", "co2_t", "metal"),
+    "shells.csv": ("shell", "ore_t", "waste_t", "best_case", "worst_case"),
+    "gradetonnage.csv": ("cutoff", "tonnes", "mean_grade"),
+    "periods.csv": ("strategy", "period", "mill_t", "stockpile_in_t", "dump_t", "stockpile_balance_t",
+                    "npv_cumulative", "co2_t"),
     "kpis.csv": ("strategy",),
 }
-OPTIONAL = {"frontier.csv": ("point", "npv", "metal_recovered", "co2_t")}
+OPTIONAL = {"frontier.csv": ("npv", "metal_recovered")}
 #: KPI key -> (label, unit, scale); rates are fractions shown in %.
 KPI_UNITS = {
     "npv": ("NPV", "MUSD", 1e-6),
@@ -148,6 +149,8 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
     for key in frame.columns:
         label, unit, scale = KPI_UNITS.get(key, (key.replace("_", " "), "", 1.0))
         values = pd.to_numeric(frame[key], errors="coerce") * scale
+        if values.isna().all():
+            continue  # a text column (a solver status, say) is not a KPI
         rows[f"{label} ({unit})" if unit else label] = values
     out = pd.DataFrame(rows).T
     if {"green", "high-grade"} <= set(out.columns):

@@ -96,9 +96,10 @@ def _plotter(window_size, shape=(1, 1)) -> pv.Plotter:
     return p
 
 
-def _camera(p: pv.Plotter, zoom: float = 1.15) -> None:
+def _camera(p: pv.Plotter, zoom: float = 1.15, elevation: float = -8.0) -> None:
+    """Oblique view from the +x, +y side; ``elevation`` (degrees) tilts it from the isometric one."""
     p.camera_position = "iso"
-    p.camera.elevation = -8.0
+    p.camera.elevation = elevation
     p.reset_camera()
     p.camera.zoom(zoom)
 
@@ -188,10 +189,15 @@ def pit_view(model: BlockModel, path, *, mask=None, window_size=WINDOW, title: s
         edges = surf.extract_feature_edges(feature_angle=60, boundary_edges=False, non_manifold_edges=False)
         if edges.n_points:
             p.add_mesh(edges, color="#3b2a1a", line_width=1)
+    nx, ny, nz = model.dims
+    box = pv.Box(bounds=(model.origin[0], model.origin[0] + nx * _spacing(model)[0],
+                         model.origin[1], model.origin[1] + ny * _spacing(model)[1],
+                         model.origin[2], float(topo.max())))
+    p.add_mesh(box.outline(), color="#777777", line_width=1)  # the model's extent, to read the depth against
     pit_blocks = int(np.count_nonzero(depth > 0))
     p.add_text(title or f"ultimate pit over topography ({pit_blocks} columns mined, deepest "
                f"{depth.max():.0f} m = {depth.max() / dz:.0f} benches)", font_size=11, color="black")
-    _camera(p, zoom=1.25)
+    _camera(p, zoom=1.0, elevation=15.0)
     return _save(p, path)
 
 
@@ -208,7 +214,7 @@ def period_view(model: BlockModel, path, strategy: str, *, window_size=WINDOW, c
     p = _plotter(window_size)
     bar = _bar("period")
     bar.update(fmt="%.0f", n_labels=n if n <= 8 else 6)
-    p.add_mesh(mesh, scalars="period", cmap="viridis", n_colors=n, clim=(0, max(n - 1, 1)), scalar_bar_args=bar)
+    p.add_mesh(mesh, scalars="period", cmap="tab10" if n <= 10 else "turbo", n_colors=n, clim=(0, max(n - 1, 1)), scalar_bar_args=bar)
     p.add_text(f"{strategy}: extraction period" + (" (cut-away)" if cut else ""), font_size=11, color="black")
     _camera(p)
     return _save(p, path)
@@ -244,7 +250,7 @@ def destination_view(model: BlockModel, path, strategies=("high-grade", "green")
                 opacity = 0.18 if label == "waste to dump" else 1.0
                 p.add_mesh(block_mesh(model, sel), color=colour, opacity=opacity, label=label)
         dumped_kt = tonnage[classes == "ore to dump"].sum() / 1e3
-        p.add_text(f"{name}: ore-grade to dump {dumped_kt:,.0f} kt", font_size=10, color="black")
+        p.add_text(f"{name}: ore-grade blocks dumped {dumped_kt:,.0f} kt", font_size=10, color="black")
         if s == 0:
             p.add_legend(labels=[[label, colour] for label, colour in DEST_COLOURS.items()], bcolor="white",
                          face="rectangle", size=(0.3, 0.25), loc="lower left")
@@ -286,6 +292,8 @@ def render_all(model: BlockModel, folder, strategies, *, window_size=WINDOW) -> 
             out["periods " + s] = period_view(model, os.path.join(folder, f"view_periods_{strategy_key(s)}.png"), s,
                                               window_size=window_size)
     with_dest = [s for s in strategies if "destination_" + strategy_key(s) in model]
+    if {"high-grade", "green"} <= set(with_dest):
+        with_dest = ["high-grade", "green"]  # the comparison the report is about
     if with_dest:
         w, h = window_size
         out["destinations"] = destination_view(model, os.path.join(folder, "view_destinations.png"), with_dest[:2],
