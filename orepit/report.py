@@ -44,6 +44,31 @@ KPI_UNITS = {
     "ore_to_dump_tonnes": ("ore-grade tonnes to dump", "kt", 1e-3),
     "co2_tonnes": ("CO2", "kt", 1e-3),
 }
+#: further KPIs shown under "all KPIs" with units (others are shown by name, as they are)
+MORE_UNITS = {
+    "npv_economic": ("NPV before environmental cost", "MUSD", 1e-6),
+    "npv_after_environment": ("NPV after environmental cost", "MUSD", 1e-6),
+    "environmental_cost": ("environmental cost", "MUSD", 1e-6),
+    "price_of_green": ("price of green (NPV given up)", "MUSD", 1e-6),
+    "objective_solver": ("objective (solver)", "MUSD", 1e-6),
+    "objective_simulated": ("objective (simulated)", "MUSD", 1e-6),
+    "metal_fed": ("metal fed to the mill", "t", 1.0),
+    "metal_outside_pit": ("metal outside the final pit", "t", 1.0),
+    "metal_dumped": ("metal dumped", "t", 1.0),
+    "metal_left_in_pit": ("metal left in the pit", "t", 1.0),
+    "metal_stockpile_lost": ("metal lost on the stockpile", "t", 1.0),
+    "ore_metal_kept": ("ore metal kept", "t", 1.0),
+    "tonnes_moved": ("tonnes moved", "kt", 1e-3),
+    "mill_tonnes": ("tonnes milled", "kt", 1e-3),
+    "final_stockpile_t": ("final stockpile", "kt", 1e-3),
+    "strip_ratio": ("strip ratio", "t/t", 1.0),
+    "dilution": ("dilution", "%", 100.0),
+    "co2_per_tonne_moved": ("CO2 per tonne moved", "kg/t", 1e3),
+    "co2_per_tonne_metal": ("CO2 per tonne of metal", "t/t", 1.0),
+    "energy_kwh": ("energy", "GWh", 1e-6),
+    "water_m3": ("water", "thousand m3", 1e-3),
+    "dump_ha": ("dump footprint", "ha", 1.0),
+}
 REPORT = "report.html"
 
 
@@ -118,6 +143,8 @@ def _num(value) -> str:
         return html.escape(str(value))
     if v != v:
         return "&ndash;"
+    if abs(v) < 1e-6:
+        return "0"  # solver round-off (1e-10 t of metal) reads as noise
     if v == int(v) and abs(v) < 1e15:
         return f"{int(v):,}"
     if abs(v) >= 1000:
@@ -142,17 +169,18 @@ def image_html(path, caption: str) -> str:
             f"<figcaption>{html.escape(caption)} ({html.escape(Path(path).name)})</figcaption></figure>")
 
 
-def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
-    """KPIs as rows (label with unit), strategies as columns, plus green minus high-grade when both exist."""
+def kpi_table(kpis: pd.DataFrame, keys=None) -> pd.DataFrame:
+    """KPIs as rows (label with unit), strategies as columns, plus green minus high-grade when both
+    exist.  ``keys``: the KPI columns to show, in order (default: all numeric ones)."""
     frame = kpis.set_index(kpis["strategy"].astype(str)).drop(columns="strategy")
     rows = {}
-    for key in frame.columns:
-        label, unit, scale = KPI_UNITS.get(key, (key.replace("_", " "), "", 1.0))
+    for key in (frame.columns if keys is None else [k for k in keys if k in frame.columns]):
+        label, unit, scale = {**KPI_UNITS, **MORE_UNITS}.get(key, (key.replace("_", " "), "", 1.0))
         values = pd.to_numeric(frame[key], errors="coerce") * scale
         if values.isna().all():
             continue  # a text column (a solver status, say) is not a KPI
         rows[f"{label} ({unit})" if unit else label] = values
-    out = pd.DataFrame(rows).T
+    out = pd.DataFrame(rows, index=frame.index).T
     if {"green", "high-grade"} <= set(out.columns):
         out["green − high-grade"] = out["green"] - out["high-grade"]
     out.insert(0, "KPI", out.index)
@@ -249,7 +277,8 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
     grid = lambda *parts: '<div class="grid">' + "".join(parts) + "</div>"  # noqa: E731
     sections = [
         ("kpis", "Strategies compared",
-         _key_message(data["kpis.csv"]) + table_html(kpi_table(data["kpis.csv"]))
+         _key_message(data["kpis.csv"]) + table_html(kpi_table(data["kpis.csv"], list(KPI_UNITS)))
+         + "<details><summary>all KPIs</summary>" + table_html(kpi_table(data["kpis.csv"])) + "</details>"
          + "<p class='muted'>Rates are in % (mining recovery: ore-grade tonnes sent to mill or stockpile over "
            "ore-grade tonnes mined). Definitions: docs/concepts.md.</p>"),
         ("model", "Block model",

@@ -270,9 +270,10 @@ def env_cost_view(model: BlockModel, path, *, mask=None, window_size=WINDOW, cut
     per_t = np.divide(model["env_cost"].astype(float), tonnage, out=np.zeros(model.n_blocks), where=tonnage > 0)
     mesh = block_mesh(model, show, env=per_t)
     lo, hi = (np.nanpercentile(per_t[show], [1, 99]) if show.any() else (0.0, 1.0))
+    log = bool(lo > 0 and hi / lo > 20)  # mill and dump costs differ by orders of magnitude
     p = _plotter(window_size)
-    p.add_mesh(mesh, scalars="env", cmap="magma_r", clim=(float(lo), float(max(hi, lo + 1e-9))),
-               scalar_bar_args=_bar("env. cost (USD/t)"))
+    p.add_mesh(mesh, scalars="env", cmap="plasma", clim=(float(lo), float(max(hi, lo + 1e-9))), log_scale=log,
+               scalar_bar_args=_bar("env. cost (USD/t" + (", log)" if log else ")")))
     p.add_text("environmental cost per tonne" + (" (cut-away)" if cut else ""), font_size=11, color="black")
     _camera(p)
     return _save(p, path)
