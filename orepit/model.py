@@ -45,8 +45,16 @@ class BlockModel:
                  grades: Iterable[str] = (), name: str = "", source: str | os.PathLike | None = None):
         self.name = name
         self.source = None if source is None else os.fspath(source)
-        self.block_size = None if block_size is None else tuple(float(v) for v in block_size)
-        self.origin = (0.0, 0.0, 0.0) if origin is None else tuple(float(v) for v in origin)
+        try:
+            self.block_size = None if block_size is None else tuple(float(v) for v in block_size)
+            self.origin = (0.0, 0.0, 0.0) if origin is None else tuple(float(v) for v in origin)
+        except (TypeError, ValueError):
+            raise InputError(f"block size {block_size!r} and origin {origin!r} must be three numbers (m)",
+                             path=source, field="block_size") from None
+        if self.origin is not None and (len(self.origin) != 3 or not np.isfinite(self.origin).all()):
+            raise InputError(f"origin {self.origin} must be three finite coordinates (m)", path=source, field="origin")
+        if isinstance(grades, str) or not all(isinstance(g, str) for g in grades):
+            raise InputError(f"grades must be a list of column names, got {grades!r}", path=source, field="grades")
         self.grades = tuple(grades)
         self._frame = self._validated(frame.copy())
 
@@ -71,7 +79,7 @@ class BlockModel:
             if col not in frame.columns:
                 self._fail(f"missing grid index column '{col}'", field=col)
             values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=np.float64)
-            bad = ~np.isfinite(values) | (values != np.round(values)) | (values < 0)
+            bad = ~np.isfinite(values) | (values != np.round(values)) | (values < 0) | (values > 2 ** 40)
             if bad.any():
                 r = int(np.flatnonzero(bad)[0])
                 self._fail(f"grid index {col} = {frame[col].iloc[r]} is not a non-negative integer", col, r)
@@ -101,7 +109,7 @@ class BlockModel:
                 self._fail(f"grade {g} = {frame[g].iloc[r]} is not a finite non-negative number", g, r)
             frame[g] = v
         if self.block_size is not None:
-            if len(self.block_size) != 3 or min(self.block_size) <= 0:
+            if len(self.block_size) != 3 or not (np.isfinite(self.block_size).all() and min(self.block_size) > 0):
                 self._fail(f"block size {self.block_size} must be three positive lengths (m)", "block_size")
             for axis, col in enumerate(XYZ):
                 expect = self.origin[axis] + (frame[GRID[axis]].to_numpy() + 0.5) * self.block_size[axis]

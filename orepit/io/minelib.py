@@ -474,7 +474,7 @@ def read_schedule(path) -> Schedule:
     table, lines = _table(rows, (4,), ["block", "destination", "period", "fraction"], path, "solution")
     for col, field in enumerate(("block", "destination", "period")):
         c = table[:, col]
-        bad = np.flatnonzero((c != np.round(c)) | (c < 0))
+        bad = np.flatnonzero((c != np.round(c)) | (c < 0) | (c > 2 ** 40))
         if bad.size:
             raise InputError(f"{field} {c[bad[0]]:g} is not a non-negative integer", path=path,
                              line=int(lines[bad[0]]), field=field)
@@ -537,7 +537,8 @@ def read_blocks(path, columns: list[str] | None = None, block_size=None) -> Bloc
     frame = pd.DataFrame(rows, columns=["id", "i", "j", "k", *columns])
     for col in ("id", "i", "j", "k"):
         values = pd.to_numeric(frame[col], errors="coerce")
-        bad = values.isna().to_numpy() | (values.to_numpy() != np.round(values.to_numpy()))
+        arr = values.to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(arr) | (arr != np.round(arr)) | (np.abs(arr) > 2 ** 40)
         if bad.any():
             r = int(np.flatnonzero(bad)[0])
             raise InputError(f"{col if col == 'id' else 'xyz'[('i', 'j', 'k').index(col)]} "

@@ -38,7 +38,13 @@ def read_parquet_meta(path) -> dict:
     except Exception as exc:  # noqa: BLE001
         raise InputError(f"cannot read Parquet schema: {exc}", path=path) from None
     raw = meta.get(_META_KEY)
-    return json.loads(raw) if raw else {}
+    try:
+        data = json.loads(raw) if raw else {}
+    except (ValueError, UnicodeDecodeError):
+        raise InputError("the orepit metadata in the Parquet schema is damaged", path=path) from None
+    if not isinstance(data, dict):
+        raise InputError("the orepit metadata in the Parquet schema is not a table", path=path)
+    return data
 
 
 def write_table(frame: pd.DataFrame, path, kind: str, meta: dict | None = None) -> None:
