@@ -1,0 +1,362 @@
+"""Ultimate pit: orepit's pseudoflow side by side with pseudoflow.hpf, networkx and (optionally) MineFlow.
+
+    python benchmarks/upit.py [--quick] [--time-limit S] [--mineflow PATH [--mineflow-args ARGS]]
+
+Instances: MineLib newman1, zuck_small, kd and a generated 140 x 296 x 68 grid
+(2.8 million blocks, 10 m cubes, 45 degrees over 8 benches, values from
+`make_grid`, seeded).  ``--quick`` (CI): newman1 and kd.
+
+Every solver runs in its own subprocess, so "peak MB" is that process's peak
+resident memory (Python, numpy and the graph included).  Timings start from the
+problem in memory (values and CSR predecessor arrays; reading files is common to
+all and excluded):
+
+* solve s: the solver's own work (orepit: the numba kernel call with scaling;
+  hpf: its C solve time as it reports it; networkx: ``minimum_cut``; MineFlow:
+  wall time of the executable)
+* total s: graph build + solve + reading the pit back (orepit: the implicit grid
+  or CSR is the graph, so total = solve + Python overhead)
+* cpu s: process CPU time over the same span as total s (what the run costs when
+  other jobs share the cores; hpf's solve s is the time its C code reports)
+* orepit and hpf report the best of ``--repeat`` runs (default 3; on the grid at
+  most 2), networkx a single run: the machine may be shared, and the minimum is
+  the least disturbed figure.
+
+orepit's numba kernels are warmed up before timing (cache loaded); the compile
+time of the first call with a cold cache is measured separately in a fresh
+process with an empty ``NUMBA_CACHE_DIR`` and reported above the table.
+
+pseudoflow (PyPI, academic licence) and networkx are benchmark-only
+dependencies.  networkx runs only below ``--nx-max-arcs`` arcs and within the
+time limit; pseudoflow.hpf only below ``--hpf-max-arcs`` (it builds a networkx
+graph first).  MineFlow: pass the executable; ``--mineflow-args`` is a template
+with ``{upit}``, ``{prec}``, ``{blocks}`` and ``{sol}`` placeholders (default
+``{upit} {prec} {sol}``); the objective is read from ``{sol}`` (MineLib UPIT
+format) when written, else from a ``objective`` number on stdout.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import resource
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+GRID_DIMS = (140, 296, 68)
+GRID_BLOCK = (10.0, 10.0, 10.0)
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+# ---------------------------------------------------------------------------------------------
+# the generated grid
+
+def make_grid(dims=GRID_DIMS, seed: int = 7):
+    """Block values (USD) of a synthetic porphyry deposit on a dense grid, and its GridPrecedence.
+
+    2700 t blocks; a few steep ellipsoidal copper bodies with noisy grade
+    (%); value = max(t * (grade * 0.85 * 66 USD/t/% - 9 USD/t), 0) - t * 2 USD/t
+    * (1 + depth / 100 benches); air above a gently rolling surface is 0.
+    """
+    from solvers.patterns import GridPrecedence
+
+    nx, ny, nz = dims
+    rng = np.random.default_rng(seed)
+    k, j, i = np.meshgrid(np.arange(nz, dtype=np.float32), np.arange(ny, dtype=np.float32),
+                          np.arange(nx, dtype=np.float32), indexing="ij")
+    grade = np.zeros((nz, ny, nx), dtype=np.float32)
+    for _ in range(5):
+        cx, cy = rng.uniform(0.2, 0.8) * nx, rng.uniform(0.15, 0.85) * ny
+        cz = rng.uniform(0.3, 0.7) * nz
+        rx, ry, rz = rng.uniform(0.08, 0.2) * nx, rng.uniform(0.06, 0.15) * ny, rng.uniform(0.3, 0.6) * nz
+        peak = rng.uniform(0.5, 1.2)
+        d = ((i - cx) / rx) ** 2 + ((j - cy) / ry) ** 2 + ((k - cz) / rz) ** 2
+        grade += peak * np.exp(-d).astype(np.float32)
+    grade *= rng.lognormal(0.0, 0.35, grade.shape).astype(np.float32)
+    surface = nz - 3 + 2.0 * np.sin(i[0] / 17.0) * np.cos(j[0] / 23.0)
+    air = k >= surface[None, :, :]
+    depth = np.maximum(surface[None, :, :] - k, 0.0)
+    tonnes = 2700.0
+    value = (np.maximum(tonnes * (grade * 0.85 * 66.0 - 9.0), 0.0)
+             - tonnes * 2.0 * (1.0 + depth / 100.0))
+    value = np.where(air, 0.0, np.round(value.astype(np.float64), 2))
+    precedence = GridPrecedence.from_slope(dims, GRID_BLOCK, 45.0, 8)
+    return value.ravel(), precedence
+
+
+# ---------------------------------------------------------------------------------------------
+# workers (run in a subprocess each)
+
+def _load(instance: str):
+    """(values, precedence, seconds to read) for a MineLib instance or 'grid'."""
+    t0 = time.perf_counter()
+    if instance == "grid":
+        values, prec = make_grid()
+    else:
+        from orepit.datasets import instance_path
+        from orepit.io.minelib import load_instance
+        problem = load_instance(instance_path(instance)).upit()
+        values, prec = problem.values, problem.precedence
+    return values, prec, time.perf_counter() - t0
+
+
+def _csr(prec):
+    from solvers.problem import Precedence
+    return prec if isinstance(prec, Precedence) else prec.to_precedence()
+
+
+def work_orepit(values, prec):
+    from solvers.closure import PseudoflowSolver
+    from solvers.problem import Precedence
+    # warm-up: load both cached kernels (int64 and float64 values) before timing
+    tiny = Precedence.from_arcs(2, [0], [1])
+    PseudoflowSolver(tiny).solve(np.array([1.0, -0.5]))
+    PseudoflowSolver(tiny).solve(np.array([math.pi, -1.0]))
+    from solvers.patterns import GridPrecedence
+    PseudoflowSolver(GridPrecedence((2, 1, 2), [[0, 0, 1]])).solve(np.array([1.0, 1.0, -0.5, -0.5]))
+    best_total = best_solve = best_cpu = math.inf
+    for _ in range(REPEAT):
+        t0, c0 = time.perf_counter(), time.process_time()
+        res = PseudoflowSolver(prec).solve(values)
+        best_total = min(best_total, time.perf_counter() - t0)
+        best_cpu = min(best_cpu, time.process_time() - c0)
+        best_solve = min(best_solve, res.seconds)
+    return {"objective": res.objective, "pit": int(res.n_in_pit), "solve_s": best_solve, "total_s": best_total,
+            "cpu_s": best_cpu,
+            "note": ("exact int64" if res.info["exact"] else "float64") + f", best of {REPEAT}"}
+
+
+def _nx_graph(values, prec, big):
+    import networkx as nx
+    g = nx.DiGraph()
+    g.add_nodes_from(range(values.size))
+    g.add_node("s")
+    g.add_node("t")
+    pos = np.flatnonzero(values > 0)
+    neg = np.flatnonzero(values < 0)
+    g.add_edges_from(("s", int(b), {"c": float(values[b])}) for b in pos)
+    g.add_edges_from((int(b), "t", {"c": float(-values[b])}) for b in neg)
+    nodes, preds = prec.arcs()
+    g.add_edges_from((a, b, {"c": big}) for a, b in zip(nodes.tolist(), preds.tolist()))
+    return g
+
+
+def work_hpf(values, prec):
+    import pseudoflow
+    prec = _csr(prec)
+    best_total = best_solve = best_cpu = math.inf
+    for _ in range(REPEAT):
+        t0, c0 = time.perf_counter(), time.process_time()
+        big = float(np.abs(values).sum()) + 1.0
+        g = _nx_graph(values, prec, big)
+        breakpoints, cuts, info = pseudoflow.hpf(g, "s", "t", const_cap="c")
+        pit = np.array([cuts[b][0] == 1 for b in range(values.size)], dtype=bool)
+        best_total = min(best_total, time.perf_counter() - t0)
+        best_cpu = min(best_cpu, time.process_time() - c0)
+        best_solve = min(best_solve, info["solveTime"])
+        del g, cuts
+    return {"objective": math.fsum(values[pit]), "pit": int(pit.sum()), "solve_s": best_solve,
+            "total_s": best_total, "cpu_s": best_cpu, "note": f"networkx graph + C hpf, best of {REPEAT}"}
+
+
+def work_networkx(values, prec):
+    import networkx as nx
+    prec = _csr(prec)
+    t0, c0 = time.perf_counter(), time.process_time()
+    big = float(np.abs(values).sum()) + 1.0
+    g = _nx_graph(values, prec, big)
+    t1 = time.perf_counter()
+    _, (source_side, _) = nx.minimum_cut(g, "s", "t", capacity="c")
+    t2 = time.perf_counter()
+    pit = np.zeros(values.size, dtype=bool)
+    pit[[b for b in source_side if b != "s"]] = True
+    total = time.perf_counter() - t0
+    return {"objective": math.fsum(values[pit]), "pit": int(pit.sum()), "solve_s": t2 - t1, "total_s": total,
+            "cpu_s": time.process_time() - c0, "note": "preflow-push minimum_cut"}
+
+
+REPEAT = 3
+
+WORKERS = {"orepit": work_orepit, "pseudoflow.hpf": work_hpf, "networkx": work_networkx}
+
+
+def worker_main(solver: str, instance: str) -> None:
+    global REPEAT
+    REPEAT = int(os.environ.get("UPIT_REPEAT", "3"))
+    if solver == "networkx" or instance == "grid":
+        REPEAT = 1 if solver != "orepit" else min(REPEAT, 2)
+    values, prec, read_s = _load(instance)
+    out = WORKERS[solver](values, prec)
+    out["read_s"] = read_s
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print("RESULT " + json.dumps(out))
+
+
+def compile_main() -> None:
+    """First call with an empty numba cache (run with NUMBA_CACHE_DIR set to a fresh folder)."""
+    from solvers.closure import PseudoflowSolver
+    from solvers.patterns import GridPrecedence
+    from solvers.problem import Precedence
+    tiny = Precedence.from_arcs(2, [0], [1])
+    out = {}
+    t0 = time.perf_counter()
+    PseudoflowSolver(tiny).solve(np.array([1.0, -0.5]))
+    out["int64_csr_first_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    PseudoflowSolver(tiny).solve(np.array([1.0, -0.5]))
+    out["int64_csr_second_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    PseudoflowSolver(tiny).solve(np.array([math.pi, -1.0]))
+    out["float64_first_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    PseudoflowSolver(GridPrecedence((2, 1, 2), [[0, 0, 1]])).solve(np.array([1.0, 1.0, -0.5, -0.5]))
+    out["grid_first_s"] = time.perf_counter() - t0
+    print("RESULT " + json.dumps(out))
+
+
+# ---------------------------------------------------------------------------------------------
+# driver
+
+def _run(cmd, timeout, env=None):
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return None, "time limit"
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:]), ""
+    tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+    return None, f"failed: {tail[:80]}"
+
+
+def run_worker(solver, instance, timeout, repeat=3):
+    env = dict(os.environ, UPIT_REPEAT=str(repeat))
+    return _run([sys.executable, os.path.abspath(__file__), "--worker", solver, instance], timeout, env)
+
+
+def measure_compile(timeout=600):
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        first, _ = _run([sys.executable, os.path.abspath(__file__), "--compile"], timeout, env)
+        warm, _ = _run([sys.executable, os.path.abspath(__file__), "--compile"], timeout, env)
+    return first, warm
+
+
+def run_mineflow(path, template, instance, timeout):
+    from orepit.datasets import instance_path
+    from orepit.io.minelib import load_instance, read_upit_solution
+    prefix = str(instance_path(instance))
+    with tempfile.TemporaryDirectory() as tmp:
+        sol = os.path.join(tmp, "pit.sol")
+        args = template.format(upit=prefix + ".upit", prec=prefix + ".prec", blocks=prefix + ".blocks", sol=sol)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        t0 = time.perf_counter()
+        try:
+            proc = subprocess.run([path, *shlex.split(args)], capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None, "time limit"
+        wall = time.perf_counter() - t0
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        objective = None
+        if os.path.exists(sol):
+            values = load_instance(prefix).upit().values
+            objective = math.fsum(values[read_upit_solution(sol)])
+        else:
+            m = re.search(r"objective[^0-9\-]*(-?[0-9][0-9,.eE+\-]*)", proc.stdout, re.IGNORECASE)
+            if m:
+                objective = float(m.group(1).replace(",", ""))
+        if proc.returncode != 0 and objective is None:
+            return None, f"exit {proc.returncode}"
+    return {"objective": objective, "solve_s": wall, "total_s": wall,
+            "peak_mb": (peak / 1024.0 if peak > before else float("nan")), "note": "wall time of executable"}, ""
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="newman1 and kd only (CI)")
+    parser.add_argument("--instances", nargs="*", default=None, help="subset of newman1 zuck_small kd grid")
+    parser.add_argument("--time-limit", type=float, default=300.0, help="per solver run, s (default 300)")
+    parser.add_argument("--nx-max-arcs", type=int, default=300_000, help="skip networkx above this many arcs")
+    parser.add_argument("--hpf-max-arcs", type=int, default=5_000_000, help="skip pseudoflow.hpf above this")
+    parser.add_argument("--mineflow", metavar="PATH", help="MineFlow executable")
+    parser.add_argument("--mineflow-args", default="{upit} {prec} {sol}", help="argument template for MineFlow")
+    parser.add_argument("--repeat", type=int, default=3, help="best of N runs (orepit, hpf; grid: at most 2)")
+    parser.add_argument("--no-compile", action="store_true", help="skip the cold-cache compile measurement")
+    parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    parser.add_argument("--worker", nargs=2, metavar=("SOLVER", "INSTANCE"), help=argparse.SUPPRESS)
+    parser.add_argument("--compile", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        return worker_main(*args.worker)
+    if args.compile:
+        return compile_main()
+
+    instances = args.instances or (["newman1", "kd"] if args.quick else ["newman1", "zuck_small", "kd", "grid"])
+    arcs = {"newman1": 3922, "zuck_small": 145_640, "kd": 219_778}
+    if "grid" in instances:
+        from solvers.patterns import GridPrecedence
+        arcs["grid"] = GridPrecedence.from_slope(GRID_DIMS, GRID_BLOCK, 45.0, 8).n_arcs
+
+    if not args.no_compile:
+        first, warm = measure_compile()
+        if first:
+            print(f"numba compile, cold cache (first call): int64 values {first['int64_csr_first_s']:.2f} s, "
+                  f"float64 values {first['float64_first_s']:.2f} s (grids share these kernels); "
+                  f"second call {first['int64_csr_second_s'] * 1e3:.1f} ms")
+        if warm:
+            print(f"numba cache warm (new process, first call loads the cache): int64 "
+                  f"{warm['int64_csr_first_s']:.2f} s, float64 {warm['float64_first_s']:.2f} s")
+
+    rows = []
+    head = (f"{'instance':<11} {'solver':<15} {'objective':>20} {'pit':>9} {'solve s':>9} {'total s':>9} "
+            f"{'cpu s':>9} {'peak MB':>8} {'solve x':>8} {'total x':>8} {'cpu x':>8}  note")
+    print(head)
+    print("-" * len(head))
+    for inst in instances:
+        solvers = ["orepit", "pseudoflow.hpf", "networkx"]
+        ref = None
+        for solver in solvers + (["mineflow"] if args.mineflow else []):
+            if solver == "networkx" and arcs.get(inst, 0) > args.nx_max_arcs:
+                res, why = None, f"skipped: {arcs[inst]:,} arcs > --nx-max-arcs"
+            elif solver == "pseudoflow.hpf" and arcs.get(inst, 0) > args.hpf_max_arcs:
+                res, why = None, f"skipped: {arcs[inst]:,} arcs > --hpf-max-arcs"
+            elif solver == "mineflow":
+                res, why = (None, "MineLib instances only") if inst == "grid" else \
+                    run_mineflow(args.mineflow, args.mineflow_args, inst, args.time_limit)
+            else:
+                res, why = run_worker(solver, inst, args.time_limit, args.repeat)
+            if res is None:
+                print(f"{inst:<11} {solver:<15} {'-':>20} {'-':>9} {'-':>9} {'-':>9} {'-':>9} {'-':>8} {'-':>8} "
+                      f"{'-':>8} {'-':>8}  {why}")
+                rows.append({"instance": inst, "solver": solver, "note": why})
+                continue
+            if solver == "orepit":
+                ref = res
+            sx = res["solve_s"] / ref["solve_s"] if ref else float("nan")
+            tx = res["total_s"] / ref["total_s"] if ref else float("nan")
+            cpu = res.get("cpu_s", float("nan"))
+            cx = cpu / ref["cpu_s"] if ref else float("nan")
+            obj = res.get("objective")
+            print(f"{inst:<11} {solver:<15} {obj if obj is not None else float('nan'):>20,.3f} "
+                  f"{res.get('pit', -1):>9} {res['solve_s']:>9.3f} {res['total_s']:>9.3f} {cpu:>9.3f} "
+                  f"{res.get('peak_mb', float('nan')):>8.0f} {sx:>8.1f} {tx:>8.1f} {cx:>8.1f}  {res.get('note', '')}")
+            rows.append({"instance": inst, "solver": solver, **res, "solve_ratio": sx, "total_ratio": tx,
+                         "cpu_ratio": cx})
+    print("ratios (solve x, total x, cpu x) are the solver's time divided by orepit's on the same instance; "
+          "cpu s = process CPU time of the total (robust when the machine is shared)")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(rows, fh, indent=1)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, ROOT)
+    main()
