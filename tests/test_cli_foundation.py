@@ -72,3 +72,16 @@ def test_bad_usage_exits_2(capsys):
 def test_missing_solution_file(minelib, capsys):
     assert main(["check", str(minelib / "newman1"), "nope.sol", "--problem", "cpit"]) == 2
     assert "nope.sol: solution file not found" in capsys.readouterr().err
+
+
+def test_internal_failure_exits_1_with_json(monkeypatch, capsys, minelib):
+    import orepit.cli.info as info
+
+    def broken(args):
+        raise RuntimeError("boom")
+    monkeypatch.setattr(info, "run", broken)
+    assert main(["info", str(minelib / "kd"), "--json"]) == 1
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert out["status"] == 1 and "internal error: RuntimeError: boom" in out["error"]
+    assert "Traceback" not in captured.err

@@ -1,0 +1,44 @@
+"""Outputs are atomic: a writer killed mid-write leaves the previous file intact, never a partial one."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from orepit.io.atomic import atomic_path, write_text
+
+WRITER = r"""
+import sys, time
+from orepit.io.atomic import atomic_path
+with atomic_path(sys.argv[1]) as tmp:
+    with open(tmp, "w") as fh:
+        for i in range(10_000_000):
+            fh.write("new line %d\n" % i)
+            if i == 1000:
+                fh.flush()
+                print("writing", flush=True)
+                time.sleep(30)
+"""
+
+
+def test_killed_writer_leaves_old_file(tmp_path):
+    target = tmp_path / "result.sol"
+    write_text(target, "old content\n")
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(target)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "writing"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert target.read_text() == "old content\n"
+
+
+def test_exception_inside_write_leaves_no_file(tmp_path):
+    target = tmp_path / "new.csv"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            open(tmp, "w").write("half")
+            raise RuntimeError("disk full")
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
