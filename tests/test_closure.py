@@ -130,3 +130,14 @@ def test_minelib_published_optimum_and_solution(minelib, name):
     mask[published] = True
     assert res.objective == pytest.approx(float(np.sum(problem.values[mask])), rel=1e-12)
     assert np.array_equal(res.pit, mask)
+
+
+@settings(max_examples=80, deadline=None)
+@given(dags())
+def test_highest_label_variant_agrees(case):
+    values, prec = case
+    solver = PseudoflowSolver(prec)
+    solver.lowest_first = False
+    res = solver.solve(values)
+    best, minimal = brute_force(values, prec)
+    assert res.objective == pytest.approx(best, abs=1e-9) and np.array_equal(res.pit, minimal)
