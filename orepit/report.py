@@ -212,11 +212,13 @@ def _section(anchor: str, title: str, body: str) -> str:
 
 
 # -- the report ----------------------------------------------------------------------------------
-def make_report(results_dir, *, window_size=None, chart_size=charts.SIZE, views: bool = True) -> dict:
+def make_report(results_dir, *, window_size=None, chart_size=charts.SIZE, views: bool = True,
+                interactive: bool = True) -> dict:
     """Write the PNGs and ``report.html`` into ``results_dir``.
 
     Returns {"report": path, "images": {name: path}, "seconds": {"views", "charts", "total"},
-    "warnings": [...]}.  ``views=False`` skips the 3D views (charts and tables only).
+    "warnings": [...], "interactive": bool}.  ``views=False`` skips the 3D views (charts and tables
+    only); ``interactive=False`` leaves out the rotatable destination view (inline canvas script).
     """
     t0 = time.perf_counter()
     folder = Path(results_dir)
@@ -225,11 +227,14 @@ def make_report(results_dir, *, window_size=None, chart_size=charts.SIZE, views:
     names = strategies_of(data)
     warnings: list[str] = []
     images: dict[str, str] = {}
+    extra = ""
     t1 = time.perf_counter()
     if views:
         try:
             from . import viz
             images.update(viz.render_all(model, folder, names, window_size=window_size or viz.WINDOW))
+            if interactive:
+                extra = viz.interactive_html(model, names)
         except InputError:
             raise
         except Exception as exc:  # noqa: BLE001 - a machine without OpenGL still gets charts and tables
@@ -247,12 +252,12 @@ def make_report(results_dir, *, window_size=None, chart_size=charts.SIZE, views:
         images["frontier"] = charts.frontier_chart(data["frontier.csv"], folder / "chart_frontier.png", kpis=kpis,
                                                    size=chart_size)
     t3 = time.perf_counter()
-    page = _html(summary, data, names, images, warnings)
+    page = _html(summary, data, names, images, warnings, extra)
     path = folder / REPORT
     write_text(path, page)
     for written in [path, *images.values()]:
         os.chmod(written, 0o644)  # readable by a web server or a colleague, like any report
-    return {"report": str(path), "images": images, "warnings": warnings,
+    return {"report": str(path), "images": images, "warnings": warnings, "interactive": bool(extra),
             "seconds": {"views": t2 - t1, "charts": t3 - t2, "total": time.perf_counter() - t0}}
 
 
@@ -261,7 +266,7 @@ def write_report(results_dir, **kwargs) -> Path:
     return Path(make_report(results_dir, **kwargs)["report"])
 
 
-def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: list[str]) -> str:
+def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: list[str], interactive: str = "") -> str:
     deposit = summary.get("deposit", {}) or {}
     pit = summary.get("pit", {}) or {}
     title = f"orepit report: {deposit.get('name') or 'deposit'}"
@@ -297,7 +302,8 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
          + "<details><summary>period table</summary>" + table_html(data["periods.csv"]) + "</details>"),
         ("destinations", "Destinations: what each plan does with the ore",
          img("destinations", "Mined blocks by destination, strategies side by side; magenta: ore-grade blocks "
-                             "sent to the waste dump")),
+                             "sent to the waste dump")
+         + ("<h3>Rotate it yourself</h3>" + interactive if interactive else "")),
         ("environment", "Environmental cost",
          grid(img("env_cost", "Environmental cost per tonne of the blocks in the pit"))),
     ]

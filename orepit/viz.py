@@ -302,3 +302,169 @@ def render_all(model: BlockModel, folder, strategies, *, window_size=WINDOW) -> 
     if "env_cost" in model:
         out["env_cost"] = env_cost_view(model, os.path.join(folder, "view_env_cost.png"), window_size=window_size)
     return out
+
+
+# -- interactive view: a small self-written canvas viewer embedded in report.html ---------------------
+_DIRS = ((-1, 0, 0), (1, 0, 0), (0, -1, 0), (0, 1, 0), (0, 0, -1), (0, 0, 1))
+#: lattice offsets (along i, j, k) of the four corners of a face normal to x, y and z
+_FACE_CORNERS = {0: ((0, 0, 0), (0, 1, 0), (0, 1, 1), (0, 0, 1)),
+                 1: ((0, 0, 0), (1, 0, 0), (1, 0, 1), (0, 0, 1)),
+                 2: ((0, 0, 0), (1, 0, 0), (1, 1, 0), (0, 1, 0))}
+MAX_FACES = 120_000  # above this the interactive view is left out (the report would grow past ~3 MB)
+
+
+def block_faces(model: BlockModel, mask, hide=None) -> tuple[np.ndarray, np.ndarray]:
+    """Faces of the blocks in ``mask`` that are not covered by a block in ``hide`` (default: ``mask``).
+
+    Returns corners (m, 4) as indices on the (nx+1) x (ny+1) x (nz+1) lattice of block corners,
+    ``a + (nx + 1) * (b + (ny + 1) * c)``, and the face direction (m,) 0..5 for -x, +x, -y, +y, -z, +z.
+    """
+    nx, ny, nz = model.dims
+    mask = np.asarray(mask, dtype=bool)
+    cover = np.zeros((nx + 2, ny + 2, nz + 2), dtype=bool)
+    hidden = mask if hide is None else np.asarray(hide, dtype=bool)
+    cover[model.i[hidden] + 1, model.j[hidden] + 1, model.k[hidden] + 1] = True
+    i, j, k = model.i[mask], model.j[mask], model.k[mask]
+    corners, dirs = [], []
+    for d, (di, dj, dk) in enumerate(_DIRS):
+        show = ~cover[i + 1 + di, j + 1 + dj, k + 1 + dk]
+        a, b, c = i[show] + (di > 0), j[show] + (dj > 0), k[show] + (dk > 0)
+        quad = [(a + oa) + (nx + 1) * ((b + ob) + (ny + 1) * (c + oc)) for oa, ob, oc in _FACE_CORNERS[d // 2]]
+        corners.append(np.stack(quad, axis=1))
+        dirs.append(np.full(show.sum(), d, dtype=np.uint8))
+    return np.concatenate(corners).astype("<u4"), np.concatenate(dirs)
+
+
+def interactive_data(model: BlockModel, strategies) -> dict | None:
+    """JSON-ready faces per strategy for the report's interactive view (mined blocks by destination
+    class: opaque mill / stockpile / ore to dump, translucent waste); None when too large."""
+    import base64
+    b64 = lambda arr: base64.b64encode(np.ascontiguousarray(arr).tobytes()).decode("ascii")  # noqa: E731
+    labels = list(DEST_COLOURS)
+    out, total = {}, 0
+    rock = solid(model)
+    for name in strategies:
+        if "destination_" + strategy_key(name) not in model:
+            continue
+        classes = destination_classes(model, name)
+        opaque = rock & np.isin(classes, labels[:3])
+        faces, dirs, codes = [], [], []
+        for code, label in enumerate(labels):
+            sel = rock & (classes == label)
+            if not sel.any():
+                continue
+            f, d = block_faces(model, sel, hide=opaque if code < 3 else (opaque | sel))
+            faces.append(f)
+            dirs.append(d)
+            codes.append(np.full(len(d), code, dtype=np.uint8))
+        if not faces:
+            continue
+        f, d, c = np.concatenate(faces), np.concatenate(dirs), np.concatenate(codes)
+        total += len(d)
+        out[name] = {"faces": b64(f), "dir": b64(d), "cls": b64(c), "n": int(len(d))}
+    if not out or total > MAX_FACES:
+        return None
+    nx, ny, nz = model.dims
+    return {"dims": [nx, ny, nz], "size": list(_spacing(model)), "origin": list(model.origin),
+            "labels": labels, "colours": list(DEST_COLOURS.values()), "alpha": [1, 1, 1, 0.12], "strategies": out}
+
+
+VIEWER_JS = r"""
+(function () {
+  var data = JSON.parse(document.getElementById('v3d-data').textContent);
+  var canvas = document.getElementById('v3d'), ctx = canvas.getContext('2d');
+  var pick = document.getElementById('v3d-strategy');
+  function bytes(b64) { var s = atob(b64), a = new Uint8Array(s.length);
+    for (var i = 0; i < s.length; i++) a[i] = s.charCodeAt(i); return a; }
+  var nx = data.dims[0] + 1, ny = data.dims[1] + 1, sets = {};
+  var lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
+  function corner(idx, out, o) { var a = idx % nx, r = (idx - a) / nx, b = r % ny, c = (r - b) / ny;
+    out[o] = data.origin[0] + a * data.size[0]; out[o + 1] = data.origin[1] + b * data.size[1];
+    out[o + 2] = data.origin[2] + c * data.size[2];
+    for (var e = 0; e < 3; e++) { lo[e] = Math.min(lo[e], out[o + e]); hi[e] = Math.max(hi[e], out[o + e]); } }
+  Object.keys(data.strategies).forEach(function (name) {
+    var s = data.strategies[name], f = new Uint32Array(bytes(s.faces).buffer), n = s.n;
+    var pts = new Float32Array(n * 12);
+    for (var i = 0; i < 4 * n; i++) corner(f[i], pts, 3 * i);
+    sets[name] = {n: n, pts: pts, dir: bytes(s.dir), cls: bytes(s.cls), order: new Uint32Array(n), depth: new Float32Array(n)};
+    var opt = document.createElement('option'); opt.value = opt.textContent = name; pick.appendChild(opt);
+  });
+  var mid = [0, 1, 2].map(function (e) { return (lo[e] + hi[e]) / 2; });
+  var extent = Math.max(hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]);
+  Object.keys(sets).forEach(function (name) {  // centre every set on the shown blocks
+    var p = sets[name].pts; for (var i = 0; i < p.length; i++) p[i] -= mid[i % 3]; });
+  if (sets['green']) pick.value = 'green';
+  var yaw = -2.4, pitch = 0.6, zoom = 1.0, pending = false;
+  var normals = [[-1, 0, 0], [1, 0, 0], [0, -1, 0], [0, 1, 0], [0, 0, -1], [0, 0, 1]];
+  function rgb(hex) { return [1, 3, 5].map(function (i) { return parseInt(hex.substr(i, 2), 16); }); }
+  var base = data.colours.map(rgb);
+  function draw() {
+    pending = false;
+    var s = sets[pick.value]; if (!s) return;
+    var W = canvas.width, H = canvas.height, k = zoom * 0.8 * Math.min(W, H) / extent;
+    var cf = Math.cos(yaw), sf = Math.sin(yaw), ct = Math.cos(pitch), st = Math.sin(pitch);
+    var styles = [], facing = [];
+    for (var d = 0; d < 6; d++) {
+      var n = normals[d], x1 = n[0] * cf - n[1] * sf, y1 = n[0] * sf + n[1] * cf;
+      var up = n[2] * ct + y1 * st, depth = y1 * ct - n[2] * st;
+      facing.push(depth < 0);
+      var light = Math.max(0, 0.35 * x1 + 0.55 * up - 0.75 * depth), shade = 0.45 + 0.55 * Math.min(1, light);
+      styles.push(base.map(function (c, j) { return 'rgba(' + Math.round(c[0] * shade) + ',' + Math.round(c[1] * shade) +
+        ',' + Math.round(c[2] * shade) + ',' + data.alpha[j] + ')'; }));
+    }
+    var m = 0, p = s.pts;
+    for (var i = 0; i < s.n; i++) {
+      if (!facing[s.dir[i]]) continue;
+      var o = 12 * i, x = (p[o] + p[o + 6]) / 2, y = (p[o + 1] + p[o + 7]) / 2, z = (p[o + 2] + p[o + 8]) / 2;
+      s.depth[i] = (x * sf + y * cf) * ct - z * st; s.order[m++] = i;
+    }
+    var order = Array.prototype.slice.call(s.order.subarray(0, m));
+    order.sort(function (a, b) { return s.depth[b] - s.depth[a]; });
+    ctx.fillStyle = '#ffffff'; ctx.fillRect(0, 0, W, H); ctx.lineWidth = 0.7;
+    for (var q = 0; q < order.length; q++) {
+      var f = order[q], o2 = 12 * f;
+      ctx.beginPath();
+      for (var c = 0; c < 4; c++) {
+        var X = p[o2 + 3 * c], Y = p[o2 + 3 * c + 1], Z = p[o2 + 3 * c + 2];
+        var sx = W / 2 + k * (X * cf - Y * sf), sy = H / 2 - k * (Z * ct + (X * sf + Y * cf) * st);
+        if (c === 0) ctx.moveTo(sx, sy); else ctx.lineTo(sx, sy);
+      }
+      ctx.closePath(); ctx.fillStyle = styles[s.dir[f]][s.cls[f]]; ctx.fill();
+      if (data.alpha[s.cls[f]] === 1) { ctx.strokeStyle = ctx.fillStyle; ctx.stroke(); }  // hide seams
+    }
+  }
+  function redraw() { if (!pending) { pending = true; window.requestAnimationFrame(draw); } }
+  var drag = null;
+  canvas.addEventListener('pointerdown', function (e) { drag = [e.clientX, e.clientY]; });
+  window.addEventListener('pointerup', function () { drag = null; });
+  canvas.addEventListener('pointermove', function (e) {
+    if (!drag) return;
+    yaw += (e.clientX - drag[0]) * 0.01; pitch = Math.max(-0.1, Math.min(1.55, pitch + (e.clientY - drag[1]) * 0.01));
+    drag = [e.clientX, e.clientY]; redraw();
+  });
+  canvas.addEventListener('wheel', function (e) { e.preventDefault(); zoom *= Math.exp(-e.deltaY * 0.001); redraw(); },
+                          {passive: false});
+  pick.addEventListener('change', redraw);
+  draw();
+})();
+"""
+
+
+def interactive_html(model: BlockModel, strategies, *, size=(900, 560)) -> str:
+    """A self-contained HTML fragment (canvas, inline data and script, no network) showing the mined
+    blocks by destination for each strategy, rotated by dragging and zoomed with the wheel; empty
+    when there is nothing to show or too much (over `MAX_FACES` faces)."""
+    import html as _html
+    import json
+    data = interactive_data(model, strategies)
+    if data is None:
+        return ""
+    legend = "".join(f'<span style="display:inline-block;width:12px;height:12px;background:{c};'
+                     f'opacity:{max(a, 0.35)};margin:0 4px 0 12px"></span>{_html.escape(label)}'
+                     for label, c, a in zip(data["labels"], data["colours"], data["alpha"]))
+    return (f'<div class="viewer"><div>strategy <select id="v3d-strategy"></select>{legend}'
+            f'<span class="muted"> &middot; drag to rotate, wheel to zoom</span></div>'
+            f'<canvas id="v3d" width="{int(size[0])}" height="{int(size[1])}" '
+            f'style="max-width:100%;border:1px solid #eee;touch-action:none"></canvas>'
+            f'<script type="application/json" id="v3d-data">{json.dumps(data)}</script>'
+            f"<script>{VIEWER_JS}</script></div>")

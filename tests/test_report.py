@@ -43,7 +43,9 @@ def test_report_is_self_contained(report):
     folder, out = report
     text = (folder / "report.html").read_text(encoding="utf-8")
     assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:|//)", text)
-    assert "<script" not in text and "stylesheet" not in text and "@import" not in text
+    assert not re.search(r"<script[^>]*\bsrc\s*=", text)  # inline scripts only (the interactive view)
+    assert "stylesheet" not in text and "@import" not in text and "url(" not in text
+    assert re.findall(r"<script[^>]*>", text) == ['<script type="application/json" id="v3d-data">', "<script>"]
     embedded = re.findall(r'src="data:image/png;base64,([^"]+)"', text)
     assert len(embedded) == len(out["images"])
     files = {open(p, "rb").read() for p in out["images"].values()}
@@ -67,6 +69,7 @@ def test_report_without_frontier_and_without_3d(tmp_path):
     assert set(out["images"]) == {"gradetonnage", "pit_by_pit", "tonnes", "stockpile", "npv_co2"}
     text = (folder / "report.html").read_text()
     assert "NPV-recovery frontier" not in text and "view_pit.png" not in text
+    assert "<script" not in text and not out["interactive"]
 
 
 def test_rendering_failure_still_gives_a_report(tmp_path, monkeypatch):

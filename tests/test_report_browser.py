@@ -4,7 +4,7 @@ Chromium is started with ``--remote-debugging-pipe`` (DevTools messages as NUL-t
 file descriptors 3 and 4), so no websocket library or driver binary is needed.  The test opens the
 report from a file URL, waits for the load event, checks every image decoded (naturalWidth > 0),
 that no console error, exception or failed load occurred, that nothing was fetched from the
-network, and takes a full-page screenshot.
+network, that the interactive view draws and turns when dragged, and takes a full-page screenshot.
 
 Needs Debian's ``chromium`` package (``apt-get install -y chromium chromium-driver``).  Without it
 the test is skipped, except in CI (``CI`` set) where it fails.
@@ -177,6 +177,18 @@ def test_report_renders_in_headless_chromium(chromium, tmp_path):
         sections = browser.call("Runtime.evaluate", returnByValue=True,
                                 expression="Array.from(document.querySelectorAll('h2')).map(h => h.textContent)"
                                 )["result"]["value"]
+        canvas_js = ("(() => { const c = document.getElementById('v3d'); const d = c.getContext('2d')"
+                     ".getImageData(0, 0, c.width, c.height).data; let n = 0;"
+                     " for (let i = 0; i < d.length; i += 4) if (d[i] < 250 || d[i + 1] < 250 || d[i + 2] < 250) n++;"
+                     " return [n / (c.width * c.height), c.toDataURL().length, c.toDataURL()]; })()")
+        painted, _, before = browser.call("Runtime.evaluate", returnByValue=True, expression=canvas_js)["result"]["value"]
+        browser.call("Runtime.evaluate", awaitPromise=True, expression=(  # drag across the canvas, wait two frames
+            "(async () => { const c = document.getElementById('v3d'); const r = c.getBoundingClientRect();"
+            " const at = (type, dx) => c.dispatchEvent(new PointerEvent(type, {bubbles: true, clientX: r.left + 200 + dx,"
+            " clientY: r.top + 200}));"
+            " at('pointerdown', 0); at('pointermove', 80); window.dispatchEvent(new PointerEvent('pointerup'));"
+            " await new Promise(ok => requestAnimationFrame(() => requestAnimationFrame(ok))); })()"))
+        after = browser.call("Runtime.evaluate", returnByValue=True, expression=canvas_js)["result"]["value"][2]
         size = browser.call("Page.getLayoutMetrics")["cssContentSize"]
         shot = browser.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
                             clip={"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 16000),
@@ -194,6 +206,8 @@ def test_report_renders_in_headless_chromium(chromium, tmp_path):
         assert img["complete"] and img["w"] > 0 and img["h"] > 0, f"image did not load: {img}"
         assert img["data"], f"image not embedded: {img}"
     assert problems(events) == []
+    assert painted > 0.05, "the interactive view drew nothing"
+    assert after != before, "dragging did not rotate the interactive view"
     fetched = [e["params"]["request"]["url"] for e in events if e.get("method") == "Network.requestWillBeSent"]
     assert all(url.startswith(("file:", "data:")) for url in fetched), fetched
     for title in ("Strategies compared", "Block model", "Ultimate pit and nested shells", "Schedules",

@@ -112,3 +112,27 @@ def test_missing_columns_are_named(model, tmp_path):
         viz.period_view(bare, tmp_path / "x.png", "npv")
     with pytest.raises(InputError, match="grade_x"):
         viz.grade_view(bare, tmp_path / "x.png", grade="grade_x")
+
+
+def test_block_faces_count_and_corners():
+    import pandas as pd
+    from orepit import BlockModel
+    two = BlockModel(pd.DataFrame({"i": [0, 1], "j": [0, 0], "k": [0, 0], "tonnage": [1.0, 1.0]}), block_size=(1, 1, 1))
+    corners, dirs = viz.block_faces(two, [True, True])
+    assert len(dirs) == 10 and corners.shape == (10, 4)  # the shared face is hidden
+    corners, dirs = viz.block_faces(two, [True, False])
+    assert sorted(dirs.tolist()) == [0, 1, 2, 3, 4, 5]
+    nx, ny = 3, 2  # corner lattice of a 2 x 1 x 1 grid: a + 3 * (b + 2 * c)
+    top = corners[dirs == 5][0]
+    assert sorted(top.tolist()) == sorted([0 + nx * (0 + ny * 1), 1 + nx * (0 + ny * 1), 1 + nx * (1 + ny * 1),
+                                           0 + nx * (1 + ny * 1)])
+    _, dirs = viz.block_faces(two, [True, False], hide=[True, True])
+    assert len(dirs) == 5  # the face against the other block is covered by it
+
+
+def test_interactive_view_is_self_contained_and_bounded(model, monkeypatch):
+    html = viz.interactive_html(model, ["high-grade", "green"])
+    assert html.count("<script") == 2 and "src=" not in html and "http" not in html
+    assert 'id="v3d"' in html
+    monkeypatch.setattr(viz, "MAX_FACES", 10)
+    assert viz.interactive_html(model, ["high-grade", "green"]) == ""
