@@ -23,9 +23,10 @@ at base price f = 1):
 * ``worst_case_dv``: discounted value mining the pit bench by bench from the top
   over its whole extent (no pushbacks)
 
-Discounting: blocks are mined in sequence at ``mining_rate`` t/period; a block
-whose mid-tonnage falls in period p (0-based) is discounted by
-``(1 + discount_rate) ** -(p + 1)`` (cash at the end of the period).
+Discounting (as in docs/formulations.md): blocks are mined in sequence at
+``mining_rate`` M t/period; block b is mined in period
+``t_b = floor(tonnes mined before b / M)`` (0-based) and its value is discounted
+by ``(1 + discount_rate) ** -t_b``.
 """
 from __future__ import annotations
 
@@ -116,9 +117,9 @@ def nested_shells(inputs: ShellInputs, precedence, factors) -> NestedResult:
 def _discounted(order, values, tonnage, mining_rate, discount_rate) -> np.ndarray:
     """Discounted value of each block when ``order`` is mined in sequence (cumulative array)."""
     t = tonnage[order]
-    mid = np.cumsum(t) - 0.5 * t
-    period = np.floor(mid / mining_rate)
-    return values[order] * (1.0 + discount_rate) ** -(period + 1.0)
+    before = np.cumsum(t) - t
+    period = np.floor(before / mining_rate + 1e-12)
+    return values[order] * (1.0 + discount_rate) ** -period
 
 
 def pit_by_pit(nested: NestedResult, inputs: ShellInputs, mining_rate: float, discount_rate: float) -> pd.DataFrame:

@@ -69,12 +69,13 @@ def test_pit_by_pit_hand_computed():
     row1, row2 = table.iloc[0], table.iloc[1]
     assert row1.ore_t == 100 and row1.waste_t == 100 and row1.strip_ratio == 1.0
     assert row1.value == 18.0 and row2.value == 18.0 + 0.0
-    # best case: shell 1 top first (block 1 in period 0, block 0 in period 1), then block 3, block 2
-    best = -10 / 1.1 + 28 / 1.1 ** 2 - 10 / 1.1 ** 3 + 10 / 1.1 ** 4
+    # best case: shell 1 top first (block 1 in period 0, block 0 in period 1), then block 3 (2), block 2 (3);
+    # a block's period is the tonnes mined before it over the rate, discounted by 1.1 ** -period
+    best = -10 + 28 / 1.1 - 10 / 1.1 ** 2 + 10 / 1.1 ** 3
     # worst case: bench 1 (blocks 1, 3) then bench 0 (blocks 0, 2)
-    worst = -10 / 1.1 - 10 / 1.1 ** 2 + 28 / 1.1 ** 3 + 10 / 1.1 ** 4
+    worst = -10 - 10 / 1.1 + 28 / 1.1 ** 2 + 10 / 1.1 ** 3
     assert row2.best_case_dv == pytest.approx(best) and row2.worst_case_dv == pytest.approx(worst)
-    assert row1.best_case_dv == pytest.approx(-10 / 1.1 + 28 / 1.1 ** 2) == row1.worst_case_dv
+    assert row1.best_case_dv == pytest.approx(-10 + 28 / 1.1) == row1.worst_case_dv
     with pytest.raises(InputError, match="mining rate"):
         pit_by_pit(nested, inputs, mining_rate=0, discount_rate=0.1)
 
