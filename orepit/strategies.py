@@ -8,8 +8,9 @@ A strategy is a final pit plus a schedule (`orepit.plan`) with its switches:
     green       NPV net of environmental cost (carbon price, tailings, water, dumps, PAF), with
                 the stockpile, a cumulative mining-recovery floor, no ore-grade material to the
                 dump, and a final-pit utilisation floor (share of the deposit's metal inside the
-                final pit, reached with a resource credit per tonne of metal found by bisection,
-                so that the pit stays a closure problem)
+                final pit, at least the given share and at least the economic ultimate pit's, reached
+                with a resource credit per tonne of metal found by bisection, so that the pit stays
+                a closure problem); every stockpiled tonne is milled before the end
     frontier    epsilon-constraint sweep: the best NPV for each required metal recovery (or CO2 cap)
 
 Large pits are scheduled by mining cuts (bench x pushback, pushbacks grouped from nested
@@ -341,9 +342,14 @@ def run_strategy(deposit: Deposit, name: str, setup: ScheduleSetup, options: Str
     options = strategy_options(name) if options is None else options
     solver = PseudoflowSolver(deposit.precedence) if solver is None else solver
     values = deposit.pit_values(options.env_price)
-    pit, credit = utilisation_pit(deposit, values, options.utilisation_floor, solver)
-    setup = derive_capacities(deposit, pit, setup)
     ore_metal = np.where(deposit.ore, deposit.metal, 0.0)
+    floor = options.utilisation_floor
+    if floor is not None and ore_metal.sum() > 0:
+        # a green pit never holds less of the resource than the economic ultimate pit
+        economic = solver.solve(deposit.pit_values(False)).pit
+        floor = max(floor, float(ore_metal[economic].sum() / ore_metal.sum()) * (1 - 1e-12))
+    pit, credit = utilisation_pit(deposit, values, floor, solver)
+    setup = derive_capacities(deposit, pit, setup)
     layout = cut_layout(deposit, pit, values + credit * ore_metal, setup, solver)
     parcels, bins = price_units(deposit, layout, options.env_price)
     settings = plan_settings(setup, options)
