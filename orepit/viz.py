@@ -33,8 +33,6 @@ from solvers.errors import InputError  # noqa: E402
 from .io.atomic import atomic_path  # noqa: E402
 from .model import BlockModel  # noqa: E402
 
-pv.OFF_SCREEN = True
-
 WINDOW = (900, 600)  # default image size (width, height) in pixels
 BACKGROUND = "white"
 #: destination -> colour; "ore to dump" marks ore-grade blocks the plan sends to the waste dump.
@@ -144,7 +142,8 @@ def column_surfaces(model: BlockModel, mask=None) -> tuple[np.ndarray, np.ndarra
     nx, ny, nz = model.dims
     dz = _spacing(model)[2]
     rock = solid(model)
-    top_z = model.z + dz / 2
+    bottom = model.origin[2] + model.k * dz  # block faces from the grid (as `block_mesh` draws them)
+    top_z = bottom + dz
     topo = np.full(ny * nx, -np.inf)
     col = model.j * nx + model.i
     np.maximum.at(topo, col[rock], top_z[rock])
@@ -155,7 +154,6 @@ def column_surfaces(model: BlockModel, mask=None) -> tuple[np.ndarray, np.ndarra
         _need(model, "in_pit")
         mask = model["in_pit"].astype(bool)
     floor = topo.copy()
-    bottom = model.z - dz / 2
     sel = np.asarray(mask, dtype=bool) & rock
     np.minimum.at(floor, col[sel], bottom[sel])
     return topo.reshape(ny, nx), floor.reshape(ny, nx)
