@@ -469,7 +469,7 @@ def _value_kernel(tonnage, rock, depth, factor, grades, bwi, extra_mill, extra_s
             b, tonnage, rock, depth, factor, grades, bwi, extra_mill, extra_stock, extra_waste,
             coef, proc_cost, processable, p)
         for e in range(coef.shape[0]):
-            rev_el[e, b] = tonnage[b] * grades[e][b] * coef[e, rock[b]]
+            rev_el[b, e] = tonnage[b] * grades[e][b] * coef[e, rock[b]]
         revenue[b] = rev
         mining[b] = mine
         processing[b] = proc
@@ -501,7 +501,7 @@ def value_arrays(inputs: ValueInputs, econ: Economics) -> dict[str, np.ndarray]:
     u = econ.unit
     has_bwi = inputs.bwi.shape[0] > 0
     has_hours = has_bwi and econ.mill_power_kw is not None
-    rev_el = np.empty((n_el, n))
+    rev_el = np.empty((n, n_el))
     revenue, mining, processing, rehandle = (np.empty(n) for _ in range(4))
     grind_kwh_t = np.empty(n if has_bwi else 0)
     grinding = np.empty(n if has_bwi else 0)
@@ -512,7 +512,7 @@ def value_arrays(inputs: ValueInputs, econ: Economics) -> dict[str, np.ndarray]:
                   v_mill, v_stock, v_waste)
     out = {}
     for e, name in enumerate(econ.elements):
-        out[f"revenue_{name}_{u}"] = rev_el[e]
+        out[f"revenue_{name}_{u}"] = rev_el[:, e]
     out[f"revenue_{u}"] = revenue
     out[f"mining_cost_{u}"] = mining
     out[f"processing_cost_{u}"] = processing

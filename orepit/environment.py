@@ -288,11 +288,38 @@ def env_block(b, t_arr, lift_arr, inpit_arr, bwi_arr, sul_arr, dens_arr, q):
 
 
 @numba.njit(parallel=True, cache=True)
-def _env_kernel(t_arr, lift_arr, inpit_arr, bwi_arr, sul_arr, dens_arr, q, out):
+def _env_kernel(t_arr, lift_arr, inpit_arr, bwi_arr, sul_arr, dens_arr, q,
+                o0, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, o11,
+                o12, o13, o14, o15, o16, o17, o18, o19, o20, o21, o22, o23):
+    """Write the terms of every block into the 24 output arrays, in the order of `TERMS`."""
     for b in numba.prange(t_arr.shape[0]):
-        terms = env_block(b, t_arr, lift_arr, inpit_arr, bwi_arr, sul_arr, dens_arr, q)
-        for c in numba.literal_unroll(range(24)):
-            out[c][b] = terms[c]
+        (x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11,
+         x12, x13, x14, x15, x16, x17, x18, x19, x20, x21, x22, x23) = env_block(
+            b, t_arr, lift_arr, inpit_arr, bwi_arr, sul_arr, dens_arr, q)
+        o0[b] = x0
+        o1[b] = x1
+        o2[b] = x2
+        o3[b] = x3
+        o4[b] = x4
+        o5[b] = x5
+        o6[b] = x6
+        o7[b] = x7
+        o8[b] = x8
+        o9[b] = x9
+        o10[b] = x10
+        o11[b] = x11
+        o12[b] = x12
+        o13[b] = x13
+        o14[b] = x14
+        o15[b] = x15
+        o16[b] = x16
+        o17[b] = x17
+        o18[b] = x18
+        o19[b] = x19
+        o20[b] = x20
+        o21[b] = x21
+        o22[b] = x22
+        o23[b] = x23
 
 
 def _kernel_args(inputs: EnvInputs, env: Environment) -> tuple:
@@ -305,7 +332,7 @@ def env_arrays(inputs: EnvInputs, env: Environment) -> dict[str, np.ndarray]:
     """Every environmental term per block as named arrays (see `environmental_costs`)."""
     n = inputs.tonnage.shape[0]
     out = tuple(np.empty(n) for _ in TERMS)
-    _env_kernel(*_kernel_args(inputs, env), out)
+    _env_kernel(*_kernel_args(inputs, env), *out)
     return {"lift_m": inputs.lift_m, **{name.format(u=env.unit): arr for name, arr in zip(TERMS, out)}}
 
 
