@@ -12,12 +12,12 @@ the test is skipped, except in CI (``CI`` set) where it fails.
 from __future__ import annotations
 
 import base64
-import fcntl
 import json
 import os
 import select
 import shutil
 import subprocess
+import sys
 import time
 
 import pytest
@@ -43,25 +43,20 @@ class DevTools:
     def __init__(self, exe: str, profile, log_path):
         to_chrome_r, self._to_chrome = os.pipe()
         self._from_chrome, from_chrome_w = os.pipe()
-        # park the child's ends above 10 so that moving them onto 3 and 4 cannot clobber each other
-        child_r = fcntl.fcntl(to_chrome_r, fcntl.F_DUPFD, 10)
-        child_w = fcntl.fcntl(from_chrome_w, fcntl.F_DUPFD, 10)
-        os.close(to_chrome_r)
-        os.close(from_chrome_w)
-
-        def wire():  # runs in the child before exec: Chromium reads commands on 3, writes on 4
-            os.dup2(child_r, 3)
-            os.dup2(child_w, 4)
-
         args = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage", "--remote-debugging-pipe", f"--user-data-dir={profile}",
                 "about:blank"]
+        # Chromium reads commands on descriptor 3 and writes on 4; a tiny Python trampoline puts the
+        # pipe ends there before exec (no preexec_fn, which is unsafe once numba or VTK run threads)
+        trampoline = ("import fcntl, os, sys; r, w = (fcntl.fcntl(int(a), fcntl.F_DUPFD, 10) for a in sys.argv[1:3]); "
+                      "os.dup2(r, 3); os.dup2(w, 4); os.execv(sys.argv[3], sys.argv[3:])")
         self._log = open(log_path, "wb")
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
-                                     close_fds=False, preexec_fn=wire)
-        os.close(child_r)
-        os.close(child_w)
+        self.proc = subprocess.Popen([sys.executable, "-c", trampoline, str(to_chrome_r), str(from_chrome_w), *args],
+                                     stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
+                                     pass_fds=(to_chrome_r, from_chrome_w))
+        os.close(to_chrome_r)
+        os.close(from_chrome_w)
         self._buf = b""
         self._next = 0
         self.events: list[dict] = []
