@@ -26,6 +26,10 @@ orepit's numba kernels are warmed up before timing (cache loaded); the compile
 time of the first call with a cold cache is measured separately in a fresh
 process with an empty ``NUMBA_CACHE_DIR`` and reported above the table.
 
+``hpf-direct`` calls the C library inside the pseudoflow package with an arc
+matrix built by numpy (no networkx), so hpf's own algorithm can be compared on
+the 2.8M-block grid too (its graph build and memory are included).
+
 pseudoflow (PyPI, academic licence) and networkx are benchmark-only
 dependencies.  networkx runs only below ``--nx-max-arcs`` arcs and within the
 time limit; pseudoflow.hpf only below ``--hpf-max-arcs`` (it builds a networkx
@@ -167,6 +171,54 @@ def work_hpf(values, prec):
             "total_s": best_total, "cpu_s": best_cpu, "note": f"networkx graph + C hpf, best of {REPEAT}"}
 
 
+def work_hpf_direct(values, prec):
+    """pseudoflow's C library called directly (arc matrix built with numpy, no networkx):
+    the algorithmic comparison on graphs too large for the networkx-based wrapper."""
+    from ctypes import POINTER, byref, c_double, c_int
+    from pseudoflow.python import hpf as wrapper
+    lib = wrapper.libhpf
+    best_total = best_solve = best_cpu = math.inf
+    for _ in range(REPEAT):
+        t0, c0 = time.perf_counter(), time.process_time()
+        n = values.size
+        big = float(np.abs(values).sum()) + 1.0
+        nodes, preds = prec.arcs()
+        pos = np.flatnonzero(values > 0)
+        neg = np.flatnonzero(values < 0)
+        m = pos.size + neg.size + nodes.size
+        arcs = np.zeros((m, 4), dtype=np.float64)        # from, to, capacity, multiplier (0)
+        arcs[:pos.size, 0] = 0
+        arcs[:pos.size, 1] = pos + 1
+        arcs[:pos.size, 2] = values[pos]
+        e = pos.size
+        arcs[e:e + neg.size, 0] = neg + 1
+        arcs[e:e + neg.size, 1] = n + 1
+        arcs[e:e + neg.size, 2] = -values[neg]
+        e += neg.size
+        arcs[e:, 0] = nodes + 1
+        arcs[e:, 1] = preds + 1
+        arcs[e:, 2] = big
+        del nodes, preds
+        out = wrapper._create_c_output()
+        lam = (c_double * 2)(0.0, 0.0)
+        lib.hpf_solve.argtypes = [c_int, c_int, c_int, c_int, POINTER(c_double), c_double * 2, c_int,
+                                  POINTER(c_int), POINTER(POINTER(c_int)), POINTER(POINTER(c_double)),
+                                  c_int * 5, c_double * 3]
+        lib.hpf_solve(c_int(n + 2), c_int(m), c_int(0), c_int(n + 1), arcs.ctypes.data_as(POINTER(c_double)), lam,
+                      c_int(0), byref(out["numBreakpoints"]), byref(out["cuts"]), byref(out["breakpoints"]),
+                      out["stats"], out["times"])
+        cuts = np.ctypeslib.as_array(out["cuts"], shape=(n + 2,))
+        pit = cuts[1:n + 1] == 1
+        solve = out["times"][2]
+        wrapper._cleanup(out)
+        del arcs
+        best_total = min(best_total, time.perf_counter() - t0)
+        best_cpu = min(best_cpu, time.process_time() - c0)
+        best_solve = min(best_solve, solve)
+    return {"objective": math.fsum(values[pit]), "pit": int(pit.sum()), "solve_s": best_solve,
+            "total_s": best_total, "cpu_s": best_cpu, "note": f"numpy arcs + C hpf via ctypes, best of {REPEAT}"}
+
+
 def work_networkx(values, prec):
     import networkx as nx
     prec = _csr(prec)
@@ -185,7 +237,8 @@ def work_networkx(values, prec):
 
 REPEAT = 3
 
-WORKERS = {"orepit": work_orepit, "pseudoflow.hpf": work_hpf, "networkx": work_networkx}
+WORKERS = {"orepit": work_orepit, "pseudoflow.hpf": work_hpf, "hpf-direct": work_hpf_direct,
+           "networkx": work_networkx}
 
 
 def worker_main(solver: str, instance: str) -> None:
@@ -286,6 +339,8 @@ def main(argv=None):
     parser.add_argument("--time-limit", type=float, default=300.0, help="per solver run, s (default 300)")
     parser.add_argument("--nx-max-arcs", type=int, default=300_000, help="skip networkx above this many arcs")
     parser.add_argument("--hpf-max-arcs", type=int, default=5_000_000, help="skip pseudoflow.hpf above this")
+    parser.add_argument("--hpf-direct-max-arcs", type=int, default=60_000_000,
+                        help="skip the direct (ctypes) hpf call above this many arcs")
     parser.add_argument("--mineflow", metavar="PATH", help="MineFlow executable")
     parser.add_argument("--mineflow-args", default="{upit} {prec} {sol}", help="argument template for MineFlow")
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs (orepit, hpf; grid: at most 2)")
@@ -321,13 +376,15 @@ def main(argv=None):
     print(head)
     print("-" * len(head))
     for inst in instances:
-        solvers = ["orepit", "pseudoflow.hpf", "networkx"]
+        solvers = ["orepit", "pseudoflow.hpf", "hpf-direct", "networkx"]
         ref = None
         for solver in solvers + (["mineflow"] if args.mineflow else []):
             if solver == "networkx" and arcs.get(inst, 0) > args.nx_max_arcs:
                 res, why = None, f"skipped: {arcs[inst]:,} arcs > --nx-max-arcs"
             elif solver == "pseudoflow.hpf" and arcs.get(inst, 0) > args.hpf_max_arcs:
                 res, why = None, f"skipped: {arcs[inst]:,} arcs > --hpf-max-arcs"
+            elif solver == "hpf-direct" and arcs.get(inst, 0) > args.hpf_direct_max_arcs:
+                res, why = None, f"skipped: {arcs[inst]:,} arcs > --hpf-direct-max-arcs"
             elif solver == "mineflow":
                 res, why = (None, "MineLib instances only") if inst == "grid" else \
                     run_mineflow(args.mineflow, args.mineflow_args, inst, args.time_limit)

@@ -66,8 +66,8 @@ def run(args) -> int:
         rate = max(float(inputs.tonnage[nested.pit(nested.n_pits - 1)].sum()) / 10.0, 1e-9)
     nested, table = shells_table(inputs, precedence, factors, rate, discount)
     if args.out:
-        from ..io.table import write_table
-        write_table(table, args.out, "csv")
+        from ..io.atomic import write_text
+        write_text(args.out, table.to_csv(index=False))
     out = {"source": name, "shells": int(nested.n_pits), "mining_rate_t_per_period": rate,
            "discount_rate": discount, "seconds": nested.seconds, "table": table.to_dict(orient="records")}
     if args.out:
