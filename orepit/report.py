@@ -187,23 +187,34 @@ def kpi_table(kpis: pd.DataFrame, keys=None) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+#: KPI -> (scale, phrase when green is higher, phrase when lower); {v} is the absolute difference
+_CHANGES = {
+    "metal_recovered": (1.0, "recovers {v} t more metal", "recovers {v} t less metal"),
+    "low_grade_tonnes_recovered": (1e-3, "processes {v} kt more low-grade ore", "processes {v} kt less low-grade ore"),
+    "ore_to_dump_tonnes": (1e-3, "sends {v} kt more ore-grade rock to the dump",
+                           "sends {v} kt less ore-grade rock to the dump"),
+    "npv": (1e-6, "adds {v} MUSD of NPV", "gives up {v} MUSD of NPV"),
+    "co2_tonnes": (1e-3, "emits {v} kt more CO2", "emits {v} kt less CO2"),
+}
+
+
 def _key_message(kpis: pd.DataFrame) -> str:
+    """One sentence: what the green plan does differently from the high-grade plan."""
     frame = kpis.set_index(kpis["strategy"].astype(str))
     if not {"green", "high-grade"} <= set(frame.index):
         return ""
-    g, h = frame.loc["green"], frame.loc["high-grade"]
     parts = []
-    if "metal_recovered" in frame:
-        parts.append(f"recovers {g.metal_recovered - h.metal_recovered:+,.0f} t of metal")
-    if "low_grade_tonnes_recovered" in frame:
-        parts.append(f"{(g.low_grade_tonnes_recovered - h.low_grade_tonnes_recovered) / 1e3:+,.0f} kt of low-grade ore")
-    if "ore_to_dump_tonnes" in frame:
-        parts.append(f"sends {(g.ore_to_dump_tonnes - h.ore_to_dump_tonnes) / 1e3:+,.0f} kt of ore-grade rock "
-                     f"to the dump")
-    if "npv" in frame:
-        parts.append(f"changes NPV by {(g.npv - h.npv) / 1e6:+,.2f} MUSD")
-    if "co2_tonnes" in frame:
-        parts.append(f"and CO2 by {(g.co2_tonnes - h.co2_tonnes) / 1e3:+,.1f} kt")
+    for key, (scale, up, down) in _CHANGES.items():
+        if key not in frame:
+            continue
+        delta = (pd.to_numeric(frame.loc["green", key], errors="coerce")
+                 - pd.to_numeric(frame.loc["high-grade", key], errors="coerce")) * scale
+        if delta != delta:
+            continue
+        v = f"{abs(delta):,.0f}" if abs(delta) >= 100 else f"{abs(delta):,.2f}"
+        parts.append((up if delta >= 0 else down).format(v=v))
+    if not parts:
+        return ""
     return "<p class='key'>Against the high-grade plan, the green plan " + ", ".join(parts) + ".</p>"
 
 

@@ -60,7 +60,8 @@ def test_report_has_every_section_and_the_kpi_table(report):
                   "Run time"):
         assert f"<h2>{title}</h2>" in text
     assert "green − high-grade" in text and "mining recovery rate (%)" in text
-    assert "Against the high-grade plan, the green plan recovers +" in text
+    assert "Against the high-grade plan, the green plan recovers 1,141 t more metal, processes 478 kt more" in text
+    assert "sends 478 kt less ore-grade rock to the dump, adds 2.46 MUSD of NPV" in text
 
 
 def test_report_without_frontier_and_without_3d(tmp_path):
