@@ -292,13 +292,20 @@ def _toml_value(value) -> str:
 
 
 def _line_of(text: str | None, key: str) -> int | None:
-    """1-based line where ``key`` (last dotted part) is assigned or its table opens, if found."""
+    """1-based line where ``key`` is assigned (searched inside its ``[table]`` for dotted keys), if found."""
     if not text:
         return None
-    last = key.split(".")[-1]
-    pattern = re.compile(rf'^\s*(?:"{re.escape(last)}"|{re.escape(last)})\s*=|^\s*\[[^\]]*\b{re.escape(last)}\]',
-                         re.M)
-    m = pattern.search(text)
+    parts = key.split(".")
+    start = 0
+    for depth in range(len(parts) - 1, 0, -1):  # the deepest table header naming the key's prefix
+        header = re.compile(r"^\s*\[\s*" + r"\s*\.\s*".join(re.escape(p) for p in parts[:depth]) + r"\s*\]", re.M)
+        m = header.search(text)
+        if m:
+            start = m.end()
+            break
+    last = re.escape(parts[-1])
+    pattern = re.compile(rf'^\s*(?:"{last}"|{last})\s*=|^\s*\[[^\]]*\b{last}\]', re.M)
+    m = pattern.search(text, start) or pattern.search(text)
     return None if m is None else text.count("\n", 0, m.start()) + 1
 
 

@@ -239,3 +239,11 @@ def test_kd_process_profit_is_not_a_function_of_cu(instance):
     f = f[f.pp > 0]
     spread = f.groupby(["cu", "t"]).pp.agg(lambda s: s.max() - s.min())
     assert spread.max() > 1000.0  # USD per block with identical cu and tonnage
+
+
+def test_toml_error_line_inside_its_table(tmp_path):
+    path = tmp_path / "two.toml"
+    path.write_text('[elements.cu]\ncolumn = "cu"\nrecovery = 0.9\n\n[elements.au]\ncolumn = "au"\nrecovery = 1.2\n')
+    with pytest.raises(InputError) as exc:
+        Economics.from_toml(path)
+    assert str(exc.value).startswith("two.toml line 7: elements.au.recovery")
