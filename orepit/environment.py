@@ -405,6 +405,9 @@ def env_arrays_numpy(inputs: EnvInputs, env: Environment) -> dict[str, np.ndarra
 # ---------------------------------------------------------------------------------------------
 # what the optimizers see: economic value minus environmental cost, per destination
 
+# Note on numba's cache: it watches only this file, so after editing `econ_block` or `bond_kwh_per_t` in
+# economics.py delete __pycache__/*.nbi/*.nbc here (the net-value test then compares against the
+# separately compiled kernels and catches a stale build).
 @numba.njit(parallel=True, cache=True)
 def _net_kernel(eargs, vargs, net_mill, net_stock, net_waste):
     e0, e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12 = eargs
