@@ -109,3 +109,21 @@ def test_fence_parser_sees_no_run_reasons(tmp_path):
     found = list(blocks(doc, "python"))
     assert [(info, line) for info, _, line in found] == [("python", 2), ("python no-run: needs a GPU", 6)]
     assert os.path.basename(str(doc)) == "x.md"
+
+
+@pytest.mark.parametrize("path", FILES, ids=_ids(FILES))
+def test_documented_report_commands_run(path, tmp_path, monkeypatch, capsys):
+    """``orepit report FOLDER ...`` lines run for real, on a generated results folder of that name."""
+    from _results_fixture import make_results
+    from orepit.cli import main
+    commands = [argv for _, argv in orepit_commands(path) if argv and argv[0] == "report"]
+    if not commands:
+        return
+    monkeypatch.chdir(tmp_path)
+    for argv in commands:
+        folder = next(a for a in argv[1:] if not a.startswith("-"))
+        if not (tmp_path / folder).exists():
+            make_results(tmp_path / folder, nx=10, ny=9, nz=6)
+        assert main(argv) == 0, argv
+        assert (tmp_path / folder / "report.html").is_file()
+    capsys.readouterr()
