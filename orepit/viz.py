@@ -57,11 +57,14 @@ def solid(model: BlockModel) -> np.ndarray:
 
 
 def ore_grade(model: BlockModel) -> np.ndarray:
-    """Blocks worth processing: mill value above dump value (USD), or Cu > 0 without values."""
+    """Blocks worth processing: mill value above dump value (USD); without values, a positive grade
+    (``cu``, else the first grade column); with neither, none."""
     if "value_mill" in model and "value_dump" in model:
         return model["value_mill"] > model["value_dump"]
-    _need(model, "cu")
-    return model["cu"] > 0
+    for grade in ("cu", *model.grades):
+        if grade in model:
+            return model[grade].astype(float) > 0
+    return np.zeros(model.n_blocks, dtype=bool)
 
 
 def _spacing(model: BlockModel) -> tuple[float, float, float]:
