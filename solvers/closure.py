@@ -142,44 +142,37 @@ def _lift_bucket(i, top, label, count, first_child, next_sib, stack, bnext, bhea
 
 
 @numba.njit(cache=True)
-def _find_merger(x, target, label, next_arc, grid, indptr, indices, nx, ny, nz,
-                 off_di, off_dj, off_dk, off_lin):
-    """A predecessor of x with label ``target`` (scan resumes at x's current arc); -1 if none."""
-    if not grid:
-        start = indptr[x]
-        end = indptr[x + 1]
-        a = start + next_arc[x]
-        while a < end:
-            p = indices[a]
-            if label[p] == target:
-                next_arc[x] = a - start
-                return p
-            a += 1
-        next_arc[x] = end - start
-        return -1
-    i = x % nx
-    t = x // nx
-    j = t % ny
-    k = t // ny
-    m = off_di.size
-    a = next_arc[x]
-    while a < m:
-        ii = i + off_di[a]
-        jj = j + off_dj[a]
-        kk = k + off_dk[a]
-        if 0 <= ii < nx and 0 <= jj < ny and kk < nz:
-            p = x + off_lin[a]
-            if label[p] == target:
+def _find_merger(x, target, label, next_arc, grid, indptr, indices, off_lin):
+    """A predecessor of x with label ``target`` (scan resumes at x's current arc); -1 if none.
+
+    Grid mode: predecessors are ``x + off_lin[a]`` on a grid padded with inactive cells, so
+    no bounds checks are needed (padding cells carry the final label and never match).
+    """
+    if grid:
+        m = off_lin.size
+        a = next_arc[x]
+        while a < m:
+            if label[x + off_lin[a]] == target:
                 next_arc[x] = a
-                return p
+                return x + off_lin[a]
+            a += 1
+        next_arc[x] = m
+        return -1
+    start = indptr[x]
+    end = indptr[x + 1]
+    a = start + next_arc[x]
+    while a < end:
+        p = indices[a]
+        if label[p] == target:
+            next_arc[x] = a - start
+            return p
         a += 1
-    next_arc[x] = m
+    next_arc[x] = end - start
     return -1
 
 
 @numba.njit(cache=True)
-def _pseudoflow(excess_in, tol, active, lowest_first, grid, indptr, indices, nx, ny, nz,
-                off_di, off_dj, off_dk, off_lin):
+def _pseudoflow(excess_in, tol, active, lowest_first, grid, indptr, indices, off_lin):
     """Highest-label pseudoflow for maximum closure; returns (in_closure, merges, relabels)."""
     n = excess_in.size
     top = n  # final label: node can no longer reach a deficit
@@ -258,8 +251,7 @@ def _pseudoflow(excess_in, tol, active, lowest_first, grid, indptr, indices, nx,
         target = lab - 1
         x = r
         next_scan[r] = first_child[r]
-        v = _find_merger(x, target, label, next_arc, grid, indptr, indices, nx, ny, nz,
-                         off_di, off_dj, off_dk, off_lin)
+        v = _find_merger(x, target, label, next_arc, grid, indptr, indices, off_lin)
         if v == -1:
             # check children of r
             while next_scan[x] != -1 and label[next_scan[x]] != label[x]:
@@ -276,8 +268,7 @@ def _pseudoflow(excess_in, tol, active, lowest_first, grid, indptr, indices, nx,
                     next_scan[x] = next_sib[c]
                     x = c
                     next_scan[x] = first_child[x]
-                    v = _find_merger(x, target, label, next_arc, grid, indptr, indices, nx, ny, nz,
-                                     off_di, off_dj, off_dk, off_lin)
+                    v = _find_merger(x, target, label, next_arc, grid, indptr, indices, off_lin)
                     if v != -1:
                         break
                     while next_scan[x] != -1 and label[next_scan[x]] != label[x]:
@@ -429,18 +420,29 @@ class PseudoflowSolver:
         if isinstance(precedence, GridPrecedence):
             self._grid = True
             self.n_nodes = precedence.n_nodes
+            # pad the grid with inactive cells (sides and top) so every offset stays inside
             nx, ny, nz = precedence.dims
             off = precedence.offsets
-            self._args = (np.zeros(1, np.int64), empty, int(nx), int(ny), int(nz),
-                          np.ascontiguousarray(off[:, 0], np.int64), np.ascontiguousarray(off[:, 1], np.int64),
-                          np.ascontiguousarray(off[:, 2], np.int64), precedence.linear_offsets())
+            px = int(np.abs(off[:, 0]).max(initial=0))
+            py = int(np.abs(off[:, 1]).max(initial=0))
+            pz = int(off[:, 2].max(initial=0))
+            gx, gy, gz = nx + 2 * px, ny + 2 * py, nz + pz
+            if gx * gy * gz >= 2 ** 31 - 2:
+                raise InputError(f"grid {precedence.dims} with its pattern padding exceeds 2^31 cells")
+            i = np.arange(nx, dtype=np.int64) + px
+            j = np.arange(ny, dtype=np.int64) + py
+            k = np.arange(nz, dtype=np.int64)
+            self._map = (i[None, None, :] + gx * (j[None, :, None] + gy * k[:, None, None])).ravel()
+            self._n_padded = gx * gy * gz
+            lin = np.ascontiguousarray(off[:, 0] + gx * (off[:, 1] + gy * off[:, 2]), dtype=np.int64)
+            self._args = (np.zeros(1, np.int64), empty, lin)
             self._present = precedence.present_mask
         elif isinstance(precedence, Precedence):
             self._grid = False
             self.n_nodes = precedence.n_nodes
             if self.n_nodes >= 2 ** 31 - 2:
                 raise InputError(f"precedence: {self.n_nodes} nodes exceed the solver limit of 2^31")
-            self._args = (precedence.indptr, precedence.indices, 1, 1, 1, empty, empty, empty, empty)
+            self._args = (precedence.indptr, precedence.indices, empty)
             self._present = None
         else:
             raise InputError(f"precedence must be a Precedence or GridPrecedence, got {type(precedence).__name__}")
@@ -475,7 +477,17 @@ class PseudoflowSolver:
             tol = np.float64(tol)
         else:
             tol = np.int64(0)
-        pit, merges, relabels = _pseudoflow(scaled, tol, active, self.lowest_first, self._grid, *self._args)
+        if self._grid:
+            padded = np.zeros(self._n_padded, dtype=scaled.dtype)
+            padded[self._map] = scaled
+            on = np.zeros(self._n_padded, dtype=np.bool_)
+            on[self._map] = active
+            del active
+            pit, merges, relabels = _pseudoflow(padded, tol, on, self.lowest_first, True, *self._args)
+            del padded, on
+            pit = pit[self._map]
+        else:
+            pit, merges, relabels = _pseudoflow(scaled, tol, active, self.lowest_first, False, *self._args)
         if fixed is not None:
             pit |= fixed
         objective = math.fsum(values[pit])
