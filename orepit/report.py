@@ -243,7 +243,8 @@ def make_report(results_dir, *, window_size=None, chart_size=charts.SIZE, views:
     if views:
         try:
             from . import viz
-            images.update(viz.render_all(model, folder, names, window_size=window_size or viz.WINDOW))
+            images.update(viz.render_all(model, folder, names, window_size=window_size or viz.WINDOW,
+                                         warnings=warnings))
             if interactive:
                 extra = viz.interactive_html(model, names)
         except InputError:

@@ -1,9 +1,9 @@
 """3D views of a block model, rendered off-screen to PNG with pyvista (VTK); no display needed.
 
 On Linux without a display VTK renders through EGL (Mesa's llvmpipe on a machine without a GPU);
-this module sets ``VTK_DEFAULT_OPENGL_WINDOW=vtkEGLRenderWindow`` before VTK loads, so VTK does not
-try X first.  A bare Debian/Ubuntu machine needs ``libegl1 libgl1 libgl1-mesa-dri libegl-mesa0
-libgbm1`` (see docs/getting_started.md).
+this module sets ``VTK_DEFAULT_OPENGL_WINDOW=vtkEGLRenderWindow`` (when there is no display) before
+VTK makes a window, so VTK does not try X first.  A bare Debian/Ubuntu machine needs ``libegl1
+libegl-mesa0 libgl1 libgl1-mesa-dri libglx-mesa0 libgbm1 libx11-6 libxext6`` (docs/getting_started.md).
 
 Views (each writes one PNG atomically and returns its path):
 
@@ -121,11 +121,18 @@ def _bar(title: str) -> dict:
             "width": 0.06, "color": "black", "title_font_size": 14, "label_font_size": 12, "fmt": "%.3g"}
 
 
-def grade_view(model: BlockModel, path, *, grade: str = "cu", unit: str = "%", window_size=WINDOW,
+GRADE_UNITS = {"au": "g/t", "ag": "g/t", "pt": "g/t", "pd": "g/t"}  # others: %
+
+
+def grade_view(model: BlockModel, path, *, grade: str = "cu", unit: str | None = None, window_size=WINDOW,
                cut: bool = True) -> str:
-    """Blocks coloured by ``grade`` (clipped at its 99th percentile), quarter cut away when ``cut``."""
+    """Blocks coloured by ``grade`` (clipped at its 99th percentile; unit default % or g/t for precious
+    metals), quarter cut away when ``cut``."""
+    unit = unit or GRADE_UNITS.get(grade, "%")
     _need(model, grade)
     show = solid(model) & (cutaway(model) if cut else True)
+    if not show.any():
+        raise InputError("block model has no solid blocks to draw", path=model.source)
     values = model[grade].astype(float)
     mesh = block_mesh(model, show, grade=values)
     top = float(np.nanpercentile(values[show], 99)) if show.any() else 1.0
@@ -267,10 +274,12 @@ def env_cost_view(model: BlockModel, path, *, mask=None, window_size=WINDOW, cut
     if mask is None:
         mask = model["in_pit"].astype(bool) if "in_pit" in model and model["in_pit"].any() else True
     show = solid(model) & np.asarray(mask, dtype=bool) & (cutaway(model) if cut else True)
+    if not show.any():
+        raise InputError("no blocks to draw for the environmental cost view", path=model.source)
     tonnage = model["tonnage"] if "tonnage" in model else np.ones(model.n_blocks)
     per_t = np.divide(model["env_cost"].astype(float), tonnage, out=np.zeros(model.n_blocks), where=tonnage > 0)
     mesh = block_mesh(model, show, env=per_t)
-    lo, hi = (np.nanpercentile(per_t[show], [1, 99]) if show.any() else (0.0, 1.0))
+    lo, hi = np.nanpercentile(per_t[show], [1, 99])
     log = bool(lo > 0 and hi / lo > 20)  # mill and dump costs differ by orders of magnitude
     p = _plotter(window_size)
     p.add_mesh(mesh, scalars="env", cmap="plasma", clim=(float(lo), float(max(hi, lo + 1e-9))), log_scale=log,
@@ -280,28 +289,39 @@ def env_cost_view(model: BlockModel, path, *, mask=None, window_size=WINDOW, cut
     return _save(p, path)
 
 
-def render_all(model: BlockModel, folder, strategies, *, window_size=WINDOW) -> dict[str, str]:
-    """Every view for a results model into ``folder``: {view name: PNG path}."""
+def render_all(model: BlockModel, folder, strategies, *, window_size=WINDOW, warnings: list | None = None
+               ) -> dict[str, str]:
+    """Every view the model's columns allow, into ``folder``: {view name: PNG path}.
+
+    A view whose data is unusable (a strategy that mines nothing, no blocks in the pit) is left
+    out; the reason is appended to ``warnings`` when a list is given."""
     folder = os.fspath(folder)
-    out = {}
+    w, h = window_size
+    jobs = []  # (name, function, path, args, kwargs)
     grade = "cu" if "cu" in model else (model.grades[0] if model.grades else None)
     if grade:
-        out["grade"] = grade_view(model, os.path.join(folder, "view_grade.png"), grade=grade, window_size=window_size)
+        jobs.append(("grade", grade_view, "view_grade.png", (), {"grade": grade}))
     if "in_pit" in model:
-        out["pit"] = pit_view(model, os.path.join(folder, "view_pit.png"), window_size=window_size)
+        jobs.append(("pit", pit_view, "view_pit.png", (), {}))
     for s in strategies:
         if "period_" + strategy_key(s) in model:
-            out["periods " + s] = period_view(model, os.path.join(folder, f"view_periods_{strategy_key(s)}.png"), s,
-                                              window_size=window_size)
+            jobs.append(("periods " + s, period_view, f"view_periods_{strategy_key(s)}.png", (s,), {}))
     with_dest = [s for s in strategies if "destination_" + strategy_key(s) in model]
     if {"high-grade", "green"} <= set(with_dest):
         with_dest = ["high-grade", "green"]  # the comparison the report is about
     if with_dest:
-        w, h = window_size
-        out["destinations"] = destination_view(model, os.path.join(folder, "view_destinations.png"), with_dest[:2],
-                                               window_size=(int(w * 1.4), int(h * 0.95)))
+        jobs.append(("destinations", destination_view, "view_destinations.png", (with_dest[:2],),
+                     {"window_size": (int(w * 1.4), int(h * 0.95))}))
     if "env_cost" in model:
-        out["env_cost"] = env_cost_view(model, os.path.join(folder, "view_env_cost.png"), window_size=window_size)
+        jobs.append(("env_cost", env_cost_view, "view_env_cost.png", (), {}))
+    out = {}
+    for name, view, filename, args, kwargs in jobs:
+        kwargs.setdefault("window_size", window_size)
+        try:
+            out[name] = view(model, os.path.join(folder, filename), *args, **kwargs)
+        except InputError as exc:
+            if warnings is not None:
+                warnings.append(f"view '{name}' left out: {exc}")
     return out
 
 

@@ -116,3 +116,13 @@ def test_cli_report_bad_folder(tmp_path, capsys):
     assert "summary.json" in json.loads(captured.out)["error"]
     assert main(["report", str(tmp_path / "nowhere")]) == 2
     assert "results folder not found" in capsys.readouterr().err
+
+
+def test_strategy_that_mines_nothing_is_reported_not_fatal(tmp_path):
+    from orepit.model import BlockModel
+    folder = make_results(tmp_path / "r")
+    model = BlockModel.from_parquet(folder / "blocks.parquet")
+    model.assign(period_green=-1, destination_green="").to_parquet(folder / "blocks.parquet")
+    out = make_report(folder, window_size=VIEW, chart_size=CHART, interactive=False)
+    assert any("periods green" in w and "mines no blocks" in w for w in out["warnings"])
+    assert "periods high-grade" in out["images"] and "periods green" not in out["images"]
