@@ -16,7 +16,7 @@ import sys
 from solvers.errors import InputError
 
 # Verb modules, each with ``register(subparsers)`` adding its parser with ``func=run``.
-VERBS = ["info", "check", "pit", "shells", "prec", "value", "gt", "synth", "schedule", "compare", "demo", "report"]
+VERBS = ["info", "check", "pit", "shells", "prec", "value", "gt", "synth", "schedule", "compare", "demo", "report", "sweep"]
 
 
 class UsageError(InputError):

@@ -1,0 +1,64 @@
+"""``orepit sweep STUDY.toml --out DIR [--scheduler ADDRESS] [--workers N] [--json]``."""
+from __future__ import annotations
+
+from solvers.errors import InputError
+
+from . import add_json_flag, emit
+
+
+def register(sub):
+    p = sub.add_parser("sweep", help="scenario and uncertainty study on Dask (resumable; summary and charts)")
+    p.add_argument("study", help="study file (TOML; see docs/sweeps.md and examples/study_small.toml)")
+    p.add_argument("--out", required=True, help="results folder; re-running skips the cases already in it")
+    p.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786 "
+                   "(default: a local cluster)")
+    p.add_argument("--workers", type=int, help="local worker processes, one thread each (default: CPU cores)")
+    p.add_argument("--numba-cache", help="numba cache folder shared by the workers "
+                   "(default: $NUMBA_CACHE_DIR or ~/.cache/orepit/numba)")
+    p.add_argument("--allowed-failures", type=int, default=5,
+                   help="times a case may lose its worker before it is reported failed (local cluster; "
+                   "default: %(default)s)")
+    p.add_argument("--npv-cost-pct", type=float, help="summary: NPV cost threshold in %% (default: the study's)")
+    p.add_argument("--no-summary", action="store_true", help="skip summary.csv, summary.md and charts")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_json_flag(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..sweep import load_study, run_sweep
+
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers must be at least 1, got {args.workers}", field="workers")
+    if args.scheduler and args.workers is not None:
+        raise InputError("--workers applies to the local cluster; with --scheduler start the workers yourself "
+                         "(dask worker ADDRESS --nthreads 1)", field="workers")
+    if args.allowed_failures < 0:
+        raise InputError(f"--allowed-failures must be at least 0, got {args.allowed_failures}",
+                         field="allowed_failures")
+    study = load_study(args.study)
+    report = run_sweep(study, args.out, scheduler=args.scheduler, workers=args.workers,
+                       progress=not (args.quiet or args.json), numba_cache=args.numba_cache,
+                       allowed_failures=args.allowed_failures)
+    summary = None
+    if not args.no_summary and report.cases > len(report.failed):
+        from ..sweep_summary import summarise
+        summary = summarise(args.out, npv_cost_pct=args.npv_cost_pct, baseline=study.baseline)
+    payload = {"out": report.out, "cases": report.cases, "skipped": report.skipped, "computed": report.computed,
+               "failed": report.failed, "seconds": round(report.seconds, 3),
+               "cases_per_minute": round(report.cases_per_minute, 2),
+               "summary": None if summary is None else
+               summary.astype(object).where(summary.notna(), None).to_dict(orient="records")}
+    if args.json:
+        emit(args, payload)
+    else:
+        print(f"{report.cases} cases: {report.computed} computed, {report.skipped} already done, "
+              f"{len(report.failed)} failed" + (f" ({report.cases_per_minute:.1f} cases/min)" if report.computed
+                                                 else ""))
+        if summary is not None:
+            from pathlib import Path
+            print((Path(args.out) / "summary.md").read_text(encoding="utf-8"))
+        for cid, message in report.failed.items():
+            print(f"failed: {cid}: {message}")
+        print(f"results: {report.out}")
+    return 1 if report.failed else 0
