@@ -326,7 +326,8 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
     timings = summary.get("timings") or {}
     if timings:
         sections.append(("timings", "Run time",
-                         table_html(pd.DataFrame({"phase": list(timings), "seconds": [float(v) for v in timings.values()]}))))
+                         table_html(pd.DataFrame({"phase": list(timings),
+                                                  "seconds": [float(v) for v in timings.values()]}))))
     nav = "".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t, _ in sections)
     notes = "".join(f"<p class='note'>{html.escape(w)}</p>" for w in warnings)
     body = "".join(_section(a, t, b) for a, t, b in sections)

@@ -188,7 +188,6 @@ def pit_view(model: BlockModel, path, *, mask=None, window_size=WINDOW, title: s
     depth = topo - floor
     surf = stepped_surface(model, floor)
     surf.point_data["depth"] = np.repeat(np.repeat(depth, 2, axis=0), 2, axis=1).ravel(order="F")
-    surf.point_data["elevation"] = surf.points[:, 2].copy()
     p = _plotter(window_size)
     p.add_mesh(surf, scalars="depth", cmap="YlOrBr", clim=(0.0, max(float(depth.max()), 1e-9)),
                scalar_bar_args=_bar("pit depth (m)"), show_scalar_bar=bool(depth.max() > 0))
@@ -202,8 +201,8 @@ def pit_view(model: BlockModel, path, *, mask=None, window_size=WINDOW, title: s
                          model.origin[1], model.origin[1] + ny * _spacing(model)[1],
                          model.origin[2], float(topo.max())))
     p.add_mesh(box.outline(), color="#777777", line_width=1)  # the model's extent, to read the depth against
-    pit_blocks = int(np.count_nonzero(depth > 0))
-    p.add_text(title or f"ultimate pit over topography ({pit_blocks} columns mined, deepest "
+    columns = int(np.count_nonzero(depth > 0))
+    p.add_text(title or f"ultimate pit over topography ({columns} columns mined, deepest "
                f"{depth.max():.0f} m = {depth.max() / dz:.0f} benches)", font_size=11, color="black")
     _camera(p, zoom=1.0, elevation=15.0)
     return _save(p, path)
@@ -222,7 +221,8 @@ def period_view(model: BlockModel, path, strategy: str, *, window_size=WINDOW, c
     p = _plotter(window_size)
     bar = _bar("period")
     bar.update(fmt="%.0f", n_labels=n if n <= 8 else 6)
-    p.add_mesh(mesh, scalars="period", cmap="tab10" if n <= 10 else "turbo", n_colors=n, clim=(0, max(n - 1, 1)), scalar_bar_args=bar)
+    p.add_mesh(mesh, scalars="period", cmap="tab10" if n <= 10 else "turbo", n_colors=n, clim=(0, max(n - 1, 1)),
+               scalar_bar_args=bar)
     p.add_text(f"{strategy}: extraction period" + (" (cut-away)" if cut else ""), font_size=11, color="black")
     _camera(p)
     return _save(p, path)

@@ -59,9 +59,10 @@ def fake_model(nx: int = 16, ny: int = 14, nz: int = 9, *, pit: bool = True) -> 
     for s, lift in reversed(list(enumerate((2, 1, 0)))):  # shell 0 is the smallest
         shell[(k >= floor + lift) & in_pit] = s
     env_cost = tonnage * (0.9 + 0.03 * depth + 0.4 * (sulphur > 1.0))
-    frame = pd.DataFrame({"i": i, "j": j, "k": k, "tonnage": tonnage, "cu": cu, "rock": np.where(k < nz / 3, "hard", "soft"),
-                          "bwi": bwi, "sulphur": sulphur, "value_mill": value_mill, "value_stockpile": value_stockpile,
-                          "value_dump": value_dump, "env_cost": env_cost, "in_pit": in_pit, "shell": shell})
+    frame = pd.DataFrame({"i": i, "j": j, "k": k, "tonnage": tonnage, "cu": cu,
+                          "rock": np.where(k < nz / 3, "hard", "soft"), "bwi": bwi, "sulphur": sulphur,
+                          "value_mill": value_mill, "value_stockpile": value_stockpile, "value_dump": value_dump,
+                          "env_cost": env_cost, "in_pit": in_pit, "shell": shell})
     # schedule: mine shell by shell, top down, about 6 periods of equal tonnage
     order = np.lexsort((-k, shell))
     order = order[in_pit[order]]
@@ -83,31 +84,31 @@ def fake_model(nx: int = 16, ny: int = 14, nz: int = 9, *, pit: bool = True) -> 
 
 
 def _periods(model: BlockModel, name: str) -> pd.DataFrame:
+    """Period table of one strategy: the stockpile is reclaimed in the last period (periods.csv rows)."""
     key = name.replace("-", "_")
     period, dest = model["period_" + key], model["destination_" + key]
-    t, cu = model["tonnage"], model["cu"]
+    t, metal_t = model["tonnage"], model["tonnage"] * model["cu"] / 100
     n = int(period.max()) + 1
-    rows, balance, npv, co2_cum = [], 0.0, 0.0, 0.0
-    stock_total = float(t[dest == "stockpile"].sum())
-    stock_metal = float((t * cu / 100)[dest == "stockpile"].sum())
+    stock_all = dest == "stockpile"
+    rows, balance, npv = [], 0.0, 0.0
     for p in range(n):
         m = period == p
-        mill = m & (dest == "mill")
-        stock = m & (dest == "stockpile")
-        dump = m & (dest == "dump")
-        out_t = stock_total if p == n - 1 else 0.0
+        mill, stock, dump = m & (dest == "mill"), m & stock_all, m & (dest == "dump")
+        last = p == n - 1
+        out_t = float(t[stock_all].sum()) if last else 0.0  # reclaimed to the mill
+        out_metal = float(metal_t[stock_all].sum()) * RECOVERY if last else 0.0
         balance += float(t[stock].sum()) - out_t
-        metal = float((t * cu / 100)[mill].sum()) * RECOVERY + (stock_metal * RECOVERY if p == n - 1 else 0.0)
-        cash = float(model["value_mill"][mill].sum() + model["value_dump"][dump].sum()
-                     + model["value_dump"][stock].sum()) + (metal - float((t * cu / 100)[mill].sum()) * RECOVERY) * PRICE \
-            - out_t * (PROC + REHANDLE) - float(model["env_cost"][m].sum()) * (0.0 if name == "high-grade" else 1.0)
+        metal = float(metal_t[mill].sum()) * RECOVERY + out_metal
+        cash = (float(model["value_mill"][mill].sum() + model["value_dump"][dump | stock].sum())
+                + out_metal * PRICE - out_t * (PROC + REHANDLE))
+        if name != "high-grade":
+            cash -= float(model["env_cost"][m].sum())  # only the green plan prices the environment
         npv += cash / (1 + RATE) ** p
-        co2 = float(t[m].sum()) * 0.003 + float(t[mill].sum() + out_t) * 0.02
-        co2_cum += co2
-        rows.append({"strategy": name, "period": p, "mined_t": float(t[m].sum()), "mill_t": float(t[mill].sum()) + out_t,
-                     "stockpile_in_t": float(t[stock].sum()), "stockpile_out_t": out_t, "dump_t": float(t[dump].sum()),
-                     "stockpile_balance_t": balance, "cash_flow": cash, "npv_cumulative": npv, "co2_t": co2,
-                     "metal": metal})
+        rows.append({"strategy": name, "period": p, "mined_t": float(t[m].sum()),
+                     "mill_t": float(t[mill].sum()) + out_t, "stockpile_in_t": float(t[stock].sum()),
+                     "stockpile_out_t": out_t, "dump_t": float(t[dump].sum()), "stockpile_balance_t": balance,
+                     "cash_flow": cash, "npv_cumulative": npv,
+                     "co2_t": float(t[m].sum()) * 0.003 + (float(t[mill].sum()) + out_t) * 0.02, "metal": metal})
     return pd.DataFrame(rows)
 
 
@@ -160,7 +161,8 @@ def make_results(folder, *, nx: int = 16, ny: int = 14, nz: int = 9, frontier: b
         m = cu >= c
         tonnes = float(t[m].sum())
         metal = float((t * cu / 100)[m].sum())
-        gt.append({"cutoff": c, "tonnes": tonnes, "mean_grade": 100 * metal / tonnes if tonnes else 0.0, "metal": metal})
+        gt.append({"cutoff": c, "tonnes": tonnes, "mean_grade": 100 * metal / tonnes if tonnes else 0.0,
+                   "metal": metal})
     pd.DataFrame(gt).to_csv(folder / "gradetonnage.csv", index=False)
     if frontier:
         lo, hi = kpis["high-grade"], kpis["green"]
