@@ -218,6 +218,24 @@ def _key_message(kpis: pd.DataFrame) -> str:
     return "<p class='key'>Against the high-grade plan, the green plan " + ", ".join(parts) + ".</p>"
 
 
+def solver_table(summary: dict) -> pd.DataFrame:
+    """Per strategy, from summary.json when present: solver status, seconds and model size."""
+    rows = []
+    for name, info in (summary.get("strategies") or {}).items():
+        if not isinstance(info, dict):
+            continue
+        row = {"strategy": name}
+        for key in ("status", "seconds"):
+            if key in info:
+                row[key] = info[key]
+        size = info.get("model_size")
+        if isinstance(size, dict):
+            row.update({k: v for k, v in size.items() if isinstance(v, (int, float, str))})
+        if len(row) > 1:
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def _section(anchor: str, title: str, body: str) -> str:
     return f'<section id="{anchor}"><h2>{html.escape(title)}</h2>{body}</section>'
 
@@ -324,10 +342,13 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
                          img("frontier", "NPV against metal recovered along the epsilon-constraint sweep")
                          + table_html(data["frontier.csv"])))
     timings = summary.get("timings") or {}
-    if timings:
-        sections.append(("timings", "Run time",
-                         table_html(pd.DataFrame({"phase": list(timings),
-                                                  "seconds": [float(v) for v in timings.values()]}))))
+    solves = solver_table(summary)
+    if timings or len(solves):
+        body = table_html(pd.DataFrame({"phase": list(timings), "seconds": [float(v) for v in timings.values()]})) \
+            if timings else ""
+        if len(solves):
+            body += "<h3>Schedule models</h3>" + table_html(solves)
+        sections.append(("timings", "Run time", body))
     nav = "".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t, _ in sections)
     notes = "".join(f"<p class='note'>{html.escape(w)}</p>" for w in warnings)
     body = "".join(_section(a, t, b) for a, t, b in sections)

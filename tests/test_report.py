@@ -126,3 +126,14 @@ def test_strategy_that_mines_nothing_is_reported_not_fatal(tmp_path):
     out = make_report(folder, window_size=VIEW, chart_size=CHART, interactive=False)
     assert any("periods green" in w and "mines no blocks" in w for w in out["warnings"])
     assert "periods high-grade" in out["images"] and "periods green" not in out["images"]
+
+
+def test_solver_table_from_summary():
+    from orepit.report import solver_table
+    summary = {"strategies": {"green": {"npv": 1.0, "status": "optimal", "seconds": 2.5,
+                                       "model_size": {"variables": 10, "rows": 4}},
+                              "high-grade": {"npv": 2.0}}}
+    table = solver_table(summary)
+    assert table.to_dict("records") == [{"strategy": "green", "status": "optimal", "seconds": 2.5,
+                                         "variables": 10, "rows": 4}]
+    assert solver_table({}).empty
