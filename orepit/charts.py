@@ -41,6 +41,12 @@ def _save(fig: Figure, path) -> str:
     return os.fspath(path)
 
 
+def _thousands(axis) -> None:
+    """Tick labels as plain numbers with thousands separators (no 1e6 offset)."""
+    from matplotlib.ticker import FuncFormatter
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 100 else f"{v:g}"))
+
+
 def _colour(name: str, index: int) -> str:
     return STRATEGY_COLOURS.get(name, f"C{index % 10}")
 
@@ -52,6 +58,7 @@ def grade_tonnage_chart(gt: pd.DataFrame, path, *, grade_unit: str = "% Cu", siz
     ax.plot(gt["cutoff"], gt["tonnes"] / 1e6, color="#1f77b4", lw=2, label="tonnes above cut-off")
     ax.set_xlabel(f"cut-off grade ({grade_unit})")
     ax.set_ylabel("tonnes above cut-off (Mt)", color="#1f77b4")
+    _thousands(ax.yaxis)
     ax.grid(alpha=0.3)
     ax2 = ax.twinx()
     mean = gt["mean_grade"].where(gt["tonnes"] > 0)  # no grade where nothing is above the cut-off
@@ -79,7 +86,9 @@ def pit_by_pit_chart(shells: pd.DataFrame, path, *, size=SIZE) -> str:
     ax2.plot(x, shells["worst_case"] / 1e6, "s-", color="#9467bd", lw=2, label="worst case")
     if "value" in shells:
         ax2.plot(x, shells["value"] / 1e6, ":", color="black", lw=1, label="undiscounted")
-    ax2.set_ylabel("discounted value (MUSD)")
+    ax2.set_ylabel("value (MUSD)")
+    _thousands(ax.yaxis)
+    _thousands(ax2.yaxis)
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=8)
@@ -144,6 +153,8 @@ def npv_co2_chart(periods: pd.DataFrame, path, *, size=SIZE) -> str:
         c = _colour(name, n)
         a1.plot(rows["period"], rows["npv_cumulative"] / 1e6, "o-", color=c, label=name)
         a2.plot(rows["period"], rows["co2_t"].cumsum() / 1e3, "o-", color=c, label=name)
+    _thousands(a1.yaxis)
+    _thousands(a2.yaxis)
     a1.set_title("cumulative NPV")
     a1.set_ylabel("MUSD")
     a2.set_title("cumulative CO$_2$")
@@ -166,6 +177,8 @@ def frontier_chart(frontier: pd.DataFrame, path, *, kpis: pd.DataFrame | None = 
             ax.plot(row.metal_recovered, row.npv / 1e6, "*", ms=16, color=_colour(row.strategy, n), label=row.strategy)
     ax.set_xlabel("metal recovered (t)")
     ax.set_ylabel("NPV (MUSD)")
+    _thousands(ax.xaxis)
+    _thousands(ax.yaxis)
     ax.set_title("NPV-recovery frontier")
     ax.grid(alpha=0.3)
     ax.legend()
