@@ -392,8 +392,14 @@ def _merge_checked(where, section: str, base: dict, over) -> dict:
         _check(section, merged)
     except InputError as exc:
         key = (section,) + tuple((exc.field or "").split(".")) if exc.field else (section,)
-        raise where.error(key, exc.reason.split(": ", 1)[-1] if exc.field else exc.reason) from None
+        raise where.error(key, _reason(exc)) from None
     return _copy(asdict(_check(section, merged)))
+
+
+def _reason(exc: InputError) -> str:
+    """The message of an error without its leading ``field: ``."""
+    prefix = f"{exc.field}: " if exc.field else None
+    return exc.reason[len(prefix):] if prefix and exc.reason.startswith(prefix) else exc.reason
 
 
 def _flatten(table: dict, prefix: tuple = ()):
@@ -433,7 +439,7 @@ def _grid(where, raw, econ: dict, env: dict, plan: dict) -> dict:
                 try:
                     _plan_value(where, key, rest[0], v)
                 except InputError as exc:
-                    raise fail(f"value {v!r}: {exc.reason.split(': ', 1)[-1]}") from None
+                    raise fail(f"value {v!r}: {_reason(exc)}") from None
         else:
             base = econ if section == "economics" else env
             node = base
@@ -452,7 +458,7 @@ def _grid(where, raw, econ: dict, env: dict, plan: dict) -> dict:
                 try:
                     _check(section, trial)
                 except InputError as exc:
-                    raise fail(f"value {v!r}: {exc.reason.split(': ', 1)[-1]}") from None
+                    raise fail(f"value {v!r}: {_reason(exc)}") from None
         grid[dotted] = values
     return grid
 

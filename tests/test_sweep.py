@@ -1,0 +1,304 @@
+"""Sweeps: study-file checks, a 12-case sweep on a 2-worker LocalCluster equal to serial runs, a worker
+killed mid-sweep, an interrupted client resumed, and the summary."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from orepit.sweep import (case_model, finished_cases, key_lines, load_study, local_cluster, perturb_grades,
+                          run_case, run_sweep, worker_environment)
+from orepit.sweep_summary import summarise
+from solvers.errors import InputError
+
+ROOT = Path(__file__).resolve().parent.parent
+EXCLUDE = {"seconds", "worker"}          # per-run measurements, not results
+
+STUDY = """\
+[study]
+name = "tiny"
+strategies = ["npv", "green"]
+realisations = 2
+
+[deposit]
+synthetic = { blocks = 3000, seed = 1 }
+
+[plan]
+periods = 6
+tail_periods = 3
+
+[grid]
+"economics.elements.cu.price" = [7000.0, 8800.0, 10500.0]
+"""
+
+
+def write_study(folder: Path, text: str = STUDY, name: str = "study.toml") -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def study_path(tmp_path_factory) -> Path:
+    return write_study(tmp_path_factory.mktemp("study"))
+
+
+@pytest.fixture(scope="module")
+def serial(study_path) -> dict:
+    """case id -> KPI rows of a serial run (same process, no Dask)."""
+    return {c.case_id: run_case(c.spec) for c in load_study(study_path).cases()}
+
+
+def results_equal(out: Path, serial: dict) -> None:
+    """Every case file holds exactly the serial run's rows (every column but timings)."""
+    assert finished_cases(out) == set(serial)
+    for cid, rows in serial.items():
+        got = pd.read_parquet(out / "cases" / f"{cid}.parquet")
+        want = pd.DataFrame(rows)
+        assert len(got) == len(want) == 1
+        for col in want.columns:
+            if col in EXCLUDE:
+                continue
+            assert got[col].iloc[0] == want[col].iloc[0], (cid, col)
+
+
+# ---------------------------------------------------------------------------------------------
+# the study file
+
+def check_error(tmp_path, text, *parts):
+    path = write_study(tmp_path, text)
+    with pytest.raises(InputError) as info:
+        load_study(path)
+    message = str(info.value)
+    assert message.startswith("study.toml line "), message
+    for part in parts:
+        assert part in message, message
+    return info.value
+
+
+def test_study_expands_to_cases_with_stable_ids(study_path):
+    study = load_study(study_path)
+    cases = study.cases()
+    assert len(cases) == 12
+    assert len({c.case_id for c in cases}) == 12
+    assert [c.case_id for c in load_study(study_path).cases()] == [c.case_id for c in cases]
+    assert {(c.labels["strategy"], c.labels["realisation"], c.labels["seed"],
+             c.labels["economics.elements.cu.price"]) for c in cases} == {
+        (s, r, 1 + r, p) for s in ("npv", "green") for r in (0, 1) for p in (7000.0, 8800.0, 10500.0)}
+    first = cases[0].spec
+    assert first["economics"]["elements"]["cu"]["price"] == 7000.0
+    assert first["setup"]["periods"] == 6 and first["strategies"] == ["npv"]
+
+
+def test_a_changed_parameter_changes_the_ids_and_only_its_cases(tmp_path, study_path):
+    before = {c.case_id for c in load_study(study_path).cases()}
+    changed = write_study(tmp_path, STUDY.replace("10500.0]", "11000.0]"))
+    after = {c.case_id for c in load_study(changed).cases()}
+    assert len(before & after) == 8 and len(after - before) == 4
+
+
+@pytest.mark.parametrize("edit, line, parts", [
+    (lambda t: t + "\n[plans]\nperiods = 3\n", 16, ["plans: unknown section", "grid, plan, study"]),
+    (lambda t: t.replace("tail_periods = 3", "tail_period = 3"), 11, ["plan.tail_period: unknown key", "tail_periods"]),
+    (lambda t: t.replace("periods = 6", "periods = 0"), 10, ["plan.periods: expected an integer >= 1, got 0"]),
+    (lambda t: t.replace("cu.price", "zn.price"), 14,
+     ["grid.economics.elements.zn.price: unknown key 'zn' in economics.elements (known: au, cu)"]),
+    (lambda t: t.replace('"economics.elements.cu.price"', '"econ.price"'), 14, ["grid.econ.price: unknown key"]),
+    (lambda t: t.replace("7000.0,", "-1.0,"), 14,
+     ["grid.economics.elements.cu.price: value -1.0: -1.0 is outside [0, inf]"]),
+    (lambda t: t.replace("[7000.0, 8800.0, 10500.0]", "7000.0"), 14, ["expected a non-empty list of values"]),
+    (lambda t: t.replace("8800.0", "7000.0"), 14, ["a value is listed twice"]),
+    (lambda t: t + '"plan.recovery_floor" = [0.9, 1.5]\n', 15, ["grid.plan.recovery_floor: value 1.5: 1.5 is outside [0, 1]"]),
+    (lambda t: t + '"environment.carbon_price" = [10]\n', 15, ["grid.environment.carbon_price: unknown key 'carbon_price'"]),
+    (lambda t: t.replace('"green"]', '"greenest"]'), 3, ["study.strategies: unknown strategy 'greenest'"]),
+    (lambda t: t.replace("realisations = 2", "realisations = 0"), 4, ["study.realisations: expected an integer >= 1"]),
+    (lambda t: t.replace("blocks = 3000, ", ""), 7, ["deposit.synthetic.blocks: missing"]),
+    (lambda t: t + "\n[economics]\nmining_cost = -2.0\n", 17, ["economics.mining_cost: -2.0 is outside [0, inf]"]),
+    (lambda t: t + "\n[economics]\nmining_costs = 2.0\n", 17, ["economics.mining_costs: unknown key 'mining_costs'"]),
+    (lambda t: t + "\n[economics.elements.zn]\nprice = 2.0\n", 16, ["economics.elements.zn: unknown element"]),
+    (lambda t: t + "\n[environment]\ncarbon_price_per_t_co2 = -5\n", 17,
+     ["environment.carbon_price_per_t_co2: -5 is outside [0, inf]"]),
+])
+def test_bad_study_files_name_file_line_and_key(tmp_path, edit, line, parts):
+    err = check_error(tmp_path, edit(STUDY), f"study.toml line {line}: ", *parts)
+    assert err.line == line and err.field
+
+
+def test_model_realisations_need_a_perturbation(tmp_path):
+    text = STUDY.replace("synthetic = { blocks = 3000, seed = 1 }",
+                         f'model = "study.toml"\neconomics = "{ROOT / "examples" / "economics_default.toml"}"')
+    check_error(tmp_path, text, "study.realisations: 2 realisations of a given model need deposit.grade_sigma > 0")
+
+
+def test_key_lines_find_tables_dotted_and_inline_keys():
+    lines = key_lines('a = 1\n[t.u]\nb.c = 2\nd = { e = 3, "f.g" = 4 }\n[grid]\n"x.y" = [1]\n')
+    assert lines[("a",)] == 1 and lines[("t", "u")] == 2 and lines[("t", "u", "b", "c")] == 3
+    assert lines[("t", "u", "d", "e")] == 4 and lines[("t", "u", "d", "f.g")] == 4 and lines[("grid", "x.y")] == 6
+
+
+def test_grade_perturbation_is_mean_one_lognormal_and_seeded(tmp_path):
+    from orepit.synthetic import synthetic_deposit
+    model = synthetic_deposit(3000, seed=2)
+    a = perturb_grades(model, ["cu", "au"], 0.3, seed=5, realisation=0)
+    b = perturb_grades(model, ["cu", "au"], 0.3, seed=5, realisation=0)
+    c = perturb_grades(model, ["cu", "au"], 0.3, seed=5, realisation=1)
+    assert np.array_equal(a["cu"], b["cu"]) and not np.array_equal(a["cu"], c["cu"])
+    assert np.array_equal(a["tonnage"], model["tonnage"])
+    ore = model["cu"] > 0
+    ratio = a["cu"][ore] / model["cu"][ore]
+    assert np.std(np.log(ratio)) == pytest.approx(0.3, rel=0.05)
+    assert np.mean(ratio) == pytest.approx(1.0, abs=0.03)
+    assert np.all(a["cu"][~ore] == 0)
+
+
+def test_a_given_model_with_realisations(tmp_path):
+    from orepit.synthetic import default_economics, synthetic_deposit
+    model = synthetic_deposit(3000, seed=2)
+    model.to_parquet(tmp_path / "model.parquet")
+    (tmp_path / "econ.toml").write_text(default_economics(model.block_size[2]).to_toml())
+    text = STUDY.replace("synthetic = { blocks = 3000, seed = 1 }",
+                         'model = "model.parquet"\neconomics = "econ.toml"\ngrade_sigma = 0.2\nperturb_seed = 3')
+    cases = load_study(write_study(tmp_path, text)).cases()
+    assert len(cases) == 12 and "seed" not in cases[0].labels
+    m0, _ = case_model(cases[0].spec["deposit"])
+    m1, _ = case_model(cases[2].spec["deposit"])            # realisation 1
+    assert cases[2].labels["realisation"] == 1
+    assert not np.array_equal(m0["cu"], m1["cu"]) and np.array_equal(m0["tonnage"], model["tonnage"])
+
+
+def test_cli_reports_a_bad_study_with_exit_status_2(tmp_path, capsys):
+    from orepit.cli import main
+    path = write_study(tmp_path, STUDY.replace("periods = 6", "periods = 0"))
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out")]) == 2
+    assert "study.toml line 10: plan.periods" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# on a cluster
+
+def test_workers_get_single_threads_and_the_shared_numba_cache(tmp_path):
+    from distributed import Client
+    cache = str(tmp_path / "numba")
+    assert worker_environment(cache)["NUMBA_CACHE_DIR"] == cache
+    with local_cluster(1, numba_cache=cache) as cluster, Client(cluster) as client:
+        env = client.run(lambda: {k: os.environ.get(k) for k in ("NUMBA_NUM_THREADS", "NUMBA_CACHE_DIR",
+                                                                "OMP_NUM_THREADS")})
+    (got,) = env.values()
+    assert got == {"NUMBA_NUM_THREADS": "1", "NUMBA_CACHE_DIR": cache, "OMP_NUM_THREADS": "1"}
+
+
+def test_sweep_on_two_workers_equals_serial_runs(study_path, serial, tmp_path):
+    from distributed import Client
+    out = tmp_path / "out"
+    with local_cluster(2) as cluster, Client(cluster) as client:
+        report = run_sweep(study_path, out, client=client, progress=False)
+    assert (report.cases, report.computed, report.skipped, report.failed) == (12, 12, 0, {})
+    results_equal(out, serial)
+    workers = {pd.read_parquet(p)["worker"].iloc[0] for p in (out / "cases").glob("*.parquet")}
+    assert len(workers) == 2                                  # both workers took cases
+    log = [line.split("\t")[0] for line in (out / "computed.log").read_text().splitlines()]
+    assert sorted(log) == sorted(serial)
+    # a second run finds everything done and computes nothing (no cluster is even started)
+    again = run_sweep(study_path, out, progress=False)
+    assert (again.computed, again.skipped) == (0, 12)
+    # summary: percentiles over the serial rows, files and charts written
+    summary = summarise(out)
+    rows = pd.DataFrame([r for rows in serial.values() for r in rows])
+    for strategy in ("npv", "green"):
+        mine = rows[rows["strategy"] == strategy]
+        got = summary.set_index("strategy").loc[strategy]
+        assert got["cases"] == 6
+        for q in (10, 50, 90):
+            assert got[f"npv_p{q}"] == pytest.approx(np.percentile(mine["npv_economic"], q))
+            assert got[f"metal_p{q}"] == pytest.approx(np.percentile(mine["metal_recovered"], q))
+            assert got[f"co2_p{q}"] == pytest.approx(np.percentile(mine["co2_tonnes"], q))
+    keys = ["realisation", "economics.elements.cu.price"]
+    paired = rows[rows.strategy == "green"].merge(rows[rows.strategy == "npv"], on=keys, suffixes=("", "_b"))
+    cost = 100 * (paired["npv_economic_b"] - paired["npv_economic"]) / paired["npv_economic_b"].abs()
+    more = paired["metal_recovered"] > paired["metal_recovered_b"]
+    green = summary.set_index("strategy").loc["green"]
+    assert green["p_more_metal"] == pytest.approx(more.mean())
+    assert green["p_more_metal_within_cost"] == pytest.approx((more & (cost < 5.0)).mean())
+    for name in ("summary.csv", "summary.md", "charts/npv_vs_metal.png", "charts/distributions.png",
+                 "charts/green_tradeoff.png"):
+        assert (out / name).stat().st_size > 100, name
+    assert "| green | 6 |" in (out / "summary.md").read_text()
+
+
+def test_a_worker_killed_mid_sweep_changes_nothing(study_path, serial, tmp_path):
+    from distributed import Client
+    out = tmp_path / "out"
+    killed = {}
+    with local_cluster(2) as cluster, Client(cluster) as client:
+        def kill_one(case_id, done, total):
+            if killed:
+                return
+            busy = {w: tasks for w, tasks in client.processing().items() if tasks}
+            pids = client.run(os.getpid)
+            victim = next(iter(busy)) if busy else next(iter(pids))
+            killed.update(address=victim, pid=pids[victim], busy=bool(busy.get(victim)), done=done)
+            os.kill(pids[victim], signal.SIGKILL)
+
+        report = run_sweep(study_path, out, client=client, progress=False, on_result=kill_one)
+        alive = client.run(os.getpid)
+    assert killed["busy"] and killed["done"] < 12             # it died holding a case, mid-sweep
+    assert killed["pid"] not in alive.values()
+    assert (report.computed, report.failed) == (12, {})
+    log = [line.split("\t")[0] for line in (out / "computed.log").read_text().splitlines()]
+    assert sorted(log) == sorted(serial)                       # every case exactly once
+    results_equal(out, serial)
+
+
+def _cli(study: Path, out: Path, *extra):
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.Popen([sys.executable, "-m", "orepit", "sweep", str(study), "--out", str(out), *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
+
+
+def _stop_group(proc) -> None:
+    """Stop what is left of a CLI run started in its own session (its worker processes)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def test_an_interrupted_sweep_resumes_with_only_the_missing_cases(study_path, serial, tmp_path):
+    out = tmp_path / "out"
+    proc = _cli(study_path, out, "--workers", "1", "--quiet", "--no-summary")
+    try:
+        deadline = time.monotonic() + 120
+        while len(finished_cases(out)) < 3 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)                        # Ctrl-C
+        proc.communicate(timeout=60)
+    finally:
+        _stop_group(proc)
+    first = finished_cases(out)
+    assert 3 <= len(first) < 12
+    assert not list((out / "cases").glob(".*"))               # no partial file left behind
+    mtimes = {cid: (out / "cases" / f"{cid}.parquet").stat().st_mtime_ns for cid in first}
+    logged = len((out / "computed.log").read_text().splitlines())
+
+    proc = _cli(study_path, out, "--workers", "2", "--json")
+    try:
+        stdout, stderr = proc.communicate(timeout=180)
+    finally:
+        _stop_group(proc)
+    assert proc.returncode == 0, stderr.decode()
+    payload = json.loads(stdout)
+    assert (payload["cases"], payload["skipped"], payload["computed"]) == (12, len(first), 12 - len(first))
+    second = [line.split("\t")[0] for line in (out / "computed.log").read_text().splitlines()[logged:]]
+    assert sorted(second) == sorted(set(serial) - first)      # only the missing cases were computed
+    assert all((out / "cases" / f"{cid}.parquet").stat().st_mtime_ns == t for cid, t in mtimes.items())
+    results_equal(out, serial)
+    assert {row["strategy"] for row in payload["summary"]} == {"npv", "green"}
