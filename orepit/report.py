@@ -111,6 +111,20 @@ def load_results(folder) -> dict:
     return data
 
 
+def missing_views(model, names) -> list[str]:
+    """Warnings for the documented blocks.parquet columns that are absent (their views are left out)."""
+    from .viz import strategy_key
+    wanted = {"in_pit": "pit view", "env_cost": "environmental cost view"}
+    for name in names:
+        key = strategy_key(name)
+        wanted[f"period_{key}"] = f"{name} period view"
+        wanted[f"destination_{key}"] = f"{name} destination view"
+    absent = [f"{col} ({view})" for col, view in wanted.items() if col not in model]
+    if not absent:
+        return []
+    return [f"blocks.parquet has no column {', '.join(absent)}: left out (see docs/results_format.md)"]
+
+
 def strategies_of(data: dict) -> list[str]:
     """Strategy names in kpis.csv order (then any others found in periods.csv)."""
     names = list(dict.fromkeys(data["kpis.csv"]["strategy"].astype(str)))
@@ -254,7 +268,7 @@ def make_report(results_dir, *, window_size=None, chart_size=charts.SIZE, views:
     data = load_results(folder)
     summary, model, kpis, periods = data["summary.json"], data["blocks.parquet"], data["kpis.csv"], data["periods.csv"]
     names = strategies_of(data)
-    warnings: list[str] = []
+    warnings: list[str] = missing_views(model, names) if views else []
     images: dict[str, str] = {}
     extra = ""
     t1 = time.perf_counter()

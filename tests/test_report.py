@@ -137,3 +137,16 @@ def test_solver_table_from_summary():
     assert table.to_dict("records") == [{"strategy": "green", "status": "optimal", "seconds": 2.5,
                                          "variables": 10, "rows": 4}]
     assert solver_table({}).empty
+
+
+def test_missing_optional_block_columns_are_named(tmp_path):
+    from orepit.model import BlockModel
+    folder = make_results(tmp_path / "r")
+    model = BlockModel.from_parquet(folder / "blocks.parquet")
+    frame = model.frame.drop(columns=["env_cost", "destination_green"])
+    BlockModel(frame, block_size=model.block_size).to_parquet(folder / "blocks.parquet")
+    out = make_report(folder, window_size=VIEW, chart_size=CHART, interactive=False)
+    assert len(out["warnings"]) == 1
+    assert "env_cost (environmental cost view)" in out["warnings"][0]
+    assert "destination_green (green destination view)" in out["warnings"][0]
+    assert "env_cost" not in out["images"]
