@@ -2,7 +2,8 @@
 
 `write_report(folder)` renders the 3D views (`orepit.viz`) and charts (`orepit.charts`) as PNGs
 into the folder and writes ``report.html`` beside them, with every image embedded as a base64
-data URI and every table as HTML: no network access, no external CSS or JavaScript.  All files are
+data URI, every table as HTML, and a rotatable destination view drawn by a short inline script
+(`orepit.viz.interactive_html`): no network access, no external CSS or JavaScript.  All files are
 written atomically.
 """
 from __future__ import annotations
