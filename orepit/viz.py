@@ -407,7 +407,8 @@ VIEWER_JS = r"""
     var s = data.strategies[name], f = new Uint32Array(bytes(s.faces).buffer), n = s.n;
     var pts = new Float32Array(n * 12);
     for (var i = 0; i < 4 * n; i++) corner(f[i], pts, 3 * i);
-    sets[name] = {n: n, pts: pts, dir: bytes(s.dir), cls: bytes(s.cls), order: new Uint32Array(n), depth: new Float32Array(n)};
+    sets[name] = {n: n, pts: pts, dir: bytes(s.dir), cls: bytes(s.cls), order: new Uint32Array(n),
+                   depth: new Float32Array(n), xy: new Float32Array(8 * n)};
     var opt = document.createElement('option'); opt.value = opt.textContent = name; pick.appendChild(opt);
   });
   var mid = [0, 1, 2].map(function (e) { return (lo[e] + hi[e]) / 2; });
@@ -433,23 +434,27 @@ VIEWER_JS = r"""
       styles.push(base.map(function (c, j) { return 'rgba(' + Math.round(c[0] * shade) + ',' + Math.round(c[1] * shade) +
         ',' + Math.round(c[2] * shade) + ',' + data.alpha[j] + ')'; }));
     }
-    var m = 0, p = s.pts;
-    for (var i = 0; i < s.n; i++) {
+    var m = 0, p = s.pts, xy = s.xy, x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+    for (var i = 0; i < s.n; i++) {  // project the faces that look at the viewer, and frame them
       if (!facing[s.dir[i]]) continue;
       var o = 12 * i, x = (p[o] + p[o + 6]) / 2, y = (p[o + 1] + p[o + 7]) / 2, z = (p[o + 2] + p[o + 8]) / 2;
       s.depth[i] = (x * sf + y * cf) * ct - z * st; s.order[m++] = i;
+      for (var c = 0; c < 4; c++) {
+        var X = p[o + 3 * c], Y = p[o + 3 * c + 1], Z = p[o + 3 * c + 2];
+        var sx = k * (X * cf - Y * sf), sy = -k * (Z * ct + (X * sf + Y * cf) * st);
+        xy[8 * i + 2 * c] = sx; xy[8 * i + 2 * c + 1] = sy;
+        if (sx < x0) x0 = sx; if (sx > x1) x1 = sx; if (sy < y0) y0 = sy; if (sy > y1) y1 = sy;
+      }
     }
+    var dx = W / 2 - (x0 + x1) / 2, dy = H / 2 - (y0 + y1) / 2;
     var order = Array.prototype.slice.call(s.order.subarray(0, m));
     order.sort(function (a, b) { return s.depth[b] - s.depth[a]; });
     ctx.fillStyle = '#ffffff'; ctx.fillRect(0, 0, W, H); ctx.lineWidth = 0.7;
     for (var q = 0; q < order.length; q++) {
-      var f = order[q], o2 = 12 * f;
+      var f = order[q], o2 = 8 * f;
       ctx.beginPath();
-      for (var c = 0; c < 4; c++) {
-        var X = p[o2 + 3 * c], Y = p[o2 + 3 * c + 1], Z = p[o2 + 3 * c + 2];
-        var sx = W / 2 + k * (X * cf - Y * sf), sy = H / 2 - k * (Z * ct + (X * sf + Y * cf) * st);
-        if (c === 0) ctx.moveTo(sx, sy); else ctx.lineTo(sx, sy);
-      }
+      ctx.moveTo(xy[o2] + dx, xy[o2 + 1] + dy);
+      for (var c2 = 1; c2 < 4; c2++) ctx.lineTo(xy[o2 + 2 * c2] + dx, xy[o2 + 2 * c2 + 1] + dy);
       ctx.closePath(); ctx.fillStyle = styles[s.dir[f]][s.cls[f]]; ctx.fill();
       if (data.alpha[s.cls[f]] === 1) { ctx.strokeStyle = ctx.fillStyle; ctx.stroke(); }  // hide seams
     }
