@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import warnings
 from dataclasses import dataclass, field, fields
 from typing import NamedTuple
 
@@ -380,11 +381,39 @@ def value_inputs(model: BlockModel, econ: Economics) -> ValueInputs:
         if (g < 0).any():
             r = int(np.flatnonzero(g < 0)[0])
             raise InputError(f"block {r}: grade {el.column} = {g[r]} is negative", path=model.source, field=el.column)
+        check_grade_unit(g, el, model.source)
     bwi = _float_column(model, econ.bwi_column, "bwi_column") if econ.bwi_column else np.empty(0)
     extra = tuple(_float_column(model, econ.extra_value[d], f"extra_value.{d}") if d in econ.extra_value
                   else np.empty(0) for d in DESTINATIONS)
     coef, proc_cost, processable = rock_tables(econ, names)
     return ValueInputs(tonnage, rock, depth, factor, grades, bwi, extra, coef, proc_cost, processable, names)
+
+
+class GradeUnitWarning(UserWarning):
+    """Grades whose size suggests another unit than the one declared (e.g. ppm read as %)."""
+
+
+def check_grade_unit(grade: np.ndarray, element: Element, source=None) -> None:
+    """Refuse grades above 100 % and warn, with the evidence, when grades look like another unit:
+    in % but with a 95th percentile above 20 (ppm or g/t?), or in ppm / g/t but all below 0.05 (%?)."""
+    if grade.size == 0:
+        return
+    top = float(grade.max())
+    if element.grade_unit == "%" and top > 100.0:
+        r = int(np.argmax(grade))
+        raise InputError(f"block {r}: grade {element.column} = {top:g} % is above 100 %; is the unit ppm or g/t?",
+                         path=source, field=element.column)
+    positive = grade[grade > 0]
+    if positive.size == 0:
+        return
+    p95 = float(np.percentile(positive, 95))
+    if element.grade_unit == "%" and p95 > 20.0:
+        warnings.warn(f"{element.column}: 95 % of the positive grades are below {p95:g}, high for '%' "
+                      f"(median {float(np.median(positive)):g}); check whether the unit is ppm or g/t",
+                      GradeUnitWarning, stacklevel=3)
+    elif element.grade_unit in ("ppm", "g/t") and top < 0.05:
+        warnings.warn(f"{element.column}: every grade is below {top:g} {element.grade_unit}, low for "
+                      f"'{element.grade_unit}'; check whether the unit is %", GradeUnitWarning, stacklevel=3)
 
 
 def rock_tables(econ: Economics, names) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -247,3 +247,25 @@ def test_toml_error_line_inside_its_table(tmp_path):
     with pytest.raises(InputError) as exc:
         Economics.from_toml(path)
     assert str(exc.value).startswith("two.toml line 7: elements.au.recovery")
+
+
+def test_grade_units_checked_with_evidence():
+    import warnings
+
+    from orepit.economics import GradeUnitWarning
+    frame = pd.DataFrame({"i": [0, 1, 2], "j": [0, 0, 0], "k": [0, 0, 0], "tonnage": [1.0, 1.0, 1.0],
+                          "cu": [3500.0, 4200.0, 8000.0]})
+    in_pct = Economics(elements={"cu": Element(column="cu", grade_unit="%", price=8800.0)}, rock_column=None)
+    with pytest.raises(InputError, match=r"grade cu = 8000 % is above 100 %; is the unit ppm or g/t\?"):
+        block_values(BlockModel(frame), in_pct)
+    frame["cu"] = [35.0, 42.0, 80.0]
+    with pytest.warns(GradeUnitWarning, match=r"cu: 95 % of the positive grades are below 76.2, high for '%'"):
+        block_values(BlockModel(frame), in_pct)
+    frame["cu"] = [0.001, 0.002, 0.003]
+    in_ppm = Economics(elements={"cu": Element(column="cu", grade_unit="ppm", price=8800.0)}, rock_column=None)
+    with pytest.warns(GradeUnitWarning, match="every grade is below 0.003 ppm"):
+        block_values(BlockModel(frame), in_ppm)
+    frame["cu"] = [0.3, 0.5, 1.2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        block_values(BlockModel(frame), in_pct)

@@ -202,3 +202,16 @@ def test_binary_garbage_is_reported_not_crashing(tmp_path):
     (tmp_path / "g.prec").write_bytes(b"0 0\n1 1 0\n\xff\xfe\x00\n")
     with pytest.raises(InputError, match=r"g.prec line 3: byte 0xff is not ASCII"):
         read_precedence(tmp_path / "g.prec")
+
+
+def test_precedence_cycle_is_named(tmp_path, instance):
+    text = instance("newman1").with_name("newman1.prec").read_text().splitlines()
+    assert text[2].startswith("2 2 ")
+    text[2] = "2 3 " + text[2][4:] + " 1"          # block 2 now needs block 1, which needs block 2
+    (tmp_path / "newman1.prec").write_text("\n".join(text) + "\n")
+    with pytest.raises(InputError) as err:
+        read_precedence(tmp_path / "newman1.prec")
+    message = str(err.value)
+    assert "precedence has a cycle: " in message and message.startswith("newman1.prec line ")
+    cycle = [int(b) for b in message.split("cycle: ")[1].split(" -> ")]
+    assert cycle[0] == cycle[-1] and set(cycle) == {1, 2}

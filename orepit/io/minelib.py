@@ -133,13 +133,19 @@ def read_precedence(path, n_blocks: int | None = None) -> Precedence:
     np.cumsum(counts, out=indptr[1:])
     flat = [t for p in pieces for t in p]
     indices = np.array(flat, dtype=np.int64) if flat else np.zeros(0, np.int64)
+    line_of = {int(_SEP.split(text)[0]): num for num, text in lines}
     bad = np.flatnonzero(indices >= n)
     if bad.size:
         block = int(np.searchsorted(indptr, bad[0], side="right") - 1)
-        number = next(num for num, text in lines if int(_SEP.split(text)[0]) == block)
         raise InputError(f"predecessor {indices[bad[0]]} out of range (NBLOCKS {n})",
-                         path=path, line=number, field="predecessor")
-    return Precedence(indptr, indices)
+                         path=path, line=line_of[block], field="predecessor")
+    precedence = Precedence(indptr, indices)
+    try:
+        precedence.topological_order()
+    except InputError as exc:   # name the line of the cycle's first block
+        first = int(exc.reason.split(": ", 1)[1].split(" -> ")[0])
+        raise InputError(exc.reason, path=path, line=line_of[first], field="predecessor") from None
+    return precedence
 
 
 def write_precedence(path, precedence: Precedence) -> None:
