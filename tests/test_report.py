@@ -150,3 +150,10 @@ def test_missing_optional_block_columns_are_named(tmp_path):
     assert "env_cost (environmental cost view)" in out["warnings"][0]
     assert "destination_green (green destination view)" in out["warnings"][0]
     assert "env_cost" not in out["images"]
+
+
+@pytest.mark.parametrize("value, text", [(1234.4, "1,234"), (12.34, "12.3"), (0.0543, "0.0543"), (7.0, "7"),
+                                         (1e-10, "0"), (float("nan"), "&ndash;"), ("a<b", "a&lt;b"), (None, "None")])
+def test_number_format(value, text):
+    from orepit.report import _num
+    assert _num(value) == text

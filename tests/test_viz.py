@@ -136,3 +136,16 @@ def test_interactive_view_is_self_contained_and_bounded(model, monkeypatch):
     assert 'id="v3d"' in html
     monkeypatch.setattr(viz, "MAX_FACES", 10)
     assert viz.interactive_html(model, ["high-grade", "green"]) == ""
+
+
+def test_egl_is_chosen_without_a_display():
+    """Importing orepit.viz in a process without DISPLAY selects VTK's EGL window (no X attempt)."""
+    import subprocess
+    import sys
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the EGL default is set on Linux only")
+    env = {k: v for k, v in __import__("os").environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "VTK_DEFAULT_OPENGL_WINDOW")}
+    out = subprocess.run([sys.executable, "-c", "import os, orepit.viz; print(os.environ['VTK_DEFAULT_OPENGL_WINDOW'])"],
+                         env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "vtkEGLRenderWindow"
