@@ -561,13 +561,14 @@ def run_case(spec: dict) -> list[dict]:
     return rows
 
 
-def _case_task(spec: dict, numba_threads: int = 1) -> dict:
-    """The Dask task: `run_case` with numba limited to ``numba_threads`` in this worker thread."""
+def _case_task(spec: dict, numba_threads: int = 1) -> list[dict]:
+    """The Dask task: `run_case` with numba limited to ``numba_threads`` in this worker thread; each
+    row also names the worker (``host:pid``)."""
     import numba
     if numba.get_num_threads() > numba_threads:
         numba.set_num_threads(numba_threads)
-    rows = run_case(spec)
-    return {"rows": rows, "worker": f"{socket.gethostname()}:{os.getpid()}"}
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    return [dict(row, worker=worker) for row in run_case(spec)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -759,10 +760,11 @@ def run_sweep(study, out, client=None, scheduler: str | None = None, workers: in
                     report.failed[case.case_id] = message
                     _log(out, "failed.log", f"{case.case_id}\t{_now()}\t{message}")
                 else:
-                    result = future.result()
-                    write_case(out, case.case_id, [dict(r, worker=result["worker"]) for r in result["rows"]])
+                    rows = future.result()
+                    write_case(out, case.case_id, rows)
                     report.computed += 1
-                    _log(out, "computed.log", f"{case.case_id}\t{_now()}\t{result['worker']}")
+                    worker = rows[0].get("worker", "") if rows else ""
+                    _log(out, "computed.log", f"{case.case_id}\t{_now()}\t{worker}")
                 future.release()
                 bar.update(1)
                 if on_result is not None:
