@@ -17,7 +17,7 @@ from .io.atomic import atomic_path
 
 DPI = 100
 COLOURS = {"high-grade": "#d62728", "npv": "#1f77b4", "green": "#2ca02c"}
-PANELS = (("npv_economic", "economic NPV (M)", 1e6), ("metal_recovered", "metal recovered (kt)", 1e3),
+PANELS = (("npv_economic", "economic NPV (M {cur})", 1e6), ("metal_recovered", "metal recovered (kt)", 1e3),
           ("co2_tonnes", "CO2 (Mt)", 1e6))
 
 
@@ -37,21 +37,21 @@ def _colour(name: str, i: int) -> str:
     return COLOURS.get(name, f"C{i + 3}")
 
 
-def npv_vs_metal(table: pd.DataFrame, path) -> str:
+def npv_vs_metal(table: pd.DataFrame, path, currency: str = "") -> str:
     """Scatter of economic NPV against metal recovered, one point per case, coloured by strategy."""
     fig, (ax,) = _figure(800, 550)
     for i, (name, part) in enumerate(table.groupby("strategy", sort=False)):
         ax.scatter(part["metal_recovered"] / 1e3, part["npv_economic"] / 1e6, s=28, alpha=0.8,
                    color=_colour(name, i), label=f"{name} ({len(part)})")
     ax.set_xlabel("metal recovered (kt)")
-    ax.set_ylabel("economic NPV (M)")
+    ax.set_ylabel(f"economic NPV (M {currency})".replace(" )", ")"))
     ax.set_title("NPV against metal recovered, per case")
     ax.grid(alpha=0.3)
     ax.legend()
     return _save(fig, Path(path))
 
 
-def distributions(table: pd.DataFrame, path) -> str:
+def distributions(table: pd.DataFrame, path, currency: str = "") -> str:
     """Empirical cumulative distributions of NPV, metal and CO2 per strategy, P10/P50/P90 marked."""
     fig, axes = _figure(1200, 420, ncols=len(PANELS))
     for ax, (col, label, scale) in zip(axes, PANELS):
@@ -61,7 +61,7 @@ def distributions(table: pd.DataFrame, path) -> str:
                 continue
             ax.step(v, np.arange(1, v.size + 1) / v.size, where="post", color=_colour(name, i), label=name)
             ax.plot(np.percentile(v, (10, 50, 90)), (0.1, 0.5, 0.9), "o", color=_colour(name, i), ms=4)
-        ax.set_xlabel(label)
+        ax.set_xlabel(label.format(cur=currency).replace(" )", ")"))
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("share of cases at or below")
@@ -96,12 +96,13 @@ def green_tradeoff(paired: pd.DataFrame, path, npv_cost_pct: float, baseline: st
     return _save(fig, Path(path))
 
 
-def write_charts(table: pd.DataFrame, folder, baseline: str, npv_cost_pct: float) -> list[str]:
-    """Every chart of a sweep into ``folder``; returns the paths written."""
+def write_charts(table: pd.DataFrame, folder, baseline: str, npv_cost_pct: float, currency: str = "") -> list[str]:
+    """Every chart of a sweep into ``folder`` (money in millions of ``currency``); returns the paths."""
     from .sweep_summary import pairs
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    paths = [npv_vs_metal(table, folder / "npv_vs_metal.png"), distributions(table, folder / "distributions.png")]
+    paths = [npv_vs_metal(table, folder / "npv_vs_metal.png", currency),
+             distributions(table, folder / "distributions.png", currency)]
     names = set(table["strategy"])
     if "green" in names and baseline in names and baseline != "green":
         paths.append(green_tradeoff(pairs(table, "green", baseline), folder / "green_tradeoff.png",

@@ -109,7 +109,7 @@ def summarise(out_dir, npv_cost_pct: float | None = None, baseline: str | None =
     write_text(out / "summary.md", markdown(summary, npv_cost_pct, baseline, study.get("name", out.name)))
     if charts:
         from .sweep_charts import write_charts
-        write_charts(ok, out / "charts", baseline, npv_cost_pct)
+        write_charts(ok, out / "charts", baseline, npv_cost_pct, study.get("economics", {}).get("currency", ""))
     return summary
 
 
