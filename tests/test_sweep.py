@@ -302,3 +302,24 @@ def test_an_interrupted_sweep_resumes_with_only_the_missing_cases(study_path, se
     assert all((out / "cases" / f"{cid}.parquet").stat().st_mtime_ns == t for cid, t in mtimes.items())
     results_equal(out, serial)
     assert {row["strategy"] for row in payload["summary"]} == {"npv", "green"}
+
+
+def test_a_failing_case_is_reported_and_retried_next_time(tmp_path):
+    from distributed import Client
+
+    from orepit.synthetic import default_economics, synthetic_deposit
+    model = synthetic_deposit(3000, seed=2)
+    model.to_parquet(tmp_path / "model.parquet")
+    (tmp_path / "econ.toml").write_text(default_economics(model.block_size[2]).to_toml())
+    text = STUDY.replace("synthetic = { blocks = 3000, seed = 1 }",
+                         'model = "model.parquet"\neconomics = "econ.toml"\ngrade_sigma = 0.2\n'
+                         'perturb_columns = ["cu", "zz"]').replace("realisations = 2", "realisations = 1")
+    text = text.replace("[7000.0, 8800.0, 10500.0]", "[8800.0]")
+    out = tmp_path / "out"
+    with local_cluster(1) as cluster, Client(cluster) as client:
+        report = run_sweep(write_study(tmp_path, text), out, client=client, progress=False)
+    assert (report.cases, report.computed, len(report.failed)) == (2, 0, 2)
+    assert all("no column 'zz'" in message for message in report.failed.values())
+    assert finished_cases(out) == set()                        # nothing written: the next run retries
+    failed = (out / "failed.log").read_text().splitlines()
+    assert sorted(line.split("\t")[0] for line in failed) == sorted(report.failed)
