@@ -362,17 +362,47 @@ def run_strategy(deposit: Deposit, name: str, setup: ScheduleSetup, options: Str
         sim.kpis[key] = simulate(p2, b2, settings, plan, deposit_metal, check_objective=False).kpis["npv"]
     sim.kpis["environmental_cost"] = sim.kpis["npv_economic"] - sim.kpis["npv_after_environment"]
     sim.kpis["resource_credit"] = credit
-    cut_period = plan.cut_period()
-    dest = plan.parcel_destination()
-    bp = layout.block_parcel
-    has = bp >= 0
-    block_period = np.full(deposit.n_blocks, -1, dtype=np.int64)
-    block_period[has] = cut_period[parcels.cut[bp[has]]]
-    block_dest = np.full(deposit.n_blocks, -1, dtype=np.int64)
-    block_dest[has] = dest[bp[has]]
-    block_dest[block_period < 0] = -1
+    block_period, block_dest = block_schedule(deposit, layout, plan)
     return StrategyResult(name, options, pit, parcels, bins, settings, plan, sim, block_period, block_dest,
                           credit, time.perf_counter() - start)
+
+
+def block_schedule(deposit: Deposit, layout: Layout, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
+    """Period and destination of every block (-1 when unmined), consistent with the plan's tonnages.
+
+    Each parcel's mined tonnes form a sequence of chunks (period by period; within a period mill,
+    then stockpile, then dump); its blocks, best margin per tonne first, take the chunk in which
+    the middle of their tonnage falls.  Exact for block scheduling; for mining cuts the block view
+    matches the plan's tonnes per period and destination to within one block per chunk.
+    """
+    n = deposit.n_blocks
+    period = np.full(n, -1, dtype=np.int64)
+    dest = np.full(n, -1, dtype=np.int64)
+    bp = layout.block_parcel
+    blocks = np.flatnonzero(bp >= 0)
+    if blocks.size == 0:
+        return period, dest
+    ton = deposit.tonnage
+    per_t = deposit.margin / np.where(ton > 0, ton, 1.0)
+    order = blocks[np.lexsort((-per_t[blocks], bp[blocks]))]     # by parcel, best first
+    starts = np.searchsorted(bp[order], np.arange(layout.n_parcels))
+    ends = np.searchsorted(bp[order], np.arange(layout.n_parcels), side="right")
+    for p in range(layout.n_parcels):
+        members = order[starts[p]:ends[p]]
+        if members.size == 0:
+            continue
+        shares = plan.sent[p].T.reshape(-1)                      # (t, d) in period-major order
+        if shares.sum() <= 1e-9:
+            continue
+        edges = np.cumsum(shares)                                # fractions of the parcel
+        t_members = ton[members]
+        mid = (np.cumsum(t_members) - 0.5 * t_members) / max(t_members.sum(), 1e-300)
+        chunk = np.searchsorted(edges, mid, side="right")
+        mined = chunk < shares.size
+        chunk = np.minimum(chunk, shares.size - 1)
+        period[members[mined]] = chunk[mined] // 3
+        dest[members[mined]] = chunk[mined] % 3
+    return period, dest
 
 
 def compare(deposit: Deposit, names=STRATEGY_NAMES, setup: ScheduleSetup | None = None,

@@ -81,3 +81,13 @@ def test_frontier_points_are_feasible_and_non_dominated(deposit):
     assert table["feasible"].all() and not table["dominated"].any()
     assert np.all(np.diff(table["metal_recovered"]) >= -1e-6)
     assert np.all(np.diff(table["npv"]) <= 1e-6 * abs(table["npv"]).max())
+
+
+def test_block_view_matches_the_plan_tonnes(results, deposit):
+    ton = deposit.tonnage
+    for r in results.values():
+        mined = r.block_period >= 0
+        by_period = np.bincount(r.block_period[mined], weights=ton[mined], minlength=r.settings.periods)
+        plan = r.simulation.periods["mined_t"].to_numpy()
+        # each parcel is off by at most one block per (period, destination) chunk
+        assert np.abs(by_period - plan).sum() <= 0.05 * plan.sum()
