@@ -34,7 +34,7 @@ def register(sub):
 def run(args) -> int:
     from solvers.nested import parse_factors
 
-    from ..pits import ShellInputs, instance_shell_inputs, shells_table
+    from ..pits import ShellInputs, instance_shell_inputs
 
     factors = parse_factors(args.factors)
     discount = args.discount_rate
@@ -58,13 +58,18 @@ def run(args) -> int:
         if discount is None and inst.path(".pcpsp").exists():
             discount = inst.pcpsp().discount_rate
     discount = 0.10 if discount is None else discount
+    import time
+
+    from ..pits import nested_shells, pit_by_pit
+
+    t0 = time.perf_counter()
+    nested = nested_shells(inputs, precedence, factors)
     rate = args.mining_rate
     if rate is None:
         # a tenth of the largest pit, so the schedule spans about ten periods
-        from ..pits import nested_shells
-        nested = nested_shells(inputs, precedence, factors)
         rate = max(float(inputs.tonnage[nested.pit(nested.n_pits - 1)].sum()) / 10.0, 1e-9)
-    nested, table = shells_table(inputs, precedence, factors, rate, discount)
+    table = pit_by_pit(nested, inputs, rate, discount)
+    nested.seconds = time.perf_counter() - t0
     if args.out:
         from ..io.atomic import write_text
         write_text(args.out, table.to_csv(index=False))
