@@ -104,7 +104,8 @@ def main(argv=None) -> int:
 
     from distributed import Client
 
-    from orepit.sweep import load_study, local_cluster
+    from orepit.sweep import local_cluster
+    from orepit.sweep_study import load_study
     blocks = args.blocks or (4000 if args.quick else 20000)
     prices = args.prices or (2 if args.quick else 4)
     tmp = Path(tempfile.mkdtemp(prefix="orepit-bench-sweep-"))

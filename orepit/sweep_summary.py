@@ -47,7 +47,7 @@ def load_results(out_dir) -> pd.DataFrame:
 
 def label_columns(table: pd.DataFrame) -> list[str]:
     """Columns naming a case apart from its strategy: realisation, seed, grid keys (dotted)."""
-    from .sweep import GRID_SECTIONS
+    from .sweep_study import GRID_SECTIONS
     return [c for c in table.columns if c in ("realisation", "seed") or c.split(".")[0] in GRID_SECTIONS]
 
 

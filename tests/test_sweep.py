@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orepit.sweep import (case_model, finished_cases, key_lines, load_study, local_cluster, perturb_grades,
-                          run_case, run_sweep, worker_environment)
+from orepit.sweep import finished_cases, local_cluster, run_case, run_sweep, worker_environment
+from orepit.sweep_study import case_model, key_lines, load_study, perturb_grades
 from orepit.sweep_summary import summarise
 from solvers.errors import InputError
 

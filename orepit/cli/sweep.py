@@ -26,7 +26,8 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..sweep import load_study, run_sweep
+    from ..sweep import run_sweep
+    from ..sweep_study import load_study
 
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}", field="workers")

@@ -1,0 +1,510 @@
+"""Study files for sweeps: the deposit, base parameters, strategies, grid and realisations, as cases.
+
+A study file (TOML, see docs/sweeps.md and examples/study_small.toml) declares the deposit, the base
+parameters, the strategies, a grid of parameter values over dotted keys and a number of grade
+realisations.  Every combination of grid values, realisation and strategy is one *case*; its id is a
+hash of everything the case is computed from, so the same study always gives the same ids.  Mistakes
+are `InputError`s naming the file, the line and the key.
+
+Realisations: for the synthetic deposit, realisation r uses generator seed ``seed + r``.  For a given
+block model with ``grade_sigma = s > 0``, realisation r multiplies every perturbed grade column by an
+independent lognormal factor per block, ``exp(s Z - s^2 / 2)`` with Z standard normal drawn from
+``numpy.random.default_rng([perturb_seed, r])``: the factor has mean 1 (grades are unbiased on
+average) and log standard deviation s; zero grades stay zero.  The factors are independent from
+block to block (no spatial correlation), so they represent block-scale estimation error only.
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from solvers.errors import InputError
+
+#: sections of a study file and the keys each may hold (economics/environment: their own fields)
+STUDY_KEYS = {"name", "strategies", "realisations", "npv_cost_pct", "baseline"}
+DEPOSIT_KEYS = {"synthetic", "model", "economics", "environment", "block_size", "slope", "levels",
+                "grade_sigma", "perturb_seed", "perturb_columns"}
+SYNTHETIC_KEYS = {"blocks", "seed"}
+#: plan keys: `ScheduleSetup` fields (HiGHS threads are always 1 in a sweep) and the green floors
+PLAN_INT = {"periods": 1, "tail_periods": 0, "n_pushbacks": 1, "n_bins": 1, "block_limit": 0}
+PLAN_FLOAT = {"discount_rate": (0.0, 10.0), "mining_capacity": (0.0, math.inf), "mill_capacity": (0.0, math.inf),
+              "mill_hours": (0.0, math.inf), "stockpile_loss": (0.0, 0.999999), "time_limit": (0.0, math.inf),
+              "mip_gap": (0.0, 1.0), "recovery_floor": (0.0, 1.0), "utilisation_floor": (0.0, 1.0)}
+PLAN_TEXT = {"final_stockpile": ("lost", "process", "empty")}
+PLAN_KEYS = set(PLAN_INT) | set(PLAN_FLOAT) | set(PLAN_TEXT)
+PLAN_DEFAULTS = {"periods": 10, "tail_periods": 5, "discount_rate": 0.08, "recovery_floor": 0.95,
+                 "utilisation_floor": 0.9}
+GRID_SECTIONS = ("economics", "environment", "plan")
+
+
+# ---------------------------------------------------------------------------------------------
+# where keys are in the file (for messages)
+
+_KEY_PART = r'(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|\'[^\']*\')'
+_DOTTED = rf"{_KEY_PART}(?:\s*\.\s*{_KEY_PART})*"
+
+
+def _split_key(text: str) -> tuple:
+    """``a."b.c".d`` -> ('a', 'b.c', 'd')."""
+    return tuple(p.strip()[1:-1] if p.strip()[:1] in "\"'" else p.strip()
+                 for p in re.findall(_KEY_PART, text))
+
+
+def key_lines(text: str) -> dict[tuple, int]:
+    """Every key path of a TOML text (tables, assignments, inline-table keys) -> its 1-based line."""
+    found: dict[tuple, int] = {}
+    table: tuple = ()
+    header = re.compile(rf"^\s*\[\[?\s*({_DOTTED})\s*\]\]?")
+    assign = re.compile(rf"^\s*({_DOTTED})\s*=\s*(.*)$")
+    inline = re.compile(rf"({_DOTTED})\s*=")
+    for n, line in enumerate(text.splitlines(), start=1):
+        m = header.match(line)
+        if m:
+            table = _split_key(m.group(1))
+            found.setdefault(table, n)
+            continue
+        m = assign.match(line)
+        if m:
+            path = table + _split_key(m.group(1))
+            found.setdefault(path, n)
+            rest = m.group(2).strip()
+            if rest.startswith("{"):
+                for km in inline.finditer(rest):
+                    found.setdefault(path + _split_key(km.group(1)), n)
+    return found
+
+
+class _Where:
+    """Builds `InputError`s that name the study file, the line of a key and the key."""
+
+    def __init__(self, path, text: str):
+        self.path = None if path is None else os.fspath(path)
+        self.lines = key_lines(text or "")
+
+    def line(self, key: tuple) -> int | None:
+        for n in range(len(key), 0, -1):
+            if key[:n] in self.lines:
+                return self.lines[key[:n]]
+        return None
+
+    def error(self, key: tuple, message: str) -> InputError:
+        name = ".".join(key)
+        return InputError(f"{name}: {message}", path=self.path, line=self.line(key), field=name)
+
+
+# ---------------------------------------------------------------------------------------------
+# the study
+
+@dataclass(frozen=True)
+class Case:
+    """One case: ``spec`` is the plain data `run_case` needs; ``labels`` name it in tables."""
+
+    case_id: str
+    index: int
+    labels: dict
+    spec: dict
+
+
+@dataclass
+class SweepStudy:
+    """A parsed study file: base parameters (plain dicts), strategies, grid and realisations."""
+
+    path: str | None
+    name: str
+    strategies: list
+    realisations: int
+    npv_cost_pct: float
+    baseline: str | None
+    deposit: dict
+    economics: dict
+    environment: dict
+    plan: dict
+    grid: dict = field(default_factory=dict)    # dotted key -> list of values
+
+    def cases(self) -> list[Case]:
+        """Every case: grid combinations (first grid key varies slowest), realisations, strategies.
+
+        A case is one strategy on one parameter set and realisation (strategies on the same parameter
+        set and realisation share the mine: capacities come from the economic ultimate pit)."""
+        keys = list(self.grid)
+        out = []
+        for values in itertools.product(*(self.grid[k] for k in keys)):
+            params = dict(zip(keys, values))
+            sections = {"economics": _copy(self.economics), "environment": _copy(self.environment),
+                        "plan": dict(self.plan)}
+            for key, value in params.items():
+                section, *rest = key.split(".")
+                _set_path(sections[section], rest, value)
+            for r, strategy in itertools.product(range(self.realisations), self.strategies):
+                deposit = dict(self.deposit, realisation=r)
+                labels = {"realisation": r}
+                if "synthetic" in deposit:
+                    labels["seed"] = deposit["synthetic"]["seed"] + r
+                labels.update(params)
+                plan = sections["plan"]
+                spec = {"deposit": deposit, "economics": sections["economics"],
+                        "environment": sections["environment"], "strategies": [strategy],
+                        "setup": {k: v for k, v in plan.items() if k not in ("recovery_floor", "utilisation_floor")},
+                        "recovery_floor": plan["recovery_floor"], "utilisation_floor": plan["utilisation_floor"],
+                        "labels": labels}
+                out.append(Case(case_id(spec), len(out), {"strategy": strategy, **labels}, spec))
+        return out
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items()}
+
+
+def _copy(value):
+    return json.loads(json.dumps(value))
+
+
+def _set_path(target: dict, path, value) -> None:
+    for part in path[:-1]:
+        target = target.setdefault(part, {})
+    target[path[-1]] = value
+
+
+def case_id(spec: dict) -> str:
+    """16 hex digits of the SHA-256 of the case's parameters (the model's path as written, not resolved)."""
+    view = dict(spec, deposit={k: v for k, v in spec["deposit"].items() if k != "model_path"})
+    text = json.dumps(view, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def load_study(path) -> SweepStudy:
+    """Read and check a study file; errors are `InputError`s naming file, line and key."""
+    import tomllib
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as fh:
+            text = fh.read().decode("utf-8", errors="replace")
+    except OSError as exc:
+        raise InputError(f"cannot read study file: {exc.strerror}", path=path) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        raise InputError(f"not valid TOML: {exc}", path=path, line=int(m.group(1)) if m else None) from None
+    return parse_study(data, path=path, text=text)
+
+
+def parse_study(data: dict, path=None, text: str = "") -> SweepStudy:
+    """A `SweepStudy` from a parsed TOML dict (``path``, ``text``: for messages and relative paths)."""
+    from .strategies import STRATEGY_NAMES
+
+    where = _Where(path, text)
+    base_dir = Path(path).resolve().parent if path else Path.cwd()
+    known = {"study", "deposit", "economics", "environment", "plan", "grid"}
+    for key in data:
+        if key not in known:
+            raise where.error((key,), f"unknown section (known: {', '.join(sorted(known))})")
+    for key in known - {"grid"}:
+        if key in data and not isinstance(data[key], dict):
+            raise where.error((key,), "expected a table")
+    study = data.get("study", {})
+    _unknown(where, ("study",), study, STUDY_KEYS)
+    name = study.get("name", Path(path).stem if path else "study")
+    if not isinstance(name, str) or not name:
+        raise where.error(("study", "name"), f"expected a name, got {name!r}")
+    strategies = study.get("strategies", ["npv", "green"])
+    if not isinstance(strategies, list) or not strategies:
+        raise where.error(("study", "strategies"), "expected a non-empty list of strategy names")
+    for s in strategies:
+        if s not in STRATEGY_NAMES:
+            raise where.error(("study", "strategies"),
+                              f"unknown strategy {s!r} (choose from {', '.join(STRATEGY_NAMES)})")
+    if len(set(strategies)) != len(strategies):
+        raise where.error(("study", "strategies"), "a strategy is listed twice")
+    realisations = _integer(where, ("study", "realisations"), study.get("realisations", 1), 1)
+    npv_cost_pct = _number(where, ("study", "npv_cost_pct"), study.get("npv_cost_pct", 5.0), 0.0, 100.0)
+    baseline = study.get("baseline")
+    if baseline is not None and (baseline not in strategies or baseline == "green"):
+        raise where.error(("study", "baseline"), f"expected 'npv' or 'high-grade' among the strategies, "
+                                                 f"got {baseline!r}")
+    deposit, econ, env = _deposit(where, data.get("deposit", {}), base_dir, realisations)
+    econ = _merge_checked(where, "economics", econ, data.get("economics", {}))
+    if "environment" not in data.get("deposit", {}) and "currency" not in data.get("environment", {}):
+        env["currency"] = econ["currency"]
+    env = _merge_checked(where, "environment", env, data.get("environment", {}))
+    plan = dict(PLAN_DEFAULTS)
+    raw_plan = data.get("plan", {})
+    _unknown(where, ("plan",), raw_plan, PLAN_KEYS)
+    for key, value in raw_plan.items():
+        plan[key] = _plan_value(where, ("plan", key), key, value)
+    grid = _grid(where, data.get("grid", {}), econ, env, plan)
+    out = SweepStudy(os.fspath(path) if path else None, name, list(strategies), realisations, npv_cost_pct,
+                     baseline, deposit, econ, env, plan, grid)
+    return out
+
+
+def _unknown(where, prefix, table, known):
+    for key in table:
+        if key not in known:
+            raise where.error(prefix + (key,), f"unknown key (known: {', '.join(sorted(known))})")
+
+
+def _integer(where, key, value, low, high=2 ** 62):
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise where.error(key, f"expected an integer >= {low}, got {value!r}")
+    return value
+
+
+def _number(where, key, value, low=-math.inf, high=math.inf, open_low=False):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise where.error(key, f"expected a finite number, got {value!r}")
+    if value < low or value > high or (open_low and value == low):
+        raise where.error(key, f"{value!r} is outside {'(' if open_low else '['}{low:g}, {high:g}]")
+    return value
+
+
+def _plan_value(where, key, name, value):
+    if name in PLAN_INT:
+        return _integer(where, key, value, PLAN_INT[name])
+    if name in PLAN_TEXT:
+        if value not in PLAN_TEXT[name]:
+            raise where.error(key, f"expected one of {', '.join(PLAN_TEXT[name])}, got {value!r}")
+        return value
+    low, high = PLAN_FLOAT[name]
+    return _number(where, key, value, low, high, open_low=name in ("mining_capacity", "mill_capacity",
+                                                                   "mill_hours", "time_limit"))
+
+
+def _deposit(where, raw: dict, base_dir: Path, realisations: int):
+    """(deposit spec, base economics dict, base environment dict)."""
+    from .economics import Economics
+    from .environment import Environment
+    from .synthetic import default_economics, grid_for, EXTENT_M
+
+    _unknown(where, ("deposit",), raw, DEPOSIT_KEYS)
+    if ("synthetic" in raw) == ("model" in raw):
+        raise where.error(("deposit",), "give exactly one of 'synthetic = {blocks = N, seed = S}' or "
+                                        "'model = \"path\"' (block model or MineLib instance)")
+    spec: dict = {"slope": _number(where, ("deposit", "slope"), raw.get("slope", 45.0), 0.0, 90.0, open_low=True),
+                  "levels": _integer(where, ("deposit", "levels"), raw.get("levels", 4), 1)}
+    econ = env = None
+    for key, cls in (("economics", Economics), ("environment", Environment)):
+        if key in raw:
+            file = raw[key]
+            if not isinstance(file, str) or not file:
+                raise where.error(("deposit", key), f"expected a file name, got {file!r}")
+            loaded = cls.from_toml(base_dir / file)       # its own errors name that file
+            if key == "economics":
+                econ = asdict(loaded)
+            else:
+                env = asdict(loaded)
+    if "synthetic" in raw:
+        syn = raw["synthetic"]
+        if not isinstance(syn, dict):
+            raise where.error(("deposit", "synthetic"), "expected a table {blocks = N, seed = S}")
+        _unknown(where, ("deposit", "synthetic"), syn, SYNTHETIC_KEYS)
+        if "blocks" not in syn:
+            raise where.error(("deposit", "synthetic", "blocks"), "missing (number of blocks, e.g. 5000)")
+        blocks = _integer(where, ("deposit", "synthetic", "blocks"), syn["blocks"], 8, 10 ** 9)
+        seed = _integer(where, ("deposit", "synthetic", "seed"), syn.get("seed", 0), 0)
+        for key in ("grade_sigma", "perturb_seed", "perturb_columns", "block_size"):
+            if key in raw:
+                raise where.error(("deposit", key), "applies to a given model only (synthetic realisations "
+                                                    "come from the generator's seeds)")
+        spec["synthetic"] = {"blocks": blocks, "seed": seed}
+        if econ is None:
+            econ = asdict(default_economics(EXTENT_M[2] / grid_for(blocks)[2]))
+    else:
+        model = raw["model"]
+        if not isinstance(model, str) or not model:
+            raise where.error(("deposit", "model"), f"expected a path, got {model!r}")
+        resolved = base_dir / model
+        if not resolved.exists() and not resolved.with_name(resolved.name + ".prec").exists():
+            raise where.error(("deposit", "model"), f"no such file or MineLib instance: {resolved}")
+        if econ is None:
+            raise where.error(("deposit", "economics"), "a given model needs an economics file "
+                                                        "(economics = \"params.toml\", see examples/*.toml)")
+        spec["model"] = model
+        spec["model_path"] = os.fspath(resolved)
+        spec["model_bytes"] = _size(resolved)
+        if "block_size" in raw:
+            bs = raw["block_size"]
+            if not isinstance(bs, list) or len(bs) != 3:
+                raise where.error(("deposit", "block_size"), f"expected [dx, dy, dz] in metres, got {bs!r}")
+            spec["block_size"] = [_number(where, ("deposit", "block_size"), v, 0.0, open_low=True) for v in bs]
+        sigma = _number(where, ("deposit", "grade_sigma"), raw.get("grade_sigma", 0.0), 0.0, 3.0)
+        if realisations > 1 and sigma == 0:
+            raise where.error(("study", "realisations"), f"{realisations} realisations of a given model need "
+                                                         "deposit.grade_sigma > 0 (they would all be equal)")
+        spec["grade_sigma"] = sigma
+        spec["perturb_seed"] = _integer(where, ("deposit", "perturb_seed"), raw.get("perturb_seed", 0), 0)
+        cols = raw.get("perturb_columns", [e["column"] for e in econ["elements"].values()])
+        if not isinstance(cols, list) or not all(isinstance(c, str) and c for c in cols):
+            raise where.error(("deposit", "perturb_columns"), f"expected a list of column names, got {cols!r}")
+        spec["perturb_columns"] = cols
+    if env is None:
+        env = asdict(Environment(currency=econ["currency"]))
+    return spec, econ, env
+
+
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    parent = path if path.is_dir() else path.parent
+    return sum(p.stat().st_size for p in parent.glob("*") if p.is_file())
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _check(section: str, data: dict):
+    """Economics / Environment from a dict (raises `InputError` with a field)."""
+    from .economics import Economics
+    from .environment import Environment
+    cls = Economics if section == "economics" else Environment
+    return cls.from_dict(_copy(data) if section == "economics" else dict(data))
+
+
+def _merge_checked(where, section: str, base: dict, over) -> dict:
+    if not isinstance(over, dict):
+        raise where.error((section,), "expected a table")
+    if section == "economics":
+        for name in over.get("elements", {}) if isinstance(over.get("elements"), dict) else ():
+            if name not in base["elements"]:
+                raise where.error((section, "elements", name),
+                                  f"unknown element (the economics define {', '.join(base['elements'])})")
+    merged = _merge(base, over)
+    try:
+        _check(section, merged)
+    except InputError as exc:
+        key = (section,) + tuple((exc.field or "").split(".")) if exc.field else (section,)
+        raise where.error(key, _reason(exc)) from None
+    return _copy(asdict(_check(section, merged)))
+
+
+def _reason(exc: InputError) -> str:
+    """The message of an error without its leading ``field: ``."""
+    prefix = f"{exc.field}: " if exc.field else None
+    return exc.reason[len(prefix):] if prefix and exc.reason.startswith(prefix) else exc.reason
+
+
+def _flatten(table: dict, prefix: tuple = ()):
+    for key, value in table.items():
+        if isinstance(value, dict):
+            yield from _flatten(value, prefix + (key,))
+        else:
+            yield prefix + (key,), value
+
+
+def _grid(where, raw, econ: dict, env: dict, plan: dict) -> dict:
+    """Dotted key -> list of values, each value checked against the base parameters."""
+    if not isinstance(raw, dict):
+        raise where.error(("grid",), "expected a table of 'dotted.key' = [values]")
+    grid = {}
+    for path, values in _flatten(raw):
+        dotted = ".".join(path)
+        parts = tuple(dotted.split("."))
+        key = ("grid",) + path
+
+        def fail(message):
+            return InputError(f"grid.{dotted}: {message}", path=where.path, line=where.line(key),
+                              field=f"grid.{dotted}")
+
+        if parts[0] not in GRID_SECTIONS or len(parts) < 2:
+            raise fail(f"unknown key (grid keys start with {', '.join(s + '.' for s in GRID_SECTIONS)} "
+                       "e.g. economics.elements.cu.price)")
+        if not isinstance(values, list) or not values:
+            raise fail(f"expected a non-empty list of values, got {values!r}")
+        if len({json.dumps(v, sort_keys=True) for v in values}) != len(values):
+            raise fail("a value is listed twice")
+        section, rest = parts[0], list(parts[1:])
+        if section == "plan":
+            if len(rest) != 1 or rest[0] not in PLAN_KEYS:
+                raise fail(f"unknown key (plan keys: {', '.join(sorted(PLAN_KEYS))})")
+            for v in values:
+                try:
+                    _plan_value(where, key, rest[0], v)
+                except InputError as exc:
+                    raise fail(f"value {v!r}: {_reason(exc)}") from None
+        else:
+            base = econ if section == "economics" else env
+            node = base
+            for i, part in enumerate(rest):
+                parent_ok = isinstance(node, dict) and (part in node or (i > 0 and i == len(rest) - 1
+                                                                         and _open_table(section, rest[:i])))
+                if not parent_ok:
+                    raise fail(f"unknown key '{part}' in {section}.{'.'.join(rest[:i]) or ''}".rstrip(".")
+                               + (f" (known: {', '.join(sorted(map(str, node)))})" if isinstance(node, dict) else ""))
+                node = node.get(part) if isinstance(node, dict) else None
+            if isinstance(node, dict):
+                raise fail("names a table; give one of its keys")
+            for v in values:
+                trial = _copy(base)
+                _set_path(trial, rest, v)
+                try:
+                    _check(section, trial)
+                except InputError as exc:
+                    raise fail(f"value {v!r}: {_reason(exc)}") from None
+        grid[dotted] = values
+    return grid
+
+
+def _open_table(section: str, path) -> bool:
+    """Tables whose keys are free (rock types): a new key may be set in a grid."""
+    path = list(path)
+    return (section == "economics" and (path == ["processing_cost_by_rock"]
+                                        or (len(path) == 3 and path[0] == "elements" and path[2] == "recovery_by_rock")))
+
+
+# ---------------------------------------------------------------------------------------------
+# the deposit of one case (built on a worker, or serially)
+
+@lru_cache(maxsize=4)
+def _given_model(path: str, block_size):
+    """(model, precedence or None) of a block-model file or MineLib instance, cached per process."""
+    from .model import BlockModel
+    p = Path(path)
+    if p.suffix.lower() == ".parquet":
+        return BlockModel.from_parquet(p), None
+    if p.suffix.lower() == ".csv":
+        return BlockModel.from_csv(p, block_size=block_size), None
+    from .io.minelib import load_instance
+    inst = load_instance(p)
+    return inst.blocks(block_size=block_size), inst.precedence()
+
+
+def perturb_grades(model, columns, sigma: float, seed: int, realisation: int):
+    """``model`` with each column multiplied by a mean-one lognormal factor per block (log sd ``sigma``)."""
+    import numpy as np
+    rng = np.random.default_rng([int(seed), int(realisation)])
+    new = {}
+    for col in columns:
+        if col not in model:
+            raise InputError(f"perturb_columns: the block model has no column '{col}'", path=model.source,
+                             field="perturb_columns")
+        z = rng.standard_normal(model.n_blocks)
+        new[col] = model[col].astype(np.float64) * np.exp(sigma * z - 0.5 * sigma * sigma)
+    return model.assign(**new)
+
+
+def case_model(deposit: dict):
+    """(model, precedence or None) of one case's deposit and realisation."""
+    r = int(deposit.get("realisation", 0))
+    if "synthetic" in deposit:
+        from .synthetic import synthetic_deposit
+        syn = deposit["synthetic"]
+        return synthetic_deposit(syn["blocks"], seed=syn["seed"] + r), None
+    bs = deposit.get("block_size")
+    model, prec = _given_model(deposit.get("model_path") or deposit["model"], tuple(bs) if bs else None)
+    if model.block_size is None:
+        raise InputError(f"the block size of {deposit['model']} is unknown: set deposit.block_size = [dx, dy, dz]",
+                         field="deposit.block_size")
+    if deposit.get("grade_sigma", 0.0) > 0:
+        model = perturb_grades(model, deposit["perturb_columns"], deposit["grade_sigma"],
+                               deposit.get("perturb_seed", 0), r)
+    return model, prec
