@@ -233,6 +233,9 @@ def parse_study(data: dict, path=None, text: str = "") -> SweepStudy:
     if "environment" not in data.get("deposit", {}) and "currency" not in data.get("environment", {}):
         env["currency"] = econ["currency"]
     env = _merge_checked(where, "environment", env, data.get("environment", {}))
+    if env["currency"] != econ["currency"]:
+        raise where.error(("environment", "currency"), f"environmental costs in {env['currency']} but the "
+                                                       f"economics in {econ['currency']}")
     plan = dict(PLAN_DEFAULTS)
     raw_plan = data.get("plan", {})
     _unknown(where, ("plan",), raw_plan, PLAN_KEYS)

@@ -126,6 +126,8 @@ def test_a_changed_parameter_changes_the_ids_and_only_its_cases(tmp_path, study_
     (lambda t: t + "\n[economics.elements.zn]\nprice = 2.0\n", 16, ["economics.elements.zn: unknown element"]),
     (lambda t: t + "\n[environment]\ncarbon_price_per_t_co2 = -5\n", 17,
      ["environment.carbon_price_per_t_co2: -5 is outside [0, inf]"]),
+    (lambda t: t + '\n[environment]\ncurrency = "CNY"\n', 17,
+     ["environment.currency: environmental costs in CNY but the economics in USD"]),
 ])
 def test_bad_study_files_name_file_line_and_key(tmp_path, edit, line, parts):
     err = check_error(tmp_path, edit(STUDY), f"study.toml line {line}: ", *parts)
