@@ -28,6 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .errors import InfeasibleError
+from .mip import set_threads
 from .problem import PcpspProblem, Precedence
 
 
@@ -166,8 +167,7 @@ def _solve_master(lp: ChainLP, part: np.ndarray, n_parts: int, threads: int | No
     lp_.sense_ = highspy.ObjSense.kMaximize
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    if threads:
-        h.setOptionValue("threads", int(threads))
+    set_threads(h, threads)
     h.passModel(lp_)
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:

@@ -27,10 +27,43 @@ def expected_period(problem: PcpspProblem, y: np.ndarray) -> np.ndarray:
 
 
 @numba.njit(cache=True)
-def _greedy(indptr, indices, succ_ptr, succ_idx, key, cand, not_before, profit, order, coef, cap):
-    """Core of TopoSort: returns period[b] (-1 unmined) and fractions[b, d]."""
+def _allocate(b, t, order, coef, rem, f, use):
+    """Split block b over destinations in preference order within the room left in period t;
+    fills f (fractions) and use (resources) and returns the share that did not fit."""
+    D, R = order.shape[1], rem.shape[0]
+    mass = 1.0
+    use[:] = 0.0
+    f[:] = 0.0
+    for j in range(D):
+        d = order[b, j]
+        take = mass
+        for r in range(R):
+            q = coef[b, d, r]
+            if q > 0:
+                room = rem[r, t] - use[r]
+                if room <= 0:
+                    take = 0.0
+                elif take * q > room:
+                    take = room / q
+        if take > 1e-12:
+            f[d] = take
+            mass -= take
+            for r in range(R):
+                use[r] += take * coef[b, d, r]
+        if mass <= 1e-12:
+            break
+    return mass
+
+
+@numba.njit(cache=True)
+def _greedy(indptr, indices, succ_ptr, succ_idx, key, cand, not_before, order, coef, cap, strict):
+    """Core of TopoSort: returns period[b] (-1 unmined) and fractions[b, d].
+
+    strict: a block first looks for the earliest period where all of it fits its first
+    destination choice, and only then for any split.
+    """
     n = indptr.size - 1
-    D = profit.shape[1]
+    D = order.shape[1]
     T = cap.shape[1]
     R = cap.shape[0]
     period = np.full(n, -1, np.int64)
@@ -55,38 +88,16 @@ def _greedy(indptr, indices, succ_ptr, succ_idx, key, cand, not_before, profit, 
             if period[p] < 0:
                 ok = False
                 break
-            if period[p] > earliest:
-                earliest = period[p]
-        if ok:
+            earliest = max(earliest, period[p])
+        for attempt in range(2 if strict else 1):
+            if not ok or period[b] >= 0:
+                break
             for t in range(earliest, T):
-                mass = 1.0
-                use[:] = 0.0
-                f[:] = 0.0
-                for j in range(D):
-                    d = order[b, j]
-                    take = mass
-                    for r in range(R):
-                        q = coef[b, d, r]
-                        if q > 0:
-                            room = rem[r, t] - use[r]
-                            if room <= 0:
-                                take = 0.0
-                            elif take * q > room:
-                                take = room / q
-                    if take > 1e-12:
-                        f[d] = take
-                        mass -= take
-                        for r in range(R):
-                            use[r] += take * coef[b, d, r]
-                    if mass <= 1e-12:
-                        break
-                if mass <= 1e-9:
+                left = _allocate(b, t, order, coef, rem, f, use)
+                whole = f[order[b, 0]] >= 1.0 - 1e-9
+                if left <= 1e-9 and (whole or attempt == 1 or not strict):
                     period[b] = t
-                    s = 0.0
-                    for d in range(D):
-                        s += f[d]
-                    for d in range(D):
-                        frac[b, d] = f[d] / s
+                    frac[b] = f / f.sum()
                     for r in range(R):
                         rem[r, t] -= use[r]
                     break
@@ -99,10 +110,13 @@ def _greedy(indptr, indices, succ_ptr, succ_idx, key, cand, not_before, profit, 
 
 
 def toposort_schedule(problem: PcpspProblem, key: np.ndarray, candidates: np.ndarray | None = None,
-                      succ=None, not_before: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                      succ=None, not_before: np.ndarray | None = None, preference: np.ndarray | None = None,
+                      strict: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Greedy schedule in order of ``key`` (smaller first) over the ``candidates`` mask.
 
     not_before[b]: earliest period allowed for block b (default 0).
+    preference[b, d]: destination preference score (default: profit); strict: wait for a
+    period where the whole block fits its preferred destination when there is one.
 
     Returns (period[b] with -1 for unmined, fractions[b, d]).
     """
@@ -115,7 +129,8 @@ def toposort_schedule(problem: PcpspProblem, key: np.ndarray, candidates: np.nda
     coef = np.clip(problem.resource_coef, 0.0, None)
     nb = np.zeros(n, np.int64) if not_before is None else np.asarray(not_before, np.int64)
     return _greedy(prec.indptr, prec.indices, succ.indptr, succ.indices, np.asarray(key, float),
-                   cand, nb, problem.values, np.argsort(-problem.values, axis=1, kind="stable"), coef, cap)
+                   cand, nb, np.argsort(-(problem.values if preference is None else preference), axis=1,
+                                        kind="stable"), coef, cap, bool(strict))
 
 
 def schedule_value(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray) -> float:
@@ -129,18 +144,17 @@ def to_schedule(period: np.ndarray, frac: np.ndarray) -> Schedule:
     return Schedule.from_periods(period, frac)
 
 
-def best_toposort(problem: PcpspProblem, y: np.ndarray | None, thresholds=(1e-6, 0.1, 0.3, 0.5, 0.7, 0.9),
+def best_toposort(problem: PcpspProblem, y: np.ndarray | None, thresholds=(1e-6, 0.3, 0.6, 0.9),
                   ) -> tuple[np.ndarray, np.ndarray, float, dict]:
-    """Run TopoSort for several keys and pit thresholds; return the best (period, frac, value, info).
+    """Run TopoSort for several orders, pit thresholds, earliest periods and destination rules;
+    return the best (period, frac, value, info).
 
-    y: LP fractions y[b, d, t] (None: use the ultimate pit of best-destination values and
-    block depth order, a weak start for when no LP is available).
+    y: LP fractions y[b, d, t] (None: blocks in topological-depth order, all candidates,
+    a weak start for when no LP is available).
     """
     succ = problem.precedence.successors()
-    tried = []
-    best = None
+    T = problem.n_periods
     if y is None:
-        # no LP: a block's key is its depth (topological level); all blocks are candidates
         order = problem.precedence.topological_order()
         depth = np.zeros(problem.n_blocks)
         for b in order:
@@ -150,27 +164,34 @@ def best_toposort(problem: PcpspProblem, y: np.ndarray | None, thresholds=(1e-6,
         keys = [("depth", depth)]
         masks = [("all", np.ones(problem.n_blocks, bool))]
         starts = [("any", None)]
+        rules = [("profit", None, False)]
     else:
         e = expected_period(problem, y)
         mined = y.sum(axis=(1, 2))
-        T = problem.n_periods
         share = y.sum(axis=1)
         cum = np.cumsum(share, axis=1)
         half = np.where((cum >= 0.5).any(axis=1), np.argmax(cum >= 0.5, axis=1), T).astype(float)
         first = np.where((cum > 1e-6).any(axis=1), np.argmax(cum > 1e-6, axis=1), T).astype(float)
-        keys = [("expected", e), ("expected_conditional", np.where(mined > 1e-9, (share @ np.arange(T)) /
-                                                                    np.maximum(mined, 1e-12), T)),
-                ("median", half + 1e-3 * e), ("first", first + 1e-3 * e)]
+        conditional = np.where(mined > 1e-9, (share @ np.arange(T)) / np.maximum(mined, 1e-12), T)
+        keys = [("expected", e), ("conditional", conditional), ("median", half + 1e-3 * e),
+                ("first", first + 1e-3 * e)]
         masks = [(f"pit>={th}", mined >= th) for th in thresholds]
         starts = [("any", None), ("lp_first", np.minimum(first, T - 1)),
                   ("lp_floor", np.minimum(np.floor(e), T - 1))]
+        rules = [("profit", None, False)]
+        if problem.n_destinations > 1:
+            # LP destination shares first, profit to break ties
+            lp_pref = y.sum(axis=2) + 1e-9 * np.sign(problem.values)
+            rules += [("lp", lp_pref, False), ("lp_strict", lp_pref, True)]
+    best, tried = None, 0
     for kname, key in keys:
         for mname, mask in masks:
             for sname, nb in starts:
-                period, frac = toposort_schedule(problem, key, mask, succ, nb)
-                value = schedule_value(problem, period, frac)
-                tried.append((kname, mname, sname, value))
-                if best is None or value > best[2]:
-                    best = (period, frac, value, kname, mname, sname)
-    return best[0], best[1], best[2], {"toposort_tried": len(tried), "toposort_key": best[3],
-                                         "toposort_pit": best[4], "toposort_start": best[5]}
+                for rname, pref, strict in rules:
+                    period, frac = toposort_schedule(problem, key, mask, succ, nb, pref, strict)
+                    value = schedule_value(problem, period, frac)
+                    tried += 1
+                    if best is None or value > best[2]:
+                        best = (period, frac, value, kname, mname, sname, rname)
+    return best[0], best[1], best[2], {"toposort_tried": tried, "toposort_key": best[3], "toposort_pit": best[4],
+                                         "toposort_start": best[5], "toposort_destinations": best[6]}

@@ -57,7 +57,7 @@ def fix_outside_window(lm: mip.LinearModel, period: np.ndarray, t0: int, t1: int
 def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
                     lm: mip.LinearModel | None = None, width: int = 2, time_limit: float = 120.0,
                     window_limit: float = 30.0, threads: int | None = None, mip_gap: float = 1e-4,
-                    lp_mined: np.ndarray | None = None, progress=None, max_free: int = 4000,
+                    lp_mined: np.ndarray | None = None, progress=None, max_free: int = 8000,
                     passes: int = 3):
     """Improve (period, frac) by window MIPs; returns (period, frac, value, info).
 
@@ -79,14 +79,15 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
         gained = 0.0
         for t0, t1 in (windows if sweep % 2 == 0 else windows[::-1]):
             left = time_limit - (time.perf_counter() - t_start)
-            if left < 1.0:
+            if left < 2.0:
                 break
             n_free = fix_outside_window(lm, period, t0, t1, lp_mined)
             if n_free == 0 or n_free > max_free:
                 continue
             start = _columns(problem, period, frac)
-            sol = mip.solve_matrices(lm, time_limit=min(window_limit, left), mip_gap=mip_gap,
-                                     threads=threads, start=start)
+            # in a child process: HiGHS' root cut separation can overrun its time limit
+            sol = mip.solve_matrices(lm, time_limit=min(window_limit, left - 1.0), mip_gap=mip_gap,
+                                     threads=threads, start=start, isolate=True)
             if sol.x is None:
                 log.append((sweep, t0, t1, n_free, round(sol.seconds, 2), sol.status))
                 continue

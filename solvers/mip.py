@@ -36,6 +36,7 @@ from .problem import PcpspProblem, Schedule
 from .result import FEASIBLE, INFEASIBLE, OPTIMAL, TIME_LIMIT
 
 INF = math.inf
+EXTRA_OPTIONS: dict = {}   # extra HiGHS options for solve_matrices (name -> value)
 
 
 # ----------------------------------------------------------------------------- Pyomo model
@@ -332,6 +333,19 @@ def _family(lm: LinearModel, row: int) -> str:
     return "?"
 
 
+_THREADS = [None]
+
+
+def set_threads(h, threads: int | None) -> None:
+    """Set HiGHS' thread count (its scheduler is process-wide: reset it when the count changes)."""
+    if not threads:
+        return
+    if _THREADS[0] != int(threads):
+        h.resetThreadScheduler(True)
+    _THREADS[0] = int(threads)
+    h.setOptionValue("threads", int(threads))
+
+
 def to_highs(A, c, row_lower, row_upper, col_lower, col_upper, integer):
     """A highspy model (maximize) from arrays."""
     import highspy
@@ -365,64 +379,176 @@ def to_highs(A, c, row_lower, row_upper, col_lower, col_upper, integer):
 
 def solve_matrices(lm: LinearModel, time_limit: float | None = None, mip_gap: float | None = None,
                    threads: int | None = None, start: np.ndarray | None = None, log: bool = False,
-                   on_progress=None) -> MipSolution:
+                   on_progress=None, isolate: bool = False) -> MipSolution:
     """Solve a `LinearModel` with highspy (fixed columns removed first).
 
     start: full column vector of a feasible solution (MIP start); on_progress(incumbent, bound)
-    is called from HiGHS' MIP callback when given.
+    is called on each improving solution.  isolate: solve in a child process that is stopped
+    at the time limit (HiGHS' root cut separation can overrun its own limit by minutes);
+    the last improving solution it reported is kept.
     """
-    import highspy
-
     t0 = time.perf_counter()
     A, c, rl, ru, cl, cu, integer, keep, x_fixed, offset = reduce_fixed(lm)
+    # scale each row to largest |coefficient| 1 (tonnage rows are in the millions)
+    scale = 1.0 / np.maximum(abs(A).max(axis=1).toarray().ravel(), 1e-300)
+    A = (sp.diags(scale) @ A).tocsr()
+    arrays = (A, c, rl * scale, ru * scale, cl, cu, integer)
+    opts = {"time_limit": time_limit, "mip_gap": mip_gap, "threads": threads, "log": log,
+            "start": None if start is None else np.asarray(start, float)[keep]}
+    build = time.perf_counter() - t0
+    if isolate and time_limit is not None and np.any(integer):
+        out = _run_isolated(arrays, opts, offset, on_progress, float(time_limit))
+    else:
+        out = _run_highs(arrays, opts, lambda kind, inc, bd, x: on_progress and on_progress(inc + offset,
+                                                                                           bd + offset))
+    x = None
+    if out["x"] is not None:
+        x = x_fixed.copy()
+        x[keep] = out["x"]
+    mip = bool(np.any(integer))
+    objective = out["objective"] + offset if x is not None else -INF
+    bound = out["bound"] + offset
+    if mip and out["status"] == OPTIMAL:
+        bound = max(bound, objective)
+    return MipSolution(x, objective, bound, out["status"], time.perf_counter() - t0,
+                       {"build_s": build, "rows": A.shape[0], "cols": A.shape[1], "nodes": out["nodes"]})
+
+
+def _run_highs(arrays, opts, report=None) -> dict:
+    """Solve reduced arrays with highspy; report(kind, incumbent, bound, x) on improving solutions."""
+    import highspy
+
+    A, c, rl, ru, cl, cu, integer = arrays
     h = to_highs(A, c, rl, ru, cl, cu, integer)
-    h.setOptionValue("output_flag", bool(log))
-    if threads:
-        h.setOptionValue("threads", int(threads))
+    h.setOptionValue("output_flag", bool(opts.get("log")))
+    set_threads(h, opts.get("threads"))
+    for key, val in EXTRA_OPTIONS.items():
+        h.setOptionValue(key, val)
+    time_limit = opts.get("time_limit")
     if time_limit is not None:
         h.setOptionValue("time_limit", max(0.01, float(time_limit)))
-    if mip_gap is not None:
-        h.setOptionValue("mip_rel_gap", float(mip_gap))
-    if start is not None and np.any(integer):
+    if opts.get("mip_gap") is not None:
+        h.setOptionValue("mip_rel_gap", float(opts["mip_gap"]))
+    mip = bool(np.any(integer))
+    if opts.get("start") is not None and mip:
         sol = highspy.HighsSolution()
-        sol.col_value = np.asarray(start, float)[keep]
+        sol.col_value = opts["start"]
         sol.value_valid = True
         h.setSolution(sol)
-    if on_progress is not None and np.any(integer):
-        def _cb(event):
+    if report is not None and mip:
+        def _improving(event):
             try:
-                on_progress(float(event.data_out.mip_primal_bound) + offset,
-                            float(event.data_out.mip_dual_bound) + offset)
-            except Exception:  # noqa: BLE001 - progress must never break a solve
+                out = event.data_out
+                report("improving", float(out.objective_function_value), float(out.mip_dual_bound),
+                       np.asarray(out.mip_solution, float))
+            except Exception:  # noqa: BLE001 - reporting must never break a solve
                 pass
-        try:
-            h.cbMipImprovingSolution.subscribe(_cb)
-        except Exception:  # noqa: BLE001
-            pass
-    build = time.perf_counter() - t0
+        h.cbMipImprovingSolution.subscribe(_improving)
+    if time_limit is not None:
+        # HiGHS does not consult its clock everywhere: also interrupt from its callbacks
+        stop_at = time.perf_counter() + float(time_limit)
+
+        def _interrupt(event):
+            if time.perf_counter() > stop_at:
+                event.interrupt()
+        for cb in (h.cbMipInterrupt, h.cbSimplexInterrupt):
+            cb.subscribe(_interrupt)
     h.run()
     status = h.getModelStatus()
     info = h.getInfo()
     has_x = info.primal_solution_status == 2
-    x = None
-    if has_x:
-        x = x_fixed.copy()
-        x[keep] = np.asarray(h.getSolution().col_value)
-    mip = bool(np.any(integer))
-    objective = (info.objective_function_value + offset) if has_x else -INF
+    objective = info.objective_function_value if has_x else -INF
     if status == highspy.HighsModelStatus.kOptimal:
         st = OPTIMAL
-        bound = (info.mip_dual_bound + offset) if mip else objective
+        bound = info.mip_dual_bound if mip else objective
     elif status == highspy.HighsModelStatus.kInfeasible:
         st, bound = INFEASIBLE, -INF
     else:
         st = TIME_LIMIT if status == highspy.HighsModelStatus.kTimeLimit else FEASIBLE
-        bound = (info.mip_dual_bound + offset) if mip and math.isfinite(info.mip_dual_bound) else INF
-    if mip and st == OPTIMAL:
-        bound = max(bound, objective)
-    return MipSolution(x, objective, bound, st, time.perf_counter() - t0,
-                       {"build_s": build, "rows": A.shape[0], "cols": A.shape[1],
-                        "nodes": int(info.mip_node_count), "model_status": str(status)})
+        bound = info.mip_dual_bound if mip and math.isfinite(info.mip_dual_bound) else INF
+    return {"x": np.asarray(h.getSolution().col_value) if has_x else None, "objective": objective,
+            "bound": bound, "status": st, "nodes": int(info.mip_node_count)}
+
+
+def _child_main() -> None:
+    """Entry of the child process of `_run_isolated`: read the model from stdin, stream
+    improving solutions and the final result to stdout (length-prefixed pickles)."""
+    import pickle
+    import struct
+    import sys
+
+    import os
+
+    # messages go to the original stdout; anything HiGHS prints goes to /dev/null
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    arrays, opts = pickle.load(sys.stdin.buffer)
+
+    def send(msg):
+        data = pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL)
+        out.write(struct.pack("<Q", len(data)) + data)
+        out.flush()
+
+    send(("done", _run_highs(arrays, opts, lambda kind, inc, bd, x: send(("improving", inc, bd, x)))))
+
+
+def _run_isolated(arrays, opts, offset, on_progress, time_limit: float) -> dict:
+    """Run `_run_highs` in a child Python process, stopped (killed) at the time limit."""
+    import os
+    import pickle
+    import queue
+    import struct
+    import subprocess
+    import sys
+    import threading
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.Popen([sys.executable, "-c", "from solvers.mip import _child_main; _child_main()"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.perf_counter() + time_limit + 1.0
+    messages: queue.Queue = queue.Queue()
+
+    def reader():
+        try:
+            while True:
+                head = proc.stdout.read(8)
+                if len(head) < 8:
+                    break
+                messages.put(pickle.loads(proc.stdout.read(struct.unpack("<Q", head)[0])))
+        except Exception:  # noqa: BLE001 - a killed child ends the stream
+            pass
+        messages.put(None)
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    best = {"x": None, "objective": -INF, "bound": INF, "status": TIME_LIMIT, "nodes": -1}
+    try:
+        proc.stdin.write(pickle.dumps((arrays, opts), protocol=pickle.HIGHEST_PROTOCOL))
+        proc.stdin.close()
+        while True:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                break
+            try:
+                msg = messages.get(timeout=left)
+            except queue.Empty:
+                break
+            if msg is None:
+                break
+            if msg[0] == "done":
+                best = msg[1]
+                break
+            _, inc, bd, x = msg
+            if inc > best["objective"]:
+                best.update(x=x, objective=inc, bound=bd)
+            if on_progress is not None:
+                on_progress(inc + offset, bd + offset)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(5)
+        thread.join(1)
+    return best
 
 
 def column_vector(lm: LinearModel, problem: PcpspProblem, schedule: Schedule) -> np.ndarray:
