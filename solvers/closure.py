@@ -454,12 +454,14 @@ class PseudoflowSolver:
             self._n_arcs = int(self.precedence.n_arcs)
         return self._n_arcs
 
-    def solve(self, values, fixed=None) -> ClosureResult:
+    def solve(self, values, fixed=None, within=None) -> ClosureResult:
         """Maximum-weight closure for ``values`` (one per node, any unit).
 
         fixed: optional boolean mask of nodes already taken (a closed set, e.g.
         a smaller nested pit): they are kept in the pit and their arcs are
-        dropped, which is the warm start used by `solvers.nested`.
+        dropped.  within: optional boolean mask of a closed set (e.g. a larger
+        nested pit) the answer must lie in; nodes outside are left out.  These
+        are warm starts for parametric solves (`solvers.nested` uses ``fixed``).
         """
         t0 = time.perf_counter()
         values = np.ascontiguousarray(values, dtype=np.float64)
@@ -472,6 +474,11 @@ class PseudoflowSolver:
             if fixed.shape != (self.n_nodes,):
                 raise InputError(f"fixed mask has {fixed.size} entries for {self.n_nodes} blocks")
             active &= ~fixed
+        if within is not None:
+            within = np.asarray(within, dtype=bool)
+            if within.shape != (self.n_nodes,):
+                raise InputError(f"within mask has {within.size} entries for {self.n_nodes} blocks")
+            active &= within
         if scale is None:
             tol = float(np.abs(values).max(initial=0.0)) * 1e-12 * max(1.0, math.log2(max(self.n_nodes, 2)))
             tol = np.float64(tol)

@@ -141,3 +141,14 @@ def test_highest_label_variant_agrees(case):
     res = solver.solve(values)
     best, minimal = brute_force(values, prec)
     assert res.objective == pytest.approx(best, abs=1e-9) and np.array_equal(res.pit, minimal)
+
+
+def test_within_restricts_to_a_closed_set():
+    prec = Precedence.from_arcs(4, [1, 2, 3], [0, 0, 1])     # chain 3 -> 1 -> 0, and 2 -> 0
+    solver = PseudoflowSolver(prec)
+    full = solver.solve([-1.0, -1.0, 3.0, 5.0])
+    assert full.pit.all()
+    res = solver.solve([-1.0, -1.0, 3.0, 5.0], within=np.array([True, False, True, False]))
+    assert res.pit.tolist() == [True, False, True, False] and res.objective == 2.0
+    with pytest.raises(InputError, match="within mask"):
+        solver.solve([0.0] * 4, within=[True])
