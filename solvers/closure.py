@@ -377,14 +377,15 @@ def scale_values(values) -> tuple[np.ndarray, int | None]:
     total = float(np.abs(v).sum()) if v.size else 0.0
     if not math.isfinite(total) or total > 1e300:
         raise InputError(f"values too large: sum of |values| = {total}", field="values")
+    sample = v[::max(1, v.size // 2048)]     # rejects most scales without a full pass
     scale = 1
     while scale <= MAX_SCALE:
         if total * scale >= _INT_HEADROOM:
             break
-        s = v * scale
-        r = np.round(s)
-        if np.array_equal(r / scale, v):
-            return r.astype(np.int64), scale
+        if np.array_equal(np.round(sample * scale) / scale, sample):
+            r = np.round(v * scale)
+            if np.array_equal(r / scale, v):
+                return r.astype(np.int64), scale
         scale *= 10
     if scale == 1:  # integral-looking but even unscaled beyond int64 headroom
         if np.array_equal(np.round(v), v):
