@@ -75,6 +75,19 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
     value = schedule_value(problem, period, frac)
     windows = [(t0, min(T - 1, t0 + width - 1)) for t0 in range(0, T - width + 1)] or [(0, T - 1)]
     log = []
+    saved = lm.col_lower.copy(), lm.col_upper.copy()
+    try:
+        period, frac, value = _sweeps(problem, lm, period, frac, value, windows, passes, time_limit, t_start,
+                                      window_limit, mip_gap, threads, lp_mined, max_free, progress, log)
+    finally:                                   # the caller's model keeps its own bounds
+        lm.col_lower[:], lm.col_upper[:] = saved
+    return period, frac, value, {"windows": log, "improve_s": time.perf_counter() - t_start}
+
+
+def _sweeps(problem, lm, period, frac, value, windows, passes, time_limit, t_start, window_limit, mip_gap,
+            threads, lp_mined, max_free, progress, log):
+    from .heuristics import schedule_value
+
     for sweep in range(passes):
         gained = 0.0
         for t0, t1 in (windows if sweep % 2 == 0 else windows[::-1]):
@@ -101,7 +114,7 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
                 progress(f"window {t0}-{t1}", value)
         if gained <= 1e-7 * max(1.0, abs(value)):
             break
-    return period, frac, value, {"windows": log, "improve_s": time.perf_counter() - t_start}
+    return period, frac, value
 
 
 def _columns(problem, period, frac):

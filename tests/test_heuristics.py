@@ -1,0 +1,57 @@
+"""TopoSort rounding and window improvement: feasible under the independent checker, never worse."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from solvers import bz, heuristics, improve, mip
+from solvers.check import check_schedule
+from _schedule_cases import brute_force, random_problem
+
+CASES = [dict(seed=s, n=6, T=3, D=1, R=1) for s in range(3)] + [dict(seed=10 + s, n=6, T=3, D=2, R=2) for s in range(3)]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"seed{c['seed']}")
+def test_toposort_is_feasible(case):
+    problem = random_problem(**case)
+    lp = bz.solve_lp(problem)
+    period, frac, value, info = heuristics.best_toposort(problem, lp.y)
+    report = check_schedule(problem, heuristics.to_schedule(period, frac))
+    assert report.feasible, report.violations
+    assert report.objective == pytest.approx(value, rel=1e-9, abs=1e-9)
+    assert value <= lp.bound + 1e-6
+
+
+def test_toposort_without_lp_is_feasible():
+    problem = random_problem(seed=4, n=6, T=3, D=2, R=2)
+    period, frac, value, _ = heuristics.best_toposort(problem, None)
+    assert check_schedule(problem, heuristics.to_schedule(period, frac)).feasible
+
+
+def test_expected_period():
+    problem = random_problem(seed=1, n=2, T=3)
+    y = np.zeros((2, 1, 3))
+    y[0, 0, 1] = 1.0              # block 0 mined in period 1
+    y[1, 0, 2] = 0.5              # block 1 half mined in period 2, half never (counts as 3)
+    assert heuristics.expected_period(problem, y).tolist() == [1.0, 2.5]
+
+
+@pytest.mark.parametrize("case", CASES[:2] + CASES[3:5], ids=lambda c: f"seed{c['seed']}")
+def test_windows_improve_to_feasible_never_worse(case):
+    problem = random_problem(**case)
+    lp = bz.solve_lp(problem)
+    period, frac, value, _ = heuristics.best_toposort(problem, lp.y)
+    p2, f2, v2, info = improve.improve_windows(problem, period, frac, width=2, time_limit=30, window_limit=10,
+                                               threads=1, lp_mined=lp.y.sum(axis=(1, 2)) > 1e-6)
+    report = check_schedule(problem, heuristics.to_schedule(p2, f2))
+    assert report.feasible, report.violations
+    assert v2 >= value - 1e-9
+    assert v2 <= brute_force(problem) + 1e-6
+
+
+def test_columns_round_trip():
+    problem = random_problem(seed=12, n=5, T=2, D=2, R=2)
+    lm = mip.build_matrices(problem)
+    sol = mip.solve_matrices(lm, mip_gap=0.0, threads=1)
+    period, frac = improve.columns_to_schedule(lm, sol.x)
+    assert heuristics.schedule_value(problem, period, frac) == pytest.approx(sol.objective, rel=1e-7, abs=1e-7)

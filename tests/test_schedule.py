@@ -1,0 +1,57 @@
+"""The scheduling pipeline: verified schedules, honest bounds, newman1 beats the published schedules."""
+from __future__ import annotations
+
+import math
+import os
+
+import pytest
+
+from solvers.check import check_schedule
+from solvers.schedule import solve_schedule
+from _schedule_cases import brute_force, random_problem
+
+SLOW = [pytest.mark.slow, pytest.mark.skipif(not os.environ.get("OREPIT_SLOW"), reason="set OREPIT_SLOW=1")]
+
+
+@pytest.mark.parametrize("case", [dict(seed=2, n=6, T=3), dict(seed=13, n=5, T=2, D=2, R=2)],
+                         ids=["cpit", "pcpsp"])
+def test_small_instance_is_solved_to_optimality(case):
+    problem = random_problem(**case)
+    res = solve_schedule(problem, time_limit=30, threads=1)
+    report = check_schedule(problem, res.schedule)
+    assert report.feasible
+    assert res.objective == pytest.approx(report.objective)
+    assert res.objective == pytest.approx(brute_force(problem), rel=1e-6, abs=1e-6)
+    assert res.status == "optimal"
+    assert res.bound >= res.objective - 1e-6
+    assert res.seconds < 30
+
+
+# CI: newman1 with a short limit must reach the published MineLib schedules
+@pytest.mark.parametrize("kind,published", [("cpit", 23_483_671.15), ("pcpsp", 23_658_229.88)])
+def test_newman1_beats_published(instance, kind, published):
+    from orepit.io.minelib import load_instance
+
+    problem = load_instance(instance("newman1")).problem(kind)
+    res = solve_schedule(problem, time_limit=40, threads=2)
+    report = check_schedule(problem, res.schedule)
+    assert report.feasible, report.violations
+    assert report.objective >= published
+    assert res.objective <= res.bound
+    assert res.bound <= 24_486_549 * (1 + 1e-6)          # at most the LP value
+    assert res.bound >= 24_176_864.82 * (1 - 1e-9)       # the known optimum
+    assert math.isfinite(res.gap) and res.seconds < 40 * 1.1
+    summary = res.summary()
+    assert set(summary) >= {"status", "objective", "bound", "gap", "seconds"}
+
+
+@SLOW[0]
+@SLOW[1]
+@pytest.mark.parametrize("kind", ["cpit", "pcpsp"])
+def test_newman1_near_optimal(instance, kind):
+    from orepit.io.minelib import load_instance
+
+    problem = load_instance(instance("newman1")).problem(kind)
+    res = solve_schedule(problem, time_limit=300, threads=2)
+    assert check_schedule(problem, res.schedule).feasible
+    assert res.objective >= 24_176_864.82 * (1 - 1e-3)
