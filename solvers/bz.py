@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .errors import InfeasibleError
-from .mip import set_threads
+from .mip import new_highs, set_threads
 from .problem import PcpspProblem, Precedence
 
 
@@ -139,7 +139,6 @@ def _solve_master(lp: ChainLP, part: np.ndarray, n_parts: int, threads: int | No
 
     P = sp.csr_matrix((np.ones(lp.size), (np.arange(lp.size), part)), shape=(lp.size, n_parts))
     c = P.T @ lp.cz
-    A_side = (lp.Az.T @ np.zeros(lp.Az.shape[0])) if False else None
     A_side = (P.T @ lp.AzT).T.tocsr() if lp.Az.shape[0] else sp.csr_matrix((0, n_parts))
     pi, pj = part[lp.arc_from], part[lp.arc_to]
     cross = pi != pj
@@ -165,8 +164,7 @@ def _solve_master(lp: ChainLP, part: np.ndarray, n_parts: int, threads: int | No
     lp_.a_matrix_.value_ = A.data.astype(float)
     lp_.a_matrix_.num_col_, lp_.a_matrix_.num_row_ = n_parts, A.shape[0]
     lp_.sense_ = highspy.ObjSense.kMaximize
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     set_threads(h, threads)
     h.passModel(lp_)
     h.run()
@@ -210,7 +208,7 @@ def solve_lp(problem: PcpspProblem, time_limit: float = 600.0, tol: float = 1e-7
         if value >= objective:
             objective, best_lam_part = value, (lam.copy(), part.copy())
         mu, rhs_value = lp.lagrangian_rhs(duals)
-        values = lp.cz - lp.AzT.T @ mu if False else lp.cz - lp.Az.T @ mu
+        values = lp.cz - lp.Az.T @ mu
         res = solver.solve(values)
         bound = rhs_value + float(res.objective)
         if bound < best_bound:

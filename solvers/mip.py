@@ -346,12 +346,39 @@ def set_threads(h, threads: int | None) -> None:
     h.setOptionValue("threads", int(threads))
 
 
+_BANNER_SHOWN = [False]
+
+
+def new_highs():
+    """A silent ``highspy.Highs`` (its once-per-process banner goes to /dev/null, not stdout)."""
+    import os
+    import sys
+
+    import highspy
+
+    if _BANNER_SHOWN[0]:
+        h = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, 1)
+            h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(null)
+        _BANNER_SHOWN[0] = True
+    h.setOptionValue("output_flag", False)
+    return h
+
+
 def to_highs(A, c, row_lower, row_upper, col_lower, col_upper, integer):
     """A highspy model (maximize) from arrays."""
     import highspy
 
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     lp = highspy.HighsLp()
     lp.num_col_ = A.shape[1]
     lp.num_row_ = A.shape[0]

@@ -103,15 +103,16 @@ def solve_schedule(problem: PcpspProblem, time_limit: float = 900.0, threads: in
                     break
                 width, window_limit = width + 1, window_limit * 1.5
             value = new_value
+        info["improve_stopped_by_time"] = budget <= 1.0
         info["windows"] = len(log)
         info["window_width"] = width
     info["phases"]["improve_s"] = time.perf_counter() - tp
     bound, mip_status = state["bound"], None
-    if small and left() > 1.0:
+    if small and left() > 3.0:
         tp = time.perf_counter()
         start = None if period is None else improve._columns(problem, period, frac)
-        sol = mip.solve_matrices(lm, time_limit=left() - 0.5, mip_gap=mip_gap, threads=threads, start=start,
-                                 on_progress=lambda inc, bd: tell("mip", inc, bd))
+        sol = mip.solve_matrices(lm, time_limit=left() - 1.5, mip_gap=mip_gap, threads=threads, start=start,
+                                 on_progress=lambda inc, bd: tell("mip", inc, bd), isolate=True)
         info["phases"]["mip_s"] = time.perf_counter() - tp
         info["mip"] = {"objective": sol.objective, "bound": sol.bound, "status": sol.status,
                        "nodes": sol.info.get("nodes")}
@@ -136,7 +137,7 @@ def solve_schedule(problem: PcpspProblem, time_limit: float = 900.0, threads: in
     gap = relative_gap(objective, bound)
     if gap <= mip_gap or mip_status == OPTIMAL:
         status = OPTIMAL
-    elif left() <= 2.0:
+    elif left() <= 2.0 or info.get("improve_stopped_by_time"):
         status = TIME_LIMIT
     else:
         status = FEASIBLE

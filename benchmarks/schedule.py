@@ -1,0 +1,108 @@
+"""Production scheduling against MineLib: our objective and bound vs the published schedules and LPs.
+
+    python benchmarks/schedule.py [--quick] [--time-limit SECONDS] [--threads N] [--only NAME[:KIND]]
+                                  [--build] [--json FILE]
+
+One table: objective, bound, gap, seconds, published integer value, published LP value and the
+improvement over the published schedule (percent).  Every schedule is verified by the independent
+checker.  --build also times the two model-building paths (Pyomo -> HiGHS and matrices -> highspy).
+--quick: newman1 only, 30 s per run (CI).  Target (issue 5): 900 s, 2 threads.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from orepit.datasets import instance_path
+from orepit.io.minelib import load_instance
+
+# MineLib published values (README of the data): best integer schedule and LP relaxation
+PUBLISHED = {
+    ("newman1", "cpit"): (23_483_671.15, 24_486_184), ("newman1", "pcpsp"): (23_658_229.88, 24_486_549),
+    ("zuck_small", "cpit"): (788_652_599.55, 854_182_396), ("zuck_small", "pcpsp"): (872_372_964.88, 905_878_172),
+    ("kd", "cpit"): (396_858_192.50, 409_498_555), ("kd", "pcpsp"): (406_871_206.21, 410_891_003),
+}
+
+
+def build_times(problem) -> dict:
+    """Seconds to build the full MIP: Pyomo model + handing it to HiGHS, vs matrices + highspy."""
+    from pyomo.contrib.solver.common.factory import SolverFactory
+
+    from solvers import mip
+
+    t = time.perf_counter()
+    model = mip.build_pyomo(problem)
+    pyomo_build = time.perf_counter() - t
+    t = time.perf_counter()
+    SolverFactory("highs").set_instance(model)
+    pyomo_to_highs = time.perf_counter() - t
+    t = time.perf_counter()
+    lm = mip.build_matrices(problem)
+    matrices = time.perf_counter() - t
+    t = time.perf_counter()
+    a = mip.reduce_fixed(lm)
+    mip.to_highs(*a[:7])
+    to_highspy = time.perf_counter() - t
+    return {"columns": lm.shape[1], "rows": lm.shape[0], "pyomo_build_s": pyomo_build,
+            "pyomo_to_highs_s": pyomo_to_highs, "matrix_build_s": matrices, "matrix_to_highspy_s": to_highspy}
+
+
+def run(name: str, kind: str, time_limit: float, threads: int | None) -> dict:
+    from solvers.check import check_schedule
+    from solvers.schedule import solve_schedule
+
+    problem = load_instance(instance_path(name)).problem(kind)
+    res = solve_schedule(problem, time_limit=time_limit, threads=threads)
+    report = check_schedule(problem, res.schedule)
+    best, lp = PUBLISHED[(name, kind)]
+    return {"instance": name, "problem": kind, "objective": report.objective, "feasible": report.feasible,
+            "bound": res.bound, "gap": res.gap, "status": res.status, "seconds": res.seconds,
+            "published": best, "published_lp": lp,
+            "improvement_pct": 100.0 * (report.objective - best) / abs(best),
+            "lp_bound": res.info["lp"]["bound"], "lp_vs_published_pct": 100.0 * (res.info["lp"]["bound"] - lp) / lp,
+            "phases": res.info.get("phases", {})}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="newman1 only, 30 s per run")
+    parser.add_argument("--time-limit", type=float, default=900.0)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--only", action="append", default=None, help="NAME or NAME:KIND (repeatable)")
+    parser.add_argument("--build", action="store_true", help="also time the model-building paths")
+    parser.add_argument("--json", default=None, help="write the rows to this file")
+    args = parser.parse_args(argv)
+    names = ["newman1"] if args.quick else ["newman1", "zuck_small", "kd"]
+    limit = min(args.time_limit, 30.0) if args.quick else args.time_limit
+    cases = [(n, k) for n in names for k in ("cpit", "pcpsp")]
+    if args.only:
+        want = [o.split(":") for o in args.only]
+        cases = [(n, k) for n, k in cases if any(w[0] == n and (len(w) == 1 or w[1] == k) for w in want)]
+    rows = []
+    head = (f"{'instance':<11} {'problem':<6} {'objective':>16} {'bound':>16} {'gap %':>7} {'seconds':>8} "
+            f"{'published':>16} {'published LP':>14} {'improv. %':>9} {'feasible':>8}")
+    print(head)
+    for name, kind in cases:
+        row = run(name, kind, limit, args.threads)
+        rows.append(row)
+        print(f"{name:<11} {kind:<6} {row['objective']:16,.0f} {row['bound']:16,.0f} {100 * row['gap']:7.3f} "
+              f"{row['seconds']:8.1f} {row['published']:16,.0f} {row['published_lp']:14,.0f} "
+              f"{row['improvement_pct']:9.3f} {str(row['feasible']):>8}", flush=True)
+    if args.build:
+        print(f"\n{'instance':<11} {'problem':<6} {'columns':>9} {'rows':>9} {'Pyomo build':>12} "
+              f"{'Pyomo->HiGHS':>13} {'matrices':>9} {'->highspy':>10}")
+        for name, kind in sorted(set(cases)):
+            problem = load_instance(instance_path(name)).problem(kind)
+            b = build_times(problem)
+            rows.append({"instance": name, "problem": kind, "build": b})
+            print(f"{name:<11} {kind:<6} {b['columns']:9,d} {b['rows']:9,d} {b['pyomo_build_s']:12.2f} "
+                  f"{b['pyomo_to_highs_s']:13.2f} {b['matrix_build_s']:9.2f} {b['matrix_to_highspy_s']:10.2f}",
+                  flush=True)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(rows, fh, indent=1, default=str)
+
+
+if __name__ == "__main__":
+    main()

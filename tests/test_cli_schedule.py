@@ -1,0 +1,49 @@
+"""``orepit schedule``: JSON output, schedule file checked by ``orepit check``, time limit kept."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from orepit.cli import main
+
+
+def _json(capsys):
+    out = capsys.readouterr().out.strip().splitlines()
+    return json.loads(out[-1])
+
+
+@pytest.mark.parametrize("kind,published", [("cpit", 23_483_671.15)])
+def test_schedule_cli_time_limit_and_out(instance, tmp_path, capsys, kind, published):
+    out = tmp_path / "newman1.sol"
+    limit = 20.0
+    start = time.perf_counter()
+    code = main(["schedule", str(instance("newman1")), "--problem", kind, "--time-limit", str(limit),
+                 "--threads", "2", "--out", str(out), "--json"])
+    wall = time.perf_counter() - start
+    assert code == 0
+    res = _json(capsys)
+    assert wall <= 1.1 * limit, f"took {wall:.1f} s for --time-limit {limit}"
+    assert set(res) >= {"objective", "bound", "gap", "status", "seconds"}
+    assert res["status"] in ("optimal", "feasible", "time_limit")
+    assert res["objective"] >= published and res["objective"] <= res["bound"]
+    assert main(["check", str(instance("newman1")), str(out), "--problem", kind, "--json"]) == 0
+    check = _json(capsys)
+    assert check["feasible"] is True
+    assert check["objective"] == pytest.approx(res["objective"], rel=1e-9)
+
+
+def test_schedule_cli_text_output_and_progress(instance, capsys):
+    assert main(["schedule", str(instance("newman1")), "--problem", "pcpsp", "--time-limit", "8"]) == 0
+    captured = capsys.readouterr()
+    for key in ("objective:", "bound:", "gap:", "status:", "seconds:"):
+        assert key in captured.out
+    assert "incumbent" in captured.err and "bound" in captured.err
+
+
+@pytest.mark.parametrize("argv", [["--time-limit", "-1"], ["--threads", "0"]])
+def test_schedule_cli_bad_input(instance, capsys, argv):
+    code = main(["schedule", str(instance("newman1")), "--problem", "cpit", *argv, "--json"])
+    assert code == 2
+    assert "error" in _json(capsys)
