@@ -54,7 +54,9 @@ def study_path(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def serial(study_path) -> dict:
     """case id -> KPI rows of a serial run (same process, no Dask)."""
-    return {c.case_id: run_case(c.spec) for c in load_study(study_path).cases()}
+    rows = {c.case_id: run_case(c.spec) for c in load_study(study_path).cases()}
+    assert {r["status"] for rs in rows.values() for r in rs} == {"optimal"}
+    return rows
 
 
 def results_equal(out: Path, serial: dict) -> None:
@@ -182,6 +184,26 @@ def test_cli_reports_a_bad_study_with_exit_status_2(tmp_path, capsys):
     assert main(["sweep", str(path), "--out", str(tmp_path / "out")]) == 2
     assert "study.toml line 10: plan.periods" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_serial_case_after_other_highs_solves_in_the_process(study_path):
+    """HiGHS keeps one thread pool per process: a case (threads = 1) after a solve with HiGHS' own
+    thread count still solves, and a later solve with another count too."""
+    from orepit.pipeline import run_study
+    from orepit.strategies import ScheduleSetup
+    from orepit.synthetic import default_economics, synthetic_deposit
+
+    model = synthetic_deposit(3000, seed=1)
+
+    def solve(threads):
+        study = run_study(model, default_economics(model.block_size[2]), None, ["npv"],
+                          ScheduleSetup(periods=6, tail_periods=3, threads=threads), frontier_points=0, progress=False)
+        return study.results["npv"].plan.result.status
+
+    assert solve(None) == "optimal"
+    case = load_study(study_path).cases()[0]
+    assert run_case(case.spec)[0]["status"] == "optimal"
+    assert solve(2) == "optimal"
 
 
 # ---------------------------------------------------------------------------------------------
