@@ -224,20 +224,9 @@ class Economics:
     @classmethod
     def from_toml(cls, path) -> "Economics":
         """Read a TOML parameter file (keys = field names; ``[elements.cu]`` tables for elements)."""
-        import tomllib
-        path = os.fspath(path)
-        try:
-            with open(path, "rb") as fh:
-                raw = fh.read()
-        except OSError as exc:
-            raise InputError(f"cannot read economics file: {exc.strerror}", path=path) from None
-        text = raw.decode("utf-8", errors="replace")
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            m = re.search(r"line (\d+)", str(exc))
-            raise InputError(f"not valid TOML: {exc}", path=path, line=int(m.group(1)) if m else None) from None
-        return cls.from_dict(data, path=path, text=text)
+        from .io.toml import read_toml
+        data, text = read_toml(path, "economics")
+        return cls.from_dict(data, path=os.fspath(path), text=text)
 
     def to_toml(self) -> str:
         """The parameter set as TOML text that `from_toml` reads back."""

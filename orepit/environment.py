@@ -156,19 +156,9 @@ class Environment:
     @classmethod
     def from_toml(cls, path) -> "Environment":
         """Read a TOML file whose keys are the field names (``[surface_haul_km]`` table)."""
-        import tomllib
-        path = os.fspath(path)
-        try:
-            with open(path, "rb") as fh:
-                text = fh.read().decode("utf-8", errors="replace")
-        except OSError as exc:
-            raise InputError(f"cannot read environment file: {exc.strerror}", path=path) from None
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            m = re.search(r"line (\d+)", str(exc))
-            raise InputError(f"not valid TOML: {exc}", path=path, line=int(m.group(1)) if m else None) from None
-        return cls.from_dict(data, path=path, text=text)
+        from .io.toml import read_toml
+        data, text = read_toml(path, "environment")
+        return cls.from_dict(data, path=os.fspath(path), text=text)
 
     @property
     def unit(self) -> str:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import InfeasibleError
-from .result import FEASIBLE, INFEASIBLE, OPTIMAL, TIME_LIMIT, Result
+from .result import FEASIBLE, OPTIMAL, TIME_LIMIT, Result
 
 
 _BANNER_SHOWN = False

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from orepit.economics import (Economics, Element, block_values, value_arrays, value_arrays_numpy,
-                              value_columns, value_inputs)
+                              value_inputs)
 from orepit.io.minelib import read_blocks
 from orepit.model import BlockModel
 from orepit.synthetic import default_economics, synthetic_deposit

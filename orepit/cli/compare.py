@@ -1,7 +1,6 @@
 """``orepit compare [MODEL_OR_INSTANCE] --economics params.toml --strategies ... --out DIR``."""
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from solvers.errors import InputError
