@@ -86,7 +86,8 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
 
 def _sweeps(problem, lm, period, frac, value, windows, passes, time_limit, t_start, window_limit, mip_gap,
             threads, lp_mined, max_free, progress, log):
-    from .heuristics import schedule_value
+    from .check import check_schedule
+    from .heuristics import schedule_value, to_schedule
 
     for sweep in range(passes):
         gained = 0.0
@@ -97,7 +98,7 @@ def _sweeps(problem, lm, period, frac, value, windows, passes, time_limit, t_sta
             n_free = fix_outside_window(lm, period, t0, t1, lp_mined)
             if n_free == 0 or n_free > max_free:
                 continue
-            start = _columns(problem, period, frac)
+            start = schedule_columns(problem, period, frac)
             # in a child process: HiGHS' root cut separation can overrun its time limit
             sol = mip.solve_matrices(lm, time_limit=min(window_limit, left - 1.0), mip_gap=mip_gap,
                                      threads=threads, start=start, isolate=True)
@@ -107,7 +108,8 @@ def _sweeps(problem, lm, period, frac, value, windows, passes, time_limit, t_sta
             new_period, new_frac = columns_to_schedule(lm, sol.x)
             new_value = schedule_value(problem, new_period, new_frac)
             log.append((sweep, t0, t1, n_free, round(sol.seconds, 2), new_value - value))
-            if new_value > value + 1e-9 * max(1.0, abs(value)):
+            if new_value > value + 1e-9 * max(1.0, abs(value)) and \
+                    check_schedule(problem, to_schedule(new_period, new_frac)).feasible:
                 gained += new_value - value
                 period, frac, value = new_period, new_frac, new_value
             if progress is not None:
@@ -117,7 +119,8 @@ def _sweeps(problem, lm, period, frac, value, windows, passes, time_limit, t_sta
     return period, frac, value
 
 
-def _columns(problem, period, frac):
+def schedule_columns(problem, period, frac):
+    """The (w, y) column vector of `solvers.mip`'s layout for a (period, frac) schedule."""
     n, T, D = problem.n_blocks, problem.n_periods, problem.n_destinations
     y = np.zeros((n, D, T))
     mined = np.flatnonzero(period >= 0)

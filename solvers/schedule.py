@@ -110,7 +110,7 @@ def solve_schedule(problem: PcpspProblem, time_limit: float = 900.0, threads: in
     bound, mip_status = state["bound"], None
     if small and left() > 3.0:
         tp = time.perf_counter()
-        start = None if period is None else improve._columns(problem, period, frac)
+        start = None if period is None else improve.schedule_columns(problem, period, frac)
         sol = mip.solve_matrices(lm, time_limit=left() - 1.5, mip_gap=mip_gap, threads=threads, start=start,
                                  on_progress=lambda inc, bd: tell("mip", inc, bd), isolate=True)
         info["phases"]["mip_s"] = time.perf_counter() - tp
