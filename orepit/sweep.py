@@ -28,8 +28,8 @@ def run_case(spec: dict, reset_highs: bool = True) -> list[dict]:
     """Value -> pit -> schedule -> KPIs of one case (HiGHS on one thread); one plain row per strategy.
 
     Rows hold the case's labels, ``status`` (the solver's, or 'infeasible' with the reason in
-    ``error`` when a floor cannot be met), ``seconds`` and every KPI (money in the economics'
-    currency, tonnes in t).  reset_highs: drop HiGHS' process-wide thread pool around the case (see
+    ``error`` when a floor cannot be met), ``seconds`` (the whole case), ``strategy_seconds`` (its
+    pit and schedule) and every KPI (money in the economics' currency, tonnes in t).  reset_highs: drop HiGHS' process-wide thread pool around the case (see
     `_highs_threads_reset`); sweep workers, which only ever ask for one thread, skip it.
     """
     start = time.perf_counter()
@@ -82,9 +82,10 @@ def _run_case(spec: dict, start: float) -> list[dict]:
         return [{**base, "strategy": s, "status": "infeasible", "error": str(exc),
                  "seconds": time.perf_counter() - start} for s in spec["strategies"]]
     rows = []
+    seconds = time.perf_counter() - start
     for name, r in study.results.items():
         row = {**base, "strategy": name, "status": str(r.plan.result.status), "error": "",
-               "feasible": bool(r.simulation.feasible), "seconds": float(r.seconds)}
+               "feasible": bool(r.simulation.feasible), "seconds": seconds, "strategy_seconds": float(r.seconds)}
         for key, value in r.kpis.items():
             if key == "price_of_green" and len(study.results) == 1:
                 continue                  # no baseline in this case: `orepit.sweep_summary` pairs cases

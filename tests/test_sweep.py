@@ -20,7 +20,7 @@ from orepit.sweep_summary import summarise
 from solvers.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
-EXCLUDE = {"seconds", "worker"}          # per-run measurements, not results
+EXCLUDE = {"seconds", "strategy_seconds", "worker"}          # per-run measurements, not results
 
 STUDY = """\
 [study]
