@@ -347,3 +347,29 @@ def test_a_failing_case_is_reported_and_retried_next_time(tmp_path):
     assert finished_cases(out) == set()                        # nothing written: the next run retries
     failed = (out / "failed.log").read_text().splitlines()
     assert sorted(line.split("\t")[0] for line in failed) == sorted(report.failed)
+
+
+def test_a_minelib_instance_with_perturbed_grades(minelib, tmp_path):
+    text = f"""
+[study]
+strategies = ["npv"]
+realisations = 2
+
+[deposit]
+model = "{minelib / 'newman1'}"
+economics = "{ROOT / 'examples' / 'newman1.toml'}"
+environment = "{ROOT / 'examples' / 'environment_minelib.toml'}"
+block_size = [20.0, 20.0, 20.0]
+grade_sigma = 0.2
+
+[plan]
+periods = 6
+tail_periods = 2
+"""
+    cases = load_study(write_study(tmp_path, text)).cases()
+    assert [c.labels["realisation"] for c in cases] == [0, 1]
+    rows = [run_case(c.spec)[0] for c in cases]
+    assert [r["status"] for r in rows] == ["optimal", "optimal"]
+    assert rows[0]["npv"] != rows[1]["npv"]                 # the realisations differ
+    model, precedence = case_model(cases[0].spec["deposit"])
+    assert precedence is not None and model.n_blocks == precedence.n_nodes
