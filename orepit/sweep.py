@@ -29,8 +29,9 @@ def run_case(spec: dict, reset_highs: bool = True) -> list[dict]:
 
     Rows hold the case's labels, ``status`` (the solver's, or 'infeasible' with the reason in
     ``error`` when a floor cannot be met), ``seconds`` (the whole case), ``strategy_seconds`` (its
-    pit and schedule) and every KPI (money in the economics' currency, tonnes in t).  reset_highs: drop HiGHS' process-wide thread pool around the case (see
-    `_highs_threads_reset`); sweep workers, which only ever ask for one thread, skip it.
+    pit and schedule) and every KPI (money in the economics' currency, tonnes in t).
+    reset_highs: drop HiGHS' process-wide thread pool around the case (see `_highs_threads_reset`);
+    sweep workers, which only ever ask for one thread, skip it.
     """
     start = time.perf_counter()
     if not reset_highs:

@@ -460,8 +460,9 @@ def _grid(where, raw, econ: dict, env: dict, plan: dict) -> dict:
 def _open_table(section: str, path) -> bool:
     """Tables whose keys are free (rock types): a new key may be set in a grid."""
     path = list(path)
-    return (section == "economics" and (path == ["processing_cost_by_rock"]
-                                        or (len(path) == 3 and path[0] == "elements" and path[2] == "recovery_by_rock")))
+    rock_table = path == ["processing_cost_by_rock"] or (len(path) == 3 and path[0] == "elements"
+                                                         and path[2] == "recovery_by_rock")
+    return section == "economics" and rock_table
 
 
 # ---------------------------------------------------------------------------------------------
