@@ -53,6 +53,25 @@ def new_highs():
     return h
 
 
+_THREADS_IN_USE: list = []   # the thread count of HiGHS' process-wide pool, once one is made
+
+
+def set_threads(h, threads: int | None) -> None:
+    """Set HiGHS' ``threads`` option (None or 0: HiGHS decides).  HiGHS keeps one thread pool per
+    process and a later solve asking for another count ends without a solution, so the pool is
+    dropped first whenever the count changes."""
+    import highspy
+
+    wanted = int(threads or 0)
+    if _THREADS_IN_USE and _THREADS_IN_USE[0] != wanted:
+        reset = getattr(highspy.Highs, "resetGlobalScheduler", None)
+        if reset is not None:
+            reset(True)
+    _THREADS_IN_USE[:] = [wanted]
+    if wanted:
+        h.setOptionValue("threads", wanted)
+
+
 @dataclass
 class LpResult(Result):
     """`Result` plus the variable values ``x`` (in the order variables were added)."""
@@ -156,8 +175,7 @@ class LinearModel:
         if math.isfinite(time_limit):
             h.setOptionValue("time_limit", float(time_limit))
         h.setOptionValue("mip_rel_gap", float(mip_gap))
-        if threads:
-            h.setOptionValue("threads", int(threads))
+        set_threads(h, threads)
         build = time.perf_counter() - start
         h.passModel(lp)
         h.run()
