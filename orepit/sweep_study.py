@@ -180,19 +180,9 @@ def case_id(spec: dict) -> str:
 
 def load_study(path) -> SweepStudy:
     """Read and check a study file; errors are `InputError`s naming file, line and key."""
-    import tomllib
-    path = os.fspath(path)
-    try:
-        with open(path, "rb") as fh:
-            text = fh.read().decode("utf-8", errors="replace")
-    except OSError as exc:
-        raise InputError(f"cannot read study file: {exc.strerror}", path=path) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        raise InputError(f"not valid TOML: {exc}", path=path, line=int(m.group(1)) if m else None) from None
-    return parse_study(data, path=path, text=text)
+    from .io.toml import read_toml
+    data, text = read_toml(path, "study")
+    return parse_study(data, path=os.fspath(path), text=text)
 
 
 def parse_study(data: dict, path=None, text: str = "") -> SweepStudy:
