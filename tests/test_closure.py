@@ -152,3 +152,17 @@ def test_within_restricts_to_a_closed_set():
     assert res.pit.tolist() == [True, False, True, False] and res.objective == 2.0
     with pytest.raises(InputError, match="within mask"):
         solver.solve([0.0] * 4, within=[True])
+
+
+def test_numerical_edge_cases():
+    chain = Precedence.from_arcs(3, [1, 2], [0, 1])                      # 2 needs 1 needs 0
+    empty = max_closure(np.array([-1.0, -2.0, -3.0]), chain)
+    assert empty.n_in_pit == 0 and empty.objective == 0.0 and empty.status == "optimal"
+    everything = max_closure(np.array([1.0, 2.0, 3.0]), chain)
+    assert everything.pit.all() and everything.objective == 6.0
+    ties = max_closure(np.array([-1.0, 0.0, 1.0]), chain)                # value 0 either way: minimal pit
+    assert ties.n_in_pit == 0 and ties.objective == 0.0
+    single = max_closure(np.array([5.0]), Precedence.empty(1))
+    assert single.pit.tolist() == [True]
+    huge = max_closure(np.array([-4e15, 9e15, 1e15]), chain)              # near the int64 scaling limit
+    assert huge.objective == pytest.approx(6e15, rel=1e-12) and huge.pit.all()

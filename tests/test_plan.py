@@ -97,3 +97,24 @@ def test_infeasible_requirements_are_explained():
     parcels, bins = section()
     with pytest.raises(InfeasibleError, match="metal floor 5 t vs 1.05 t recoverable"):
         solve_plan(parcels, bins, settings(metal_floor=5.0))
+
+
+def test_single_block_single_period_and_air():
+    prec = Precedence.empty(2)
+    parcels = Parcels(cut=[0, 1], tonnage=[10.0, 0.0], metal=[1.0, 0.0], recovered=[0.9, 0.0], ore=[True, False],
+                      value=[[50.0, -5.0, -5.0], [0.0, 0.0, 0.0]], mill_hours=[1.0, 0.0], co2=np.zeros((2, 3)),
+                      bin=[0, -1], cut_precedence=prec)
+    bins = Bins.from_parcels(parcels, reclaim_value_per_t=[5.5, 0.0])
+    plan = solve_plan(parcels, bins, PlanSettings(periods=1, discount_rate=0.1, mill_capacity=10.0))
+    assert plan.result.objective == pytest.approx(50.0) and plan.parcel_destination()[0] == MILL
+    sim = simulate(parcels, bins, PlanSettings(periods=1, discount_rate=0.1, mill_capacity=10.0), plan)
+    assert sim.feasible and sim.kpis["npv"] == pytest.approx(50.0)
+
+
+def test_bad_settings_are_named():
+    with pytest.raises(Exception, match="periods must be at least 1"):
+        PlanSettings(periods=0)
+    with pytest.raises(Exception, match="recovery_floor must be in \\[0, 1\\], got 1.5"):
+        PlanSettings(recovery_floor=1.5)
+    with pytest.raises(Exception, match="final_stockpile must be 'process', 'lost' or 'empty', got 'burn'"):
+        PlanSettings(final_stockpile="burn")
