@@ -6,7 +6,7 @@ import pytest
 
 from orepit.kpis import simulate
 from orepit.plan import DUMP, MILL, STOCKPILE, Bins, Parcels, PlanSettings, solve_plan
-from solvers import InfeasibleError, Precedence
+from solvers import InfeasibleError, InputError, Precedence
 
 
 def section():
@@ -112,9 +112,9 @@ def test_single_block_single_period_and_air():
 
 
 def test_bad_settings_are_named():
-    with pytest.raises(Exception, match="periods must be at least 1"):
+    with pytest.raises(InputError, match="periods must be at least 1"):
         PlanSettings(periods=0)
-    with pytest.raises(Exception, match="recovery_floor must be in \\[0, 1\\], got 1.5"):
+    with pytest.raises(InputError, match="recovery_floor must be in \\[0, 1\\], got 1.5"):
         PlanSettings(recovery_floor=1.5)
-    with pytest.raises(Exception, match="final_stockpile must be 'process', 'lost' or 'empty', got 'burn'"):
+    with pytest.raises(InputError, match="final_stockpile must be 'process', 'lost' or 'empty', got 'burn'"):
         PlanSettings(final_stockpile="burn")
