@@ -119,7 +119,7 @@ def solve_schedule(problem: PcpspProblem, time_limit: float = 900.0, threads: in
         if sol.x is not None:
             p2, f2 = improve.columns_to_schedule(lm, sol.x)
             v2 = heuristics.schedule_value(problem, p2, f2)
-            if v2 > value:
+            if v2 > value and check_schedule(problem, heuristics.to_schedule(p2, f2)).feasible:
                 period, frac, value = p2, f2, v2
         if math.isfinite(sol.bound):
             bound = min(bound, sol.bound)

@@ -33,14 +33,14 @@ def test_newman1_beats_published(instance, kind, published):
     from orepit.io.minelib import load_instance
 
     problem = load_instance(instance("newman1")).problem(kind)
-    res = solve_schedule(problem, time_limit=40, threads=2)
+    res = solve_schedule(problem, time_limit=20, threads=2)
     report = check_schedule(problem, res.schedule)
     assert report.feasible, report.violations
     assert report.objective >= published
     assert res.objective <= res.bound
     assert res.bound <= 24_486_549 * (1 + 1e-6)          # at most the LP value
     assert res.bound >= 24_176_864.82 * (1 - 1e-9)       # the known optimum
-    assert math.isfinite(res.gap) and res.seconds < 40 * 1.1
+    assert math.isfinite(res.gap) and res.seconds < 20 * 1.1
     summary = res.summary()
     assert set(summary) >= {"status", "objective", "bound", "gap", "seconds"}
 
