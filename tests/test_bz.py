@@ -1,7 +1,6 @@
 """Bienstock-Zuckerberg LP: equals the full LP solved by HiGHS, bound valid, published LP values."""
 from __future__ import annotations
 
-import os
 
 import numpy as np
 import pytest
@@ -9,8 +8,6 @@ import pytest
 from solvers import bz, mip
 from _schedule_cases import random_problem
 
-# long runs: marked slow and run only when OREPIT_SLOW=1 (CI runs plain ``pytest``)
-SLOW = [pytest.mark.slow, pytest.mark.skipif(not os.environ.get("OREPIT_SLOW"), reason="set OREPIT_SLOW=1")]
 
 
 def _full_lp(problem):
@@ -59,8 +56,6 @@ def test_bz_equals_highs_lp_newman1(instance, kind, published):
 @pytest.mark.parametrize("name,kind,published", [
     ("kd", "cpit", 409_498_555), ("kd", "pcpsp", 410_891_003),
     ("zuck_small", "cpit", 854_182_396), ("zuck_small", "pcpsp", 905_878_172)])
-@SLOW[0]
-@SLOW[1]
 def test_bz_matches_published_lp(instance, name, kind, published):
     from orepit.io.minelib import load_instance
 
