@@ -28,8 +28,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from .errors import InfeasibleError
-from .mip import new_highs, set_threads
+from .lp import new_highs, set_threads
 from .problem import PcpspProblem, Precedence
+from .result import relative_gap
 
 
 @dataclass
@@ -54,7 +55,7 @@ class BZResult:
 
     @property
     def gap(self) -> float:
-        return max(0.0, self.bound - self.objective) / max(1.0, abs(self.objective))
+        return relative_gap(self.objective, self.bound)
 
 
 class ChainLP:

@@ -171,6 +171,20 @@ def _find_merger(x, target, label, next_arc, grid, indptr, indices, off_lin):
     return -1
 
 
+@numba.njit(cache=True, inline="always")
+def _skip_or_relabel(x, next_scan, next_sib, label, count, next_arc):
+    """Advance x's child scan past children of another label; with none left, relabel x (returns 1)."""
+    while next_scan[x] != -1 and label[next_scan[x]] != label[x]:
+        next_scan[x] = next_sib[next_scan[x]]
+    if next_scan[x] == -1:
+        count[label[x]] -= 1
+        label[x] += 1
+        count[label[x]] += 1
+        next_arc[x] = 0
+        return 1
+    return 0
+
+
 @numba.njit(cache=True)
 def _pseudoflow(excess_in, tol, active, lowest_first, grid, indptr, indices, off_lin):
     """Highest-label pseudoflow for maximum closure; returns (in_closure, merges, relabels)."""
@@ -254,14 +268,7 @@ def _pseudoflow(excess_in, tol, active, lowest_first, grid, indptr, indices, off
         v = _find_merger(x, target, label, next_arc, grid, indptr, indices, off_lin)
         if v == -1:
             # check children of r
-            while next_scan[x] != -1 and label[next_scan[x]] != label[x]:
-                next_scan[x] = next_sib[next_scan[x]]
-            if next_scan[x] == -1:
-                count[label[x]] -= 1
-                label[x] += 1
-                count[label[x]] += 1
-                next_arc[x] = 0
-                relabels += 1
+            relabels += _skip_or_relabel(x, next_scan, next_sib, label, count, next_arc)
             while x != -1 and v == -1:
                 while next_scan[x] != -1:
                     c = next_scan[x]
@@ -271,26 +278,12 @@ def _pseudoflow(excess_in, tol, active, lowest_first, grid, indptr, indices, off
                     v = _find_merger(x, target, label, next_arc, grid, indptr, indices, off_lin)
                     if v != -1:
                         break
-                    while next_scan[x] != -1 and label[next_scan[x]] != label[x]:
-                        next_scan[x] = next_sib[next_scan[x]]
-                    if next_scan[x] == -1:
-                        count[label[x]] -= 1
-                        label[x] += 1
-                        count[label[x]] += 1
-                        next_arc[x] = 0
-                        relabels += 1
+                    relabels += _skip_or_relabel(x, next_scan, next_sib, label, count, next_arc)
                 if v != -1:
                     break
                 x = parent[x]
                 if x != -1:
-                    while next_scan[x] != -1 and label[next_scan[x]] != label[x]:
-                        next_scan[x] = next_sib[next_scan[x]]
-                    if next_scan[x] == -1:
-                        count[label[x]] -= 1
-                        label[x] += 1
-                        count[label[x]] += 1
-                        next_arc[x] = 0
-                        relabels += 1
+                    relabels += _skip_or_relabel(x, next_scan, next_sib, label, count, next_arc)
         if v == -1:
             _bucket_add(r, label[r], bnext, bhead, btail)
             if lowest_first:

@@ -37,7 +37,6 @@ def fix_outside_window(lm: mip.LinearModel, period: np.ndarray, t0: int, t1: int
     lo = fixed_w.copy()
     hi = fixed_w.copy()
     fb = np.flatnonzero(free)
-    in_win = (t >= t0) & (t <= t1)
     lo[np.ix_(fb, np.arange(T))] = 0.0
     hi[np.ix_(fb, np.arange(T))] = 0.0
     hi[np.ix_(fb, np.flatnonzero(t >= t0))] = 1.0

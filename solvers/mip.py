@@ -32,6 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .errors import InputError
+from .lp import new_highs, set_threads
 from .problem import PcpspProblem, Schedule
 from .result import FEASIBLE, INFEASIBLE, OPTIMAL, TIME_LIMIT
 
@@ -333,45 +334,6 @@ def _family(lm: LinearModel, row: int) -> str:
     return "?"
 
 
-_THREADS = [None]
-
-
-def set_threads(h, threads: int | None) -> None:
-    """Set HiGHS' thread count (its scheduler is process-wide: reset it when the count changes)."""
-    if not threads:
-        return
-    if _THREADS[0] != int(threads):
-        h.resetThreadScheduler(True)
-    _THREADS[0] = int(threads)
-    h.setOptionValue("threads", int(threads))
-
-
-_BANNER_SHOWN = [False]
-
-
-def new_highs():
-    """A silent ``highspy.Highs`` (its once-per-process banner goes to /dev/null, not stdout)."""
-    import os
-    import sys
-
-    import highspy
-
-    if _BANNER_SHOWN[0]:
-        h = highspy.Highs()
-    else:
-        sys.stdout.flush()
-        saved = os.dup(1)
-        null = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(null, 1)
-            h = highspy.Highs()
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
-            os.close(null)
-        _BANNER_SHOWN[0] = True
-    h.setOptionValue("output_flag", False)
-    return h
 
 
 def to_highs(A, c, row_lower, row_upper, col_lower, col_upper, integer):

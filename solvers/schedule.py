@@ -14,7 +14,6 @@ import math
 import time
 from dataclasses import dataclass
 
-import numpy as np
 
 from . import bz, heuristics, improve, mip
 from .check import check_schedule
