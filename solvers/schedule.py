@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 
 from . import bz, heuristics, improve, mip
-from .check import check_schedule
+from .check import capacity_conflicts, check_schedule
 from .errors import InfeasibleError
 from .problem import PcpspProblem, Schedule
 from .result import FEASIBLE, OPTIMAL, TIME_LIMIT, Result, relative_gap
@@ -44,6 +44,9 @@ def solve_schedule(problem: PcpspProblem, time_limit: float = 900.0, threads: in
     'optimal' when reached); progress(phase, incumbent, bound) is called between steps;
     lp_share: at most this share of the time goes to the LP bound.
     """
+    conflicts = capacity_conflicts(problem)
+    if conflicts:
+        raise InfeasibleError("capacities cannot be met: " + "; ".join(conflicts[:5]), field="resource")
     t0 = time.perf_counter()
     deadline = t0 + float(time_limit)
     left = lambda: deadline - time.perf_counter()  # noqa: E731
@@ -124,7 +127,8 @@ def solve_schedule(problem: PcpspProblem, time_limit: float = 900.0, threads: in
             bound = min(bound, sol.bound)
         mip_status = sol.status
     if period is None:
-        raise InfeasibleError("no feasible schedule found within the time limit")
+        raise InfeasibleError(f"no feasible schedule found within the time limit of {time_limit:g} s; the best "
+                              f"bound found is {state['bound']:,.6g}; raise the time limit", field="time_limit")
 
     # 4. verify
     schedule = heuristics.to_schedule(period, frac)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import os
 
+import numpy as np
 import pytest
 
 from solvers.check import check_schedule
@@ -55,3 +56,16 @@ def test_newman1_near_optimal(instance, kind):
     res = solve_schedule(problem, time_limit=300, threads=2)
     assert check_schedule(problem, res.schedule).feasible
     assert res.objective >= 24_176_864.82 * (1 - 1e-3)
+
+
+def test_capacities_infeasible_from_period_0_are_named():
+    from solvers import InfeasibleError, Precedence
+    from solvers.problem import CpitProblem
+    prob = CpitProblem([5.0, 3.0], Precedence.empty(2), 2, 0.1, [[10.0], [20.0]],
+                       [[50.0, 0.0]], [[np.inf, np.inf]])
+    with pytest.raises(InfeasibleError, match=r"resource 0 period 0: needs at least 50 but mining every block uses "
+                                              r"at most 30 \(short by 20\)"):
+        solve_schedule(prob, time_limit=5)
+    prob = CpitProblem([5.0, 3.0], Precedence.empty(2), 2, 0.1, [[10.0], [20.0]], -np.inf, [[-1.0, 5.0]])
+    with pytest.raises(InfeasibleError, match=r"resource 0 period 0: limit -1 is below the least possible use 0"):
+        solve_schedule(prob, time_limit=5)
