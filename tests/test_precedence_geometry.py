@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from orepit.model import BlockModel
 from orepit.precedence import pattern_offsets, precedence_from_geometry, precedence_from_indices, write_precedence
@@ -68,3 +69,17 @@ def test_pattern_offsets_and_errors(tmp_path):
     from orepit.io.minelib import read_precedence
     back = read_precedence(path)
     assert _arc_set(back) == {(0, 1)}
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(st.integers(0, 5), st.integers(0, 5), st.integers(0, 3), st.integers(0, 10_000))
+def test_slope_precedence_is_invariant_under_translation(di, dj, dk, seed):
+    """Shifting every block by the same grid offset gives the same arcs between the same blocks."""
+    rng = np.random.default_rng(seed)
+    cells = rng.choice(6 * 6 * 4, size=40, replace=False)
+    i, j, k = cells % 6, (cells // 6) % 6, cells // 36
+    offsets = pattern_offsets((20.0, 20.0, 15.0), 45.0, 3)
+    a = precedence_from_indices(i, j, k, offsets)
+    b = precedence_from_indices(i + di, j + dj, k + dk, offsets)
+    np.testing.assert_array_equal(a.indptr, b.indptr)
+    np.testing.assert_array_equal(a.indices, b.indices)

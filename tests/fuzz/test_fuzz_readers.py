@@ -197,3 +197,18 @@ def test_fuzz_parameter_files(tmp_path_factory, kind, base):
         path.write_bytes(data)
         _check(reader, path)
     run()
+
+
+def test_fuzz_study_files(tmp_path_factory):
+    from pathlib import Path
+
+    from orepit.sweep_study import load_study
+    base = (Path(__file__).resolve().parents[2] / "examples" / "study_small.toml").read_bytes()
+    folder = tmp_path_factory.mktemp("study")
+
+    @given(mutations(base))
+    def run(data):
+        path = folder / "study.toml"
+        path.write_bytes(data)
+        _check(load_study, path)
+    run()
