@@ -102,13 +102,8 @@ def run_study(model: BlockModel, economics: Economics, environment: Environment 
         gt = grade_tonnage(model, np.linspace(0.0, max(top, 1e-9), 41), grade=grade,
                            grade_unit=element.grade_unit)
         gt = gt.rename(columns={c: "metal" for c in gt.columns if c.startswith("metal")})
-    results = {}
-    for name in strategies:
-        with phases.phase(f"schedule {name}"):
-            results.update(compare(deposit, [name], setup, recovery_floor, utilisation_floor))
-    base = results.get("npv") or results.get("high-grade")
-    for r in results.values():
-        r.kpis["price_of_green"] = base.kpis["npv_economic"] - r.kpis["npv_economic"] if base else 0.0
+    results = compare(deposit, strategies, setup, recovery_floor, utilisation_floor, solver=solver,
+                      phase=lambda name: phases.phase(f"schedule {name}"))
     table = None
     if frontier_points:
         with phases.phase("frontier"):

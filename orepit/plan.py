@@ -252,11 +252,6 @@ class Plan:
     result: Result
     model_size: dict = field(default_factory=dict)
 
-    def cut_period(self) -> np.ndarray:
-        """Period in which most of each cut is mined (-1: not mined)."""
-        period = np.argmax(self.mined, axis=1)
-        return np.where(self.mined.sum(axis=1) > 0.5, period, -1)
-
     def parcel_destination(self) -> np.ndarray:
         """Main destination of each parcel (0 mill, 1 stockpile, 2 dump; -1 not mined)."""
         share = self.sent.sum(axis=2)

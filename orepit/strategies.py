@@ -18,6 +18,7 @@ shells to a minimum tonnage), each split into parcels by grade bin; small ones b
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass, replace
@@ -406,19 +407,24 @@ def block_schedule(deposit: Deposit, layout: Layout, plan: Plan) -> tuple[np.nda
 
 
 def compare(deposit: Deposit, names=STRATEGY_NAMES, setup: ScheduleSetup | None = None,
-            recovery_floor: float = 0.95, utilisation_floor: float | None = 0.9, progress=None) -> dict:
+            recovery_floor: float = 0.95, utilisation_floor: float | None = 0.9,
+            solver: PseudoflowSolver | None = None, phase=None) -> dict:
     """Run several strategies on one deposit with the same mine (capacities derived once, from the
-    economic ultimate pit); adds ``price_of_green`` (economic NPV given up against the npv strategy
-    or, without it, against high-grade) to each KPI table."""
+    economic ultimate pit, where not given); adds ``price_of_green`` (economic NPV given up against
+    the npv strategy or, without it, against high-grade) to each KPI table.
+
+    solver: a `PseudoflowSolver` on the deposit's precedence to reuse; phase(name): a context
+    manager wrapped around each strategy's run (progress bars, timings).
+    """
     setup = ScheduleSetup() if setup is None else setup
-    solver = PseudoflowSolver(deposit.precedence)
-    setup = derive_capacities(deposit, solver.solve(deposit.pit_values(False)).pit, setup)
+    solver = PseudoflowSolver(deposit.precedence) if solver is None else solver
+    if None in (setup.mining_capacity, setup.mill_capacity, setup.mill_hours):
+        setup = derive_capacities(deposit, solver.solve(deposit.pit_values(False)).pit, setup)
     results = {}
     for name in names:
-        if progress:
-            progress(name)
-        results[name] = run_strategy(deposit, name, setup, strategy_options(name, recovery_floor, utilisation_floor),
-                                     solver)
+        with phase(name) if phase else contextlib.nullcontext():
+            results[name] = run_strategy(deposit, name, setup,
+                                         strategy_options(name, recovery_floor, utilisation_floor), solver)
     base = results.get("npv") or results.get("high-grade")
     for r in results.values():
         r.kpis["price_of_green"] = base.kpis["npv_economic"] - r.kpis["npv_economic"] if base is not None else 0.0

@@ -24,39 +24,15 @@ from .sweep_study import Case, SweepStudy, _copy, case_id, case_model, load_stud
 ALLOWED_FAILURES = 5       # times a task may lose its worker before it is reported as failed
 
 
-def run_case(spec: dict, reset_highs: bool = True) -> list[dict]:
+def run_case(spec: dict) -> list[dict]:
     """Value -> pit -> schedule -> KPIs of one case (HiGHS on one thread); one plain row per strategy.
 
     Rows hold the case's labels, ``status`` (the solver's, or 'infeasible' with the reason in
     ``error`` when a floor cannot be met), ``seconds`` (the whole case), ``strategy_seconds`` (its
-    pit and schedule) and every KPI (money in the economics' currency, tonnes in t).
-    reset_highs: drop HiGHS' process-wide thread pool around the case (see `_highs_threads_reset`);
-    sweep workers, which only ever ask for one thread, skip it.
+    pit and schedule) and every KPI (money in the economics' currency, tonnes in t).  HiGHS' thread
+    pool follows each solve's thread count (`solvers.lp.set_threads`).
     """
-    start = time.perf_counter()
-    if not reset_highs:
-        return _run_case(spec, start)
-    with _highs_threads_reset():
-        return _run_case(spec, start)
-
-
-@contextmanager
-def _highs_threads_reset():
-    """HiGHS keeps one thread pool per process and refuses a later ``threads`` option that differs
-    from it (the solve ends with no solution).  Drop the pool before and after the case, so that a
-    case gets its single thread in any process and later solves get their own choice again."""
-    try:
-        import highspy
-        reset = highspy.Highs.resetGlobalScheduler
-    except (ImportError, AttributeError):      # older highspy: nothing to reset
-        reset = None
-    if reset is not None:
-        reset(True)
-    try:
-        yield
-    finally:
-        if reset is not None:
-            reset(True)
+    return _run_case(spec, time.perf_counter())
 
 
 def _run_case(spec: dict, start: float) -> list[dict]:
@@ -102,7 +78,7 @@ def _case_task(spec: dict, numba_threads: int = 1) -> list[dict]:
     if numba.get_num_threads() > numba_threads:
         numba.set_num_threads(numba_threads)
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    return [dict(row, worker=worker) for row in run_case(spec, reset_highs=False)]
+    return [dict(row, worker=worker) for row in run_case(spec)]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,6 +10,20 @@ from . import add_json_flag, emit
 
 def register(sub):
     p = sub.add_parser("compare", help="high-grade, npv and green strategies side by side (KPI table, charts)")
+    add_options(p)
+    p.set_defaults(func=run)
+
+
+def defaults() -> dict:
+    """Every compare option at its default (the demo runs compare with these, save its own)."""
+    import argparse
+    parser = argparse.ArgumentParser(add_help=False)
+    add_options(parser)
+    return vars(parser.parse_args([]))
+
+
+def add_options(p) -> None:
+    """The compare verb's arguments."""
     p.add_argument("model", nargs="?", help="block model (.parquet, .csv), MineLib instance folder/prefix; "
                    "default: the built-in synthetic deposit")
     p.add_argument("--economics", help="economics TOML (default: the synthetic deposit's)")
@@ -34,7 +48,6 @@ def register(sub):
     p.add_argument("--no-report", action="store_true", help="skip charts and report.html")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     add_json_flag(p)
-    p.set_defaults(func=run)
 
 
 def load_model(args):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from . import add_json_flag
-from .compare import run
+from .compare import defaults, run
 
 
 def register(sub):
@@ -15,7 +15,6 @@ def register(sub):
     p.add_argument("--no-report", action="store_true", help="skip charts and report.html")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     add_json_flag(p)
-    p.set_defaults(func=run, model=None, economics=None, environment=None,
-                   strategies="high-grade,npv,green,frontier", tail_periods=5, discount_rate=0.08,
-                   mining_capacity=None, mill_capacity=None, mill_hours=None, recovery_floor=0.95,
-                   utilisation_floor=0.9, block_size=None, slope=45.0, levels=4)
+    own = vars(p.parse_args([]))
+    p.set_defaults(func=run, strategies="high-grade,npv,green,frontier",
+                   **{k: v for k, v in defaults().items() if k not in own and k != "strategies"})
