@@ -2,16 +2,16 @@
 
     python benchmarks/core.py [--blocks 1e7] [--quick] [--repeat 3] [--threads N] [--json]
 
-On a synthetic porphyry model (`orepit.synthetic`, default 10 million blocks; ``--quick``: 1 million)
+On a synthetic porphyry model (`orepit.valuation.synthetic`, default 10 million blocks; ``--quick``: 1 million)
 it times, side by side in the same process on the same input arrays:
 
 * **net value, 3 destinations**: economic value minus environmental cost at the mill, the
   low-grade stockpile and the waste dump (what the optimizers see).  numba: the fused kernel
-  `orepit.environment.net_value_arrays`; pandas: the same arithmetic as DataFrame/Series
+  `orepit.valuation.environment.net_value_arrays`; pandas: the same arithmetic as DataFrame/Series
   expressions (rock tables through ``Series.map`` on the categorical rock column).
 * **all terms**: every economic and environmental term as its own column (12 + 25 arrays), numba
   `value_arrays` + `env_arrays` against the same pandas expressions keeping every column.
-* **grade-tonnage, 100 cut-offs**: `orepit.gradetonnage.grade_tonnage_arrays` against the usual
+* **grade-tonnage, 100 cut-offs**: `orepit.valuation.gradetonnage.grade_tonnage_arrays` against the usual
   numpy approach (sort by grade once, suffix sums, ``searchsorted``).
 
 Inputs (arrays gathered from the model, rock codes, bench depths) are prepared once before timing
@@ -42,7 +42,7 @@ def pandas_terms(df: pd.DataFrame, econ, env, net_only: bool) -> pd.DataFrame:
     """Economic value and environmental cost per destination written with pandas expressions.
 
     ``df`` columns: tonnage, rock (categorical), depth (benches), z_lift (m), the grade columns, bwi,
-    sulphur, density.  Same formulas as `orepit.economics` and `orepit.environment`.
+    sulphur, density.  Same formulas as `orepit.valuation.economics` and `orepit.valuation.environment`.
     """
     u = econ.unit
     t = df["tonnage"]
@@ -165,10 +165,10 @@ def main(argv=None) -> int:
     warm_alloc = False if args.fresh_memory else keep_freed_memory()
     import numba
 
-    from orepit.economics import value_arrays, value_inputs
-    from orepit.environment import Environment, env_arrays, env_inputs, net_value_arrays
-    from orepit.gradetonnage import grade_tonnage_arrays
-    from orepit.synthetic import default_economics, synthetic_deposit
+    from orepit.valuation.economics import value_arrays, value_inputs
+    from orepit.valuation.environment import Environment, env_arrays, env_inputs, net_value_arrays
+    from orepit.valuation.gradetonnage import grade_tonnage_arrays
+    from orepit.valuation.synthetic import default_economics, synthetic_deposit
 
     if args.threads:
         numba.set_num_threads(args.threads)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from orepit.datasets import instance_path
-from orepit.io.minelib import load_instance
+from orepit.data.datasets import instance_path
+from orepit.data.minelib import load_instance
 
 
 def read_all(name: str) -> float:

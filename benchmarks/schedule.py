@@ -14,8 +14,8 @@ import argparse
 import json
 import time
 
-from orepit.datasets import instance_path
-from orepit.io.minelib import load_instance
+from orepit.data.datasets import instance_path
+from orepit.data.minelib import load_instance
 
 # MineLib published values (README of the data): best integer schedule and LP relaxation
 PUBLISHED = {

@@ -5,7 +5,7 @@
 
 A study of npv and green on a synthetic porphyry deposit (``--blocks``, 6 mining + 3 tail periods)
 over ``--prices`` copper prices and ``--realisations`` seeds (default 2 x 4 x 2 = 16 cases of about
-2-3 s each on one core) runs once per worker count on a fresh `orepit.sweep.local_cluster` (one
+2-3 s each on one core) runs once per worker count on a fresh `orepit.study.sweep.local_cluster` (one
 process per worker, one thread each, HiGHS threads = 1).  Each worker first runs a tiny case (imports,
 numba cache load), so the timing is the steady state: from the first submission to the last result
 written.  ``--quick`` (CI): 8 cases of 8,000 blocks, done in well under two minutes.  The 1-minute
@@ -74,14 +74,14 @@ def study_text(blocks: int, prices: int, realisations: int) -> str:
 
 def _warm(spec):
     """Run a tiny case on this worker: imports and numba kernels loaded before timing."""
-    from orepit.sweep import _case_task
+    from orepit.study.sweep import _case_task
     _case_task(spec)
     return os.getpid()
 
 
 def measure(study, client, out: Path, warm_spec) -> dict:
     """Cases per minute of ``study`` on ``client`` (fresh results folder)."""
-    from orepit.sweep import run_sweep
+    from orepit.study.sweep import run_sweep
     workers = client.run(_warm, warm_spec)
     shutil.rmtree(out, ignore_errors=True)
     report = run_sweep(study, out, client=client, progress=False)
@@ -109,8 +109,8 @@ def main(argv=None) -> int:
 
     from distributed import Client
 
-    from orepit.sweep import local_cluster
-    from orepit.sweep_study import load_study
+    from orepit.study.sweep import local_cluster
+    from orepit.study.sweep_study import load_study
     blocks = args.blocks or (8000 if args.quick else 20000)
     prices = args.prices or (2 if args.quick else 4)
     tmp = Path(tempfile.mkdtemp(prefix="orepit-bench-sweep-"))

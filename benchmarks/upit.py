@@ -105,8 +105,8 @@ def _load(instance: str):
     if instance == "grid":
         values, prec = make_grid()
     else:
-        from orepit.datasets import instance_path
-        from orepit.io.minelib import load_instance
+        from orepit.data.datasets import instance_path
+        from orepit.data.minelib import load_instance
         problem = load_instance(instance_path(instance)).upit()
         values, prec = problem.values, problem.precedence
     return values, prec, time.perf_counter() - t0
@@ -304,8 +304,8 @@ def measure_compile(timeout=600):
 
 
 def run_mineflow(path, template, instance, timeout):
-    from orepit.datasets import instance_path
-    from orepit.io.minelib import load_instance, read_upit_solution
+    from orepit.data.datasets import instance_path
+    from orepit.data.minelib import load_instance, read_upit_solution
     prefix = str(instance_path(instance))
     with tempfile.TemporaryDirectory() as tmp:
         sol = os.path.join(tmp, "pit.sol")

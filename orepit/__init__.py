@@ -5,7 +5,7 @@ schedules, KPIs, I/O, plots, CLI) on top of the domain-free `solvers` package.
 """
 from solvers.errors import InputError
 
-from .model import BlockModel
+from orepit.data.model import BlockModel
 
-__version__ = "0.1.0"
+from orepit.version import __version__
 __all__ = ["BlockModel", "InputError", "__version__"]

@@ -31,6 +31,7 @@ from .errors import InfeasibleError
 from .lp import new_highs, set_threads
 from .problem import PcpspProblem, Precedence
 from .result import relative_gap
+from .closure import PseudoflowSolver
 
 
 @dataclass
@@ -130,7 +131,6 @@ class ChainLP:
 
 
 def _closure_solver(graph: Precedence):
-    from .closure import PseudoflowSolver
     return PseudoflowSolver(graph)
 
 

@@ -46,6 +46,7 @@ import numpy as np
 from .errors import InputError
 from .problem import Precedence
 from .result import OPTIMAL, Result
+from .patterns import GridPrecedence
 
 _I32 = np.int32
 MAX_SCALE = 10 ** 6
@@ -408,7 +409,6 @@ class PseudoflowSolver:
     lowest_first = True
 
     def __init__(self, precedence):
-        from .patterns import GridPrecedence
         self.precedence = precedence
         empty = np.zeros(0, np.int64)
         if isinstance(precedence, GridPrecedence):

@@ -17,6 +17,9 @@ import numpy as np
 
 from . import mip
 from .problem import PcpspProblem
+from .heuristics import schedule_value
+from .check import check_schedule
+from .heuristics import schedule_value, to_schedule
 
 
 def fix_outside_window(lm: mip.LinearModel, period: np.ndarray, t0: int, t1: int,
@@ -64,7 +67,6 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
     lp_mined: blocks the LP (partly) mines, freed in the last window when unmined.
     progress(phase, incumbent) is called after each window.
     """
-    from .heuristics import schedule_value
 
     t_start = time.perf_counter()
     T = problem.n_periods
@@ -85,8 +87,6 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
 
 def _sweeps(problem, lm, period, frac, value, windows, passes, time_limit, t_start, window_limit, mip_gap,
             threads, lp_mined, max_free, progress, log):
-    from .check import check_schedule
-    from .heuristics import schedule_value, to_schedule
 
     for sweep in range(passes):
         gained = 0.0

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import InputError
+from .toposort import topological_order
 
 INDEX = np.int64
 
@@ -89,7 +90,6 @@ class Precedence:
 
         Raises `InputError` naming one cycle when the graph has one.
         """
-        from .toposort import topological_order
         return topological_order(self)
 
 

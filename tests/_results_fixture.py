@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from orepit.model import BlockModel
+from orepit.data.model import BlockModel
+from orepit.data.files import write_model
 
 DX, DY, DZ = 10.0, 10.0, 10.0  # block size (m)
 DENSITY = 2.7  # t/m3
@@ -118,7 +119,7 @@ def make_results(folder, *, nx: int = 16, ny: int = 14, nz: int = 9, frontier: b
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     model = fake_model(nx, ny, nz, pit=pit)
-    model.to_parquet(folder / "blocks.parquet")
+    write_model(model, folder / "blocks.parquet")
     periods = pd.concat([_periods(model, s) for s in STRATEGIES], ignore_index=True)
     periods.to_csv(folder / "periods.csv", index=False)
     t, cu = model["tonnage"], model["cu"]

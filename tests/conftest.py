@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from orepit.datasets import minelib_dir, HOW_TO_GET
+from orepit.data.datasets import minelib_dir, HOW_TO_GET
 
 MINELIB = minelib_dir(required=False)
 

@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
-from orepit.io.atomic import atomic_path, write_text
+from orepit.data.atomic import atomic_path, write_text
 
 WRITER = r"""
 import sys, time
-from orepit.io.atomic import atomic_path
+from orepit.data.atomic import atomic_path
 with atomic_path(sys.argv[1]) as tmp:
     with open(tmp, "w") as fh:
         for i in range(10_000_000):

@@ -41,7 +41,7 @@ def test_bz_fractions_are_feasible_lp_solution():
 
 @pytest.mark.parametrize("kind,published", [("cpit", 24_486_184), ("pcpsp", 24_486_549)])
 def test_bz_equals_highs_lp_newman1(instance, kind, published):
-    from orepit.io.minelib import load_instance
+    from orepit.data.minelib import load_instance
 
     problem = load_instance(instance("newman1")).problem(kind)
     res = bz.solve_lp(problem)
@@ -57,7 +57,7 @@ def test_bz_equals_highs_lp_newman1(instance, kind, published):
     ("kd", "cpit", 409_498_555), ("kd", "pcpsp", 410_891_003),
     ("zuck_small", "cpit", 854_182_396), ("zuck_small", "pcpsp", 905_878_172)])
 def test_bz_matches_published_lp(instance, name, kind, published):
-    from orepit.io.minelib import load_instance
+    from orepit.data.minelib import load_instance
 
     problem = load_instance(instance(name)).problem(kind)
     res = bz.solve_lp(problem, time_limit=600)

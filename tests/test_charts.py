@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from _results_fixture import make_results
-from orepit import charts
+from orepit.output import charts
 from solvers.errors import InputError
 
 SIZE = (500, 300)  # width, height in pixels

@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 import pytest
 
-from orepit.io.minelib import load_instance, read_schedule, read_upit_solution
+from orepit.data.minelib import load_instance, read_schedule, read_upit_solution
 from solvers import CpitProblem, PcpspProblem, Precedence, Schedule, SideConstraints, UpitProblem
 from solvers.check import check_pit, check_schedule
 

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from orepit.cli import main
-from orepit.model import BlockModel
+from orepit.data.model import BlockModel
+from orepit.data.files import read_model
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -24,14 +25,14 @@ def _json(capsys, argv, status=0):
 def test_synth_value_gt_round_trip(tmp_path, capsys):
     model, econ, valued, gt = (tmp_path / n for n in ("d.parquet", "e.toml", "v.parquet", "gt.csv"))
     out = _json(capsys, ["synth", "--blocks", "2e3", "--seed", "7", "--out", str(model), "--economics-out", str(econ)])
-    assert out["blocks"] == BlockModel.from_parquet(model).n_blocks
+    assert out["blocks"] == read_model(model).n_blocks
     out = _json(capsys, ["value", str(model), "--economics", str(econ), "--green", "--out", str(valued)])
-    v = BlockModel.from_parquet(valued)
+    v = read_model(valued)
     for col in ("value_mill_usd", "value_stockpile_usd", "value_waste_usd", "env_cost_mill_usd", "net_mill_usd",
                 "haul_co2_waste_kg", "paf_cost_usd"):
         assert col in v
     np.testing.assert_allclose(v["net_waste_usd"], v["value_waste_usd"] - v["env_cost_waste_usd"])
-    assert v.block_size == BlockModel.from_parquet(model).block_size
+    assert v.block_size == read_model(model).block_size
     out = _json(capsys, ["gt", str(valued), "--cutoffs", "0:1:0.25", "--grade", "cu", "--out", str(gt)])
     table = pd.read_csv(gt)
     assert table["cutoff"].tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]

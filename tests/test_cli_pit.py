@@ -16,7 +16,7 @@ def test_pit_instance_json_and_solution_file(minelib, capsys, tmp_path):
     assert code == 0
     assert out["objective"] == pytest.approx(652_195_036.915, rel=1e-6)
     assert out["blocks_in_pit"] == 12_154 and out["seconds"] >= 0
-    from orepit.io.minelib import read_upit_solution
+    from orepit.data.minelib import read_upit_solution
     assert read_upit_solution(out_file).size == 12_154
     assert main(["check", str(minelib / "kd"), str(out_file), "--problem", "upit", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["feasible"] is True

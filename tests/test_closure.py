@@ -117,7 +117,7 @@ PUBLISHED = {"newman1": 26_086_899.026, "zuck_small": 1_422_726_897.735, "kd": 6
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED))
 def test_minelib_published_optimum_and_solution(minelib, name):
-    from orepit.io.minelib import load_instance, read_upit_solution
+    from orepit.data.minelib import load_instance, read_upit_solution
     from solvers.check import check_pit
 
     problem = load_instance(minelib / name).upit()

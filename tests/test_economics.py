@@ -1,4 +1,4 @@
-"""orepit.economics: hand-computed terms, monotonicity, kernel = numpy reference, MineLib reproduction."""
+"""orepit.valuation.economics: hand-computed terms, monotonicity, kernel = numpy reference, MineLib reproduction."""
 from __future__ import annotations
 
 import math
@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from orepit.economics import (Economics, Element, block_values, value_arrays, value_arrays_numpy,
+from orepit.valuation.economics import (Economics, Element, block_values, value_arrays, value_arrays_numpy,
                               value_inputs)
-from orepit.io.minelib import read_blocks
-from orepit.model import BlockModel
-from orepit.synthetic import default_economics, synthetic_deposit
+from orepit.data.minelib import read_blocks
+from orepit.data.model import BlockModel
+from orepit.valuation.synthetic import default_economics, synthetic_deposit
 from solvers.errors import InputError
 
 
@@ -252,7 +252,7 @@ def test_toml_error_line_inside_its_table(tmp_path):
 def test_grade_units_checked_with_evidence():
     import warnings
 
-    from orepit.economics import GradeUnitWarning
+    from orepit.valuation.economics import GradeUnitWarning
     frame = pd.DataFrame({"i": [0, 1, 2], "j": [0, 0, 0], "k": [0, 0, 0], "tonnage": [1.0, 1.0, 1.0],
                           "cu": [3500.0, 4200.0, 8000.0]})
     in_pct = Economics(elements={"cu": Element(column="cu", grade_unit="%", price=8800.0)}, rock_column=None)

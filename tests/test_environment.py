@@ -1,4 +1,4 @@
-"""orepit.environment: hand-computed terms with units, monotonicity, kernel = numpy reference."""
+"""orepit.valuation.environment: hand-computed terms with units, monotonicity, kernel = numpy reference."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from orepit.economics import block_values, value_inputs
-from orepit.environment import (Environment, env_arrays, env_arrays_numpy, env_inputs, environmental_costs,
+from orepit.valuation.economics import block_values, value_inputs
+from orepit.valuation.environment import (Environment, env_arrays, env_arrays_numpy, env_inputs, environmental_costs,
                                 net_value_arrays, net_values)
-from orepit.model import BlockModel
-from orepit.synthetic import default_economics, synthetic_deposit
+from orepit.data.model import BlockModel
+from orepit.valuation.synthetic import default_economics, synthetic_deposit
 from solvers.errors import InputError
 
 

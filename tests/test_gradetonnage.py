@@ -1,4 +1,4 @@
-"""orepit.gradetonnage: hand example, sort-based numpy reference, masks, cut-off parsing."""
+"""orepit.valuation.gradetonnage: hand example, sort-based numpy reference, masks, cut-off parsing."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from orepit.gradetonnage import grade_tonnage, grade_tonnage_arrays, parse_cutoffs
-from orepit.model import BlockModel
+from orepit.valuation.gradetonnage import grade_tonnage, grade_tonnage_arrays, parse_cutoffs
+from orepit.data.model import BlockModel
 from solvers.errors import InputError
 
 

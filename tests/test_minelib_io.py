@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from orepit.io.minelib import (load_instance, read_blocks, read_precedence, read_problem, read_schedule,
+from orepit.data.minelib import (load_instance, read_blocks, read_precedence, read_problem, read_schedule,
                                read_upit_solution, write_blocks, write_precedence, write_problem,
                                write_schedule, write_upit_solution)
 from solvers import CpitProblem, InputError, PcpspProblem, UpitProblem

@@ -76,7 +76,7 @@ def test_matrix_path_is_the_pyomo_model(case):
 
 
 def test_matrix_path_is_the_pyomo_model_newman1(instance):
-    from orepit.io.minelib import load_instance
+    from orepit.data.minelib import load_instance
 
     problem = load_instance(instance("newman1")).pcpsp()
     A, c, lo, hi, *_ = _pyomo_highs_lp(problem, relax=True)
@@ -119,7 +119,7 @@ def test_isolated_solve_matches_and_keeps_time_limit():
 
 
 def test_lp_relaxation_newman1_matches_published(instance):
-    from orepit.io.minelib import load_instance
+    from orepit.data.minelib import load_instance
 
     inst = load_instance(instance("newman1"))
     for problem, published in ((inst.cpit(), 24_486_184), (inst.pcpsp(), 24_486_549)):

@@ -7,6 +7,7 @@ import pytest
 
 from orepit import BlockModel, InputError
 from solvers import Precedence
+from orepit.data.files import read_model, write_model
 
 
 def _frame(**extra):
@@ -52,20 +53,20 @@ def test_missing_columns_are_named():
 
 def test_csv_and_parquet_round_trip_with_mapping(tmp_path):
     m = BlockModel(_frame(), block_size=(10, 10, 5), origin=(100, 0, 0), grades=["cu"], name="t")
-    m.to_csv(tmp_path / "m.csv")
-    m.to_parquet(tmp_path / "m.parquet")
-    back = BlockModel.from_parquet(tmp_path / "m.parquet")
+    write_model(m, tmp_path / "m.csv")
+    write_model(m, tmp_path / "m.parquet")
+    back = read_model(tmp_path / "m.parquet")
     assert back.block_size == m.block_size and back.origin == m.origin and back.grades == ("cu",)
     pd.testing.assert_frame_equal(back.frame, m.frame)
     raw = pd.read_csv(tmp_path / "m.csv").rename(columns={"tonnage": "TONNES", "cu": "CU_PCT"})
     raw.to_csv(tmp_path / "other.csv", index=False)
-    mapped = BlockModel.from_csv(tmp_path / "other.csv", columns={"TONNES": "tonnage", "CU_PCT": "cu"},
+    mapped = read_model(tmp_path / "other.csv", columns={"TONNES": "tonnage", "CU_PCT": "cu"},
                                  block_size=(10, 10, 5), origin=(100, 0, 0), grades=["cu"])
     pd.testing.assert_frame_equal(mapped.frame, m.frame, check_dtype=False)
     with pytest.raises(InputError, match="other.csv: column mapping names missing column"):
-        BlockModel.from_csv(tmp_path / "other.csv", columns={"AU": "au"})
+        read_model(tmp_path / "other.csv", columns={"AU": "au"})
     with pytest.raises(InputError, match="nothere.csv: file not found"):
-        BlockModel.from_csv(tmp_path / "nothere.csv")
+        read_model(tmp_path / "nothere.csv")
 
 
 def test_assign_and_subset_keep_validation():

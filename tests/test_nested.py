@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from orepit.pits import ShellInputs, nested_shells, pit_by_pit, ultimate_pit
+from orepit.planning.pits import ShellInputs, nested_shells, pit_by_pit, ultimate_pit
 from solvers.closure import is_closed, max_closure
 from solvers.errors import InputError
 from solvers.nested import nested_closures, parse_factors
@@ -81,7 +81,7 @@ def test_pit_by_pit_hand_computed():
 
 
 def test_ultimate_pit_of_values_and_model():
-    from orepit.model import BlockModel
+    from orepit.data.model import BlockModel
     import pandas as pd
 
     frame = pd.DataFrame({"i": [0, 1, 2, 1], "j": [0, 0, 0, 0], "k": [1, 1, 1, 0], "value": [-1.0, -1.0, -1.0, 5.0]})

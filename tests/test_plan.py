@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from orepit.kpis import simulate
-from orepit.plan import DUMP, MILL, STOCKPILE, Bins, Parcels, PlanSettings, solve_plan
+from orepit.planning.kpis import simulate
+from orepit.planning.plan import DUMP, MILL, STOCKPILE, Bins, Parcels, PlanSettings, solve_plan
 from solvers import InfeasibleError, InputError, Precedence
 
 

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from orepit.model import BlockModel
-from orepit.precedence import pattern_offsets, precedence_from_geometry, precedence_from_indices, write_precedence
+from orepit.data.model import BlockModel
+from orepit.valuation.precedence import pattern_offsets, precedence_from_geometry, precedence_from_indices, write_precedence
 from solvers.errors import InputError
 from solvers.patterns import GridPrecedence, minimal_pattern, named_pattern, slope_offsets
 
@@ -18,7 +18,7 @@ def _arc_set(prec):
 
 
 def test_kd_prec_arc_for_arc(minelib):
-    from orepit.io.minelib import read_blocks, read_precedence
+    from orepit.data.minelib import read_blocks, read_precedence
 
     blocks = read_blocks(minelib / "kd" / "kd.blocks")
     prec = precedence_from_geometry(blocks, block_size=(20, 20, 15), slope=45, levels=8)
@@ -29,7 +29,7 @@ def test_kd_prec_arc_for_arc(minelib):
 
 
 def test_newman1_prec_plus_pattern(minelib):
-    from orepit.io.minelib import read_blocks, read_precedence
+    from orepit.data.minelib import read_blocks, read_precedence
 
     blocks = read_blocks(minelib / "newman1" / "newman1.blocks")
     prec = precedence_from_geometry(blocks, pattern="plus")
@@ -66,7 +66,7 @@ def test_pattern_offsets_and_errors(tmp_path):
     prec = precedence_from_indices([0, 0], [0, 0], [0, 1], named_pattern("plus"))
     path = tmp_path / "two.prec"
     write_precedence(path, prec)
-    from orepit.io.minelib import read_precedence
+    from orepit.data.minelib import read_precedence
     back = read_precedence(path)
     assert _arc_set(back) == {(0, 1)}
 

@@ -11,8 +11,9 @@ from PIL import Image
 
 from _results_fixture import make_results
 from orepit.cli import main
-from orepit.report import REQUIRED, make_report, write_report
+from orepit.output.report import REQUIRED, make_report, write_report
 from solvers.errors import InputError
+from orepit.data.files import read_model, write_model
 
 VIEW = (320, 240)
 CHART = (400, 260)
@@ -74,7 +75,7 @@ def test_report_without_frontier_and_without_3d(tmp_path):
 
 
 def test_rendering_failure_still_gives_a_report(tmp_path, monkeypatch):
-    from orepit import viz
+    from orepit.output import viz
 
     def broken(*args, **kwargs):
         raise RuntimeError("no OpenGL context")
@@ -119,17 +120,17 @@ def test_cli_report_bad_folder(tmp_path, capsys):
 
 
 def test_strategy_that_mines_nothing_is_reported_not_fatal(tmp_path):
-    from orepit.model import BlockModel
+    from orepit.data.model import BlockModel
     folder = make_results(tmp_path / "r")
-    model = BlockModel.from_parquet(folder / "blocks.parquet")
-    model.assign(period_green=-1, destination_green="").to_parquet(folder / "blocks.parquet")
+    model = read_model(folder / "blocks.parquet")
+    write_model(model.assign(period_green=-1, destination_green=""), folder / "blocks.parquet")
     out = make_report(folder, window_size=VIEW, chart_size=CHART, interactive=False)
     assert any("periods green" in w and "mines no blocks" in w for w in out["warnings"])
     assert "periods high-grade" in out["images"] and "periods green" not in out["images"]
 
 
 def test_solver_table_from_summary():
-    from orepit.report import solver_table
+    from orepit.output.report import solver_table
     summary = {"strategies": {"green": {"npv": 1.0, "status": "optimal", "seconds": 2.5,
                                        "model_size": {"variables": 10, "rows": 4}},
                               "high-grade": {"npv": 2.0}}}
@@ -140,11 +141,11 @@ def test_solver_table_from_summary():
 
 
 def test_missing_optional_block_columns_are_named(tmp_path):
-    from orepit.model import BlockModel
+    from orepit.data.model import BlockModel
     folder = make_results(tmp_path / "r")
-    model = BlockModel.from_parquet(folder / "blocks.parquet")
+    model = read_model(folder / "blocks.parquet")
     frame = model.frame.drop(columns=["env_cost", "destination_green"])
-    BlockModel(frame, block_size=model.block_size).to_parquet(folder / "blocks.parquet")
+    write_model(BlockModel(frame, block_size=model.block_size), folder / "blocks.parquet")
     out = make_report(folder, window_size=VIEW, chart_size=CHART, interactive=False)
     assert len(out["warnings"]) == 1
     assert "env_cost (environmental cost view)" in out["warnings"][0]
@@ -155,5 +156,5 @@ def test_missing_optional_block_columns_are_named(tmp_path):
 @pytest.mark.parametrize("value, text", [(1234.4, "1,234"), (12.34, "12.3"), (0.0543, "0.0543"), (7.0, "7"),
                                          (1e-10, "0"), (float("nan"), "&ndash;"), ("a<b", "a&lt;b"), (None, "None")])
 def test_number_format(value, text):
-    from orepit.report import _num
+    from orepit.output.report import _num
     assert _num(value) == text

@@ -159,7 +159,7 @@ def chromium():
 
 def test_report_renders_in_headless_chromium(chromium, tmp_path):
     folder = make_results(tmp_path / "results")
-    from orepit.report import write_report
+    from orepit.output.report import write_report
     report = write_report(folder, window_size=(480, 320), chart_size=(560, 320))
     browser = DevTools(chromium, tmp_path / "profile", tmp_path / "chromium.log")
     try:

@@ -31,7 +31,7 @@ def test_small_instance_is_solved_to_optimality(case):
 # CI: newman1 with a short limit must reach the published MineLib schedules
 @pytest.mark.parametrize("kind,published", [("cpit", 23_483_671.15), ("pcpsp", 23_658_229.88)])
 def test_newman1_beats_published(instance, kind, published):
-    from orepit.io.minelib import load_instance
+    from orepit.data.minelib import load_instance
 
     problem = load_instance(instance("newman1")).problem(kind)
     res = solve_schedule(problem, time_limit=20, threads=2)
@@ -50,7 +50,7 @@ def test_newman1_beats_published(instance, kind, published):
 @SLOW[1]
 @pytest.mark.parametrize("kind", ["cpit", "pcpsp"])
 def test_newman1_near_optimal(instance, kind):
-    from orepit.io.minelib import load_instance
+    from orepit.data.minelib import load_instance
 
     problem = load_instance(instance("newman1")).problem(kind)
     res = solve_schedule(problem, time_limit=300, threads=2)

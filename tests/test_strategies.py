@@ -6,10 +6,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from orepit.deposit import value_deposit
-from orepit.strategies import (STRATEGY_NAMES, ScheduleSetup, StrategyOptions, compare, frontier, run_strategy,
+from orepit.valuation.deposit import value_deposit
+from orepit.planning.strategies import (STRATEGY_NAMES, ScheduleSetup, StrategyOptions, compare, frontier, run_strategy,
                                strategy_options, utilisation_pit)
-from orepit.synthetic import default_economics, synthetic_deposit
+from orepit.valuation.synthetic import default_economics, synthetic_deposit
 from solvers.closure import is_closed
 
 

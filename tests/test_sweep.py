@@ -14,10 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orepit.sweep import finished_cases, local_cluster, run_case, run_sweep, worker_environment
-from orepit.sweep_study import case_model, key_lines, load_study, perturb_grades
-from orepit.sweep_summary import summarise
+from orepit.study.sweep import finished_cases, local_cluster, run_case, run_sweep, worker_environment
+from orepit.study.sweep_study import case_model, key_lines, load_study, perturb_grades
+from orepit.output.sweep_charts import write_sweep_charts
+from orepit.study.sweep_summary import summarise
 from solvers.errors import InputError
+from orepit.data.files import write_model
 
 ROOT = Path(__file__).resolve().parent.parent
 EXCLUDE = {"seconds", "strategy_seconds", "worker"}          # per-run measurements, not results
@@ -153,7 +155,7 @@ def test_key_lines_find_tables_dotted_and_inline_keys():
 
 
 def test_grade_perturbation_is_mean_one_lognormal_and_seeded(tmp_path):
-    from orepit.synthetic import synthetic_deposit
+    from orepit.valuation.synthetic import synthetic_deposit
     model = synthetic_deposit(3000, seed=2)
     a = perturb_grades(model, ["cu", "au"], 0.3, seed=5, realisation=0)
     b = perturb_grades(model, ["cu", "au"], 0.3, seed=5, realisation=0)
@@ -168,9 +170,9 @@ def test_grade_perturbation_is_mean_one_lognormal_and_seeded(tmp_path):
 
 
 def test_a_given_model_with_realisations(tmp_path):
-    from orepit.synthetic import default_economics, synthetic_deposit
+    from orepit.valuation.synthetic import default_economics, synthetic_deposit
     model = synthetic_deposit(3000, seed=2)
-    model.to_parquet(tmp_path / "model.parquet")
+    write_model(model, tmp_path / "model.parquet")
     (tmp_path / "econ.toml").write_text(default_economics(model.block_size[2]).to_toml())
     text = STUDY.replace("synthetic = { blocks = 3000, seed = 1 }",
                          'model = "model.parquet"\neconomics = "econ.toml"\ngrade_sigma = 0.2\nperturb_seed = 3')
@@ -193,9 +195,9 @@ def test_cli_reports_a_bad_study_with_exit_status_2(tmp_path, capsys):
 def test_a_serial_case_after_other_highs_solves_in_the_process(study_path):
     """HiGHS keeps one thread pool per process: a case (threads = 1) after a solve with HiGHS' own
     thread count still solves, and a later solve with another count too."""
-    from orepit.pipeline import run_study
-    from orepit.strategies import ScheduleSetup
-    from orepit.synthetic import default_economics, synthetic_deposit
+    from orepit.study.pipeline import run_study
+    from orepit.planning.strategies import ScheduleSetup
+    from orepit.valuation.synthetic import default_economics, synthetic_deposit
 
     model = synthetic_deposit(3000, seed=1)
 
@@ -240,6 +242,7 @@ def test_sweep_on_two_workers_equals_serial_runs(study_path, serial, tmp_path):
     assert (again.computed, again.skipped) == (0, 12)
     # summary: percentiles over the serial rows, files and charts written
     summary = summarise(out)
+    write_sweep_charts(out, summary)
     rows = pd.DataFrame([r for rows in serial.values() for r in rows])
     for strategy in ("npv", "green"):
         mine = rows[rows["strategy"] == strategy]
@@ -335,9 +338,9 @@ def test_an_interrupted_sweep_resumes_with_only_the_missing_cases(study_path, se
 def test_a_failing_case_is_reported_and_retried_next_time(tmp_path):
     from distributed import Client
 
-    from orepit.synthetic import default_economics, synthetic_deposit
+    from orepit.valuation.synthetic import default_economics, synthetic_deposit
     model = synthetic_deposit(3000, seed=2)
-    model.to_parquet(tmp_path / "model.parquet")
+    write_model(model, tmp_path / "model.parquet")
     (tmp_path / "econ.toml").write_text(default_economics(model.block_size[2]).to_toml())
     text = STUDY.replace("synthetic = { blocks = 3000, seed = 1 }",
                          'model = "model.parquet"\neconomics = "econ.toml"\ngrade_sigma = 0.2\n'

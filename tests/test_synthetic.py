@@ -1,11 +1,11 @@
-"""orepit.synthetic: determinism by seed, sizes, geology and a sensible default economics."""
+"""orepit.valuation.synthetic: determinism by seed, sizes, geology and a sensible default economics."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from orepit.economics import block_values
-from orepit.synthetic import ROCKS, default_economics, grid_for, synthetic_deposit
+from orepit.valuation.economics import block_values
+from orepit.valuation.synthetic import ROCKS, default_economics, grid_for, synthetic_deposit
 from solvers.errors import InputError
 
 
@@ -84,8 +84,8 @@ def test_air_removed():
 
 
 def test_default_economics_pit_has_core_and_marginal_halo():
-    from orepit.pits import ultimate_pit
-    from orepit.precedence import precedence_from_geometry
+    from orepit.planning.pits import ultimate_pit
+    from orepit.valuation.precedence import precedence_from_geometry
     m = synthetic_deposit(2e4, seed=7)
     v = block_values(m, default_economics(m.block_size[2]))
     mill, waste = v["value_mill_usd"].to_numpy(), v["value_waste_usd"].to_numpy()

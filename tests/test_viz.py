@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from _results_fixture import fake_model
-from orepit import viz
+from orepit.output import viz
 from solvers.errors import InputError
 
 SIZE = (320, 240)  # small images keep the tests fast (width, height in pixels)
@@ -139,13 +139,15 @@ def test_interactive_view_is_self_contained_and_bounded(model, monkeypatch):
 
 
 def test_egl_is_chosen_without_a_display():
-    """Importing orepit.viz in a process without DISPLAY selects VTK's EGL window (no X attempt)."""
+    """Loading pyvista through orepit.output.viz in a process without DISPLAY selects VTK's EGL window
+    (no X attempt); importing orepit.output.viz alone does not load VTK."""
     import subprocess
     import sys
     if not sys.platform.startswith("linux"):
         pytest.skip("the EGL default is set on Linux only")
     env = {k: v for k, v in __import__("os").environ.items()
            if k not in ("DISPLAY", "WAYLAND_DISPLAY", "VTK_DEFAULT_OPENGL_WINDOW")}
-    out = subprocess.run([sys.executable, "-c", "import os, orepit.viz; print(os.environ['VTK_DEFAULT_OPENGL_WINDOW'])"],
+    out = subprocess.run([sys.executable, "-c", "import os, sys, orepit.output.viz as v; assert 'vtk' not in sys.modules; v.pyvista(); "
+                          "print(os.environ['VTK_DEFAULT_OPENGL_WINDOW'])"],
                          env=env, capture_output=True, text=True, check=True).stdout.strip()
     assert out == "vtkEGLRenderWindow"

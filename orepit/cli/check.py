@@ -5,7 +5,9 @@ from pathlib import Path
 
 from solvers.errors import InputError
 
-from . import add_json_flag, emit
+from orepit.cli import add_json_flag, emit
+from solvers.check import check_pit, check_schedule
+from orepit.data.minelib import load_instance, read_schedule, read_upit_solution
 
 
 def register(sub):
@@ -30,9 +32,7 @@ def solution_path(inst, name: str) -> Path:
 
 
 def run(args) -> int:
-    from solvers.check import check_pit, check_schedule
 
-    from ..io.minelib import load_instance, read_schedule, read_upit_solution
 
     inst = load_instance(args.instance)
     problem = inst.problem(args.problem)

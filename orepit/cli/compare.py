@@ -5,7 +5,17 @@ from pathlib import Path
 
 from solvers.errors import InputError
 
-from . import add_json_flag, emit
+from orepit.cli import add_json_flag, emit
+from orepit.valuation.economics import Economics
+from orepit.valuation.environment import Environment
+from orepit.data.model import BlockModel
+from orepit.valuation.synthetic import default_economics, synthetic_deposit
+from orepit.data.minelib import load_instance
+from orepit.study.pipeline import run_study, write_results
+from orepit.planning.strategies import STRATEGY_NAMES, ScheduleSetup, kpi_table
+from orepit.output.report import write_report
+from orepit.data.atomic import atomic_path, write_text
+from orepit.data.files import read_model
 
 
 def register(sub):
@@ -52,10 +62,6 @@ def add_options(p) -> None:
 
 def load_model(args):
     """(model, economics, environment, precedence) from the arguments."""
-    from ..economics import Economics
-    from ..environment import Environment
-    from ..model import BlockModel
-    from ..synthetic import default_economics, synthetic_deposit
 
     precedence = None
     if args.model is None:
@@ -64,11 +70,10 @@ def load_model(args):
     else:
         path = Path(args.model)
         if path.suffix.lower() == ".parquet":
-            model = BlockModel.from_parquet(path)
+            model = read_model(path)
         elif path.suffix.lower() == ".csv":
-            model = BlockModel.from_csv(path, block_size=args.block_size)
+            model = read_model(path, block_size=args.block_size)
         else:
-            from ..io.minelib import load_instance
             inst = load_instance(path)
             model = inst.blocks(block_size=args.block_size)
             precedence = inst.precedence()
@@ -85,8 +90,6 @@ def load_model(args):
 
 
 def run(args) -> int:
-    from ..pipeline import run_study, write_results
-    from ..strategies import STRATEGY_NAMES, ScheduleSetup, kpi_table
 
     wanted = [s.strip() for s in args.strategies.split(",") if s.strip()]
     unknown = [s for s in wanted if s not in (*STRATEGY_NAMES, "frontier")]
@@ -108,7 +111,6 @@ def run(args) -> int:
     write_kpi_tables(table, out)
     report = None
     if not args.no_report and study.results:
-        from ..report import write_report
         report = str(write_report(out))
     payload = {"out": str(out), "report": report,
                "strategies": {n: r.kpis for n, r in study.results.items()},
@@ -145,7 +147,6 @@ def markdown_table(table) -> str:
 
 def write_kpi_tables(table, out: Path) -> None:
     """kpis_table.csv (KPIs by strategy) and kpis.md beside the results."""
-    from ..io.atomic import atomic_path, write_text
     with atomic_path(out / "kpis_table.csv") as tmp:
         table.T.to_csv(tmp)
     write_text(out / "kpis.md", markdown_table(table) + "\n")

@@ -1,8 +1,8 @@
 """``orepit demo``: the whole story on the built-in synthetic deposit, ending in report.html."""
 from __future__ import annotations
 
-from . import add_json_flag
-from .compare import defaults, run
+from orepit.cli import add_json_flag
+from orepit.cli.compare import defaults, run
 
 
 def register(sub):

@@ -8,7 +8,10 @@ import os
 
 from solvers.errors import InputError
 
-from . import add_json_flag, emit
+from orepit.cli import add_json_flag, emit
+from orepit.valuation.gradetonnage import grade_tonnage, parse_cutoffs
+from orepit.data.atomic import atomic_path
+from orepit.cli.value import load_model
 
 
 def register(sub):
@@ -24,9 +27,6 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..gradetonnage import grade_tonnage, parse_cutoffs
-    from ..io.atomic import atomic_path
-    from .value import load_model
 
     cutoffs = parse_cutoffs(args.cutoffs)
     model = load_model(args.model)

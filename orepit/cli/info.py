@@ -1,7 +1,8 @@
 """``orepit info INSTANCE``: size and value range of a MineLib instance."""
 from __future__ import annotations
 
-from . import add_json_flag, emit
+from orepit.cli import add_json_flag, emit
+from orepit.data.minelib import load_instance
 
 
 def register(sub):
@@ -12,7 +13,6 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..io.minelib import load_instance
 
     inst = load_instance(args.instance)
     precedence = inst.precedence()

@@ -15,7 +15,11 @@ import numpy as np
 
 from solvers.errors import InputError
 
-from . import add_json_flag, emit
+from orepit.cli import add_json_flag, emit
+from solvers.patterns import GridPrecedence, minimal_pattern, named_pattern, slope_offsets
+from solvers.closure import PseudoflowSolver
+from orepit.data.minelib import load_instance
+from orepit.data.minelib import write_upit_solution
 
 
 def add_grid_arguments(p) -> None:
@@ -87,7 +91,6 @@ def read_grid_values(path, n: int) -> np.ndarray:
 
 def grid_problem(args):
     """(values, GridPrecedence, label) from the grid options."""
-    from solvers.patterns import GridPrecedence, minimal_pattern, named_pattern, slope_offsets
 
     if args.dims is None:
         raise InputError("--grid needs --dims NX NY NZ", field="dims")
@@ -104,7 +107,6 @@ def grid_problem(args):
 
 
 def run(args) -> int:
-    from solvers.closure import PseudoflowSolver
 
     t0 = time.perf_counter()
     if args.grid:
@@ -114,14 +116,12 @@ def run(args) -> int:
     else:
         if not args.instance:
             raise InputError("orepit pit: give an INSTANCE or --grid VALUES_FILE")
-        from ..io.minelib import load_instance
 
         inst = load_instance(args.instance)
         problem = inst.upit()
         values, precedence, name = problem.values, problem.precedence, inst.name
     result = PseudoflowSolver(precedence).solve(values)
     if args.out:
-        from ..io.minelib import write_upit_solution
         write_upit_solution(args.out, result.pit)
     out = {"instance": name, "objective": result.objective, "blocks_in_pit": result.n_in_pit,
            "seconds": result.seconds, "total_seconds": time.perf_counter() - t0,

@@ -12,8 +12,12 @@ import time
 
 from solvers.errors import InputError
 
-from . import add_json_flag, emit
-from .pit import parse_slope
+from orepit.cli import add_json_flag, emit
+from orepit.cli.pit import parse_slope
+from orepit.data.model import BlockModel
+from orepit.data.minelib import read_blocks
+from orepit.valuation.precedence import precedence_from_geometry, write_precedence
+from orepit.data.files import read_model
 
 
 def register(sub):
@@ -31,21 +35,18 @@ def register(sub):
 
 
 def load_blocks(path):
-    from ..model import BlockModel
 
     if not os.path.exists(path):
         raise InputError("blocks file not found", path=path)
     lower = str(path).lower()
     if lower.endswith(".csv"):
-        return BlockModel.from_csv(path)
+        return read_model(path)
     if lower.endswith(".parquet"):
-        return BlockModel.from_parquet(path)
-    from ..io.minelib import read_blocks
+        return read_model(path)
     return read_blocks(path)
 
 
 def run(args) -> int:
-    from ..precedence import precedence_from_geometry, write_precedence
 
     t0 = time.perf_counter()
     blocks = load_blocks(args.blocks)

@@ -1,7 +1,8 @@
 """``orepit report RESULTS_DIR``: PNG views and charts plus one self-contained ``report.html``."""
 from __future__ import annotations
 
-from . import add_json_flag, emit
+from orepit.cli import add_json_flag, emit
+from orepit.output.report import make_report
 
 
 def register(sub):
@@ -15,7 +16,6 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..report import make_report
 
     out = make_report(args.results_dir, views=args.views)
     lines = [f"report: {out['report']}", f"images: {len(out['images'])} PNG files beside it",

@@ -12,7 +12,11 @@ from pathlib import Path
 
 from solvers.errors import InputError
 
-from . import add_json_flag, emit
+from orepit.cli import add_json_flag, emit
+from orepit.data.minelib import load_instance
+from orepit.data.datasets import instance_path
+from solvers.schedule import solve_schedule
+from orepit.data.minelib import write_schedule
 
 
 def register(sub):
@@ -29,8 +33,6 @@ def register(sub):
 
 
 def _instance(name: str):
-    from ..io.minelib import load_instance
-    from ..datasets import instance_path
 
     if not Path(name).exists() and "/" not in name and "\\" not in name:
         return load_instance(instance_path(name))
@@ -56,9 +58,7 @@ class _Progress:
 
 
 def run(args) -> int:
-    from solvers.schedule import solve_schedule
 
-    from ..io.minelib import write_schedule
 
     t0 = time.perf_counter()
     if args.time_limit <= 0:

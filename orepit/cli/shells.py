@@ -2,7 +2,7 @@
 
 INSTANCE_OR_GRID is a MineLib instance, or a values file when ``--dims`` is
 given (grid options as for ``orepit pit``).  Definitions of the table columns:
-`orepit.pits`.  ``--out table.csv`` writes the table.
+`orepit.planning.pits`.  ``--out table.csv`` writes the table.
 """
 from __future__ import annotations
 
@@ -12,8 +12,13 @@ import numpy as np
 
 from solvers.errors import InputError
 
-from . import add_json_flag, emit
-from .pit import add_grid_arguments, grid_problem
+from orepit.cli import add_json_flag, emit
+from orepit.cli.pit import add_grid_arguments, grid_problem
+from solvers.nested import parse_factors
+from orepit.planning.pits import ShellInputs, instance_shell_inputs
+from orepit.planning.pits import nested_shells, pit_by_pit
+from orepit.data.minelib import load_instance
+from orepit.data.atomic import write_text
 
 
 def register(sub):
@@ -32,9 +37,7 @@ def register(sub):
 
 
 def run(args) -> int:
-    from solvers.nested import parse_factors
 
-    from ..pits import ShellInputs, instance_shell_inputs
 
     factors = parse_factors(args.factors)
     discount = args.discount_rate
@@ -50,7 +53,6 @@ def run(args) -> int:
     else:
         if not args.source:
             raise InputError("orepit shells: give an INSTANCE or a values file with --dims")
-        from ..io.minelib import load_instance
 
         inst = load_instance(args.source)
         inputs, precedence = instance_shell_inputs(inst)
@@ -60,7 +62,6 @@ def run(args) -> int:
     discount = 0.10 if discount is None else discount
     import time
 
-    from ..pits import nested_shells, pit_by_pit
 
     t0 = time.perf_counter()
     nested = nested_shells(inputs, precedence, factors)
@@ -71,7 +72,6 @@ def run(args) -> int:
     table = pit_by_pit(nested, inputs, rate, discount)
     nested.seconds = time.perf_counter() - t0
     if args.out:
-        from ..io.atomic import write_text
         write_text(args.out, table.to_csv(index=False))
     out = {"source": name, "shells": int(nested.n_pits), "mining_rate_t_per_period": rate,
            "discount_rate": discount, "seconds": nested.seconds, "table": table.to_dict(orient="records")}

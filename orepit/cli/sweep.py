@@ -1,9 +1,15 @@
 """``orepit sweep STUDY.toml --out DIR [--scheduler ADDRESS] [--workers N] [--json]``."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from solvers.errors import InputError
 
-from . import add_json_flag, emit
+from orepit.cli import add_json_flag, emit
+from orepit.study.sweep import run_sweep
+from orepit.study.sweep_study import load_study
+from orepit.study.sweep_summary import summarise
+from orepit.output.sweep_charts import write_sweep_charts
 
 
 def register(sub):
@@ -26,9 +32,6 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..sweep import run_sweep
-    from ..sweep_study import load_study
-
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}", field="workers")
     if args.scheduler and args.workers is not None:
@@ -43,8 +46,8 @@ def run(args) -> int:
                        allowed_failures=args.allowed_failures)
     summary = None
     if not args.no_summary and report.cases > len(report.failed):
-        from ..sweep_summary import summarise
         summary = summarise(args.out, npv_cost_pct=args.npv_cost_pct, baseline=study.baseline)
+        write_sweep_charts(args.out, summary)
     payload = {"out": report.out, "cases": report.cases, "skipped": report.skipped, "computed": report.computed,
                "failed": report.failed, "seconds": round(report.seconds, 3),
                "cases_per_minute": round(report.cases_per_minute, 2),
@@ -57,7 +60,6 @@ def run(args) -> int:
               f"{len(report.failed)} failed" + (f" ({report.cases_per_minute:.1f} cases/min)" if report.computed
                                                  else ""))
         if summary is not None:
-            from pathlib import Path
             print((Path(args.out) / "summary.md").read_text(encoding="utf-8"))
         for cid, message in report.failed.items():
             print(f"failed: {cid}: {message}")

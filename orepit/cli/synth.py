@@ -1,6 +1,6 @@
 """``orepit synth --blocks 1e6 --seed 7 --out deposit.parquet [--economics-out params.toml]``.
 
-Writes a seeded synthetic porphyry Cu-Au block model (see `orepit.synthetic`), and optionally the
+Writes a seeded synthetic porphyry Cu-Au block model (see `orepit.valuation.synthetic`), and optionally the
 default economics for it as TOML.
 """
 from __future__ import annotations
@@ -10,7 +10,11 @@ import time
 
 from solvers.errors import InputError
 
-from . import add_json_flag, emit
+from orepit.cli import add_json_flag, emit
+from orepit.data.atomic import write_text
+from orepit.data.files import write_model
+from orepit.valuation.synthetic import default_economics, synthetic_deposit
+from orepit.cli.value import _output_kind
 
 
 def _count(text: str) -> float:
@@ -39,9 +43,6 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..io.atomic import write_text
-    from ..synthetic import default_economics, synthetic_deposit
-    from .value import _output_kind
 
     t0 = time.perf_counter()
     kind = _output_kind(args.out)
@@ -51,10 +52,7 @@ def run(args) -> int:
         model = synthetic_deposit(dims=tuple(args.dims), seed=args.seed, air=args.air)
     else:
         model = synthetic_deposit(_count(args.blocks), seed=args.seed, air=args.air)
-    if kind == "parquet":
-        model.to_parquet(args.out)
-    else:
-        model.to_csv(args.out)
+    write_model(model, args.out)
     out = {"blocks": model.n_blocks, "dims": list(model.dims), "block_size_m": list(model.block_size),
            "seed": args.seed, "tonnage_t": float(model["tonnage"].sum()), "out": os.fspath(args.out)}
     if args.economics_out:

@@ -15,7 +15,10 @@ import numpy as np
 
 from solvers.errors import InputError
 
-from . import add_json_flag, emit
+from orepit.cli import add_json_flag, emit
+from orepit.valuation.economics import Economics, block_values, value_columns
+from orepit.valuation.environment import Environment, environmental_costs, env_cost_columns
+from orepit.data.files import read_model, write_model
 
 
 def register(sub):
@@ -34,20 +37,7 @@ def register(sub):
 
 def load_model(path, block_size=None):
     """A block model from .parquet, .csv or a MineLib .blocks file; errors name the file."""
-    from ..model import BlockModel
-
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise InputError("block model file not found", path=path)
-    lower = path.lower()
-    kwargs = {} if block_size is None else {"block_size": tuple(block_size)}
-    if lower.endswith(".parquet"):
-        return BlockModel.from_parquet(path, **kwargs)
-    if lower.endswith(".csv"):
-        return BlockModel.from_csv(path, **kwargs)
-    if lower.endswith(".blocks"):
-        return BlockModel.from_minelib(path, block_size=block_size)
-    raise InputError("unknown block model format (expected .parquet, .csv or .blocks)", path=path)
+    return read_model(path, block_size=block_size)
 
 
 def _output_kind(path) -> str:
@@ -60,8 +50,6 @@ def _output_kind(path) -> str:
 
 
 def run(args) -> int:
-    from ..economics import Economics, block_values, value_columns
-    from ..environment import Environment, environmental_costs, env_cost_columns
 
     t0 = time.perf_counter()
     kind = _output_kind(args.out)
@@ -93,10 +81,7 @@ def run(args) -> int:
         raise InputError(f"model already has column(s) {clash}; rename them before valuing", path=args.model,
                          field=clash[0])
     out_model = model.assign(**columns)
-    if kind == "parquet":
-        out_model.to_parquet(args.out)
-    else:
-        out_model.to_csv(args.out)
+    write_model(out_model, args.out)
     stacked = np.vstack([columns[c] for c in vcols.values()])
     best = np.argmax(stacked, axis=0)
     for i, d in enumerate(vcols):

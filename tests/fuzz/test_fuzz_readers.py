@@ -10,12 +10,13 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from orepit import BlockModel
-from orepit.economics import Economics
-from orepit.environment import Environment
-from orepit.io.minelib import read_blocks, read_precedence, read_problem, read_schedule, read_upit_solution
+from orepit.valuation.economics import Economics
+from orepit.valuation.environment import Environment
+from orepit.data.minelib import read_blocks, read_precedence, read_problem, read_schedule, read_upit_solution
 from solvers import InputError
 
 from .conftest import EXAMPLES  # noqa: F401  (registers the profile)
+from orepit.data.files import read_model, write_model
 
 settings.load_profile("fuzz")
 TRIED = {"inputs": 0}
@@ -143,7 +144,7 @@ def test_fuzz_csv_block_model(tmp_path_factory):
     def run(data):
         path = folder / "m.csv"
         path.write_bytes(data.replace(b" , ", b","))
-        _check(lambda p: BlockModel.from_csv(p, grades=["cu"], block_size=(10, 10, 10)), path)
+        _check(lambda p: read_model(p, grades=["cu"], block_size=(10, 10, 10)), path)
     run()
 
 
@@ -151,7 +152,7 @@ def test_fuzz_parquet_block_model(tmp_path_factory):
     folder = tmp_path_factory.mktemp("parquet")
     model = BlockModel(pd.DataFrame({"i": [0, 1], "j": [0, 0], "k": [0, 0], "tonnage": [10.0, 12.0],
                                      "cu": [0.5, 0.2]}), block_size=(10, 10, 10), grades=["cu"])
-    model.to_parquet(folder / "base.parquet")
+    write_model(model, folder / "base.parquet")
     base = (folder / "base.parquet").read_bytes()
 
     @given(st.integers(0, len(base) - 1), st.binary(min_size=1, max_size=8), st.booleans())
@@ -159,7 +160,7 @@ def test_fuzz_parquet_block_model(tmp_path_factory):
         data = base[:pos] if truncate else base[:pos] + junk + base[pos + len(junk):]
         path = folder / "m.parquet"
         path.write_bytes(data)
-        _check(BlockModel.from_parquet, path)
+        _check(read_model, path)
     run()
 
 
@@ -202,7 +203,7 @@ def test_fuzz_parameter_files(tmp_path_factory, kind, base):
 def test_fuzz_study_files(tmp_path_factory):
     from pathlib import Path
 
-    from orepit.sweep_study import load_study
+    from orepit.study.sweep_study import load_study
     base = (Path(__file__).resolve().parents[2] / "examples" / "study_small.toml").read_bytes()
     folder = tmp_path_factory.mktemp("study")
 

@@ -26,6 +26,15 @@ from functools import lru_cache
 from pathlib import Path
 
 from solvers.errors import InputError
+from orepit.data.toml import read_toml
+from orepit.planning.strategies import STRATEGY_NAMES
+from orepit.valuation.economics import Economics
+from orepit.valuation.environment import Environment
+from orepit.valuation.synthetic import default_economics, grid_for, EXTENT_M
+from orepit.data.model import BlockModel
+from orepit.data.minelib import load_instance
+from orepit.valuation.synthetic import synthetic_deposit
+from orepit.data.files import read_model
 
 #: sections of a study file and the keys each may hold (economics/environment: their own fields)
 STUDY_KEYS = {"name", "strategies", "realisations", "npv_cost_pct", "baseline"}
@@ -180,14 +189,12 @@ def case_id(spec: dict) -> str:
 
 def load_study(path) -> SweepStudy:
     """Read and check a study file; errors are `InputError`s naming file, line and key."""
-    from .io.toml import read_toml
     data, text = read_toml(path, "study")
     return parse_study(data, path=os.fspath(path), text=text)
 
 
 def parse_study(data: dict, path=None, text: str = "") -> SweepStudy:
     """A `SweepStudy` from a parsed TOML dict (``path``, ``text``: for messages and relative paths)."""
-    from .strategies import STRATEGY_NAMES
 
     where = _Where(path, text)
     base_dir = Path(path).resolve().parent if path else Path.cwd()
@@ -271,9 +278,6 @@ def _plan_value(where, key, name, value):
 
 def _deposit(where, raw: dict, base_dir: Path, realisations: int):
     """(deposit spec, base economics dict, base environment dict)."""
-    from .economics import Economics
-    from .environment import Environment
-    from .synthetic import default_economics, grid_for, EXTENT_M
 
     _unknown(where, ("deposit",), raw, DEPOSIT_KEYS)
     if ("synthetic" in raw) == ("model" in raw):
@@ -357,8 +361,6 @@ def _merge(base: dict, over: dict) -> dict:
 
 def _check(section: str, data: dict):
     """Economics / Environment from a dict (raises `InputError` with a field)."""
-    from .economics import Economics
-    from .environment import Environment
     cls = Economics if section == "economics" else Environment
     return cls.from_dict(_copy(data) if section == "economics" else dict(data))
 
@@ -461,13 +463,11 @@ def _open_table(section: str, path) -> bool:
 @lru_cache(maxsize=4)
 def _given_model(path: str, block_size):
     """(model, precedence or None) of a block-model file or MineLib instance, cached per process."""
-    from .model import BlockModel
     p = Path(path)
     if p.suffix.lower() == ".parquet":
-        return BlockModel.from_parquet(p), None
+        return read_model(p), None
     if p.suffix.lower() == ".csv":
-        return BlockModel.from_csv(p, block_size=block_size), None
-    from .io.minelib import load_instance
+        return read_model(p, block_size=block_size), None
     inst = load_instance(p)
     return inst.blocks(block_size=block_size), inst.precedence()
 
@@ -490,7 +490,6 @@ def case_model(deposit: dict):
     """(model, precedence or None) of one case's deposit and realisation."""
     r = int(deposit.get("realisation", 0))
     if "synthetic" in deposit:
-        from .synthetic import synthetic_deposit
         syn = deposit["synthetic"]
         return synthetic_deposit(syn["blocks"], seed=syn["seed"] + r), None
     bs = deposit.get("block_size")

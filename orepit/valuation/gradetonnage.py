@@ -12,7 +12,7 @@ import pandas as pd
 
 from solvers.errors import InputError
 
-from .model import BlockModel
+from orepit.data.model import BlockModel
 
 #: metal per (tonne of ore x grade unit): unit name and factor
 METAL_UNITS = {"%": ("t", 0.01), "ppm": ("g", 1.0), "g/t": ("g", 1.0), "unit": ("unit", 1.0)}

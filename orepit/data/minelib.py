@@ -22,8 +22,8 @@ from solvers.errors import InputError
 from solvers.problem import (CpitProblem, PcpspProblem, Precedence, Schedule, SideConstraints,
                              UpitProblem)
 
-from ..model import BlockModel
-from .atomic import write_text
+from orepit.data.model import BlockModel
+from orepit.data.atomic import write_text
 
 _SEP = re.compile(r"[ \t:]+")
 

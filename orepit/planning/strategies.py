@@ -1,6 +1,6 @@
 """Mining strategies side by side: high-grade, npv, green, and the NPV-recovery frontier.
 
-A strategy is a final pit plus a schedule (`orepit.plan`) with its switches:
+A strategy is a final pit plus a schedule (`orepit.planning.plan`) with its switches:
 
     high-grade  NPV, no stockpile, no environmental price: marginal ore the mill cannot
                 take when it is mined goes to the dump (the value-maximizing cut-off)
@@ -31,9 +31,9 @@ from solvers.errors import InputError, InfeasibleError
 from solvers.nested import nested_pits
 from solvers.problem import Precedence
 
-from .deposit import DUMP, MILL, STOCKPILE, Deposit
-from .kpis import Simulation, simulate
-from .plan import Bins, Parcels, Plan, PlanSettings, solve_plan
+from orepit.valuation.deposit import DUMP, MILL, STOCKPILE, Deposit
+from orepit.planning.kpis import Simulation, simulate
+from orepit.planning.plan import Bins, Parcels, Plan, PlanSettings, solve_plan
 
 STRATEGY_NAMES = ("high-grade", "npv", "green")
 

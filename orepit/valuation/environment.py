@@ -34,9 +34,11 @@ import pandas as pd
 
 from solvers.errors import InputError
 
-from .economics import DESTINATIONS, _float_column, _line_of, bond_kwh_per_t, econ_block
-from .economics import kernel_args as econ_kernel_args
-from .model import BlockModel
+from orepit.valuation.economics import DESTINATIONS, _float_column, _line_of, bond_kwh_per_t, econ_block
+from orepit.valuation.economics import kernel_args as econ_kernel_args
+from orepit.data.model import BlockModel
+from orepit.valuation.economics import value_inputs
+from orepit.data.toml import read_toml
 
 
 @dataclass
@@ -156,7 +158,6 @@ class Environment:
     @classmethod
     def from_toml(cls, path) -> "Environment":
         """Read a TOML file whose keys are the field names (``[surface_haul_km]`` table)."""
-        from .io.toml import read_toml
         data, text = read_toml(path, "environment")
         return cls.from_dict(data, path=os.fspath(path), text=text)
 
@@ -413,7 +414,7 @@ def _net_kernel(eargs, vargs, net_mill, net_stock, net_waste):
 def net_value_arrays(value_in, econ, env_in: EnvInputs, env: Environment) -> dict[str, np.ndarray]:
     """Net value per destination (economic value minus environmental cost), fused: no term arrays.
 
-    ``value_in`` is `orepit.economics.ValueInputs`; returns ``net_<destination>_<currency>`` arrays.
+    ``value_in`` is `orepit.valuation.economics.ValueInputs`; returns ``net_<destination>_<currency>`` arrays.
     """
     if econ.currency != env.currency:
         raise InputError(f"economics are in {econ.currency} but environmental costs in {env.currency}",
@@ -429,6 +430,5 @@ def net_value_arrays(value_in, econ, env_in: EnvInputs, env: Environment) -> dic
 def net_values(model: BlockModel, econ, env: Environment | None = None) -> pd.DataFrame:
     """Per block ``net_mill_<cur>``, ``net_stockpile_<cur>``, ``net_waste_<cur>``: economic value minus
     environmental cost at each destination (the objective coefficients an optimizer uses)."""
-    from .economics import value_inputs
     env = Environment(currency=econ.currency) if env is None else env
     return pd.DataFrame(net_value_arrays(value_inputs(model, econ), econ, env_inputs(model, env), env), copy=False)

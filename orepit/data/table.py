@@ -8,7 +8,7 @@ import pandas as pd
 
 from solvers.errors import InputError
 
-from .atomic import atomic_path
+from orepit.data.atomic import atomic_path
 
 _META_KEY = b"orepit"
 

@@ -1,9 +1,9 @@
 """One self-contained HTML report from a results folder (format: docs/results_format.md).
 
-`write_report(folder)` renders the 3D views (`orepit.viz`) and charts (`orepit.charts`) as PNGs
+`write_report(folder)` renders the 3D views (`orepit.output.viz`) and charts (`orepit.output.charts`) as PNGs
 into the folder and writes ``report.html`` beside them, with every image embedded as a base64
 data URI, every table as HTML, and a rotatable destination view drawn by a short inline script
-(`orepit.viz.interactive_html`): no network access, no external CSS or JavaScript.  All files are
+(`orepit.output.viz.interactive_html`): no network access, no external CSS or JavaScript.  All files are
 written atomically.
 """
 from __future__ import annotations
@@ -19,8 +19,13 @@ import pandas as pd
 
 from solvers.errors import InputError
 
-from . import charts
-from .io.atomic import write_text
+from orepit.output import charts
+from orepit.data.atomic import write_text
+from orepit.data.model import BlockModel
+from orepit.output.viz import strategy_key
+from orepit.output import viz
+from orepit.version import __version__
+from orepit.data.files import read_model
 
 #: file -> the columns the report uses (the format in docs/results_format.md has more).
 REQUIRED = {
@@ -82,8 +87,7 @@ def _read(folder: Path, name: str, columns) -> pd.DataFrame | dict:
                 raise InputError("expected a JSON object", path=path)
             return data
         if name.endswith(".parquet"):
-            from .model import BlockModel
-            return BlockModel.from_parquet(path)
+            return read_model(path)
         frame = pd.read_csv(path)
     except InputError:
         raise
@@ -114,7 +118,6 @@ def load_results(folder) -> dict:
 
 def missing_views(model, names) -> list[str]:
     """Warnings for the documented blocks.parquet columns that are absent (their views are left out)."""
-    from .viz import strategy_key
     wanted = {"in_pit": "pit view", "env_cost": "environmental cost view"}
     for name in names:
         key = strategy_key(name)
@@ -275,7 +278,6 @@ def make_report(results_dir, *, window_size=None, chart_size=charts.SIZE, views:
     t1 = time.perf_counter()
     if views:
         try:
-            from . import viz
             images.update(viz.render_all(model, folder, names, window_size=window_size or viz.WINDOW,
                                          warnings=warnings))
             if interactive:
@@ -376,5 +378,4 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
 
 
 def _version() -> str:
-    from . import __version__
     return __version__

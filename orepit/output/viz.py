@@ -22,21 +22,26 @@ from __future__ import annotations
 import os
 import sys
 
-if sys.platform.startswith("linux") and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-    os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+import numpy as np
 
-import numpy as np  # noqa: E402
-import pyvista as pv  # noqa: E402
+from solvers.errors import InputError
 
-from solvers.errors import InputError  # noqa: E402
-
-from .io.atomic import atomic_path  # noqa: E402
-from .model import BlockModel  # noqa: E402
+from orepit.data.atomic import atomic_path
+from orepit.data.model import BlockModel
 
 WINDOW = (900, 600)  # default image size (width, height) in pixels
 BACKGROUND = "white"
 #: destination -> colour; "ore to dump" marks ore-grade blocks the plan sends to the waste dump.
 DEST_COLOURS = {"mill": "#d62728", "stockpile": "#ff9f1c", "ore to dump": "#e000e0", "waste to dump": "#9a9a9a"}
+
+
+def pyvista():
+    """The pyvista module, imported on first use (here and nowhere else), with VTK told to render
+    through EGL when there is no display."""
+    if sys.platform.startswith("linux") and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+    import pyvista as pv
+    return pv
 
 
 def strategy_key(name: str) -> str:
@@ -71,11 +76,11 @@ def _spacing(model: BlockModel) -> tuple[float, float, float]:
     return model.block_size if model.block_size else (1.0, 1.0, 1.0)
 
 
-def block_mesh(model: BlockModel, mask, **cell_arrays) -> pv.UnstructuredGrid:
+def block_mesh(model: BlockModel, mask, **cell_arrays) -> "pyvista.UnstructuredGrid":
     """The blocks where ``mask`` holds as hexahedral cells, with the given per-block arrays as cell data."""
     mask = np.asarray(mask, dtype=bool)
     nx, ny, nz = model.dims
-    grid = pv.ImageData(dimensions=(nx + 1, ny + 1, nz + 1), spacing=_spacing(model), origin=model.origin)
+    grid = pyvista().ImageData(dimensions=(nx + 1, ny + 1, nz + 1), spacing=_spacing(model), origin=model.origin)
     cells = model.grid_index()[mask]
     order = np.argsort(cells, kind="stable")
     mesh = grid.extract_cells(cells[order])  # extract_cells keeps ascending cell order
@@ -91,13 +96,13 @@ def cutaway(model: BlockModel) -> np.ndarray:
     return ~((x > xm) & (y > ym))
 
 
-def _plotter(window_size, shape=(1, 1)) -> pv.Plotter:
-    p = pv.Plotter(off_screen=True, window_size=list(window_size), shape=shape, border=False)
+def _plotter(window_size, shape=(1, 1)) -> "pyvista.Plotter":
+    p = pyvista().Plotter(off_screen=True, window_size=list(window_size), shape=shape, border=False)
     p.set_background(BACKGROUND)
     return p
 
 
-def _camera(p: pv.Plotter, zoom: float = 1.15, elevation: float = -8.0) -> None:
+def _camera(p: "pyvista.Plotter", zoom: float = 1.15, elevation: float = -8.0) -> None:
     """Oblique view from the +x, +y side; ``elevation`` (degrees) tilts it from the isometric one."""
     p.camera_position = "iso"
     p.camera.elevation = elevation
@@ -105,7 +110,7 @@ def _camera(p: pv.Plotter, zoom: float = 1.15, elevation: float = -8.0) -> None:
     p.camera.zoom(zoom)
 
 
-def _save(p: pv.Plotter, path) -> str:
+def _save(p: "pyvista.Plotter", path) -> str:
     from PIL import Image
     try:
         img = p.screenshot(return_img=True)
@@ -169,7 +174,7 @@ def column_surfaces(model: BlockModel, mask=None) -> tuple[np.ndarray, np.ndarra
     return topo.reshape(ny, nx), floor.reshape(ny, nx)
 
 
-def stepped_surface(model: BlockModel, heights: np.ndarray) -> pv.StructuredGrid:
+def stepped_surface(model: BlockModel, heights: np.ndarray) -> "pyvista.StructuredGrid":
     """A benched surface: each column's top face at ``heights[j, i]`` (m), vertical walls between."""
     ny, nx = heights.shape
     dx, dy, _ = _spacing(model)
@@ -178,7 +183,7 @@ def stepped_surface(model: BlockModel, heights: np.ndarray) -> pv.StructuredGrid
     ye = y0 + np.repeat(np.arange(ny + 1) * dy, 2)[1:-1]
     gx, gy = np.meshgrid(xe, ye, indexing="xy")
     gz = np.repeat(np.repeat(heights, 2, axis=0), 2, axis=1)
-    return pv.StructuredGrid(gx, gy, gz)
+    return pyvista().StructuredGrid(gx, gy, gz)
 
 
 def pit_view(model: BlockModel, path, *, mask=None, window_size=WINDOW, title: str | None = None) -> str:
@@ -197,7 +202,7 @@ def pit_view(model: BlockModel, path, *, mask=None, window_size=WINDOW, title: s
         if edges.n_points:
             p.add_mesh(edges, color="#3b2a1a", line_width=1)
     nx, ny, nz = model.dims
-    box = pv.Box(bounds=(model.origin[0], model.origin[0] + nx * _spacing(model)[0],
+    box = pyvista().Box(bounds=(model.origin[0], model.origin[0] + nx * _spacing(model)[0],
                          model.origin[1], model.origin[1] + ny * _spacing(model)[1],
                          model.origin[2], float(topo.max())))
     p.add_mesh(box.outline(), color="#777777", line_width=1)  # the model's extent, to read the depth against

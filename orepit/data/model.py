@@ -210,36 +210,3 @@ class BlockModel:
                                  f"(file has {list(frame.columns)})", path=kwargs.get("source"), field=missing[0])
             frame = frame.rename(columns=dict(columns))
         return cls(frame, **kwargs)
-
-    @classmethod
-    def from_csv(cls, path, columns: Mapping[str, str] | None = None, **kwargs) -> "BlockModel":
-        """Read a CSV block model (header row required); see `from_frame` for ``columns``."""
-        from .io.table import read_table
-        return cls.from_frame(read_table(path, "csv"), columns, source=path, **kwargs)
-
-    @classmethod
-    def from_parquet(cls, path, columns: Mapping[str, str] | None = None, **kwargs) -> "BlockModel":
-        """Read a Parquet block model; block size, origin and grades stored by `to_parquet` are restored."""
-        from .io.table import read_table, read_parquet_meta
-        meta = read_parquet_meta(path)
-        for key in ("block_size", "origin", "grades", "name"):
-            if key in meta and key not in kwargs:
-                kwargs[key] = meta[key]
-        return cls.from_frame(read_table(path, "parquet"), columns, source=path, **kwargs)
-
-    @classmethod
-    def from_minelib(cls, path, columns: list[str] | None = None, block_size=None) -> "BlockModel":
-        """Read a MineLib ``.blocks`` file (see `orepit.io.minelib.read_blocks`)."""
-        from .io.minelib import read_blocks
-        return read_blocks(path, columns=columns, block_size=block_size)
-
-    def to_csv(self, path) -> None:
-        """Write the table as CSV with an ``id`` column (atomically)."""
-        from .io.table import write_table
-        write_table(self._frame, path, "csv")
-
-    def to_parquet(self, path) -> None:
-        """Write the table as Parquet, keeping block size, origin and grades (atomically)."""
-        from .io.table import write_table
-        meta = {"block_size": self.block_size, "origin": self.origin, "grades": list(self.grades), "name": self.name}
-        write_table(self._frame, path, "parquet", meta)

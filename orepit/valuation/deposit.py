@@ -1,7 +1,7 @@
 """A valued deposit: every per-block quantity the pit and the schedules need, in one place.
 
 Built from a `BlockModel`, an `Economics` and an `Environment` parameter set by
-the Numba kernels of `orepit.economics` and `orepit.environment`.  Money in the
+the Numba kernels of `orepit.valuation.economics` and `orepit.valuation.environment`.  Money in the
 economics' currency (USD by default), tonnes of metal for the first element.
 """
 from __future__ import annotations
@@ -13,9 +13,11 @@ import numpy as np
 from solvers.errors import InputError
 from solvers.problem import Precedence
 
-from .economics import Economics, block_values, rock_codes
-from .environment import Environment, environmental_costs
-from .model import BlockModel
+from orepit.valuation.economics import Economics, block_values, rock_codes
+from orepit.valuation.environment import Environment, environmental_costs
+from orepit.data.model import BlockModel
+from orepit.valuation.precedence import precedence_from_geometry
+from orepit.valuation.economics import PRICE_UNITS_KG
 
 MILL, STOCKPILE, DUMP = 0, 1, 2
 
@@ -118,7 +120,6 @@ def value_deposit(model: BlockModel, economics: Economics, environment: Environm
               "water_m3": np.stack([water, water, zeros], axis=1),
               "dump_ha": np.stack([zeros, zeros, env["dump_area_ha"].to_numpy()], axis=1)}
     if precedence is None:
-        from .precedence import precedence_from_geometry
         precedence = precedence_from_geometry(model, block_size=model.block_size, slope=slope, levels=levels)
     return Deposit(model, precedence, margin, mining, waste_cost, values[f"rehandle_cost_{u}"].to_numpy(),
                    np.stack(env_cols, axis=1), np.stack(co2_cols, axis=1), metal, recovered, hours, processable,
@@ -127,7 +128,6 @@ def value_deposit(model: BlockModel, economics: Economics, environment: Environm
 
 def _price_unit_t(element) -> float:
     """Tonnes of metal per price unit (so that grade x factor x this = t of metal per t of ore)."""
-    from .economics import PRICE_UNITS_KG
     if element.price_unit == "unit":
         return 1.0
     return PRICE_UNITS_KG[element.price_unit] / 1000.0

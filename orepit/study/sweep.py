@@ -1,7 +1,7 @@
-"""Scenario and uncertainty sweeps on Dask: each case of a study (`orepit.sweep_study`) is one task.
+"""Scenario and uncertainty sweeps on Dask: each case of a study (`orepit.study.sweep_study`) is one task.
 
 `run_sweep` submits each missing case as one Dask task (value -> pit -> schedule -> KPIs via
-`orepit.pipeline.run_study`) and writes each result, as soon as it arrives, to
+`orepit.study.pipeline.run_study`) and writes each result, as soon as it arrives, to
 ``OUT/cases/<case_id>.parquet`` (one row per strategy, written atomically).  Re-running skips the
 cases whose file exists, so an interrupted study resumes without recomputing anything.  Workers are
 single-threaded processes (numba, BLAS and HiGHS on one thread) sharing one numba cache folder.
@@ -19,7 +19,14 @@ from pathlib import Path
 
 from solvers.errors import InputError
 
-from .sweep_study import Case, SweepStudy, _copy, case_id, case_model, load_study
+from orepit.study.sweep_study import Case, SweepStudy, _copy, case_id, case_model, load_study
+from solvers.errors import InfeasibleError
+from orepit.valuation.economics import Economics
+from orepit.valuation.environment import Environment
+from orepit.study.pipeline import run_study
+from orepit.planning.strategies import ScheduleSetup
+from orepit.data.atomic import atomic_path
+from orepit.data.atomic import atomic_path, write_text
 
 ALLOWED_FAILURES = 5       # times a task may lose its worker before it is reported as failed
 
@@ -38,12 +45,7 @@ def run_case(spec: dict) -> list[dict]:
 def _run_case(spec: dict, start: float) -> list[dict]:
     import numpy as np
 
-    from solvers.errors import InfeasibleError
 
-    from .economics import Economics
-    from .environment import Environment
-    from .pipeline import run_study
-    from .strategies import ScheduleSetup
 
     model, precedence = case_model(spec["deposit"])
     econ = Economics.from_dict(_copy(spec["economics"]))
@@ -65,7 +67,7 @@ def _run_case(spec: dict, start: float) -> list[dict]:
                "feasible": bool(r.simulation.feasible), "seconds": seconds, "strategy_seconds": float(r.seconds)}
         for key, value in r.kpis.items():
             if key == "price_of_green" and len(study.results) == 1:
-                continue                  # no baseline in this case: `orepit.sweep_summary` pairs cases
+                continue                  # no baseline in this case: `orepit.study.sweep_summary` pairs cases
             row[key] = float(value) if isinstance(value, (int, float, np.number)) else str(value)
         rows.append(row)
     return rows
@@ -208,7 +210,6 @@ def write_case(out, case_id_: str, rows: list[dict]) -> Path:
     """``OUT/cases/<case_id>.parquet``, written to a temporary file and renamed."""
     import pandas as pd
 
-    from .io.atomic import atomic_path
     path = Path(out) / "cases" / f"{case_id_}.parquet"
     with atomic_path(path) as tmp:
         pd.DataFrame(rows).to_parquet(tmp, index=False)
@@ -219,7 +220,6 @@ def write_manifest(out, study: SweepStudy, cases: list[Case]) -> None:
     """``OUT/study.json`` (the parsed study) and ``OUT/cases.csv`` (one row per case: id and labels)."""
     import pandas as pd
 
-    from .io.atomic import atomic_path, write_text
     out = Path(out)
     write_text(out / "study.json", json.dumps(study.to_dict(), indent=2, default=str) + "\n")
     table = pd.DataFrame([{"case_id": c.case_id, "index": c.index, **c.labels} for c in cases])

@@ -37,7 +37,8 @@ import pandas as pd
 
 from solvers.errors import InputError
 
-from .model import BlockModel
+from orepit.data.model import BlockModel
+from orepit.data.toml import read_toml
 
 DESTINATIONS = ("mill", "stockpile", "waste")
 
@@ -224,7 +225,6 @@ class Economics:
     @classmethod
     def from_toml(cls, path) -> "Economics":
         """Read a TOML parameter file (keys = field names; ``[elements.cu]`` tables for elements)."""
-        from .io.toml import read_toml
         data, text = read_toml(path, "economics")
         return cls.from_dict(data, path=os.fspath(path), text=text)
 

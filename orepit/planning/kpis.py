@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .plan import DUMP, MILL, STOCKPILE, Bins, Parcels, Plan, PlanSettings
+from orepit.planning.plan import DUMP, MILL, STOCKPILE, Bins, Parcels, Plan, PlanSettings
 
 TOL = 1e-6
 

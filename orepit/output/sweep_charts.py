@@ -10,27 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
-from .io.atomic import atomic_path
+from orepit.output.charts import figure, save
+from orepit.study.sweep_summary import feasible, load_results, pairs
 
-DPI = 100
 COLOURS = {"high-grade": "#d62728", "npv": "#1f77b4", "green": "#2ca02c"}
 PANELS = (("npv_economic", "economic NPV (M {cur})", 1e6), ("metal_recovered", "metal recovered (kt)", 1e3),
           ("co2_tonnes", "CO2 (Mt)", 1e6))
-
-
-def _figure(width: int, height: int, ncols: int = 1):
-    fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig, fig.subplots(1, ncols, squeeze=False)[0]
-
-
-def _save(fig, path: Path) -> str:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=DPI)
-    return str(path)
 
 
 def _colour(name: str, i: int) -> str:
@@ -39,7 +25,7 @@ def _colour(name: str, i: int) -> str:
 
 def npv_vs_metal(table: pd.DataFrame, path, currency: str = "") -> str:
     """Scatter of economic NPV against metal recovered, one point per case, coloured by strategy."""
-    fig, (ax,) = _figure(800, 550)
+    fig, (ax,) = figure((800, 550))
     for i, (name, part) in enumerate(table.groupby("strategy", sort=False)):
         ax.scatter(part["metal_recovered"] / 1e3, part["npv_economic"] / 1e6, s=28, alpha=0.8,
                    color=_colour(name, i), label=f"{name} ({len(part)})")
@@ -48,12 +34,12 @@ def npv_vs_metal(table: pd.DataFrame, path, currency: str = "") -> str:
     ax.set_title("NPV against metal recovered, per case")
     ax.grid(alpha=0.3)
     ax.legend()
-    return _save(fig, Path(path))
+    return save(fig, Path(path))
 
 
 def distributions(table: pd.DataFrame, path, currency: str = "") -> str:
     """Empirical cumulative distributions of NPV, metal and CO2 per strategy, P10/P50/P90 marked."""
-    fig, axes = _figure(1200, 420, ncols=len(PANELS))
+    fig, axes = figure((1200, 420), ncols=len(PANELS))
     for ax, (col, label, scale) in zip(axes, PANELS):
         for i, (name, part) in enumerate(table.groupby("strategy", sort=False)):
             v = np.sort(part[col].to_numpy(dtype=float)) / scale
@@ -67,12 +53,12 @@ def distributions(table: pd.DataFrame, path, currency: str = "") -> str:
     axes[0].set_ylabel("share of cases at or below")
     axes[0].legend()
     fig.suptitle("Distributions over the cases (dots: P10, P50, P90)")
-    return _save(fig, Path(path))
+    return save(fig, Path(path))
 
 
 def green_tradeoff(paired: pd.DataFrame, path, npv_cost_pct: float, baseline: str) -> str:
     """Metal gained against NPV cost of green over its baseline, the accepted region shaded."""
-    fig, (ax,) = _figure(800, 550)
+    fig, (ax,) = figure((800, 550))
     x = paired["npv_cost_pct"].to_numpy(dtype=float)
     y = paired["metal_gain"].to_numpy(dtype=float) / 1e3
     ok = np.isfinite(x) & np.isfinite(y)
@@ -93,12 +79,11 @@ def green_tradeoff(paired: pd.DataFrame, path, npv_cost_pct: float, baseline: st
     ax.set_title(f"green against {baseline}, per case")
     ax.grid(alpha=0.3)
     ax.legend()
-    return _save(fig, Path(path))
+    return save(fig, Path(path))
 
 
 def write_charts(table: pd.DataFrame, folder, baseline: str, npv_cost_pct: float, currency: str = "") -> list[str]:
     """Every chart of a sweep into ``folder`` (money in millions of ``currency``); returns the paths."""
-    from .sweep_summary import pairs
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [npv_vs_metal(table, folder / "npv_vs_metal.png", currency),
@@ -108,3 +93,10 @@ def write_charts(table: pd.DataFrame, folder, baseline: str, npv_cost_pct: float
         paths.append(green_tradeoff(pairs(table, "green", baseline), folder / "green_tradeoff.png",
                                     npv_cost_pct, baseline))
     return paths
+
+
+def write_sweep_charts(out_dir, summary: pd.DataFrame) -> list[str]:
+    """The charts of a summarised sweep (`orepit.study.sweep_summary.summarise`) in ``OUT/charts``."""
+    out = Path(out_dir)
+    return write_charts(feasible(load_results(out)), out / "charts", summary.attrs["baseline"],
+                        summary.attrs["npv_cost_pct"], summary.attrs.get("currency", ""))

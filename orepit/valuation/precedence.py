@@ -15,6 +15,7 @@ import numpy as np
 from solvers.errors import InputError
 from solvers.patterns import minimal_pattern, named_pattern, slope_offsets
 from solvers.problem import Precedence
+from orepit.data.minelib import write_precedence as _write
 
 
 def pattern_offsets(block_size=None, slope=45.0, levels: int = 8, pattern: str | None = None,
@@ -90,6 +91,5 @@ def precedence_from_geometry(blocks, block_size=None, slope=45.0, levels: int = 
 
 
 def write_precedence(path, precedence: Precedence) -> None:
-    """Write a MineLib ``.prec`` file (through `orepit.io.minelib`)."""
-    from .io.minelib import write_precedence as _write
+    """Write a MineLib ``.prec`` file (through `orepit.data.minelib`)."""
     _write(path, precedence)

@@ -41,6 +41,7 @@ from solvers.closure import ClosureResult, PseudoflowSolver
 from solvers.errors import InputError
 from solvers.nested import NestedResult, nested_pits
 from solvers.problem import Precedence
+from orepit.valuation.precedence import precedence_from_geometry
 
 
 @dataclass
@@ -99,12 +100,11 @@ def ultimate_pit(model_or_values, precedence, value: str = "value") -> ClosureRe
     """Maximum-value pit of a `BlockModel` (column ``value``, USD) or a value vector.
 
     precedence: `Precedence`, `GridPrecedence`, or a dict of geometry keywords
-    for `orepit.precedence.precedence_from_geometry` (e.g. ``{"slope": 45,
+    for `orepit.valuation.precedence.precedence_from_geometry` (e.g. ``{"slope": 45,
     "levels": 8}``) when a block model is given.
     """
     values = _values_of(model_or_values, value)
     if isinstance(precedence, dict):
-        from .precedence import precedence_from_geometry
         precedence = precedence_from_geometry(model_or_values, **precedence)
     return PseudoflowSolver(precedence).solve(values)
 

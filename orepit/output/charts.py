@@ -9,12 +9,10 @@ import os
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from solvers.errors import InputError
 
-from .io.atomic import atomic_path
+from orepit.data.atomic import atomic_path
 
 SIZE = (900, 500)  # default image size (width, height) in pixels
 DPI = 100
@@ -28,14 +26,20 @@ def _need(frame: pd.DataFrame, what: str, *columns: str) -> None:
         raise InputError(f"{what} has no column(s) {', '.join(missing)}", field=missing[0])
 
 
-def _figure(size, ncols: int = 1, **kw):
+def figure(size, ncols: int = 1, **kw):
+    """(figure, axes) of ``ncols`` panels side by side, ``size`` (width, height) in pixels, on an Agg
+    canvas (matplotlib is imported here, on first use, and nowhere else)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(size[0] / DPI, size[1] / DPI), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, ncols, squeeze=False, **kw)[0]
     return fig, axes
 
 
-def _save(fig: Figure, path) -> str:
+def save(fig, path) -> str:
+    """Write ``fig`` as PNG, atomically; returns the path."""
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=DPI)
     return os.fspath(path)
@@ -43,8 +47,7 @@ def _save(fig: Figure, path) -> str:
 
 def _thousands(axis) -> None:
     """Tick labels as plain numbers with thousands separators (no 1e6 offset)."""
-    from matplotlib.ticker import FuncFormatter
-    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 100 else f"{v:g}"))
+    axis.set_major_formatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 100 else f"{v:g}")
 
 
 def _colour(name: str, index: int) -> str:
@@ -54,7 +57,7 @@ def _colour(name: str, index: int) -> str:
 def grade_tonnage_chart(gt: pd.DataFrame, path, *, grade_unit: str = "% Cu", size=SIZE) -> str:
     """Tonnes above cut-off (Mt, left axis) and their mean grade (right axis) against cut-off."""
     _need(gt, "grade-tonnage table", "cutoff", "tonnes", "mean_grade")
-    fig, (ax,) = _figure(size)
+    fig, (ax,) = figure(size)
     ax.plot(gt["cutoff"], gt["tonnes"] / 1e6, color="#1f77b4", lw=2, label="tonnes above cut-off")
     ax.set_xlabel(f"cut-off grade ({grade_unit})")
     ax.set_ylabel("tonnes above cut-off (Mt)", color="#1f77b4")
@@ -65,13 +68,13 @@ def grade_tonnage_chart(gt: pd.DataFrame, path, *, grade_unit: str = "% Cu", siz
     ax2.plot(gt["cutoff"], mean, color="#d62728", lw=2, ls="--", label="mean grade")
     ax2.set_ylabel(f"mean grade above cut-off ({grade_unit})", color="#d62728")
     ax.set_title("grade-tonnage curve")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def pit_by_pit_chart(shells: pd.DataFrame, path, *, size=SIZE) -> str:
     """Pit-by-pit graph: ore and waste tonnes per shell (bars, Mt) and best/worst-case value (MUSD)."""
     _need(shells, "shell table", "shell", "ore_t", "waste_t", "best_case", "worst_case")
-    fig, (ax,) = _figure(size)
+    fig, (ax,) = figure(size)
     x = np.arange(len(shells))
     ax.bar(x, shells["ore_t"] / 1e6, color="#d9a441", label="ore")
     ax.bar(x, shells["waste_t"] / 1e6, bottom=shells["ore_t"] / 1e6, color="#b0b0b0", label="waste")
@@ -93,7 +96,7 @@ def pit_by_pit_chart(shells: pd.DataFrame, path, *, size=SIZE) -> str:
     h2, l2 = ax2.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=8)
     ax.set_title("pit-by-pit graph")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def _strategies(periods: pd.DataFrame) -> list[str]:
@@ -106,7 +109,7 @@ def tonnes_by_destination_chart(periods: pd.DataFrame, path, *, size=SIZE) -> st
     stockpile reclaimed to the mill (hatched; ``mill_t`` includes it); one panel per strategy."""
     _need(periods, "period table", "mill_t", "stockpile_in_t", "dump_t")
     names = _strategies(periods)
-    fig, axes = _figure(size, ncols=len(names), sharey=True)
+    fig, axes = figure(size, ncols=len(names), sharey=True)
     for ax, name in zip(axes, names):
         rows = periods[periods["strategy"] == name].sort_values("period")
         bottom = np.zeros(len(rows))
@@ -125,13 +128,13 @@ def tonnes_by_destination_chart(periods: pd.DataFrame, path, *, size=SIZE) -> st
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("tonnes (Mt)")
     axes[0].legend(fontsize=8)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def stockpile_chart(periods: pd.DataFrame, path, *, size=SIZE) -> str:
     """Low-grade stockpile balance at the end of each period (Mt), one line per strategy."""
     _need(periods, "period table", "stockpile_balance_t")
-    fig, (ax,) = _figure(size)
+    fig, (ax,) = figure(size)
     for n, name in enumerate(_strategies(periods)):
         rows = periods[periods["strategy"] == name].sort_values("period")
         ax.step(rows["period"], rows["stockpile_balance_t"] / 1e6, where="post", lw=2, color=_colour(name, n),
@@ -141,13 +144,13 @@ def stockpile_chart(periods: pd.DataFrame, path, *, size=SIZE) -> str:
     ax.set_title("low-grade stockpile balance (end of period)")
     ax.grid(alpha=0.3)
     ax.legend()
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def npv_co2_chart(periods: pd.DataFrame, path, *, size=SIZE) -> str:
     """Cumulative NPV (MUSD) and cumulative CO2 (kt) per strategy, two panels."""
     _need(periods, "period table", "npv_cumulative", "co2_t")
-    fig, (a1, a2) = _figure(size, ncols=2)
+    fig, (a1, a2) = figure(size, ncols=2)
     for n, name in enumerate(_strategies(periods)):
         rows = periods[periods["strategy"] == name].sort_values("period")
         c = _colour(name, n)
@@ -163,13 +166,13 @@ def npv_co2_chart(periods: pd.DataFrame, path, *, size=SIZE) -> str:
         ax.set_xlabel("period")
         ax.grid(alpha=0.3)
     a1.legend()
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def frontier_chart(frontier: pd.DataFrame, path, *, kpis: pd.DataFrame | None = None, size=SIZE) -> str:
     """NPV (MUSD) against metal recovered (t) along the epsilon-constraint sweep, strategies marked."""
     _need(frontier, "frontier table", "npv", "metal_recovered")
-    fig, (ax,) = _figure(size)
+    fig, (ax,) = figure(size)
     f = frontier.sort_values("metal_recovered")
     ax.plot(f["metal_recovered"], f["npv"] / 1e6, "o-", color="#555555", label="frontier")
     if kpis is not None and {"strategy", "npv", "metal_recovered"} <= set(kpis.columns):
@@ -182,4 +185,4 @@ def frontier_chart(frontier: pd.DataFrame, path, *, kpis: pd.DataFrame | None = 
     ax.set_title("NPV-recovery frontier")
     ax.grid(alpha=0.3)
     ax.legend()
-    return _save(fig, path)
+    return save(fig, path)

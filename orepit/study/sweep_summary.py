@@ -24,7 +24,8 @@ import pandas as pd
 
 from solvers.errors import InputError
 
-from .io.atomic import atomic_path, write_text
+from orepit.data.atomic import atomic_path, write_text
+from orepit.study.sweep_study import GRID_SECTIONS
 
 METRICS = {"npv": "npv_economic", "npv_after_env": "npv_after_environment", "metal": "metal_recovered",
            "co2": "co2_tonnes"}
@@ -45,9 +46,13 @@ def load_results(out_dir) -> pd.DataFrame:
     return pd.concat([pd.read_parquet(p) for p in files], ignore_index=True)
 
 
+def feasible(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of cases that found a plan (infeasible cases are left out of the statistics)."""
+    return table[table["status"] != "infeasible"] if "status" in table else table
+
+
 def label_columns(table: pd.DataFrame) -> list[str]:
     """Columns naming a case apart from its strategy: realisation, seed, grid keys (dotted)."""
-    from .sweep_study import GRID_SECTIONS
     return [c for c in table.columns if c in ("realisation", "seed") or c.split(".")[0] in GRID_SECTIONS]
 
 
@@ -64,11 +69,11 @@ def pairs(table: pd.DataFrame, strategy: str, baseline: str) -> pd.DataFrame:
     return joined
 
 
-def summarise(out_dir, npv_cost_pct: float | None = None, baseline: str | None = None,
-              charts: bool = True) -> pd.DataFrame:
+def summarise(out_dir, npv_cost_pct: float | None = None, baseline: str | None = None) -> pd.DataFrame:
     """Per strategy: cases, P10/P50/P90 of NPV, NPV after environment, metal and CO2; for each other
     strategy against the baseline: P(more metal), P(more metal at NPV cost < ``npv_cost_pct`` %) and
-    the median NPV cost.  Writes summary.csv, summary.md and (``charts``) charts/*.png in ``out_dir``.
+    the median NPV cost.  Writes summary.csv and summary.md in ``out_dir`` (the charts:
+    `orepit.output.sweep_charts.write_sweep_charts`).
 
     ``npv_cost_pct`` and ``baseline`` default to the study's (``OUT/study.json``), else 5 % and npv.
     """
@@ -78,7 +83,7 @@ def summarise(out_dir, npv_cost_pct: float | None = None, baseline: str | None =
         study = json.loads((out / "study.json").read_text(encoding="utf-8"))
     npv_cost_pct = float(study.get("npv_cost_pct", 5.0) if npv_cost_pct is None else npv_cost_pct)
     table = load_results(out)
-    ok = table[table["status"] != "infeasible"] if "status" in table else table
+    ok = feasible(table)
     names = [s for s in ("high-grade", "npv", "green") if s in set(table["strategy"])]
     names += sorted(set(table["strategy"]) - set(names))
     baseline = baseline or study.get("baseline") or ("npv" if "npv" in names else "high-grade")
@@ -104,12 +109,10 @@ def summarise(out_dir, npv_cost_pct: float | None = None, baseline: str | None =
     summary = pd.DataFrame(rows)
     summary.attrs["npv_cost_pct"] = npv_cost_pct
     summary.attrs["baseline"] = baseline
+    summary.attrs["currency"] = study.get("economics", {}).get("currency", "")
     with atomic_path(out / "summary.csv") as tmp:
         summary.to_csv(tmp, index=False)
     write_text(out / "summary.md", markdown(summary, npv_cost_pct, baseline, study.get("name", out.name)))
-    if charts:
-        from .sweep_charts import write_charts
-        write_charts(ok, out / "charts", baseline, npv_cost_pct, study.get("economics", {}).get("currency", ""))
     return summary
 
 

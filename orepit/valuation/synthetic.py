@@ -28,8 +28,8 @@ import pandas as pd
 
 from solvers.errors import InputError
 
-from .economics import Economics, Element
-from .model import BlockModel
+from orepit.valuation.economics import Economics, Element
+from orepit.data.model import BlockModel
 
 ROCKS = ("air", "leached", "supergene", "hypogene", "hypogene_hard", "host")
 AIR, LEACHED, SUPERGENE, HYPOGENE, HARD, HOST = range(6)

@@ -1,7 +1,7 @@
 """End-to-end studies: value a deposit, find its pit and shells, run the strategies, write results.
 
 `run_study` does the work and `write_results` writes the results folder described in
-docs/results_format.md, which `orepit.report` turns into pictures and report.html.
+docs/results_format.md, which `orepit.output.report` turns into pictures and report.html.
 """
 from __future__ import annotations
 
@@ -16,13 +16,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .deposit import Deposit, value_deposit
-from .economics import Economics
-from .environment import Environment
-from .gradetonnage import grade_tonnage
-from .io.atomic import atomic_path, write_text
-from .model import BlockModel
-from .strategies import STRATEGY_NAMES, ScheduleSetup, compare, derive_capacities, frontier, kpi_table
+from orepit.valuation.deposit import Deposit, value_deposit
+from orepit.valuation.economics import Economics
+from orepit.valuation.environment import Environment
+from orepit.valuation.gradetonnage import grade_tonnage
+from orepit.data.atomic import atomic_path, write_text
+from orepit.data.model import BlockModel
+from orepit.planning.strategies import STRATEGY_NAMES, ScheduleSetup, compare, derive_capacities, frontier, kpi_table
+from solvers.closure import PseudoflowSolver
+from orepit.planning.pits import ShellInputs, shells_table
+from orepit.data.files import write_model
 
 DEST_NAMES = np.array(["", "mill", "stockpile", "dump"], dtype=object)  # index = destination + 1
 
@@ -74,9 +77,7 @@ def run_study(model: BlockModel, economics: Economics, environment: Environment 
 
     precedence: given (e.g. a MineLib .prec), or built from the geometry with ``slope`` and ``levels``.
     """
-    from solvers.closure import PseudoflowSolver
 
-    from .pits import ShellInputs, shells_table
 
     setup = ScheduleSetup() if setup is None else setup
     names = ["value + environment", "ultimate pit", "nested shells", "grade-tonnage",
@@ -159,7 +160,7 @@ def write_results(study: Study, out) -> Path:
         key = name.replace("-", "_")
         cols[f"period_{key}"] = r.block_period
         cols[f"destination_{key}"] = DEST_NAMES[r.block_destination + 1].astype(str)
-    d.model.assign(**cols).to_parquet(out / "blocks.parquet")
+    write_model(d.model.assign(**cols), out / "blocks.parquet")
     _write_csv(study.shells, out / "shells.csv")
     _write_csv(study.gradetonnage, out / "gradetonnage.csv")
     periods = pd.concat([r.simulation.periods.assign(strategy=name) for name, r in study.results.items()],
