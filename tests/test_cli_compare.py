@@ -36,9 +36,10 @@ def test_compare_kd_json(tmp_path, minelib, capsys):
 
 def test_demo_writes_a_results_folder(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "orepit", "demo", "--blocks", "4000", "--periods", "5",
-                           "--out", str(tmp_path / "demo"), "--no-report", "--json"],
+                           "--out", str(tmp_path / "demo"), "--no-report", "--json", "--quiet"],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("\n") == 1 and "HiGHS" not in proc.stderr       # one JSON object, no banner
     out = json.loads(proc.stdout)
     assert out["frontier_points"] >= 8
     for name in ("summary.json", "blocks.parquet", "shells.csv", "gradetonnage.csv", "periods.csv", "kpis.csv",

@@ -55,7 +55,7 @@ def test_pit_grid_bad_value_names_line(tmp_path, capsys):
 
 def test_shells_instance_csv(minelib, tmp_path, capsys):
     out_file = tmp_path / "table.csv"
-    code = main(["shells", str(minelib / "newman1"), "--factors", "0.5:1.5:0.25", "--mining-rate", "1e6",
+    code = main(["shells", str(minelib / "newman1"), "--factors", "0.5:1.5:0.25", "--mining-capacity", "1e6",
                  "--out", str(out_file), "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and out["shells"] == 5 and out["discount_rate"] == 0.08
@@ -94,5 +94,5 @@ def test_prec_reproduces_newman1_and_needs_block_size(minelib, tmp_path, capsys)
 def test_prec_kd(minelib, tmp_path, capsys):
     out_file = tmp_path / "kd.prec"
     code = main(["prec", str(minelib / "kd" / "kd.blocks"), "--block-size", "20", "20", "15", "--slope", "45",
-                 "--levels", "8", "--out", str(out_file), "--json"])
+                 "--benches", "8", "--out", str(out_file), "--json"])
     assert code == 0 and json.loads(capsys.readouterr().out)["arcs"] == 219_778

@@ -42,8 +42,6 @@ def test_schedule_cli_text_output_and_progress(instance, capsys):
     assert "incumbent" in captured.err and "bound" in captured.err
 
 
-@pytest.mark.parametrize("argv", [["--time-limit", "-1"], ["--threads", "0"]])
-def test_schedule_cli_bad_input(instance, capsys, argv):
-    code = main(["schedule", str(instance("newman1")), "--problem", "cpit", *argv, "--json"])
-    assert code == 2
-    assert "error" in _json(capsys)
+def test_schedule_cli_time_limit_used_up_by_reading(instance, capsys):
+    assert main(["schedule", str(instance("newman1")), "--problem", "cpit", "--time-limit", "0.001", "--json"]) == 2
+    assert "--time-limit 0.001 s is used up by reading" in _json(capsys)["error"]

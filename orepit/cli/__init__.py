@@ -2,97 +2,49 @@
 
 Exit status: 0 success, 2 bad input (an `InputError`, message on stderr),
 1 internal failure.  With ``--json`` every verb prints exactly one JSON object
-on stdout, also on failure (``{"error": ...}``).
+on stdout, also on failure (``{"error": ...}``).  The options several verbs share
+are defined once, in `orepit.cli.options`.
 """
 from __future__ import annotations
 
-import argparse
-import importlib
 import json
-import math
 import os
 import sys
 
 from solvers.errors import InputError
 
-# Verb modules, each with ``register(subparsers)`` adding its parser with ``func=run``.
-VERBS = ["info", "check", "pit", "shells", "prec", "value", "gt", "synth", "schedule", "compare", "demo", "report", "sweep"]
+from orepit.cli import (check, compare, demo, gt, info, pit, prec, report, schedule, shells, sweep, synth,
+                        value)
+from orepit.cli.options import Parser, check_renamed
+from orepit.cli.output import route_library_output
+from orepit.version import __version__
+
+#: The verbs, in the order ``orepit --help`` lists them; each module has ``register(subparsers)``
+#: adding its parser with ``func=run``.
+VERBS = (info, check, pit, shells, prec, value, gt, synth, schedule, compare, demo, report, sweep)
 
 
-class UsageError(InputError):
-    """A bad command line (unknown option, missing argument)."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # argparse would print usage and exit; we report like any bad input
-        raise UsageError(f"{message} (see '{self.prog} --help')")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="orepit", description="Ore-body resource optimization: pits, schedules, green mining.")
-    sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+def build_parser() -> Parser:
+    parser = Parser(prog="orepit", description="Ore-body resource optimization: pits, schedules, green mining.")
+    parser.add_argument("--version", action="version", version=f"orepit {__version__}")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=Parser)
     sub.required = True
-    for name in VERBS:
-        try:
-            module = importlib.import_module(f"orepit.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"orepit.cli.{name}":
-                continue  # verb not built yet
-            raise
+    for module in VERBS:
         module.register(sub)
     return parser
-
-
-def add_json_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-
-
-def _clean(value):
-    """JSON-safe: numpy scalars to Python, inf/nan to strings."""
-    if hasattr(value, "item") and not hasattr(value, "__len__"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
-
-
-def emit(args, payload: dict, text: str | None = None) -> None:
-    """Print the verb's result: JSON with ``--json``, else ``text`` (or key: value lines)."""
-    if getattr(args, "json", False):
-        print(json.dumps(_clean(payload)))
-    elif text is not None:
-        print(text)
-    else:
-        for key, value in payload.items():
-            print(f"{key}: {value}")
-
-
-def _keep_stdout_clean() -> None:
-    """Send what C libraries write on file descriptor 1 (HiGHS prints a banner there) to stderr,
-    so that stdout carries only orepit's own output (one JSON object with --json)."""
-    if sys.stdout is not sys.__stdout__ or sys.__stdout__ is None:
-        return  # stdout already redirected (tests, embedding)
-    try:
-        sys.stdout.flush()
-        real = os.dup(1)
-        os.dup2(2, 1)
-    except OSError:
-        return
-    sys.stdout = os.fdopen(real, "w", buffering=1)
 
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     want_json = "--json" in argv
-    _keep_stdout_clean()
     try:
+        check_renamed(argv)
         args = build_parser().parse_args(argv)
+        route_library_output(quiet=getattr(args, "quiet", False))
         code = args.func(args)
         return 0 if code is None else int(code)
+    except SystemExit as exc:  # --help, --version
+        return 0 if exc.code is None else int(exc.code)
     except InputError as exc:
         message = str(exc)
         status = 2

@@ -1,21 +1,24 @@
-"""``orepit check INSTANCE SOLUTION --problem {upit,cpit,pcpsp}``: independent solution check."""
+"""``orepit check MODEL SOLUTION --problem {upit,cpit,pcpsp}``: independent solution check."""
 from __future__ import annotations
 
 from pathlib import Path
 
+from solvers.check import check_pit, check_schedule
 from solvers.errors import InputError
 
-from orepit.cli import add_json_flag, emit
-from solvers.check import check_pit, check_schedule
-from orepit.data.minelib import load_instance, read_schedule, read_upit_solution
+from orepit.cli.options import MINELIB, add_json, add_model
+from orepit.cli.output import emit
+from orepit.data.files import open_model
+from orepit.data.minelib import read_schedule, read_upit_solution
 
 
 def register(sub):
     p = sub.add_parser("check", help="objective and every violation of a MineLib solution file")
-    p.add_argument("instance", help="MineLib folder or path prefix, e.g. ../shared/minelib/kd")
-    p.add_argument("solution", help=".sol file (absolute, relative to the current folder or to the instance's)")
-    p.add_argument("--problem", required=True, choices=["upit", "cpit", "pcpsp"])
-    add_json_flag(p)
+    add_model(p, MINELIB)
+    p.add_argument("solution", metavar="SOLUTION",
+                   help=".sol file (absolute, relative to the current folder or to the instance's)")
+    p.add_argument("--problem", required=True, choices=["upit", "cpit", "pcpsp"], help="the problem solved")
+    add_json(p)
     p.set_defaults(func=run)
 
 
@@ -32,9 +35,7 @@ def solution_path(inst, name: str) -> Path:
 
 
 def run(args) -> int:
-
-
-    inst = load_instance(args.instance)
+    inst = open_model(args.model).minelib("orepit check")
     problem = inst.problem(args.problem)
     path = solution_path(inst, args.solution)
     if args.problem == "upit":

@@ -1,111 +1,109 @@
-"""``orepit compare [MODEL_OR_INSTANCE] --economics params.toml --strategies ... --out DIR``."""
+"""``orepit compare [MODEL] --economics params.toml --strategies ... --out DIR``: strategies side by side.
+
+Without a MODEL the built-in synthetic deposit is used (``orepit demo`` is compare on it, with
+every strategy and the frontier; it shares the options of `add_study_options`).
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 from solvers.errors import InputError
 
-from orepit.cli import add_json_flag, emit
+from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_builtin_deposit, add_discount_rate,
+                                add_json, add_mining_capacity, add_model, add_parameter_files, add_quiet, add_slope,
+                                add_solver, count, default_of, natural, positive, share)
+from orepit.cli.output import emit
+from orepit.data.atomic import atomic_path, write_text
+from orepit.data.files import open_model
+from orepit.output.report import write_report
+from orepit.planning.strategies import STRATEGY_NAMES, ScheduleSetup, kpi_table, strategy_options
+from orepit.study.pipeline import run_study, write_results
 from orepit.valuation.economics import Economics
 from orepit.valuation.environment import Environment
-from orepit.data.model import BlockModel
 from orepit.valuation.synthetic import default_economics, synthetic_deposit
-from orepit.data.minelib import load_instance
-from orepit.study.pipeline import run_study, write_results
-from orepit.planning.strategies import STRATEGY_NAMES, ScheduleSetup, kpi_table
-from orepit.output.report import write_report
-from orepit.data.atomic import atomic_path, write_text
-from orepit.data.files import read_model
 
 
 def register(sub):
     p = sub.add_parser("compare", help="high-grade, npv and green strategies side by side (KPI table, charts)")
-    add_options(p)
+    add_model(p, f"{MODEL_FILES}, or {MINELIB} (its .blocks and .prec) (default: the built-in synthetic "
+                 "deposit, see --blocks)", optional=True)
+    add_parameter_files(p, "the built-in deposit's; required with a MODEL", "the documented defaults")
+    p.add_argument("--strategies", default=",".join(STRATEGY_NAMES), metavar="NAME[,NAME...]",
+                   help=f"comma list of {', '.join(STRATEGY_NAMES)}, frontier")
+    add_block_size(p)
+    add_builtin_deposit(p)
+    add_study_options(p, "compare-out")
     p.set_defaults(func=run)
 
 
-def defaults() -> dict:
-    """Every compare option at its default (the demo runs compare with these, save its own)."""
-    import argparse
-    parser = argparse.ArgumentParser(add_help=False)
-    add_options(parser)
-    return vars(parser.parse_args([]))
-
-
-def add_options(p) -> None:
-    """The compare verb's arguments."""
-    p.add_argument("model", nargs="?", help="block model (.parquet, .csv), MineLib instance folder/prefix; "
-                   "default: the built-in synthetic deposit")
-    p.add_argument("--economics", help="economics TOML (default: the synthetic deposit's)")
-    p.add_argument("--environment", help="environment TOML (default: documented defaults)")
-    p.add_argument("--strategies", default="high-grade,npv,green",
-                   help="comma list of high-grade, npv, green, frontier (default: %(default)s)")
-    p.add_argument("--periods", type=int, default=10, help="mining periods (default: %(default)s)")
-    p.add_argument("--tail-periods", type=int, default=5, help="processing-only periods after mining")
-    p.add_argument("--discount-rate", type=float, default=0.08, help="per period (default: %(default)s)")
-    p.add_argument("--mining-capacity", type=float, help="t per period (default: from the pit)")
-    p.add_argument("--mill-capacity", type=float, help="t per period (default: from the pit)")
-    p.add_argument("--mill-hours", type=float, help="h per period (default: from the pit)")
-    p.add_argument("--recovery-floor", type=float, default=0.95, help="green mining-recovery floor")
-    p.add_argument("--utilisation-floor", type=float, default=0.9, help="green final-pit metal share floor")
-    p.add_argument("--blocks", type=float, default=20000, help="size of the built-in deposit (blocks)")
-    p.add_argument("--seed", type=int, default=7, help="seed of the built-in deposit")
-    p.add_argument("--block-size", type=float, nargs=3, metavar=("DX", "DY", "DZ"),
-                   help="block size in m (for MineLib models that do not state it)")
-    p.add_argument("--slope", type=float, default=45.0, help="slope angle (deg) for models without .prec")
-    p.add_argument("--levels", type=int, default=4, help="benches of the slope pattern")
-    p.add_argument("--out", default="compare-out", help="results folder (default: %(default)s)")
+def add_study_options(p, out: str) -> None:
+    """The plan, slope, solver and output options of compare and demo (defaults: `ScheduleSetup`,
+    `strategy_options`, the precedence defaults)."""
+    p.add_argument("--periods", type=count, default=ScheduleSetup.periods, metavar="N",
+                   help="mining periods [periods]")
+    p.add_argument("--tail-periods", type=natural, default=ScheduleSetup.tail_periods, metavar="N",
+                   help="processing-only periods after mining [periods]")
+    add_discount_rate(p)
+    add_mining_capacity(p, "derived from the ultimate pit")
+    p.add_argument("--mill-capacity", type=positive, metavar="T",
+                   help="ore milled per period [t/period] (default: derived from the ultimate pit)")
+    p.add_argument("--mill-hours", type=positive, metavar="H",
+                   help="mill operating hours per period [h/period] (default: derived from the ultimate pit)")
+    p.add_argument("--recovery-floor", type=share, metavar="FRACTION",
+                   default=default_of(strategy_options, "recovery_floor"),
+                   help="green: least cumulative mining recovery [fraction]")
+    p.add_argument("--utilisation-floor", type=share, metavar="FRACTION",
+                   default=default_of(strategy_options, "utilisation_floor"),
+                   help="green: least share of the deposit's metal inside the final pit [fraction]")
+    add_slope(p, pattern=False)
+    add_solver(p, ScheduleSetup.time_limit, ScheduleSetup.threads, ScheduleSetup.mip_gap,
+               "each schedule solve (one per strategy and frontier point)")
+    p.add_argument("--out", default=out, metavar="DIR", help="results folder")
     p.add_argument("--no-report", action="store_true", help="skip charts and report.html")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
-    add_json_flag(p)
+    add_quiet(p)
+    add_json(p)
 
 
-def load_model(args):
-    """(model, economics, environment, precedence) from the arguments."""
-
+def _inputs(args):
+    """(model, economics, environment, precedence, discount rate) from the arguments."""
     precedence = None
+    discount = args.discount_rate
     if args.model is None:
         model = synthetic_deposit(args.blocks, seed=args.seed)
         econ = default_economics(model.block_size[2])
     else:
-        path = Path(args.model)
-        if path.suffix.lower() == ".parquet":
-            model = read_model(path)
-        elif path.suffix.lower() == ".csv":
-            model = read_model(path, block_size=args.block_size)
-        else:
-            inst = load_instance(path)
-            model = inst.blocks(block_size=args.block_size)
-            precedence = inst.precedence()
         if not args.economics:
-            raise InputError("--economics is required with a block model (see examples/*.toml)", field="economics")
-        econ = None
+            raise InputError("--economics is required with a MODEL (see examples/*.toml)", field="economics")
+        source = open_model(args.model, block_size=args.block_size)
+        model = source.model
+        if source.instance is not None:
+            precedence = source.instance.precedence()
+            if discount is None and source.instance.path(".pcpsp").exists():
+                discount = source.instance.pcpsp().discount_rate
     if args.economics:
         econ = Economics.from_toml(args.economics)
     if model.block_size is None:
         raise InputError(f"the block size of {model.name or args.model} is unknown: give --block-size DX DY DZ",
                          field="block_size")
     env = Environment.from_toml(args.environment) if args.environment else Environment(currency=econ.currency)
-    return model, econ, env, precedence
+    return model, econ, env, precedence, ScheduleSetup.discount_rate if discount is None else discount
 
 
 def run(args) -> int:
-
     wanted = [s.strip() for s in args.strategies.split(",") if s.strip()]
     unknown = [s for s in wanted if s not in (*STRATEGY_NAMES, "frontier")]
     if unknown or not wanted:
         raise InputError(f"unknown strategy {unknown[0] if unknown else '(none)'} "
                          f"(choose from {', '.join(STRATEGY_NAMES)}, frontier)", field="strategies")
-    if args.periods < 1 or args.tail_periods < 0:
-        raise InputError("--periods must be at least 1 and --tail-periods at least 0", field="periods")
-    model, econ, env, precedence = load_model(args)
-    setup = ScheduleSetup(periods=args.periods, tail_periods=args.tail_periods, discount_rate=args.discount_rate,
+    model, econ, env, precedence, discount = _inputs(args)
+    setup = ScheduleSetup(periods=args.periods, tail_periods=args.tail_periods, discount_rate=discount,
                           mining_capacity=args.mining_capacity, mill_capacity=args.mill_capacity,
-                          mill_hours=args.mill_hours)
-    study = run_study(model, econ, env, [s for s in wanted if s != "frontier"], setup,
-                      frontier_points=10 if "frontier" in wanted else 0, slope=args.slope, levels=args.levels,
-                      precedence=precedence, progress=not (args.quiet or args.json),
-                      recovery_floor=args.recovery_floor, utilisation_floor=args.utilisation_floor)
+                          mill_hours=args.mill_hours, time_limit=args.time_limit, mip_gap=args.gap,
+                          threads=args.threads)
+    frontier = {} if "frontier" in wanted else {"frontier_points": 0}     # run_study's number of points, or none
+    study = run_study(model, econ, env, [s for s in wanted if s != "frontier"], setup, slope=args.slope,
+                      levels=args.benches, precedence=precedence, progress=not (args.quiet or args.json),
+                      recovery_floor=args.recovery_floor, utilisation_floor=args.utilisation_floor, **frontier)
     out = write_results(study, args.out)
     table = kpi_table(study.results)
     write_kpi_tables(table, out)
@@ -115,11 +113,7 @@ def run(args) -> int:
     payload = {"out": str(out), "report": report,
                "strategies": {n: r.kpis for n, r in study.results.items()},
                "frontier_points": 0 if study.frontier is None else int(len(study.frontier))}
-    if args.json:
-        emit(args, payload)
-    else:
-        print(markdown_table(table))
-        print(f"\nresults: {out}" + (f"\nreport: {report}" if report else ""))
+    emit(args, payload, markdown_table(table) + f"\n\nresults: {out}" + (f"\nreport: {report}" if report else ""))
     return 0
 
 

@@ -1,4 +1,4 @@
-"""``orepit gt MODEL --cutoffs 0:2:0.05 [--grade cu] [--unit %] [--mask COLUMN] [--out gt.csv]``.
+"""``orepit gt MODEL --cutoffs 0:2:0.05 [--grade cu] [--unit %] [--mask in_pit] [--out gt.csv]``.
 
 Grade-tonnage table: tonnes at or above each cut-off, their tonnage-weighted mean grade and metal.
 """
@@ -8,29 +8,33 @@ import os
 
 from solvers.errors import InputError
 
-from orepit.cli import add_json_flag, emit
-from orepit.valuation.gradetonnage import grade_tonnage, parse_cutoffs
+from orepit.cli.options import MINELIB, MODEL_FILES, add_json, add_model, default_of
+from orepit.cli.output import emit
 from orepit.data.atomic import atomic_path
-from orepit.cli.value import load_model
+from orepit.data.files import open_model
+from orepit.valuation.gradetonnage import METAL_UNITS, grade_tonnage, parse_cutoffs
 
 
 def register(sub):
     p = sub.add_parser("gt", help="grade-tonnage table for a vector of cut-offs")
-    p.add_argument("model", help="block model (.parquet / .csv) or MineLib .blocks file")
-    p.add_argument("--cutoffs", required=True, help="START:STOP:STEP (STOP included) or a comma list")
-    p.add_argument("--grade", default=None, help="grade column (default: the model's first grade, else cu)")
-    p.add_argument("--unit", default="%", choices=["%", "ppm", "g/t", "unit"], help="grade unit (default %%)")
-    p.add_argument("--mask", default=None, metavar="COLUMN", help="only blocks where this column is true / non-zero")
-    p.add_argument("--out", default=None, metavar="FILE.csv", help="write the table as CSV (atomically)")
-    add_json_flag(p)
+    add_model(p, f"{MODEL_FILES}, or {MINELIB} (its .blocks)")
+    p.add_argument("--cutoffs", required=True, metavar="START:STOP:STEP",
+                   help="cut-off grades, start:stop:step (stop included) or a comma list [grade unit]")
+    p.add_argument("--grade", metavar="COLUMN", help="grade column (default: the model's first grade, else "
+                                                     f"{default_of(grade_tonnage, 'grade')})")
+    p.add_argument("--unit", default=default_of(grade_tonnage, "grade_unit"), choices=list(METAL_UNITS),
+                   help="unit of the grade column")
+    p.add_argument("--mask", metavar="COLUMN", help="only blocks where this column is true / non-zero "
+                                                    "(default: every block)")
+    p.add_argument("--out", metavar="FILE.csv", help="write the table as CSV (default: not written)")
+    add_json(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-
     cutoffs = parse_cutoffs(args.cutoffs)
-    model = load_model(args.model)
-    grade = args.grade or (model.grades[0] if model.grades else "cu")
+    model = open_model(args.model).model
+    grade = args.grade or (model.grades[0] if model.grades else default_of(grade_tonnage, "grade"))
     mask = None
     if args.mask:
         if args.mask not in model:

@@ -1,20 +1,20 @@
-"""``orepit info INSTANCE``: size and value range of a MineLib instance."""
+"""``orepit info MODEL``: size and value range of a MineLib instance."""
 from __future__ import annotations
 
-from orepit.cli import add_json_flag, emit
-from orepit.data.minelib import load_instance
+from orepit.cli.options import MINELIB, add_json, add_model
+from orepit.cli.output import emit
+from orepit.data.files import open_model
 
 
 def register(sub):
     p = sub.add_parser("info", help="blocks, arcs, periods, resources and value range of a MineLib instance")
-    p.add_argument("instance", help="MineLib folder or path prefix, e.g. ../shared/minelib/kd")
-    add_json_flag(p)
+    add_model(p, MINELIB)
+    add_json(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-
-    inst = load_instance(args.instance)
+    inst = open_model(args.model).minelib("orepit info")
     precedence = inst.precedence()
     out = {"instance": inst.name, "blocks": precedence.n_nodes, "arcs": precedence.n_arcs}
     problem = None

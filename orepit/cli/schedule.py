@@ -1,4 +1,4 @@
-"""``orepit schedule INSTANCE --problem {cpit,pcpsp} --time-limit SECONDS``: production schedule.
+"""``orepit schedule MODEL --problem {cpit,pcpsp} --time-limit SECONDS``: production schedule.
 
 Prints objective, bound, gap, status and seconds; progress (phase, incumbent,
 bound) goes to stderr.  ``--out FILE.sol`` writes the schedule in MineLib format.
@@ -8,35 +8,28 @@ from __future__ import annotations
 import math
 import sys
 import time
-from pathlib import Path
 
 from solvers.errors import InputError
-
-from orepit.cli import add_json_flag, emit
-from orepit.data.minelib import load_instance
-from orepit.data.datasets import instance_path
 from solvers.schedule import solve_schedule
+
+from orepit.cli.options import MINELIB, add_json, add_model, add_quiet, add_solver, default_of
+from orepit.cli.output import emit
+from orepit.data.files import open_model
 from orepit.data.minelib import write_schedule
+
+#: solve_schedule's time limit (s), threads and MIP gap: the defaults of the options
+SOLVER_DEFAULTS = tuple(default_of(solve_schedule, name) for name in ("time_limit", "threads", "mip_gap"))
 
 
 def register(sub):
     p = sub.add_parser("schedule", help="CPIT / PCPSP schedule with a proven bound (BZ LP, TopoSort, MIP)")
-    p.add_argument("instance", help="MineLib folder, path prefix or instance name (e.g. kd)")
-    p.add_argument("--problem", required=True, choices=["cpit", "pcpsp"])
-    p.add_argument("--time-limit", type=float, default=900.0, help="wall-clock seconds (default 900)")
-    p.add_argument("--threads", type=int, default=None, help="HiGHS threads (default: HiGHS' choice)")
-    p.add_argument("--gap", type=float, default=1e-4, help="relative gap to stop at (default 1e-4)")
-    p.add_argument("--out", default=None, help="write the schedule to this .sol file")
-    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    add_json_flag(p)
+    add_model(p, MINELIB)
+    p.add_argument("--problem", required=True, choices=["cpit", "pcpsp"], help="the problem to solve")
+    add_solver(p, *SOLVER_DEFAULTS, "the whole run (reading, solving, writing)")
+    p.add_argument("--out", metavar="FILE.sol", help="write the schedule to this MineLib .sol file (default: not written)")
+    add_quiet(p)
+    add_json(p)
     p.set_defaults(func=run)
-
-
-def _instance(name: str):
-
-    if not Path(name).exists() and "/" not in name and "\\" not in name:
-        return load_instance(instance_path(name))
-    return load_instance(name)
 
 
 class _Progress:
@@ -58,19 +51,13 @@ class _Progress:
 
 
 def run(args) -> int:
-
-
     t0 = time.perf_counter()
-    if args.time_limit <= 0:
-        raise InputError(f"--time-limit must be positive, got {args.time_limit}")
-    if args.threads is not None and args.threads < 1:
-        raise InputError(f"--threads must be at least 1, got {args.threads}")
-    inst = _instance(args.instance)
+    inst = open_model(args.model).minelib("orepit schedule")
     problem = inst.problem(args.problem)
     # the limit covers reading and writing too: keep a small margin for the output
     budget = args.time_limit - (time.perf_counter() - t0) - min(1.0, 0.03 * args.time_limit)
     if budget <= 0:
-        raise InputError(f"--time-limit {args.time_limit} s is used up by reading the instance")
+        raise InputError(f"--time-limit {args.time_limit} s is used up by reading the instance", field="time_limit")
     result = solve_schedule(problem, time_limit=budget, threads=args.threads, mip_gap=args.gap,
                             progress=_Progress(args.quiet, t0))
     if args.out:
@@ -79,14 +66,7 @@ def run(args) -> int:
     out = {"instance": inst.name, "problem": args.problem, "objective": result.objective,
            "bound": result.bound, "gap": result.gap, "status": result.status, "seconds": seconds,
            "algorithm": result.algorithm, "out": args.out, "phases": result.info.get("phases", {})}
-    if args.json:
-        emit(args, out)
-    else:
-        print(f"objective: {result.objective:,.2f}")
-        print(f"bound: {result.bound:,.2f}")
-        print(f"gap: {100 * result.gap:.4f}%")
-        print(f"status: {result.status}")
-        print(f"seconds: {seconds:.1f}")
-        if args.out:
-            print(f"out: {args.out}")
+    lines = [f"objective: {result.objective:,.2f}", f"bound: {result.bound:,.2f}", f"gap: {100 * result.gap:.4f}%",
+             f"status: {result.status}", f"seconds: {seconds:.1f}"] + ([f"out: {args.out}"] if args.out else [])
+    emit(args, out, "\n".join(lines))
     return 0

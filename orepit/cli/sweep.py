@@ -5,41 +5,41 @@ from pathlib import Path
 
 from solvers.errors import InputError
 
-from orepit.cli import add_json_flag, emit
-from orepit.study.sweep import run_sweep
+from orepit.cli.options import add_json, add_quiet, count, natural
+from orepit.cli.output import emit
+from orepit.output.sweep_charts import write_sweep_charts
+from orepit.study.sweep import ALLOWED_FAILURES, run_sweep
 from orepit.study.sweep_study import load_study
 from orepit.study.sweep_summary import summarise
-from orepit.output.sweep_charts import write_sweep_charts
 
 
 def register(sub):
     p = sub.add_parser("sweep", help="scenario and uncertainty study on Dask (resumable; summary and charts)")
-    p.add_argument("study", help="study file (TOML; see docs/sweeps.md and examples/study_small.toml)")
-    p.add_argument("--out", required=True, help="results folder; re-running skips the cases already in it")
-    p.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786 "
-                   "(default: a local cluster)")
-    p.add_argument("--workers", type=int, help="local worker processes, one thread each (default: CPU cores)")
-    p.add_argument("--numba-cache", help="numba cache folder shared by the workers "
+    p.add_argument("study", metavar="STUDY.toml",
+                   help="study file (TOML; see docs/sweeps.md and examples/study_small.toml); it holds the "
+                        "plan and solver settings of every case (plan.time_limit, plan.mip_gap)")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="results folder; re-running skips the cases already in it")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="address of a running Dask scheduler, e.g. "
+                   "tcp://host:8786 (default: a local cluster)")
+    p.add_argument("--workers", type=count, metavar="N",
+                   help="local worker processes, one thread each [processes] (default: one per CPU core)")
+    p.add_argument("--numba-cache", metavar="DIR", help="numba cache folder shared by the workers "
                    "(default: $NUMBA_CACHE_DIR or ~/.cache/orepit/numba)")
-    p.add_argument("--allowed-failures", type=int, default=5,
-                   help="times a case may lose its worker before it is reported failed (local cluster; "
-                   "default: %(default)s)")
-    p.add_argument("--npv-cost-pct", type=float, help="summary: NPV cost threshold in %% (default: the study's)")
+    p.add_argument("--allowed-failures", type=natural, default=ALLOWED_FAILURES, metavar="N",
+                   help="times a case may lose its worker before it is reported failed (local cluster) [times]")
+    p.add_argument("--npv-cost-pct", type=float, metavar="PCT",
+                   help="summary: NPV cost threshold [%%] (default: the study's)")
     p.add_argument("--no-summary", action="store_true", help="skip summary.csv, summary.md and charts")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    add_json_flag(p)
+    add_quiet(p)
+    add_json(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    if args.workers is not None and args.workers < 1:
-        raise InputError(f"--workers must be at least 1, got {args.workers}", field="workers")
     if args.scheduler and args.workers is not None:
         raise InputError("--workers applies to the local cluster; with --scheduler start the workers yourself "
                          "(dask worker ADDRESS --nthreads 1)", field="workers")
-    if args.allowed_failures < 0:
-        raise InputError(f"--allowed-failures must be at least 0, got {args.allowed_failures}",
-                         field="allowed_failures")
     study = load_study(args.study)
     report = run_sweep(study, args.out, scheduler=args.scheduler, workers=args.workers,
                        progress=not (args.quiet or args.json), numba_cache=args.numba_cache,

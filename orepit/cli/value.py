@@ -3,8 +3,8 @@
 Values every block at each destination (mill, low-grade stockpile, waste dump), every term in its
 own column with its unit; with ``--environment`` (or ``--green``, the documented defaults) adds the
 environmental terms and the net value per destination.  MODEL is a block model (``.parquet``,
-``.csv``) or a MineLib ``.blocks`` file.  The output (``.parquet`` or ``.csv``) holds the model's
-columns followed by the value columns, written atomically.
+``.csv``, MineLib ``.blocks``) or a MineLib instance.  The output (``.parquet`` or ``.csv``) holds
+the model's columns followed by the value columns, written atomically.
 """
 from __future__ import annotations
 
@@ -15,29 +15,23 @@ import numpy as np
 
 from solvers.errors import InputError
 
-from orepit.cli import add_json_flag, emit
+from orepit.cli.options import MINELIB, MODEL_FILES, add_block_size, add_json, add_model, add_parameter_files
+from orepit.cli.output import emit
+from orepit.data.files import open_model, write_model
 from orepit.valuation.economics import Economics, block_values, value_columns
 from orepit.valuation.environment import Environment, environmental_costs, env_cost_columns
-from orepit.data.files import read_model, write_model
 
 
 def register(sub):
     p = sub.add_parser("value", help="block values per destination (mill, stockpile, waste), every term a column")
-    p.add_argument("model", help="block model (.parquet / .csv) or MineLib .blocks file")
-    p.add_argument("--economics", required=True, metavar="PARAMS.toml", help="economic parameters (TOML)")
-    p.add_argument("--environment", metavar="ENV.toml", default=None,
-                   help="environmental parameters (TOML); adds environmental terms and net values")
-    p.add_argument("--green", action="store_true", help="add environmental terms with the default parameters")
-    p.add_argument("--block-size", nargs=3, type=float, metavar=("DX", "DY", "DZ"), default=None,
-                   help="block size in m for models that do not state it (MineLib .blocks)")
+    add_model(p, f"{MODEL_FILES}, or {MINELIB} (its .blocks)")
+    add_parameter_files(p, None, "none: no environmental terms")
+    p.add_argument("--green", action="store_true",
+                   help="add environmental terms with the documented default parameters")
+    add_block_size(p)
     p.add_argument("--out", required=True, metavar="FILE", help="output table (.parquet or .csv)")
-    add_json_flag(p)
+    add_json(p)
     p.set_defaults(func=run)
-
-
-def load_model(path, block_size=None):
-    """A block model from .parquet, .csv or a MineLib .blocks file; errors name the file."""
-    return read_model(path, block_size=block_size)
 
 
 def _output_kind(path) -> str:
@@ -62,7 +56,7 @@ def run(args) -> int:
     if env is not None and env.currency != econ.currency:
         raise InputError(f"economics are in {econ.currency} but the environment file uses {env.currency}",
                          path=args.environment, field="currency")
-    model = load_model(args.model, args.block_size)
+    model = open_model(args.model, block_size=args.block_size).model
     values = block_values(model, econ)
     columns = {c: values[c].to_numpy() for c in values.columns}
     summary = {"blocks": model.n_blocks, "currency": econ.currency}

@@ -43,6 +43,9 @@ from solvers.nested import NestedResult, nested_pits
 from solvers.problem import Precedence
 from orepit.valuation.precedence import precedence_from_geometry
 
+#: Revenue factors of the shells when none are given (start:stop:step, stop included; 1 = base price).
+REVENUE_FACTORS = "0.3:2.0:0.05"
+
 
 @dataclass
 class ShellInputs:

@@ -26,6 +26,7 @@ from orepit.planning.strategies import STRATEGY_NAMES, ScheduleSetup, compare, d
 from solvers.closure import PseudoflowSolver
 from orepit.planning.pits import ShellInputs, shells_table
 from orepit.data.files import write_model
+from orepit.valuation.precedence import SLOPE_BENCHES, SLOPE_DEGREES
 
 DEST_NAMES = np.array(["", "mill", "stockpile", "dump"], dtype=object)  # index = destination + 1
 
@@ -71,7 +72,8 @@ class Phases:
 
 def run_study(model: BlockModel, economics: Economics, environment: Environment | None = None,
               strategies=STRATEGY_NAMES, setup: ScheduleSetup | None = None, frontier_points: int = 8,
-              slope: float = 45.0, levels: int = 4, precedence=None, grade: str | None = None, progress: bool = True,
+              slope: float = SLOPE_DEGREES, levels: int = SLOPE_BENCHES, precedence=None, grade: str | None = None,
+              progress: bool = True,
               recovery_floor: float = 0.95, utilisation_floor: float | None = 0.9) -> Study:
     """Value, pit, shells, grade-tonnage, strategies and (optionally) the NPV-recovery frontier.
 

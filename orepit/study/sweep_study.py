@@ -35,6 +35,7 @@ from orepit.data.model import BlockModel
 from orepit.data.minelib import load_instance
 from orepit.valuation.synthetic import synthetic_deposit
 from orepit.data.files import read_model
+from orepit.valuation.precedence import SLOPE_BENCHES, SLOPE_DEGREES
 
 #: sections of a study file and the keys each may hold (economics/environment: their own fields)
 STUDY_KEYS = {"name", "strategies", "realisations", "npv_cost_pct", "baseline"}
@@ -283,8 +284,8 @@ def _deposit(where, raw: dict, base_dir: Path, realisations: int):
     if ("synthetic" in raw) == ("model" in raw):
         raise where.error(("deposit",), "give exactly one of 'synthetic = {blocks = N, seed = S}' or "
                                         "'model = \"path\"' (block model or MineLib instance)")
-    spec: dict = {"slope": _number(where, ("deposit", "slope"), raw.get("slope", 45.0), 0.0, 90.0, open_low=True),
-                  "levels": _integer(where, ("deposit", "levels"), raw.get("levels", 4), 1)}
+    spec: dict = {"slope": _number(where, ("deposit", "slope"), raw.get("slope", SLOPE_DEGREES), 0.0, 90.0, open_low=True),
+                  "levels": _integer(where, ("deposit", "levels"), raw.get("levels", SLOPE_BENCHES), 1)}
     econ = env = None
     for key, cls in (("economics", Economics), ("environment", Environment)):
         if key in raw:

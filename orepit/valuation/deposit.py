@@ -16,7 +16,7 @@ from solvers.problem import Precedence
 from orepit.valuation.economics import Economics, block_values, rock_codes
 from orepit.valuation.environment import Environment, environmental_costs
 from orepit.data.model import BlockModel
-from orepit.valuation.precedence import precedence_from_geometry
+from orepit.valuation.precedence import SLOPE_BENCHES, SLOPE_DEGREES, precedence_from_geometry
 from orepit.valuation.economics import PRICE_UNITS_KG
 
 MILL, STOCKPILE, DUMP = 0, 1, 2
@@ -84,7 +84,8 @@ class Deposit:
 
 
 def value_deposit(model: BlockModel, economics: Economics, environment: Environment | None = None,
-                  precedence: Precedence | None = None, slope: float = 45.0, levels: int = 4) -> Deposit:
+                  precedence: Precedence | None = None, slope: float = SLOPE_DEGREES,
+                  levels: int = SLOPE_BENCHES) -> Deposit:
     """Value every block (economics and environment) and attach its precedence.
 
     precedence: given, or built from the block geometry with ``slope`` (degrees) over ``levels`` benches.

@@ -37,6 +37,10 @@ AIR, LEACHED, SUPERGENE, HYPOGENE, HARD, HOST = range(6)
 _ROCK_DENSITY = np.array([0.0, 2.35, 2.50, 2.62, 2.72, 2.65])
 _ROCK_BWI = np.array([0.0, 10.0, 12.0, 14.0, 19.0, 13.0])
 EXTENT_M = (2000.0, 2000.0, 1000.0)
+#: The built-in deposit (``orepit demo``; ``orepit compare`` without a model; ``orepit synth``): about
+#: this many blocks (62,500 cubes of 40 m on a 50 x 50 x 25 grid) from this seed.
+BUILTIN_BLOCKS = 60_000
+BUILTIN_SEED = 7
 N_MODES = 12
 
 

@@ -1,0 +1,209 @@
+"""The command line's vocabulary: one definition of each option that several verbs take.
+
+Each ``add_*`` function adds options with their help, unit (in brackets) and default.  Defaults
+are read from the code that owns them (`default_of`, the dataclasses, the constants), never
+written here; `HelpFormatter` shows them in ``--help``.  Values are checked by the ``type``
+functions below, so a bad value exits with status 2 and a message naming the option.
+"""
+from __future__ import annotations
+
+import argparse
+import inspect
+import math
+
+from solvers.errors import InputError
+from solvers.patterns import NAMED_PATTERNS
+
+from orepit.planning.strategies import ScheduleSetup
+from orepit.valuation.precedence import SLOPE_BENCHES, SLOPE_DEGREES
+from orepit.valuation.synthetic import BUILTIN_BLOCKS, BUILTIN_SEED
+
+#: Options that were renamed: the old spelling is answered with the new one (exit status 2).
+RENAMED = {"--levels": "--benches", "--mining-rate": "--mining-capacity"}
+
+MODEL_FILES = "a block model (.csv, .parquet, MineLib .blocks)"
+MINELIB = "a MineLib instance: folder, path prefix or name (e.g. ../shared/minelib/kd or kd)"
+
+
+class UsageError(InputError):
+    """A bad command line (unknown option, missing argument, a value out of range)."""
+
+
+def default_of(function, name: str):
+    """The default of ``function``'s parameter ``name``: the CLI shows the owner's default."""
+    return inspect.signature(function).parameters[name].default
+
+
+def _show(value) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return " ".join(_show(v) for v in value)
+    return str(value)
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Adds ``(default: X)`` to every option that has a default; an option whose default is None
+    says in its own help what happens without it."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if (not action.option_strings or action.required or "%(default)" in text
+                or action.default in (None, False, argparse.SUPPRESS)):
+            return text
+        return f"{text} (default: {_show(action.default).replace('%', '%%')})"
+
+
+class Parser(argparse.ArgumentParser):
+    """Reports a bad command line as a `UsageError` (exit status 2, also as JSON with --json)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message):
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def check_renamed(argv) -> None:
+    """`UsageError` naming the new spelling when the command line uses a renamed option."""
+    for word in argv:
+        if word == "--":
+            return
+        old = word.split("=", 1)[0]
+        if old in RENAMED:
+            raise UsageError(f"{old} was renamed {RENAMED[old]}")
+
+
+# ---------------------------------------------------------------------------------------------
+# value types (argparse reports their messages as "argument --OPTION: message")
+
+def _number(text: str, kind=float):
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not {'an integer' if kind is int else 'a number'}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"'{text}' is not finite")
+    return value
+
+
+def _checked(kind, ok, expected: str):
+    """A type function: ``kind`` (float or int) from the text, `ArgumentTypeError` unless ``ok``."""
+    def parse(text: str):
+        value = _number(text, kind)
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {expected}, got {text}")
+        return value
+    return parse
+
+
+seconds = _checked(float, lambda v: v > 0, "positive (seconds)")
+gap_fraction = _checked(float, lambda v: 0 <= v < 1, "a fraction in [0, 1)")
+share = _checked(float, lambda v: 0 <= v <= 1, "a fraction in [0, 1]")
+positive = _checked(float, lambda v: v > 0, "positive")
+rate = _checked(float, lambda v: v > -1, "above -1 (a discount rate per period)")
+block_count = _checked(float, lambda v: 1e3 <= v <= 1e8, "between 1e3 and 1e8 blocks")
+count = _checked(int, lambda v: v >= 1, "at least 1")
+natural = _checked(int, lambda v: v >= 0, "at least 0")
+_threads = _checked(int, lambda v: v >= 0, "at least 1 (or 0: the solver decides)")
+
+
+def thread_count(text: str) -> int | None:
+    """Solver threads, at least 1; 0 gives None (the solver decides)."""
+    return _threads(text) or None
+
+
+def slope_angles(text: str) -> float | list[float]:
+    """Degrees from horizontal in (0, 90]: one angle, or a comma list of angles for equal azimuth
+    sectors (sector 1 centred on north, then clockwise)."""
+    parts = [t for t in str(text).split(",") if t.strip()]
+    if not parts:
+        raise argparse.ArgumentTypeError("needs at least one angle (degrees)")
+    angles = [_number(t) for t in parts]
+    if any(not 0 < a <= 90 for a in angles):
+        raise argparse.ArgumentTypeError(f"angles must be in (0, 90] degrees, got {text}")
+    return angles[0] if len(angles) == 1 else angles
+
+
+# ---------------------------------------------------------------------------------------------
+# options
+
+def add_json(p) -> None:
+    p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
+
+
+def add_quiet(p) -> None:
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress on stderr, and no solver banner or log")
+
+
+def add_model(p, accepts: str, optional: bool = False) -> None:
+    """The positional MODEL (opened by `orepit.data.files.open_model`); ``accepts`` says what the
+    verb takes of it."""
+    p.add_argument("model", metavar="MODEL", nargs="?" if optional else None, help=accepts)
+
+
+def add_block_size(p, note: str = "the model's") -> None:
+    p.add_argument("--block-size", nargs=3, type=positive, metavar=("DX", "DY", "DZ"),
+                   help=f"block size, for models that do not state it [m] (default: {note})")
+
+
+def add_dims(p, note: str) -> None:
+    p.add_argument("--dims", nargs=3, type=count, metavar=("NX", "NY", "NZ"),
+                   help=f"grid size [blocks] (default: {note})")
+
+
+def add_slope(p, pattern: bool = True) -> None:
+    """--slope and --benches (the slope cone), and --pattern (a named pattern instead)."""
+    p.add_argument("--slope", type=slope_angles, default=SLOPE_DEGREES, metavar="DEG[,DEG...]",
+                   help="overall slope angle, or a comma list of angles for equal azimuth sectors "
+                        "starting north, clockwise [degrees]")
+    p.add_argument("--benches", type=count, default=SLOPE_BENCHES, metavar="N",
+                   help="benches the slope cone spans; more follow the angle more closely, with "
+                        f"more arcs ({SLOPE_BENCHES}: within 0.5 %% of the pit value of a 12-bench "
+                        "cone on the demo deposit) [benches]")
+    if pattern:
+        p.add_argument("--pattern", choices=sorted(NAMED_PATTERNS),
+                       help="a named pattern instead of the slope cone (plus: the 5 blocks above, as "
+                            "MineLib newman1) (default: the slope cone)")
+
+
+def add_solver(p, time_limit: float, threads: int | None, gap: float, each: str) -> None:
+    """--time-limit, --threads and --gap; the defaults are the caller's owner's (``each``: what the
+    time limit applies to)."""
+    p.add_argument("--time-limit", type=seconds, default=time_limit, metavar="SECONDS",
+                   help=f"wall-clock limit of {each} [s]")
+    p.add_argument("--threads", type=thread_count, default=threads, metavar="N",
+                   help="HiGHS threads; 0: HiGHS decides [threads]"
+                        + ("" if threads else " (default: HiGHS decides)"))
+    p.add_argument("--gap", type=gap_fraction, default=gap, metavar="FRACTION",
+                   help="relative MIP gap at which a solve stops (0.01 = 1 %%) [fraction]")
+
+
+def add_discount_rate(p) -> None:
+    p.add_argument("--discount-rate", type=rate, metavar="RATE",
+                   help="discount rate per period (0.08 = 8 %%) [fraction/period] (default: the MineLib "
+                        f"instance's DISCOUNT_RATE, else {_show(ScheduleSetup.discount_rate)})")
+
+
+def add_mining_capacity(p, note: str) -> None:
+    p.add_argument("--mining-capacity", type=positive, metavar="T",
+                   help=f"rock mined per period [t/period] (default: {note})")
+
+
+def add_builtin_deposit(p) -> None:
+    """--blocks and --seed of the built-in synthetic deposit (`orepit.valuation.synthetic`)."""
+    p.add_argument("--blocks", type=block_count, default=BUILTIN_BLOCKS, metavar="N",
+                   help="about this many blocks in the synthetic deposit, e.g. 1e6 [blocks]")
+    p.add_argument("--seed", type=natural, default=BUILTIN_SEED, metavar="SEED",
+                   help="seed of the synthetic deposit [-]")
+
+
+def add_parameter_files(p, economics: str | None, environment: str) -> None:
+    """--economics and --environment (TOML parameter files, docs/parameters.md); ``economics``: what
+    happens without it (None: required), ``environment``: likewise."""
+    p.add_argument("--economics", required=economics is None, metavar="ECONOMICS.toml",
+                   help="economic parameters (TOML)" + (f" (default: {economics})" if economics else ""))
+    p.add_argument("--environment", metavar="ENVIRONMENT.toml",
+                   help=f"environmental parameters (TOML) (default: {environment})")

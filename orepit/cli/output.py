@@ -1,0 +1,60 @@
+"""What the command prints: the verb's result (`emit`) and where libraries' own output goes.
+
+stdout carries only orepit's result (one JSON object with ``--json``); progress and messages go to
+stderr.  C libraries write on the file descriptors directly (HiGHS prints a banner on descriptor 1
+when a process makes its first solver), so `route_library_output` points descriptor 1 at stderr,
+or both 1 and 2 at the null device with ``--quiet``, while orepit keeps the real streams.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+
+
+def _clean(value):
+    """JSON-safe: numpy scalars to Python, inf/nan to strings."""
+    if hasattr(value, "item") and not hasattr(value, "__len__"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def emit(args, payload: dict, text: str | None = None) -> None:
+    """Print the verb's result: JSON with ``--json``, else ``text`` (or key: value lines)."""
+    if getattr(args, "json", False):
+        print(json.dumps(_clean(payload)))
+    elif text is not None:
+        print(text)
+    else:
+        for key, value in payload.items():
+            print(f"{key}: {value}")
+
+
+def _keep(fd: int, target: int, stream):
+    """Move what is written on ``fd`` to ``target``; a new Python stream on the old destination."""
+    stream.flush()
+    real = os.dup(fd)
+    os.dup2(target, fd)
+    return os.fdopen(real, "w", buffering=1)
+
+
+def route_library_output(quiet: bool) -> None:
+    """Send what libraries write on descriptor 1 to stderr (with ``quiet``: descriptors 1 and 2 to
+    the null device); ``sys.stdout`` and ``sys.stderr`` keep writing where they did.  Does nothing
+    when the streams are already redirected (tests, embedding)."""
+    if sys.stdout is not sys.__stdout__ or sys.__stdout__ is None:
+        return
+    try:
+        target = os.open(os.devnull, os.O_WRONLY) if quiet else 2
+        if quiet and sys.stderr is sys.__stderr__ and sys.__stderr__ is not None:
+            sys.stderr = _keep(2, target, sys.stderr)
+        sys.stdout = _keep(1, target, sys.stdout)
+    except OSError:
+        return
