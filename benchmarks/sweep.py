@@ -57,6 +57,7 @@ realisations = {realisations}
 
 [deposit]
 synthetic = {{ blocks = {blocks}, seed = 11 }}
+levels = 4                      # the slope cone of the published figures (the default is 8 since)
 
 [plan]
 periods = 6

@@ -51,7 +51,7 @@ def test_block_model_files(tmp_path, suffix):
 
 @pytest.mark.parametrize("path, message", [
     ("missing.parquet", "missing.parquet: file not found"),
-    ("no/such/folder", "folder: no such file or folder"),
+    ("no/such/folder", "no/such/folder: no such file or folder"),
     ("nosuchinstance", "nosuchinstance: no such file or folder, nor a MineLib instance of that name"),
 ])
 def test_what_is_not_a_model_is_named(tmp_path, monkeypatch, path, message):

@@ -105,8 +105,8 @@ def open_model(path, *, block_size=None) -> ModelSource:
             raise InputError(f"no such file or folder, nor a MineLib instance of that name ({exc})",
                              path=text) from None
     if not p.exists() and not p.with_name(p.name + ".prec").exists():
-        raise InputError("no such file or folder (MODEL is a block model "
-                         f"{'/'.join(MODEL_SUFFIXES)}, or a MineLib folder or path prefix)", path=text)
+        raise InputError(f"{text}: no such file or folder (MODEL is a block model "
+                         f"{'/'.join(MODEL_SUFFIXES)}, or a MineLib folder or path prefix)")
     return ModelSource(text, load_instance(p), block_size)
 
 
