@@ -34,11 +34,12 @@ def default_of(function, name: str):
     return inspect.signature(function).parameters[name].default
 
 
-def _show(value) -> str:
+def show(value) -> str:
+    """A default as --help shows it (numbers without trailing zeros, lists space-separated)."""
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, (list, tuple)):
-        return " ".join(_show(v) for v in value)
+        return " ".join(show(v) for v in value)
     return str(value)
 
 
@@ -51,7 +52,7 @@ class HelpFormatter(argparse.HelpFormatter):
         if (not action.option_strings or action.required or "%(default)" in text
                 or action.default in (None, False, argparse.SUPPRESS)):
             return text
-        return f"{text} (default: {_show(action.default).replace('%', '%%')})"
+        return f"{text} (default: {show(action.default).replace('%', '%%')})"
 
 
 class Parser(argparse.ArgumentParser):
@@ -184,7 +185,7 @@ def add_solver(p, time_limit: float, threads: int | None, gap: float, each: str)
 def add_discount_rate(p) -> None:
     p.add_argument("--discount-rate", type=rate, metavar="RATE",
                    help="discount rate per period (0.08 = 8 %%) [fraction/period] (default: the MineLib "
-                        f"instance's DISCOUNT_RATE, else {_show(ScheduleSetup.discount_rate)})")
+                        f"instance's DISCOUNT_RATE, else {show(ScheduleSetup.discount_rate)})")
 
 
 def add_mining_capacity(p, note: str) -> None:

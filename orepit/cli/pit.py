@@ -18,7 +18,8 @@ from solvers.closure import PseudoflowSolver
 from solvers.errors import InputError
 from solvers.patterns import GridPrecedence, minimal_pattern, named_pattern, slope_offsets
 
-from orepit.cli.options import MINELIB, add_block_size, add_dims, add_json, add_model, add_slope
+from orepit.cli.options import (MINELIB, add_block_size, add_dims, add_json, add_model, add_slope, default_of,
+                                show)
 from orepit.cli.output import emit
 from orepit.data.files import open_model
 from orepit.data.minelib import write_upit_solution
@@ -30,7 +31,7 @@ def add_grid_arguments(p) -> None:
                    help="dense grid of block values, one per line (or .npy), instead of MODEL "
                         "(default: none)")
     add_dims(p, "none; needed with --grid")
-    add_block_size(p, "1 1 1 for a --grid")
+    add_block_size(p, f"{show(default_of(slope_offsets, 'block_size'))} for a --grid")
     add_slope(p)
 
 
@@ -84,7 +85,7 @@ def grid_problem(args):
     if args.pattern:
         offsets = named_pattern(args.pattern)
     else:
-        block_size = args.block_size or (1.0, 1.0, 1.0)
+        block_size = args.block_size or default_of(slope_offsets, "block_size")
         offsets = minimal_pattern(slope_offsets(block_size, args.slope, args.benches))
     values = read_grid_values(args.grid, nx * ny * nz)
     return values, GridPrecedence((nx, ny, nz), offsets), os.path.basename(args.grid)
