@@ -55,7 +55,7 @@ def add_study_options(p, out: str) -> None:
     p.add_argument("--utilisation-floor", type=share, metavar="FRACTION",
                    default=default_of(strategy_options, "utilisation_floor"),
                    help="green: least share of the deposit's metal inside the final pit [fraction]")
-    add_slope(p, pattern=False)
+    add_slope(p, pattern=False, applies=" (for models without a MineLib .prec)")
     add_solver(p, ScheduleSetup.time_limit, ScheduleSetup.threads, ScheduleSetup.mip_gap,
                "each schedule solve (one per strategy and frontier point)")
     p.add_argument("--out", default=out, metavar="DIR", help="results folder")

@@ -155,15 +155,15 @@ def add_dims(p, note: str) -> None:
                    help=f"grid size [blocks] (default: {note})")
 
 
-def add_slope(p, pattern: bool = True) -> None:
-    """--slope and --benches (the slope cone), and --pattern (a named pattern instead)."""
+def add_slope(p, pattern: bool = True, applies: str = "") -> None:
+    """--slope and --benches (the slope cone), and --pattern (a named pattern instead); ``applies``:
+    when the verb uses them."""
     p.add_argument("--slope", type=slope_angles, default=SLOPE_DEGREES, metavar="DEG[,DEG...]",
-                   help="overall slope angle, or a comma list of angles for equal azimuth sectors "
+                   help=f"overall slope angle{applies}, or a comma list of angles for equal azimuth sectors "
                         "starting north, clockwise [degrees]")
     p.add_argument("--benches", type=count, default=SLOPE_BENCHES, metavar="N",
-                   help="benches the slope cone spans; more follow the angle more closely, with "
-                        f"more arcs ({SLOPE_BENCHES}: within 0.5 %% of the pit value of a 12-bench "
-                        "cone on the demo deposit) [benches]")
+                   help="benches the slope cone spans; a longer cone follows the angle more closely, "
+                        "with more arcs (the default's reason: docs/formulations.md, Slopes) [benches]")
     if pattern:
         p.add_argument("--pattern", choices=sorted(NAMED_PATTERNS),
                        help="a named pattern instead of the slope cone (plus: the 5 blocks above, as "

@@ -32,7 +32,7 @@ def add_grid_arguments(p) -> None:
                         "(default: none)")
     add_dims(p, "none; needed with --grid")
     add_block_size(p, f"{show(default_of(slope_offsets, 'block_size'))} for a --grid")
-    add_slope(p)
+    add_slope(p, applies=" (for a --grid; a MineLib instance has its .prec)")
 
 
 def register(sub):
