@@ -158,7 +158,7 @@ class Variogram:
         """The elements of ``cv``, each checked to be a column of ``model``."""
         for element in self.cv:
             if element not in model:
-                self._fail(f"cv.{element}", f"unknown element: block model {model.name or ''} has no column "
+                self._fail(f"cv.{element}", f"unknown element: {_label(model)} has no column "
                                             f"'{element}' (grades: {', '.join(model.grades) or 'none listed'})")
         return tuple(self.cv)
 
@@ -184,6 +184,10 @@ class Variogram:
                       "seed": data.get("seed", defaults.seed),
                       "realisations": data.get("realisations", defaults.realisations)},
                    source=path, lines=lines)
+
+
+def _label(model: BlockModel) -> str:
+    return f"block model {model.name}" if model.name else "the block model"
 
 
 def _key_lines(text: str) -> dict[str, int]:
@@ -223,7 +227,7 @@ class GradeRealisations:
             raise InputError(f"seed must be an integer >= 0, got {self.seed!r}", field="seed")
         size = model.block_size if block_size is None else block_size
         if size is None:
-            raise InputError(f"block model {model.name or ''} has no block size, and the variogram ranges are in "
+            raise InputError(f"{_label(model)} has no block size, and the variogram ranges are in "
                              "metres: give block_size (dx, dy, dz) in m", path=model.source, field="block_size")
         try:
             self.block_size = tuple(float(v) for v in size)
