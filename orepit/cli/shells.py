@@ -63,14 +63,14 @@ def run(args) -> int:
     rate = args.mining_capacity
     if rate is None:
         # the largest pit mined over the default number of mining periods
-        rate = max(float(inputs.tonnage[nested.pit(nested.n_pits - 1)].sum()) / ScheduleSetup.periods, 1e-9)
+        rate = max(float(inputs.tonnage[nested.solution >= 0].sum()) / ScheduleSetup.periods, 1e-9)
     table = pit_by_pit(nested, inputs, rate, discount)
     seconds = time.perf_counter() - t0
     if args.out:
         write_text(args.out, table.to_csv(index=False))
-    out = {"source": name, "shells": int(nested.n_pits), "mining_rate_t_per_period": rate,
+    out = {"source": name, "shells": len(table), "mining_rate_t_per_period": rate,
            "discount_rate": discount, "seconds": seconds, "table": table.to_dict(orient="records")}
-    lines = [f"{name}: {nested.n_pits} shells, mining rate {rate:,.0f} t/period, discount rate {discount:g}, "
+    lines = [f"{name}: {len(table)} shells, mining rate {rate:,.0f} t/period, discount rate {discount:g}, "
              f"{seconds:.2f} s", table.to_string(index=False, float_format=lambda v: f"{v:,.2f}")]
     if args.out:
         out["out"] = os.fspath(args.out)
