@@ -31,7 +31,7 @@ from orepit.data.model import BlockModel
 
 WINDOW = (900, 600)  # default image size (width, height) in pixels
 BACKGROUND = "white"
-#: destination -> colour; "ore to dump" marks ore-grade blocks the plan sends to the waste dump.
+#: destination -> colour; "ore to dump" marks ore-grade blocks the plan sends to the dump.
 DEST_COLOURS = {"mill": "#d62728", "stockpile": "#ff9f1c", "ore to dump": "#e000e0", "waste to dump": "#9a9a9a"}
 
 

@@ -183,7 +183,7 @@ dump_height_m = 60.0
 [surface_haul_km]
 mill = 2.0
 stockpile = 1.5
-waste = 1.0
+dump = 1.0
 """
 
 

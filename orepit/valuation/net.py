@@ -1,0 +1,68 @@
+"""A block's value at each destination, without and with its environmental cost: what optimizers see.
+
+The one definition, for d in mill, stockpile, dump (money in the economics' currency, per block)::
+
+    value[d] = value_<d>_<cur>    of `orepit.valuation.economics`  (the economic value)
+    net[d]   = value[d] - env_cost_<d>_<cur>  of `orepit.valuation.environment`
+
+`destination_values` computes both in one fused pass (no term arrays).  `orepit value` takes its
+``net_<d>_<cur>`` columns from here, and `orepit.valuation.deposit.value_deposit` its per-destination
+values, so the pits, the plans and the KPIs price blocks the same way.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pandas as pd
+
+from solvers.errors import InputError
+
+from orepit.data.model import BlockModel
+from orepit.valuation.destinations import DESTINATIONS, destination_columns
+from orepit.valuation.economics import Economics, ValueInputs, econ_block, value_inputs
+from orepit.valuation.economics import kernel_args as econ_kernel_args
+from orepit.valuation.environment import EnvInputs, Environment, env_block, env_inputs
+from orepit.valuation.environment import kernel_args as env_kernel_args
+
+# positions in the tuples `econ_block` and `env_block` return: value and env_cost at mill, stockpile, dump
+_VALUE_AT = 7
+_ENV_COST_AT = 21
+
+
+# Note on numba's cache: it watches only this file, so after editing `econ_block`, `env_block` or
+# `bond_kwh_per_t` delete __pycache__/net.*.nbi/*.nbc here (the test that compares these values with
+# the separately compiled kernels of economics.py and environment.py then catches a stale build).
+@numba.njit(parallel=True, cache=True)
+def _destination_kernel(eargs, vargs, value, net):
+    e0, e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12 = eargs
+    v0, v1, v2, v3, v4, v5, v6 = vargs
+    for b in numba.prange(value.shape[0]):
+        e = econ_block(b, e0, e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12)
+        v = env_block(b, v0, v1, v2, v3, v4, v5, v6)
+        for d in range(3):
+            value[b, d] = e[_VALUE_AT + d]
+            net[b, d] = e[_VALUE_AT + d] - v[_ENV_COST_AT + d]
+
+
+def destination_values(value_in: ValueInputs, econ: Economics, env_in: EnvInputs,
+                       env: Environment) -> tuple[np.ndarray, np.ndarray]:
+    """(value, net): (n, 3) arrays by destination (mill, stockpile, dump), the economic value and the
+    economic value minus the environmental cost, currency per block (see the module docstring)."""
+    if econ.currency != env.currency:
+        raise InputError(f"economics are in {econ.currency} but environmental costs in {env.currency}",
+                         field="currency")
+    n = value_in.tonnage.shape[0]
+    if env_in.tonnage.shape[0] != n:
+        raise InputError("economic and environmental inputs have different block counts")
+    value = np.empty((n, len(DESTINATIONS)))
+    net = np.empty((n, len(DESTINATIONS)))
+    _destination_kernel(econ_kernel_args(value_in, econ), env_kernel_args(env_in, env), value, net)
+    return value, net
+
+
+def net_values(model: BlockModel, econ: Economics, env: Environment | None = None) -> pd.DataFrame:
+    """Per block ``net_mill_<cur>``, ``net_stockpile_<cur>``, ``net_dump_<cur>``: economic value minus
+    environmental cost at each destination (the objective coefficients an optimizer uses)."""
+    env = Environment(currency=econ.currency) if env is None else env
+    _, net = destination_values(value_inputs(model, econ), econ, env_inputs(model, env), env)
+    return pd.DataFrame(dict(zip(destination_columns("net_{d}_{u}", econ.unit).values(), net.T)), copy=False)
