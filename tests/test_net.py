@@ -71,6 +71,10 @@ def test_net_kernel_equals_the_separately_compiled_terms():
         np.testing.assert_array_equal(net[f"net_{d}_usd"], v[f"value_{d}_usd"] - c[f"env_cost_{d}_usd"])
     with pytest.raises(InputError, match="USD but environmental costs in CNY"):
         destination_values(value_inputs(m, econ), econ, env_inputs(m, env), Environment(currency="CNY"))
+    both = destination_values(value_inputs(m, econ), econ, env_inputs(m, env), env)
+    for d in DESTINATIONS:
+        np.testing.assert_array_equal(both[f"value_{d}_usd"], v[f"value_{d}_usd"])
+        np.testing.assert_array_equal(both[f"net_{d}_usd"], net[f"net_{d}_usd"])
 
 
 def test_deposit_marks_the_minelib_sentinel_as_cannot_go():

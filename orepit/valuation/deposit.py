@@ -101,8 +101,10 @@ def value_deposit(model: BlockModel, economics: Economics, environment: Environm
     vin, ein = value_inputs(model, economics), env_inputs(model, environment)
     values = value_arrays(vin, economics)
     env = env_arrays(ein, environment)
-    value, net = destination_values(vin, economics, ein, environment)
     u = economics.unit
+    by_destination = destination_values(vin, economics, ein, environment)
+    value, net = (np.stack([by_destination[f"{kind}_{d}_{u}"] for d in DESTINATIONS], axis=1)
+                  for kind in ("value", "net"))
     t = vin.tonnage
     value_mill = value[:, MILL]
     processable = np.isfinite(value_mill) & (value_mill > -1e15)   # MineLib marks unprocessable with -1e16/t

@@ -33,36 +33,47 @@ _ENV_COST_AT = 21
 # `bond_kwh_per_t` delete __pycache__/net.*.nbi/*.nbc here (the test that compares these values with
 # the separately compiled kernels of economics.py and environment.py then catches a stale build).
 @numba.njit(parallel=True, cache=True)
-def _destination_kernel(eargs, vargs, value, net):
+def _destination_kernel(eargs, vargs, value_mill, value_stock, value_dump, net_mill, net_stock, net_dump):
+    """net_* (n,) for every block; value_* (n,) too, or (0,) to skip the economic values."""
     e0, e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12 = eargs
     v0, v1, v2, v3, v4, v5, v6 = vargs
-    for b in numba.prange(value.shape[0]):
+    economic = value_mill.shape[0] > 0
+    for b in numba.prange(net_mill.shape[0]):
         e = econ_block(b, e0, e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12)
         v = env_block(b, v0, v1, v2, v3, v4, v5, v6)
-        for d in range(3):
-            value[b, d] = e[_VALUE_AT + d]
-            net[b, d] = e[_VALUE_AT + d] - v[_ENV_COST_AT + d]
+        net_mill[b] = e[_VALUE_AT] - v[_ENV_COST_AT]
+        net_stock[b] = e[_VALUE_AT + 1] - v[_ENV_COST_AT + 1]
+        net_dump[b] = e[_VALUE_AT + 2] - v[_ENV_COST_AT + 2]
+        if economic:
+            value_mill[b] = e[_VALUE_AT]
+            value_stock[b] = e[_VALUE_AT + 1]
+            value_dump[b] = e[_VALUE_AT + 2]
 
 
-def destination_values(value_in: ValueInputs, econ: Economics, env_in: EnvInputs,
-                       env: Environment) -> tuple[np.ndarray, np.ndarray]:
-    """(value, net): (n, 3) arrays by destination (mill, stockpile, dump), the economic value and the
-    economic value minus the environmental cost, currency per block (see the module docstring)."""
+def destination_values(value_in: ValueInputs, econ: Economics, env_in: EnvInputs, env: Environment,
+                       economic: bool = True) -> dict[str, np.ndarray]:
+    """Per destination d (mill, stockpile, dump), currency per block: ``net_<d>_<cur>``, the economic
+    value minus the environmental cost, and with ``economic`` ``value_<d>_<cur>``, the economic value
+    (see the module docstring)."""
     if econ.currency != env.currency:
         raise InputError(f"economics are in {econ.currency} but environmental costs in {env.currency}",
                          field="currency")
     n = value_in.tonnage.shape[0]
     if env_in.tonnage.shape[0] != n:
         raise InputError("economic and environmental inputs have different block counts")
-    value = np.empty((n, len(DESTINATIONS)))
-    net = np.empty((n, len(DESTINATIONS)))
-    _destination_kernel(econ_kernel_args(value_in, econ), env_kernel_args(env_in, env), value, net)
-    return value, net
+    value = tuple(np.empty(n if economic else 0) for _ in DESTINATIONS)
+    net = tuple(np.empty(n) for _ in DESTINATIONS)
+    _destination_kernel(econ_kernel_args(value_in, econ), env_kernel_args(env_in, env), *value, *net)
+    u = econ.unit
+    out = dict(zip(destination_columns("net_{d}_{u}", u).values(), net))
+    if economic:
+        out.update(zip(destination_columns("value_{d}_{u}", u).values(), value))
+    return out
 
 
 def net_values(model: BlockModel, econ: Economics, env: Environment | None = None) -> pd.DataFrame:
     """Per block ``net_mill_<cur>``, ``net_stockpile_<cur>``, ``net_dump_<cur>``: economic value minus
     environmental cost at each destination (the objective coefficients an optimizer uses)."""
     env = Environment(currency=econ.currency) if env is None else env
-    _, net = destination_values(value_inputs(model, econ), econ, env_inputs(model, env), env)
-    return pd.DataFrame(dict(zip(destination_columns("net_{d}_{u}", econ.unit).values(), net.T)), copy=False)
+    return pd.DataFrame(destination_values(value_inputs(model, econ), econ, env_inputs(model, env), env,
+                                           economic=False), copy=False)
