@@ -10,6 +10,7 @@ import math
 import os
 import re
 import tomllib
+from dataclasses import fields
 
 from solvers.errors import InputError
 
@@ -181,3 +182,44 @@ class Checker:
         """``FILE line N: OLD was renamed NEW``, for a key of a former version."""
         old, new = self.name(key), self.name(new_key)
         return InputError(f"{old} was renamed {new}", path=self.path, line=self.line(key), field=old)
+
+
+# ---------------------------------------------------------------------------------------------
+# parameter sets
+
+class TomlParameters:
+    """Base of a dataclass of parameters read from a TOML file whose keys are its field names.
+
+    A subclass sets ``FILE_KIND`` (names the file in messages, e.g. 'economics') and ``RENAMED_KEYS``
+    ({former key path: key path}), defines ``validate(check)``, and may override ``_read_field`` to turn
+    a table read from a file into the field's value.
+    """
+
+    FILE_KIND = "parameter"
+    RENAMED_KEYS: dict = {}
+
+    @classmethod
+    def from_toml(cls, path):
+        """Read a TOML file; every mistake is an `InputError` naming the file, line and key."""
+        data, text = read_toml(path, cls.FILE_KIND)
+        return cls.from_dict(data, Checker(path, text))
+
+    @classmethod
+    def from_dict(cls, data: dict, check: Checker | None = None):
+        """From a dict with field names as keys (the missing ones take their defaults); unknown and
+        renamed keys are an `InputError` (``check``: where the dict was read from, for messages)."""
+        check = Checker() if check is None else check
+        check.keys(data, [f.name for f in fields(cls)], renamed=cls.RENAMED_KEYS)
+        params = cls.__new__(cls)
+        defaults = cls()
+        for f in fields(cls):
+            default = getattr(defaults, f.name)
+            setattr(params, f.name, cls._read_field(f.name, data[f.name], default, check) if f.name in data
+                    else default)
+        params.validate(check)
+        return params
+
+    @classmethod
+    def _read_field(cls, name: str, value, default, check: Checker):
+        """The value of field ``name`` given ``value`` in a file (``default``: the field's default)."""
+        return value

@@ -31,9 +31,7 @@ from orepit.data.minelib import load_instance
 from orepit.data.toml import Checker, read_toml
 from orepit.planning.strategies import RECOVERY_FLOOR, STRATEGY_NAMES, UTILISATION_FLOOR, ScheduleSetup
 from orepit.valuation.deposit import SLOPE_DEG, SLOPE_LEVELS
-from orepit.valuation.economics import RENAMED_KEYS as ECONOMICS_RENAMED
 from orepit.valuation.economics import Economics
-from orepit.valuation.environment import RENAMED_KEYS as ENVIRONMENT_RENAMED
 from orepit.valuation.environment import Environment
 from orepit.valuation.synthetic import EXTENT_M, default_economics, grid_for, synthetic_deposit
 
@@ -56,8 +54,8 @@ PLAN_DEFAULTS = {"periods": ScheduleSetup.periods, "tail_periods": ScheduleSetup
 GRID_SECTIONS = ("economics", "environment", "plan")
 #: study.npv_cost_pct default: the summary's NPV-cost threshold (%), see `orepit.study.sweep_summary`
 NPV_COST_PCT = 5.0
-#: the parameter class of each section and its renamed keys
-PARAMETERS = {"economics": (Economics, ECONOMICS_RENAMED), "environment": (Environment, ENVIRONMENT_RENAMED)}
+#: the parameter class of each parameter section
+PARAMETERS = {"economics": Economics, "environment": Environment}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,8 +294,7 @@ def _merge_checked(check: Checker, section: str, base: dict, over) -> dict:
             if name not in base["elements"]:
                 raise check.error((section, "elements", name),
                                   f"unknown element (the economics define {', '.join(base['elements'])})")
-    cls, _ = PARAMETERS[section]
-    return _copy(asdict(cls.from_dict(_copy(_merge(base, over)), check.within(section))))
+    return _copy(asdict(PARAMETERS[section].from_dict(_copy(_merge(base, over)), check.within(section))))
 
 
 def _reason(exc: InputError) -> str:
@@ -343,7 +340,8 @@ def _grid(check: Checker, raw, econ: dict, env: dict, plan: dict) -> dict:
                 except InputError as exc:
                     raise fail(f"value {v!r}: {_reason(exc)}") from None
         else:
-            cls, renamed = PARAMETERS[section]
+            cls = PARAMETERS[section]
+            renamed = cls.RENAMED_KEYS
             for n in range(1, len(rest) + 1):
                 if tuple(rest[:n]) in renamed:
                     raise check.renamed(key, ("grid", ".".join((section, *renamed[tuple(rest[:n])], *rest[n:]))))

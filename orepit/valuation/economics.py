@@ -37,16 +37,13 @@ import pandas as pd
 from solvers.errors import InputError
 
 from orepit.data.model import BlockModel
-from orepit.data.toml import Checker, read_toml
+from orepit.data.toml import Checker, TomlParameters
 from orepit.valuation.destinations import DESTINATIONS, RENAMED_DESTINATIONS, destination_columns
 
 #: kilograms of metal per tonne of ore for one unit of grade
 GRADE_UNITS_KG_PER_T = {"%": 10.0, "ppm": 1e-3, "g/t": 1e-3}
 #: kilograms in one price unit
 PRICE_UNITS_KG = {"t": 1000.0, "kg": 1.0, "lb": 0.45359237, "oz": 0.0311034768, "g": 1e-3}
-#: keys of former versions (key path -> its new path); a file that uses one is told the new name
-RENAMED_KEYS = {("waste_cost",): ("dump_cost",),
-                **{("extra_value", old): ("extra_value", new) for old, new in RENAMED_DESTINATIONS.items()}}
 
 
 @dataclass
@@ -77,13 +74,19 @@ class Element:
 
 
 @dataclass
-class Economics:
+class Economics(TomlParameters):
     """Economic parameters (money in ``currency``; see the module docstring for the formulas).
 
     Rock-type keys are compared with the rock column's values written as text.  A rock type present in
     the model but absent from a ``*_by_rock`` table takes the scalar default; that default is part of
-    the parameter set, not a guess.  See docs/parameters.md for the published defaults.
+    the parameter set, not a guess.  See docs/parameters.md for the published defaults.  A TOML file's
+    keys are the field names, with ``[elements.NAME]`` tables (`from_toml`).
     """
+
+    FILE_KIND = "economics"
+    #: keys of former versions (key path -> its new path); a file that uses one is told the new name
+    RENAMED_KEYS = {("waste_cost",): ("dump_cost",),
+                    **{("extra_value", old): ("extra_value", new) for old, new in RENAMED_DESTINATIONS.items()}}
 
     elements: dict = field(default_factory=dict)       # name -> Element
     currency: str = "USD"
@@ -139,7 +142,7 @@ class Economics:
                 or any(e.recovery_by_rock for e in self.elements.values())) and self.rock_column is None:
             raise check.error("rock_column", "rock-type tables are given but rock_column is not set")
         check.table("extra_value", self.extra_value, "destination -> column name")
-        check.keys(self.extra_value, DESTINATIONS, at=("extra_value",), renamed=RENAMED_KEYS)
+        check.keys(self.extra_value, DESTINATIONS, at=("extra_value",), renamed=self.RENAMED_KEYS)
         for dest, col in self.extra_value.items():
             check.column(("extra_value", dest), col, optional=False)
         for name, el in self.elements.items():
@@ -158,32 +161,18 @@ class Economics:
 
     # -- files --------------------------------------------------------------------------------
     @classmethod
-    def from_dict(cls, data: dict, check: Checker | None = None) -> "Economics":
-        """From a nested dict with the field names as keys; unknown keys are an `InputError`."""
-        check = Checker() if check is None else check
-        check.keys(data, [f.name for f in fields(cls)], renamed=RENAMED_KEYS)
-        data = dict(data)
+    def _read_field(cls, name, value, default, check):
+        """``elements``: tables [elements.NAME] -> `Element`s."""
+        if name != "elements":
+            return value
         elements = {}
-        raw_elements = check.table("elements", data.pop("elements", {}), "[elements.NAME] per element")
-        for name, spec in raw_elements.items():
-            at = ("elements", name)
+        for element, spec in check.table("elements", value, "[elements.NAME] per element").items():
+            at = ("elements", element)
             check.keys(check.table(at, spec, "of element keys"), [f.name for f in fields(Element)], at=at)
             if "column" not in spec:
                 raise check.error(at + ("column",), "missing (the grade column)")
-            elements[name] = Element(**spec)
-        econ = cls.__new__(cls)
-        defaults = cls()
-        for f in fields(cls):
-            setattr(econ, f.name, data.get(f.name, getattr(defaults, f.name)))
-        econ.elements = elements
-        econ.validate(check)
-        return econ
-
-    @classmethod
-    def from_toml(cls, path) -> "Economics":
-        """Read a TOML parameter file (keys = field names; ``[elements.cu]`` tables for elements)."""
-        data, text = read_toml(path, "economics")
-        return cls.from_dict(data, Checker(path, text))
+            elements[element] = Element(**spec)
+        return elements
 
     def to_toml(self) -> str:
         """The parameter set as TOML text that `from_toml` reads back."""
@@ -378,7 +367,7 @@ def bond_kwh_per_t(wi, f80_um, p80_um):
 P_MINING, P_PER_BENCH, P_DUMP, P_REHANDLE, P_DISCOUNT, P_INFEASIBLE, P_F80, P_P80, P_EPRICE, P_POWER = range(10)
 
 
-def scalar_params(econ: Economics) -> np.ndarray:
+def value_params(econ: Economics) -> np.ndarray:
     """The scalar parameters as the vector the kernels read."""
     return np.array([econ.mining_cost, econ.mining_cost_per_bench, econ.dump_cost, econ.stockpile_rehandle_cost,
                      econ.stockpile_discount_factor(), econ.infeasible_value, econ.bond_f80_um, econ.bond_p80_um,
@@ -457,14 +446,14 @@ def _value_kernel(tonnage, rock, depth, factor, grades, bwi, extra_mill, extra_s
         v_dump[b] = vw
 
 
-def kernel_args(inputs: ValueInputs, econ: Economics) -> tuple:
+def value_kernel_args(inputs: ValueInputs, econ: Economics) -> tuple:
     """The arguments `econ_block` takes after the block index, from `ValueInputs`."""
     grades = tuple(np.ascontiguousarray(g, dtype=np.float64) for g in inputs.grades)
     if not grades:  # numba needs a typed container even when empty
         grades = (np.empty(0),)
     return (np.ascontiguousarray(inputs.tonnage, dtype=np.float64), inputs.rock, inputs.depth, inputs.factor,
             grades, inputs.bwi, *inputs.extra, inputs.coef, inputs.proc_cost, inputs.processable,
-            scalar_params(econ))
+            value_params(econ))
 
 
 def value_arrays(inputs: ValueInputs, econ: Economics) -> dict[str, np.ndarray]:
@@ -480,7 +469,7 @@ def value_arrays(inputs: ValueInputs, econ: Economics) -> dict[str, np.ndarray]:
     grinding = np.empty(n if has_bwi else 0)
     mill_hours = np.empty(n if has_hours else 0)
     v_mill, v_stock, v_dump = np.empty(n), np.empty(n), np.empty(n)
-    _value_kernel(*kernel_args(inputs, econ),
+    _value_kernel(*value_kernel_args(inputs, econ),
                   rev_el, revenue, mining, processing, grind_kwh_t, grinding, mill_hours, rehandle,
                   v_mill, v_stock, v_dump)
     out = {}

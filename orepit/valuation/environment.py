@@ -33,21 +33,23 @@ import pandas as pd
 from solvers.errors import InputError
 
 from orepit.data.model import BlockModel
-from orepit.data.toml import Checker, read_toml
+from orepit.data.toml import Checker, TomlParameters
 from orepit.valuation.destinations import DESTINATIONS, RENAMED_DESTINATIONS
 from orepit.valuation.economics import _float_column, bond_kwh_per_t, check_bond_sizes
 
-#: keys of former versions (key path -> its new path); a file that uses one is told the new name
-RENAMED_KEYS = {("surface_haul_km", old): ("surface_haul_km", new) for old, new in RENAMED_DESTINATIONS.items()}
-
 
 @dataclass
-class Environment:
+class Environment(TomlParameters):
     """Environmental parameters.  Units in the names; sources in docs/parameters.md.
 
     Geometry: ``exit_z_m`` is the pit-exit elevation (None: top of the highest block); ``exit_xy_m``
-    the pit-exit position (None: no horizontal in-pit leg beyond the ramp).
+    the pit-exit position (None: no horizontal in-pit leg beyond the ramp).  A TOML file's keys are the
+    field names, with a ``[surface_haul_km]`` table (`from_toml`).
     """
+
+    FILE_KIND = "environment"
+    #: keys of former versions (key path -> its new path); a file that uses one is told the new name
+    RENAMED_KEYS = {("surface_haul_km", old): ("surface_haul_km", new) for old, new in RENAMED_DESTINATIONS.items()}
 
     currency: str = "USD"
     # haulage
@@ -105,7 +107,7 @@ class Environment:
         check_bond_sizes(check, self.bond_f80_um, self.bond_p80_um)
         check.currency("currency", self.currency)
         check.table("surface_haul_km", self.surface_haul_km, "destination -> km")
-        check.keys(self.surface_haul_km, DESTINATIONS, at=("surface_haul_km",), renamed=RENAMED_KEYS)
+        check.keys(self.surface_haul_km, DESTINATIONS, at=("surface_haul_km",), renamed=self.RENAMED_KEYS)
         for dest in self.surface_haul_km:
             check.number(("surface_haul_km", dest), self.surface_haul_km[dest], 0.0)
         missing = [d for d in DESTINATIONS if d not in self.surface_haul_km]
@@ -120,25 +122,11 @@ class Environment:
             check.column(key, getattr(self, key))
 
     @classmethod
-    def from_dict(cls, data: dict, check: Checker | None = None) -> "Environment":
-        """From a dict with the field names as keys; unknown keys are an `InputError`."""
-        check = Checker() if check is None else check
-        check.keys(data, [f.name for f in fields(cls)], renamed=RENAMED_KEYS)
-        env = cls.__new__(cls)
-        defaults = cls()
-        for f in fields(cls):
-            value = data.get(f.name, getattr(defaults, f.name))
-            if f.name == "surface_haul_km" and isinstance(value, dict):
-                value = {**defaults.surface_haul_km, **value}
-            setattr(env, f.name, value)
-        env.validate(check)
-        return env
-
-    @classmethod
-    def from_toml(cls, path) -> "Environment":
-        """Read a TOML file whose keys are the field names (``[surface_haul_km]`` table)."""
-        data, text = read_toml(path, "environment")
-        return cls.from_dict(data, Checker(path, text))
+    def _read_field(cls, name, value, default, check):
+        """``surface_haul_km``: the destinations a file gives, the others at their defaults."""
+        if name == "surface_haul_km" and isinstance(value, dict):
+            return {**default, **value}
+        return value
 
     @property
     def unit(self) -> str:
@@ -202,7 +190,7 @@ TERMS = (*(f"haul_diesel_{d}_l" for d in DESTINATIONS), *(f"haul_co2_{d}_kg" for
          "paf_cost_{u}", *(f"env_cost_{d}_{{u}}" for d in DESTINATIONS))
 
 
-def scalar_params(env: Environment) -> np.ndarray:
+def env_params(env: Environment) -> np.ndarray:
     """The scalar parameters as the vector the kernels read."""
     return np.array([
         env.surface_haul_km["mill"], env.surface_haul_km["stockpile"], env.surface_haul_km["dump"],
@@ -212,6 +200,13 @@ def scalar_params(env: Environment) -> np.ndarray:
         env.other_process_kwh_t, env.grid_kg_co2_per_kwh, env.carbon_price_per_t_co2, env.tailings_cost_per_t,
         env.water_m3_per_t, env.water_price_per_m3, env.dump_height_m, env.dump_density_t_m3 or 1.0,
         env.rehabilitation_cost_per_ha, env.paf_sulphur_pct, env.paf_cost_per_t], dtype=np.float64)
+
+
+def env_kernel_args(inputs: EnvInputs, env: Environment) -> tuple:
+    """The arguments `env_block` takes after the block index, from `EnvInputs`."""
+    f64 = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
+    return (f64(inputs.tonnage), f64(inputs.lift_m), f64(inputs.inpit_km), f64(inputs.bwi), f64(inputs.sulphur),
+            f64(inputs.dump_density), env_params(env))
 
 
 @numba.njit(cache=True, inline="always")
@@ -291,18 +286,11 @@ def _env_kernel(t_arr, lift_arr, inpit_arr, bwi_arr, sul_arr, dens_arr, q,
         o23[b] = x23
 
 
-def kernel_args(inputs: EnvInputs, env: Environment) -> tuple:
-    """The arguments `env_block` takes after the block index, from `EnvInputs`."""
-    f64 = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
-    return (f64(inputs.tonnage), f64(inputs.lift_m), f64(inputs.inpit_km), f64(inputs.bwi), f64(inputs.sulphur),
-            f64(inputs.dump_density), scalar_params(env))
-
-
 def env_arrays(inputs: EnvInputs, env: Environment) -> dict[str, np.ndarray]:
     """Every environmental term per block as named arrays (see `environmental_costs`)."""
     n = inputs.tonnage.shape[0]
     out = tuple(np.empty(n) for _ in TERMS)
-    _env_kernel(*kernel_args(inputs, env), *out)
+    _env_kernel(*env_kernel_args(inputs, env), *out)
     return {"lift_m": inputs.lift_m, **{name.format(u=env.unit): arr for name, arr in zip(TERMS, out)}}
 
 

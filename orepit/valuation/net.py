@@ -19,10 +19,8 @@ from solvers.errors import InputError
 
 from orepit.data.model import BlockModel
 from orepit.valuation.destinations import DESTINATIONS, destination_columns
-from orepit.valuation.economics import Economics, ValueInputs, econ_block, value_inputs
-from orepit.valuation.economics import kernel_args as econ_kernel_args
-from orepit.valuation.environment import EnvInputs, Environment, env_block, env_inputs
-from orepit.valuation.environment import kernel_args as env_kernel_args
+from orepit.valuation.economics import Economics, ValueInputs, econ_block, value_inputs, value_kernel_args
+from orepit.valuation.environment import EnvInputs, Environment, env_block, env_inputs, env_kernel_args
 
 # positions in the tuples `econ_block` and `env_block` return: value and env_cost at mill, stockpile, dump
 _VALUE_AT = 7
@@ -63,7 +61,7 @@ def destination_values(value_in: ValueInputs, econ: Economics, env_in: EnvInputs
         raise InputError("economic and environmental inputs have different block counts")
     value = tuple(np.empty(n if economic else 0) for _ in DESTINATIONS)
     net = tuple(np.empty(n) for _ in DESTINATIONS)
-    _destination_kernel(econ_kernel_args(value_in, econ), env_kernel_args(env_in, env), *value, *net)
+    _destination_kernel(value_kernel_args(value_in, econ), env_kernel_args(env_in, env), *value, *net)
     u = econ.unit
     out = dict(zip(destination_columns("net_{d}_{u}", u).values(), net))
     if economic:
