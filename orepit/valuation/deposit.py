@@ -15,7 +15,7 @@ from solvers.errors import InputError
 from solvers.problem import Precedence
 
 from orepit.data.model import BlockModel
-from orepit.valuation.destinations import DESTINATIONS, DUMP, MILL, STOCKPILE
+from orepit.valuation.destinations import DESTINATIONS, DUMP, MILL
 from orepit.valuation.economics import PRICE_UNITS_KG, Economics, rock_codes, value_arrays, value_inputs
 from orepit.valuation.environment import Environment, env_arrays, env_inputs
 from orepit.valuation.net import destination_values
@@ -35,8 +35,10 @@ class Deposit:
     mining        mining cost (currency)
     rehandle      cost of reclaiming from the stockpile (currency)
     value         (n, 3) economic value at mill / stockpile / dump (currency; -inf where the block
-                  cannot go), from `orepit.valuation.net.destination_values`
-    net           (n, 3) the same minus the environmental cost
+                  cannot go), from `orepit.valuation.net.destination_values`: the stockpile's margin
+                  is deferred by the economics' stockpile delay (a schedule prices the stockpile route
+                  itself: mining when mined, the margin when reclaimed); read-only
+    net           (n, 3) the same minus the environmental cost; read-only
     env           (n, 3) environmental cost at mill / stockpile route / dump (currency)
     co2           (n, 3) t CO2 at mill / stockpile route / dump
     metal         t of metal contained (first element); recovered: t recovered if milled
@@ -110,6 +112,8 @@ def value_deposit(model: BlockModel, economics: Economics, environment: Environm
     processable = np.isfinite(value_mill) & (value_mill > -1e15)   # MineLib marks unprocessable with -1e16/t
     cannot = np.stack([~processable, ~processable, np.zeros_like(processable)], axis=1)
     value[cannot] = net[cannot] = -np.inf                           # one mark for "cannot go there"
+    value.setflags(write=False)
+    net.setflags(write=False)
     mining = values[f"mining_cost_{u}"]
     margin = np.where(processable, value_mill + mining, 0.0)      # everything milling adds before mining
     name, element = next(iter(economics.elements.items()))

@@ -38,7 +38,7 @@ from solvers.errors import InputError
 
 from orepit.data.model import BlockModel
 from orepit.data.toml import Checker, TomlParameters
-from orepit.valuation.destinations import DESTINATIONS, RENAMED_DESTINATIONS, destination_columns
+from orepit.valuation.destinations import DESTINATIONS, RENAMED_DESTINATIONS
 
 #: kilograms of metal per tonne of ore for one unit of grade
 GRADE_UNITS_KG_PER_T = {"%": 10.0, "ppm": 1e-3, "g/t": 1e-3}
