@@ -128,7 +128,7 @@ def test_toml_reading(tmp_path):
     env = Environment.from_toml(path)
     assert env.carbon_price_per_t_co2 == 50.0 and env.surface_haul_km == {"mill": 4.0, "stockpile": 1.5, "dump": 1.0}
     path.write_text('carbon_price = 50.0\n')
-    with pytest.raises(InputError, match="env.toml line 1: carbon_price: unknown key"):
+    with pytest.raises(InputError, match="env.toml line 1: unknown key 'carbon_price'"):
         Environment.from_toml(path)
     path.write_text('ramp_grade = 0.0\n')
     with pytest.raises(InputError, match="ramp_grade"):

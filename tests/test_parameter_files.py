@@ -44,7 +44,7 @@ def test_checker_words_every_mistake_the_same_way():
              (lambda: check.integer(("t", "x"), 1.5, 1), "t.x: expected an integer >= 1, got 1.5"),
              (lambda: check.column(("t", "y"), ""), "t.y: expected a column name, got ''"),
              (lambda: check.keys({"x": 1, "z": 2}, ["x", "y"], at=("t",)),
-              "p.toml line 1: t.z: unknown key (known: x, y)"),
+              "p.toml line 1: unknown key 't.z' (known: x, y)"),
              (lambda: check.keys({"x": 1}, ["y"], at=("t",), renamed={("t", "x"): ("t", "y")}),
               "p.toml line 2: t.x was renamed t.y"),
              (lambda: check.within("t").number("x", -1, 0.0), "p.toml line 2: t.x: -1 is outside [0, inf]")]

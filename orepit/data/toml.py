@@ -176,7 +176,9 @@ class Checker:
             if renamed and path in renamed:
                 raise self.renamed(path, renamed[path])
             if key not in known:
-                raise self.error(path, f"unknown key (known: {', '.join(sorted(map(str, known)))})")
+                name = self.name(path)
+                raise InputError(f"unknown key '{name}' (known: {', '.join(sorted(map(str, known)))})",
+                                 path=self.path, line=self.line(path), field=name)
 
     def renamed(self, key, new_key) -> InputError:
         """``FILE line N: OLD was renamed NEW``, for a key of a former version."""
