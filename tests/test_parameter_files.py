@@ -42,6 +42,7 @@ def test_checker_words_every_mistake_the_same_way():
              (lambda: check.number(("t", "x"), math.nan), "t.x: expected a finite number, got nan"),
              (lambda: check.number(("t", "y"), "a"), "p.toml line 3: t.y: expected a number, got 'a'"),
              (lambda: check.integer(("t", "x"), 1.5, 1), "t.x: expected an integer >= 1, got 1.5"),
+             (lambda: check.integer(("t", "x"), 5, 1, 4), "t.x: expected an integer in [1, 4], got 5"),
              (lambda: check.column(("t", "y"), ""), "t.y: expected a column name, got ''"),
              (lambda: check.keys({"x": 1, "z": 2}, ["x", "y"], at=("t",)),
               "p.toml line 1: unknown key 't.z' (known: x, y)"),

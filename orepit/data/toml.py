@@ -138,7 +138,8 @@ class Checker:
     def integer(self, key, value, low: int = 0, high: int = 2 ** 62) -> int:
         """An integer in [low, high]."""
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise self.error(key, f"expected an integer >= {low}, got {value!r}")
+            bound = f">= {low}" if high >= 2 ** 62 else f"in [{low}, {high}]"
+            raise self.error(key, f"expected an integer {bound}, got {value!r}")
         return value
 
     def column(self, key, value, optional: bool = True):
