@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import math
 import os
 import sys
 
 from solvers.errors import InputError
+
+from orepit.data.jsonable import jsonable
 
 # Verb modules, each with ``register(subparsers)`` adding its parser with ``func=run``.
 VERBS = ["info", "check", "pit", "shells", "prec", "value", "gt", "synth", "schedule", "compare", "demo", "report", "sweep"]
@@ -47,23 +48,10 @@ def add_json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 
-def _clean(value):
-    """JSON-safe: numpy scalars to Python, inf/nan to strings."""
-    if hasattr(value, "item") and not hasattr(value, "__len__"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
-
-
 def emit(args, payload: dict, text: str | None = None) -> None:
     """Print the verb's result: JSON with ``--json``, else ``text`` (or key: value lines)."""
     if getattr(args, "json", False):
-        print(json.dumps(_clean(payload)))
+        print(json.dumps(jsonable(payload, nonfinite_as_text=True)))
     elif text is not None:
         print(text)
     else:

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from orepit import BlockModel
 from orepit.valuation.economics import Economics
@@ -15,10 +15,9 @@ from orepit.valuation.environment import Environment
 from orepit.data.minelib import read_blocks, read_precedence, read_problem, read_schedule, read_upit_solution
 from solvers import InputError
 
-from .conftest import EXAMPLES  # noqa: F401  (registers the profile)
 from orepit.data.files import read_model, write_model
 
-settings.load_profile("fuzz")
+from .conftest import FUZZ
 TRIED = {"inputs": 0}
 SECONDS_PER_INPUT = 20
 
@@ -91,6 +90,7 @@ def test_fuzz_prec(tmp_path_factory, newman):
     base = newman.with_name("newman1.prec").read_bytes()
     folder = tmp_path_factory.mktemp("prec")
 
+    @FUZZ
     @given(mutations(base))
     def run(data):
         path = folder / "newman1.prec"
@@ -105,6 +105,7 @@ def test_fuzz_problem_files(tmp_path_factory, newman, suffix):
     folder = tmp_path_factory.mktemp(suffix[1:])
     (folder / "newman1.prec").write_bytes(newman.with_name("newman1.prec").read_bytes())
 
+    @FUZZ
     @given(mutations(base))
     def run(data):
         path = folder / ("newman1" + suffix)
@@ -119,6 +120,7 @@ def test_fuzz_blocks_and_solutions(tmp_path_factory, newman):
     upit = newman.with_name("newman1_upit.sol").read_bytes()
     folder = tmp_path_factory.mktemp("blocks")
 
+    @FUZZ
     @given(mutations(blocks), mutations(sol), mutations(upit))
     def run(b, s, u):
         for name, data, read in (("newman1.blocks", b, read_blocks), ("s.sol", s, read_schedule),
@@ -140,6 +142,7 @@ def test_fuzz_csv_block_model(tmp_path_factory):
     folder = tmp_path_factory.mktemp("csv")
     base = _valid_csv(folder / "base.csv")
 
+    @FUZZ
     @given(mutations(base.replace(b",", b" , ")))
     def run(data):
         path = folder / "m.csv"
@@ -155,6 +158,7 @@ def test_fuzz_parquet_block_model(tmp_path_factory):
     write_model(model, folder / "base.parquet")
     base = (folder / "base.parquet").read_bytes()
 
+    @FUZZ
     @given(st.integers(0, len(base) - 1), st.binary(min_size=1, max_size=8), st.booleans())
     def run(pos, junk, truncate):
         data = base[:pos] if truncate else base[:pos] + junk + base[pos + len(junk):]
@@ -183,7 +187,7 @@ dump_height_m = 60.0
 [surface_haul_km]
 mill = 2.0
 stockpile = 1.5
-waste = 1.0
+dump = 1.0
 """
 
 
@@ -192,6 +196,7 @@ def test_fuzz_parameter_files(tmp_path_factory, kind, base):
     folder = tmp_path_factory.mktemp(kind)
     reader = Economics.from_toml if kind == "economics" else Environment.from_toml
 
+    @FUZZ
     @given(mutations(base))
     def run(data):
         path = folder / f"{kind}.toml"
@@ -207,6 +212,7 @@ def test_fuzz_study_files(tmp_path_factory):
     base = (Path(__file__).resolve().parents[2] / "examples" / "study_small.toml").read_bytes()
     folder = tmp_path_factory.mktemp("study")
 
+    @FUZZ
     @given(mutations(base))
     def run(data):
         path = folder / "study.toml"
