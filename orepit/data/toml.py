@@ -21,3 +21,18 @@ def read_toml(path, what: str) -> tuple[dict, str]:
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
         raise InputError(f"not valid TOML: {exc}", path=path, line=int(m.group(1)) if m else None) from None
+
+
+def key_line(text: str | None, table: str | None, key: str) -> int | None:
+    """1-based line of ``key = ...`` inside ``[table]`` (or of the ``[key]`` header), if found."""
+    if not text:
+        return None
+    start = 0
+    if table is not None:
+        header = re.search(rf"^\s*\[\s*{re.escape(table)}\s*\]", text, re.M)
+        if header is None:
+            return None
+        start = header.end()
+    m = re.compile(rf'^\s*(?:"{re.escape(key)}"|{re.escape(key)})\s*=|^\s*\[\s*{re.escape(key)}\s*\]',
+                   re.M).search(text, start)
+    return None if m is None else text.count("\n", 0, m.start()) + 1
