@@ -115,3 +115,12 @@ def test_sub_blocks_crossing_a_parent_or_overlapping_are_named(tmp_path):
         f"  - 1 sub-blocks share their centroid with another (lines {full + 2}, {len(table) + 2})",
         "  - sub-blocks overlap: 1 parent cells hold more sub-block volume than their own 500 m3 "
         f"(lines {full + 2}, {len(table) + 2})"]
+
+
+def test_parent_origin_comes_from_the_full_blocks():
+    """The lowest sub-block starts in the middle of its parent: the full blocks fix the parent grid."""
+    table = pd.DataFrame({"X": [7.5, 15.0, 25.0], "Y": [5.0, 5.0, 5.0], "Z": [2.5, 2.5, 2.5],
+                          "DX": [5.0, 10.0, 10.0], "DY": [10.0] * 3, "DZ": [5.0] * 3, "TONNAGE": [1.0, 2.0, 3.0]})
+    model = model_from_table(table)
+    assert model.origin == (0.0, 0.0, 0.0) and model.block_size == (10.0, 10.0, 5.0)
+    assert model.i.tolist() == [0, 1, 2] and model["tonnage"].tolist() == [1.0, 2.0, 3.0]

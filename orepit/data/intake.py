@@ -24,6 +24,7 @@ from orepit.data.subblocks import regularise
 RULES = {**{c: "any" for c in COORDINATES}, **{c: "pos" for c in SIZES}, **{c: "index" for c in INDICES},
          "tonnage": "nonneg", "density": "nonneg", "bwi": "nonneg", "sulphur": "nonneg"}
 OPTIONAL_NUMERIC = ("bwi", "sulphur")
+FARTHEST = 1e9  # m: no coordinate or block size is larger
 
 
 def _fmt3(values, sep=" x ") -> str:
@@ -74,13 +75,15 @@ def _check_values(frame: pd.DataFrame, problems: Problems, grades, defaults) -> 
         ok = problems.check(name, ~missing & ~np.isfinite(values), "values that are not finite numbers")
         if not (name in OPTIONAL_NUMERIC and name in defaults):
             ok &= problems.check(name, missing, "missing values")
+        if rule in ("any", "pos"):
+            ok &= problems.check(name, np.abs(values) > FARTHEST, f"lengths beyond {FARTHEST:.0e} m")
         if rule == "nonneg":
             ok &= problems.check(name, values < 0, "negative values")
         elif rule == "pos":
             ok &= problems.check(name, values <= 0, "sizes that are not positive")
         elif rule == "index":
-            ok &= problems.check(name, (values < 0) | (values != np.round(values)),
-                                 "grid indices that are not whole numbers >= 0")
+            ok &= problems.check(name, (values < 0) | (values != np.round(values)) | (values > 2 ** 40),
+                                 "grid indices that are not whole numbers from 0 to 2^40")
         if rule != "nonneg":
             geometry_ok &= ok
         if ok:

@@ -57,6 +57,7 @@ def read_omf(path) -> tuple[pd.DataFrame, dict, list[str]]:
 def _read(omf, path):
     try:
         project = omf.OMFReader(path).get_project()
+        project.validate()
     except Exception as exc:  # noqa: BLE001 - a damaged file can fail anywhere in the omf package
         raise InputError(f"cannot read OMF file: {exc}", path=path) from None
     volumes = [e for e in project.elements if isinstance(e, omf.VolumeElement)]
@@ -87,7 +88,10 @@ def _read(omf, path):
     meta = _meta(element.description)
     columns, empty = {}, []
     for data in element.data:
-        values, is_empty = _cell_values(data, meta.get("dtypes", {}).get(data.name), notes)
+        try:
+            values, is_empty = _cell_values(data, meta.get("dtypes", {}).get(data.name), notes)
+        except (AttributeError, TypeError, ValueError, IndexError) as exc:    # damaged data the omf package let by
+            raise InputError(f"data {data.name!r} cannot be read: {exc}", path=path, field=data.name) from None
         if values is None:
             continue
         if len(values) != int(np.prod(dims)):
@@ -116,13 +120,21 @@ def _read(omf, path):
 
 
 def _meta(description: str) -> dict:
+    """orepit's metadata from an element description (entries of the wrong type are dropped)."""
     if not isinstance(description, str) or not description.startswith(META):
         return {}
     try:
         data = json.loads(description[len(META):])
     except ValueError:
         return {}
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    texts = lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)    # noqa: E731
+    kept = {"name": data.get("name") if isinstance(data.get("name"), str) else None,
+            "grades": data.get("grades") if texts(data.get("grades")) else None,
+            "columns": data.get("columns") if texts(data.get("columns")) else None,
+            "dtypes": data.get("dtypes") if isinstance(data.get("dtypes"), dict) else None}
+    return {key: value for key, value in kept.items() if value is not None}
 
 
 def _cell_values(data, dtype: str | None, notes: list[str]):

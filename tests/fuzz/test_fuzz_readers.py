@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 from contextlib import contextmanager
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -144,7 +145,7 @@ def test_fuzz_csv_block_model(tmp_path_factory):
     def run(data):
         path = folder / "m.csv"
         path.write_bytes(data.replace(b" , ", b","))
-        _check(lambda p: read_model(p, grades=["cu"], block_size=(10, 10, 10)), path)
+        _check(lambda p: read_model(p, grades=["cu"], block_size=(10, 10, 10), assumptions=[]), path)
     run()
 
 
@@ -161,6 +162,40 @@ def test_fuzz_parquet_block_model(tmp_path_factory):
         path = folder / "m.parquet"
         path.write_bytes(data)
         _check(read_model, path)
+    run()
+
+
+EXAMPLE = Path(__file__).resolve().parent.parent.parent / "examples" / "porphyry_blocks.csv"
+
+
+def test_fuzz_exported_csv_block_model(tmp_path_factory):
+    """Centroids under export names, density instead of tonnage: the grid is inferred from what is left."""
+    folder = tmp_path_factory.mktemp("export")
+    base = _small_copy(EXAMPLE, 80)
+
+    @given(mutations(base.replace(b",", b" , ")))
+    def run(data):
+        path = folder / "m.csv"
+        path.write_bytes(data.replace(b" , ", b","))
+        _check(lambda p: read_model(p, grades=["cu", "au"], defaults=["bwi", "sulphur"], assumptions=[]), path)
+    run()
+
+
+@pytest.mark.filterwarnings("ignore:__array_wrap__ must accept context:DeprecationWarning")
+def test_fuzz_omf_block_model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("omf")
+    model = BlockModel(pd.DataFrame({"i": [0, 1, 1], "j": [0, 0, 1], "k": [0, 0, 0], "tonnage": [10.0, 12.0, 9.0],
+                                     "cu": [0.5, 0.2, 0.1], "rock": pd.Categorical(["ox", "fr", "ox"])}),
+                       block_size=(10, 10, 10), grades=["cu"])
+    write_model(model, folder / "base.omf")
+    base = (folder / "base.omf").read_bytes()
+
+    @given(st.integers(0, len(base) - 1), st.binary(min_size=1, max_size=8), st.booleans())
+    def run(pos, junk, truncate):
+        data = base[:pos] if truncate else base[:pos] + junk + base[pos + len(junk):]
+        path = folder / "m.omf"
+        path.write_bytes(data)
+        _check(lambda p: read_model(p, assumptions=[]), path)
     run()
 
 
