@@ -78,7 +78,7 @@ def test_irregular_spacing_is_refused_with_the_spacings_and_lines(tmp_path):
         read_model(path)
     assert str(err.value) == ("m.csv line 5: column XC (x): x centroids are not on a regular spacing: found "
                               "spacings 10 and 12.5 m (a rotated grid, or sub-blocks without their size "
-                              "columns?) (line 5)")
+                              "columns?)")
     assert err.value.line == 5 and err.value.field == "XC"
 
 

@@ -105,7 +105,7 @@ def test_sub_blocks_crossing_a_parent_or_overlapping_are_named(tmp_path):
         read_model(tmp_path / "m.csv", grades=["cu"])
     assert str(err.value) == (f"m.csv line {half + 2}: column XINC (dx): sub-blocks cross a boundary of the parent "
                               "cells along x (parent size 10 m, origin 500000 m; give the parent block size and "
-                              f"origin) (line {half + 2})")
+                              "origin)")
     full = table.index[table["XINC"] * table["YINC"] * table["ZINC"] == 500.0][0]
     pd.concat([table, table.loc[[full]]]).to_csv(tmp_path / "m.csv", index=False)
     with pytest.raises(InputError) as err:

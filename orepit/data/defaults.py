@@ -89,5 +89,6 @@ def fill_defaults(frame: pd.DataFrame, names: Iterable[str], notes: list[str], b
             if isinstance(frame[name].dtype, pd.CategoricalDtype) and default.value not in frame[name].cat.categories:
                 frame[name] = frame[name].cat.add_categories([default.value])
             frame.loc[empty, name] = default.value
-            notes.append(f"{name}: empty in {int(empty.sum())} blocks; {default.value!r}{unit} there ({default.meaning})")
+            notes.append(f"{name}: empty in {int(empty.sum())} blocks; {default.value!r}{unit} there "
+                         f"({default.meaning})")
     return frame

@@ -22,7 +22,7 @@ class Problems:
         self.numbers = None if numbers is None else np.asarray(numbers)
         self.word = word
         self.names = dict(names or {})
-        self.items: list[tuple[str | None, str, int | None]] = []
+        self.items: list[tuple[str | None, str, str, int | None]] = []
 
     def __bool__(self) -> bool:
         return bool(self.items)
@@ -46,8 +46,8 @@ class Problems:
     def add(self, column: str | None, message: str, rows=()) -> None:
         """Record a problem of ``column`` (a model name, or None for the whole model)."""
         where, first = self.where(rows)
-        text = (self.label(column) + ": " if column else "") + message + (f" ({where})" if where else "")
-        self.items.append((column, text, first))
+        text = (self.label(column) + ": " if column else "") + message
+        self.items.append((column, text, where, first))
 
     def check(self, column: str, bad, what: str) -> bool:
         """Record ``what`` (e.g. 'negative values') for the rows where ``bad`` holds; True if none."""
@@ -60,9 +60,12 @@ class Problems:
         """One `InputError` listing every problem, or nothing."""
         if not self.items:
             return
-        column, text, first = self.items[0]
+        column, text, where, first = self.items[0]
         field = self.names.get(column, column) if column else None
         if len(self.items) == 1:
-            raise InputError(text, path=self.path, line=first if self.word == "line" else None, field=field)
-        lines = "\n".join(f"  - {t}" for _, t, _ in self.items)
+            line = first if self.word == "line" else None
+            if where and where != f"line {line}":           # the one line is named in front already
+                text += f" ({where})"
+            raise InputError(text, path=self.path, line=line, field=field)
+        lines = "\n".join(f"  - {t}" + (f" ({w})" if w else "") for _, t, w, _ in self.items)
         raise InputError(f"{len(self.items)} problems in the block model:\n{lines}", path=self.path, field=field)
