@@ -211,3 +211,13 @@ def test_inferred_grid_recovers_any_sparse_regular_grid(data):
     np.testing.assert_allclose(np.stack([model.x, model.y, model.z], axis=1), xyz, rtol=0, atol=1e-6)
     np.testing.assert_allclose(model.origin, np.asarray(origin) + np.asarray(size) * (1 - steps) / 2, atol=1e-9)
     np.testing.assert_array_equal(np.stack([model.i, model.j, model.k], axis=1), cells // steps)
+
+
+def test_density_from_tonnage_when_asked(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("X,Y,Z,TONNES\n5,5,5,2700\n15,5,5,0\n5,15,15,2500\n")
+    model, notes = _read(path, defaults=["density"])
+    assert model["density"].tolist() == [2.7, 0.0, 2.5]
+    assert notes[-1] == "density: not in the model; tonnage / block volume (1000 m3)"
+    model, notes = _read(path)
+    assert "density" not in model

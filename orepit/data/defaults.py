@@ -74,9 +74,13 @@ def fill_defaults(frame: pd.DataFrame, names: Iterable[str], notes: list[str], b
     frame = frame.copy()
     for name in names:
         if name == "density":
-            if "density" not in frame and "tonnage" in frame and block_volume:
+            if "density" in frame:
+                continue
+            if "tonnage" in frame and block_volume:
                 frame["density"] = frame["tonnage"].to_numpy(dtype=np.float64) / block_volume
-                notes.append(f"density: not in the model; tonnage / block volume ({block_volume:g} m3)")
+                notes.append(f"density: not in the model; tonnage / block volume ({block_volume:.10g} m3)")
+            else:
+                notes.append("density: not in the model, and not derived (it needs tonnage and the block size)")
             continue
         default = OPTIONAL_DEFAULTS[name]
         unit = f" {default.unit}" if default.unit else ""
