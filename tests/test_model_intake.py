@@ -221,3 +221,16 @@ def test_density_from_tonnage_when_asked(tmp_path):
     assert notes[-1] == "density: not in the model; tonnage / block volume (1000 m3)"
     model, notes = _read(path)
     assert "density" not in model
+
+
+def test_with_defaults_on_a_model_and_a_minelib_file(tmp_path):
+    from orepit.data.defaults import with_defaults
+    model = BlockModel(_blocks()[0].drop(columns=["rock"]), block_size=(10, 12.5, 5), grades=["cu"])
+    notes = []
+    filled = with_defaults(model, ["rock", "bwi"], notes)
+    assert filled["rock"].tolist() == ["unknown"] * 6 and filled["bwi"].tolist() == [14.0] * 6
+    assert len(notes) == 2 and "rock" not in model
+    assert with_defaults(filled, ["rock", "bwi"], notes) is filled and len(notes) == 2
+    write_model(model.assign(tonnage=np.ones(6)), tmp_path / "m.blocks")
+    back, notes = _read(tmp_path / "m.blocks", defaults=["sulphur"])
+    assert back["sulphur"].tolist() == [0.0] * 6 and notes[0].startswith("sulphur: not in the model")

@@ -25,6 +25,8 @@ import pandas as pd
 
 from solvers.errors import InputError
 
+from orepit.data.model import BlockModel
+
 
 @dataclass(frozen=True)
 class Default:
@@ -96,3 +98,18 @@ def fill_defaults(frame: pd.DataFrame, names: Iterable[str], notes: list[str], b
             notes.append(f"{name}: empty in {int(empty.sum())} blocks; {default.value!r}{unit} there "
                          f"({default.meaning})")
     return frame
+
+
+def with_defaults(model: BlockModel, names: Iterable[str], assumptions: list | None = None) -> BlockModel:
+    """``model`` with the optional attributes ``names`` filled where missing (see `fill_defaults`).
+
+    The assumptions go to ``assumptions`` when given, else into one `AssumptionsWarning`.
+    """
+    notes: list[str] = []
+    volume = None if model.block_size is None else float(np.prod(model.block_size))
+    frame = fill_defaults(model.frame, names, notes, volume)
+    report(notes, assumptions, model.source)
+    if not notes:
+        return model
+    return BlockModel(frame, block_size=model.block_size, origin=model.origin, grades=model.grades,
+                      name=model.name, source=model.source)

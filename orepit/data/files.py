@@ -19,7 +19,7 @@ from typing import Iterable, Mapping
 
 from solvers.errors import InputError
 
-from orepit.data.defaults import fill_defaults, report
+from orepit.data.defaults import report, with_defaults
 from orepit.data.intake import model_from_table
 from orepit.data.minelib import read_blocks, write_blocks
 from orepit.data.model import BlockModel
@@ -65,12 +65,8 @@ def read_model(path, *, columns: Mapping[str, str] | None = None, block_size=Non
     if kind == "blocks":
         if columns:
             raise InputError("a column mapping applies to CSV, Parquet and OMF files, not MineLib .blocks", path=path)
-        model = read_blocks(path, block_size=None if block_size is None else tuple(block_size))
-        if defaults:
-            volume = None if model.block_size is None else float(model.block_size[0] * model.block_size[1]
-                                                                  * model.block_size[2])
-            model = BlockModel(fill_defaults(model.frame, defaults, notes, volume), block_size=model.block_size,
-                               origin=model.origin, grades=model.grades, name=model.name, source=model.source)
+        model = with_defaults(read_blocks(path, block_size=None if block_size is None else tuple(block_size)),
+                              defaults, notes)
     else:
         if kind == "omf":
             table, stated, notes = read_omf(path)

@@ -25,6 +25,7 @@ RULES = {**{c: "any" for c in COORDINATES}, **{c: "pos" for c in SIZES}, **{c: "
          "tonnage": "nonneg", "density": "nonneg", "bwi": "nonneg", "sulphur": "nonneg"}
 OPTIONAL_NUMERIC = ("bwi", "sulphur")
 FARTHEST = 1e9  # m: no coordinate or block size is larger
+LARGEST = 1e15  # no tonnage, density, grade or other attribute is larger
 
 
 def _fmt3(values, sep=" x ") -> str:
@@ -79,6 +80,7 @@ def _check_values(frame: pd.DataFrame, problems: Problems, grades, defaults) -> 
             ok &= problems.check(name, np.abs(values) > FARTHEST, f"lengths beyond {FARTHEST:.0e} m")
         if rule == "nonneg":
             ok &= problems.check(name, values < 0, "negative values")
+            ok &= problems.check(name, values > LARGEST, f"values beyond {LARGEST:.0e}")
         elif rule == "pos":
             ok &= problems.check(name, values <= 0, "sizes that are not positive")
         elif rule == "index":
@@ -122,7 +124,8 @@ def _place(frame, problems, geometry_ok, block_size, origin, notes):
         frame = frame.drop(columns=present(INDICES))
         notes.append("grid indices: the incomplete index columns are ignored; indices come from the centroids")
     sub_blocked = len(present(SIZES)) == 3 and _sub_blocked(frame, block_size)
-    frame, size, corner = (_regularise if sub_blocked else _fit)(frame, problems, block_size, origin, notes)
+    with np.errstate(over="ignore", invalid="ignore"):     # out-of-range values are recorded problems already
+        frame, size, corner = (_regularise if sub_blocked else _fit)(frame, problems, block_size, origin, notes)
     if frame is not None:
         _check_cells(frame, problems)
     return frame, size, corner
@@ -161,6 +164,8 @@ def _fit(frame, problems, block_size, origin, notes):
 def _regularise(frame, problems, block_size, origin, notes):
     """Parent blocks of a sub-blocked model (tonnage from density per sub-block first)."""
     n = len(frame)
+    if any(frame[c].dtype.kind != "f" for c in ("tonnage", "density") if c in frame):
+        return None, None, None                     # weights that are not numbers: their problems are recorded
     frame = frame.copy()
     volume = frame[list(SIZES)].to_numpy(dtype=np.float64).prod(axis=1)
     temporary = "tonnage" not in frame and "density" not in frame

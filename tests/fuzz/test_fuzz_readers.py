@@ -181,6 +181,20 @@ def test_fuzz_exported_csv_block_model(tmp_path_factory):
     run()
 
 
+def test_fuzz_sub_blocked_csv_block_model(tmp_path_factory):
+    from test_subblocks import sub_blocked
+    folder = tmp_path_factory.mktemp("subblocks")
+    table, _ = sub_blocked(7, dims=(3, 3, 2))
+    base = table.round(4).to_csv(index=False).encode()
+
+    @given(mutations(base.replace(b",", b" , ")))
+    def run(data):
+        path = folder / "m.csv"
+        path.write_bytes(data.replace(b" , ", b","))
+        _check(lambda p: read_model(p, grades=["cu", "au"], assumptions=[]), path)
+    run()
+
+
 @pytest.mark.filterwarnings("ignore:__array_wrap__ must accept context:DeprecationWarning")
 def test_fuzz_omf_block_model(tmp_path_factory):
     folder = tmp_path_factory.mktemp("omf")
