@@ -29,16 +29,15 @@ from orepit.data.vtk_file import write_vti, write_vtu
 
 READ_SUFFIXES = (".csv", ".parquet", ".omf", ".blocks")
 WRITE_SUFFIXES = (".csv", ".parquet", ".omf", ".blocks", ".vti", ".vtu")
-MODEL_SUFFIXES = WRITE_SUFFIXES
 
 
 def model_kind(path) -> str:
     """'csv', 'parquet', 'omf', 'blocks', 'vti' or 'vtu' from the file name; `InputError` otherwise."""
     lower = os.fspath(path).lower()
-    for suffix in MODEL_SUFFIXES:
+    for suffix in WRITE_SUFFIXES:
         if lower.endswith(suffix):
             return suffix[1:]
-    raise InputError(f"unknown block model format (expected {', '.join(MODEL_SUFFIXES)})", path=path)
+    raise InputError(f"unknown block model format (expected {', '.join(WRITE_SUFFIXES)})", path=path)
 
 
 def read_model(path, *, columns: Mapping[str, str] | None = None, block_size=None, origin=None,
