@@ -62,10 +62,9 @@ def build_times(problem) -> dict:
     lm = mip.build_matrices(problem)
     matrices = time.perf_counter() - t
     t = time.perf_counter()
-    a = mip.reduce_fixed(lm)
-    mip.to_highs(*a[:7])
+    lm.to_highs()
     to_highspy = time.perf_counter() - t
-    return {"columns": lm.shape[1], "rows": lm.shape[0], "pyomo_build_s": pyomo_build,
+    return {"columns": lm.n_vars, "rows": lm.n_rows, "pyomo_build_s": pyomo_build,
             "pyomo_to_highs_s": pyomo_to_highs, "matrix_build_s": matrices, "matrix_to_highspy_s": to_highspy}
 
 
@@ -75,7 +74,7 @@ def run(name: str, kind: str, time_limit: float, threads: int | None) -> dict:
 
     problem = load_instance(instance_path(name)).problem(kind)
     res = solve_schedule(problem, time_limit=time_limit, threads=threads)
-    report = check_schedule(problem, res.schedule)
+    report = check_schedule(problem, res.solution)
     best, lp = PUBLISHED[(name, kind)]
     return {"instance": name, "problem": kind, "objective": report.objective, "feasible": report.feasible,
             "bound": res.bound, "gap": res.gap, "status": res.status, "seconds": res.seconds,

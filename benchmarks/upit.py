@@ -133,7 +133,7 @@ def work_orepit(values, prec):
         best_total = min(best_total, time.perf_counter() - t0)
         best_cpu = min(best_cpu, time.process_time() - c0)
         best_solve = min(best_solve, res.seconds)
-    return {"objective": res.objective, "pit": int(res.n_in_pit), "solve_s": best_solve, "total_s": best_total,
+    return {"objective": res.objective, "pit": int(res.info["n_in_pit"]), "solve_s": best_solve, "total_s": best_total,
             "cpu_s": best_cpu,
             "note": ("exact int64" if res.info["exact"] else "float64") + f", best of {REPEAT}"}
 

@@ -22,41 +22,16 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 
-from .errors import InfeasibleError
-from .lp import new_highs, set_threads
-from .problem import PcpspProblem, Precedence
-from .result import relative_gap
 from .closure import PseudoflowSolver
-
-
-@dataclass
-class BZResult:
-    """BZ outcome (objective units of the problem, seconds wall-clock).
-
-    objective   value of the best feasible LP solution found (master)
-    bound       best Lagrangian upper bound on the LP optimum
-    y           LP fractions y[b, d, t] of that solution
-    mu          side-row multipliers of the best bound
-    iterations, seconds, history (per iteration: master value, bound, parts, seconds)
-    """
-
-    objective: float
-    bound: float
-    y: np.ndarray
-    mu: np.ndarray
-    iterations: int
-    seconds: float
-    converged: bool
-    history: list = field(default_factory=list)
-
-    @property
-    def gap(self) -> float:
-        return relative_gap(self.objective, self.bound)
+from .deadline import Deadline
+from .errors import InfeasibleError
+from .highs import LinearModel
+from .problem import PcpspProblem, Precedence
+from .result import FEASIBLE, OPTIMAL, TIME_LIMIT, Result
 
 
 class ChainLP:
@@ -70,31 +45,13 @@ class ChainLP:
         disc = problem.discount_factors()
         # node id of (b, t, d) = b*T*D + t*D + d ; y-space coefficient per node
         cy = (problem.values[:, None, :] * disc[None, :, None]).ravel()          # (b, t, d)
-        rows, cols, vals, lower, upper = [], [], [], [], []
-        nrow = 0
-        coef = problem.resource_coef
-        keep = np.isfinite(problem.resource_lower) | np.isfinite(problem.resource_upper)
-        for r in range(problem.n_resources):
-            bb, dd = np.nonzero(coef[:, :, r])
-            for t in range(T):
-                if not keep[r, t]:
-                    continue
-                rows.append(np.full(bb.size, nrow))
-                cols.append(bb * T * D + t * D + dd)
-                vals.append(coef[bb, dd, r])
-                lower.append(problem.resource_lower[r, t])
-                upper.append(problem.resource_upper[r, t])
-                nrow += 1
+        node = np.arange(self.size).reshape(n, T, D).transpose(0, 2, 1)           # node of y[b, d, t]
+        rows, cols, vals, lower, upper = problem.resource_rows(node)
         side = problem.side
-        if side.n_rows:
-            rows.append(side.row + nrow)
-            cols.append(side.block * T * D + side.period * D + side.destination)
-            vals.append(side.coef)
-            lower.extend(side.lower.tolist())
-            upper.extend(side.upper.tolist())
-            nrow += side.n_rows
-        cat = (lambda parts, dt: np.concatenate(parts) if parts else np.zeros(0, dt))
-        Ay = sp.csr_matrix((cat(vals, float), (cat(rows, np.int64), cat(cols, np.int64))),
+        nrow = lower.size + side.n_rows
+        Ay = sp.csr_matrix((np.r_[vals, side.coef],
+                            (np.r_[rows, side.row + lower.size], np.r_[cols, node[side.block, side.destination,
+                                                                                   side.period]])),
                            shape=(nrow, self.size))
         # y = M z with M[k, k] = 1, M[k, k-1] = -1 inside a block's chain
         k = np.arange(self.size)
@@ -105,8 +62,8 @@ class ChainLP:
         self.Az = (Ay @ M).tocsc()
         self.AzT = self.Az.T.tocsr()
         self.cz = M.T @ cy
-        self.lower = np.asarray(lower, float)
-        self.upper = np.asarray(upper, float)
+        self.lower = np.r_[lower, side.lower]
+        self.upper = np.r_[upper, side.upper]
         # closure arcs: node -> node it needs (its "predecessor" in closure terms)
         chain_from = k[(k % (T * D)) != T * D - 1]
         nodes, preds = problem.precedence.arcs()
@@ -130,77 +87,50 @@ class ChainLP:
         return mu, float(mu @ np.where(mu != 0, rhs, 0.0))
 
 
-def _closure_solver(graph: Precedence):
-    return PseudoflowSolver(graph)
-
-
 def _solve_master(lp: ChainLP, part: np.ndarray, n_parts: int, threads: int | None):
-    """Master LP over the partition; returns (value, lambda, row duals)."""
-    import highspy
-
+    """Master LP over the partition; returns (value, lambda, side-row duals)."""
     P = sp.csr_matrix((np.ones(lp.size), (np.arange(lp.size), part)), shape=(lp.size, n_parts))
-    c = P.T @ lp.cz
-    A_side = (P.T @ lp.AzT).T.tocsr() if lp.Az.shape[0] else sp.csr_matrix((0, n_parts))
+    master = LinearModel()
+    lam = master.add_vars("part", n_parts)
+    master.add_objective(lam, P.T @ lp.cz)
+    side = (P.T @ lp.AzT).T.tocoo()
+    master.add_rows(side.row, side.col, side.data, lp.lower, lp.upper, "side")
     pi, pj = part[lp.arc_from], part[lp.arc_to]
     cross = pi != pj
-    key = np.unique(pi[cross] * n_parts + pj[cross])
-    ai, aj = np.divmod(key, n_parts)
-    m = ai.size
-    A_arc = sp.csr_matrix((np.r_[np.ones(m), -np.ones(m)], (np.r_[np.arange(m), np.arange(m)], np.r_[ai, aj])),
-                          shape=(m, n_parts))
-    A = sp.vstack([A_side, A_arc]).tocsc()
-    A.sort_indices()
-    inf = highspy.kHighsInf
-    lp_ = highspy.HighsLp()
-    lp_.num_col_, lp_.num_row_ = n_parts, A.shape[0]
-    lp_.col_cost_ = np.asarray(c, float)
-    lp_.col_lower_ = np.zeros(n_parts)
-    lp_.col_upper_ = np.ones(n_parts)
-    lo = np.r_[np.where(np.isfinite(lp.lower), lp.lower, -inf), np.full(m, -inf)]
-    hi = np.r_[np.where(np.isfinite(lp.upper), lp.upper, inf), np.zeros(m)]
-    lp_.row_lower_, lp_.row_upper_ = lo, hi
-    lp_.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp_.a_matrix_.start_ = A.indptr.astype(np.int32)
-    lp_.a_matrix_.index_ = A.indices.astype(np.int32)
-    lp_.a_matrix_.value_ = A.data.astype(float)
-    lp_.a_matrix_.num_col_, lp_.a_matrix_.num_row_ = n_parts, A.shape[0]
-    lp_.sense_ = highspy.ObjSense.kMaximize
-    h = new_highs()
-    set_threads(h, threads)
-    h.passModel(lp_)
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        raise InfeasibleError(f"BZ master LP not solved ({h.modelStatusToString(h.getModelStatus())}); "
-                              "the resource limits may admit no schedule (e.g. a lower limit in period 0)")
-    sol = h.getSolution()
-    lam = np.clip(np.asarray(sol.col_value), 0.0, 1.0)
-    duals = np.asarray(sol.row_dual)[:lp.Az.shape[0]]
-    return float(h.getInfo().objective_function_value), lam, duals
+    ai, aj = np.divmod(np.unique(pi[cross] * n_parts + pj[cross]), n_parts)
+    master.add_at_most(ai, aj, "arc")
+    res = master.solve(threads=threads)
+    if res.status != OPTIMAL:
+        raise InfeasibleError(f"BZ master LP not solved ({res.info['message']}); the resource limits may "
+                              "admit no schedule (e.g. a lower limit in period 0)")
+    return res.objective, np.clip(res.solution, 0.0, 1.0), res.info["row_dual"][:lp.lower.size]
 
 
 def solve_lp(problem: PcpspProblem, time_limit: float = 600.0, tol: float = 1e-7, max_iter: int = 500,
-             threads: int | None = None, progress=None, closure=None) -> BZResult:
+             threads: int | None = None, progress=None) -> Result:
     """LP relaxation of CPIT / PCPSP by Bienstock-Zuckerberg.
 
-    tol: stop when (bound - objective) / |objective| <= tol; time_limit in seconds.
-    progress(iteration, objective, bound) is called per iteration.  closure: optional
-    factory graph -> solver with ``solve(values)`` (default `solvers.closure.PseudoflowSolver`).
+    Returns a `Result`: solution = LP fractions y[b, d, t] of the best master solution (its
+    value is ``objective``); bound = best Lagrangian upper bound on the LP optimum; status
+    'optimal' when (bound - objective) / max(|objective|, 1) <= tol, 'time_limit' when stopped by
+    ``time_limit`` (s), 'feasible' after ``max_iter`` iterations.  info: ``mu`` (side-row
+    multipliers of the best bound), ``iterations``, ``history`` (per iteration: iteration, master
+    value, bound, parts, seconds).  progress(f"lp {iteration}", objective, bound) per iteration.
     """
     t0 = time.perf_counter()
+    deadline = Deadline(time_limit)
     lp = ChainLP(problem)
-    solver = (closure or _closure_solver)(lp.graph)
+    solver = PseudoflowSolver(lp.graph)
     nrow = lp.Az.shape[0]
-    mu = np.zeros(nrow)
-    best_bound, best_mu = math.inf, mu
+    best_bound, best_mu = math.inf, np.zeros(nrow)
     history = []
     # initial partition from the closure without side rows
     res = solver.solve(lp.cz.copy())
-    part = res.pit.astype(np.int64)
-    objective, lam, converged = -math.inf, None, False
+    part = res.solution.astype(np.int64)
+    objective, status = -math.inf, FEASIBLE
     best_lam_part = None
-    bound0 = float(res.objective)
     if nrow == 0:
-        best_bound = bound0
+        best_bound = res.objective
     it = 0
     for it in range(1, max_iter + 1):
         part_ids, part = np.unique(part, return_inverse=True)
@@ -209,23 +139,22 @@ def solve_lp(problem: PcpspProblem, time_limit: float = 600.0, tol: float = 1e-7
         if value >= objective:
             objective, best_lam_part = value, (lam.copy(), part.copy())
         mu, rhs_value = lp.lagrangian_rhs(duals)
-        values = lp.cz - lp.Az.T @ mu
-        res = solver.solve(values)
-        bound = rhs_value + float(res.objective)
+        res = solver.solve(lp.cz - lp.Az.T @ mu)
+        bound = rhs_value + res.objective
         if bound < best_bound:
             best_bound, best_mu = bound, mu
         history.append((it, value, bound, n_parts, time.perf_counter() - t0))
         if progress is not None:
-            progress(it, objective, best_bound)
+            progress(f"lp {it}", float(objective), float(best_bound))
         if best_bound - objective <= tol * max(1.0, abs(objective)):
-            converged = True
+            status = OPTIMAL
             break
-        if time.perf_counter() - t0 > time_limit:
+        if deadline.expired():
+            status = TIME_LIMIT
             break
         # refine: level sets of the master solution x closure membership
         level = np.unique(np.round(lam, 10), return_inverse=True)[1][part]
-        part = level * 2 + res.pit.astype(np.int64)
+        part = level * 2 + res.solution.astype(np.int64)
     lam, part = best_lam_part
-    z = lam[part]
-    return BZResult(objective, best_bound, lp.fractions(z), best_mu, it, time.perf_counter() - t0,
-                    converged, history)
+    return Result(status, objective, best_bound, time.perf_counter() - t0, lp.fractions(lam[part]),
+                  "bienstock-zuckerberg", {"mu": best_mu, "iterations": it, "history": history})

@@ -2,61 +2,54 @@
 
 This module shares no code with the solvers it checks: it recomputes
 everything from the problem data and the solution rows.
+
+Both checks return a `solvers.result.Result`: status 'feasible' (no violation) or 'infeasible';
+objective = the solution's value; bound = +inf (a check proves no bound); solution = the
+violation messages (the first `MAX_LISTED`, empty when feasible); ``info["n_violations"]`` =
+how many violations in all.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+import time
 
 import numpy as np
 
 from .errors import InputError
 from .problem import PcpspProblem, Schedule, UpitProblem
+from .result import FEASIBLE, INFEASIBLE, Result
 
 MAX_LISTED = 50
-
-
-@dataclass
-class CheckReport:
-    """objective: value of the solution (discounted for schedules); feasible: no violation;
-    violations: messages (the first `MAX_LISTED`); n_violations: how many in all."""
-
-    objective: float
-    feasible: bool
-    violations: list[str] = field(default_factory=list)
-    n_violations: int = 0
-
-    def as_dict(self) -> dict:
-        return {"objective": self.objective, "feasible": self.feasible, "violations": self.violations,
-                "n_violations": self.n_violations}
 
 
 class _Violations:
     def __init__(self):
         self.messages: list[str] = []
         self.count = 0
+        self.start = time.perf_counter()
 
     def add(self, message: str, count: int = 1):
         self.count += count
         if len(self.messages) < MAX_LISTED:
             self.messages.append(message)
 
-    def report(self, objective: float) -> CheckReport:
-        return CheckReport(objective, self.count == 0, self.messages, self.count)
+    def report(self, objective: float) -> Result:
+        return Result(INFEASIBLE if self.count else FEASIBLE, objective, math.inf, time.perf_counter() - self.start,
+                      self.messages, "check", {"n_violations": self.count})
 
 
 def _slack(limit: float, tol: float) -> float:
     return tol * max(1.0, abs(limit))
 
 
-def check_pit(problem: UpitProblem, pit) -> CheckReport:
+def check_pit(problem: UpitProblem, pit) -> Result:
     """Check a pit (block ids or boolean mask): objective = sum of its block values; violations =
     arcs whose block is in the pit but whose predecessor is not.
 
     >>> from solvers.problem import Precedence, UpitProblem
     >>> prob = UpitProblem([-1.0, 3.0], Precedence.from_arcs(2, [1], [0]))
-    >>> r = check_pit(prob, [1]); (r.objective, r.feasible)
-    (3.0, False)
+    >>> r = check_pit(prob, [1]); (r.status, r.objective, r.info["n_violations"])
+    ('infeasible', 3.0, 1)
     """
     n = problem.n_blocks
     pit = np.asarray(pit)
@@ -85,7 +78,7 @@ FRACTION_TOL = 1e-4
 
 
 def check_schedule(problem: PcpspProblem, schedule: Schedule, tol: float = 1e-6,
-                   fraction_tol: float = FRACTION_TOL) -> CheckReport:
+                   fraction_tol: float = FRACTION_TOL) -> Result:
     """Check a CPIT/PCPSP schedule against every constraint of the MineLib model.
 
     Objective: sum over rows (b, d, t, f) of values[b, d] * f / (1 + rate) ** t.

@@ -38,8 +38,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
-
 import numba
 import numpy as np
 
@@ -51,25 +49,6 @@ from .patterns import GridPrecedence
 _I32 = np.int32
 MAX_SCALE = 10 ** 6
 _INT_HEADROOM = 2.0 ** 60        # |scaled values| summed must stay below this
-
-
-@dataclass
-class ClosureResult(Result):
-    """Maximum-weight closure: ``pit[b]`` is True for blocks in the closure.
-
-    objective  exact float sum of the values of the pit (same unit as the values)
-    n_in_pit   number of nodes in the closure
-    n_arcs     precedence arcs of the graph solved (implicit arcs counted)
-    """
-
-    pit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    n_in_pit: int = 0
-    n_arcs: int = 0
-
-    def summary(self) -> dict:
-        out = super().summary()
-        out.pop("pit", None)
-        return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -400,7 +379,7 @@ class PseudoflowSolver:
 
     >>> from solvers.problem import Precedence
     >>> s = PseudoflowSolver(Precedence.from_arcs(3, [2, 2], [0, 1]))
-    >>> r = s.solve([-1.0, -2.0, 5.0]); r.pit.tolist(), r.objective
+    >>> r = s.solve([-1.0, -2.0, 5.0]); r.solution.tolist(), r.objective
     ([True, True, True], 2.0)
     """
 
@@ -448,8 +427,14 @@ class PseudoflowSolver:
             self._n_arcs = int(self.precedence.n_arcs)
         return self._n_arcs
 
-    def solve(self, values, fixed=None, within=None) -> ClosureResult:
+    def solve(self, values, fixed=None, within=None) -> Result:
         """Maximum-weight closure for ``values`` (one per node, any unit).
+
+        Returns a `Result` with status 'optimal': solution = boolean mask of the nodes in the
+        closure; objective = bound = exact float sum of their values; info: ``n_in_pit`` (nodes
+        in the closure), ``n_arcs`` (precedence arcs of the graph, implicit arcs counted),
+        ``exact`` and ``scale`` (values solved as exact integers times 1/scale), ``merges``,
+        ``relabels`` and ``n_nodes``.
 
         fixed: optional boolean mask of nodes already taken (a closed set, e.g.
         a smaller nested pit): they are kept in the pit and their arcs are
@@ -493,14 +478,12 @@ class PseudoflowSolver:
             pit |= fixed
         objective = math.fsum(values[pit])
         seconds = time.perf_counter() - t0
-        info = {"scale": scale, "exact": scale is not None, "merges": int(merges), "relabels": int(relabels),
-                "n_nodes": self.n_nodes}
-        return ClosureResult(status=OPTIMAL, objective=objective, bound=objective, seconds=seconds,
-                             algorithm=self.algorithm, info=info, pit=pit, n_in_pit=int(pit.sum()),
-                             n_arcs=self.n_arcs)
+        info = {"n_in_pit": int(pit.sum()), "n_arcs": self.n_arcs, "scale": scale, "exact": scale is not None,
+                "merges": int(merges), "relabels": int(relabels), "n_nodes": self.n_nodes}
+        return Result(OPTIMAL, objective, objective, seconds, pit, self.algorithm, info)
 
 
-def max_closure(values, precedence) -> ClosureResult:
+def max_closure(values, precedence) -> Result:
     """Maximum-weight closure of ``values`` under ``precedence`` (see `PseudoflowSolver`)."""
     return PseudoflowSolver(precedence).solve(values)
 

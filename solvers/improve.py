@@ -11,24 +11,34 @@ the schedule worse.
 """
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
 
-from . import mip
-from .problem import PcpspProblem
-from .heuristics import schedule_value
 from .check import check_schedule
+from .deadline import Deadline
 from .heuristics import schedule_value, to_schedule
+from .highs import LinearModel
+from .mip import build_matrices, fractions
+from .problem import PcpspProblem
+
+# A window MIP is worth starting only with at least this many seconds left (s): HiGHS needs about
+# a second to presolve and root-solve a window, and the rest of the budget is kept for the caller.
+MIN_WINDOW_SECONDS = 2.0
+# Seconds kept back from each window MIP's limit (s), for checking and adopting its schedule.
+WINDOW_RESERVE = 1.0
 
 
-def fix_outside_window(lm: mip.LinearModel, period: np.ndarray, t0: int, t1: int,
+def fix_outside_window(lm: LinearModel, period: np.ndarray, t0: int, t1: int,
                        extra_free: np.ndarray | None = None) -> int:
-    """Set column bounds of ``lm`` for the window [t0, t1]; returns the number of free blocks.
+    """Set column bounds of ``lm`` (a `solvers.mip.build_matrices` model) for the window [t0, t1];
+    returns the number of free blocks.
 
     period[b]: current period (-1 unmined).  extra_free: unmined blocks freed in the last window.
     """
-    T, n, D = lm.n_periods, lm.n_blocks, lm.n_destinations
+    w, y = lm.groups["w"], lm.groups["y"]
+    n, D, T = y.shape
     last = t1 == T - 1
     free = (period >= t0) & (period <= t1)
     if last and extra_free is not None:
@@ -45,99 +55,91 @@ def fix_outside_window(lm: mip.LinearModel, period: np.ndarray, t0: int, t1: int
     hi[np.ix_(fb, np.flatnonzero(t >= t0))] = 1.0
     if not last:
         lo[np.ix_(fb, np.flatnonzero(t >= t1))] = 1.0
-    lm.col_lower[:n * T] = lo.ravel()
-    lm.col_upper[:n * T] = hi.ravel()
+    lm.col_lower[w] = lo
+    lm.col_upper[w] = hi
     # y[b, d, t] can be non-zero only where block b may be mined in period t
     prev_lo = np.c_[np.zeros((n, 1)), lo[:, :-1]]
     can = (hi - prev_lo) > 0                                   # (b, t)
-    ny_hi = np.where(can[:, None, :], np.inf, 0.0)
-    lm.col_lower[n * T:] = 0.0
-    lm.col_upper[n * T:] = np.broadcast_to(ny_hi, (n, D, T)).ravel()
+    lm.col_lower[y] = 0.0
+    lm.col_upper[y] = np.where(can[:, None, :], np.inf, 0.0)
     return int(free.sum())
 
 
 def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
-                    lm: mip.LinearModel | None = None, width: int = 2, time_limit: float = 120.0,
+                    lm: LinearModel | None = None, width: int = 2, time_limit: float = 120.0,
                     window_limit: float = 30.0, threads: int | None = None, mip_gap: float = 1e-4,
                     lp_mined: np.ndarray | None = None, progress=None, max_free: int = 8000,
                     passes: int = 3):
     """Improve (period, frac) by window MIPs; returns (period, frac, value, info).
 
-    width: periods per window; window_limit: seconds per window MIP; time_limit: total seconds.
-    lp_mined: blocks the LP (partly) mines, freed in the last window when unmined.
-    progress(phase, incumbent) is called after each window.
+    lm: the `solvers.mip.build_matrices` model of ``problem`` (built when None; its bounds are
+    restored on return).  width: periods per window; window_limit: seconds per window MIP;
+    time_limit: total seconds.  lp_mined: blocks the LP (partly) mines, freed in the last window
+    when unmined.  progress(f"window {t0}-{t1}", value, +inf) is called after each window.
     """
-
     t_start = time.perf_counter()
+    deadline = Deadline(time_limit)
     T = problem.n_periods
-    lm = lm if lm is not None else mip.build_matrices(problem)
-    period = period.copy()
-    frac = frac.copy()
+    lm = lm if lm is not None else build_matrices(problem)
     value = schedule_value(problem, period, frac)
     windows = [(t0, min(T - 1, t0 + width - 1)) for t0 in range(0, T - width + 1)] or [(0, T - 1)]
     log = []
     saved = lm.col_lower.copy(), lm.col_upper.copy()
     try:
-        period, frac, value = _sweeps(problem, lm, period, frac, value, windows, passes, time_limit, t_start,
-                                      window_limit, mip_gap, threads, lp_mined, max_free, progress, log)
+        for sweep in range(passes):
+            before = value
+            for t0, t1 in (windows if sweep % 2 == 0 else windows[::-1]):
+                if deadline.left() < MIN_WINDOW_SECONDS:
+                    break
+                n_free = fix_outside_window(lm, period, t0, t1, lp_mined)
+                if n_free == 0 or n_free > max_free:
+                    continue
+                # in a child process: HiGHS' root cut separation can overrun its time limit
+                sol = lm.solve(time_limit=deadline.child(reserve=WINDOW_RESERVE, maximum=window_limit).seconds,
+                               mip_gap=mip_gap, threads=threads, start=schedule_columns(lm, period, frac),
+                               isolate=True)
+                if sol.solution is None:
+                    log.append((sweep, t0, t1, n_free, round(sol.seconds, 2), sol.status))
+                    continue
+                new_period, new_frac = columns_to_schedule(lm, sol.solution)
+                new_value = schedule_value(problem, new_period, new_frac)
+                log.append((sweep, t0, t1, n_free, round(sol.seconds, 2), new_value - value))
+                if new_value > value + 1e-9 * max(1.0, abs(value)) and \
+                        check_schedule(problem, to_schedule(new_period, new_frac)).feasible:
+                    period, frac, value = new_period, new_frac, new_value
+                if progress is not None:
+                    progress(f"window {t0}-{t1}", float(value), math.inf)
+            if value - before <= 1e-7 * max(1.0, abs(value)):
+                break
     finally:                                   # the caller's model keeps its own bounds
         lm.col_lower[:], lm.col_upper[:] = saved
     return period, frac, value, {"windows": log, "improve_s": time.perf_counter() - t_start}
 
 
-def _sweeps(problem, lm, period, frac, value, windows, passes, time_limit, t_start, window_limit, mip_gap,
-            threads, lp_mined, max_free, progress, log):
-
-    for sweep in range(passes):
-        gained = 0.0
-        for t0, t1 in (windows if sweep % 2 == 0 else windows[::-1]):
-            left = time_limit - (time.perf_counter() - t_start)
-            if left < 2.0:
-                break
-            n_free = fix_outside_window(lm, period, t0, t1, lp_mined)
-            if n_free == 0 or n_free > max_free:
-                continue
-            start = schedule_columns(problem, period, frac)
-            # in a child process: HiGHS' root cut separation can overrun its time limit
-            sol = mip.solve_matrices(lm, time_limit=min(window_limit, left - 1.0), mip_gap=mip_gap,
-                                     threads=threads, start=start, isolate=True)
-            if sol.x is None:
-                log.append((sweep, t0, t1, n_free, round(sol.seconds, 2), sol.status))
-                continue
-            new_period, new_frac = columns_to_schedule(lm, sol.x)
-            new_value = schedule_value(problem, new_period, new_frac)
-            log.append((sweep, t0, t1, n_free, round(sol.seconds, 2), new_value - value))
-            if new_value > value + 1e-9 * max(1.0, abs(value)) and \
-                    check_schedule(problem, to_schedule(new_period, new_frac)).feasible:
-                gained += new_value - value
-                period, frac, value = new_period, new_frac, new_value
-            if progress is not None:
-                progress(f"window {t0}-{t1}", value)
-        if gained <= 1e-7 * max(1.0, abs(value)):
-            break
-    return period, frac, value
-
-
-def schedule_columns(problem, period, frac):
-    """The (w, y) column vector of `solvers.mip`'s layout for a (period, frac) schedule."""
-    n, T, D = problem.n_blocks, problem.n_periods, problem.n_destinations
+def schedule_columns(lm: LinearModel, period: np.ndarray, frac: np.ndarray) -> np.ndarray:
+    """The column vector of a `solvers.mip.build_matrices` model for a (period, frac) schedule."""
+    w, y_cols = lm.groups["w"], lm.groups["y"]
+    n, D, T = y_cols.shape
     y = np.zeros((n, D, T))
     mined = np.flatnonzero(period >= 0)
     y[mined, :, period[mined]] = frac[mined]
-    w = np.cumsum(y.sum(axis=1), axis=1)
-    return np.r_[np.clip(np.round(w, 9), 0, 1).ravel(), y.ravel()]
+    x = np.zeros(lm.n_vars)
+    x[y_cols] = y
+    x[w] = np.clip(np.round(np.cumsum(y.sum(axis=1), axis=1), 9), 0, 1)
+    return x
 
 
-def columns_to_schedule(lm: mip.LinearModel, x: np.ndarray):
-    """(period, frac) from a MIP column vector (blocks mined in one period)."""
-    n, T = lm.n_blocks, lm.n_periods
-    w = np.round(x[:n * T].reshape(n, T))
-    y = lm.fractions(x)                                         # (b, d, t)
+def columns_to_schedule(lm: LinearModel, x: np.ndarray):
+    """(period, frac) from a column vector of a `solvers.mip.build_matrices` model (blocks mined in
+    one period)."""
+    w = np.round(x[lm.groups["w"]])
+    y = fractions(lm, x)                                        # (b, d, t)
+    n, D, _ = y.shape
     mined = w[:, -1] > 0.5
     period = np.where(mined, np.argmax(w > 0.5, axis=1), -1)
-    frac = np.zeros((n, lm.n_destinations))
+    frac = np.zeros((n, D))
     idx = np.flatnonzero(mined)
     f = y[idx, :, period[idx]]
     s = f.sum(axis=1, keepdims=True)
-    frac[idx] = np.where(s > 0, f / np.where(s > 0, s, 1.0), 1.0 / lm.n_destinations)
+    frac[idx] = np.where(s > 0, f / np.where(s > 0, s, 1.0), 1.0 / D)
     return period, frac

@@ -13,40 +13,17 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from .closure import PseudoflowSolver
 from .errors import InputError
+from .result import FEASIBLE, OPTIMAL, Result
 
 
-@dataclass
-class NestedResult:
-    """Nested pits for ascending factors.
-
-    factors     ascending revenue factors (dimensionless)
-    shell       per node: index of the first factor whose pit contains it, -1 if none
-    objectives  value of pit i at its own factor (``math.fsum`` of node values)
-    seconds     total wall-clock time (s); solve_seconds: per factor
-    """
-
-    factors: np.ndarray
-    shell: np.ndarray
-    objectives: list
-    seconds: float
-    solve_seconds: list = field(default_factory=list)
-
-    @property
-    def n_pits(self) -> int:
-        return int(self.factors.size)
-
-    def pit(self, index: int) -> np.ndarray:
-        """Boolean mask of the pit for factor ``factors[index]``."""
-        return (self.shell >= 0) & (self.shell <= index)
-
-    def pits(self) -> list:
-        return [self.pit(i) for i in range(self.n_pits)]
+def pit_of_shells(shell: np.ndarray, index: int) -> np.ndarray:
+    """Boolean mask of the pit for the factor of that ``index``: nodes of shells 0..index."""
+    return (shell >= 0) & (shell <= index)
 
 
 def parse_factors(text: str) -> np.ndarray:
@@ -68,8 +45,18 @@ def parse_factors(text: str) -> np.ndarray:
     return np.unique(values)
 
 
-def nested_pits(value_fn, factors, precedence, solver: PseudoflowSolver | None = None) -> NestedResult:
-    """Nested maximum closures of ``value_fn(f)`` (an array per factor) for ascending factors."""
+def nested_pits(value_fn, factors, precedence, solver: PseudoflowSolver | None = None) -> Result:
+    """Nested maximum closures of ``value_fn(f)`` (an array per factor) for ascending factors.
+
+    Returns a `Result`: solution = shell index per node (the index of the first factor whose pit
+    holds it, -1 if none; the pit of factor i is `pit_of_shells`(solution, i)); objective = value
+    of the last (largest) pit at the last factor.  info: ``factors`` (ascending, duplicates
+    dropped), ``objectives`` (value of pit i at factor i, ``math.fsum`` of node values),
+    ``solve_seconds`` (per factor).  Status 'optimal' when every pit is a maximum closure at its
+    factor, which holds when the values never fall as the factor rises; otherwise some pit may be
+    only the best one containing the previous pit: status 'feasible', and the bound is the
+    maximum closure at the last factor.
+    """
     t0 = time.perf_counter()
     factors = np.unique(np.asarray(factors, dtype=np.float64))
     if factors.size == 0 or not np.isfinite(factors).all():
@@ -78,18 +65,23 @@ def nested_pits(value_fn, factors, precedence, solver: PseudoflowSolver | None =
     shell = np.full(solver.n_nodes, -1, dtype=np.int64)
     fixed = np.zeros(solver.n_nodes, dtype=bool)
     objectives, times = [], []
+    previous, monotone = None, True
     for idx, f in enumerate(factors):
         values = np.asarray(value_fn(float(f)), dtype=np.float64)
+        monotone = monotone and (previous is None or bool(np.all(values >= previous)))
         res = solver.solve(values, fixed=fixed if fixed.any() else None)
-        new = res.pit & ~fixed
-        shell[new] = idx
-        fixed = res.pit
+        shell[res.solution & ~fixed] = idx
+        fixed = res.solution
         objectives.append(res.objective)
         times.append(res.seconds)
-    return NestedResult(factors, shell, objectives, time.perf_counter() - t0, times)
+        previous = values
+    bound = objectives[-1] if monotone else solver.solve(previous).objective
+    info = {"factors": factors.tolist(), "objectives": objectives, "solve_seconds": times}
+    return Result(OPTIMAL if monotone else FEASIBLE, objectives[-1], bound, time.perf_counter() - t0, shell,
+                  "nested-pseudoflow", info)
 
 
-def nested_closures(revenue, cost, factors, precedence, solver: PseudoflowSolver | None = None) -> NestedResult:
+def nested_closures(revenue, cost, factors, precedence, solver: PseudoflowSolver | None = None) -> Result:
     """Nested pits for node values ``f * revenue - cost`` at each factor f (ascending)."""
     revenue = np.ascontiguousarray(revenue, dtype=np.float64)
     cost = np.ascontiguousarray(cost, dtype=np.float64)

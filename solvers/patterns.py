@@ -166,12 +166,6 @@ class GridPrecedence:
         nx, ny, nz = self.dims
         return nx * ny * nz
 
-    def linear_offsets(self) -> np.ndarray:
-        """Id difference of each offset: di + nx * (dj + ny * dk)."""
-        nx, ny, _ = self.dims
-        o = self.offsets
-        return np.ascontiguousarray(o[:, 0] + nx * (o[:, 1] + ny * o[:, 2]), dtype=np.int64)
-
     @property
     def n_arcs(self) -> int:
         """Number of arcs the pattern implies inside the grid (between present cells)."""

@@ -231,6 +231,20 @@ class PcpspProblem:
         """1 / (1 + rate) ** t for t = 0..n_periods-1."""
         return (1.0 + self.discount_rate) ** -np.arange(self.n_periods, dtype=np.float64)
 
+    def resource_rows(self, column: np.ndarray):
+        """The resource rows with a finite limit, one per (resource, period) in that order, as COO
+        (rows, columns, coefficients, lower, upper); ``column[b, d, t]`` is the column of the share
+        of block b sent to destination d in period t."""
+        finite = np.isfinite(self.resource_lower) | np.isfinite(self.resource_upper)
+        rows, cols, vals = [np.zeros(0, INDEX)], [np.zeros(0, INDEX)], [np.zeros(0)]
+        for row, (r, t) in enumerate(np.argwhere(finite)):
+            b, d = np.nonzero(self.resource_coef[:, :, r])
+            rows.append(np.full(b.size, row))
+            cols.append(column[b, d, t])
+            vals.append(self.resource_coef[b, d, r])
+        return (np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), self.resource_lower[finite],
+                self.resource_upper[finite])
+
 
 @dataclass(frozen=True, eq=False)
 class CpitProblem(PcpspProblem):
@@ -281,22 +295,3 @@ class Schedule:
         b, d = np.nonzero(fractions[mined] > 0)
         blocks = mined[b]
         return cls(blocks, d, period[blocks], fractions[blocks, d])
-
-    def dense(self, n_blocks: int, n_destinations: int, n_periods: int) -> np.ndarray:
-        """The fractions as an array y[b, d, t] (rows out of range raise `InputError`)."""
-        for name, arr, hi in (("block", self.block, n_blocks), ("destination", self.destination, n_destinations),
-                              ("period", self.period, n_periods)):
-            if arr.size and (arr.min() < 0 or arr.max() >= hi):
-                bad = int(arr[(arr < 0) | (arr >= hi)][0])
-                raise InputError(f"schedule: {name} {bad} out of range (0..{hi - 1})")
-        y = np.zeros((n_blocks, n_destinations, n_periods))
-        np.add.at(y, (self.block, self.destination, self.period), self.fraction)
-        return y
-
-    def mined_period(self, n_blocks: int) -> np.ndarray:
-        """Period each block is mined in, -1 when not mined (earliest period if split)."""
-        out = np.full(n_blocks, np.iinfo(INDEX).max, dtype=INDEX)
-        keep = self.fraction > 0
-        np.minimum.at(out, self.block[keep], self.period[keep])
-        out[out == np.iinfo(INDEX).max] = -1
-        return out

@@ -1,8 +1,30 @@
-"""Result objects: every solver says what its answer is (optimal, or feasible with bound and gap)."""
+"""The one result of every solver in `solvers`, and the one progress-callback signature.
+
+Every solver returns a `Result` that says what its answer is (maximization):
+
+    status     'optimal'     the solution is optimal (within the tolerance or gap asked for);
+                             bound == objective up to that tolerance
+               'feasible'    a feasible solution, not proven optimal; ``bound`` and ``gap`` say how far
+               'time_limit'  stopped by the time limit: the best solution found (None when none was
+                             found, then objective is -inf), with the best bound
+               'infeasible'  no solution exists (for the checker: the solution breaks a constraint)
+    objective  value of ``solution`` (-inf when there is none)
+    bound      proven upper bound on the optimum (+inf when unknown)
+    seconds    wall-clock time (s)
+    solution   the answer; its form is documented by each solver (pit mask, shell index per node,
+               LP fractions, column vector, `Schedule`, the checker's violation messages)
+    algorithm  what produced it
+    info       extra figures (iterations, model sizes, phase times, ...)
+
+Progress callbacks all have one signature, ``progress(phase, incumbent, bound)``: ``phase`` is a
+word naming the step, optionally followed by a detail (``"lp 12"``, ``"window 0-1"``, ``"mip"``);
+``incumbent`` and ``bound`` are floats, ``-inf`` and ``+inf`` when not known yet.
+"""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field
+from typing import Any
 
 OPTIMAL = "optimal"
 FEASIBLE = "feasible"
@@ -19,33 +41,37 @@ def relative_gap(objective: float, bound: float) -> float:
 
 @dataclass
 class Result:
-    """Base of all solver results (maximization).
-
-    status     'optimal', 'feasible', 'time_limit' (feasible, stopped by the limit) or 'infeasible'
-    objective  value of the returned solution
-    bound      proven upper bound on the optimum (equals objective when optimal)
-    seconds    wall-clock time of the solve (s)
-    algorithm  what produced it
-    info       extra figures (iterations, model sizes, phase times)
-    """
+    """What a solver returns (fields in the module docstring)."""
 
     status: str
     objective: float
     bound: float
     seconds: float
-    algorithm: str
+    solution: Any = None
+    algorithm: str = ""
     info: dict = field(default_factory=dict)
 
     @property
     def gap(self) -> float:
+        """Relative gap (bound - objective) / max(|objective|, 1); inf when either is unknown."""
         return relative_gap(self.objective, self.bound)
 
     @property
-    def success(self) -> bool:
-        return self.status in (OPTIMAL, FEASIBLE, TIME_LIMIT)
+    def feasible(self) -> bool:
+        """True when ``solution`` is a feasible answer (optimal, feasible, or the best found in time)."""
+        return self.status in (OPTIMAL, FEASIBLE) or (self.status == TIME_LIMIT and self.solution is not None)
 
     def summary(self) -> dict:
-        """Plain JSON-ready figures (no arrays)."""
-        out = {k: v for k, v in asdict(self).items() if not hasattr(v, "shape")}
-        out["gap"] = self.gap
-        return out
+        """JSON-ready figures: every field but ``solution``, the gap, and ``info`` without arrays."""
+        return {"status": self.status, "objective": float(self.objective), "bound": float(self.bound),
+                "gap": self.gap, "seconds": float(self.seconds), "algorithm": self.algorithm,
+                "info": _plain(self.info)}
+
+
+def _plain(value):
+    """``value`` with arrays left out and numpy scalars made Python numbers (dicts and lists walked)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if getattr(v, "ndim", 0) == 0}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value if getattr(v, "ndim", 0) == 0]
+    return value.item() if hasattr(value, "item") and getattr(value, "ndim", None) == 0 else value

@@ -12,68 +12,73 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
-
 
 from . import bz, heuristics, improve, mip
 from .check import capacity_conflicts, check_schedule
+from .deadline import Deadline
 from .errors import InfeasibleError
-from .problem import PcpspProblem, Schedule
+from .problem import PcpspProblem
 from .result import FEASIBLE, OPTIMAL, TIME_LIMIT, Result, relative_gap
 
-
-@dataclass
-class ScheduleResult(Result):
-    """`Result` with the verified ``schedule`` (a `solvers.problem.Schedule`)."""
-
-    schedule: Schedule | None = None
-
-    def summary(self) -> dict:
-        out = {k: getattr(self, k) for k in ("status", "objective", "bound", "seconds", "algorithm")}
-        out["gap"] = self.gap
-        out["info"] = self.info
-        return out
+# How the time limit is split (all in s or shares of the seconds left):
+# the LP bound gets at most this share; BZ usually converges well within it, and the bound is
+# worth little without time left to find schedules that approach it.
+LP_SHARE = 0.3
+# ... and at least this long: BZ needs a few iterations for any bound at all.
+LP_MIN_SECONDS = 1.0
+# On small instances (the exact MIP follows) the windows get this share of what is left; the exact
+# MIP, which can prove optimality, gets the rest.  On large instances the windows get it all.
+WINDOW_SHARE_SMALL = 0.3
+# Kept back at the end for the final check of the schedule and the return to the caller.
+RESERVE = 1.5
+# The exact MIP is started only with at least this long to run: less is spent in HiGHS' presolve.
+MIP_MIN_SECONDS = 1.5
+# Window MIPs: the first round gives each window this limit; when a round gains nothing the
+# windows widen by one period (up to MAX_WINDOW_WIDTH) and their limit grows by this factor,
+# since a wider window has more free blocks to place.
+WINDOW_SECONDS = 20.0
+WIDER_WINDOW_FACTOR = 1.5
+MAX_WINDOW_WIDTH = 4
 
 
 def solve_schedule(problem: PcpspProblem, time_limit: float = 900.0, threads: int | None = None,
-                   mip_gap: float = 1e-4, progress=None, exact_max_columns: int = 20000,
-                   lp_share: float = 0.3) -> ScheduleResult:
+                   mip_gap: float = 1e-4, progress=None, exact_max_columns: int = 20000) -> Result:
     """Best schedule found within ``time_limit`` seconds, with a proven bound.
 
-    threads: HiGHS threads; mip_gap: relative gap at which the search stops (status
-    'optimal' when reached); progress(phase, incumbent, bound) is called between steps;
-    lp_share: at most this share of the time goes to the LP bound.
+    Returns a `Result`: solution = the verified `solvers.problem.Schedule`; objective = its
+    value by the independent checker; bound = the best of the LP bound and the exact MIP's dual
+    bound; status 'optimal' when the gap is at most ``mip_gap``, 'time_limit' when time ran out
+    first, else 'feasible'.  info: model sizes, per-phase seconds (``phases``) and figures (``lp``,
+    ``toposort``, ``mip``).  threads: HiGHS threads; progress(phase, incumbent, bound) is called
+    between steps (phases 'lp N', 'toposort', 'window T0-T1', 'mip', 'done').
     """
     conflicts = capacity_conflicts(problem)
     if conflicts:
         raise InfeasibleError("capacities cannot be met: " + "; ".join(conflicts[:5]), field="resource")
     t0 = time.perf_counter()
-    deadline = t0 + float(time_limit)
-    left = lambda: deadline - time.perf_counter()  # noqa: E731
+    deadline = Deadline(time_limit)
     info: dict = {"blocks": problem.n_blocks, "periods": problem.n_periods,
                   "destinations": problem.n_destinations, "phases": {}}
     state = {"objective": -math.inf, "bound": math.inf}
 
-    def tell(phase, objective=None, bound=None):
-        if objective is not None:
-            state["objective"] = max(state["objective"], objective)
-        if bound is not None:
-            state["bound"] = min(state["bound"], bound)
+    def tell(phase, objective=-math.inf, bound=math.inf):
+        state["objective"] = max(state["objective"], objective)
+        state["bound"] = min(state["bound"], bound)
         if progress is not None:
-            progress(phase, state["objective"], state["bound"])
+            progress(phase, float(state["objective"]), float(state["bound"]))
 
     # 1. LP bound
     tp = time.perf_counter()
-    lp = bz.solve_lp(problem, time_limit=max(1.0, lp_share * time_limit), threads=threads,
-                     progress=lambda it, o, b: tell(f"lp {it}", None, b))
+    lp = bz.solve_lp(problem, time_limit=deadline.child(share=LP_SHARE, minimum=LP_MIN_SECONDS).seconds,
+                     threads=threads, progress=lambda phase, lp_value, bound: tell(phase, bound=bound))
     info["phases"]["lp_s"] = time.perf_counter() - tp
-    info["lp"] = {"objective": lp.objective, "bound": lp.bound, "iterations": lp.iterations,
-                  "converged": lp.converged}
-    tell("lp", None, lp.bound)
+    info["lp"] = {"objective": lp.objective, "bound": lp.bound, "iterations": lp.info["iterations"],
+                  "status": lp.status}
+    tell("lp", bound=lp.bound)
 
     # 2. TopoSort
     tp = time.perf_counter()
-    period, frac, value, tinfo = heuristics.best_toposort(problem, lp.y)
+    period, frac, value, tinfo = heuristics.best_toposort(problem, lp.solution)
     info["phases"]["toposort_s"] = time.perf_counter() - tp
     info["toposort"] = dict(tinfo, objective=value)
     if not check_schedule(problem, heuristics.to_schedule(period, frac)).feasible:
@@ -85,41 +90,40 @@ def solve_schedule(problem: PcpspProblem, time_limit: float = 900.0, threads: in
     tp = time.perf_counter()
     lm = mip.build_matrices(problem)
     info["phases"]["build_s"] = time.perf_counter() - tp
-    info["model"] = {"rows": lm.shape[0], "columns": lm.shape[1]}
-    small = lm.n_w <= exact_max_columns
-    lp_mined = lp.y.sum(axis=(1, 2)) > 1e-6
+    info["model"] = {"rows": lm.n_rows, "columns": lm.n_vars}
+    small = lm.groups["w"].size <= exact_max_columns
+    lp_mined = lp.solution.sum(axis=(1, 2)) > 1e-6
     tp = time.perf_counter()
     if period is not None:
-        budget = left() * (0.3 if small else 1.0) - 2.0
-        width, window_limit = 2, 20.0
+        windows = deadline.child(share=WINDOW_SHARE_SMALL if small else 1.0, reserve=RESERVE)
+        width, window_limit = 2, WINDOW_SECONDS
         log = []
-        while budget > 1.0:
-            tw = time.perf_counter()
+        while windows.left() >= improve.MIN_WINDOW_SECONDS:
             period, frac, new_value, winfo = improve.improve_windows(
-                problem, period, frac, lm=lm, width=width, time_limit=budget, window_limit=window_limit,
-                threads=threads, lp_mined=lp_mined, progress=lambda ph, v: tell(ph, v), passes=4)
+                problem, period, frac, lm=lm, width=width, time_limit=windows.left(), window_limit=window_limit,
+                threads=threads, lp_mined=lp_mined, progress=lambda phase, v, _: tell(phase, v), passes=4)
             log.extend(winfo["windows"])
-            budget -= time.perf_counter() - tw
             if new_value <= value + 1e-7 * abs(value):
-                if width >= min(4, problem.n_periods):
+                if width >= min(MAX_WINDOW_WIDTH, problem.n_periods):
                     break
-                width, window_limit = width + 1, window_limit * 1.5
+                width, window_limit = width + 1, window_limit * WIDER_WINDOW_FACTOR
             value = new_value
-        info["improve_stopped_by_time"] = budget <= 1.0
+        info["improve_stopped_by_time"] = windows.left() < improve.MIN_WINDOW_SECONDS
         info["windows"] = len(log)
         info["window_width"] = width
     info["phases"]["improve_s"] = time.perf_counter() - tp
     bound, mip_status = state["bound"], None
-    if small and left() > 3.0:
+    exact = deadline.child(reserve=RESERVE)
+    if small and exact.seconds >= MIP_MIN_SECONDS:
         tp = time.perf_counter()
-        start = None if period is None else improve.schedule_columns(problem, period, frac)
-        sol = mip.solve_matrices(lm, time_limit=left() - 1.5, mip_gap=mip_gap, threads=threads, start=start,
-                                 on_progress=lambda inc, bd: tell("mip", inc, bd), isolate=True)
+        start = None if period is None else improve.schedule_columns(lm, period, frac)
+        sol = lm.solve(time_limit=exact.seconds, mip_gap=mip_gap, threads=threads, start=start,
+                       progress=lambda phase, inc, bd: tell(phase, inc, bd), isolate=True)
         info["phases"]["mip_s"] = time.perf_counter() - tp
         info["mip"] = {"objective": sol.objective, "bound": sol.bound, "status": sol.status,
                        "nodes": sol.info.get("nodes")}
-        if sol.x is not None:
-            p2, f2 = improve.columns_to_schedule(lm, sol.x)
+        if sol.solution is not None:
+            p2, f2 = improve.columns_to_schedule(lm, sol.solution)
             v2 = heuristics.schedule_value(problem, p2, f2)
             if v2 > value and check_schedule(problem, heuristics.to_schedule(p2, f2)).feasible:
                 period, frac, value = p2, f2, v2
@@ -134,16 +138,15 @@ def solve_schedule(problem: PcpspProblem, time_limit: float = 900.0, threads: in
     schedule = heuristics.to_schedule(period, frac)
     report = check_schedule(problem, schedule)
     if not report.feasible:
-        raise RuntimeError("schedule failed the independent check: " + "; ".join(report.violations[:3]))
+        raise RuntimeError("schedule failed the independent check: " + "; ".join(report.solution[:3]))
     objective = report.objective
     bound = max(bound, objective) if mip_status == OPTIMAL else bound
-    gap = relative_gap(objective, bound)
-    if gap <= mip_gap or mip_status == OPTIMAL:
+    if relative_gap(objective, bound) <= mip_gap or mip_status == OPTIMAL:
         status = OPTIMAL
-    elif left() <= 2.0 or info.get("improve_stopped_by_time"):
+    elif mip_status == TIME_LIMIT or info.get("improve_stopped_by_time") or deadline.left() <= RESERVE:
         status = TIME_LIMIT
     else:
         status = FEASIBLE
     tell("done", objective, bound)
-    return ScheduleResult(status, objective, bound, time.perf_counter() - t0,
-                          "bz+toposort+windows" + ("+mip" if mip_status else ""), info, schedule)
+    return Result(status, objective, bound, time.perf_counter() - t0, schedule,
+                  "bz+toposort+windows" + ("+mip" if mip_status else ""), info)

@@ -9,9 +9,8 @@ from solvers import bz, mip
 from _schedule_cases import random_problem
 
 
-
 def _full_lp(problem):
-    return mip.solve_matrices(mip.build_matrices(problem, relax=True), threads=1).objective
+    return mip.build_matrices(problem).solve(relax=True, threads=1).objective
 
 
 @pytest.mark.parametrize("case", [dict(seed=s, n=8, T=3, D=1, R=1) for s in range(3)] +
@@ -20,7 +19,7 @@ def test_bz_equals_full_lp_random(case):
     problem = random_problem(**case)
     res = bz.solve_lp(problem)
     lp = _full_lp(problem)
-    assert res.converged
+    assert res.status == "optimal"
     assert res.objective == pytest.approx(lp, rel=1e-7, abs=1e-7)
     assert res.bound >= lp - 1e-6 * max(1, abs(lp))
 
@@ -28,7 +27,7 @@ def test_bz_equals_full_lp_random(case):
 def test_bz_fractions_are_feasible_lp_solution():
     problem = random_problem(seed=11, n=8, T=3, D=2, R=2)
     res = bz.solve_lp(problem)
-    y = res.y                                                     # (b, d, t)
+    y = res.solution                                              # (b, d, t)
     disc = problem.discount_factors()
     assert float((problem.values[:, :, None] * disc * y).sum()) == pytest.approx(res.objective, rel=1e-7)
     use = np.einsum("bdr,bdt->rt", problem.resource_coef, y)
@@ -46,7 +45,7 @@ def test_bz_equals_highs_lp_newman1(instance, kind, published):
     problem = load_instance(instance("newman1")).problem(kind)
     res = bz.solve_lp(problem)
     lp = _full_lp(problem)
-    assert res.converged
+    assert res.status == "optimal"
     assert res.objective == pytest.approx(lp, rel=1e-6)
     assert res.bound == pytest.approx(lp, rel=1e-6)
     assert res.bound >= lp * (1 - 1e-9)
@@ -61,6 +60,6 @@ def test_bz_matches_published_lp(instance, name, kind, published):
 
     problem = load_instance(instance(name)).problem(kind)
     res = bz.solve_lp(problem, time_limit=600)
-    assert res.converged
+    assert res.status == "optimal"
     assert res.bound == pytest.approx(published, rel=1e-3)
     assert res.bound >= res.objective

@@ -26,7 +26,7 @@ def test_published_solutions_are_feasible_with_published_objective(instance, nam
     assert report.feasible and report.objective == pytest.approx(upit, rel=1e-6)
     for kind, value in (("cpit", cpit), ("pcpsp", pcpsp)):
         report = check_schedule(inst.problem(kind), read_schedule(inst.path(f"_{kind}_gmunoz120723.sol")))
-        assert report.feasible, report.violations
+        assert report.feasible, report.solution
         assert report.objective == pytest.approx(value, rel=1e-6)
 
 
@@ -35,7 +35,7 @@ def test_lp_relaxation_is_reported_fractional_with_its_value(instance):
     report = check_schedule(inst.cpit(), read_schedule(inst.path(".LPcpit")))
     assert not report.feasible
     assert report.objective == pytest.approx(24_486_184, rel=1e-6)
-    assert "must be 0 or 1" in report.violations[0]
+    assert "must be 0 or 1" in report.solution[0]
 
 
 def _small():
@@ -55,18 +55,18 @@ def test_violations_are_each_named():
     # block 3 before its predecessor 2; two blocks processed in period 0 (limit 1); 4 mined in period 1 (limit 3)
     sched = Schedule([0, 1, 2, 3, 0], [1, 0, 1, 1, 1], [0, 0, 1, 0, 1], [1, 1, 1, 1, 0.5])
     report = check_schedule(prob, sched)
-    text = "\n".join(report.violations)
+    text = "\n".join(report.solution)
     assert not report.feasible
     assert "block 0: mined 1.5 times" in text
     assert "block 0 period 1: mined fraction 0.5" in text
     assert "resource 1 period 0: uses 2, above the limit 1 by 1" in text
     sched = Schedule([0, 1, 2, 3], [1, 0, 1, 1], [0, 0, 1, 0], [1, 1, 1, 1])
     report = check_schedule(prob, sched)
-    text = "\n".join(report.violations)
+    text = "\n".join(report.solution)
     assert "precedence: block 3 mined in period 0 but its predecessor 2 in period 1" in text
     sched = Schedule([0, 1, 2, 3], [1, 0, 1, 1], [0, 0, 1, 1], [1, 1, 1, 1])
     report = check_schedule(prob, sched)
-    assert report.violations == ["side constraint 0: 1 above its limit 0"]
+    assert report.solution == ["side constraint 0: 1 above its limit 0"]
 
 
 def _brute_force(prob):
@@ -93,12 +93,12 @@ def test_checker_agrees_with_brute_force_on_every_schedule():
     prob = CpitProblem([3.0, -1.0, 4.0], prec, 2, 0.2, np.ones((3, 1)), -np.inf, [[2, 2]])
     for (periods, dests), (ok, value) in _brute_force(prob).items():
         report = check_schedule(prob, Schedule.from_periods(periods))
-        assert report.feasible == ok, (periods, report.violations)
+        assert report.feasible == ok, (periods, report.solution)
         assert report.objective == pytest.approx(value, abs=1e-12)
 
 
 def test_pit_check_lists_open_arcs():
     prob = UpitProblem([-1.0, -1.0, 5.0], Precedence.from_arcs(3, [2, 2], [0, 1]))
     report = check_pit(prob, np.array([False, True, True]))
-    assert report.objective == 4.0 and report.n_violations == 1
-    assert report.violations == ["precedence: block 2 in pit but its predecessor 0 is not"]
+    assert report.objective == 4.0 and report.info["n_violations"] == 1
+    assert report.solution == ["precedence: block 2 in pit but its predecessor 0 is not"]

@@ -1,11 +1,13 @@
 """Maximum closure by pseudoflow: brute force on small DAGs, exact scaling, MineLib optima."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from solvers.closure import ClosureResult, PseudoflowSolver, is_closed, max_closure, scale_values
+from solvers.closure import PseudoflowSolver, is_closed, max_closure, scale_values
 from solvers.errors import InputError
 from solvers.problem import Precedence
 
@@ -49,10 +51,10 @@ def test_integral_values_match_brute_force_and_minimal_closure(case):
     values, prec = case
     res = max_closure(values, prec)
     best, minimal = brute_force(values, prec)
-    assert is_closed(res.pit, prec)
+    assert is_closed(res.solution, prec)
     assert res.objective == pytest.approx(best, abs=1e-9)
-    assert np.array_equal(res.pit, minimal)          # documented tie-break: the minimal optimal closure
-    assert res.status == "optimal" and res.bound == res.objective and res.n_in_pit == res.pit.sum()
+    assert np.array_equal(res.solution, minimal)          # documented tie-break: the minimal optimal closure
+    assert res.status == "optimal" and res.bound == res.objective and res.info["n_in_pit"] == res.solution.sum()
 
 
 @settings(max_examples=100, deadline=None)
@@ -61,7 +63,7 @@ def test_float_values_match_brute_force(case):
     values, prec = case
     res = max_closure(values, prec)
     best, _ = brute_force(values, prec)
-    assert is_closed(res.pit, prec)
+    assert is_closed(res.solution, prec)
     assert res.objective == pytest.approx(best, rel=1e-9, abs=1e-7)
 
 
@@ -69,7 +71,7 @@ def test_decimal_values_are_solved_exactly():
     prec = Precedence.from_arcs(3, [2, 2], [0, 1])
     res = max_closure([-0.1, -0.2, 0.3], prec)        # 0.3 - 0.1 - 0.2 is 0 in decimals, not in floats
     assert res.info["exact"] and res.info["scale"] == 10
-    assert not res.pit.any() and res.objective == 0.0
+    assert not res.solution.any() and res.objective == 0.0
 
 
 def test_scale_detection_and_refusals():
@@ -88,9 +90,9 @@ def test_scale_detection_and_refusals():
 def test_solver_is_reusable_and_checks_length():
     prec = Precedence.from_arcs(4, [1, 2, 3], [0, 1, 1])
     solver = PseudoflowSolver(prec)
-    assert solver.solve([-1, -1, 3, -5]).pit.tolist() == [True, True, True, False]
-    assert solver.solve([-1, -1, 1, 1]).pit.tolist() == [False, False, False, False]
-    assert solver.solve([2, -1, 0, 0]).pit.tolist() == [True, False, False, False]
+    assert solver.solve([-1, -1, 3, -5]).solution.tolist() == [True, True, True, False]
+    assert solver.solve([-1, -1, 1, 1]).solution.tolist() == [False, False, False, False]
+    assert solver.solve([2, -1, 0, 0]).solution.tolist() == [True, False, False, False]
     with pytest.raises(InputError, match="3 values for 4 blocks"):
         solver.solve([1, 2, 3])
     with pytest.raises(InputError, match="Precedence or GridPrecedence"):
@@ -99,17 +101,17 @@ def test_solver_is_reusable_and_checks_length():
 
 def test_cycles_are_taken_whole_and_fixed_warm_start():
     prec = Precedence.from_arcs(3, [0, 1, 2], [1, 0, 1])   # 0 <-> 1 cycle, 2 needs 1
-    assert max_closure([3, -1, -5], prec).pit.tolist() == [True, True, False]
-    assert max_closure([3, -4, 0], prec).pit.tolist() == [False, False, False]
+    assert max_closure([3, -1, -5], prec).solution.tolist() == [True, True, False]
+    assert max_closure([3, -4, 0], prec).solution.tolist() == [False, False, False]
     res = PseudoflowSolver(prec).solve([3, -4, 2], fixed=np.array([True, True, False]))
-    assert res.pit.tolist() == [True, True, True] and res.objective == 1.0
+    assert res.solution.tolist() == [True, True, True] and res.objective == 1.0
 
 
 def test_result_summary_is_json_ready():
     res = max_closure([1.0], Precedence.empty(1))
-    assert isinstance(res, ClosureResult)
     s = res.summary()
-    assert "pit" not in s and s["n_in_pit"] == 1 and s["algorithm"] == "pseudoflow"
+    assert "solution" not in s and s["info"]["n_in_pit"] == 1 and s["algorithm"] == "pseudoflow"
+    assert json.loads(json.dumps(s)) == s
 
 
 PUBLISHED = {"newman1": 26_086_899.026, "zuck_small": 1_422_726_897.735, "kd": 652_195_036.915}
@@ -123,13 +125,13 @@ def test_minelib_published_optimum_and_solution(minelib, name):
     problem = load_instance(minelib / name).upit()
     res = max_closure(problem.values, problem.precedence)
     assert res.objective == pytest.approx(PUBLISHED[name], rel=1e-6)
-    report = check_pit(problem, res.pit)
+    report = check_pit(problem, res.solution)
     assert report.feasible and report.objective == pytest.approx(res.objective, rel=1e-12)
     published = read_upit_solution(minelib / name / f"{name}_upit.sol", problem.n_blocks)
     mask = np.zeros(problem.n_blocks, bool)
     mask[published] = True
     assert res.objective == pytest.approx(float(np.sum(problem.values[mask])), rel=1e-12)
-    assert np.array_equal(res.pit, mask)
+    assert np.array_equal(res.solution, mask)
 
 
 @settings(max_examples=80, deadline=None)
@@ -140,16 +142,16 @@ def test_highest_label_variant_agrees(case):
     solver.lowest_first = False
     res = solver.solve(values)
     best, minimal = brute_force(values, prec)
-    assert res.objective == pytest.approx(best, abs=1e-9) and np.array_equal(res.pit, minimal)
+    assert res.objective == pytest.approx(best, abs=1e-9) and np.array_equal(res.solution, minimal)
 
 
 def test_within_restricts_to_a_closed_set():
     prec = Precedence.from_arcs(4, [1, 2, 3], [0, 0, 1])     # chain 3 -> 1 -> 0, and 2 -> 0
     solver = PseudoflowSolver(prec)
     full = solver.solve([-1.0, -1.0, 3.0, 5.0])
-    assert full.pit.all()
+    assert full.solution.all()
     res = solver.solve([-1.0, -1.0, 3.0, 5.0], within=np.array([True, False, True, False]))
-    assert res.pit.tolist() == [True, False, True, False] and res.objective == 2.0
+    assert res.solution.tolist() == [True, False, True, False] and res.objective == 2.0
     with pytest.raises(InputError, match="within mask"):
         solver.solve([0.0] * 4, within=[True])
 
@@ -157,12 +159,12 @@ def test_within_restricts_to_a_closed_set():
 def test_numerical_edge_cases():
     chain = Precedence.from_arcs(3, [1, 2], [0, 1])                      # 2 needs 1 needs 0
     empty = max_closure(np.array([-1.0, -2.0, -3.0]), chain)
-    assert empty.n_in_pit == 0 and empty.objective == 0.0 and empty.status == "optimal"
+    assert empty.info["n_in_pit"] == 0 and empty.objective == 0.0 and empty.status == "optimal"
     everything = max_closure(np.array([1.0, 2.0, 3.0]), chain)
-    assert everything.pit.all() and everything.objective == 6.0
+    assert everything.solution.all() and everything.objective == 6.0
     ties = max_closure(np.array([-1.0, 0.0, 1.0]), chain)                # value 0 either way: minimal pit
-    assert ties.n_in_pit == 0 and ties.objective == 0.0
+    assert ties.info["n_in_pit"] == 0 and ties.objective == 0.0
     single = max_closure(np.array([5.0]), Precedence.empty(1))
-    assert single.pit.tolist() == [True]
+    assert single.solution.tolist() == [True]
     huge = max_closure(np.array([-4e15, 9e15, 1e15]), chain)              # near the int64 scaling limit
-    assert huge.objective == pytest.approx(6e15, rel=1e-12) and huge.pit.all()
+    assert huge.objective == pytest.approx(6e15, rel=1e-12) and huge.solution.all()

@@ -15,7 +15,7 @@ CASES = [dict(seed=s, n=6, T=3, D=1, R=1) for s in range(3)] + [dict(seed=10 + s
 def test_toposort_is_feasible(case):
     problem = random_problem(**case)
     lp = bz.solve_lp(problem)
-    period, frac, value, info = heuristics.best_toposort(problem, lp.y)
+    period, frac, value, info = heuristics.best_toposort(problem, lp.solution)
     report = check_schedule(problem, heuristics.to_schedule(period, frac))
     assert report.feasible, report.violations
     assert report.objective == pytest.approx(value, rel=1e-9, abs=1e-9)
@@ -40,9 +40,9 @@ def test_expected_period():
 def test_windows_improve_to_feasible_never_worse(case):
     problem = random_problem(**case)
     lp = bz.solve_lp(problem)
-    period, frac, value, _ = heuristics.best_toposort(problem, lp.y)
+    period, frac, value, _ = heuristics.best_toposort(problem, lp.solution)
     p2, f2, v2, info = improve.improve_windows(problem, period, frac, width=2, time_limit=30, window_limit=10,
-                                               threads=1, lp_mined=lp.y.sum(axis=(1, 2)) > 1e-6)
+                                               threads=1, lp_mined=lp.solution.sum(axis=(1, 2)) > 1e-6)
     report = check_schedule(problem, heuristics.to_schedule(p2, f2))
     assert report.feasible, report.violations
     assert v2 >= value - 1e-9
@@ -52,6 +52,7 @@ def test_windows_improve_to_feasible_never_worse(case):
 def test_columns_round_trip():
     problem = random_problem(seed=12, n=5, T=2, D=2, R=2)
     lm = mip.build_matrices(problem)
-    sol = mip.solve_matrices(lm, mip_gap=0.0, threads=1)
-    period, frac = improve.columns_to_schedule(lm, sol.x)
+    sol = lm.solve(mip_gap=0.0, threads=1)
+    period, frac = improve.columns_to_schedule(lm, sol.solution)
+    np.testing.assert_allclose(improve.schedule_columns(lm, period, frac), sol.solution, atol=1e-7)
     assert heuristics.schedule_value(problem, period, frac) == pytest.approx(sol.objective, rel=1e-7, abs=1e-7)

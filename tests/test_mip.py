@@ -6,6 +6,7 @@ import pytest
 
 from solvers import mip
 from solvers.check import check_schedule
+from solvers.highs import solve_pyomo
 from _schedule_cases import brute_force, random_problem
 
 CASES = [dict(seed=s, n=5, T=2, D=1, R=1) for s in range(4)] + \
@@ -80,7 +81,7 @@ def test_matrix_path_is_the_pyomo_model_newman1(instance):
 
     problem = load_instance(instance("newman1")).pcpsp()
     A, c, lo, hi, *_ = _pyomo_highs_lp(problem, relax=True)
-    lm = mip.build_matrices(problem, relax=True)
+    lm = mip.build_matrices(problem)
     np.testing.assert_allclose(c, lm.c)
     assert _canonical(A, lo, hi) == _canonical(lm.A, lm.row_lower, lm.row_upper)
 
@@ -89,10 +90,11 @@ def test_matrix_path_is_the_pyomo_model_newman1(instance):
 def test_mip_equals_brute_force(case):
     problem = random_problem(**case)
     best = brute_force(problem)
-    sol = mip.solve_matrices(mip.build_matrices(problem), mip_gap=0.0, threads=1)
+    lm = mip.build_matrices(problem)
+    sol = lm.solve(mip_gap=0.0, threads=1)
     assert sol.status == "optimal"
     assert sol.objective == pytest.approx(best, rel=1e-7, abs=1e-6)
-    schedule = mip.schedule_from_fractions(mip.build_matrices(problem).fractions(sol.x))
+    schedule = mip.schedule_from_fractions(mip.fractions(lm, sol.solution))
     report = check_schedule(problem, schedule)
     assert report.feasible, report.violations
     assert report.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
@@ -102,20 +104,12 @@ def test_mip_equals_brute_force(case):
 def test_pyomo_solve_equals_brute_force(case):
     problem = random_problem(**case)
     model = mip.build_pyomo(problem)
-    results, _ = mip.solve_pyomo(model, mip_gap=0.0, threads=1, time_limit=60)
-    assert results.incumbent_objective == pytest.approx(brute_force(problem), rel=1e-7, abs=1e-6)
-    assert results.objective_bound >= results.incumbent_objective - 1e-6
+    res = solve_pyomo(model, mip_gap=0.0, threads=1, time_limit=60)
+    assert res.status == "optimal" and res.solution is model
+    assert res.objective == pytest.approx(brute_force(problem), rel=1e-7, abs=1e-6)
+    assert res.bound >= res.objective - 1e-6
     report = check_schedule(problem, mip.schedule_from_pyomo(model, problem))
     assert report.feasible, report.violations
-
-
-def test_isolated_solve_matches_and_keeps_time_limit():
-    problem = random_problem(seed=3, n=5, T=2)
-    lm = mip.build_matrices(problem)
-    direct = mip.solve_matrices(lm, mip_gap=0.0, threads=1)
-    isolated = mip.solve_matrices(lm, mip_gap=0.0, threads=1, time_limit=30, isolate=True)
-    assert isolated.objective == pytest.approx(direct.objective, rel=1e-9)
-    assert isolated.seconds < 30
 
 
 def test_lp_relaxation_newman1_matches_published(instance):
@@ -123,6 +117,6 @@ def test_lp_relaxation_newman1_matches_published(instance):
 
     inst = load_instance(instance("newman1"))
     for problem, published in ((inst.cpit(), 24_486_184), (inst.pcpsp(), 24_486_549)):
-        lp = mip.solve_matrices(mip.build_matrices(problem, relax=True), threads=2)
+        lp = mip.build_matrices(problem).solve(relax=True, threads=2)
         assert lp.status == "optimal"
         assert lp.objective == pytest.approx(published, rel=1e-6)

@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 from orepit.planning.pits import ShellInputs, nested_shells, pit_by_pit, ultimate_pit
 from solvers.closure import is_closed, max_closure
 from solvers.errors import InputError
-from solvers.nested import nested_closures, parse_factors
+from solvers.nested import nested_closures, parse_factors, pit_of_shells
 from solvers.problem import Precedence
 
 from test_closure import dags
@@ -24,11 +24,12 @@ def test_nested_closures_are_nested_and_optimal(case, revenue, factors):
     n = cost.size
     revenue = np.array(revenue[:n], dtype=np.float64)
     res = nested_closures(revenue, cost, factors, prec)
-    pits = res.pits()
-    assert np.all(np.diff(res.factors) > 0)
+    pits = [pit_of_shells(res.solution, i) for i in range(len(res.info["factors"]))]
+    assert np.all(np.diff(res.info["factors"]) > 0)
     for a, b in zip(pits, pits[1:]):
         assert not np.any(a & ~b)                       # nested
-    for f, pit, obj in zip(res.factors, pits, res.objectives):
+    assert res.status == "optimal" and res.bound == res.objective == res.info["objectives"][-1]
+    for f, pit, obj in zip(res.info["factors"], pits, res.info["objectives"]):
         values = f * revenue - cost
         assert is_closed(pit, prec)
         assert obj == pytest.approx(max_closure(values, prec).objective, abs=1e-7)
@@ -40,9 +41,14 @@ def test_nested_closures_are_nested_and_optimal(case, revenue, factors):
 def test_nested_even_with_negative_revenue(case, revenue):
     cost, prec = case
     revenue = np.array(revenue[:cost.size], dtype=np.float64)
-    pits = nested_closures(revenue, cost, [0.5, 1.0, 1.5, 2.0], prec).pits()
+    res = nested_closures(revenue, cost, [0.5, 1.0, 1.5, 2.0], prec)
+    pits = [pit_of_shells(res.solution, i) for i in range(4)]
     for a, b in zip(pits, pits[1:]):
         assert not np.any(a & ~b) and is_closed(b, prec)
+    # the last pit contains the others, so it may fall short of the maximum closure: the bound says so
+    best = max_closure(2.0 * revenue - cost, prec).objective
+    assert res.bound == pytest.approx(best) and res.objective <= best + 1e-9
+    assert res.status == ("optimal" if (revenue >= 0).all() else "feasible")
 
 
 def test_parse_factors():
@@ -62,9 +68,9 @@ def test_pit_by_pit_hand_computed():
                          tonnage=np.array([100.0, 100.0, 100.0, 100.0]), bench=np.array([0, 1, 0, 1]))
     nested = nested_shells(inputs, prec, [0.5, 1.0])
     # f = 0.5: column 0 is worth 15 - 2 - 10 = 3 > 0, column 1 is 6 - 12 < 0; f = 1: column 1 is 12 - 12 = 0 (left out)
-    assert nested.shell.tolist() == [0, 0, -1, -1]
+    assert nested.solution.tolist() == [0, 0, -1, -1]
     nested = nested_shells(inputs, prec, [0.5, 1.5])
-    assert nested.shell.tolist() == [0, 0, 1, 1]
+    assert nested.solution.tolist() == [0, 0, 1, 1]
     table = pit_by_pit(nested, inputs, mining_rate=100.0, discount_rate=0.1)
     row1, row2 = table.iloc[0], table.iloc[1]
     assert row1.ore_t == 100 and row1.waste_t == 100 and row1.strip_ratio == 1.0
@@ -87,9 +93,9 @@ def test_ultimate_pit_of_values_and_model():
     frame = pd.DataFrame({"i": [0, 1, 2, 1], "j": [0, 0, 0, 0], "k": [1, 1, 1, 0], "value": [-1.0, -1.0, -1.0, 5.0]})
     model = BlockModel(frame, block_size=(10, 10, 10))
     res = ultimate_pit(model, {"pattern": "column"})
-    assert res.pit.tolist() == [False, True, False, True] and res.objective == 4.0
+    assert res.solution.tolist() == [False, True, False, True] and res.objective == 4.0
     res = ultimate_pit(model, {"slope": 45, "levels": 1})      # the plus pattern: both side neighbours too
-    assert res.pit.all() and res.objective == 2.0
+    assert res.solution.all() and res.objective == 2.0
     assert ultimate_pit(np.array([1.0, -2.0]), Precedence.from_arcs(2, [0], [1])).objective == 0.0
     assert math.isfinite(res.seconds)
 

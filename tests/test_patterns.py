@@ -88,12 +88,12 @@ def test_implicit_grid_gives_the_same_pit_as_its_csr(case):
     v = values if mask is None else np.where(mask, values, -1.0)   # absent cells never enter
     b = max_closure(v, csr)
     if mask is not None:
-        b.pit &= mask
-    assert a.objective == pytest.approx(float(values[b.pit].sum()))
-    assert np.array_equal(a.pit, b.pit)
-    assert is_closed(a.pit, csr)
+        b.solution &= mask
+    assert a.objective == pytest.approx(float(values[b.solution].sum()))
+    assert np.array_equal(a.solution, b.solution)
+    assert is_closed(a.solution, csr)
     if mask is not None:
-        assert not a.pit[~mask].any()
+        assert not a.solution[~mask].any()
 
 
 def test_grid_order_is_x_fastest_and_predecessors_above():
@@ -104,4 +104,4 @@ def test_grid_order_is_x_fastest_and_predecessors_above():
     values = -np.ones(12)
     values[0] = 10
     res = PseudoflowSolver(GridPrecedence((3, 2, 2), named_pattern("plus"))).solve(values)
-    assert np.flatnonzero(res.pit).tolist() == [0, 6, 7, 9] and res.objective == 7
+    assert np.flatnonzero(res.solution).tolist() == [0, 6, 7, 9] and res.objective == 7

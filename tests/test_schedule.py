@@ -19,7 +19,7 @@ SLOW = [pytest.mark.slow, pytest.mark.skipif(not os.environ.get("OREPIT_SLOW"), 
 def test_small_instance_is_solved_to_optimality(case):
     problem = random_problem(**case)
     res = solve_schedule(problem, time_limit=30, threads=1)
-    report = check_schedule(problem, res.schedule)
+    report = check_schedule(problem, res.solution)
     assert report.feasible
     assert res.objective == pytest.approx(report.objective)
     assert res.objective == pytest.approx(brute_force(problem), rel=1e-6, abs=1e-6)
@@ -35,8 +35,8 @@ def test_newman1_beats_published(instance, kind, published):
 
     problem = load_instance(instance("newman1")).problem(kind)
     res = solve_schedule(problem, time_limit=20, threads=2)
-    report = check_schedule(problem, res.schedule)
-    assert report.feasible, report.violations
+    report = check_schedule(problem, res.solution)
+    assert report.feasible, report.solution
     assert report.objective >= published
     assert res.objective <= res.bound
     assert res.bound <= 24_486_549 * (1 + 1e-6)          # at most the LP value
@@ -54,7 +54,7 @@ def test_newman1_near_optimal(instance, kind):
 
     problem = load_instance(instance("newman1")).problem(kind)
     res = solve_schedule(problem, time_limit=300, threads=2)
-    assert check_schedule(problem, res.schedule).feasible
+    assert check_schedule(problem, res.solution).feasible
     assert res.objective >= 24_176_864.82 * (1 - 1e-3)
 
 

@@ -71,7 +71,7 @@ def test_utilisation_pit_reaches_the_floor_with_the_smallest_credit(deposit):
     assert is_closed(pit, deposit.precedence)
     assert ore_metal[pit].sum() >= 0.9 * ore_metal.sum() * (1 - 1e-12)
     from solvers.closure import max_closure
-    smaller = max_closure(values + 0.98 * credit * ore_metal, deposit.precedence).pit
+    smaller = max_closure(values + 0.98 * credit * ore_metal, deposit.precedence).solution
     assert ore_metal[smaller].sum() < 0.9 * ore_metal.sum()
 
 

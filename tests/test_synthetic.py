@@ -90,7 +90,7 @@ def test_default_economics_pit_has_core_and_marginal_halo():
     v = block_values(m, default_economics(m.block_size[2]))
     mill, waste = v["value_mill_usd"].to_numpy(), v["value_waste_usd"].to_numpy()
     value = np.where(mill > waste, mill, waste)
-    pit = np.asarray(ultimate_pit(value, precedence_from_geometry(m, slope=45, levels=2)).pit)
+    pit = np.asarray(ultimate_pit(value, precedence_from_geometry(m, slope=45, levels=2)).solution)
     cu, t = m["cu"], m["tonnage"]
     assert pit.sum() > 0
     core = (cu >= 0.8)

@@ -41,14 +41,15 @@ def run(args) -> int:
         report = check_pit(problem, read_upit_solution(path, problem.n_blocks))
     else:
         report = check_schedule(problem, read_schedule(path))
-    out = {"instance": inst.name, "problem": args.problem, "solution": str(path), **report.as_dict()}
+    out = {"instance": inst.name, "problem": args.problem, "solution": str(path), "objective": report.objective,
+           "feasible": report.feasible, "violations": report.solution, "n_violations": report.info["n_violations"]}
     if args.json:
         emit(args, out)
     else:
         print(f"objective: {report.objective:,.6f}")
         print(f"feasible: {report.feasible}")
-        for v in report.violations:
+        for v in report.solution:
             print(f"violation: {v}")
-        if report.n_violations > len(report.violations):
-            print(f"... {report.n_violations - len(report.violations)} more violations")
+        if report.info["n_violations"] > len(report.solution):
+            print(f"... {report.info['n_violations'] - len(report.solution)} more violations")
     return 0

@@ -122,17 +122,17 @@ def run(args) -> int:
         values, precedence, name = problem.values, problem.precedence, inst.name
     result = PseudoflowSolver(precedence).solve(values)
     if args.out:
-        write_upit_solution(args.out, result.pit)
-    out = {"instance": name, "objective": result.objective, "blocks_in_pit": result.n_in_pit,
+        write_upit_solution(args.out, result.solution)
+    out = {"instance": name, "objective": result.objective, "blocks_in_pit": result.info["n_in_pit"],
            "seconds": result.seconds, "total_seconds": time.perf_counter() - t0,
-           "blocks": int(values.size), "arcs": result.n_arcs, "exact": result.info["exact"]}
+           "blocks": int(values.size), "arcs": result.info["n_arcs"], "exact": result.info["exact"]}
     if args.out:
         out["out"] = args.out
     if args.json:
         emit(args, out)
     else:
         print(f"objective: {result.objective:,.6f}")
-        print(f"blocks_in_pit: {result.n_in_pit} of {values.size}")
+        print(f"blocks_in_pit: {out['blocks_in_pit']} of {values.size}")
         print(f"seconds: {result.seconds:.3f} (total {out['total_seconds']:.3f})")
         if args.out:
             print(f"pit written to {args.out}")

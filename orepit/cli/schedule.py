@@ -74,7 +74,7 @@ def run(args) -> int:
     result = solve_schedule(problem, time_limit=budget, threads=args.threads, mip_gap=args.gap,
                             progress=_Progress(args.quiet, t0))
     if args.out:
-        write_schedule(args.out, result.schedule)
+        write_schedule(args.out, result.solution)
     seconds = time.perf_counter() - t0
     out = {"instance": inst.name, "problem": args.problem, "objective": result.objective,
            "bound": result.bound, "gap": result.gap, "status": result.status, "seconds": seconds,

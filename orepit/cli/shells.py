@@ -68,19 +68,19 @@ def run(args) -> int:
     rate = args.mining_rate
     if rate is None:
         # a tenth of the largest pit, so the schedule spans about ten periods
-        rate = max(float(inputs.tonnage[nested.pit(nested.n_pits - 1)].sum()) / 10.0, 1e-9)
+        rate = max(float(inputs.tonnage[nested.solution >= 0].sum()) / 10.0, 1e-9)
     table = pit_by_pit(nested, inputs, rate, discount)
     nested.seconds = time.perf_counter() - t0
     if args.out:
         write_text(args.out, table.to_csv(index=False))
-    out = {"source": name, "shells": int(nested.n_pits), "mining_rate_t_per_period": rate,
+    out = {"source": name, "shells": len(table), "mining_rate_t_per_period": rate,
            "discount_rate": discount, "seconds": nested.seconds, "table": table.to_dict(orient="records")}
     if args.out:
         out["out"] = os.fspath(args.out)
     if args.json:
         emit(args, out)
     else:
-        print(f"{name}: {nested.n_pits} shells, mining rate {rate:,.0f} t/period, discount rate {discount:g}, "
+        print(f"{name}: {len(table)} shells, mining rate {rate:,.0f} t/period, discount rate {discount:g}, "
               f"{nested.seconds:.2f} s")
         print(table.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
         if args.out:

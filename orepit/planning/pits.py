@@ -37,10 +37,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from solvers.closure import ClosureResult, PseudoflowSolver
+from solvers.closure import PseudoflowSolver
 from solvers.errors import InputError
-from solvers.nested import NestedResult, nested_pits
+from solvers.nested import nested_pits, pit_of_shells
 from solvers.problem import Precedence
+from solvers.result import Result
 from orepit.valuation.precedence import precedence_from_geometry
 
 
@@ -96,7 +97,7 @@ def _values_of(model_or_values, value: str) -> np.ndarray:
     return np.asarray(model_or_values, dtype=np.float64)
 
 
-def ultimate_pit(model_or_values, precedence, value: str = "value") -> ClosureResult:
+def ultimate_pit(model_or_values, precedence, value: str = "value") -> Result:
     """Maximum-value pit of a `BlockModel` (column ``value``, USD) or a value vector.
 
     precedence: `Precedence`, `GridPrecedence`, or a dict of geometry keywords
@@ -109,8 +110,8 @@ def ultimate_pit(model_or_values, precedence, value: str = "value") -> ClosureRe
     return PseudoflowSolver(precedence).solve(values)
 
 
-def nested_shells(inputs: ShellInputs, precedence, factors) -> NestedResult:
-    """Nested pits for ascending revenue factors (see `ShellInputs.values`)."""
+def nested_shells(inputs: ShellInputs, precedence, factors) -> Result:
+    """Nested pits for ascending revenue factors (see `ShellInputs.values` and `solvers.nested.nested_pits`)."""
     return nested_pits(inputs.values, factors, precedence)
 
 
@@ -122,7 +123,7 @@ def _discounted(order, values, tonnage, mining_rate, discount_rate) -> np.ndarra
     return values[order] * (1.0 + discount_rate) ** -period
 
 
-def pit_by_pit(nested: NestedResult, inputs: ShellInputs, mining_rate: float, discount_rate: float) -> pd.DataFrame:
+def pit_by_pit(nested: Result, inputs: ShellInputs, mining_rate: float, discount_rate: float) -> pd.DataFrame:
     """The pit-by-pit table (one row per factor; definitions in the module docstring)."""
     if not (mining_rate > 0 and math.isfinite(mining_rate)):
         raise InputError(f"mining rate {mining_rate} t/period must be positive", field="mining_rate")
@@ -130,17 +131,17 @@ def pit_by_pit(nested: NestedResult, inputs: ShellInputs, mining_rate: float, di
         raise InputError(f"discount rate {discount_rate} must be above -1", field="discount_rate")
     base = inputs.values(1.0)
     ore = inputs.margin > 0
-    shell = nested.shell
+    shell, factors = nested.solution, nested.info["factors"]
     rows = []
     # best case: shells in turn, each increment top bench first -> prefix sums over one order
     mined = np.flatnonzero(shell >= 0)
     order = mined[np.lexsort((mined, -inputs.bench[mined], shell[mined]))]
     best = np.cumsum(_discounted(order, base, inputs.tonnage, mining_rate, discount_rate))
-    shell_end = np.searchsorted(shell[order], np.arange(nested.n_pits), side="right")
+    shell_end = np.searchsorted(shell[order], np.arange(len(factors)), side="right")
     # worst case: each pit bench by bench from the top
     top_first = np.lexsort((np.arange(inputs.n_blocks), -inputs.bench))
-    for s in range(nested.n_pits):
-        pit = nested.pit(s)
+    for s in range(len(factors)):
+        pit = pit_of_shells(shell, s)
         ore_t = float(inputs.tonnage[pit & ore].sum())
         total_t = float(inputs.tonnage[pit].sum())
         waste_t = total_t - ore_t
@@ -150,7 +151,7 @@ def pit_by_pit(nested: NestedResult, inputs: ShellInputs, mining_rate: float, di
         worst_dv = math.fsum(_discounted(worst_order, base, inputs.tonnage, mining_rate, discount_rate))
         rows.append({
             "shell": s + 1,
-            "revenue_factor": float(nested.factors[s]),
+            "revenue_factor": float(factors[s]),
             "blocks": int(pit.sum()),
             "ore_t": ore_t,
             "waste_t": waste_t,
@@ -163,7 +164,7 @@ def pit_by_pit(nested: NestedResult, inputs: ShellInputs, mining_rate: float, di
 
 
 def shells_table(inputs: ShellInputs, precedence, factors, mining_rate: float, discount_rate: float):
-    """(NestedResult, pit-by-pit DataFrame) in one call; timings in ``nested.seconds``."""
+    """(nested pits `Result`, pit-by-pit DataFrame) in one call; timings in ``nested.seconds``."""
     t0 = time.perf_counter()
     nested = nested_shells(inputs, precedence, factors)
     table = pit_by_pit(nested, inputs, mining_rate, discount_rate)

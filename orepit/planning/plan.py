@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from solvers.errors import InputError, InfeasibleError
-from solvers.lp import LinearModel
+from solvers.highs import LinearModel
 from solvers.problem import Precedence
-from solvers.result import Result
+from solvers.result import INFEASIBLE, Result
 
 MILL, STOCKPILE, DUMP = 0, 1, 2
 DESTINATIONS = ("mill", "stockpile", "dump")
@@ -385,17 +385,18 @@ def solve_plan(parcels: Parcels, bins: Bins, settings: PlanSettings) -> Plan:
     # objective
     df = disc[:T]
     for d in range(3):
-        lm.set_objective(x[:, d, :], parcels.value[:, d][:, None] * df[None, :])
+        lm.add_objective(x[:, d, :], parcels.value[:, d][:, None] * df[None, :])
     if n_g:
-        lm.set_objective(r, bins.reclaim_value[:, None] * df[None, :])
+        lm.add_objective(r, bins.reclaim_value[:, None] * df[None, :])
         if final:
-            lm.set_objective(last_inv, bins.reclaim_value * final)
+            lm.add_objective(last_inv, bins.reclaim_value * final)
 
-    try:
-        result = lm.solve(time_limit=settings.time_limit, mip_gap=settings.mip_gap, threads=settings.threads)
-    except InfeasibleError as exc:
-        raise InfeasibleError(f"no feasible schedule: {exc.reason}. {_diagnose(parcels, settings)}") from None
-    sol = result.x
+    result = lm.solve(time_limit=settings.time_limit, mip_gap=settings.mip_gap, threads=settings.threads)
+    if result.solution is None:
+        found = "none exists" if result.status == INFEASIBLE else "none found in time; raise the time limit"
+        raise InfeasibleError(f"no feasible schedule: {found} ({result.info['message']}). "
+                              f"{_diagnose(parcels, settings)}")
+    sol = result.solution
     wv = np.clip(sol[w], 0.0, 1.0)
     if parcels.integer_cuts:
         wv = np.round(wv)

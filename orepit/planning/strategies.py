@@ -128,23 +128,23 @@ def utilisation_pit(deposit: Deposit, values: np.ndarray, floor: float | None,
     solver = PseudoflowSolver(deposit.precedence) if solver is None else solver
     ore_metal = np.where(deposit.ore, deposit.metal, 0.0)
     total = ore_metal.sum()
-    pit = solver.solve(values).pit
+    pit = solver.solve(values).solution
     if floor is None or total <= 0 or ore_metal[pit].sum() >= floor * total:
         return pit, 0.0
-    full = solver.solve(np.where(deposit.ore, 1.0, 0.0) * 1e-9 + (ore_metal > 0) * 1.0).pit  # every ore block
+    full = solver.solve(np.where(deposit.ore, 1.0, 0.0) * 1e-9 + (ore_metal > 0) * 1.0).solution  # every ore block
     if ore_metal[full].sum() < floor * total - 1e-9 * total:
         raise InfeasibleError(f"utilisation floor {floor:.3f} cannot be met: no pit holds more than "
                               f"{ore_metal[full].sum() / total:.3f} of the deposit's metal")
     low, high = 0.0, 1.0
-    while ore_metal[solver.solve(values + high * ore_metal).pit].sum() < floor * total:
+    while ore_metal[solver.solve(values + high * ore_metal).solution].sum() < floor * total:
         high *= 2.0
     for _ in range(iterations):
         mid = 0.5 * (low + high)
-        if ore_metal[solver.solve(values + mid * ore_metal).pit].sum() >= floor * total:
+        if ore_metal[solver.solve(values + mid * ore_metal).solution].sum() >= floor * total:
             high = mid
         else:
             low = mid
-    return solver.solve(values + high * ore_metal).pit, high
+    return solver.solve(values + high * ore_metal).solution, high
 
 
 def pushbacks(deposit: Deposit, values: np.ndarray, pit: np.ndarray, n_pushbacks: int,
@@ -162,7 +162,7 @@ def pushbacks(deposit: Deposit, values: np.ndarray, pit: np.ndarray, n_pushbacks
         return np.where(outside, -big, f * positive + negative)
 
     nested = nested_pits(value_at, factors, deposit.precedence, solver)
-    shell = np.where(pit, np.where(nested.shell >= 0, nested.shell, factors.size), -1)
+    shell = np.where(pit, np.where(nested.solution >= 0, nested.solution, factors.size), -1)
     tonnage = deposit.tonnage
     shell_t = np.bincount(shell[pit], weights=tonnage[pit], minlength=factors.size + 1)
     target = shell_t.sum() / max(1, n_pushbacks)
@@ -347,7 +347,7 @@ def run_strategy(deposit: Deposit, name: str, setup: ScheduleSetup, options: Str
     floor = options.utilisation_floor
     if floor is not None and ore_metal.sum() > 0:
         # a green pit never holds less of the resource than the economic ultimate pit
-        economic = solver.solve(deposit.pit_values(False)).pit
+        economic = solver.solve(deposit.pit_values(False)).solution
         floor = max(floor, float(ore_metal[economic].sum() / ore_metal.sum()) * (1 - 1e-12))
     pit, credit = utilisation_pit(deposit, values, floor, solver)
     setup = derive_capacities(deposit, pit, setup)
@@ -419,7 +419,7 @@ def compare(deposit: Deposit, names=STRATEGY_NAMES, setup: ScheduleSetup | None 
     setup = ScheduleSetup() if setup is None else setup
     solver = PseudoflowSolver(deposit.precedence) if solver is None else solver
     if None in (setup.mining_capacity, setup.mill_capacity, setup.mill_hours):
-        setup = derive_capacities(deposit, solver.solve(deposit.pit_values(False)).pit, setup)
+        setup = derive_capacities(deposit, solver.solve(deposit.pit_values(False)).solution, setup)
     results = {}
     for name in names:
         with phase(name) if phase else contextlib.nullcontext():

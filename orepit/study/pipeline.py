@@ -88,7 +88,7 @@ def run_study(model: BlockModel, economics: Economics, environment: Environment 
     with phases.phase("ultimate pit"):
         solver = PseudoflowSolver(deposit.precedence)
         pit_result = solver.solve(deposit.pit_values(False))
-    setup = derive_capacities(deposit, pit_result.pit, setup)
+    setup = derive_capacities(deposit, pit_result.solution, setup)
     with phases.phase("nested shells"):
         v = deposit.values(False)
         process = np.where(np.isfinite(v[:, 0]), v[:, 0], v[:, 2])
@@ -110,7 +110,7 @@ def run_study(model: BlockModel, economics: Economics, environment: Environment 
         with phases.phase("frontier"):
             table = frontier(deposit, setup, points=frontier_points, axis="metal")
     phases.close()
-    return Study(deposit, pit_result.pit, pit_result.objective, pit_result.seconds, nested.shell, shells, gt,
+    return Study(deposit, pit_result.solution, pit_result.objective, pit_result.seconds, nested.solution, shells, gt,
                  results, table, setup, phases.timings)
 
 

@@ -37,7 +37,7 @@ def run_case(spec: dict) -> list[dict]:
     Rows hold the case's labels, ``status`` (the solver's, or 'infeasible' with the reason in
     ``error`` when a floor cannot be met), ``seconds`` (the whole case), ``strategy_seconds`` (its
     pit and schedule) and every KPI (money in the economics' currency, tonnes in t).  HiGHS' thread
-    pool follows each solve's thread count (`solvers.lp.set_threads`).
+    pool follows each solve's thread count (`solvers.highs.set_threads`).
     """
     return _run_case(spec, time.perf_counter())
 

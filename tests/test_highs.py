@@ -1,0 +1,84 @@
+"""The one HiGHS module: the sparse model builder, statuses, presolve, threads, the child process."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from solvers import mip
+from solvers.highs import LinearModel
+from _schedule_cases import random_problem
+
+
+def _knapsack():
+    m = LinearModel()
+    x = m.add_vars("x", 2, upper=[3, 4], integer=True)
+    m.add_objective(x, [1.0, 1.0])
+    m.add_rows([0, 0], x, [1.0, 2.0], upper=[8.0])            # x0 + 2 x1 <= 8
+    return m
+
+
+def test_mip_and_its_relaxation():
+    mip_ = _knapsack().solve()
+    assert (mip_.status, mip_.objective, mip_.bound, mip_.gap) == ("optimal", 5.0, pytest.approx(5.0), 0.0)
+    x = mip_.solution
+    assert x.sum() == 5.0 and x[0] + 2 * x[1] <= 8 and np.allclose(x, np.round(x))
+    lp = _knapsack().solve(relax=True)
+    assert lp.objective == pytest.approx(5.5) and lp.algorithm == "highs-lp"
+    assert lp.info["row_dual"] == pytest.approx([0.5])          # the row binds: x1 = 2.5 is worth 1 per 2 units
+
+
+def test_infeasible_model_says_so():
+    m = _knapsack()
+    m.add_rows([0], m.groups["x"][:1], [1.0], lower=[10.0])
+    res = m.solve()
+    assert res.status == "infeasible" and res.solution is None and not res.feasible
+    assert res.objective == -np.inf and "Infeasible" in res.info["message"]
+
+
+def test_fixed_columns_are_removed_and_a_violated_emptied_row_is_named():
+    m = _knapsack()
+    m.fix(m.groups["x"], [3.0, 1.0])                       # x0 + 2 x1 = 5 <= 8: fine, nothing left to solve
+    res = m.solve()
+    assert (res.status, res.objective, res.solution.tolist()) == ("optimal", 4.0, [3.0, 1.0])
+    m.add_rows([0], m.groups["x"][1:], [1.0], lower=[2.0], family="floor")
+    res = m.solve()
+    assert res.status == "infeasible" and "row 1 (floor 0)" in res.info["message"]
+
+
+@pytest.mark.parametrize("money", [1.0, 1e9])
+def test_rows_and_objective_are_scaled_and_answers_scaled_back(money):
+    """Tonnage rows (coefficients in the millions) and dollar costs up to 1e9: the same answer and
+    dual as the model in small units."""
+    m = LinearModel()
+    x = m.add_vars("x", 2, upper=10.0)
+    m.add_objective(x, [3.0 * money, 2.0 * money])
+    m.add_rows([0, 0], x, [2e6, 1e6], upper=[8e6])         # 2 x0 + x1 <= 8 (in millions)
+    res = m.solve()
+    assert res.objective == pytest.approx(16.0 * money, rel=1e-12)      # x = (0, 8)
+    assert res.info["row_dual"][0] == pytest.approx(2e-6 * money, rel=1e-9)
+
+
+def test_thread_count_may_change_between_solves():
+    """HiGHS keeps one thread pool per process; a new count must not lose the solution."""
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from test_highs import _knapsack\n"
+            "print([_knapsack().solve(threads=t).objective for t in (1, 2, None, 1)])")
+    proc = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent)], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[5.0, 5.0, 5.0, 5.0]"
+
+
+def test_isolated_solve_matches_and_keeps_time_limit():
+    lm = mip.build_matrices(random_problem(seed=3, n=5, T=2))
+    direct = lm.solve(mip_gap=0.0, threads=1)
+    calls = []
+    isolated = lm.solve(mip_gap=0.0, threads=1, time_limit=30, isolate=True,
+                        progress=lambda *args: calls.append(args))
+    assert isolated.objective == pytest.approx(direct.objective, rel=1e-9) and isolated.status == "optimal"
+    assert isolated.seconds < 30
+    assert calls and all(phase == "mip" and isinstance(i, float) and isinstance(b, float) for phase, i, b in calls)
+    assert calls[-1][1] == pytest.approx(direct.objective, rel=1e-9)
