@@ -226,3 +226,10 @@ class TomlParameters:
     def _read_field(cls, name: str, value, default, check: Checker):
         """The value of field ``name`` given ``value`` in a file (``default``: the field's default)."""
         return value
+
+
+def key_line(text: str | None, table: str | None, key: str) -> int | None:
+    """1-based line of ``key`` inside ``[table]`` (or of the ``[key]`` header), if found."""
+    if not text:
+        return None
+    return key_lines(text).get((table, key) if table is not None else (key,))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 from contextlib import contextmanager
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -138,33 +139,57 @@ def _valid_csv(tmp):
     return tmp.read_bytes()
 
 
-def test_fuzz_csv_block_model(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("csv")
-    base = _valid_csv(folder / "base.csv")
-
+def _fuzz_csv(folder, base: bytes, read):
+    """Mutate the fields of a CSV file (tokens split at the commas) and read each result."""
     @FUZZ
     @given(mutations(base.replace(b",", b" , ")))
     def run(data):
         path = folder / "m.csv"
         path.write_bytes(data.replace(b" , ", b","))
-        _check(lambda p: read_model(p, grades=["cu"], block_size=(10, 10, 10)), path)
+        _check(read, path)
     run()
 
 
-def test_fuzz_parquet_block_model(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("parquet")
-    model = BlockModel(pd.DataFrame({"i": [0, 1], "j": [0, 0], "k": [0, 0], "tonnage": [10.0, 12.0],
-                                     "cu": [0.5, 0.2]}), block_size=(10, 10, 10), grades=["cu"])
-    write_model(model, folder / "base.parquet")
-    base = (folder / "base.parquet").read_bytes()
+def test_fuzz_csv_block_model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("csv")
+    _fuzz_csv(folder, _valid_csv(folder / "base.csv"),
+              lambda p: read_model(p, grades=["cu"], block_size=(10, 10, 10), assumptions=[]))
+
+
+EXAMPLE = Path(__file__).resolve().parent.parent.parent / "examples" / "porphyry_blocks.csv"
+
+
+def test_fuzz_exported_csv_block_model(tmp_path_factory):
+    """Centroids under export names, density instead of tonnage: the grid is inferred from what is left."""
+    _fuzz_csv(tmp_path_factory.mktemp("export"), _small_copy(EXAMPLE, 80),
+              lambda p: read_model(p, grades=["cu", "au"], defaults=["bwi", "sulphur"], assumptions=[]))
+
+
+def test_fuzz_sub_blocked_csv_block_model(tmp_path_factory):
+    from test_subblocks import sub_blocked
+    table, _ = sub_blocked(7, dims=(3, 3, 2))
+    _fuzz_csv(tmp_path_factory.mktemp("subblocks"), table.round(4).to_csv(index=False).encode(),
+              lambda p: read_model(p, grades=["cu", "au"], assumptions=[]))
+
+
+@pytest.mark.filterwarnings("ignore:__array_wrap__ must accept context:DeprecationWarning")
+@pytest.mark.parametrize("suffix", [".parquet", ".omf"])
+def test_fuzz_binary_block_model(tmp_path_factory, suffix):
+    """Overwrite or cut a few bytes of a Parquet or OMF file."""
+    folder = tmp_path_factory.mktemp(suffix[1:])
+    model = BlockModel(pd.DataFrame({"i": [0, 1, 1], "j": [0, 0, 1], "k": [0, 0, 0], "tonnage": [10.0, 12.0, 9.0],
+                                     "cu": [0.5, 0.2, 0.1], "rock": pd.Categorical(["ox", "fr", "ox"])}),
+                       block_size=(10, 10, 10), grades=["cu"])
+    write_model(model, folder / f"base{suffix}")
+    base = (folder / f"base{suffix}").read_bytes()
 
     @FUZZ
     @given(st.integers(0, len(base) - 1), st.binary(min_size=1, max_size=8), st.booleans())
     def run(pos, junk, truncate):
         data = base[:pos] if truncate else base[:pos] + junk + base[pos + len(junk):]
-        path = folder / "m.parquet"
+        path = folder / f"m{suffix}"
         path.write_bytes(data)
-        _check(read_model, path)
+        _check(lambda p: read_model(p, assumptions=[]), path)
     run()
 
 
