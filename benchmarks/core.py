@@ -6,8 +6,8 @@ On a synthetic porphyry model (`orepit.valuation.synthetic`, default 10 million 
 it times, side by side in the same process on the same input arrays:
 
 * **net value, 3 destinations**: economic value minus environmental cost at the mill, the
-  low-grade stockpile and the waste dump (what the optimizers see).  numba: the fused kernel
-  `orepit.valuation.environment.net_value_arrays`; pandas: the same arithmetic as DataFrame/Series
+  low-grade stockpile and the dump (what the optimizers see).  numba: the fused kernel
+  `orepit.valuation.net.destination_values` (net values only); pandas: the same arithmetic as DataFrame/Series
   expressions (rock tables through ``Series.map`` on the categorical rock column).
 * **all terms**: every economic and environmental term as its own column (12 + 25 arrays), numba
   `value_arrays` + `env_arrays` against the same pandas expressions keeping every column.
@@ -65,7 +65,7 @@ def pandas_terms(df: pd.DataFrame, econ, env, net_only: bool) -> pd.DataFrame:
     blocked = (t * econ.infeasible_value).where(t > 0, 0.0)
     v_mill = (margin - mining).where(ok, blocked)
     v_stock = (margin * econ.stockpile_discount_factor() - rehandle - mining).where(ok, blocked)
-    v_waste = -mining - t * econ.waste_cost
+    v_dump = -mining - t * econ.dump_cost
     # environment
     lift = df["z_lift"]
     base_km = lift / env.ramp_grade / 1000.0
@@ -74,14 +74,14 @@ def pandas_terms(df: pd.DataFrame, econ, env, net_only: bool) -> pd.DataFrame:
     d_mill = t * (env.fuel_l_per_tkm * (base_km + km["mill"]) + lift_l)
     d_stock = t * (env.fuel_l_per_tkm * (base_km + km["stockpile"] + env.stockpile_to_mill_km) + lift_l
                    + env.rehandle_diesel_l_per_t)
-    d_waste = t * (env.fuel_l_per_tkm * (base_km + km["waste"]) + lift_l)
-    h_mill, h_stock, h_waste = (d * env.diesel_kg_co2_per_l for d in (d_mill, d_stock, d_waste))
+    d_dump = t * (env.fuel_l_per_tkm * (base_km + km["dump"]) + lift_l)
+    h_mill, h_stock, h_dump = (d * env.diesel_kg_co2_per_l for d in (d_mill, d_stock, d_dump))
     blast = t * env.powder_factor_kg_t * env.explosive_kg_co2_per_kg
     kwh = t * (10.0 * wi * (1 / np.sqrt(env.bond_p80_um) - 1 / np.sqrt(env.bond_f80_um)) + env.other_process_kwh_t)
     proc_co2 = kwh * env.grid_kg_co2_per_kwh
-    co2_mill, co2_stock, co2_waste = h_mill + blast + proc_co2, h_stock + blast + proc_co2, h_waste + blast
+    co2_mill, co2_stock, co2_dump = h_mill + blast + proc_co2, h_stock + blast + proc_co2, h_dump + blast
     price = env.carbon_price_per_t_co2 / 1000.0
-    c_mill, c_stock, c_waste = co2_mill * price, co2_stock * price, co2_waste * price
+    c_mill, c_stock, c_dump = co2_mill * price, co2_stock * price, co2_dump * price
     tailings = t * env.tailings_cost_per_t
     water = t * env.water_m3_per_t
     water_cost = water * env.water_price_per_m3
@@ -91,25 +91,25 @@ def pandas_terms(df: pd.DataFrame, econ, env, net_only: bool) -> pd.DataFrame:
     paf = (t * env.paf_cost_per_t).where(df["sulphur"] >= env.paf_sulphur_pct, 0.0)
     e_mill = c_mill + tailings + water_cost
     e_stock = c_stock + tailings + water_cost
-    e_waste = c_waste + rehab + paf
+    e_dump = c_dump + rehab + paf
     if not net_only:
         for name, col in [(f"revenue_{u}", revenue), (f"mining_cost_{u}", mining), (f"processing_cost_{u}", processing),
                           ("grinding_kwh_t", w), (f"grinding_cost_{u}", grinding), (f"rehandle_cost_{u}", rehandle),
-                          (f"value_mill_{u}", v_mill), (f"value_stockpile_{u}", v_stock), (f"value_waste_{u}", v_waste),
+                          (f"value_mill_{u}", v_mill), (f"value_stockpile_{u}", v_stock), (f"value_dump_{u}", v_dump),
                           ("haul_diesel_mill_l", d_mill), ("haul_diesel_stockpile_l", d_stock),
-                          ("haul_diesel_waste_l", d_waste), ("haul_co2_mill_kg", h_mill),
-                          ("haul_co2_stockpile_kg", h_stock), ("haul_co2_waste_kg", h_waste), ("blast_co2_kg", blast),
+                          ("haul_diesel_dump_l", d_dump), ("haul_co2_mill_kg", h_mill),
+                          ("haul_co2_stockpile_kg", h_stock), ("haul_co2_dump_kg", h_dump), ("blast_co2_kg", blast),
                           ("process_kwh", kwh), ("process_co2_kg", proc_co2), ("co2_mill_kg", co2_mill),
-                          ("co2_stockpile_kg", co2_stock), ("co2_waste_kg", co2_waste),
+                          ("co2_stockpile_kg", co2_stock), ("co2_dump_kg", co2_dump),
                           (f"carbon_cost_mill_{u}", c_mill), (f"carbon_cost_stockpile_{u}", c_stock),
-                          (f"carbon_cost_waste_{u}", c_waste), (f"tailings_cost_{u}", tailings), ("water_m3", water),
+                          (f"carbon_cost_dump_{u}", c_dump), (f"tailings_cost_{u}", tailings), ("water_m3", water),
                           (f"water_cost_{u}", water_cost), ("dump_area_ha", ha), (f"rehabilitation_cost_{u}", rehab),
                           (f"paf_cost_{u}", paf), (f"env_cost_mill_{u}", e_mill),
-                          (f"env_cost_stockpile_{u}", e_stock), (f"env_cost_waste_{u}", e_waste)]:
+                          (f"env_cost_stockpile_{u}", e_stock), (f"env_cost_dump_{u}", e_dump)]:
             out[name] = col
     out[f"net_mill_{u}"] = v_mill - e_mill
     out[f"net_stockpile_{u}"] = v_stock - e_stock
-    out[f"net_waste_{u}"] = v_waste - e_waste
+    out[f"net_dump_{u}"] = v_dump - e_dump
     return out
 
 
@@ -166,7 +166,8 @@ def main(argv=None) -> int:
     import numba
 
     from orepit.valuation.economics import value_arrays, value_inputs
-    from orepit.valuation.environment import Environment, env_arrays, env_inputs, net_value_arrays
+    from orepit.valuation.environment import Environment, env_arrays, env_inputs
+    from orepit.valuation.net import destination_values
     from orepit.valuation.gradetonnage import grade_tonnage_arrays
     from orepit.valuation.synthetic import default_economics, synthetic_deposit
 
@@ -192,7 +193,7 @@ def main(argv=None) -> int:
                      "reference_s": round(t_ref, 4), "speedup": round(t_ref / t_numba, 1), "target": target or ""})
 
     # 1. net value per destination (fused)
-    t_nb, net, t_pd, ref = best_of_pair(lambda: net_value_arrays(vin, econ, ein, env),
+    t_nb, net, t_pd, ref = best_of_pair(lambda: destination_values(vin, econ, ein, env, economic=False),
                                         lambda: pandas_terms(df, econ, env, net_only=True), args.repeat)
     for c in net:
         a, b = net[c], ref[c].to_numpy()

@@ -1,9 +1,11 @@
-"""Shared fixtures: the MineLib folder (OREPIT_MINELIB, default ../shared/minelib)."""
+"""Shared fixtures: the MineLib folder (OREPIT_MINELIB, default ../shared/minelib); the Hypothesis
+settings in force when the session started."""
 from __future__ import annotations
 
 import os
 
 import pytest
+from hypothesis import settings
 
 from orepit.data.datasets import minelib_dir, HOW_TO_GET
 
@@ -29,3 +31,16 @@ def minelib():
 def instance(minelib):
     """Function name -> path prefix of that instance, e.g. instance('kd') -> .../kd/kd."""
     return lambda name: minelib / name / name
+
+
+_HYPOTHESIS_AT_START = []
+
+
+def pytest_sessionstart(session):
+    _HYPOTHESIS_AT_START.append(settings.default)   # before any test module is imported
+
+
+@pytest.fixture(scope="session")
+def hypothesis_settings_at_start():
+    """Hypothesis' default settings when the session started, before any test module was imported."""
+    return _HYPOTHESIS_AT_START[0]

@@ -28,10 +28,10 @@ def test_synth_value_gt_round_trip(tmp_path, capsys):
     assert out["blocks"] == read_model(model).n_blocks
     out = _json(capsys, ["value", str(model), "--economics", str(econ), "--green", "--out", str(valued)])
     v = read_model(valued)
-    for col in ("value_mill_usd", "value_stockpile_usd", "value_waste_usd", "env_cost_mill_usd", "net_mill_usd",
-                "haul_co2_waste_kg", "paf_cost_usd"):
+    for col in ("value_mill_usd", "value_stockpile_usd", "value_dump_usd", "env_cost_mill_usd", "net_mill_usd",
+                "haul_co2_dump_kg", "paf_cost_usd"):
         assert col in v
-    np.testing.assert_allclose(v["net_waste_usd"], v["value_waste_usd"] - v["env_cost_waste_usd"])
+    np.testing.assert_allclose(v["net_dump_usd"], v["value_dump_usd"] - v["env_cost_dump_usd"])
     assert v.block_size == read_model(model).block_size
     out = _json(capsys, ["gt", str(valued), "--cutoffs", "0:1:0.25", "--grade", "cu", "--out", str(gt)])
     table = pd.read_csv(gt)
@@ -46,7 +46,7 @@ def test_value_minelib_newman1(instance, tmp_path, capsys):
     t = pd.read_csv(out_path)
     ok = t["rock"].astype(str) != "0"
     assert (t["value_mill_usd"] - t["value_proc"])[ok].abs().max() < 1e-3
-    assert (t["value_waste_usd"] - t["value_extracc"]).abs().max() < 1e-3
+    assert (t["value_dump_usd"] - t["value_extracc"]).abs().max() < 1e-3
 
 
 def test_gt_minelib_kd(instance, capsys):

@@ -23,7 +23,7 @@ def _econ(**kw):
                                 recovery=0.9, recovery_by_rock={"ox": 0.6}),
                   "au": Element(column="au", grade_unit="g/t", price=60.0, price_unit="g", recovery=0.8)},
         mining_cost=2.0, mining_cost_per_bench=0.1, processing_cost=10.0, processing_cost_by_rock={"ox": 7.0},
-        not_processable=["air"], waste_cost=0.5, stockpile_rehandle_cost=1.5, stockpile_delay_years=2.0,
+        not_processable=["air"], dump_cost=0.5, stockpile_rehandle_cost=1.5, stockpile_delay_years=2.0,
         discount_rate=0.1, bwi_column="bwi", bond_f80_um=10000.0, bond_p80_um=100.0, grinding_energy_price=0.1,
         mill_power_kw=5000.0)
     base.update(kw)
@@ -62,8 +62,8 @@ def test_hand_computed_terms_usd():
     assert b["value_mill_usd"] == pytest.approx(145_350.0)
     # stockpile: margin 147,650 USD realised 2 years later at 10 %: / 1.21, minus rehandle and mining
     assert b["value_stockpile_usd"] == pytest.approx(147_650.0 / 1.21 - 1_500.0 - 2_300.0)
-    # waste: -(2,300 + 1000 t x 0.5 USD/t) = -2,800 USD
-    assert b["value_waste_usd"] == pytest.approx(-2_800.0)
+    # dump: -(2,300 + 1000 t x 0.5 USD/t) = -2,800 USD
+    assert b["value_dump_usd"] == pytest.approx(-2_800.0)
 
 
 def test_rock_type_tables_and_unprocessable():
@@ -76,9 +76,9 @@ def test_rock_type_tables_and_unprocessable():
     assert ox["grinding_kwh_t"] == pytest.approx(9.0)  # 10 x 10 x 0.09 kWh/t
     assert ox["value_mill_usd"] == pytest.approx(42_000 - 14_000 - 2000 * 9.0 * 0.1 - 4_000)
     # air with no tonnage is worth nothing anywhere; unprocessable rock with tonnage is -inf at the mill
-    assert v.iloc[2][["value_mill_usd", "value_stockpile_usd", "value_waste_usd"]].tolist() == [0.0, 0.0, 0.0]
+    assert v.iloc[2][["value_mill_usd", "value_stockpile_usd", "value_dump_usd"]].tolist() == [0.0, 0.0, 0.0]
     assert v.iloc[3]["value_mill_usd"] == -math.inf and v.iloc[3]["value_stockpile_usd"] == -math.inf
-    assert v.iloc[3]["value_waste_usd"] == pytest.approx(-10 * (2.0 + 0.1 * 1 + 0.5))
+    assert v.iloc[3]["value_dump_usd"] == pytest.approx(-10 * (2.0 + 0.1 * 1 + 0.5))
     # a finite sentinel, as MineLib writes it: -1e16 USD/t
     v2 = block_values(_model(), _econ(infeasible_value=-1e16))
     assert v2.iloc[3]["value_mill_usd"] == -1e17
@@ -148,7 +148,7 @@ def test_mining_cost_monotone_in_depth(k, per_bench):
     cost = v["mining_cost_usd"].to_numpy()
     order = np.argsort(-np.asarray(k))  # from the top down
     assert (np.diff(cost[order]) >= -1e-9).all()
-    assert (v["value_waste_usd"].to_numpy()[order][:-1] >= v["value_waste_usd"].to_numpy()[order][1:] - 1e-9).all()
+    assert (v["value_dump_usd"].to_numpy()[order][:-1] >= v["value_dump_usd"].to_numpy()[order][1:] - 1e-9).all()
 
 
 # -- parameter files ------------------------------------------------------------------------------
@@ -213,7 +213,7 @@ def test_newman1_reproduces_value_columns(instance):
     e = Economics.from_toml(_examples() / "newman1.toml")
     v = block_values(m, e)
     # extraction value: -tonns * min_caf * 1, every block within 1e-3
-    assert np.abs(v["value_waste_usd"] - m["value_extracc"]).max() < 1e-3
+    assert np.abs(v["value_dump_usd"] - m["value_extracc"]).max() < 1e-3
     # processing value: (19.29 * recovery * grade - process cost) * tonns - extraction cost, within 1e-3
     rock = pd.Series(m["rock"]).astype(str)
     ok = (rock != "0").to_numpy()
@@ -227,9 +227,9 @@ def test_kd_blockvalue_is_mining_cost_plus_process_profit(instance):
     m = read_blocks(f"{instance('kd')}.blocks")
     e = Economics.from_toml(_examples() / "kd.toml")
     v = block_values(m, e)
-    # blockvalue = -0.75 * tonn + process_profit (the mill value); waste = -0.75 * tonn
+    # blockvalue = -0.75 * tonn + process_profit (the mill value); dump = -0.75 * tonn
     assert np.abs(v["value_mill_usd"] - m["blockvalue"]).max() < 1e-6
-    assert np.abs(v["value_waste_usd"] + 0.75 * m["tonnage"]).max() < 1e-9
+    assert np.abs(v["value_dump_usd"] + 0.75 * m["tonnage"]).max() < 1e-9
 
 
 def test_kd_process_profit_is_not_a_function_of_cu(instance):

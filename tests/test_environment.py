@@ -6,17 +6,15 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from orepit.valuation.economics import block_values, value_inputs
-from orepit.valuation.environment import (Environment, env_arrays, env_arrays_numpy, env_inputs, environmental_costs,
-                                net_value_arrays, net_values)
+from orepit.valuation.environment import Environment, env_arrays, env_arrays_numpy, env_inputs, environmental_costs
 from orepit.data.model import BlockModel
-from orepit.valuation.synthetic import default_economics, synthetic_deposit
+from orepit.valuation.synthetic import synthetic_deposit
 from solvers.errors import InputError
 
 
 def _env(**kw):
     base = dict(fuel_l_per_tkm=0.05, fuel_l_per_t_m_lift=0.00127, ramp_grade=0.10, exit_z_m=105.0,
-                surface_haul_km={"mill": 2.0, "stockpile": 1.5, "waste": 1.0}, stockpile_to_mill_km=1.0,
+                surface_haul_km={"mill": 2.0, "stockpile": 1.5, "dump": 1.0}, stockpile_to_mill_km=1.0,
                 rehandle_diesel_l_per_t=0.03, powder_factor_kg_t=0.25, explosive_kg_co2_per_kg=0.173,
                 bond_f80_um=10000.0, bond_p80_um=100.0, other_process_kwh_t=8.0, carbon_price_per_t_co2=14.0,
                 tailings_cost_per_t=1.0, water_m3_per_t=0.5, water_price_per_m3=0.5, dump_height_m=50.0,
@@ -49,8 +47,8 @@ def test_hand_computed_terms():
     assert c["haul_co2_mill_kg"] == pytest.approx(742.36)
     # stockpile: 1 + 1.5 + 1 (reclaim to mill) km = 3.5 km -> 0.175 + 0.127 + 0.03 (loader) = 0.332 L/t = 332 L
     assert c["haul_diesel_stockpile_l"] == pytest.approx(332.0)
-    # waste: 2 km -> 0.1 + 0.127 = 0.227 L/t = 227 L
-    assert c["haul_diesel_waste_l"] == pytest.approx(227.0)
+    # dump: 2 km -> 0.1 + 0.127 = 0.227 L/t = 227 L
+    assert c["haul_diesel_dump_l"] == pytest.approx(227.0)
     # blasting: 1000 t x 0.25 kg/t x 0.173 kg CO2/kg = 43.25 kg CO2
     assert c["blast_co2_kg"] == pytest.approx(43.25)
     # processing: Bond 10 x 15 x (1/10 - 1/100) = 13.5 kWh/t + 8 kWh/t other = 21.5 kWh/t -> 21,500 kWh
@@ -66,12 +64,12 @@ def test_hand_computed_terms():
     assert c["dump_area_ha"] == pytest.approx(0.001)
     assert c["rehabilitation_cost_usd"] == pytest.approx(30.0)   # 0.001 ha x 30,000 USD/ha
     assert c["paf_cost_usd"] == pytest.approx(1500.0)            # S 1.0 % >= 0.3 %: 1.5 USD/t
-    co2_waste = 227.0 * 2.68 + 43.25
-    assert c["co2_waste_kg"] == pytest.approx(co2_waste)
+    co2_dump = 227.0 * 2.68 + 43.25
+    assert c["co2_dump_kg"] == pytest.approx(co2_dump)
     assert c["env_cost_mill_usd"] == pytest.approx(co2_mill / 1000 * 14.0 + 1000.0 + 250.0)
     co2_stock = 332.0 * 2.68 + 43.25 + 11_407.9
     assert c["env_cost_stockpile_usd"] == pytest.approx(co2_stock / 1000 * 14.0 + 1000.0 + 250.0)
-    assert c["env_cost_waste_usd"] == pytest.approx(co2_waste / 1000 * 14.0 + 30.0 + 1500.0)
+    assert c["env_cost_dump_usd"] == pytest.approx(co2_dump / 1000 * 14.0 + 30.0 + 1500.0)
 
 
 def test_non_paf_waste_and_fixed_dump_density_and_exit_xy():
@@ -106,26 +104,12 @@ def test_kernel_matches_numpy_reference():
         np.testing.assert_allclose(fast[name], ref[name], rtol=1e-12, atol=1e-9, err_msg=name)
 
 
-def test_net_values_are_value_minus_environmental_cost():
-    m = synthetic_deposit(5e3, seed=5)
-    econ = default_economics(m.block_size[2])
-    env = Environment()
-    net = net_values(m, econ, env)
-    v = block_values(m, econ)
-    c = environmental_costs(m, env)
-    for d in ("mill", "stockpile", "waste"):
-        expect = v[f"value_{d}_usd"] - c[f"env_cost_{d}_usd"]
-        np.testing.assert_array_equal(net[f"net_{d}_usd"], expect)
-    with pytest.raises(InputError, match="USD but environmental costs in CNY"):
-        net_value_arrays(value_inputs(m, econ), econ, env_inputs(m, env), Environment(currency="CNY"))
-
-
 @settings(max_examples=40, deadline=None)
 @given(z1=st.floats(0.0, 1000.0), z2=st.floats(0.0, 1000.0), d1=st.floats(0.0, 20.0), d2=st.floats(0.0, 20.0),
        p1=st.floats(0.0, 500.0), p2=st.floats(0.0, 500.0))
 def test_costs_monotone_in_depth_distance_and_carbon_price(z1, z2, d1, d2, p1, p2):
     def cost(lift, dist, price):
-        env = _env(exit_z_m=5.0 + lift, surface_haul_km={"mill": dist, "stockpile": dist, "waste": dist},
+        env = _env(exit_z_m=5.0 + lift, surface_haul_km={"mill": dist, "stockpile": dist, "dump": dist},
                    carbon_price_per_t_co2=price)
         return environmental_costs(_model(), env).iloc[0]
 
@@ -133,7 +117,7 @@ def test_costs_monotone_in_depth_distance_and_carbon_price(z1, z2, d1, d2, p1, p
     for a, b in ((cost(l_lo, d_lo, p_lo), cost(l_hi, d_lo, p_lo)),     # deeper
                  (cost(l_lo, d_lo, p_lo), cost(l_lo, d_hi, p_lo)),     # farther
                  (cost(l_lo, d_lo, p_lo), cost(l_lo, d_lo, p_hi))):    # dearer carbon
-        for d in ("mill", "stockpile", "waste"):
+        for d in ("mill", "stockpile", "dump"):
             assert b[f"env_cost_{d}_usd"] >= a[f"env_cost_{d}_usd"] - 1e-9
             assert b[f"co2_{d}_kg"] >= a[f"co2_{d}_kg"] - 1e-9
 
@@ -142,7 +126,7 @@ def test_toml_reading(tmp_path):
     path = tmp_path / "env.toml"
     path.write_text('carbon_price_per_t_co2 = 50.0\n[surface_haul_km]\nmill = 4.0\n')
     env = Environment.from_toml(path)
-    assert env.carbon_price_per_t_co2 == 50.0 and env.surface_haul_km == {"mill": 4.0, "stockpile": 1.5, "waste": 1.0}
+    assert env.carbon_price_per_t_co2 == 50.0 and env.surface_haul_km == {"mill": 4.0, "stockpile": 1.5, "dump": 1.0}
     path.write_text('carbon_price = 50.0\n')
     with pytest.raises(InputError, match="env.toml line 1: unknown key 'carbon_price'"):
         Environment.from_toml(path)

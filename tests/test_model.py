@@ -60,11 +60,11 @@ def test_csv_and_parquet_round_trip_with_mapping(tmp_path):
     pd.testing.assert_frame_equal(back.frame, m.frame)
     raw = pd.read_csv(tmp_path / "m.csv").rename(columns={"tonnage": "TONNES", "cu": "CU_PCT"})
     raw.to_csv(tmp_path / "other.csv", index=False)
-    mapped = read_model(tmp_path / "other.csv", columns={"TONNES": "tonnage", "CU_PCT": "cu"},
+    mapped = read_model(tmp_path / "other.csv", columns={"tonnage": "TONNES", "cu": "CU_PCT"},
                                  block_size=(10, 10, 5), origin=(100, 0, 0), grades=["cu"])
     pd.testing.assert_frame_equal(mapped.frame, m.frame, check_dtype=False)
-    with pytest.raises(InputError, match="other.csv: column mapping names missing column"):
-        read_model(tmp_path / "other.csv", columns={"AU": "au"})
+    with pytest.raises(InputError, match="other.csv: column mapping au=AU: 'AU' is not in the file"):
+        read_model(tmp_path / "other.csv", columns={"au": "AU"})
     with pytest.raises(InputError, match="nothere.csv: file not found"):
         read_model(tmp_path / "nothere.csv")
 

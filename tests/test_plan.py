@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from orepit.planning.kpis import simulate
-from orepit.planning.plan import DUMP, MILL, STOCKPILE, Bins, Parcels, PlanSettings, solve_plan
+from orepit.planning.plan import Bins, Parcels, PlanSettings, solve_plan
+from orepit.valuation.destinations import DUMP, MILL, STOCKPILE
 from solvers import InfeasibleError, InputError, Precedence
 
 

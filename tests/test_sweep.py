@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from orepit.study.sweep import finished_cases, local_cluster, run_case, run_sweep, worker_environment
-from orepit.study.sweep_study import case_model, key_lines, load_study, perturb_grades
+from orepit.study.sweep_study import case_model, load_study, perturb_grades
 from orepit.output.sweep_charts import write_sweep_charts
 from orepit.study.sweep_summary import summarise
 from solvers.errors import InputError
@@ -111,7 +111,7 @@ def test_a_changed_parameter_changes_the_ids_and_only_its_cases(tmp_path, study_
 
 @pytest.mark.parametrize("edit, line, parts", [
     (lambda t: t + "\n[plans]\nperiods = 3\n", 16, ["plans: unknown section", "grid, plan, study"]),
-    (lambda t: t.replace("tail_periods = 3", "tail_period = 3"), 11, ["plan.tail_period: unknown key", "tail_periods"]),
+    (lambda t: t.replace("tail_periods = 3", "tail_period = 3"), 11, ["unknown key 'plan.tail_period'", "tail_periods"]),
     (lambda t: t.replace("periods = 6", "periods = 0"), 10, ["plan.periods: expected an integer >= 1, got 0"]),
     (lambda t: t.replace("cu.price", "zn.price"), 14,
      ["grid.economics.elements.zn.price: unknown key 'zn' in economics.elements (known: au, cu)"]),
@@ -130,12 +130,19 @@ def test_a_changed_parameter_changes_the_ids_and_only_its_cases(tmp_path, study_
     (lambda t: t.replace("realisations = 2", "realisations = 0"), 4, ["study.realisations: expected an integer >= 1"]),
     (lambda t: t.replace("blocks = 3000, ", ""), 7, ["deposit.synthetic.blocks: missing"]),
     (lambda t: t + "\n[economics]\nmining_cost = -2.0\n", 17, ["economics.mining_cost: -2.0 is outside [0, inf]"]),
-    (lambda t: t + "\n[economics]\nmining_costs = 2.0\n", 17, ["economics.mining_costs: unknown key 'mining_costs'"]),
+    (lambda t: t + "\n[economics]\nmining_costs = 2.0\n", 17, ["unknown key 'economics.mining_costs' (known: ", "dump_cost"]),
     (lambda t: t + "\n[economics.elements.zn]\nprice = 2.0\n", 16, ["economics.elements.zn: unknown element"]),
     (lambda t: t + "\n[environment]\ncarbon_price_per_t_co2 = -5\n", 17,
      ["environment.carbon_price_per_t_co2: -5 is outside [0, inf]"]),
     (lambda t: t + '\n[environment]\ncurrency = "CNY"\n', 17,
      ["environment.currency: environmental costs in CNY but the economics in USD"]),
+    (lambda t: t + "\n[economics]\nwaste_cost = 1.0\n", 17, ["economics.waste_cost was renamed economics.dump_cost"]),
+    (lambda t: t + "\n[environment.surface_haul_km]\nmill = 2.0\nwaste = 1.0\n", 18,
+     ["environment.surface_haul_km.waste was renamed environment.surface_haul_km.dump"]),
+    (lambda t: t + '"environment.surface_haul_km.waste" = [1.0]\n', 15,
+     ["grid.environment.surface_haul_km.waste was renamed grid.environment.surface_haul_km.dump"]),
+    (lambda t: t + '"economics.extra_value.waste" = ["x"]\n', 15,
+     ["grid.economics.extra_value.waste was renamed grid.economics.extra_value.dump"]),
 ])
 def test_bad_study_files_name_file_line_and_key(tmp_path, edit, line, parts):
     err = check_error(tmp_path, edit(STUDY), f"study.toml line {line}: ", *parts)
@@ -146,12 +153,6 @@ def test_model_realisations_need_a_perturbation(tmp_path):
     text = STUDY.replace("synthetic = { blocks = 3000, seed = 1 }",
                          f'model = "study.toml"\neconomics = "{ROOT / "examples" / "economics_default.toml"}"')
     check_error(tmp_path, text, "study.realisations: 2 realisations of a given model need deposit.grade_sigma > 0")
-
-
-def test_key_lines_find_tables_dotted_and_inline_keys():
-    lines = key_lines('a = 1\n[t.u]\nb.c = 2\nd = { e = 3, "f.g" = 4 }\n[grid]\n"x.y" = [1]\n')
-    assert lines[("a",)] == 1 and lines[("t", "u")] == 2 and lines[("t", "u", "b", "c")] == 3
-    assert lines[("t", "u", "d", "e")] == 4 and lines[("t", "u", "d", "f.g")] == 4 and lines[("grid", "x.y")] == 6
 
 
 def test_grade_perturbation_is_mean_one_lognormal_and_seeded(tmp_path):

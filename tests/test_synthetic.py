@@ -88,8 +88,8 @@ def test_default_economics_pit_has_core_and_marginal_halo():
     from orepit.valuation.precedence import precedence_from_geometry
     m = synthetic_deposit(2e4, seed=7)
     v = block_values(m, default_economics(m.block_size[2]))
-    mill, waste = v["value_mill_usd"].to_numpy(), v["value_waste_usd"].to_numpy()
-    value = np.where(mill > waste, mill, waste)
+    mill, dump = v["value_mill_usd"].to_numpy(), v["value_dump_usd"].to_numpy()
+    value = np.where(mill > dump, mill, dump)
     pit = np.asarray(ultimate_pit(value, precedence_from_geometry(m, slope=45, levels=2)).solution)
     cu, t = m["cu"], m["tonnage"]
     assert pit.sum() > 0

@@ -21,7 +21,7 @@ from orepit.valuation.synthetic import BUILTIN_BLOCKS, BUILTIN_SEED
 #: Options that were renamed: the old spelling is answered with the new one (exit status 2).
 RENAMED = {"--levels": "--benches", "--mining-rate": "--mining-capacity"}
 
-MODEL_FILES = "a block model (.csv, .parquet, MineLib .blocks)"
+MODEL_FILES = "a block model (.csv, .parquet, .omf, MineLib .blocks)"
 MINELIB = "a MineLib instance: folder, path prefix or name (e.g. ../shared/minelib/kd or kd)"
 
 

@@ -8,28 +8,16 @@ or both 1 and 2 at the null device with ``--quiet``, while orepit keeps the real
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 
-
-def _clean(value):
-    """JSON-safe: numpy scalars to Python, inf/nan to strings."""
-    if hasattr(value, "item") and not hasattr(value, "__len__"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
+from orepit.data.jsonable import jsonable
 
 
 def emit(args, payload: dict, text: str | None = None) -> None:
     """Print the verb's result: JSON with ``--json``, else ``text`` (or key: value lines)."""
     if getattr(args, "json", False):
-        print(json.dumps(_clean(payload)))
+        print(json.dumps(jsonable(payload, nonfinite_as_text=True)))
     elif text is not None:
         print(text)
     else:

@@ -1,6 +1,6 @@
 """``orepit value MODEL --economics params.toml [--environment env.toml] --out valued.parquet``.
 
-Values every block at each destination (mill, low-grade stockpile, waste dump), every term in its
+Values every block at each destination (mill, low-grade stockpile, dump), every term in its
 own column with its unit; with ``--environment`` (or ``--green``, the documented defaults) adds the
 environmental terms and the net value per destination.  MODEL is a block model (``.parquet``,
 ``.csv``, MineLib ``.blocks``) or a MineLib instance.  The output (``.parquet`` or ``.csv``) holds
@@ -18,12 +18,14 @@ from solvers.errors import InputError
 from orepit.cli.options import MINELIB, MODEL_FILES, add_block_size, add_json, add_model, add_parameter_files
 from orepit.cli.output import emit
 from orepit.data.files import open_model, write_model
-from orepit.valuation.economics import Economics, block_values, value_columns
-from orepit.valuation.environment import Environment, environmental_costs, env_cost_columns
+from orepit.valuation.destinations import destination_columns
+from orepit.valuation.economics import Economics, block_values
+from orepit.valuation.environment import Environment, environmental_costs
+from orepit.valuation.net import net_values
 
 
 def register(sub):
-    p = sub.add_parser("value", help="block values per destination (mill, stockpile, waste), every term a column")
+    p = sub.add_parser("value", help="block values per destination (mill, stockpile, dump), every term a column")
     add_model(p, f"{MODEL_FILES}, or {MINELIB} (its .blocks)")
     add_parameter_files(p, None, "none: no environmental terms")
     p.add_argument("--green", action="store_true",
@@ -60,15 +62,11 @@ def run(args) -> int:
     values = block_values(model, econ)
     columns = {c: values[c].to_numpy() for c in values.columns}
     summary = {"blocks": model.n_blocks, "currency": econ.currency}
-    vcols = value_columns(econ)
+    vcols = destination_columns("value_{d}_{u}", econ.unit)
     if env is not None:
-        costs = environmental_costs(model, env)
-        for c in costs.columns:
-            columns[c] = costs[c].to_numpy()
-        ecols = env_cost_columns(env)
-        for d in vcols:
-            columns[f"net_{d}_{econ.unit}"] = columns[vcols[d]] - columns[ecols[d]]
-        vcols = {d: f"net_{d}_{econ.unit}" for d in vcols}
+        for table in (environmental_costs(model, env), net_values(model, econ, env)):
+            columns.update((c, table[c].to_numpy()) for c in table.columns)
+        vcols = destination_columns("net_{d}_{u}", econ.unit)
         summary["co2_t_if_all_milled"] = float(columns["co2_mill_kg"].sum() / 1000.0)
     clash = [c for c in columns if c in model]
     if clash:

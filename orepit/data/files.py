@@ -1,8 +1,17 @@
 """Block-model files by extension: one way in (`read_model`) and one way out (`write_model`), and
 `open_model` for the MODEL argument of the command line (a file or a MineLib instance).
 
-Formats: CSV (``.csv``, header row), Parquet (``.parquet``; orepit stores block size, origin,
-grades and name in the schema metadata) and MineLib ``.blocks``.
+| extension | read | write | format |
+|---|---|---|---|
+| ``.csv`` | yes | yes | header row; any column names (`orepit.data.columns`) |
+| ``.parquet`` | yes | yes | orepit keeps block size, origin, grades and name in the schema metadata |
+| ``.omf`` | yes | yes | Open Mining Format v1 block model (`orepit.data.omf_file`) |
+| ``.blocks`` | yes | yes | MineLib (`orepit.data.minelib`) |
+| ``.vti``, ``.vtu`` | no | yes | VTK XML image or unstructured grid for ParaView and pyvista (`orepit.data.vtk_file`) |
+
+CSV, Parquet and OMF tables go through `orepit.data.intake.model_from_table`: columns matched by a
+mapping or their common names, every problem reported in one `InputError`, grid inferred from
+centroids, sub-blocks regularised, tonnage from density.  See docs/block_models.md.
 """
 from __future__ import annotations
 
@@ -10,46 +19,73 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from solvers.errors import InputError
 
 from orepit.data.datasets import instance_path
+from orepit.data.defaults import report, with_defaults
+from orepit.data.intake import model_from_table
 from orepit.data.minelib import Instance, load_instance, read_blocks, write_blocks
 from orepit.data.model import BlockModel
-from orepit.data.table import read_parquet_meta, read_table, write_table
+from orepit.data.omf_file import read_omf, write_omf
+from orepit.data.table import read_parquet_meta, read_table, row_numbers, write_table
+from orepit.data.vtk_file import write_vti, write_vtu
 
-MODEL_SUFFIXES = (".csv", ".parquet", ".blocks")
+READ_SUFFIXES = (".csv", ".parquet", ".omf", ".blocks")
+WRITE_SUFFIXES = (".csv", ".parquet", ".omf", ".blocks", ".vti", ".vtu")
 
 
 def model_kind(path) -> str:
-    """'csv', 'parquet' or 'blocks' from the file name; `InputError` otherwise."""
+    """'csv', 'parquet', 'omf', 'blocks', 'vti' or 'vtu' from the file name; `InputError` otherwise."""
     lower = os.fspath(path).lower()
-    for suffix in MODEL_SUFFIXES:
+    for suffix in WRITE_SUFFIXES:
         if lower.endswith(suffix):
             return suffix[1:]
-    raise InputError(f"unknown block model format (expected {', '.join(MODEL_SUFFIXES)})", path=path)
+    raise InputError(f"unknown block model format (expected {', '.join(WRITE_SUFFIXES)})", path=path)
 
 
-def read_model(path, *, columns: Mapping[str, str] | None = None, block_size=None, **kwargs) -> BlockModel:
-    """Read a block model file.
+def read_model(path, *, columns: Mapping[str, str] | None = None, block_size=None, origin=None,
+               grades: Iterable[str] | None = None, name: str | None = None, defaults: Iterable[str] = (),
+               assumptions: list | None = None) -> BlockModel:
+    """Read a block model file (CSV, Parquet, OMF or MineLib ``.blocks``).
 
-    columns: {file column: model column} renames (CSV and Parquet); block_size (dx, dy, dz) in m
-    for files that do not state it; further keywords go to `BlockModel` (grades, origin, name).
+    columns: ``{model name: file column}`` (`orepit.data.columns.parse_columns` reads the
+    ``x=XC,y=YC`` text); block_size, origin: (dx, dy, dz) and (x0, y0, z0) in m when the file
+    does not state them (inferred from centroids otherwise; for sub-blocked models, of the
+    parent cells); grades: grade column names; defaults: optional attributes to fill when
+    missing (`orepit.data.defaults.OPTIONAL_DEFAULTS`, and ``density``).
+
+    Every assumption made (columns found by name, inferred grid, tonnage from density,
+    defaults used) is appended to ``assumptions`` when a list is given, else issued as one
+    `orepit.data.defaults.AssumptionsWarning`.
     """
     kind = model_kind(path)
+    if f".{kind}" not in READ_SUFFIXES:
+        raise InputError(f".{kind} files are written, not read (orepit reads {', '.join(READ_SUFFIXES)})", path=path)
     if not os.path.exists(path):
         raise InputError("file not found", path=path)
-    if block_size is not None:
-        kwargs["block_size"] = tuple(block_size)
+    notes: list[str] = []
     if kind == "blocks":
-        return read_blocks(path, block_size=kwargs.get("block_size"))
-    if kind == "parquet":
-        meta = read_parquet_meta(path)
-        for key in ("block_size", "origin", "grades", "name"):
-            if key in meta and key not in kwargs:
-                kwargs[key] = meta[key]
-    return BlockModel.from_frame(read_table(path, kind), columns, source=path, **kwargs)
+        if columns:
+            raise InputError("a column mapping applies to CSV, Parquet and OMF files, not MineLib .blocks", path=path)
+        model = with_defaults(read_blocks(path, block_size=None if block_size is None else tuple(block_size)),
+                              defaults, notes)
+    else:
+        if kind == "omf":
+            table, stated, notes = read_omf(path)
+            numbers, word = None, "block"
+        else:
+            table = read_table(path, kind)
+            stated = read_parquet_meta(path) if kind == "parquet" else {}
+            numbers, word = row_numbers(path, kind, len(table))
+        given = {"block_size": block_size, "origin": origin, "grades": grades, "name": name}
+        given = {key: stated.get(key) if value is None else value for key, value in given.items()}
+        model = model_from_table(table, columns=columns, block_size=given["block_size"], origin=given["origin"],
+                                 grades=given["grades"] or (), defaults=defaults, name=given["name"] or "",
+                                 source=path, numbers=numbers, word=word, notes=notes)
+    report(notes, assumptions, path)
+    return model
 
 
 @dataclass
@@ -78,11 +114,11 @@ class ModelSource:
 
 
 def _is_model_file(path) -> bool:
-    return os.fspath(path).lower().endswith(MODEL_SUFFIXES)
+    return os.fspath(path).lower().endswith(READ_SUFFIXES)
 
 
 def open_model(path, *, block_size=None) -> ModelSource:
-    """Open a MODEL: a block-model file (``.csv``, ``.parquet``, MineLib ``.blocks``), a MineLib
+    """Open a MODEL: a block-model file (``.csv``, ``.parquet``, ``.omf``, MineLib ``.blocks``), a MineLib
     instance (folder ``.../kd``, path prefix ``.../kd/kd`` or any of its files) or the name of an
     instance in the MineLib folder (``kd``, see `orepit.data.datasets`).
 
@@ -106,16 +142,22 @@ def open_model(path, *, block_size=None) -> ModelSource:
                              path=text) from None
     if not p.exists() and not p.with_name(p.name + ".prec").exists():
         raise InputError(f"{text}: no such file or folder (MODEL is a block model "
-                         f"{'/'.join(MODEL_SUFFIXES)}, or a MineLib folder or path prefix)")
+                         f"{'/'.join(READ_SUFFIXES)}, or a MineLib folder or path prefix)")
     return ModelSource(text, load_instance(p), block_size)
 
 
 def write_model(model: BlockModel, path) -> None:
-    """Write a block model as CSV or Parquet (by extension, with an ``id`` column), atomically."""
+    """Write a block model by extension (see the table above), atomically."""
     kind = model_kind(path)
     if kind == "blocks":
         write_blocks(path, model)
-        return
-    meta = {"block_size": model.block_size, "origin": model.origin, "grades": list(model.grades),
-            "name": model.name}
-    write_table(model.frame, path, kind, meta if kind == "parquet" else None)
+    elif kind == "omf":
+        write_omf(model, path)
+    elif kind == "vti":
+        write_vti(model, path)
+    elif kind == "vtu":
+        write_vtu(model, path)
+    else:
+        meta = {"block_size": model.block_size, "origin": model.origin, "grades": list(model.grades),
+                "name": model.name}
+        write_table(model.frame, path, kind, meta if kind == "parquet" else None)

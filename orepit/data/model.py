@@ -12,7 +12,7 @@ named by element (for example ``cu`` in %, ``au`` in g/t; listed in
 from __future__ import annotations
 
 import os
-from typing import Iterable, Mapping
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -198,15 +198,3 @@ class BlockModel:
         size = "x".join(f"{v:g}" for v in self.block_size) + " m" if self.block_size else "unknown size"
         return (f"BlockModel({self.name or 'unnamed'}: {self.n_blocks} blocks, grid {self.dims}, "
                 f"blocks {size}, columns {self.columns})")
-
-    # -- files --------------------------------------------------------------------------------
-    @classmethod
-    def from_frame(cls, frame: pd.DataFrame, columns: Mapping[str, str] | None = None, **kwargs) -> "BlockModel":
-        """From a table whose columns are renamed by ``columns`` ({file name: model name})."""
-        if columns:
-            missing = [c for c in columns if c not in frame.columns]
-            if missing:
-                raise InputError(f"column mapping names missing column(s) {missing} "
-                                 f"(file has {list(frame.columns)})", path=kwargs.get("source"), field=missing[0])
-            frame = frame.rename(columns=dict(columns))
-        return cls(frame, **kwargs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 
+import numpy as np
 import pandas as pd
 
 from solvers.errors import InputError
@@ -28,6 +29,18 @@ def read_table(path, kind: str) -> pd.DataFrame:
         raise InputError(f"cannot parse CSV: {exc}", path=path) from None
     except Exception as exc:  # noqa: BLE001 - any reader failure is bad input here
         raise InputError(f"cannot read {kind} table: {exc}", path=path) from None
+
+
+def row_numbers(path, kind: str, n_rows: int) -> tuple[np.ndarray, str]:
+    """(file number of each table row, what it counts): CSV lines (header = line 1; blank lines are
+    skipped by the reader and counted here), or 1-based Parquet rows."""
+    if kind != "csv":
+        return np.arange(1, n_rows + 1), "row"
+    with open(path, "rb") as fh:
+        filled = [n for n, line in enumerate(fh.read().splitlines(), 1) if line.strip()]
+    if len(filled) == n_rows + 1:
+        return np.asarray(filled[1:]), "line"
+    return np.arange(2, n_rows + 2), "line"     # quoted line breaks: one row per line assumed
 
 
 def read_parquet_meta(path) -> dict:

@@ -187,7 +187,7 @@ def image_html(path, caption: str) -> str:
             f"<figcaption>{html.escape(caption)} ({html.escape(Path(path).name)})</figcaption></figure>")
 
 
-def kpi_table(kpis: pd.DataFrame, keys=None) -> pd.DataFrame:
+def kpi_report_table(kpis: pd.DataFrame, keys=None) -> pd.DataFrame:
     """KPIs as rows (label with unit), strategies as columns, plus green minus high-grade when both
     exist.  ``keys``: the KPI columns to show, in order (default: all numeric ones)."""
     frame = kpis.set_index(kpis["strategy"].astype(str)).drop(columns="strategy")
@@ -329,8 +329,8 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
     grid = lambda *parts: '<div class="grid">' + "".join(parts) + "</div>"  # noqa: E731
     sections = [
         ("kpis", "Strategies compared",
-         _key_message(data["kpis.csv"]) + table_html(kpi_table(data["kpis.csv"], list(KPI_UNITS)))
-         + "<details><summary>all KPIs</summary>" + table_html(kpi_table(data["kpis.csv"])) + "</details>"
+         _key_message(data["kpis.csv"]) + table_html(kpi_report_table(data["kpis.csv"], list(KPI_UNITS)))
+         + "<details><summary>all KPIs</summary>" + table_html(kpi_report_table(data["kpis.csv"])) + "</details>"
          + "<p class='muted'>Rates are in % (mining recovery: ore-grade tonnes sent to mill or stockpile over "
            "ore-grade tonnes mined). Definitions: docs/concepts.md.</p>"),
         ("model", "Block model",
@@ -349,7 +349,7 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
          + "<details><summary>period table</summary>" + table_html(data["periods.csv"]) + "</details>"),
         ("destinations", "Destinations: what each plan does with the ore",
          img("destinations", "Mined blocks by destination, strategies side by side; magenta: ore-grade blocks "
-                             "sent to the waste dump")
+                             "sent to the dump")
          + ("<h3>Rotate it yourself</h3>" + interactive if interactive else "")),
         ("environment", "Environmental cost",
          grid(img("env_cost", "Environmental cost per tonne of the blocks in the pit"))),

@@ -31,8 +31,8 @@ from orepit.data.model import BlockModel
 
 WINDOW = (900, 600)  # default image size (width, height) in pixels
 BACKGROUND = "white"
-#: destination -> colour; "ore to dump" marks ore-grade blocks the plan sends to the waste dump.
-DEST_COLOURS = {"mill": "#d62728", "stockpile": "#ff9f1c", "ore to dump": "#e000e0", "waste to dump": "#9a9a9a"}
+#: destination class -> colour; "ore to dump" marks ore-grade blocks the plan sends to the dump.
+CLASS_COLOURS = {"mill": "#d62728", "stockpile": "#ff9f1c", "ore to dump": "#e000e0", "waste to dump": "#9a9a9a"}
 
 
 def pyvista():
@@ -257,7 +257,7 @@ def destination_view(model: BlockModel, path, strategies=("high-grade", "green")
     for s, name in enumerate(strategies):
         p.subplot(0, s)
         classes = destination_classes(model, name)
-        for label, colour in DEST_COLOURS.items():
+        for label, colour in CLASS_COLOURS.items():
             sel = keep & (classes == label)
             if sel.any():
                 opacity = 0.18 if label == "waste to dump" else 1.0
@@ -265,7 +265,7 @@ def destination_view(model: BlockModel, path, strategies=("high-grade", "green")
         dumped_kt = tonnage[classes == "ore to dump"].sum() / 1e3
         p.add_text(f"{name}: ore-grade blocks dumped {dumped_kt:,.0f} kt", font_size=10, color="black")
         if s == 0:
-            p.add_legend(labels=[[label, colour] for label, colour in DEST_COLOURS.items()], bcolor="white",
+            p.add_legend(labels=[[label, colour] for label, colour in CLASS_COLOURS.items()], bcolor="white",
                          face="rectangle", size=(0.3, 0.25), loc="lower left")
         _camera(p)
     p.link_views()
@@ -366,7 +366,7 @@ def interactive_data(model: BlockModel, strategies) -> dict | None:
     class: opaque mill / stockpile / ore to dump, translucent waste); None when too large."""
     import base64
     b64 = lambda arr: base64.b64encode(np.ascontiguousarray(arr).tobytes()).decode("ascii")  # noqa: E731
-    labels = list(DEST_COLOURS)
+    labels = list(CLASS_COLOURS)
     out, total = {}, 0
     rock = solid(model)
     for name in strategies:
@@ -392,7 +392,7 @@ def interactive_data(model: BlockModel, strategies) -> dict | None:
         return None
     nx, ny, nz = model.dims
     return {"dims": [nx, ny, nz], "size": list(_spacing(model)), "origin": list(model.origin),
-            "labels": labels, "colours": list(DEST_COLOURS.values()), "alpha": [1, 1, 1, 0.12], "strategies": out}
+            "labels": labels, "colours": list(CLASS_COLOURS.values()), "alpha": [1, 1, 1, 0.12], "strategies": out}
 
 
 VIEWER_JS = r"""

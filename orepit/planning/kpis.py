@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from orepit.planning.plan import DUMP, MILL, STOCKPILE, Bins, Parcels, Plan, PlanSettings
+from orepit.planning.plan import Bins, Parcels, Plan, PlanSettings
+from orepit.valuation.destinations import DUMP, MILL, STOCKPILE
 
 TOL = 1e-6
 

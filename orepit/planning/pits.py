@@ -4,7 +4,7 @@ Block economics for shells (`ShellInputs`), all per block at base price:
 
 * ``margin``       value gained by processing instead of dumping, USD (revenue
                    minus processing cost; negative for waste)
-* ``mining_cost``  cost of mining and dumping the block, USD (minus the waste value)
+* ``mining_cost``  cost of mining and dumping the block, USD (minus the dump value)
 * ``tonnage``      t; ``bench`` grid index k (0 = bottom bench)
 
 At revenue factor f the block value is ``max(f * margin, 0) - mining_cost``
@@ -87,11 +87,11 @@ class ShellInputs:
         return cls(np.maximum(v, 0.0), np.maximum(-v, 0.0), t, k)
 
     @classmethod
-    def from_destinations(cls, waste_value, process_value, tonnage, bench) -> "ShellInputs":
-        """From MineLib-style values per destination: waste (dump) and process, USD."""
-        w = np.asarray(waste_value, np.float64)
+    def from_destinations(cls, dump_value, process_value, tonnage, bench) -> "ShellInputs":
+        """From MineLib-style values per destination: dump and process, USD."""
+        d = np.asarray(dump_value, np.float64)
         p = np.asarray(process_value, np.float64)
-        return cls(p - w, -w, tonnage, bench)
+        return cls(p - d, -d, tonnage, bench)
 
 
 def _values_of(model_or_values, value: str) -> np.ndarray:
@@ -176,7 +176,7 @@ def shells_table(inputs: ShellInputs, precedence, factors, mining_rate: float, d
 
 
 def instance_shell_inputs(instance) -> tuple[ShellInputs, Precedence]:
-    """Shell inputs of a MineLib instance: PCPSP destination values (0 waste, 1 process) when
+    """Shell inputs of a MineLib instance: PCPSP destination values (0 dump, 1 process) when
     there are two destinations, else the UPIT values; tonnage and bench from the blocks file."""
     blocks = instance.blocks()
     tonnage = blocks["tonnage"] if "tonnage" in blocks else None

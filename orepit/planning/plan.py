@@ -3,7 +3,7 @@
 Mining entities are *cuts* (a block, or a bench of a pushback), linked by
 precedence.  Material entities are *parcels*: each parcel belongs to one cut
 (a block is one parcel; a cut is split into parcels by grade bin) and is sent,
-in fractions, to the mill, the low-grade stockpile or the waste dump in the
+in fractions, to the mill, the low-grade stockpile or the dump in the
 period its cut is mined.  Stockpiled material enters an inventory by grade bin
 and is reclaimed to the mill in the same or a later period (linear grade-bin
 formulation: a reclaimed tonne of bin g is worth the bin's tonnage-weighted
@@ -37,8 +37,7 @@ from solvers.highs import LinearModel
 from solvers.problem import Precedence
 from solvers.result import INFEASIBLE, Result
 
-MILL, STOCKPILE, DUMP = 0, 1, 2
-DESTINATIONS = ("mill", "stockpile", "dump")
+from orepit.valuation.destinations import DUMP, MILL, STOCKPILE
 
 
 @dataclass

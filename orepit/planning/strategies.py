@@ -31,11 +31,16 @@ from solvers.errors import InputError, InfeasibleError
 from solvers.nested import nested_pits
 from solvers.problem import Precedence
 
-from orepit.valuation.deposit import DUMP, MILL, STOCKPILE, Deposit
+from orepit.valuation.deposit import Deposit
+from orepit.valuation.destinations import DUMP, MILL, STOCKPILE
 from orepit.planning.kpis import Simulation, simulate
 from orepit.planning.plan import Bins, Parcels, Plan, PlanSettings, solve_plan
 
 STRATEGY_NAMES = ("high-grade", "npv", "green")
+#: green strategy defaults: cumulative mining-recovery floor (China's large open-pit copper mines:
+#: mining recovery >= 0.95) and final-pit utilisation floor (share of the deposit's ore-grade metal)
+RECOVERY_FLOOR = 0.95
+UTILISATION_FLOOR = 0.9
 
 
 @dataclass
@@ -51,9 +56,9 @@ class StrategyOptions:
     final_stockpile: str | None = None     # None: the setup's; green: 'empty' (all stockpiled ore is milled)
 
 
-def strategy_options(name: str, recovery_floor: float = 0.95, utilisation_floor: float | None = 0.9) -> StrategyOptions:
-    """The switches of a named strategy; green floors are parameters (China's large open-pit copper
-    mines: mining recovery >= 0.95)."""
+def strategy_options(name: str, recovery_floor: float = RECOVERY_FLOOR,
+                     utilisation_floor: float | None = UTILISATION_FLOOR) -> StrategyOptions:
+    """The switches of a named strategy; the green floors are parameters (None: off)."""
     if name == "high-grade":
         return StrategyOptions(stockpile=False)
     if name == "npv":
@@ -78,17 +83,17 @@ class ScheduleSetup:
 
     periods: int = 10
     tail_periods: int = 5
-    discount_rate: float = 0.08
+    discount_rate: float = PlanSettings.discount_rate
     mining_capacity: float | None = None
     mill_capacity: float | None = None
     mill_hours: float | None = None
     n_pushbacks: int = 5
     n_bins: int = 4
     block_limit: int = 400
-    stockpile_loss: float = 0.0
+    stockpile_loss: float = PlanSettings.stockpile_loss
     final_stockpile: str = "lost"
-    time_limit: float = 120.0
-    mip_gap: float = 1e-4
+    time_limit: float = PlanSettings.time_limit
+    mip_gap: float = PlanSettings.mip_gap
     threads: int | None = None
 
 
@@ -407,7 +412,7 @@ def block_schedule(deposit: Deposit, layout: Layout, plan: Plan) -> tuple[np.nda
 
 
 def compare(deposit: Deposit, names=STRATEGY_NAMES, setup: ScheduleSetup | None = None,
-            recovery_floor: float = 0.95, utilisation_floor: float | None = 0.9,
+            recovery_floor: float = RECOVERY_FLOOR, utilisation_floor: float | None = UTILISATION_FLOOR,
             solver: PseudoflowSolver | None = None, phase=None) -> dict:
     """Run several strategies on one deposit with the same mine (capacities derived once, from the
     economic ultimate pit, where not given); adds ``price_of_green`` (economic NPV given up against

@@ -6,7 +6,6 @@ docs/results_format.md, which `orepit.output.report` turns into pictures and rep
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
 from contextlib import contextmanager
@@ -16,19 +15,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from solvers.closure import PseudoflowSolver
+
+from orepit.data.atomic import atomic_path, write_text
+from orepit.data.files import write_model
+from orepit.data.jsonable import jsonable
+from orepit.data.model import BlockModel
+from orepit.planning.pits import ShellInputs, shells_table
+from orepit.planning.strategies import (RECOVERY_FLOOR, STRATEGY_NAMES, UTILISATION_FLOOR, ScheduleSetup, compare,
+                                        derive_capacities, frontier, kpi_table)
 from orepit.valuation.deposit import Deposit, value_deposit
+from orepit.valuation.destinations import DESTINATIONS, DUMP, MILL
 from orepit.valuation.economics import Economics
 from orepit.valuation.environment import Environment
 from orepit.valuation.gradetonnage import grade_tonnage
-from orepit.data.atomic import atomic_path, write_text
-from orepit.data.model import BlockModel
-from orepit.planning.strategies import STRATEGY_NAMES, ScheduleSetup, compare, derive_capacities, frontier, kpi_table
-from solvers.closure import PseudoflowSolver
-from orepit.planning.pits import ShellInputs, shells_table
-from orepit.data.files import write_model
 from orepit.valuation.precedence import SLOPE_BENCHES, SLOPE_DEGREES
 
-DEST_NAMES = np.array(["", "mill", "stockpile", "dump"], dtype=object)  # index = destination + 1
+DEST_NAMES = np.array(["", *DESTINATIONS], dtype=object)  # index = destination + 1
 
 
 @dataclass
@@ -73,14 +76,12 @@ class Phases:
 def run_study(model: BlockModel, economics: Economics, environment: Environment | None = None,
               strategies=STRATEGY_NAMES, setup: ScheduleSetup | None = None, frontier_points: int = 8,
               slope: float = SLOPE_DEGREES, levels: int = SLOPE_BENCHES, precedence=None, grade: str | None = None,
-              progress: bool = True,
-              recovery_floor: float = 0.95, utilisation_floor: float | None = 0.9) -> Study:
+              progress: bool = True, recovery_floor: float = RECOVERY_FLOOR,
+              utilisation_floor: float | None = UTILISATION_FLOOR) -> Study:
     """Value, pit, shells, grade-tonnage, strategies and (optionally) the NPV-recovery frontier.
 
     precedence: given (e.g. a MineLib .prec), or built from the geometry with ``slope`` and ``levels``.
     """
-
-
     setup = ScheduleSetup() if setup is None else setup
     names = ["value + environment", "ultimate pit", "nested shells", "grade-tonnage",
              *[f"schedule {s}" for s in strategies]] + (["frontier"] if frontier_points else [])
@@ -93,8 +94,8 @@ def run_study(model: BlockModel, economics: Economics, environment: Environment 
     setup = derive_capacities(deposit, pit_result.solution, setup)
     with phases.phase("nested shells"):
         v = deposit.values(False)
-        process = np.where(np.isfinite(v[:, 0]), v[:, 0], v[:, 2])
-        inputs = ShellInputs.from_destinations(v[:, 2], process, deposit.tonnage, model.k)
+        process = np.where(np.isfinite(v[:, MILL]), v[:, MILL], v[:, DUMP])
+        inputs = ShellInputs.from_destinations(v[:, DUMP], process, deposit.tonnage, model.k)
         nested, shells = shells_table(inputs, deposit.precedence, np.round(np.arange(0.3, 1.0001, 0.05), 2),
                                       mining_rate=float(setup.mining_capacity), discount_rate=setup.discount_rate)
         shells = shells.rename(columns={"best_case_dv": "best_case", "worst_case_dv": "worst_case"})
@@ -116,25 +117,11 @@ def run_study(model: BlockModel, economics: Economics, environment: Environment 
                  results, table, setup, phases.timings)
 
 
-def _clean(value):
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _clean(value.tolist())
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def summary(study: Study) -> dict:
     """The JSON-ready summary of a study (deposit, pit, setup, KPIs per strategy, timings)."""
     m = study.deposit.model
     setup = asdict(study.setup)
-    return _clean({
+    return jsonable({
         "deposit": {"name": m.name, "n_blocks": m.n_blocks, "block_size": list(m.block_size or ()),
                     "dims": list(m.dims), "ore_metal_t": float(study.deposit.metal[study.deposit.ore].sum()),
                     "currency": study.deposit.currency, "element": study.deposit.element},
@@ -152,11 +139,11 @@ def write_results(study: Study, out) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     d = study.deposit
     v = d.values(False)
-    cols = {"value_mill": np.where(np.isfinite(v[:, 0]), v[:, 0], np.nan),
-            "value_stockpile": np.where(np.isfinite(v[:, 1]), v[:, 1], np.nan),
-            "value_dump": v[:, 2], "in_pit": study.pit, "shell": study.shell}
+    cols = {f"value_{name}": np.where(np.isfinite(v[:, d]), v[:, d], np.nan) for d, name in enumerate(DESTINATIONS)}
+    cols.update(in_pit=study.pit, shell=study.shell)
     green = study.results.get("green")
-    env_dest = np.where(green.block_destination >= 0, green.block_destination, 0) if green else np.zeros(d.n_blocks, int)
+    env_dest = (np.where(green.block_destination >= 0, green.block_destination, MILL) if green
+                else np.full(d.n_blocks, MILL))
     cols["env_cost"] = d.env[np.arange(d.n_blocks), env_dest]
     for name, r in study.results.items():
         key = name.replace("-", "_")

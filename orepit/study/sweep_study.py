@@ -20,22 +20,20 @@ import itertools
 import json
 import math
 import os
-import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from solvers.errors import InputError
-from orepit.data.toml import read_toml
-from orepit.planning.strategies import STRATEGY_NAMES
+
+from orepit.data.files import read_model
+from orepit.data.minelib import load_instance
+from orepit.data.toml import Checker, read_toml
+from orepit.planning.strategies import RECOVERY_FLOOR, STRATEGY_NAMES, UTILISATION_FLOOR, ScheduleSetup
 from orepit.valuation.economics import Economics
 from orepit.valuation.environment import Environment
-from orepit.valuation.synthetic import default_economics, grid_for, EXTENT_M
-from orepit.data.model import BlockModel
-from orepit.data.minelib import load_instance
-from orepit.valuation.synthetic import synthetic_deposit
-from orepit.data.files import read_model
 from orepit.valuation.precedence import SLOPE_BENCHES, SLOPE_DEGREES
+from orepit.valuation.synthetic import EXTENT_M, default_economics, grid_for, synthetic_deposit
 
 #: sections of a study file and the keys each may hold (economics/environment: their own fields)
 STUDY_KEYS = {"name", "strategies", "realisations", "npv_cost_pct", "baseline"}
@@ -49,64 +47,15 @@ PLAN_FLOAT = {"discount_rate": (0.0, 10.0), "mining_capacity": (0.0, math.inf), 
               "mip_gap": (0.0, 1.0), "recovery_floor": (0.0, 1.0), "utilisation_floor": (0.0, 1.0)}
 PLAN_TEXT = {"final_stockpile": ("lost", "process", "empty")}
 PLAN_KEYS = set(PLAN_INT) | set(PLAN_FLOAT) | set(PLAN_TEXT)
-PLAN_DEFAULTS = {"periods": 10, "tail_periods": 5, "discount_rate": 0.08, "recovery_floor": 0.95,
-                 "utilisation_floor": 0.9}
+#: the plan keys every case states, at their owners' defaults unless the study sets them
+PLAN_DEFAULTS = {"periods": ScheduleSetup.periods, "tail_periods": ScheduleSetup.tail_periods,
+                 "discount_rate": ScheduleSetup.discount_rate, "recovery_floor": RECOVERY_FLOOR,
+                 "utilisation_floor": UTILISATION_FLOOR}
 GRID_SECTIONS = ("economics", "environment", "plan")
-
-
-# ---------------------------------------------------------------------------------------------
-# where keys are in the file (for messages)
-
-_KEY_PART = r'(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|\'[^\']*\')'
-_DOTTED = rf"{_KEY_PART}(?:\s*\.\s*{_KEY_PART})*"
-
-
-def _split_key(text: str) -> tuple:
-    """``a."b.c".d`` -> ('a', 'b.c', 'd')."""
-    return tuple(p.strip()[1:-1] if p.strip()[:1] in "\"'" else p.strip()
-                 for p in re.findall(_KEY_PART, text))
-
-
-def key_lines(text: str) -> dict[tuple, int]:
-    """Every key path of a TOML text (tables, assignments, inline-table keys) -> its 1-based line."""
-    found: dict[tuple, int] = {}
-    table: tuple = ()
-    header = re.compile(rf"^\s*\[\[?\s*({_DOTTED})\s*\]\]?")
-    assign = re.compile(rf"^\s*({_DOTTED})\s*=\s*(.*)$")
-    inline = re.compile(rf"({_DOTTED})\s*=")
-    for n, line in enumerate(text.splitlines(), start=1):
-        m = header.match(line)
-        if m:
-            table = _split_key(m.group(1))
-            found.setdefault(table, n)
-            continue
-        m = assign.match(line)
-        if m:
-            path = table + _split_key(m.group(1))
-            found.setdefault(path, n)
-            rest = m.group(2).strip()
-            if rest.startswith("{"):
-                for km in inline.finditer(rest):
-                    found.setdefault(path + _split_key(km.group(1)), n)
-    return found
-
-
-class _Where:
-    """Builds `InputError`s that name the study file, the line of a key and the key."""
-
-    def __init__(self, path, text: str):
-        self.path = None if path is None else os.fspath(path)
-        self.lines = key_lines(text or "")
-
-    def line(self, key: tuple) -> int | None:
-        for n in range(len(key), 0, -1):
-            if key[:n] in self.lines:
-                return self.lines[key[:n]]
-        return None
-
-    def error(self, key: tuple, message: str) -> InputError:
-        name = ".".join(key)
-        return InputError(f"{name}: {message}", path=self.path, line=self.line(key), field=name)
+#: study.npv_cost_pct default: the summary's NPV-cost threshold (%), see `orepit.study.sweep_summary`
+NPV_COST_PCT = 5.0
+#: the parameter class of each parameter section
+PARAMETERS = {"economics": Economics, "environment": Environment}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,101 +146,78 @@ def load_study(path) -> SweepStudy:
 def parse_study(data: dict, path=None, text: str = "") -> SweepStudy:
     """A `SweepStudy` from a parsed TOML dict (``path``, ``text``: for messages and relative paths)."""
 
-    where = _Where(path, text)
+    check = Checker(path, text)
     base_dir = Path(path).resolve().parent if path else Path.cwd()
     known = {"study", "deposit", "economics", "environment", "plan", "grid"}
     for key in data:
         if key not in known:
-            raise where.error((key,), f"unknown section (known: {', '.join(sorted(known))})")
+            raise check.error((key,), f"unknown section (known: {', '.join(sorted(known))})")
     for key in known - {"grid"}:
         if key in data and not isinstance(data[key], dict):
-            raise where.error((key,), "expected a table")
+            raise check.error((key,), "expected a table")
     study = data.get("study", {})
-    _unknown(where, ("study",), study, STUDY_KEYS)
+    check.keys(study, STUDY_KEYS, at=("study",))
     name = study.get("name", Path(path).stem if path else "study")
     if not isinstance(name, str) or not name:
-        raise where.error(("study", "name"), f"expected a name, got {name!r}")
+        raise check.error(("study", "name"), f"expected a name, got {name!r}")
     strategies = study.get("strategies", ["npv", "green"])
     if not isinstance(strategies, list) or not strategies:
-        raise where.error(("study", "strategies"), "expected a non-empty list of strategy names")
+        raise check.error(("study", "strategies"), "expected a non-empty list of strategy names")
     for s in strategies:
         if s not in STRATEGY_NAMES:
-            raise where.error(("study", "strategies"),
+            raise check.error(("study", "strategies"),
                               f"unknown strategy {s!r} (choose from {', '.join(STRATEGY_NAMES)})")
     if len(set(strategies)) != len(strategies):
-        raise where.error(("study", "strategies"), "a strategy is listed twice")
-    realisations = _integer(where, ("study", "realisations"), study.get("realisations", 1), 1)
-    npv_cost_pct = _number(where, ("study", "npv_cost_pct"), study.get("npv_cost_pct", 5.0), 0.0, 100.0)
+        raise check.error(("study", "strategies"), "a strategy is listed twice")
+    realisations = check.integer(("study", "realisations"), study.get("realisations", 1), 1)
+    npv_cost_pct = check.number(("study", "npv_cost_pct"), study.get("npv_cost_pct", NPV_COST_PCT), 0.0, 100.0)
     baseline = study.get("baseline")
     if baseline is not None and (baseline not in strategies or baseline == "green"):
-        raise where.error(("study", "baseline"), f"expected 'npv' or 'high-grade' among the strategies, "
+        raise check.error(("study", "baseline"), f"expected 'npv' or 'high-grade' among the strategies, "
                                                  f"got {baseline!r}")
-    deposit, econ, env = _deposit(where, data.get("deposit", {}), base_dir, realisations)
-    econ = _merge_checked(where, "economics", econ, data.get("economics", {}))
+    deposit, econ, env = _deposit(check, data.get("deposit", {}), base_dir, realisations)
+    econ = _merge_checked(check, "economics", econ, data.get("economics", {}))
     if "environment" not in data.get("deposit", {}) and "currency" not in data.get("environment", {}):
         env["currency"] = econ["currency"]
-    env = _merge_checked(where, "environment", env, data.get("environment", {}))
+    env = _merge_checked(check, "environment", env, data.get("environment", {}))
     if env["currency"] != econ["currency"]:
-        raise where.error(("environment", "currency"), f"environmental costs in {env['currency']} but the "
+        raise check.error(("environment", "currency"), f"environmental costs in {env['currency']} but the "
                                                        f"economics in {econ['currency']}")
     plan = dict(PLAN_DEFAULTS)
     raw_plan = data.get("plan", {})
-    _unknown(where, ("plan",), raw_plan, PLAN_KEYS)
+    check.keys(raw_plan, PLAN_KEYS, at=("plan",))
     for key, value in raw_plan.items():
-        plan[key] = _plan_value(where, ("plan", key), key, value)
-    grid = _grid(where, data.get("grid", {}), econ, env, plan)
+        plan[key] = _plan_value(check, ("plan", key), key, value)
+    grid = _grid(check, data.get("grid", {}), econ, env, plan)
     out = SweepStudy(os.fspath(path) if path else None, name, list(strategies), realisations, npv_cost_pct,
                      baseline, deposit, econ, env, plan, grid)
     return out
 
 
-def _unknown(where, prefix, table, known):
-    for key in table:
-        if key not in known:
-            raise where.error(prefix + (key,), f"unknown key (known: {', '.join(sorted(known))})")
-
-
-def _integer(where, key, value, low, high=2 ** 62):
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise where.error(key, f"expected an integer >= {low}, got {value!r}")
-    return value
-
-
-def _number(where, key, value, low=-math.inf, high=math.inf, open_low=False):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise where.error(key, f"expected a finite number, got {value!r}")
-    if value < low or value > high or (open_low and value == low):
-        raise where.error(key, f"{value!r} is outside {'(' if open_low else '['}{low:g}, {high:g}]")
-    return value
-
-
-def _plan_value(where, key, name, value):
+def _plan_value(check: Checker, key, name, value):
     if name in PLAN_INT:
-        return _integer(where, key, value, PLAN_INT[name])
+        return check.integer(key, value, PLAN_INT[name])
     if name in PLAN_TEXT:
-        if value not in PLAN_TEXT[name]:
-            raise where.error(key, f"expected one of {', '.join(PLAN_TEXT[name])}, got {value!r}")
-        return value
+        return check.choice(key, value, PLAN_TEXT[name])
     low, high = PLAN_FLOAT[name]
-    return _number(where, key, value, low, high, open_low=name in ("mining_capacity", "mill_capacity",
-                                                                   "mill_hours", "time_limit"))
+    return check.number(key, value, low, high, open_low=name in ("mining_capacity", "mill_capacity",
+                                                                 "mill_hours", "time_limit"))
 
 
-def _deposit(where, raw: dict, base_dir: Path, realisations: int):
+def _deposit(check: Checker, raw: dict, base_dir: Path, realisations: int):
     """(deposit spec, base economics dict, base environment dict)."""
-
-    _unknown(where, ("deposit",), raw, DEPOSIT_KEYS)
+    check.keys(raw, DEPOSIT_KEYS, at=("deposit",))
     if ("synthetic" in raw) == ("model" in raw):
-        raise where.error(("deposit",), "give exactly one of 'synthetic = {blocks = N, seed = S}' or "
+        raise check.error(("deposit",), "give exactly one of 'synthetic = {blocks = N, seed = S}' or "
                                         "'model = \"path\"' (block model or MineLib instance)")
-    spec: dict = {"slope": _number(where, ("deposit", "slope"), raw.get("slope", SLOPE_DEGREES), 0.0, 90.0, open_low=True),
-                  "levels": _integer(where, ("deposit", "levels"), raw.get("levels", SLOPE_BENCHES), 1)}
+    spec: dict = {"slope": check.number(("deposit", "slope"), raw.get("slope", SLOPE_DEGREES), 0.0, 90.0, open_low=True),
+                  "levels": check.integer(("deposit", "levels"), raw.get("levels", SLOPE_BENCHES), 1)}
     econ = env = None
     for key, cls in (("economics", Economics), ("environment", Environment)):
         if key in raw:
             file = raw[key]
             if not isinstance(file, str) or not file:
-                raise where.error(("deposit", key), f"expected a file name, got {file!r}")
+                raise check.error(("deposit", key), f"expected a file name, got {file!r}")
             loaded = cls.from_toml(base_dir / file)       # its own errors name that file
             if key == "economics":
                 econ = asdict(loaded)
@@ -300,15 +226,15 @@ def _deposit(where, raw: dict, base_dir: Path, realisations: int):
     if "synthetic" in raw:
         syn = raw["synthetic"]
         if not isinstance(syn, dict):
-            raise where.error(("deposit", "synthetic"), "expected a table {blocks = N, seed = S}")
-        _unknown(where, ("deposit", "synthetic"), syn, SYNTHETIC_KEYS)
+            raise check.error(("deposit", "synthetic"), "expected a table {blocks = N, seed = S}")
+        check.keys(syn, SYNTHETIC_KEYS, at=("deposit", "synthetic"))
         if "blocks" not in syn:
-            raise where.error(("deposit", "synthetic", "blocks"), "missing (number of blocks, e.g. 5000)")
-        blocks = _integer(where, ("deposit", "synthetic", "blocks"), syn["blocks"], 8, 10 ** 9)
-        seed = _integer(where, ("deposit", "synthetic", "seed"), syn.get("seed", 0), 0)
+            raise check.error(("deposit", "synthetic", "blocks"), "missing (number of blocks, e.g. 5000)")
+        blocks = check.integer(("deposit", "synthetic", "blocks"), syn["blocks"], 8, 10 ** 9)
+        seed = check.integer(("deposit", "synthetic", "seed"), syn.get("seed", 0), 0)
         for key in ("grade_sigma", "perturb_seed", "perturb_columns", "block_size"):
             if key in raw:
-                raise where.error(("deposit", key), "applies to a given model only (synthetic realisations "
+                raise check.error(("deposit", key), "applies to a given model only (synthetic realisations "
                                                     "come from the generator's seeds)")
         spec["synthetic"] = {"blocks": blocks, "seed": seed}
         if econ is None:
@@ -316,12 +242,12 @@ def _deposit(where, raw: dict, base_dir: Path, realisations: int):
     else:
         model = raw["model"]
         if not isinstance(model, str) or not model:
-            raise where.error(("deposit", "model"), f"expected a path, got {model!r}")
+            raise check.error(("deposit", "model"), f"expected a path, got {model!r}")
         resolved = base_dir / model
         if not resolved.exists() and not resolved.with_name(resolved.name + ".prec").exists():
-            raise where.error(("deposit", "model"), f"no such file or MineLib instance: {resolved}")
+            raise check.error(("deposit", "model"), f"no such file or MineLib instance: {resolved}")
         if econ is None:
-            raise where.error(("deposit", "economics"), "a given model needs an economics file "
+            raise check.error(("deposit", "economics"), "a given model needs an economics file "
                                                         "(economics = \"params.toml\", see examples/*.toml)")
         spec["model"] = model
         spec["model_path"] = os.fspath(resolved)
@@ -329,17 +255,17 @@ def _deposit(where, raw: dict, base_dir: Path, realisations: int):
         if "block_size" in raw:
             bs = raw["block_size"]
             if not isinstance(bs, list) or len(bs) != 3:
-                raise where.error(("deposit", "block_size"), f"expected [dx, dy, dz] in metres, got {bs!r}")
-            spec["block_size"] = [_number(where, ("deposit", "block_size"), v, 0.0, open_low=True) for v in bs]
-        sigma = _number(where, ("deposit", "grade_sigma"), raw.get("grade_sigma", 0.0), 0.0, 3.0)
+                raise check.error(("deposit", "block_size"), f"expected [dx, dy, dz] in metres, got {bs!r}")
+            spec["block_size"] = [check.number(("deposit", "block_size"), v, 0.0, open_low=True) for v in bs]
+        sigma = check.number(("deposit", "grade_sigma"), raw.get("grade_sigma", 0.0), 0.0, 3.0)
         if realisations > 1 and sigma == 0:
-            raise where.error(("study", "realisations"), f"{realisations} realisations of a given model need "
+            raise check.error(("study", "realisations"), f"{realisations} realisations of a given model need "
                                                          "deposit.grade_sigma > 0 (they would all be equal)")
         spec["grade_sigma"] = sigma
-        spec["perturb_seed"] = _integer(where, ("deposit", "perturb_seed"), raw.get("perturb_seed", 0), 0)
+        spec["perturb_seed"] = check.integer(("deposit", "perturb_seed"), raw.get("perturb_seed", 0), 0)
         cols = raw.get("perturb_columns", [e["column"] for e in econ["elements"].values()])
         if not isinstance(cols, list) or not all(isinstance(c, str) and c for c in cols):
-            raise where.error(("deposit", "perturb_columns"), f"expected a list of column names, got {cols!r}")
+            raise check.error(("deposit", "perturb_columns"), f"expected a list of column names, got {cols!r}")
         spec["perturb_columns"] = cols
     if env is None:
         env = asdict(Environment(currency=econ["currency"]))
@@ -360,27 +286,15 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-def _check(section: str, data: dict):
-    """Economics / Environment from a dict (raises `InputError` with a field)."""
-    cls = Economics if section == "economics" else Environment
-    return cls.from_dict(_copy(data) if section == "economics" else dict(data))
-
-
-def _merge_checked(where, section: str, base: dict, over) -> dict:
-    if not isinstance(over, dict):
-        raise where.error((section,), "expected a table")
+def _merge_checked(check: Checker, section: str, base: dict, over) -> dict:
+    """The base parameters of ``section`` with the study's overrides, checked (errors name the study file)."""
+    check.table((section,), over, f"of {section} keys")
     if section == "economics":
         for name in over.get("elements", {}) if isinstance(over.get("elements"), dict) else ():
             if name not in base["elements"]:
-                raise where.error((section, "elements", name),
+                raise check.error((section, "elements", name),
                                   f"unknown element (the economics define {', '.join(base['elements'])})")
-    merged = _merge(base, over)
-    try:
-        _check(section, merged)
-    except InputError as exc:
-        key = (section,) + tuple((exc.field or "").split(".")) if exc.field else (section,)
-        raise where.error(key, _reason(exc)) from None
-    return _copy(asdict(_check(section, merged)))
+    return _copy(asdict(PARAMETERS[section].from_dict(_copy(_merge(base, over)), check.within(section))))
 
 
 def _reason(exc: InputError) -> str:
@@ -397,10 +311,9 @@ def _flatten(table: dict, prefix: tuple = ()):
             yield prefix + (key,), value
 
 
-def _grid(where, raw, econ: dict, env: dict, plan: dict) -> dict:
+def _grid(check: Checker, raw, econ: dict, env: dict, plan: dict) -> dict:
     """Dotted key -> list of values, each value checked against the base parameters."""
-    if not isinstance(raw, dict):
-        raise where.error(("grid",), "expected a table of 'dotted.key' = [values]")
+    check.table(("grid",), raw, "of 'dotted.key' = [values]")
     grid = {}
     for path, values in _flatten(raw):
         dotted = ".".join(path)
@@ -408,8 +321,7 @@ def _grid(where, raw, econ: dict, env: dict, plan: dict) -> dict:
         key = ("grid",) + path
 
         def fail(message):
-            return InputError(f"grid.{dotted}: {message}", path=where.path, line=where.line(key),
-                              field=f"grid.{dotted}")
+            return check.error(key, message)
 
         if parts[0] not in GRID_SECTIONS or len(parts) < 2:
             raise fail(f"unknown key (grid keys start with {', '.join(s + '.' for s in GRID_SECTIONS)} "
@@ -424,10 +336,15 @@ def _grid(where, raw, econ: dict, env: dict, plan: dict) -> dict:
                 raise fail(f"unknown key (plan keys: {', '.join(sorted(PLAN_KEYS))})")
             for v in values:
                 try:
-                    _plan_value(where, key, rest[0], v)
+                    _plan_value(check, key, rest[0], v)
                 except InputError as exc:
                     raise fail(f"value {v!r}: {_reason(exc)}") from None
         else:
+            cls = PARAMETERS[section]
+            renamed = cls.RENAMED_KEYS
+            for n in range(1, len(rest) + 1):
+                if tuple(rest[:n]) in renamed:
+                    raise check.renamed(key, ("grid", ".".join((section, *renamed[tuple(rest[:n])], *rest[n:]))))
             base = econ if section == "economics" else env
             node = base
             for i, part in enumerate(rest):
@@ -443,7 +360,7 @@ def _grid(where, raw, econ: dict, env: dict, plan: dict) -> dict:
                 trial = _copy(base)
                 _set_path(trial, rest, v)
                 try:
-                    _check(section, trial)
+                    cls.from_dict(trial)
                 except InputError as exc:
                     raise fail(f"value {v!r}: {_reason(exc)}") from None
         grid[dotted] = values

@@ -25,7 +25,7 @@ import pandas as pd
 from solvers.errors import InputError
 
 from orepit.data.atomic import atomic_path, write_text
-from orepit.study.sweep_study import GRID_SECTIONS
+from orepit.study.sweep_study import GRID_SECTIONS, NPV_COST_PCT
 
 METRICS = {"npv": "npv_economic", "npv_after_env": "npv_after_environment", "metal": "metal_recovered",
            "co2": "co2_tonnes"}
@@ -75,13 +75,14 @@ def summarise(out_dir, npv_cost_pct: float | None = None, baseline: str | None =
     the median NPV cost.  Writes summary.csv and summary.md in ``out_dir`` (the charts:
     `orepit.output.sweep_charts.write_sweep_charts`).
 
-    ``npv_cost_pct`` and ``baseline`` default to the study's (``OUT/study.json``), else 5 % and npv.
+    ``npv_cost_pct`` and ``baseline`` default to the study's (``OUT/study.json``), else
+    `orepit.study.sweep_study.NPV_COST_PCT` and npv.
     """
     out = Path(out_dir)
     study = {}
     if (out / "study.json").exists():
         study = json.loads((out / "study.json").read_text(encoding="utf-8"))
-    npv_cost_pct = float(study.get("npv_cost_pct", 5.0) if npv_cost_pct is None else npv_cost_pct)
+    npv_cost_pct = float(study.get("npv_cost_pct", NPV_COST_PCT) if npv_cost_pct is None else npv_cost_pct)
     table = load_results(out)
     ok = feasible(table)
     names = [s for s in ("high-grade", "npv", "green") if s in set(table["strategy"])]

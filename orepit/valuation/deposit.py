@@ -1,8 +1,9 @@
 """A valued deposit: every per-block quantity the pit and the schedules need, in one place.
 
 Built from a `BlockModel`, an `Economics` and an `Environment` parameter set by
-the Numba kernels of `orepit.valuation.economics` and `orepit.valuation.environment`.  Money in the
-economics' currency (USD by default), tonnes of metal for the first element.
+the Numba kernels of `orepit.valuation.economics` and `orepit.valuation.environment`; the values per
+destination come from `orepit.valuation.net.destination_values`.  Money in the economics' currency
+(USD by default), tonnes of metal for the first element.
 """
 from __future__ import annotations
 
@@ -13,13 +14,12 @@ import numpy as np
 from solvers.errors import InputError
 from solvers.problem import Precedence
 
-from orepit.valuation.economics import Economics, block_values, rock_codes
-from orepit.valuation.environment import Environment, environmental_costs
 from orepit.data.model import BlockModel
+from orepit.valuation.destinations import DESTINATIONS, DUMP, MILL
+from orepit.valuation.economics import PRICE_UNITS_KG, Economics, rock_codes, value_arrays, value_inputs
+from orepit.valuation.environment import Environment, env_arrays, env_inputs
+from orepit.valuation.net import destination_values
 from orepit.valuation.precedence import SLOPE_BENCHES, SLOPE_DEGREES, precedence_from_geometry
-from orepit.valuation.economics import PRICE_UNITS_KG
-
-MILL, STOCKPILE, DUMP = 0, 1, 2
 
 
 @dataclass
@@ -29,8 +29,12 @@ class Deposit:
     margin        value at the mill before mining cost: revenue - processing - grinding + any
                   precomputed mill value (currency)
     mining        mining cost (currency)
-    waste_cost    extra cost of dumping (currency)
     rehandle      cost of reclaiming from the stockpile (currency)
+    value         (n, 3) economic value at mill / stockpile / dump (currency; -inf where the block
+                  cannot go), from `orepit.valuation.net.destination_values`: the stockpile's margin
+                  is deferred by the economics' stockpile delay (a schedule prices the stockpile route
+                  itself: mining when mined, the margin when reclaimed); read-only
+    net           (n, 3) the same minus the environmental cost; read-only
     env           (n, 3) environmental cost at mill / stockpile route / dump (currency)
     co2           (n, 3) t CO2 at mill / stockpile route / dump
     metal         t of metal contained (first element); recovered: t recovered if milled
@@ -43,8 +47,9 @@ class Deposit:
     precedence: Precedence
     margin: np.ndarray
     mining: np.ndarray
-    waste_cost: np.ndarray
     rehandle: np.ndarray
+    value: np.ndarray
+    net: np.ndarray
     env: np.ndarray
     co2: np.ndarray
     metal: np.ndarray
@@ -69,13 +74,8 @@ class Deposit:
         return self.processable & (self.margin > 0) & (self.tonnage > 0)
 
     def values(self, env_price: bool) -> np.ndarray:
-        """(n, 3) undiscounted value at mill / stockpile route / dump, environmental cost included or not.
-        The stockpile route pays the rehandle and earns the margin later."""
-        w = 1.0 if env_price else 0.0
-        mill = np.where(self.processable, self.margin, -np.inf) - self.mining - w * self.env[:, MILL]
-        stock = np.where(self.processable, self.margin, -np.inf) - self.mining - self.rehandle - w * self.env[:, STOCKPILE]
-        dump = -self.mining - self.waste_cost - w * self.env[:, DUMP]
-        return np.stack([mill, stock, dump], axis=1)
+        """(n, 3) value at mill / stockpile / dump (currency), net of the environmental cost or not."""
+        return self.net if env_price else self.value
 
     def pit_values(self, env_price: bool) -> np.ndarray:
         """Best destination value per block (currency): what the ultimate pit maximizes."""
@@ -96,33 +96,40 @@ def value_deposit(model: BlockModel, economics: Economics, environment: Environm
     environment = Environment(currency=economics.currency) if environment is None else environment
     if model.block_size is None:
         raise InputError("the block model needs a block size (m) for haulage and slopes", field="block_size")
-    values = block_values(model, economics)
-    env = environmental_costs(model, environment)
+    vin, ein = value_inputs(model, economics), env_inputs(model, environment)
+    values = value_arrays(vin, economics)
+    env = env_arrays(ein, environment)
     u = economics.unit
-    t = model["tonnage"].astype(np.float64)
-    value_mill = values[f"value_mill_{u}"].to_numpy()
+    by_destination = destination_values(vin, economics, ein, environment)
+    value, net = (np.stack([by_destination[f"{kind}_{d}_{u}"] for d in DESTINATIONS], axis=1)
+                  for kind in ("value", "net"))
+    t = vin.tonnage
+    value_mill = value[:, MILL]
     processable = np.isfinite(value_mill) & (value_mill > -1e15)   # MineLib marks unprocessable with -1e16/t
-    mining = values[f"mining_cost_{u}"].to_numpy()
+    cannot = np.stack([~processable, ~processable, np.zeros_like(processable)], axis=1)
+    value[cannot] = net[cannot] = -np.inf                           # one mark for "cannot go there"
+    value.setflags(write=False)
+    net.setflags(write=False)
+    mining = values[f"mining_cost_{u}"]
     margin = np.where(processable, value_mill + mining, 0.0)      # everything milling adds before mining
-    waste_cost = -values[f"value_waste_{u}"].to_numpy() - mining
     name, element = next(iter(economics.elements.items()))
     grade = model[element.column].astype(np.float64)
     rock, rocks = rock_codes(model, economics.rock_column)
     recovery = np.array([element.recovery_by_rock.get(r, element.recovery) for r in rocks])[rock]
     metal = t * grade * element.factor * _price_unit_t(element)
     recovered = np.where(processable, metal * recovery, 0.0)
-    hours = values["mill_hours_h"].to_numpy() if "mill_hours_h" in values else np.zeros(model.n_blocks)
-    env_cols = [env[f"env_cost_{d}_{environment.unit}"].to_numpy() for d in ("mill", "stockpile", "waste")]
-    co2_cols = [env[f"co2_{d}_kg"].to_numpy() / 1000.0 for d in ("mill", "stockpile", "waste")]
-    kwh = env["process_kwh"].to_numpy()
-    water = env["water_m3"].to_numpy()
+    hours = values.get("mill_hours_h", np.zeros(model.n_blocks))
+    env_cols = [env[f"env_cost_{d}_{environment.unit}"] for d in DESTINATIONS]
+    co2_cols = [env[f"co2_{d}_kg"] / 1000.0 for d in DESTINATIONS]
+    kwh = env["process_kwh"]
+    water = env["water_m3"]
     zeros = np.zeros(model.n_blocks)
     extras = {"energy_kwh": np.stack([kwh, kwh, zeros], axis=1),
               "water_m3": np.stack([water, water, zeros], axis=1),
-              "dump_ha": np.stack([zeros, zeros, env["dump_area_ha"].to_numpy()], axis=1)}
+              "dump_ha": np.stack([zeros, zeros, env["dump_area_ha"]], axis=1)}
     if precedence is None:
         precedence = precedence_from_geometry(model, block_size=model.block_size, slope=slope, levels=levels)
-    return Deposit(model, precedence, margin, mining, waste_cost, values[f"rehandle_cost_{u}"].to_numpy(),
+    return Deposit(model, precedence, margin, mining, values[f"rehandle_cost_{u}"], value, net,
                    np.stack(env_cols, axis=1), np.stack(co2_cols, axis=1), metal, recovered, hours, processable,
                    extras, name, economics.currency)
 

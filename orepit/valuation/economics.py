@@ -1,10 +1,10 @@
-"""Block economics: the net value of every block at each destination (mill, stockpile, waste dump).
+"""Block economics: the value of every block at each destination (mill, stockpile, dump).
 
 Every term is reported in its own column so a value can be audited.  Units:
 tonnage in t, grades in the unit declared per element, money in the
 parameter set's ``currency`` (column names end in it, e.g. ``_usd``), energy
 in kWh, time in hours.  Costs are reported as positive amounts; the three
-``value_<destination>_<currency>`` columns are signed net values.
+``value_<destination>_<currency>`` columns are signed values.
 
 Per block with tonnage ``t``, rock type ``r`` and bench depth ``d`` (benches
 below ``reference_bench``)::
@@ -15,7 +15,7 @@ below ``reference_bench``)::
     grinding    = t * W * grinding_energy_price,  W = 10 Wi (1/sqrt(P80) - 1/sqrt(F80))   kWh/t
     mill        = revenue - processing - grinding - mining + extra_mill
     stockpile   = (revenue - processing - grinding) / (1 + rate) ** delay - rehandle - mining + extra_stockpile
-    waste       = - mining - waste_cost + extra_waste
+    dump        = - mining - dump_cost + extra_dump
 
 ``f_e`` converts one grade unit per tonne of ore into price units (``%`` and
 ``t``: 0.01).  Rock types listed in ``not_processable`` get
@@ -25,7 +25,6 @@ below ``reference_bench``)::
 from __future__ import annotations
 
 import math
-import os
 import re
 import warnings
 from dataclasses import dataclass, field, fields
@@ -38,9 +37,8 @@ import pandas as pd
 from solvers.errors import InputError
 
 from orepit.data.model import BlockModel
-from orepit.data.toml import read_toml
-
-DESTINATIONS = ("mill", "stockpile", "waste")
+from orepit.data.toml import Checker, TomlParameters
+from orepit.valuation.destinations import DESTINATIONS, RENAMED_DESTINATIONS
 
 #: kilograms of metal per tonne of ore for one unit of grade
 GRADE_UNITS_KG_PER_T = {"%": 10.0, "ppm": 1e-3, "g/t": 1e-3}
@@ -76,13 +74,19 @@ class Element:
 
 
 @dataclass
-class Economics:
+class Economics(TomlParameters):
     """Economic parameters (money in ``currency``; see the module docstring for the formulas).
 
     Rock-type keys are compared with the rock column's values written as text.  A rock type present in
     the model but absent from a ``*_by_rock`` table takes the scalar default; that default is part of
-    the parameter set, not a guess.  See docs/parameters.md for the published defaults.
+    the parameter set, not a guess.  See docs/parameters.md for the published defaults.  A TOML file's
+    keys are the field names, with ``[elements.NAME]`` tables (`from_toml`).
     """
+
+    FILE_KIND = "economics"
+    #: keys of former versions (key path -> its new path); a file that uses one is told the new name
+    RENAMED_KEYS = {("waste_cost",): ("dump_cost",),
+                    **{("extra_value", old): ("extra_value", new) for old, new in RENAMED_DESTINATIONS.items()}}
 
     elements: dict = field(default_factory=dict)       # name -> Element
     currency: str = "USD"
@@ -95,7 +99,7 @@ class Economics:
     processing_cost_by_rock: dict = field(default_factory=dict)
     not_processable: list = field(default_factory=list)  # rock types the mill cannot take
     infeasible_value: float = -math.inf                 # currency/t at a destination a block cannot go to
-    waste_cost: float = 0.0                             # currency/t extra for dump placement
+    dump_cost: float = 0.0                              # currency/t extra for placing rock on the dump
     stockpile_rehandle_cost: float = 0.0                # currency/t to reclaim from the stockpile
     stockpile_delay_years: float = 0.0                  # years between mining and processing
     discount_rate: float = 0.0                          # per year, for stockpiled value
@@ -110,123 +114,65 @@ class Economics:
         self.elements = {str(k): (v if isinstance(v, Element) else Element(**v)) for k, v in self.elements.items()}
         self.validate()
 
-    def _normalise(self):
+    # -- validation ---------------------------------------------------------------------------
+    def validate(self, check: Checker | None = None) -> None:
+        """Raise `InputError` naming the key (and, with a ``check`` made from a file, the file and line)
+        of a bad value."""
+        check = Checker() if check is None else check
         if self.rock_column == "":
             self.rock_column = None
-
-    # -- validation ---------------------------------------------------------------------------
-    def validate(self, path=None, text: str | None = None) -> None:
-        """Raise `InputError` naming the key (and file line, when read from a file) of a bad value."""
-        self._normalise()
-
-        def fail(key, message):
-            raise InputError(f"{key}: {message}", path=path, line=_line_of(text, key), field=key)
-
-        def number(key, value, low=0.0, high=math.inf, allow_none=False, allow_neg_inf=False):
-            if value is None and allow_none:
-                return
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                fail(key, f"expected a number, got {value!r}")
-            if allow_neg_inf and value == -math.inf:
-                return
-            if not math.isfinite(value):
-                fail(key, f"expected a finite number, got {value!r}")
-            if not low <= value <= high:
-                fail(key, f"{value!r} is outside [{low:g}, {high:g}]")
-
-        for key in ("mining_cost", "mining_cost_per_bench", "processing_cost", "waste_cost",
-                    "stockpile_rehandle_cost", "stockpile_delay_years", "discount_rate", "grinding_energy_price"):
-            number(key, getattr(self, key))
-        number("discount_rate", self.discount_rate, high=10.0)
-        number("infeasible_value", self.infeasible_value, low=-math.inf, high=0.0, allow_neg_inf=True)
-        number("bond_f80_um", self.bond_f80_um, low=1e-9)
-        number("bond_p80_um", self.bond_p80_um, low=1e-9)
-        if self.bond_p80_um >= self.bond_f80_um:
-            fail("bond_p80_um", f"product size {self.bond_p80_um} um must be below feed size {self.bond_f80_um} um")
-        number("mill_power_kw", self.mill_power_kw, low=1e-9, allow_none=True)
-        if self.reference_bench is not None and (isinstance(self.reference_bench, bool)
-                                                 or not isinstance(self.reference_bench, int)
-                                                 or self.reference_bench < 0):
-            fail("reference_bench", f"expected a non-negative bench index, got {self.reference_bench!r}")
+        for key in ("mining_cost", "mining_cost_per_bench", "processing_cost", "dump_cost",
+                    "stockpile_rehandle_cost", "stockpile_delay_years", "grinding_energy_price"):
+            check.number(key, getattr(self, key), 0.0)
+        check.number("discount_rate", self.discount_rate, 0.0, 10.0)
+        check.number("infeasible_value", self.infeasible_value, high=0.0, minus_inf=True)
+        check_bond_sizes(check, self.bond_f80_um, self.bond_p80_um)
+        check.number("mill_power_kw", self.mill_power_kw, 1e-9, optional=True)
+        if self.reference_bench is not None:
+            check.integer("reference_bench", self.reference_bench, 0)
         for key in ("rock_column", "mining_cost_factor_column", "bwi_column"):
-            value = getattr(self, key)
-            if value is not None and (not isinstance(value, str) or not value):
-                fail(key, f"expected a column name, got {value!r}")
-        if not isinstance(self.currency, str) or not re.fullmatch(r"[A-Za-z]{1,8}", self.currency):
-            fail("currency", f"expected a currency code such as USD, got {self.currency!r}")
-        if not isinstance(self.processing_cost_by_rock, dict):
-            fail("processing_cost_by_rock", "expected a table rock type -> currency/t")
+            check.column(key, getattr(self, key))
+        check.currency("currency", self.currency)
+        check.table("processing_cost_by_rock", self.processing_cost_by_rock, "rock type -> currency/t")
         for rock, value in self.processing_cost_by_rock.items():
-            number(f"processing_cost_by_rock.{rock}", value)
+            check.number(("processing_cost_by_rock", rock), value, 0.0)
         if not isinstance(self.not_processable, (list, tuple)):
-            fail("not_processable", f"expected a list of rock types, got {self.not_processable!r}")
+            raise check.error("not_processable", f"expected a list of rock types, got {self.not_processable!r}")
         if (self.processing_cost_by_rock or self.not_processable
                 or any(e.recovery_by_rock for e in self.elements.values())) and self.rock_column is None:
-            fail("rock_column", "rock-type tables are given but rock_column is not set")
-        if not isinstance(self.extra_value, dict):
-            fail("extra_value", "expected a table destination -> column name")
+            raise check.error("rock_column", "rock-type tables are given but rock_column is not set")
+        check.table("extra_value", self.extra_value, "destination -> column name")
+        check.keys(self.extra_value, DESTINATIONS, at=("extra_value",), renamed=self.RENAMED_KEYS)
         for dest, col in self.extra_value.items():
-            if dest not in DESTINATIONS:
-                fail(f"extra_value.{dest}", f"unknown destination (known: {', '.join(DESTINATIONS)})")
-            if not isinstance(col, str) or not col:
-                fail(f"extra_value.{dest}", f"expected a column name, got {col!r}")
+            check.column(("extra_value", dest), col, optional=False)
         for name, el in self.elements.items():
-            pre = f"elements.{name}"
-            if not isinstance(el.column, str) or not el.column:
-                fail(f"{pre}.column", f"expected a column name, got {el.column!r}")
-            if el.grade_unit not in (*GRADE_UNITS_KG_PER_T, "unit"):
-                fail(f"{pre}.grade_unit", f"unknown unit {el.grade_unit!r} (known: %, ppm, g/t, unit)")
-            if el.price_unit not in (*PRICE_UNITS_KG, "unit"):
-                fail(f"{pre}.price_unit", f"unknown unit {el.price_unit!r} (known: t, kg, lb, oz, g, unit)")
+            at = ("elements", name)
+            check.column(at + ("column",), el.column, optional=False)
+            check.choice(at + ("grade_unit",), el.grade_unit, (*GRADE_UNITS_KG_PER_T, "unit"))
+            check.choice(at + ("price_unit",), el.price_unit, (*PRICE_UNITS_KG, "unit"))
             if (el.grade_unit == "unit") != (el.price_unit == "unit"):
-                fail(f"{pre}.price_unit", "grade_unit 'unit' and price_unit 'unit' go together")
-            number(f"{pre}.price", el.price)
-            number(f"{pre}.selling_cost", el.selling_cost)
-            number(f"{pre}.recovery", el.recovery, high=1.0)
-            if not isinstance(el.recovery_by_rock, dict):
-                fail(f"{pre}.recovery_by_rock", "expected a table rock type -> fraction")
+                raise check.error(at + ("price_unit",), "grade_unit 'unit' and price_unit 'unit' go together")
+            check.number(at + ("price",), el.price, 0.0)
+            check.number(at + ("selling_cost",), el.selling_cost, 0.0)
+            check.number(at + ("recovery",), el.recovery, 0.0, 1.0)
+            check.table(at + ("recovery_by_rock",), el.recovery_by_rock, "rock type -> fraction")
             for rock, value in el.recovery_by_rock.items():
-                number(f"{pre}.recovery_by_rock.{rock}", value, high=1.0)
+                check.number(at + ("recovery_by_rock", rock), value, 0.0, 1.0)
 
     # -- files --------------------------------------------------------------------------------
     @classmethod
-    def from_dict(cls, data: dict, path=None, text: str | None = None) -> "Economics":
-        """From a nested dict with the field names as keys; unknown keys are an `InputError`."""
-        known = {f.name for f in fields(cls)}
-        for key in data:
-            if key not in known:
-                raise InputError(f"unknown key '{key}' (known: {', '.join(sorted(known))})", path=path,
-                                 line=_line_of(text, key), field=key)
-        data = dict(data)
+    def _read_field(cls, name, value, default, check):
+        """``elements``: tables [elements.NAME] -> `Element`s."""
+        if name != "elements":
+            return value
         elements = {}
-        el_known = {f.name for f in fields(Element)}
-        raw_elements = data.pop("elements", {})
-        if not isinstance(raw_elements, dict):
-            raise InputError("elements: expected tables [elements.NAME]", path=path, field="elements")
-        for name, spec in raw_elements.items():
-            if not isinstance(spec, dict):
-                raise InputError(f"elements.{name}: expected a table", path=path, field=f"elements.{name}")
-            for key in spec:
-                if key not in el_known:
-                    raise InputError(f"unknown key 'elements.{name}.{key}' (known: {', '.join(sorted(el_known))})",
-                                     path=path, line=_line_of(text, key), field=f"elements.{name}.{key}")
+        for element, spec in check.table("elements", value, "[elements.NAME] per element").items():
+            at = ("elements", element)
+            check.keys(check.table(at, spec, "of element keys"), [f.name for f in fields(Element)], at=at)
             if "column" not in spec:
-                raise InputError(f"elements.{name}: missing key 'column' (the grade column)", path=path,
-                                 line=_line_of(text, f"elements.{name}"), field=f"elements.{name}.column")
-            elements[name] = Element(**spec)
-        econ = cls.__new__(cls)
-        defaults = cls()
-        for f in fields(cls):
-            setattr(econ, f.name, data.get(f.name, getattr(defaults, f.name)))
-        econ.elements = elements
-        econ.validate(path=path, text=text)
-        return econ
-
-    @classmethod
-    def from_toml(cls, path) -> "Economics":
-        """Read a TOML parameter file (keys = field names; ``[elements.cu]`` tables for elements)."""
-        data, text = read_toml(path, "economics")
-        return cls.from_dict(data, path=os.fspath(path), text=text)
+                raise check.error(at + ("column",), "missing (the grade column)")
+            elements[element] = Element(**spec)
+        return elements
 
     def to_toml(self) -> str:
         """The parameter set as TOML text that `from_toml` reads back."""
@@ -262,6 +208,14 @@ class Economics:
         return 1.0 / (1.0 + self.discount_rate) ** self.stockpile_delay_years
 
 
+def check_bond_sizes(check: Checker, f80_um, p80_um) -> None:
+    """Bond's feed and product sizes (``bond_f80_um``, ``bond_p80_um``): positive, product below feed."""
+    check.number("bond_f80_um", f80_um, 0.0, open_low=True)
+    check.number("bond_p80_um", p80_um, 0.0, open_low=True)
+    if p80_um >= f80_um:
+        raise check.error("bond_p80_um", f"product size {p80_um} um must be below feed size {f80_um} um")
+
+
 def _toml_key(key) -> str:
     key = str(key)
     return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else '"' + key.replace('"', '\\"') + '"'
@@ -281,24 +235,6 @@ def _toml_value(value) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _line_of(text: str | None, key: str) -> int | None:
-    """1-based line where ``key`` is assigned (searched inside its ``[table]`` for dotted keys), if found."""
-    if not text:
-        return None
-    parts = key.split(".")
-    start = 0
-    for depth in range(len(parts) - 1, 0, -1):  # the deepest table header naming the key's prefix
-        header = re.compile(r"^\s*\[\s*" + r"\s*\.\s*".join(re.escape(p) for p in parts[:depth]) + r"\s*\]", re.M)
-        m = header.search(text)
-        if m:
-            start = m.end()
-            break
-    last = re.escape(parts[-1])
-    pattern = re.compile(rf'^\s*(?:"{last}"|{last})\s*=|^\s*\[[^\]]*\b{last}\]', re.M)
-    m = pattern.search(text, start) or pattern.search(text)
-    return None if m is None else text.count("\n", 0, m.start()) + 1
-
-
 # ---------------------------------------------------------------------------------------------
 # inputs as plain arrays
 
@@ -311,7 +247,7 @@ class ValueInputs(NamedTuple):
     factor: np.ndarray           # (n,) mining-cost multiplier, or (0,) for none
     grades: tuple                # e arrays (n,) in each element's grade unit
     bwi: np.ndarray              # (n,) kWh/t, or (0,)
-    extra: tuple                 # 3 arrays (mill, stockpile, waste) in currency, each (n,) or (0,)
+    extra: tuple                 # 3 arrays (mill, stockpile, dump) in currency, each (n,) or (0,)
     coef: np.ndarray             # (e, r) currency per t of ore per grade unit (recovered, net of selling)
     proc_cost: np.ndarray        # (r,) currency/t
     processable: np.ndarray      # (r,) bool
@@ -428,21 +364,21 @@ def bond_kwh_per_t(wi, f80_um, p80_um):
 
 
 # scalar parameters packed in one vector (indices)
-P_MINING, P_PER_BENCH, P_WASTE, P_REHANDLE, P_DISCOUNT, P_INFEASIBLE, P_F80, P_P80, P_EPRICE, P_POWER = range(10)
+P_MINING, P_PER_BENCH, P_DUMP, P_REHANDLE, P_DISCOUNT, P_INFEASIBLE, P_F80, P_P80, P_EPRICE, P_POWER = range(10)
 
 
-def scalar_params(econ: Economics) -> np.ndarray:
+def value_params(econ: Economics) -> np.ndarray:
     """The scalar parameters as the vector the kernels read."""
-    return np.array([econ.mining_cost, econ.mining_cost_per_bench, econ.waste_cost, econ.stockpile_rehandle_cost,
+    return np.array([econ.mining_cost, econ.mining_cost_per_bench, econ.dump_cost, econ.stockpile_rehandle_cost,
                      econ.stockpile_discount_factor(), econ.infeasible_value, econ.bond_f80_um, econ.bond_p80_um,
                      econ.grinding_energy_price, econ.mill_power_kw or 0.0], dtype=np.float64)
 
 
 @numba.njit(cache=True, inline="always")
-def econ_block(b, tonnage, rock, depth, factor, grades, bwi, extra_mill, extra_stock, extra_waste,
+def econ_block(b, tonnage, rock, depth, factor, grades, bwi, extra_mill, extra_stock, extra_dump,
                coef, proc_cost, processable, p):
     """All economic terms of block b: (revenue, mining, processing, grind kWh/t, grinding cost, mill hours,
-    rehandle, value mill, value stockpile, value waste), money in currency."""
+    rehandle, value mill, value stockpile, value dump), money in currency."""
     t = tonnage[b]
     r = rock[b]
     rev = 0.0
@@ -462,9 +398,9 @@ def econ_block(b, tonnage, rock, depth, factor, grades, bwi, extra_mill, extra_s
         if p[P_POWER] > 0.0:
             hours = t * w / p[P_POWER]
     reh = t * p[P_REHANDLE]
-    v_waste = -mine - t * p[P_WASTE]
-    if extra_waste.shape[0] > 0:
-        v_waste += extra_waste[b]
+    v_dump = -mine - t * p[P_DUMP]
+    if extra_dump.shape[0] > 0:
+        v_dump += extra_dump[b]
     if processable[r]:
         margin = rev - proc - grind
         v_mill = margin - mine
@@ -479,20 +415,20 @@ def econ_block(b, tonnage, rock, depth, factor, grades, bwi, extra_mill, extra_s
     else:
         v_mill = 0.0
         v_stock = 0.0
-    return rev, mine, proc, w, grind, hours, reh, v_mill, v_stock, v_waste
+    return rev, mine, proc, w, grind, hours, reh, v_mill, v_stock, v_dump
 
 
 @numba.njit(parallel=True, cache=True)
-def _value_kernel(tonnage, rock, depth, factor, grades, bwi, extra_mill, extra_stock, extra_waste,
+def _value_kernel(tonnage, rock, depth, factor, grades, bwi, extra_mill, extra_stock, extra_dump,
                   coef, proc_cost, processable, p,
                   rev_el, revenue, mining, processing, grind_kwh_t, grinding, mill_hours, rehandle_out,
-                  v_mill, v_stock, v_waste):
+                  v_mill, v_stock, v_dump):
     n = tonnage.shape[0]
     has_bwi = bwi.shape[0] > 0
     has_hours = has_bwi and p[P_POWER] > 0.0
     for b in numba.prange(n):
         rev, mine, proc, w, grind, hours, reh, vm, vs, vw = econ_block(
-            b, tonnage, rock, depth, factor, grades, bwi, extra_mill, extra_stock, extra_waste,
+            b, tonnage, rock, depth, factor, grades, bwi, extra_mill, extra_stock, extra_dump,
             coef, proc_cost, processable, p)
         for e in range(coef.shape[0]):
             rev_el[b, e] = tonnage[b] * grades[e][b] * coef[e, rock[b]]
@@ -507,17 +443,17 @@ def _value_kernel(tonnage, rock, depth, factor, grades, bwi, extra_mill, extra_s
         rehandle_out[b] = reh
         v_mill[b] = vm
         v_stock[b] = vs
-        v_waste[b] = vw
+        v_dump[b] = vw
 
 
-def kernel_args(inputs: ValueInputs, econ: Economics) -> tuple:
+def value_kernel_args(inputs: ValueInputs, econ: Economics) -> tuple:
     """The arguments `econ_block` takes after the block index, from `ValueInputs`."""
     grades = tuple(np.ascontiguousarray(g, dtype=np.float64) for g in inputs.grades)
     if not grades:  # numba needs a typed container even when empty
         grades = (np.empty(0),)
     return (np.ascontiguousarray(inputs.tonnage, dtype=np.float64), inputs.rock, inputs.depth, inputs.factor,
             grades, inputs.bwi, *inputs.extra, inputs.coef, inputs.proc_cost, inputs.processable,
-            scalar_params(econ))
+            value_params(econ))
 
 
 def value_arrays(inputs: ValueInputs, econ: Economics) -> dict[str, np.ndarray]:
@@ -532,10 +468,10 @@ def value_arrays(inputs: ValueInputs, econ: Economics) -> dict[str, np.ndarray]:
     grind_kwh_t = np.empty(n if has_bwi else 0)
     grinding = np.empty(n if has_bwi else 0)
     mill_hours = np.empty(n if has_hours else 0)
-    v_mill, v_stock, v_waste = np.empty(n), np.empty(n), np.empty(n)
-    _value_kernel(*kernel_args(inputs, econ),
+    v_mill, v_stock, v_dump = np.empty(n), np.empty(n), np.empty(n)
+    _value_kernel(*value_kernel_args(inputs, econ),
                   rev_el, revenue, mining, processing, grind_kwh_t, grinding, mill_hours, rehandle,
-                  v_mill, v_stock, v_waste)
+                  v_mill, v_stock, v_dump)
     out = {}
     for e, name in enumerate(econ.elements):
         out[f"revenue_{name}_{u}"] = rev_el[:, e]
@@ -553,25 +489,20 @@ def value_arrays(inputs: ValueInputs, econ: Economics) -> dict[str, np.ndarray]:
             out[f"extra_{dest}_{u}"] = arr
     out[f"value_mill_{u}"] = v_mill
     out[f"value_stockpile_{u}"] = v_stock
-    out[f"value_waste_{u}"] = v_waste
+    out[f"value_dump_{u}"] = v_dump
     return out
 
 
 def block_values(model: BlockModel, econ: Economics) -> pd.DataFrame:
-    """Per block, each economic term in its own column and the net value at each destination.
+    """Per block, each economic term in its own column and the value at each destination.
 
     Columns (``<cur>`` is the lower-case currency): ``revenue_<element>_<cur>`` (recovered, net of
     selling cost), ``revenue_<cur>``, ``mining_cost_<cur>``, ``processing_cost_<cur>``,
     ``grinding_kwh_t`` and ``grinding_cost_<cur>`` (with a Bond work index column), ``mill_hours_h``
     (with ``mill_power_kw``), ``rehandle_cost_<cur>``, ``extra_<destination>_<cur>`` (precomputed
-    values, if any), and ``value_mill_<cur>``, ``value_stockpile_<cur>``, ``value_waste_<cur>``.
+    values, if any), and ``value_mill_<cur>``, ``value_stockpile_<cur>``, ``value_dump_<cur>``.
     """
     return pd.DataFrame(value_arrays(value_inputs(model, econ), econ), copy=False)
-
-
-def value_columns(econ: Economics) -> dict[str, str]:
-    """Destination -> name of its net-value column."""
-    return {d: f"value_{d}_{econ.unit}" for d in DESTINATIONS}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -614,5 +545,5 @@ def value_arrays_numpy(inputs: ValueInputs, econ: Economics) -> dict[str, np.nda
     out[f"value_mill_{u}"] = np.where(ok, margin - mining + extra[0], blocked)
     out[f"value_stockpile_{u}"] = np.where(ok, margin * econ.stockpile_discount_factor() - rehandle - mining
                                            + extra[1], blocked)
-    out[f"value_waste_{u}"] = -mining - t * econ.waste_cost + extra[2]
+    out[f"value_dump_{u}"] = -mining - t * econ.dump_cost + extra[2]
     return out

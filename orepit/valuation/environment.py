@@ -1,5 +1,5 @@
 """Environmental cost per block and destination: CO2 from haulage, blasting and processing energy,
-a carbon price, tailings and water, waste-dump footprint and rehabilitation, and PAF waste.
+a carbon price, tailings and water, dump footprint and rehabilitation, and PAF waste.
 
 Every term is its own column with its unit in the name; ``env_cost_<destination>_<currency>`` is the
 sum the optimizers see.  Defaults, units and sources are in `Environment` and docs/parameters.md;
@@ -17,15 +17,13 @@ Per block with tonnage ``t`` (t), centre elevation ``z`` (m) and destination ``d
     process_co2   = process_kwh * grid_kg_co2_per_kwh
     carbon_cost[d]= co2_kg[d] / 1000 * carbon_price
     tailings, water (mill, stockpile) = t * per-tonne rates
-    dump_ha       = t / (dump_density * dump_height_m) / 1e4       (waste)
+    dump_ha       = t / (dump_density * dump_height_m) / 1e4       (dump)
     rehab         = dump_ha * rehabilitation_cost_per_ha
-    paf           = t * paf_cost_per_t  if sulphur >= paf_sulphur_pct  (waste)
+    paf           = t * paf_cost_per_t  if sulphur >= paf_sulphur_pct  (dump)
 """
 from __future__ import annotations
 
 import math
-import os
-import re
 from dataclasses import dataclass, field, fields
 
 import numba
@@ -34,20 +32,24 @@ import pandas as pd
 
 from solvers.errors import InputError
 
-from orepit.valuation.economics import DESTINATIONS, _float_column, _line_of, bond_kwh_per_t, econ_block
-from orepit.valuation.economics import kernel_args as econ_kernel_args
 from orepit.data.model import BlockModel
-from orepit.valuation.economics import value_inputs
-from orepit.data.toml import read_toml
+from orepit.data.toml import Checker, TomlParameters
+from orepit.valuation.destinations import DESTINATIONS, RENAMED_DESTINATIONS
+from orepit.valuation.economics import _float_column, bond_kwh_per_t, check_bond_sizes
 
 
 @dataclass
-class Environment:
+class Environment(TomlParameters):
     """Environmental parameters.  Units in the names; sources in docs/parameters.md.
 
     Geometry: ``exit_z_m`` is the pit-exit elevation (None: top of the highest block); ``exit_xy_m``
-    the pit-exit position (None: no horizontal in-pit leg beyond the ramp).
+    the pit-exit position (None: no horizontal in-pit leg beyond the ramp).  A TOML file's keys are the
+    field names, with a ``[surface_haul_km]`` table (`from_toml`).
     """
+
+    FILE_KIND = "environment"
+    #: keys of former versions (key path -> its new path); a file that uses one is told the new name
+    RENAMED_KEYS = {("surface_haul_km", old): ("surface_haul_km", new) for old, new in RENAMED_DESTINATIONS.items()}
 
     currency: str = "USD"
     # haulage
@@ -57,7 +59,7 @@ class Environment:
     ramp_grade: float = 0.10                   # ramp rise per run (10 %)
     exit_z_m: float | None = None              # pit exit elevation; None: top of the model
     exit_xy_m: tuple | None = None             # pit exit (x, y); None: ramp length only
-    surface_haul_km: dict = field(default_factory=lambda: {"mill": 2.0, "stockpile": 1.5, "waste": 1.0})
+    surface_haul_km: dict = field(default_factory=lambda: {"mill": 2.0, "stockpile": 1.5, "dump": 1.0})
     stockpile_to_mill_km: float = 1.0          # assumption: reclaim haul
     rehandle_diesel_l_per_t: float = 0.03      # assumption: loader reclaim
     # blasting
@@ -76,7 +78,7 @@ class Environment:
     tailings_cost_per_t: float = 1.0           # assumption: TSF construction and closure per t processed
     water_m3_per_t: float = 0.5                # assumption: fresh-water make-up per t processed
     water_price_per_m3: float = 0.5            # assumption
-    # waste dump
+    # dump
     dump_height_m: float = 60.0                # assumption
     dump_density_t_m3: float | None = None     # loose density; None: block density / dump_swell_factor
     dump_swell_factor: float = 1.35            # assumption: in situ to loose
@@ -88,78 +90,43 @@ class Environment:
     def __post_init__(self):
         self.validate()
 
-    def validate(self, path=None, text: str | None = None) -> None:
-        """Raise `InputError` naming the key (and file line) of a bad value."""
+    def validate(self, check: Checker | None = None) -> None:
+        """Raise `InputError` naming the key (and, with a ``check`` made from a file, the file and line)
+        of a bad value."""
+        check = Checker() if check is None else check
         for key in ("bwi_column", "sulphur_column"):
             if getattr(self, key) == "":
                 setattr(self, key, None)
-
-        def fail(key, message):
-            raise InputError(f"{key}: {message}", path=path, line=_line_of(text, key), field=key)
-
-        def number(key, value, low=0.0, high=math.inf, open_low=False):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                fail(key, f"expected a finite number, got {value!r}")
-            if value < low or value > high or (open_low and value == low):
-                fail(key, f"{value!r} is outside {'(' if open_low else '['}{low:g}, {high:g}]")
-
-        positive = {"ramp_grade", "bond_f80_um", "bond_p80_um", "dump_height_m", "dump_swell_factor"}
+        positive = {"ramp_grade", "dump_height_m", "dump_swell_factor", "dump_density_t_m3"}
+        optional = {"exit_z_m", "bwi_default", "dump_density_t_m3"}
         for f in fields(self):
-            value = getattr(self, f.name)
             if f.name in ("currency", "bwi_column", "sulphur_column", "surface_haul_km", "exit_xy_m"):
                 continue
-            if value is None and f.name in ("exit_z_m", "bwi_default", "dump_density_t_m3"):
-                continue
-            low = -math.inf if f.name == "exit_z_m" else 0.0
-            number(f.name, value, low=low, open_low=f.name in positive or f.name == "dump_density_t_m3")
-        if self.bond_p80_um >= self.bond_f80_um:
-            fail("bond_p80_um", f"product size {self.bond_p80_um} um must be below feed size {self.bond_f80_um} um")
-        if not isinstance(self.currency, str) or not re.fullmatch(r"[A-Za-z]{1,8}", self.currency):
-            fail("currency", f"expected a currency code such as USD, got {self.currency!r}")
-        if not isinstance(self.surface_haul_km, dict):
-            fail("surface_haul_km", "expected a table destination -> km")
+            check.number(f.name, getattr(self, f.name), -math.inf if f.name == "exit_z_m" else 0.0,
+                         open_low=f.name in positive, optional=f.name in optional)
+        check_bond_sizes(check, self.bond_f80_um, self.bond_p80_um)
+        check.currency("currency", self.currency)
+        check.table("surface_haul_km", self.surface_haul_km, "destination -> km")
+        check.keys(self.surface_haul_km, DESTINATIONS, at=("surface_haul_km",), renamed=self.RENAMED_KEYS)
         for dest in self.surface_haul_km:
-            if dest not in DESTINATIONS:
-                fail(f"surface_haul_km.{dest}", f"unknown destination (known: {', '.join(DESTINATIONS)})")
-            number(f"surface_haul_km.{dest}", self.surface_haul_km[dest])
+            check.number(("surface_haul_km", dest), self.surface_haul_km[dest], 0.0)
         missing = [d for d in DESTINATIONS if d not in self.surface_haul_km]
         if missing:
-            fail("surface_haul_km", f"missing destination(s) {missing}")
+            raise check.error("surface_haul_km", f"missing destination(s) {missing}")
         if self.exit_xy_m is not None:
             xy = self.exit_xy_m
             if not isinstance(xy, (list, tuple)) or len(xy) != 2:
-                fail("exit_xy_m", f"expected [x, y] in metres, got {xy!r}")
-            for v in xy:
-                number("exit_xy_m", v, low=-math.inf)
-            self.exit_xy_m = tuple(float(v) for v in xy)
+                raise check.error("exit_xy_m", f"expected [x, y] in metres, got {xy!r}")
+            self.exit_xy_m = tuple(float(check.number("exit_xy_m", v)) for v in xy)
         for key in ("bwi_column", "sulphur_column"):
-            value = getattr(self, key)
-            if value is not None and not isinstance(value, str):
-                fail(key, f"expected a column name, got {value!r}")
+            check.column(key, getattr(self, key))
 
     @classmethod
-    def from_dict(cls, data: dict, path=None, text: str | None = None) -> "Environment":
-        """From a dict with the field names as keys; unknown keys are an `InputError`."""
-        known = {f.name for f in fields(cls)}
-        for key in data:
-            if key not in known:
-                raise InputError(f"unknown key '{key}' (known: {', '.join(sorted(known))})", path=path,
-                                 line=_line_of(text, key), field=key)
-        env = cls.__new__(cls)
-        defaults = cls()
-        for f in fields(cls):
-            value = data.get(f.name, getattr(defaults, f.name))
-            if f.name == "surface_haul_km" and isinstance(value, dict):
-                value = {**defaults.surface_haul_km, **value}
-            setattr(env, f.name, value)
-        env.validate(path=path, text=text)
-        return env
-
-    @classmethod
-    def from_toml(cls, path) -> "Environment":
-        """Read a TOML file whose keys are the field names (``[surface_haul_km]`` table)."""
-        data, text = read_toml(path, "environment")
-        return cls.from_dict(data, path=os.fspath(path), text=text)
+    def _read_field(cls, name, value, default, check):
+        """``surface_haul_km``: the destinations a file gives, the others at their defaults."""
+        if name == "surface_haul_km" and isinstance(value, dict):
+            return {**default, **value}
+        return value
 
     @property
     def unit(self) -> str:
@@ -211,29 +178,35 @@ def env_inputs(model: BlockModel, env: Environment) -> EnvInputs:
 
 
 # scalar parameters packed in one vector (indices)
-(Q_KM_MILL, Q_KM_STOCK, Q_KM_WASTE, Q_RAMP, Q_FUEL_TKM, Q_FUEL_LIFT, Q_DIESEL_EF, Q_SP_MILL_KM, Q_REHANDLE_L,
+(Q_KM_MILL, Q_KM_STOCK, Q_KM_DUMP, Q_RAMP, Q_FUEL_TKM, Q_FUEL_LIFT, Q_DIESEL_EF, Q_SP_MILL_KM, Q_REHANDLE_L,
  Q_POWDER, Q_EXPLOSIVE_EF, Q_BWI_DEFAULT, Q_F80, Q_P80, Q_OTHER_KWH, Q_GRID_EF, Q_CARBON_PRICE, Q_TAILINGS,
  Q_WATER, Q_WATER_PRICE, Q_DUMP_HEIGHT, Q_DUMP_DENSITY, Q_REHAB, Q_PAF_PCT, Q_PAF_COST) = range(25)
 
 #: names of the terms `env_block` returns, in order (``{u}``: currency)
-TERMS = ("haul_diesel_mill_l", "haul_diesel_stockpile_l", "haul_diesel_waste_l",
-         "haul_co2_mill_kg", "haul_co2_stockpile_kg", "haul_co2_waste_kg", "blast_co2_kg",
-         "process_kwh", "process_co2_kg", "co2_mill_kg", "co2_stockpile_kg", "co2_waste_kg",
-         "carbon_cost_mill_{u}", "carbon_cost_stockpile_{u}", "carbon_cost_waste_{u}",
+TERMS = (*(f"haul_diesel_{d}_l" for d in DESTINATIONS), *(f"haul_co2_{d}_kg" for d in DESTINATIONS), "blast_co2_kg",
+         "process_kwh", "process_co2_kg", *(f"co2_{d}_kg" for d in DESTINATIONS),
+         *(f"carbon_cost_{d}_{{u}}" for d in DESTINATIONS),
          "tailings_cost_{u}", "water_m3", "water_cost_{u}", "dump_area_ha", "rehabilitation_cost_{u}",
-         "paf_cost_{u}", "env_cost_mill_{u}", "env_cost_stockpile_{u}", "env_cost_waste_{u}")
+         "paf_cost_{u}", *(f"env_cost_{d}_{{u}}" for d in DESTINATIONS))
 
 
-def scalar_params(env: Environment) -> np.ndarray:
+def env_params(env: Environment) -> np.ndarray:
     """The scalar parameters as the vector the kernels read."""
     return np.array([
-        env.surface_haul_km["mill"], env.surface_haul_km["stockpile"], env.surface_haul_km["waste"],
+        env.surface_haul_km["mill"], env.surface_haul_km["stockpile"], env.surface_haul_km["dump"],
         env.ramp_grade, env.fuel_l_per_tkm, env.fuel_l_per_t_m_lift, env.diesel_kg_co2_per_l,
         env.stockpile_to_mill_km, env.rehandle_diesel_l_per_t, env.powder_factor_kg_t,
         env.explosive_kg_co2_per_kg, env.bwi_default or 0.0, env.bond_f80_um, env.bond_p80_um,
         env.other_process_kwh_t, env.grid_kg_co2_per_kwh, env.carbon_price_per_t_co2, env.tailings_cost_per_t,
         env.water_m3_per_t, env.water_price_per_m3, env.dump_height_m, env.dump_density_t_m3 or 1.0,
         env.rehabilitation_cost_per_ha, env.paf_sulphur_pct, env.paf_cost_per_t], dtype=np.float64)
+
+
+def env_kernel_args(inputs: EnvInputs, env: Environment) -> tuple:
+    """The arguments `env_block` takes after the block index, from `EnvInputs`."""
+    f64 = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
+    return (f64(inputs.tonnage), f64(inputs.lift_m), f64(inputs.inpit_km), f64(inputs.bwi), f64(inputs.sulphur),
+            f64(inputs.dump_density), env_params(env))
 
 
 @numba.njit(cache=True, inline="always")
@@ -248,21 +221,21 @@ def env_block(b, t_arr, lift_arr, inpit_arr, bwi_arr, sul_arr, dens_arr, q):
     fuel = q[Q_FUEL_TKM]
     dm = t * (fuel * (base_km + q[Q_KM_MILL]) + lift_l)
     ds = t * (fuel * (base_km + q[Q_KM_STOCK] + q[Q_SP_MILL_KM]) + lift_l + q[Q_REHANDLE_L])
-    dw = t * (fuel * (base_km + q[Q_KM_WASTE]) + lift_l)
+    dd = t * (fuel * (base_km + q[Q_KM_DUMP]) + lift_l)
     hm = dm * q[Q_DIESEL_EF]
     hs = ds * q[Q_DIESEL_EF]
-    hw = dw * q[Q_DIESEL_EF]
+    hd = dd * q[Q_DIESEL_EF]
     bl = t * q[Q_POWDER] * q[Q_EXPLOSIVE_EF]
     wi = bwi_arr[b] if bwi_arr.shape[0] > 0 else q[Q_BWI_DEFAULT]
     kwh = t * (bond_kwh_per_t(wi, q[Q_F80], q[Q_P80]) + q[Q_OTHER_KWH])
     pc = kwh * q[Q_GRID_EF]
     cm = hm + bl + pc
     cs = hs + bl + pc
-    cw = hw + bl
+    cd = hd + bl
     price = q[Q_CARBON_PRICE] * 1e-3
     km_ = cm * price
     ks = cs * price
-    kw = cw * price
+    kd = cd * price
     tl = t * q[Q_TAILINGS]
     wm = t * q[Q_WATER]
     wc = wm * q[Q_WATER_PRICE]
@@ -274,8 +247,8 @@ def env_block(b, t_arr, lift_arr, inpit_arr, bwi_arr, sul_arr, dens_arr, q):
     pf = 0.0
     if sul_arr.shape[0] > 0 and sul_arr[b] >= q[Q_PAF_PCT]:
         pf = t * q[Q_PAF_COST]
-    return (dm, ds, dw, hm, hs, hw, bl, kwh, pc, cm, cs, cw, km_, ks, kw, tl, wm, wc, ha, rh, pf,
-            km_ + tl + wc, ks + tl + wc, kw + rh + pf)
+    return (dm, ds, dd, hm, hs, hd, bl, kwh, pc, cm, cs, cd, km_, ks, kd, tl, wm, wc, ha, rh, pf,
+            km_ + tl + wc, ks + tl + wc, kd + rh + pf)
 
 
 @numba.njit(parallel=True, cache=True)
@@ -313,37 +286,26 @@ def _env_kernel(t_arr, lift_arr, inpit_arr, bwi_arr, sul_arr, dens_arr, q,
         o23[b] = x23
 
 
-def _kernel_args(inputs: EnvInputs, env: Environment) -> tuple:
-    f64 = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
-    return (f64(inputs.tonnage), f64(inputs.lift_m), f64(inputs.inpit_km), f64(inputs.bwi), f64(inputs.sulphur),
-            f64(inputs.dump_density), scalar_params(env))
-
-
 def env_arrays(inputs: EnvInputs, env: Environment) -> dict[str, np.ndarray]:
     """Every environmental term per block as named arrays (see `environmental_costs`)."""
     n = inputs.tonnage.shape[0]
     out = tuple(np.empty(n) for _ in TERMS)
-    _env_kernel(*_kernel_args(inputs, env), *out)
+    _env_kernel(*env_kernel_args(inputs, env), *out)
     return {"lift_m": inputs.lift_m, **{name.format(u=env.unit): arr for name, arr in zip(TERMS, out)}}
 
 
 def environmental_costs(model: BlockModel, env: Environment | None = None) -> pd.DataFrame:
     """Per block: each environmental term in its own column and the total per destination.
 
-    Columns: ``lift_m``; ``haul_diesel_<d>_l``, ``haul_co2_<d>_kg`` for d in mill, stockpile, waste
+    Columns: ``lift_m``; ``haul_diesel_<d>_l``, ``haul_co2_<d>_kg`` for d in mill, stockpile, dump
     (stockpile includes the later reclaim to the mill); ``blast_co2_kg``; ``process_kwh`` and
     ``process_co2_kg`` (incurred at the mill and, later, from the stockpile); ``co2_<d>_kg`` and
     ``carbon_cost_<d>_<cur>``; ``tailings_cost_<cur>``, ``water_m3``, ``water_cost_<cur>`` (mill and
-    stockpile); ``dump_area_ha``, ``rehabilitation_cost_<cur>``, ``paf_cost_<cur>`` (waste); and
+    stockpile); ``dump_area_ha``, ``rehabilitation_cost_<cur>``, ``paf_cost_<cur>`` (dump); and
     ``env_cost_<d>_<cur>``, the sum per destination (a cost, positive).
     """
     env = Environment() if env is None else env
     return pd.DataFrame(env_arrays(env_inputs(model, env), env), copy=False)
-
-
-def env_cost_columns(env: Environment) -> dict[str, str]:
-    """Destination -> name of its total environmental cost column."""
-    return {d: f"env_cost_{d}_{env.unit}" for d in DESTINATIONS}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -361,7 +323,7 @@ def env_arrays_numpy(inputs: EnvInputs, env: Environment) -> dict[str, np.ndarra
     o["haul_diesel_mill_l"] = t * (env.fuel_l_per_tkm * (base + km["mill"]) + lift_l)
     o["haul_diesel_stockpile_l"] = t * (env.fuel_l_per_tkm * (base + km["stockpile"] + env.stockpile_to_mill_km)
                                         + lift_l + env.rehandle_diesel_l_per_t)
-    o["haul_diesel_waste_l"] = t * (env.fuel_l_per_tkm * (base + km["waste"]) + lift_l)
+    o["haul_diesel_dump_l"] = t * (env.fuel_l_per_tkm * (base + km["dump"]) + lift_l)
     for d in DESTINATIONS:
         o[f"haul_co2_{d}_kg"] = o[f"haul_diesel_{d}_l"] * env.diesel_kg_co2_per_l
     o["blast_co2_kg"] = t * env.powder_factor_kg_t * env.explosive_kg_co2_per_kg
@@ -371,7 +333,7 @@ def env_arrays_numpy(inputs: EnvInputs, env: Environment) -> dict[str, np.ndarra
     o["process_co2_kg"] = o["process_kwh"] * env.grid_kg_co2_per_kwh
     o["co2_mill_kg"] = o["haul_co2_mill_kg"] + o["blast_co2_kg"] + o["process_co2_kg"]
     o["co2_stockpile_kg"] = o["haul_co2_stockpile_kg"] + o["blast_co2_kg"] + o["process_co2_kg"]
-    o["co2_waste_kg"] = o["haul_co2_waste_kg"] + o["blast_co2_kg"]
+    o["co2_dump_kg"] = o["haul_co2_dump_kg"] + o["blast_co2_kg"]
     for d in DESTINATIONS:
         o[f"carbon_cost_{d}_{u}"] = o[f"co2_{d}_kg"] / 1000.0 * env.carbon_price_per_t_co2
     o[f"tailings_cost_{u}"] = t * env.tailings_cost_per_t
@@ -388,47 +350,5 @@ def env_arrays_numpy(inputs: EnvInputs, env: Environment) -> dict[str, np.ndarra
     o[f"env_cost_mill_{u}"] = o[f"carbon_cost_mill_{u}"] + o[f"tailings_cost_{u}"] + o[f"water_cost_{u}"]
     o[f"env_cost_stockpile_{u}"] = (o[f"carbon_cost_stockpile_{u}"] + o[f"tailings_cost_{u}"]
                                     + o[f"water_cost_{u}"])
-    o[f"env_cost_waste_{u}"] = (o[f"carbon_cost_waste_{u}"] + o[f"rehabilitation_cost_{u}"]
-                                + o[f"paf_cost_{u}"])
+    o[f"env_cost_dump_{u}"] = o[f"carbon_cost_dump_{u}"] + o[f"rehabilitation_cost_{u}"] + o[f"paf_cost_{u}"]
     return o
-
-
-# ---------------------------------------------------------------------------------------------
-# what the optimizers see: economic value minus environmental cost, per destination
-
-# Note on numba's cache: it watches only this file, so after editing `econ_block` or `bond_kwh_per_t` in
-# economics.py delete __pycache__/*.nbi/*.nbc here (the net-value test then compares against the
-# separately compiled kernels and catches a stale build).
-@numba.njit(parallel=True, cache=True)
-def _net_kernel(eargs, vargs, net_mill, net_stock, net_waste):
-    e0, e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12 = eargs
-    v0, v1, v2, v3, v4, v5, v6 = vargs
-    for b in numba.prange(net_mill.shape[0]):
-        e = econ_block(b, e0, e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12)
-        v = env_block(b, v0, v1, v2, v3, v4, v5, v6)
-        net_mill[b] = e[7] - v[21]
-        net_stock[b] = e[8] - v[22]
-        net_waste[b] = e[9] - v[23]
-
-
-def net_value_arrays(value_in, econ, env_in: EnvInputs, env: Environment) -> dict[str, np.ndarray]:
-    """Net value per destination (economic value minus environmental cost), fused: no term arrays.
-
-    ``value_in`` is `orepit.valuation.economics.ValueInputs`; returns ``net_<destination>_<currency>`` arrays.
-    """
-    if econ.currency != env.currency:
-        raise InputError(f"economics are in {econ.currency} but environmental costs in {env.currency}",
-                         field="currency")
-    n = value_in.tonnage.shape[0]
-    if env_in.tonnage.shape[0] != n:
-        raise InputError("economic and environmental inputs have different block counts")
-    out = tuple(np.empty(n) for _ in DESTINATIONS)
-    _net_kernel(econ_kernel_args(value_in, econ), _kernel_args(env_in, env), *out)
-    return {f"net_{d}_{env.unit}": arr for d, arr in zip(DESTINATIONS, out)}
-
-
-def net_values(model: BlockModel, econ, env: Environment | None = None) -> pd.DataFrame:
-    """Per block ``net_mill_<cur>``, ``net_stockpile_<cur>``, ``net_waste_<cur>``: economic value minus
-    environmental cost at each destination (the objective coefficients an optimizer uses)."""
-    env = Environment(currency=econ.currency) if env is None else env
-    return pd.DataFrame(net_value_arrays(value_inputs(model, econ), econ, env_inputs(model, env), env), copy=False)

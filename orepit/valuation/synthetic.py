@@ -253,7 +253,7 @@ def default_economics(bench_height_m: float = 15.0) -> Economics:
         mining_cost=2.0, mining_cost_per_bench=0.002 * float(bench_height_m), reference_bench=None,
         processing_cost=9.0, processing_cost_by_rock={"leached": 10.0, "hypogene_hard": 10.5},
         not_processable=["air"], infeasible_value=-math.inf,
-        waste_cost=0.0,
+        dump_cost=0.0,
         stockpile_rehandle_cost=1.0, stockpile_delay_years=8.0, discount_rate=0.08,
         bwi_column="bwi", bond_f80_um=10000.0, bond_p80_um=150.0, grinding_energy_price=0.0,
         mill_power_kw=20000.0,

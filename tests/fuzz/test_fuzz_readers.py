@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import signal
 from contextlib import contextmanager
+from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from orepit import BlockModel
 from orepit.valuation.economics import Economics
@@ -15,10 +16,9 @@ from orepit.valuation.environment import Environment
 from orepit.data.minelib import read_blocks, read_precedence, read_problem, read_schedule, read_upit_solution
 from solvers import InputError
 
-from .conftest import EXAMPLES  # noqa: F401  (registers the profile)
 from orepit.data.files import read_model, write_model
 
-settings.load_profile("fuzz")
+from .conftest import FUZZ
 TRIED = {"inputs": 0}
 SECONDS_PER_INPUT = 20
 
@@ -91,6 +91,7 @@ def test_fuzz_prec(tmp_path_factory, newman):
     base = newman.with_name("newman1.prec").read_bytes()
     folder = tmp_path_factory.mktemp("prec")
 
+    @FUZZ
     @given(mutations(base))
     def run(data):
         path = folder / "newman1.prec"
@@ -105,6 +106,7 @@ def test_fuzz_problem_files(tmp_path_factory, newman, suffix):
     folder = tmp_path_factory.mktemp(suffix[1:])
     (folder / "newman1.prec").write_bytes(newman.with_name("newman1.prec").read_bytes())
 
+    @FUZZ
     @given(mutations(base))
     def run(data):
         path = folder / ("newman1" + suffix)
@@ -119,6 +121,7 @@ def test_fuzz_blocks_and_solutions(tmp_path_factory, newman):
     upit = newman.with_name("newman1_upit.sol").read_bytes()
     folder = tmp_path_factory.mktemp("blocks")
 
+    @FUZZ
     @given(mutations(blocks), mutations(sol), mutations(upit))
     def run(b, s, u):
         for name, data, read in (("newman1.blocks", b, read_blocks), ("s.sol", s, read_schedule),
@@ -136,31 +139,57 @@ def _valid_csv(tmp):
     return tmp.read_bytes()
 
 
-def test_fuzz_csv_block_model(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("csv")
-    base = _valid_csv(folder / "base.csv")
-
+def _fuzz_csv(folder, base: bytes, read):
+    """Mutate the fields of a CSV file (tokens split at the commas) and read each result."""
+    @FUZZ
     @given(mutations(base.replace(b",", b" , ")))
     def run(data):
         path = folder / "m.csv"
         path.write_bytes(data.replace(b" , ", b","))
-        _check(lambda p: read_model(p, grades=["cu"], block_size=(10, 10, 10)), path)
+        _check(read, path)
     run()
 
 
-def test_fuzz_parquet_block_model(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("parquet")
-    model = BlockModel(pd.DataFrame({"i": [0, 1], "j": [0, 0], "k": [0, 0], "tonnage": [10.0, 12.0],
-                                     "cu": [0.5, 0.2]}), block_size=(10, 10, 10), grades=["cu"])
-    write_model(model, folder / "base.parquet")
-    base = (folder / "base.parquet").read_bytes()
+def test_fuzz_csv_block_model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("csv")
+    _fuzz_csv(folder, _valid_csv(folder / "base.csv"),
+              lambda p: read_model(p, grades=["cu"], block_size=(10, 10, 10), assumptions=[]))
 
+
+EXAMPLE = Path(__file__).resolve().parent.parent.parent / "examples" / "porphyry_blocks.csv"
+
+
+def test_fuzz_exported_csv_block_model(tmp_path_factory):
+    """Centroids under export names, density instead of tonnage: the grid is inferred from what is left."""
+    _fuzz_csv(tmp_path_factory.mktemp("export"), _small_copy(EXAMPLE, 80),
+              lambda p: read_model(p, grades=["cu", "au"], defaults=["bwi", "sulphur"], assumptions=[]))
+
+
+def test_fuzz_sub_blocked_csv_block_model(tmp_path_factory):
+    from test_subblocks import sub_blocked
+    table, _ = sub_blocked(7, dims=(3, 3, 2))
+    _fuzz_csv(tmp_path_factory.mktemp("subblocks"), table.round(4).to_csv(index=False).encode(),
+              lambda p: read_model(p, grades=["cu", "au"], assumptions=[]))
+
+
+@pytest.mark.filterwarnings("ignore:__array_wrap__ must accept context:DeprecationWarning")
+@pytest.mark.parametrize("suffix", [".parquet", ".omf"])
+def test_fuzz_binary_block_model(tmp_path_factory, suffix):
+    """Overwrite or cut a few bytes of a Parquet or OMF file."""
+    folder = tmp_path_factory.mktemp(suffix[1:])
+    model = BlockModel(pd.DataFrame({"i": [0, 1, 1], "j": [0, 0, 1], "k": [0, 0, 0], "tonnage": [10.0, 12.0, 9.0],
+                                     "cu": [0.5, 0.2, 0.1], "rock": pd.Categorical(["ox", "fr", "ox"])}),
+                       block_size=(10, 10, 10), grades=["cu"])
+    write_model(model, folder / f"base{suffix}")
+    base = (folder / f"base{suffix}").read_bytes()
+
+    @FUZZ
     @given(st.integers(0, len(base) - 1), st.binary(min_size=1, max_size=8), st.booleans())
     def run(pos, junk, truncate):
         data = base[:pos] if truncate else base[:pos] + junk + base[pos + len(junk):]
-        path = folder / "m.parquet"
+        path = folder / f"m{suffix}"
         path.write_bytes(data)
-        _check(read_model, path)
+        _check(lambda p: read_model(p, assumptions=[]), path)
     run()
 
 
@@ -183,7 +212,7 @@ dump_height_m = 60.0
 [surface_haul_km]
 mill = 2.0
 stockpile = 1.5
-waste = 1.0
+dump = 1.0
 """
 
 
@@ -192,6 +221,7 @@ def test_fuzz_parameter_files(tmp_path_factory, kind, base):
     folder = tmp_path_factory.mktemp(kind)
     reader = Economics.from_toml if kind == "economics" else Environment.from_toml
 
+    @FUZZ
     @given(mutations(base))
     def run(data):
         path = folder / f"{kind}.toml"
@@ -207,6 +237,7 @@ def test_fuzz_study_files(tmp_path_factory):
     base = (Path(__file__).resolve().parents[2] / "examples" / "study_small.toml").read_bytes()
     folder = tmp_path_factory.mktemp("study")
 
+    @FUZZ
     @given(mutations(base))
     def run(data):
         path = folder / "study.toml"

@@ -1,0 +1,147 @@
+"""Which file column holds which model attribute: the column mapping and the common names.
+
+A mapping is ``{model name: file column}``, for example ``{"x": "XC", "density": "DENSITY"}``.  It
+comes from Python, from the command line as text (``x=XC,y=YC,z=ZC``, `parse_columns`) or from the
+``[columns]`` table of a parameter file (`columns_from_toml`).
+
+Model names that no mapping names are looked up among the file's columns under their common names
+(`COMMON_NAMES`, case-insensitive): an explicit mapping always wins, and a name that two file
+columns could hold is an error, never a guess.  Grade columns asked for by name (``grades``) are
+matched case-insensitively too (``cu`` finds ``CU``).
+"""
+from __future__ import annotations
+
+import os
+import re
+from typing import Iterable, Mapping
+
+from solvers.errors import InputError
+
+from orepit.data.toml import key_line, read_toml
+
+#: model name -> names it is found under in a file without a mapping (compared in lower case).
+COMMON_NAMES = {
+    "i": ("i",), "j": ("j",), "k": ("k",),
+    "x": ("x", "xc", "xcentre", "xcenter", "x_centre", "x_center", "centroid_x", "xmid", "easting", "east"),
+    "y": ("y", "yc", "ycentre", "ycenter", "y_centre", "y_center", "centroid_y", "ymid", "northing", "north"),
+    "z": ("z", "zc", "zcentre", "zcenter", "z_centre", "z_center", "centroid_z", "zmid", "elevation", "rl"),
+    "dx": ("dx", "xinc", "xlength", "x_length", "xsize", "x_size", "size_x", "dim_x"),
+    "dy": ("dy", "yinc", "ylength", "y_length", "ysize", "y_size", "size_y", "dim_y"),
+    "dz": ("dz", "zinc", "zlength", "z_length", "zsize", "z_size", "size_z", "dim_z"),
+    "tonnage": ("tonnage", "tonnes", "tons", "tonne"),
+    "density": ("density", "dens", "sg", "bulk_density", "bd"),
+    "rock": ("rock", "rocktype", "rock_type", "lith", "lithology"),
+    "bwi": ("bwi", "work_index", "bond_wi"),
+    "sulphur": ("sulphur", "sulfur"),
+}
+COORDINATES = ("x", "y", "z")
+SIZES = ("dx", "dy", "dz")
+INDICES = ("i", "j", "k")
+_NAME = re.compile(r"^[^=,\s][^=,]*$")
+
+
+def parse_columns(text: str, *, source: str = "--columns") -> dict[str, str]:
+    """``{model name: file column}`` from ``NAME=FILECOLUMN,NAME=FILECOLUMN,...``.
+
+    Spaces around names are ignored; a file column may hold spaces inside (``cu=Cu pct``).
+
+    >>> parse_columns("x=XC, y=YC,z=ZC,cu=CU")
+    {'x': 'XC', 'y': 'YC', 'z': 'ZC', 'cu': 'CU'}
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise InputError("expected NAME=FILECOLUMN pairs separated by commas, got nothing", field=source)
+    mapping: dict[str, str] = {}
+    for n, item in enumerate(text.split(","), 1):
+        name, eq, column = (part.strip() for part in item.partition("="))
+        if not eq or not name or not column:
+            raise InputError(f"pair {n} '{item.strip()}' is not NAME=FILECOLUMN "
+                             f"(for example x=XC,y=YC,z=ZC,density=DENSITY)", field=source)
+        if "=" in column:
+            raise InputError(f"pair {n} '{item.strip()}' has two '=' (separate pairs with commas)", field=source)
+        if name in mapping:
+            raise InputError(f"'{name}' is mapped twice (to '{mapping[name]}' and '{column}')", field=source)
+        mapping[name] = column
+    return check_columns(mapping, source=source)
+
+
+def columns_from_toml(data: Mapping, path=None, text: str | None = None) -> dict[str, str]:
+    """The ``[columns]`` table of a parsed parameter file (``{}`` when there is none).
+
+    ``text`` (the file's text) lets errors name the line.
+    """
+    table = data.get("columns", {})
+    if not isinstance(table, Mapping):
+        raise InputError("columns: expected a table [columns] with lines NAME = \"FILECOLUMN\"", path=path,
+                         line=key_line(text, None, "columns"), field="columns")
+    for name, column in table.items():
+        if not isinstance(column, str) or not column.strip():
+            raise InputError(f"columns.{name}: expected the name of a file column in quotes, got {column!r}",
+                             path=path, line=key_line(text, "columns", name), field=f"columns.{name}")
+    return check_columns({str(k): v.strip() for k, v in table.items()}, path=path, source="columns")
+
+
+def read_columns(path) -> dict[str, str]:
+    """The ``[columns]`` table of a TOML parameter file."""
+    data, text = read_toml(path, "parameter")
+    return columns_from_toml(data, path=os.fspath(path), text=text)
+
+
+def check_columns(mapping: Mapping[str, str], *, path=None, source: str = "columns") -> dict[str, str]:
+    """A valid mapping: names and columns are non-empty text and no file column is mapped twice."""
+    if not isinstance(mapping, Mapping):
+        raise InputError(f"column mapping must be {{model name: file column}}, got {mapping!r}", path=path,
+                         field=source)
+    seen: dict[str, str] = {}
+    for name, column in mapping.items():
+        if not isinstance(name, str) or not _NAME.match(name) or name != name.strip():
+            raise InputError(f"model name {name!r} must be text without '=' or ','", path=path, field=source)
+        if not isinstance(column, str) or not column.strip():
+            raise InputError(f"{name}: file column {column!r} must be a non-empty name", path=path, field=source)
+        if column in seen:
+            raise InputError(f"file column '{column}' is mapped twice (to '{seen[column]}' and '{name}')",
+                             path=path, field=source)
+        seen[column] = name
+    return dict(mapping)
+
+
+def resolve_columns(file_columns: Iterable[str], mapping: Mapping[str, str] | None,
+                    grades: Iterable[str] = ()) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """Match model names to file columns.
+
+    Returns ``(rename, found, problems)``: ``rename`` is ``{file column: model name}`` for every
+    column that changes name, ``found`` the ``{model name: file column}`` pairs found by their
+    common names (not by the mapping), ``problems`` one message per mapping that cannot be met.
+    A mapped column is found case-insensitively when the exact name is absent.
+    """
+    columns = [str(c) for c in file_columns]
+    by_lower: dict[str, list[str]] = {}
+    for c in columns:
+        by_lower.setdefault(c.strip().lower(), []).append(c)
+    mapping = dict(mapping or {})
+    rename, found, problems = {}, {}, []
+    taken = set()
+    for name, column in mapping.items():
+        hits = [column] if column in columns else by_lower.get(column.strip().lower(), [])
+        if len(hits) != 1:
+            what = "is not in the file" if not hits else f"matches several columns ({', '.join(hits)})"
+            problems.append(f"column mapping {name}={column}: '{column}' {what} (file columns: {', '.join(columns)})")
+            continue
+        rename[hits[0]] = name
+        taken.add(hits[0])
+    for name in list(COMMON_NAMES) + [g for g in grades if g not in COMMON_NAMES]:
+        if name in mapping or name in columns and name not in taken:
+            continue
+        aliases = COMMON_NAMES.get(name, (name.lower(),))
+        hits = [c for alias in aliases for c in by_lower.get(alias, []) if c not in taken]
+        if len(hits) > 1:
+            problems.append(f"{name}: several columns could hold it ({', '.join(hits)}); "
+                            f"choose one with a column mapping {name}=COLUMN")
+        elif hits:
+            rename[hits[0]] = name
+            found[name] = hits[0]
+            taken.add(hits[0])
+    for source, name in rename.items():
+        if name in columns and name not in rename:
+            problems.append(f"column '{source}' is mapped to '{name}' but the file has a column '{name}' too; "
+                            f"map '{name}' to another name")
+    return rename, found, problems
