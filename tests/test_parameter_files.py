@@ -166,5 +166,8 @@ def test_example_files_read(name):
         assert load_study(path).cases()
     elif name.startswith("environment"):
         assert Environment.from_toml(path).surface_haul_km == {"mill": 2.0, "stockpile": 1.5, "dump": 1.0}
+    elif name.startswith("variogram"):
+        from orepit.valuation.realisations import Variogram
+        assert Variogram.from_toml(path).cv
     else:
         assert Economics.from_toml(path).elements or name == "kd.toml"
