@@ -342,6 +342,11 @@ def _run(a: _Arrays, opts: dict, report=None) -> dict:
     h.run()
     S = highspy.HighsModelStatus
     model_status = h.getModelStatus()
+    if model_status == S.kSolveError and not mip:
+        # HiGHS' presolve can end an infeasible LP in a solve error: decide it without presolve
+        h.setOptionValue("presolve", "off")
+        h.run()
+        model_status = h.getModelStatus()
     info = h.getInfo()
     solution = h.getSolution()
     has_x = info.primal_solution_status == 2               # kSolutionStatusFeasible

@@ -260,3 +260,24 @@ def pushbacks(deposit: Deposit, values: np.ndarray, pit: np.ndarray, n_pushbacks
         group[s] = current
         acc += t
     return np.where(pit, group[np.maximum(shell, 0)], -1), shell
+
+
+def pit_warnings(deposit: Deposit, pit: np.ndarray, label: str) -> list[str]:
+    """Sentences for a pit that reaches the model's floor or side walls: there the model, not the
+    economics, stopped the pit, which would go deeper or wider in a larger model."""
+    m = deposit.model
+    rock = pit & (deposit.tonnage > 0)
+    if not rock.any():
+        return []
+    nx, ny, _ = m.dims
+    i, j, k = m.i, m.j, m.k
+    out = []
+    floor = rock & (k == k[deposit.tonnage > 0].min())
+    if floor.any():
+        out.append(f"the {label} reaches the model's floor ({int(floor.sum())} blocks on its lowest bench): "
+                   "it may go deeper in a deeper model")
+    walls = rock & ((i == 0) | (i == nx - 1) | (j == 0) | (j == ny - 1))
+    if walls.any():
+        out.append(f"the {label} reaches the model's side walls ({int(walls.sum())} blocks on its edge): "
+                   "it may go wider in a wider model")
+    return out

@@ -36,7 +36,8 @@ Constraints (names as in the model):
 
 When the mining is already decided (``mined[p, t]``: the share of parcel p mined in period t) the
 model has no cut variables: ``split`` reads sum_d x[p, d, t] = mined[p, t] and only routes and
-stockpiles are left to decide; ``route[p]`` may also fix each parcel's one destination.
+stockpiles are left to decide; ``route[p]`` may also fix a parcel's one destination (-1: free), and
+``whole[p]`` make its routes binary (a single block goes to one destination, whole).
 
 Objective (currency, discounted to period 0): sum_t (1 + rate)^-t [sum_{p, d} value[p, d] x[p, d, t]
 + sum_g reclaim_value_g r[g, t]] (+ the final inventory, milled one period after the last, when the
@@ -181,11 +182,13 @@ def flow(m, amount: np.ndarray, destination: int, t: int):
     return sum(float(amount[p]) * m.x[p, destination, t] for p in m.into[destination, t] if amount[p])
 
 
-def build_plan_model(parcels: Parcels, bins: Bins, settings: PlanSettings, extend=None, mined=None, route=None):
+def build_plan_model(parcels: Parcels, bins: Bins, settings: PlanSettings, extend=None, mined=None, route=None,
+                     whole=None):
     """The Pyomo model of the module docstring.
 
     extend(model): adds to it; mined[p, t]: the parcels' mining when it is decided (then the model
-    only routes material); route[p]: each parcel's one destination, when that is decided too.
+    only routes material); route[p]: a parcel's one destination when that is decided too (-1: free);
+    whole[p]: True for parcels sent whole to one destination (binary routes).
     """
     pyo = _pyomo()
     T = settings.periods
@@ -194,9 +197,10 @@ def build_plan_model(parcels: Parcels, bins: Bins, settings: PlanSettings, exten
         raise InputError(f"parcels use {parcels.n_bins} stockpile bins but {n_g} are described", field="bins")
     allowed = allowed_routes(parcels, settings)
     if route is not None:
+        route = np.asarray(route)
         fixed = np.zeros_like(allowed)
-        fixed[np.arange(n_p), route] = True
-        allowed &= fixed
+        fixed[np.arange(n_p), np.maximum(route, 0)] = True
+        allowed &= np.where((route >= 0)[:, None], fixed, True)
     active = np.ones((n_p, T), dtype=bool) if mined is None else np.asarray(mined) > 0
     if mined is not None and np.asarray(mined).shape != (n_p, T):
         raise InputError(f"mined shares have shape {np.shape(mined)}, expected ({n_p}, {T})", field="mined")
@@ -210,11 +214,12 @@ def build_plan_model(parcels: Parcels, bins: Bins, settings: PlanSettings, exten
     m.T = pyo.RangeSet(0, T - 1)
     m.D = pyo.Set(initialize=(MILL, STOCKPILE, DUMP))
     m.routes = pyo.Set(initialize=list(zip(p_idx.tolist(), d_idx.tolist(), t_idx.tolist())), dimen=3)
-    m.x = pyo.Var(m.routes, domain=pyo.NonNegativeReals)
+    whole = np.zeros(n_p, dtype=bool) if whole is None else np.asarray(whole, dtype=bool)
+    m.x = pyo.Var(m.routes, domain=lambda m, p, d, t: pyo.Binary if whole[p] else pyo.NonNegativeReals)
     m.r = pyo.Var(m.G, m.T, domain=pyo.NonNegativeReals)
     m.inv = pyo.Var(m.G, m.T, domain=pyo.NonNegativeReals)
     into = {(d, t): [] for d in (MILL, STOCKPILE, DUMP) for t in range(T)}
-    out_of = {(p, t): [] for p, t in zip(*np.nonzero(active))}
+    out_of = {(int(p), int(t)): [] for p, t in zip(*np.nonzero(active))}
     for p, d, t in zip(p_idx.tolist(), d_idx.tolist(), t_idx.tolist()):
         into[d, t].append(p)
         out_of[p, t].append(d)
@@ -249,8 +254,13 @@ def build_plan_model(parcels: Parcels, bins: Bins, settings: PlanSettings, exten
         def mined_share(m, p, t):
             return float(share[p, t])
 
-    m.split = pyo.Constraint(list(out_of), rule=lambda m, p, t: sum(m.x[p, d, t] for d in out_of[p, t])
-                             == mined_share(m, p, t))
+    def split(m, p, t):
+        if not out_of[p, t]:
+            raise InfeasibleError(f"no feasible plan: parcel {p} has nowhere to go in period {t} "
+                                  f"({_hint(settings)})", field="routes")
+        return sum(m.x[p, d, t] for d in out_of[p, t]) == mined_share(m, p, t)
+
+    m.split = pyo.Constraint(list(out_of), rule=split)
     _capped(m, "mill", settings.mill_capacity, lambda m, t: mill_feed(m, t))
     _capped(m, "mill_hours", settings.mill_hours,
             lambda m, t: flow(m, parcels.mill_hours, MILL, t)

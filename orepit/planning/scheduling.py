@@ -3,12 +3,15 @@
     1. sequence   the plan model (`orepit.planning.plan_model`) over cuts: when each cut is mined
                   and where its parcels go (an LP over cuts; a MIP when cuts are single blocks)
     2. blocks     each block's period from its cut's mined shares and its place in the cut, kept
-                  below its upper neighbours and within the mining capacity (`sequencing`)
-    3. routes     the plan model again with the blocks' mining fixed: destinations and reclaim
-    4. blocks     each block's destination from those shares, within the mill's room (`sequencing`)
-    5. reclaim    the plan model with every block fixed: the reclaim from each pile (the ore of one
-                  grade bin stockpiled in one period, whose make-up is then known exactly)
-    6. check      the simulation (`orepit.planning.simulation`) and the independent checker
+                  below its upper neighbours, within the mining capacity and at about the pace the
+                  cut model mines (`sequencing`)
+    3. routes     the plan model again with the blocks' mining fixed, over (parcel, period) groups:
+                  what share of each group goes to the mill, the stockpile and the dump
+    4. blocks     a MIP: a group the routes send one way keeps that route; every block of the other
+                  groups goes whole to one destination (a binary choice), with every capacity, rule
+                  and extension kept exactly, and the reclaim from each pile (the ore of one grade
+                  bin stockpiled in one period, or one such block: its make-up is known exactly)
+    5. check      the simulation (`orepit.planning.simulation`) and the independent checker
                   (`orepit.planning.verify`) must both find the schedule feasible.
 
 The horizon follows from the capacities: enough periods to mine the whole pit at the mining
@@ -27,13 +30,15 @@ from solvers.result import FEASIBLE, Result
 
 from orepit.planning.layout import Layout, pile_means, price_units, regroup
 from orepit.planning.plan_model import PlanSettings, build_plan_model, solve_plan_model
-from orepit.planning.sequencing import block_destinations, block_periods
+from orepit.planning.sequencing import block_periods
 from orepit.planning.simulation import BlockSchedule, Simulation, simulate
 from orepit.planning.verify import check_block_schedule
 from orepit.valuation.deposit import Deposit
 from orepit.valuation.destinations import DUMP, MILL, STOCKPILE
 
 OVERFLOW_PERIODS = 3        # periods after the planned horizon for blocks the capacity pushes later
+PACE_ALLOWANCE = 1.05       # the blocks may be mined this much faster than the cut model mines, per
+                            # period (room for whole blocks); more wastes ore a mill cannot take
 
 
 @dataclass
@@ -79,7 +84,7 @@ def horizon(deposit: Deposit, pit: np.ndarray, settings: PlanSettings, max_perio
 
 def plan_schedule(deposit: Deposit, pit: np.ndarray, sequence: Layout, routing: Layout, settings: PlanSettings,
                   low_grade_edge: float, env_price: bool, max_periods: int, extend=None) -> StrategyPlan:
-    """Steps 1-6 of the module docstring for one strategy.
+    """Steps 1-5 of the module docstring for one strategy.
 
     sequence: the layout the cut model sequences (coarse grade bins keep it small); routing: the same
     cuts with the grade bins the destinations and stockpiles use; settings: the strategy's
@@ -92,49 +97,49 @@ def plan_schedule(deposit: Deposit, pit: np.ndarray, sequence: Layout, routing: 
     if out_by is None:
         warnings.append(f"the horizon of {max_periods} periods is too short to mine the whole pit at the mining "
                         f"capacity; ore-grade metal left in the pit is counted as sterilised")
-    first = replace(settings, periods=periods, mine_out_by=out_by)
     parcels, bins = price_units(deposit, sequence, env_price)
-    model = build_plan_model(parcels, bins, first, extend)
-    stages["sequence"] = solve_plan_model(model)
+    while True:                    # a plan that must also mill what it mines may need more periods
+        first = replace(settings, periods=periods, mine_out_by=out_by)
+        model = build_plan_model(parcels, bins, first, extend)
+        try:
+            stages["sequence"] = solve_plan_model(model)
+            break
+        except InfeasibleError:
+            if out_by is None or periods >= max_periods:
+                raise
+            periods = min(max_periods, periods + max(2, periods // 2))
+            out_by = periods - 1
     W = _values2(model.w, parcels.n_cuts, periods)
 
     longer = min(max_periods, periods + OVERFLOW_PERIODS)
     routes = replace(settings, periods=longer, mine_out_by=None)
-    period = block_periods(deposit, sequence, pit, W, routes.per_period(routes.mining_capacity),
-                           deposit.pit_values(env_price))
+    period = block_periods(deposit, sequence, pit, W, _pace(deposit, sequence, W, routes),
+                           deposit.pit_values(env_price), _must_mill(deposit, routes))
     unplaced = pit & (deposit.tonnage > 0) & (period < 0)
     if unplaced.any():
         warnings.append(f"{int(unplaced.sum())} blocks of the pit do not fit in {longer} periods at the mining "
                         "capacity and stay in the ground (their ore-grade metal is counted as sterilised)")
 
-    # 3. routes and reclaim, each (parcel, period) group of blocks mined in its period
+    # 3. routes: each (parcel, period) group of blocks mined in its period
     by_period, group_period = regroup(routing, period)
     grouped, bins = price_units(deposit, by_period, env_price)
     model = build_plan_model(grouped, bins, routes, extend, mined=one_hot(group_period, longer))
     stages["routes"] = solve_plan_model(model)
-    x = np.zeros((grouped.n_parcels, 3))
+    share = np.zeros((grouped.n_parcels, 3))
     for (q, d, t), var in model.x.items():
-        x[q, d] += var.value or 0.0
-    reclaim = _values2(model.r, bins.n_bins, longer)
-    mill_budget = routes.per_period(routes.mill_capacity) - reclaim.sum(axis=0)
-    hours_budget = routes.per_period(routes.mill_hours) - bins.mill_hours @ reclaim
-    dest = block_destinations(deposit, by_period, period, x, mill_budget, hours_budget, routes.stockpile,
-                              not routes.no_ore_to_dump)
+        share[q, d] += var.value or 0.0
 
-    # 5. reclaim with every block fixed; each pile (grade bin x period stockpiled) is known exactly
-    exact, label = regroup(routing, np.where(period >= 0, period * 3 + np.maximum(dest, 0), -1))
-    fixed, _ = price_units(deposit, exact, env_price)
-    cell = np.where(dest == STOCKPILE, routing.block_bin * longer + period, -1)
-    pile = np.unique(cell, return_inverse=True)[1] - (1 if (cell < 0).any() else 0)
-    pile = np.where(cell >= 0, pile, -1)
-    group_pile = np.full(fixed.n_parcels, -1, dtype=np.int64)
-    group_pile[exact.block_parcel[cell >= 0]] = pile[cell >= 0]
-    piles = pile_means(deposit, pile, deposit.flows(env_price).at_reclaim)
-    group_period = np.where(label >= 0, label // 3, -1)
-    reclaim_units = (replace(fixed, bin=group_pile), piles, one_hot(group_period, longer),
-                     np.where(label >= 0, label % 3, DUMP))
-    model, stages["reclaim"] = _reclaim(reclaim_units, routes, extend, int(period.max(initial=0)))
-    schedule = BlockSchedule(period, dest, pile, _values2(model.r, piles.n_bins, longer))
+    # 4-5. destinations and reclaim: a group the routes send one way keeps it; the blocks of the
+    # other groups are decided one by one (binary); every pile's make-up is then known exactly
+    units, group_of = _final_units(deposit, routing, by_period, period, share, env_price, longer)
+    try:
+        model, stages["destinations"] = _reclaim(units, routes, extend, int(period.max(initial=0)))
+    except InfeasibleError:           # whole blocks do not fit: let every block of the ore choose
+        units, group_of = _final_units(deposit, routing, by_period, period, share, env_price, longer,
+                                       free_ore=True)
+        model, stages["destinations"] = _reclaim(units, routes, extend, int(period.max(initial=0)))
+    dest, pile = _decided(model, units, group_of, period)
+    schedule = BlockSchedule(period, dest, pile, _values2(model.r, units[1].n_bins, longer))
     sim = simulate(deposit, schedule, routes, pit, low_grade_edge, env_price)
     if sim.violations:
         raise RuntimeError("the block schedule breaks its own rules: " + "; ".join(sim.violations[:3]))
@@ -151,19 +156,94 @@ def plan_schedule(deposit: Deposit, pit: np.ndarray, sequence: Layout, routing: 
     info["periods"] = longer
     result = Result(status=FEASIBLE, objective=sim.kpis["objective"], bound=math.inf,
                     seconds=time.perf_counter() - t0, info=info,
-                    algorithm="block-mip+routes" if sequence.integer else "cut-lp+toposort+routes")
+                    algorithm="block-mip+routes" if sequence.integer else "cut-lp+toposort+routes+block-mip")
     return StrategyPlan(schedule, sim, routes, result, check, warnings)
 
 
+def _final_units(deposit: Deposit, routing: Layout, by_period: Layout, period: np.ndarray, share: np.ndarray,
+                 env_price: bool, T: int, free_ore: bool = False):
+    """The units of the last model: groups the routes send one way (route fixed), the single blocks
+    of the other groups (binary routes; with ``free_ore``, of every ore group), and the piles: the
+    ore of one grade bin stockpiled in one period, and one pile for each single block.  Returns
+    ((parcels, piles, mined, route, whole), (group of each block, pile of each block))."""
+    group = by_period.block_parcel
+    n = deposit.n_blocks
+    blocks = np.arange(n)
+    has = (group >= 0) & (period >= 0)
+    g0 = np.maximum(group, 0)
+    pure = (share.max(axis=1) >= 1.0 - 1e-9) & ~(free_ore & by_period.parcel_ore)
+    in_pure = has & pure[g0]
+    label = np.where(in_pure, period * 3 + np.argmax(share, axis=1)[g0], 3 * T + blocks)
+    exact, glabel = regroup(routing, np.where(has, label, -1))
+    parcels, _ = price_units(deposit, exact, env_price)
+    single = glabel >= 3 * T
+    gperiod = np.where(single, period[np.maximum(glabel - 3 * T, 0)], np.where(glabel >= 0, glabel // 3, -1))
+    route = np.where(single | (glabel < 0), -1, glabel % 3)
+    g = exact.block_parcel
+    gb = np.maximum(g, 0)
+    stocked = (g >= 0) & ~single[gb] & (route[gb] == STOCKPILE)
+    n_cells = T * (int(routing.block_bin.max(initial=0)) + 1)
+    cell = np.where(stocked, routing.block_bin * T + period, -1)
+    cell = np.where((g >= 0) & single[gb] & (routing.block_bin >= 0), n_cells + blocks, cell)
+    uniq, pile = np.unique(cell, return_inverse=True)
+    pile = np.where(cell >= 0, pile - int((uniq < 0).any()), -1)
+    group_pile = np.full(parcels.n_parcels, -1, dtype=np.int64)
+    group_pile[g[pile >= 0]] = pile[pile >= 0]
+    piles = pile_means(deposit, pile, deposit.flows(env_price).at_reclaim)
+    return (replace(parcels, bin=group_pile), piles, one_hot(gperiod, T), route, single), (g, pile)
+
+
+def _decided(model, units, group_of, period: np.ndarray):
+    """(destination, pile) of every block from the solved last model (air in the pit: the dump)."""
+    _, _, _, route, single = units
+    g, pile = group_of
+    chosen = np.where(route >= 0, route, DUMP)
+    for (q, d, t), var in model.x.items():
+        if single[q] and (var.value or 0.0) > 0.5:
+            chosen[q] = d
+    dest = np.where(period >= 0, np.where(g >= 0, chosen[np.maximum(g, 0)], DUMP), -1)
+    return dest, np.where(dest == STOCKPILE, pile, -1)
+
+
+WHOLE_BLOCK_ROOM = 0.97     # share of the mill a plan without stockpile fills with what it must keep:
+                            # the rest leaves room to choose whole blocks that meet the rule
+
+
+def _pace(deposit: Deposit, sequence: Layout, W: np.ndarray, settings: PlanSettings) -> np.ndarray:
+    """t the blocks may take per period: the cut model's own pace times `PACE_ALLOWANCE`, within the
+    mining capacity (after the cut model's horizon: the capacity)."""
+    cap = settings.per_period(settings.mining_capacity)
+    has = sequence.block_cut >= 0
+    cut_t = np.bincount(sequence.block_cut[has], weights=deposit.tonnage[has], minlength=W.shape[0])
+    pace = np.maximum(np.diff(np.c_[np.zeros(W.shape[0]), W], axis=1), 0.0).T @ cut_t
+    cap[:pace.size] = np.minimum(cap[:pace.size], PACE_ALLOWANCE * pace)
+    return cap
+
+
+def _must_mill(deposit: Deposit, settings: PlanSettings) -> list:
+    """Without a stockpile, a plan that keeps ore (recovery floor, no ore to the dump) mills it when
+    it is mined: the ore-grade tonnes and hours mined in a period, times the share kept, fit in
+    `WHOLE_BLOCK_ROOM` of the mill."""
+    if settings.stockpile:
+        return []
+    keep = 1.0 if settings.no_ore_to_dump else settings.recovery_floor
+    if not keep:
+        return []
+    ore = deposit.ore
+    room = WHOLE_BLOCK_ROOM
+    return [(np.where(ore, deposit.tonnage, 0.0) * keep, room * settings.per_period(settings.mill_capacity)),
+            (np.where(ore, deposit.mill_hours, 0.0) * keep, room * settings.per_period(settings.mill_hours))]
+
+
 def _reclaim(units, settings: PlanSettings, extend, last_mining: int):
-    """Solve the reclaim model (every block fixed).  When the piles must end empty, the mill works
-    them off at full rate once mining ends: they must be empty by the earliest period that allows
-    (a closing mine does not keep a part-loaded mill running), found by bisection."""
-    parcels, piles, mined, route = units
+    """Solve the last model.  When the piles must end empty, the mill works them off at full rate
+    once mining ends: they must be empty by the earliest period that allows (a closing mine does not
+    keep a part-loaded mill running), found by bisection."""
+    parcels, piles, mined, route, whole = units
 
     def attempt(empty_by):
         s = settings if empty_by is None else replace(settings, empty_by=empty_by)
-        model = build_plan_model(parcels, piles, s, extend, mined=mined, route=route)
+        model = build_plan_model(parcels, piles, s, extend, mined=mined, route=route, whole=whole)
         return model, solve_plan_model(model)
 
     if settings.final_stockpile != "empty" or piles.n_bins == 0:
@@ -189,49 +269,6 @@ def one_hot(group_period: np.ndarray, T: int) -> np.ndarray:
 
 def _values2(var, n: int, T: int) -> np.ndarray:
     return np.array([[var[i, t].value or 0.0 for t in range(T)] for i in range(n)]).reshape(n, T)
-
-
-def _reclaim(units, settings: PlanSettings, extend, last_mining: int):
-    """Solve the reclaim model (every block fixed).  When the piles must end empty, the mill works
-    them off at full rate once mining ends: they must be empty by the earliest period that allows
-    (a closing mine does not keep a part-loaded mill running), found by bisection."""
-    parcels, piles, mined, route = units
-
-    def attempt(empty_by):
-        s = settings if empty_by is None else replace(settings, empty_by=empty_by)
-        model = build_plan_model(parcels, piles, s, extend, mined=mined, route=route)
-        return model, solve_plan_model(model)
-
-    if settings.final_stockpile != "empty" or piles.n_bins == 0:
-        return attempt(None)
-    low, high = last_mining, settings.periods - 1
-    best = attempt(high)                                  # infeasible here: no plan at all
-    while low < high:
-        mid = (low + high) // 2
-        try:
-            best, high = attempt(mid), mid
-        except InfeasibleError:
-            low = mid + 1
-    return best
-
-
-def one_hot(group_period: np.ndarray, T: int) -> np.ndarray:
-    """mined[q, t] = 1 in the period of group q (never when -1)."""
-    out = np.zeros((group_period.size, T))
-    has = group_period >= 0
-    out[np.flatnonzero(has), group_period[has]] = 1.0
-    return out
-
-
-def _values2(var, n: int, T: int) -> np.ndarray:
-    return np.array([[var[i, t].value or 0.0 for t in range(T)] for i in range(n)]).reshape(n, T)
-
-
-def _integral_periods(layout: Layout, W: np.ndarray) -> np.ndarray:
-    """Block periods of a block-by-block (integer) plan: the first period its cut is mined by."""
-    done = W > 0.5
-    cut_period = np.where(done.any(axis=1), np.argmax(done, axis=1), -1)
-    return np.where(layout.block_cut >= 0, cut_period[np.maximum(layout.block_cut, 0)], -1)
 
 
 def _direct(deposit: Deposit, schedule: BlockSchedule, what: str, T: int) -> np.ndarray:
@@ -242,4 +279,3 @@ def _direct(deposit: Deposit, schedule: BlockSchedule, what: str, T: int) -> np.
     else:
         amount = deposit.co2_at_mining()[np.arange(deposit.n_blocks), np.maximum(schedule.destination, 0)]
     return np.bincount(schedule.period[mined], weights=amount[mined], minlength=T)[:T]
-

@@ -7,12 +7,6 @@ scheduled one by one in order of expected period, each in the earliest period at
 periods of all its predecessors (the slope cone) in which the mining capacity still has room
 (TopoSort, `solvers.heuristics`); then single blocks move in time where that pays (`solvers.shift`).
 The result keeps every block precedence and every period's mining capacity exactly.
-
-`block_destinations`: the destination model says what share of each parcel goes to the mill, the
-stockpile and the dump in each period.  The blocks of a parcel mined in a period take these shares
-best margin first (mill, then stockpile, then dump); a block straddling two shares goes to the
-mill only while the period's mill (tonnes and hours) has room for it, and otherwise to the next
-route, with the stockpile taking a block that straddles the stockpile and the dump.
 """
 from __future__ import annotations
 
@@ -23,9 +17,8 @@ from solvers.heuristics import toposort_schedule
 from solvers.problem import PcpspProblem
 from solvers.shift import shift_periods
 
-from orepit.planning.layout import Layout, margin_per_tonne
+from orepit.planning.layout import Layout
 from orepit.valuation.deposit import Deposit
-from orepit.valuation.destinations import DUMP, MILL, STOCKPILE
 
 
 def expected_periods(layout: Layout, tonnage: np.ndarray, mined_by: np.ndarray) -> np.ndarray:
@@ -64,11 +57,13 @@ def expected_periods(layout: Layout, tonnage: np.ndarray, mined_by: np.ndarray) 
 
 
 def block_periods(deposit: Deposit, layout: Layout, pit: np.ndarray, mined_by: np.ndarray,
-                  capacity: np.ndarray, value: np.ndarray) -> np.ndarray:
+                  capacity: np.ndarray, value: np.ndarray, also=()) -> np.ndarray:
     """Period of every block of ``pit`` (-1 when it does not fit in ``capacity``'s periods).
 
     mined_by[c, t]: the cut model's cumulative mined share; capacity[t]: t that may be mined in
-    period t (its length is the horizon); value: per block (currency), for `solvers.shift`.
+    period t (its length is the horizon); value: per block (currency), for `solvers.shift`;
+    also: further (use per block, limit per period) pairs every period must keep (e.g. the ore a
+    plan without a stockpile must mill).
     Blocks are taken in order of expected period and placed as early as their predecessors and the
     capacity allow (not before their cut's period when cuts are single blocks, whose periods the
     model decided); blocks of the pit outside every cut (air) weigh nothing and go as soon as their
@@ -89,71 +84,17 @@ def block_periods(deposit: Deposit, layout: Layout, pit: np.ndarray, mined_by: n
     else:
         expected = expected_periods(layout, deposit.tonnage, mined_by)
     key = np.where(in_cut, np.where(np.isfinite(expected), expected, capacity.size + 1.0), 0.0)
+    uses = [deposit.tonnage] + [np.asarray(u, dtype=np.float64) for u, _ in also]
+    limits = [capacity] + [np.broadcast_to(np.asarray(c, dtype=np.float64), capacity.shape) for _, c in also]
     problem = PcpspProblem(values=np.zeros((n, 1)), precedence=deposit.precedence,
                            n_periods=capacity.size, discount_rate=0.0,
-                           resource_coef=deposit.tonnage[:, None, None], resource_lower=np.full((1, capacity.size), -np.inf),
-                           resource_upper=np.where(np.isfinite(capacity), capacity, np.inf)[None, :])
+                           resource_coef=np.stack(uses, axis=1)[:, None, :],
+                           resource_lower=np.full((len(uses), capacity.size), -np.inf),
+                           resource_upper=np.stack([np.where(np.isfinite(c), c, np.inf) for c in limits]))
     candidates = np.asarray(pit, dtype=bool)
     if not_before is not None:
         candidates = candidates & (not_before < capacity.size)
     period, _ = toposort_schedule(problem, key, candidates, not_before=not_before)
-    if not layout.integer:
+    if not layout.integer and not also:
         shift_periods(deposit.precedence, period, deposit.tonnage, capacity, value)
     return period
-
-
-def block_destinations(deposit: Deposit, layout: Layout, period: np.ndarray, shares: np.ndarray,
-                       mill_budget: np.ndarray, hours_budget: np.ndarray, stockpile: bool,
-                       ore_to_dump: bool) -> np.ndarray:
-    """Destination of every mined block (-1 unmined) from the shares of the destination model.
-
-    layout.block_parcel groups the blocks that share a parcel and a period; shares[q, d] is the share
-    of group q the model sends to destination d.  Within a group, blocks take the shares best margin
-    first (mill, stockpile, dump).  In each period the mill then takes its blocks, best margin first
-    and those wholly inside a mill share before those straddling one, while the direct feed fits
-    ``mill_budget[t]`` t and ``hours_budget[t]`` h (the capacity less the planned reclaim); the rest
-    go to the stockpile (``stockpile``) or else the dump (``ore_to_dump``).  Blocks of the pit
-    outside every group (air) go to the dump.
-    """
-    n = deposit.n_blocks
-    dest = np.full(n, -1, dtype=np.int64)
-    ton = deposit.tonnage
-    hours = deposit.mill_hours
-    group = layout.block_parcel
-    mined = np.flatnonzero(period >= 0)
-    dest[mined] = DUMP
-    mined = mined[group[mined] >= 0]
-    if mined.size == 0:
-        return dest
-    per_t = margin_per_tonne(deposit)
-    order = mined[np.lexsort((mined, -per_t[mined], group[mined]))]
-    g = group[order]
-    t_o = ton[order]
-    first = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    start_of = np.repeat(np.cumsum(t_o)[first] - t_o[first], np.diff(np.r_[first, g.size]))
-    end = np.cumsum(t_o) - start_of
-    start = end - t_o
-    total = np.bincount(g, weights=t_o, minlength=shares.shape[0])
-    want = shares[g] / np.maximum(shares[g].sum(axis=1, keepdims=True), 1e-300) * total[g][:, None]
-    tol = 1e-9 * np.maximum(total[g], 1.0)
-    edge_mill, edge_stock = want[:, MILL], want[:, MILL] + want[:, STOCKPILE]
-    whole = end <= edge_mill + tol
-    straddle = ~whole & (start < edge_mill - tol)
-    rest = np.where((start < edge_stock - tol) | (want[:, DUMP] <= tol), STOCKPILE, DUMP)
-    ore = deposit.ore[order]
-    fallback = np.where(ore & stockpile & (layout.block_bin[order] >= 0), STOCKPILE,
-                        np.where(~ore | ore_to_dump, DUMP, MILL))
-    rest = np.where(rest == STOCKPILE, np.where(ore & stockpile, STOCKPILE, fallback), rest)
-    choice = np.where(whole | straddle, MILL, rest)
-    p = period[order]
-    for t in np.unique(p):
-        at = np.flatnonzero((p == t) & (choice == MILL))
-        if at.size == 0:
-            continue
-        at = at[np.lexsort((-per_t[order[at]], straddle[at]))]
-        fits = (np.cumsum(t_o[at]) <= mill_budget[t] * (1 + 1e-12) + 1e-9) & \
-            (np.cumsum(hours[order[at]]) <= hours_budget[t] * (1 + 1e-12) + 1e-9)
-        fits = np.cumprod(fits).astype(bool)                          # the best prefix that fits
-        choice[at[~fits]] = np.where(straddle[at[~fits]], rest[at[~fits]], fallback[at[~fits]])
-    dest[order] = choice
-    return dest

@@ -41,6 +41,7 @@ from orepit.valuation.deposit import Deposit
 
 STRATEGY_NAMES = ("high-grade", "npv", "green")
 RECOVERY_FLOOR = 0.95       # green: mining recovery (China's large open-pit copper mines: >= 0.95)
+LIFE_LIMIT = 100            # periods: capacities that need longer to move the economic pit are a mistake
 UTILISATION_FLOOR = 0.90    # green: share of the deposit's ore-grade metal inside the final pit
 
 
@@ -142,7 +143,9 @@ def check_setup(setup: ScheduleSetup) -> None:
 
 def derive_capacities(deposit: Deposit, pit: np.ndarray, setup: ScheduleSetup) -> ScheduleSetup:
     """Fill unset capacities from the economic pit (see `ScheduleSetup`) and refuse capacities that
-    cannot move that pit within ``max_periods``."""
+    would need more than `LIFE_LIMIT` periods to mine it or mill its ore (a unit mistake, such as a
+    mill of 1,000 t for a pit of 280 Mt).  A horizon (``max_periods``) shorter than the capacities
+    need is allowed: the plan then leaves ore in the pit and says so."""
     life = setup.target_life
     ton = deposit.tonnage
     ore_t = float(ton[pit & deposit.ore].sum())
@@ -156,15 +159,15 @@ def derive_capacities(deposit: Deposit, pit: np.ndarray, setup: ScheduleSetup) -
                   mill_hours=setup.mill_hours if setup.mill_hours is not None
                   else (1.05 * hours / ore_t * mill if hours > 0 and ore_t > 0 else math.inf))
     need = pit_t / out.mining_capacity
-    if need > setup.max_periods:
-        raise InputError(f"mining capacity {out.mining_capacity:,.6g} t per period moves the economic pit "
-                         f"({pit_t:,.6g} t) in {need:,.1f} periods, more than the {setup.max_periods} periods "
-                         "allowed: raise the mining capacity or the periods", field="mining_capacity")
+    if need > LIFE_LIMIT:
+        raise InputError(f"mining capacity {out.mining_capacity:,.6g} t per period would take {need:,.0f} periods "
+                         f"to move the economic pit ({pit_t:,.6g} t), more than {LIFE_LIMIT}: is it in t per "
+                         "period?", field="mining_capacity")
     need = ore_t / out.mill_capacity
-    if need > setup.max_periods:
-        raise InputError(f"mill capacity {out.mill_capacity:,.6g} t per period mills the economic pit's ore "
-                         f"({ore_t:,.6g} t) in {need:,.1f} periods, more than the {setup.max_periods} periods "
-                         "allowed: raise the mill capacity or the periods", field="mill_capacity")
+    if need > LIFE_LIMIT:
+        raise InputError(f"mill capacity {out.mill_capacity:,.6g} t per period would take {need:,.0f} periods "
+                         f"to mill the economic pit's ore ({ore_t:,.6g} t), more than {LIFE_LIMIT}: is it in t per "
+                         "period?", field="mill_capacity")
     return out
 
 

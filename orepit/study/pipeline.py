@@ -21,7 +21,7 @@ from orepit.data.atomic import atomic_path, write_text
 from orepit.data.files import write_model
 from orepit.data.jsonable import jsonable
 from orepit.data.model import BlockModel
-from orepit.planning.pits import ShellInputs, shells_table
+from orepit.planning.pits import ShellInputs, pit_warnings, shells_table
 from orepit.planning.strategies import (RECOVERY_FLOOR, STRATEGY_NAMES, UTILISATION_FLOOR, ScheduleSetup, compare,
                                         derive_capacities, frontier, kpi_table)
 from orepit.valuation.deposit import Deposit, value_deposit
@@ -49,6 +49,7 @@ class Study:
     frontier: pd.DataFrame | None
     setup: ScheduleSetup
     timings: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)
 
 
 class Phases:
@@ -111,10 +112,17 @@ def run_study(model: BlockModel, economics: Economics, environment: Environment 
     table = None
     if frontier_points:
         with phases.phase("frontier"):
-            table = frontier(deposit, setup, points=frontier_points, axis="metal")
+            table = frontier(deposit, setup, points=frontier_points, recovery_floor=recovery_floor,
+                             green_floor=utilisation_floor if utilisation_floor is not None else UTILISATION_FLOOR,
+                             solver=solver)
     phases.close()
+    warnings = pit_warnings(deposit, pit_result.solution, "economic ultimate pit")
+    for name, r in results.items():
+        if not np.array_equal(r.pit, pit_result.solution):
+            warnings += pit_warnings(deposit, r.pit, f"{name} pit")
+        warnings += [f"{name}: {w}" for w in r.plan.warnings]
     return Study(deposit, pit_result.solution, pit_result.objective, pit_result.seconds, nested.solution, shells, gt,
-                 results, table, setup, phases.timings)
+                 results, table, setup, phases.timings, warnings)
 
 
 def summary(study: Study) -> dict:
@@ -127,8 +135,10 @@ def summary(study: Study) -> dict:
                     "currency": study.deposit.currency, "element": study.deposit.element},
         "pit": {"objective": study.pit_objective, "blocks": int(study.pit.sum()), "seconds": study.pit_seconds},
         "setup": setup,
-        "strategies": {name: {**r.kpis, "status": r.plan.result.status, "seconds": r.seconds,
-                              "model_size": r.plan.model_size} for name, r in study.results.items()},
+        "strategies": {name: {**r.kpis, "status": r.plan.result.status, "algorithm": r.plan.result.algorithm,
+                              "seconds": r.seconds, "stages": r.plan.result.info, "rules": r.rules,
+                              "warnings": r.plan.warnings} for name, r in study.results.items()},
+        "warnings": study.warnings,
         "timings": study.timings,
     })
 
@@ -149,6 +159,7 @@ def write_results(study: Study, out) -> Path:
         key = name.replace("-", "_")
         cols[f"period_{key}"] = r.block_period
         cols[f"destination_{key}"] = DEST_NAMES[r.block_destination + 1].astype(str)
+        cols[f"pushback_{key}"] = np.where(r.block_period >= 0, r.block_pushback, -1)
     write_model(d.model.assign(**cols), out / "blocks.parquet")
     _write_csv(study.shells, out / "shells.csv")
     _write_csv(study.gradetonnage, out / "gradetonnage.csv")
