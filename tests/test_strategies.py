@@ -126,11 +126,11 @@ def test_green_rules_are_reported_binding_or_not_with_a_price(results):
     assert floor["per_unit"] == pytest.approx(floor["price"] / floor["amount"])
 
 
-def _mine(results) -> ScheduleSetup:
+def _mine(results, **more) -> ScheduleSetup:
     s = results["npv"].plan.settings
     return ScheduleSetup(mining_capacity=float(s.per_period(s.mining_capacity)[0]),
                          mill_capacity=float(s.per_period(s.mill_capacity)[0]),
-                         mill_hours=float(s.per_period(s.mill_hours)[0]))
+                         mill_hours=float(s.per_period(s.mill_hours)[0]), **more)
 
 
 def test_the_emission_cap_binds_and_holds_in_every_period(results, deposit):
@@ -143,13 +143,14 @@ def test_the_emission_cap_binds_and_holds_in_every_period(results, deposit):
 
 def test_the_recovery_floor_and_no_ore_to_dump_bind_on_a_mine_without_stockpile(results, deposit):
     """High-grading dumps ore the mill cannot take; a floor of 95 % (or no ore to the dump) makes the
-    same mine keep it, milling as it mines: the rule holds and the NPV drops."""
-    free = results["high-grade"]
+    same mine keep it, milling as it mines (the fleet may slow down in all three): the rule holds and
+    the NPV drops."""
+    mine = _mine(results, steady_mining=None)
+    free = run_strategy(deposit, "high-grade", mine, strategy_options("high-grade"))
     assert free.kpis["mining_recovery_rate"] < 0.95
-    floored = run_strategy(deposit, "high-grade", _mine(results),
-                           replace(strategy_options("high-grade"), recovery_floor=0.95))
+    floored = run_strategy(deposit, "high-grade", mine, replace(strategy_options("high-grade"), recovery_floor=0.95))
     assert floored.kpis["mining_recovery_rate"] >= 0.95 and floored.kpis["npv"] < free.kpis["npv"]
-    kept = run_strategy(deposit, "high-grade", _mine(results), replace(strategy_options("high-grade"), no_ore_to_dump=True))
+    kept = run_strategy(deposit, "high-grade", mine, replace(strategy_options("high-grade"), no_ore_to_dump=True))
     assert kept.kpis["ore_to_dump_tonnes"] == 0.0 and kept.kpis["npv"] < free.kpis["npv"]
 
 
@@ -182,7 +183,7 @@ def test_frontier_holds_greens_point_and_rises_in_metal(deposit):
 
 
 def test_a_short_horizon_leaves_metal_in_the_pit_and_says_so(deposit):
-    r = compare(deposit, ["npv"], ScheduleSetup(max_periods=4))["npv"]
+    r = compare(deposit, ["npv"], ScheduleSetup(periods=4))["npv"]
     assert r.kpis["metal_left_in_pit"] > 0
     assert any("too short" in w or "stay in the ground" in w for w in r.plan.warnings)
     k = r.kpis
@@ -195,7 +196,7 @@ def test_a_short_horizon_leaves_metal_in_the_pit_and_says_so(deposit):
     (dict(discount_rate=-1), "discount rate -1 per period must be a number above -1"),
     (dict(mill_capacity=0.0), "mill capacity must be positive"),
     (dict(mining_capacity=-5.0), "mining capacity must be positive"),
-    (dict(max_periods=0), "periods: expected a whole number of periods >= 1"),
+    (dict(periods=0), "periods: expected a whole number of periods >= 1"),
 ])
 def test_settings_that_make_no_sense_are_refused(settings, message):
     with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)").replace("?", r"\?")):

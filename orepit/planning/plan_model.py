@@ -21,6 +21,10 @@ Constraints (names as in the model):
     mined_once     w[c, t-1] <= w[c, t]
     precedence     w[c, t] <= w[c', t]                 for every cut c' that must be mined before c
     mine_out       w[c, t_out] = 1                     (the whole pit mined by period t_out, when asked)
+    steady_mining  t mined by the end of t >= f x (capacity of periods 0..t), or the whole pit
+                   (the fleet works at capacity until the pit is out, when asked)
+    steady_milling mill feed >= f x mill capacity in every period after mining ends and before the
+                   piles must be empty (the mill works off the stockpile without standing idle)
     split          sum_d x[p, d, t] = w[c(p), t] - w[c(p), t-1]   (a cut's parcels are mined together)
     mining         sum_c tonnes_c (w[c, t] - w[c, t-1]) <= mining capacity of period t
     mill           sum_p tonnes_p x[p, mill, t] + sum_g r[g, t] <= mill capacity
@@ -93,6 +97,10 @@ class PlanSettings:
     final_stockpile    'process' (milled one period after the last, discounted), 'lost', or
                        'empty' (every stockpiled tonne is milled within the periods)
     mine_out_by        every cut is mined by the end of this period (None: mining is optional)
+    steady_mining      f: with mine_out_by, mine at least f of the mining capacity each period until
+                       the pit is out (the fleet does not stand idle); None: free
+    steady_milling     f: with the mining decided and ``empty_by`` set, mill at least f of the mill's
+                       capacity in each period after mining until the piles are empty; None: free
     empty_by           with final_stockpile 'empty': the piles are empty from this period on
                        (None: the last period)
     recovery_floor     cumulative ore-grade t to mill or stockpile >= floor x ore-grade t mined (None: off)
@@ -113,6 +121,8 @@ class PlanSettings:
     stockpile_loss: float = 0.0
     final_stockpile: str = "lost"
     mine_out_by: int | None = None
+    steady_mining: float | None = None
+    steady_milling: float | None = None
     empty_by: int | None = None
     recovery_floor: float | None = None
     no_ore_to_dump: bool = False
@@ -248,6 +258,14 @@ def build_plan_model(parcels: Parcels, bins: Bins, settings: PlanSettings, exten
         _capped(m, "mining", settings.mining_capacity,
                 lambda m, t: sum(float(cut_t[c]) * (m.w[c, t] - m.w[c, t - 1] if t > 0 else m.w[c, t])
                                  for c in m.C if cut_t[c]))
+        if settings.steady_mining is not None and settings.mine_out_by is not None:
+            # the fleet works at its capacity until the pit is out: mined by the end of t >= f x what
+            # the capacity could have moved by then, or the whole pit
+            cap_sum = np.cumsum(settings.per_period(settings.mining_capacity))
+            total = float(cut_t.sum())
+            m.steady_mining = pyo.Constraint(list(range(settings.mine_out_by)), rule=lambda m, t: sum(
+                float(cut_t[c]) * m.w[c, t] for c in m.C if cut_t[c])
+                >= min(total, settings.steady_mining * float(cap_sum[t])))
     else:
         share = np.asarray(mined, dtype=np.float64)
 
@@ -265,6 +283,11 @@ def build_plan_model(parcels: Parcels, bins: Bins, settings: PlanSettings, exten
     _capped(m, "mill_hours", settings.mill_hours,
             lambda m, t: flow(m, parcels.mill_hours, MILL, t)
             + sum(float(bins.mill_hours[g]) * m.r[g, t] for g in m.G))
+    if settings.steady_milling is not None and mined is not None and settings.empty_by is not None:
+        last_mining = int(np.flatnonzero(share.sum(axis=0) > 0).max(initial=-1))
+        cap = settings.per_period(settings.mill_capacity)
+        m.steady_milling = pyo.Constraint(list(range(last_mining + 1, settings.empty_by)), rule=lambda m, t:
+                                          mill_feed(m, t) >= settings.steady_milling * float(cap[t]))
     if settings.stockpile:
         _capped(m, "stockpile_room", settings.stockpile_capacity, lambda m, t: sum(m.inv[g, t] for g in m.G))
 

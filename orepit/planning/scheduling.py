@@ -37,6 +37,7 @@ from orepit.valuation.deposit import Deposit
 from orepit.valuation.destinations import DUMP, MILL, STOCKPILE
 
 OVERFLOW_PERIODS = 3        # periods after the planned horizon for blocks the capacity pushes later
+STEADY_MILLING = 0.95       # after mining, a plan that mills all its ore keeps the mill this full
 PACE_ALLOWANCE = 1.05       # the blocks may be mined this much faster than the cut model mines, per
                             # period (room for whole blocks); more wastes ore a mill cannot take
 
@@ -98,13 +99,19 @@ def plan_schedule(deposit: Deposit, pit: np.ndarray, sequence: Layout, routing: 
         warnings.append(f"the horizon of {max_periods} periods is too short to mine the whole pit at the mining "
                         f"capacity; ore-grade metal left in the pit is counted as sterilised")
     parcels, bins = price_units(deposit, sequence, env_price)
-    while True:                    # a plan that must also mill what it mines may need more periods
-        first = replace(settings, periods=periods, mine_out_by=out_by)
+    steady = settings.steady_mining
+    while True:        # a plan that must mill what it mines may need to slow down, or more periods
+        first = replace(settings, periods=periods, mine_out_by=out_by, steady_mining=steady)
         model = build_plan_model(parcels, bins, first, extend)
         try:
             stages["sequence"] = solve_plan_model(model)
             break
         except InfeasibleError:
+            if steady is not None:
+                steady = None
+                warnings.append(f"the fleet cannot work at {100 * settings.steady_mining:.0f} % of its capacity "
+                                "throughout (the plan must mill what it mines): it slows down")
+                continue
             if out_by is None or periods >= max_periods:
                 raise
             periods = min(max_periods, periods + max(2, periods // 2))
@@ -242,14 +249,17 @@ def _reclaim(units, settings: PlanSettings, extend, last_mining: int):
     parcels, piles, mined, route, whole = units
 
     def attempt(empty_by):
-        s = settings if empty_by is None else replace(settings, empty_by=empty_by)
+        s = settings if empty_by is None else replace(settings, empty_by=empty_by, steady_milling=STEADY_MILLING)
         model = build_plan_model(parcels, piles, s, extend, mined=mined, route=route, whole=whole)
         return model, solve_plan_model(model)
 
     if settings.final_stockpile != "empty" or piles.n_bins == 0:
         return attempt(None)
     low, high = last_mining, settings.periods - 1
-    best = attempt(high)                                  # infeasible here: no plan at all
+    try:
+        best = attempt(high)
+    except InfeasibleError:           # the mill cannot stay that full (its hours bind): no steady tail
+        return attempt(None)
     while low < high:
         mid = (low + high) // 2
         try:

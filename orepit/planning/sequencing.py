@@ -95,6 +95,7 @@ def block_periods(deposit: Deposit, layout: Layout, pit: np.ndarray, mined_by: n
     if not_before is not None:
         candidates = candidates & (not_before < capacity.size)
     period, _ = toposort_schedule(problem, key, candidates, not_before=not_before)
-    if not layout.integer and not also:
-        shift_periods(deposit.precedence, period, deposit.tonnage, capacity, value)
+    if not layout.integer and not also and (period >= 0).any():
+        last = int(period.max())               # moving blocks in time must not lengthen the mine's life
+        shift_periods(deposit.precedence, period, deposit.tonnage, capacity[:last + 1], value)
     return period

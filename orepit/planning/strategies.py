@@ -76,7 +76,7 @@ def strategy_options(name: str, recovery_floor: float = RECOVERY_FLOOR,
 class ScheduleSetup:
     """The mine every strategy shares, and how the deposit is cut into schedulable units.
 
-    max_periods        periods at most (the life of mine follows from the capacities, up to this)
+    periods            periods at most (the life of mine follows from the capacities, up to this)
     target_life        periods over which derived capacities mill the economic pit's ore
     discount_rate      per period (0.08 = 8 %)
     mining_capacity    t mined per period; None: the economic pit in three quarters of target_life
@@ -84,6 +84,9 @@ class ScheduleSetup:
                        target_life (the mill is the bottleneck while mining: the stockpile pays)
     mill_hours         h of milling per period; None: fits the average hardness of that ore (+5 %)
     stockpile_capacity t held at any time (inf: none); stockpile_loss: share lost per period
+    steady_mining      the fleet moves at least this share of the mining capacity each period until
+                       the pit is out (None: it may slow down; a plan that cannot keep it, because it
+                       must mill what it mines, slows down and says so)
     n_pushbacks        pushbacks (groups of nested shells) of a large pit
     n_bins             stockpile grade bins (margin per tonne quantiles of the pit's ore)
     sequence_bins      coarser grade bins of the cut model that sequences the mining (a smaller LP)
@@ -91,7 +94,7 @@ class ScheduleSetup:
     time_limit, mip_gap, threads   for HiGHS (s per solve, relative gap, threads; 0: HiGHS decides)
     """
 
-    max_periods: int = 40
+    periods: int = 40
     target_life: int = 10
     discount_rate: float = 0.08
     mining_capacity: float | None = None
@@ -99,6 +102,7 @@ class ScheduleSetup:
     mill_hours: float | None = None
     stockpile_capacity: float = math.inf
     stockpile_loss: float = 0.0
+    steady_mining: float | None = 0.95
     n_pushbacks: int = 8
     n_bins: int = 12
     sequence_bins: int = 4
@@ -113,8 +117,8 @@ class ScheduleSetup:
 
 def check_setup(setup: ScheduleSetup) -> None:
     """Refuse settings that make no sense, naming the option and the likely mistake."""
-    if not isinstance(setup.max_periods, (int, np.integer)) or setup.max_periods < 1:
-        raise InputError(f"periods: expected a whole number of periods >= 1, got {setup.max_periods!r}",
+    if not isinstance(setup.periods, (int, np.integer)) or setup.periods < 1:
+        raise InputError(f"periods: expected a whole number of periods >= 1, got {setup.periods!r}",
                          field="periods")
     if not isinstance(setup.target_life, (int, np.integer)) or setup.target_life < 1:
         raise InputError(f"target life: expected a whole number of periods >= 1, got {setup.target_life!r}",
@@ -133,6 +137,9 @@ def check_setup(setup: ScheduleSetup) -> None:
     if not setup.stockpile_capacity > 0:
         raise InputError(f"stockpile capacity must be positive (t), got {setup.stockpile_capacity!r}",
                          field="stockpile_capacity")
+    if setup.steady_mining is not None and not 0 < setup.steady_mining <= 1:
+        raise InputError(f"steady mining must be a share in (0, 1] of the mining capacity, got {setup.steady_mining!r}",
+                         field="steady_mining")
     if not 0 <= setup.stockpile_loss < 1:
         raise InputError(f"stockpile loss must be a share in [0, 1) per period, got {setup.stockpile_loss!r}",
                          field="stockpile_loss")
@@ -144,7 +151,7 @@ def check_setup(setup: ScheduleSetup) -> None:
 def derive_capacities(deposit: Deposit, pit: np.ndarray, setup: ScheduleSetup) -> ScheduleSetup:
     """Fill unset capacities from the economic pit (see `ScheduleSetup`) and refuse capacities that
     would need more than `LIFE_LIMIT` periods to mine it or mill its ore (a unit mistake, such as a
-    mill of 1,000 t for a pit of 280 Mt).  A horizon (``max_periods``) shorter than the capacities
+    mill of 1,000 t for a pit of 280 Mt).  A horizon (``periods``) shorter than the capacities
     need is allowed: the plan then leaves ore in the pit and says so."""
     life = setup.target_life
     ton = deposit.tonnage
@@ -178,6 +185,7 @@ def plan_settings(setup: ScheduleSetup, options: StrategyOptions) -> PlanSetting
                         stockpile_capacity=setup.stockpile_capacity, stockpile_loss=setup.stockpile_loss,
                         final_stockpile=options.final_stockpile, recovery_floor=options.recovery_floor,
                         no_ore_to_dump=options.no_ore_to_dump, co2_cap=options.co2_cap,
+                        steady_mining=setup.steady_mining,
                         time_limit=setup.time_limit, mip_gap=setup.mip_gap, threads=setup.threads)
 
 
@@ -247,7 +255,7 @@ def run_strategy(deposit: Deposit, name: str, setup: ScheduleSetup, options: Str
     routing = cut_layout(deposit, pit, values, setup.n_pushbacks, setup.n_bins, setup.block_limit, solver,
                          shells=(sequence.block_pushback, sequence.block_position))
     plan = plan_schedule(deposit, pit, sequence, routing, plan_settings(setup, options), low_edge,
-                         options.env_price, setup.max_periods, extend)
+                         options.env_price, setup.periods, extend)
     plan.simulation.kpis["resource_credit"] = credit
     return StrategyResult(name, options, pit, routing, plan, credit, time.perf_counter() - start)
 

@@ -41,14 +41,18 @@ DEPOSIT_KEYS = {"synthetic", "model", "economics", "environment", "block_size", 
                 "grade_sigma", "perturb_seed", "perturb_columns"}
 SYNTHETIC_KEYS = {"blocks", "seed"}
 #: plan keys: `ScheduleSetup` fields (HiGHS threads are always 1 in a sweep) and the green floors
-PLAN_INT = {"periods": 1, "tail_periods": 0, "n_pushbacks": 1, "n_bins": 1, "block_limit": 0}
-PLAN_FLOAT = {"discount_rate": (0.0, 10.0), "mining_capacity": (0.0, math.inf), "mill_capacity": (0.0, math.inf),
+PLAN_INT = {"periods": 1, "target_life": 1, "n_pushbacks": 1, "n_bins": 1, "sequence_bins": 1, "block_limit": 0}
+PLAN_FLOAT = {"discount_rate": (0.0, 1.0), "mining_capacity": (0.0, math.inf), "mill_capacity": (0.0, math.inf),
               "mill_hours": (0.0, math.inf), "stockpile_loss": (0.0, 0.999999), "time_limit": (0.0, math.inf),
               "mip_gap": (0.0, 1.0), "recovery_floor": (0.0, 1.0), "utilisation_floor": (0.0, 1.0)}
-PLAN_TEXT = {"final_stockpile": ("lost", "process", "empty")}
+PLAN_TEXT: dict = {}
 PLAN_KEYS = set(PLAN_INT) | set(PLAN_FLOAT) | set(PLAN_TEXT)
+#: plan keys of earlier versions -> why they are gone (a study naming one is refused with this)
+PLAN_RETIRED = {"tail_periods": "the life of mine now follows from the capacities: remove tail_periods "
+                                "(periods is the most periods a plan may take)",
+                "final_stockpile": "each strategy has its own rule for the last stockpile: remove final_stockpile"}
 #: the plan keys every case states, at their owners' defaults unless the study sets them
-PLAN_DEFAULTS = {"periods": ScheduleSetup.periods, "tail_periods": ScheduleSetup.tail_periods,
+PLAN_DEFAULTS = {"periods": ScheduleSetup.periods, "target_life": ScheduleSetup.target_life,
                  "discount_rate": ScheduleSetup.discount_rate, "recovery_floor": RECOVERY_FLOOR,
                  "utilisation_floor": UTILISATION_FLOOR}
 GRID_SECTIONS = ("economics", "environment", "plan")
@@ -185,6 +189,9 @@ def parse_study(data: dict, path=None, text: str = "") -> SweepStudy:
                                                        f"economics in {econ['currency']}")
     plan = dict(PLAN_DEFAULTS)
     raw_plan = data.get("plan", {})
+    for key in raw_plan:
+        if key in PLAN_RETIRED:
+            raise check.error(("plan", key), PLAN_RETIRED[key])
     check.keys(raw_plan, PLAN_KEYS, at=("plan",))
     for key, value in raw_plan.items():
         plan[key] = _plan_value(check, ("plan", key), key, value)
