@@ -152,8 +152,8 @@ def test_defaults_are_the_owners():
     from solvers.schedule import solve_schedule
     p = verbs(build_parser())
     compare = p["compare"].parse_args([])
-    assert (compare.periods, compare.tail_periods, compare.time_limit, compare.gap, compare.threads) == (
-        ScheduleSetup.periods, ScheduleSetup.tail_periods, ScheduleSetup.time_limit, ScheduleSetup.mip_gap,
+    assert (compare.periods, compare.target_life, compare.time_limit, compare.gap, compare.threads) == (
+        ScheduleSetup.periods, ScheduleSetup.target_life, ScheduleSetup.time_limit, ScheduleSetup.mip_gap,
         ScheduleSetup.threads)
     assert (compare.slope, compare.benches) == (SLOPE_DEGREES, SLOPE_BENCHES)
     schedule = p["schedule"].parse_args(["kd", "--problem", "cpit"])
@@ -289,3 +289,9 @@ def test_importing_the_command_loads_no_heavy_library():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == []
+
+
+def test_a_removed_option_says_why(capsys):
+    assert main(["compare", "--tail-periods", "3"]) == 2
+    assert capsys.readouterr().err.strip() == ("orepit: --tail-periods was removed: the life of mine now follows "
+                                               "from the capacities (--periods is the most periods a plan may take)")

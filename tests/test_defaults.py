@@ -6,7 +6,7 @@ from __future__ import annotations
 import inspect
 from dataclasses import asdict
 
-from orepit.planning.plan import PlanSettings
+from orepit.planning.plan_model import PlanSettings
 from orepit.planning.strategies import (RECOVERY_FLOOR, UTILISATION_FLOOR, ScheduleSetup, compare, frontier,
                                         strategy_options)
 from orepit.study.pipeline import run_study
@@ -29,8 +29,8 @@ def test_functions_take_their_defaults_from_the_owners():
         assert (_defaults(function)["slope"], _defaults(function)["levels"]) == (SLOPE_DEGREES, SLOPE_BENCHES)
     green = strategy_options("green")
     assert (green.recovery_floor, green.utilisation_floor) == (RECOVERY_FLOOR, UTILISATION_FLOOR)
-    setup, plan = ScheduleSetup(), PlanSettings()
-    for name in ("discount_rate", "time_limit", "mip_gap", "stockpile_loss"):
+    setup, plan = ScheduleSetup(), PlanSettings(periods=1)
+    for name in ("discount_rate", "time_limit", "mip_gap", "stockpile_loss", "stockpile_capacity", "threads"):
         assert getattr(setup, name) == getattr(plan, name), name
 
 

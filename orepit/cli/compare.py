@@ -40,9 +40,10 @@ def add_study_options(p, out: str) -> None:
     """The plan, slope, solver and output options of compare and demo (defaults: `ScheduleSetup`,
     `strategy_options`, the precedence defaults)."""
     p.add_argument("--periods", type=count, default=ScheduleSetup.periods, metavar="N",
-                   help="mining periods [periods]")
-    p.add_argument("--tail-periods", type=natural, default=ScheduleSetup.tail_periods, metavar="N",
-                   help="processing-only periods after mining [periods]")
+                   help="the most periods a plan may take; the life of mine follows from the capacities, and a "
+                        "horizon too short to mine a pit out leaves metal in it, counted as sterilised [periods]")
+    p.add_argument("--target-life", type=count, default=ScheduleSetup.target_life, metavar="N",
+                   help="capacities derived from the economic pit mill its ore in about N periods [periods]")
     add_discount_rate(p)
     add_mining_capacity(p, "derived from the ultimate pit")
     p.add_argument("--mill-capacity", type=positive, metavar="T",
@@ -96,7 +97,7 @@ def run(args) -> int:
         raise InputError(f"unknown strategy {unknown[0] if unknown else '(none)'} "
                          f"(choose from {', '.join(STRATEGY_NAMES)}, frontier)", field="strategies")
     model, econ, env, precedence, discount = _inputs(args)
-    setup = ScheduleSetup(periods=args.periods, tail_periods=args.tail_periods, discount_rate=discount,
+    setup = ScheduleSetup(periods=args.periods, target_life=args.target_life, discount_rate=discount,
                           mining_capacity=args.mining_capacity, mill_capacity=args.mill_capacity,
                           mill_hours=args.mill_hours, time_limit=args.time_limit, mip_gap=args.gap,
                           threads=args.threads)
@@ -112,15 +113,17 @@ def run(args) -> int:
         report = str(write_report(out))
     payload = {"out": str(out), "report": report,
                "strategies": {n: r.kpis for n, r in study.results.items()},
-               "frontier_points": 0 if study.frontier is None else int(len(study.frontier))}
-    emit(args, payload, markdown_table(table) + f"\n\nresults: {out}" + (f"\nreport: {report}" if report else ""))
+               "frontier_points": 0 if study.frontier is None else int(len(study.frontier)),
+               "warnings": study.warnings}
+    notes = "".join(f"\nwarning: {w}" for w in study.warnings)
+    emit(args, payload, markdown_table(table) + notes + f"\n\nresults: {out}" + (f"\nreport: {report}" if report else ""))
     return 0
 
 
-KPI_ROWS = ["npv", "npv_economic", "npv_after_environment", "metal_recovered", "low_grade_tonnes_recovered",
+KPI_ROWS = ["npv", "npv_after_environment", "objective", "metal_recovered", "low_grade_tonnes_recovered",
             "metal_sterilised", "metal_left_in_pit", "mining_recovery_rate", "processing_recovery_rate",
             "utilisation_rate", "ore_to_dump_tonnes", "strip_ratio", "co2_tonnes", "co2_per_tonne_metal",
-            "price_of_green", "objective_solver", "objective_simulated"]
+            "life_of_mine_periods", "price_of_green", "cost_per_t_metal_saved_vs_npv"]
 
 
 def markdown_table(table) -> str:

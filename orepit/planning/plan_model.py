@@ -131,7 +131,7 @@ class PlanSettings:
     co2_total_cap: float | None = None
     time_limit: float = 120.0
     mip_gap: float = 1e-4
-    threads: int = 0
+    threads: int | None = None
 
     def __post_init__(self):
         if int(self.periods) < 1:

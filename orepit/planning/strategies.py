@@ -96,20 +96,20 @@ class ScheduleSetup:
 
     periods: int = 40
     target_life: int = 10
-    discount_rate: float = 0.08
+    discount_rate: float = PlanSettings.discount_rate
     mining_capacity: float | None = None
     mill_capacity: float | None = None
     mill_hours: float | None = None
-    stockpile_capacity: float = math.inf
-    stockpile_loss: float = 0.0
+    stockpile_capacity: float = PlanSettings.stockpile_capacity
+    stockpile_loss: float = PlanSettings.stockpile_loss
     steady_mining: float | None = 0.95
     n_pushbacks: int = 8
     n_bins: int = 12
     sequence_bins: int = 4
     block_limit: int = 100
-    time_limit: float = 120.0
-    mip_gap: float = 1e-4
-    threads: int = 0
+    time_limit: float = PlanSettings.time_limit
+    mip_gap: float = PlanSettings.mip_gap
+    threads: int | None = PlanSettings.threads
 
     def __post_init__(self):
         check_setup(self)
