@@ -12,7 +12,7 @@ from orepit.planning.layout import low_grade_edge, margin_per_tonne
 from orepit.planning.strategies import (STRATEGY_NAMES, ScheduleSetup, StrategyOptions, compare, derive_capacities,
                                         frontier, run_strategy, strategy_options)
 from orepit.planning.pits import utilisation_pit
-from orepit.planning.verify import check_block_schedule
+from orepit.planning.verify import check_block_schedule, limits_of
 from orepit.valuation.deposit import value_deposit
 from orepit.valuation.destinations import DUMP, MILL, STOCKPILE
 from orepit.valuation.synthetic import default_economics, synthetic_deposit
@@ -56,7 +56,8 @@ def test_every_block_schedule_keeps_every_slope_and_capacity(results, deposit):
         reclaim = {"tonnes": reclaimed, "hours": np.zeros(s.periods), "co2": np.zeros(s.periods)}
         reclaim["hours"] = r.simulation.periods["mill_hours"].to_numpy() - np.bincount(
             period[dest == MILL], weights=deposit.mill_hours[dest == MILL], minlength=s.periods)
-        assert check_block_schedule(deposit, period, dest, s, reclaim).feasible
+        assert check_block_schedule(deposit.precedence, ton, deposit.mill_hours, deposit.co2_at_mining(), period, dest,
+                                    limits_of(s), reclaim).feasible
 
 
 def test_period_columns_keep_every_block_below_its_upper_neighbours(results, deposit):

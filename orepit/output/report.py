@@ -23,7 +23,7 @@ from solvers.errors import InputError
 from orepit.output import charts
 from orepit.data.atomic import write_text
 from orepit.data.model import BlockModel
-from orepit.output.viz import strategy_key
+from orepit.planning.strategies import strategy_key
 from orepit.output import viz
 from orepit.version import __version__
 from orepit.data.files import read_model

@@ -32,7 +32,7 @@ from orepit.planning.layout import Layout, pile_means, price_units, regroup
 from orepit.planning.plan_model import PlanSettings, build_plan_model, solve_plan_model
 from orepit.planning.sequencing import block_periods
 from orepit.planning.simulation import BlockSchedule, Simulation, simulate
-from orepit.planning.verify import check_block_schedule
+from orepit.planning.verify import check_block_schedule, limits_of
 from orepit.valuation.deposit import Deposit
 from orepit.valuation.destinations import DUMP, MILL, STOCKPILE
 
@@ -153,7 +153,8 @@ def plan_schedule(deposit: Deposit, pit: np.ndarray, sequence: Layout, routing: 
     reclaimed = {"tonnes": sim.periods["stockpile_out_t"].to_numpy(),
                  "hours": sim.periods["mill_hours"].to_numpy() - _direct(deposit, schedule, "hours", longer),
                  "co2": sim.periods["co2_t"].to_numpy() - _direct(deposit, schedule, "co2", longer)}
-    check = check_block_schedule(deposit, period, dest, routes, reclaimed)
+    check = check_block_schedule(deposit.precedence, deposit.tonnage, deposit.mill_hours, deposit.co2_at_mining(),
+                                 period, dest, limits_of(routes), reclaimed)
     if not check.feasible:
         raise RuntimeError("the block schedule failed the independent check: " + "; ".join(check.solution[:3]))
     info = {name: {"status": r.status, "objective": r.objective, "seconds": r.seconds,

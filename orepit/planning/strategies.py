@@ -58,6 +58,11 @@ class StrategyOptions:
     final_stockpile: str = "lost"
 
 
+def strategy_key(name: str) -> str:
+    """A strategy's suffix in column names: ``high-grade`` -> ``high_grade``."""
+    return name.replace("-", "_")
+
+
 def strategy_options(name: str, recovery_floor: float = RECOVERY_FLOOR,
                      utilisation_floor: float | None = UTILISATION_FLOOR) -> StrategyOptions:
     """The switches of a named strategy."""
@@ -304,7 +309,7 @@ def price_of_green(results: dict) -> None:
         base = results.get(base_name)
         if base is None:
             continue
-        key = base_name.replace("-", "_")
+        key = strategy_key(base_name)
         b = base.kpis
         price = b["npv"] - k["npv"]
         extra = k["metal_recovered"] - b["metal_recovered"]
