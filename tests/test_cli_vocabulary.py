@@ -31,7 +31,8 @@ MAY_DIFFER = {
     "--time-limit": {"default"},     # schedule: one solve of the whole run (solve_schedule's default);
                                      # compare/demo: each strategy's solve (ScheduleSetup's default)
     "--economics": {"required"},     # compare has the built-in deposit's economics; value needs a file
-    "--problem": {"choices"},        # schedule solves cpit and pcpsp; check also checks upit pits
+    "--problem": {"choices", "required"},  # schedule solves cpit and pcpsp; check also checks upit pits,
+                                     # and a results folder, which needs no --problem
     "MODEL": {"nargs", "required"},  # optional where the verb has another input (--grid, the built-in deposit)
 }
 COMPARED = ("dest", "action", "type", "nargs", "choices", "default", "metavar", "required", "unit")

@@ -20,7 +20,8 @@ def register(sub):
     add_model(p, f"{MINELIB}, or a results folder of orepit compare/demo (then no SOLUTION)")
     p.add_argument("solution", metavar="SOLUTION", nargs="?",
                    help=".sol file (absolute, relative to the current folder or to the instance's)")
-    p.add_argument("--problem", choices=["upit", "cpit", "pcpsp"], help="the problem solved (with a SOLUTION)")
+    p.add_argument("--problem", choices=["upit", "cpit", "pcpsp"],
+                   help="the problem SOLUTION solves (default: none; required with a SOLUTION)")
     add_json(p)
     p.set_defaults(func=run)
 
@@ -58,7 +59,8 @@ def run(args) -> int:
                              path=args.model, field="solution")
         return run_results(args)
     if not args.solution or not args.problem:
-        raise InputError("a MineLib check needs a SOLUTION file and --problem {upit,cpit,pcpsp}", field="solution")
+        raise InputError("a MineLib check needs a SOLUTION file and --problem {upit,cpit,pcpsp} (both required), "
+                         "or MODEL a results folder", field="solution")
     inst = open_model(args.model).minelib("orepit check")
     problem = inst.problem(args.problem)
     path = solution_path(inst, args.solution)

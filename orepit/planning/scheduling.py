@@ -110,10 +110,15 @@ def plan_schedule(deposit: Deposit, pit: np.ndarray, sequence: Layout, routing: 
             if steady is not None:
                 steady = None
                 warnings.append(f"the fleet cannot work at {100 * settings.steady_mining:.0f} % of its capacity "
-                                "throughout (the plan must mill what it mines): it slows down")
+                                "throughout (its rules or the horizon do not allow it): it slows down")
                 continue
-            if out_by is None or periods >= max_periods:
+            if out_by is None:
                 raise
+            if periods >= max_periods:                     # the horizon cannot hold the whole pit
+                out_by = None
+                warnings.append(f"the horizon of {max_periods} periods is too short to mine the whole pit; "
+                                "ore-grade metal left in the pit is counted as sterilised")
+                continue
             periods = min(max_periods, periods + max(2, periods // 2))
             out_by = periods - 1
     W = _values2(model.w, parcels.n_cuts, periods)
@@ -127,24 +132,19 @@ def plan_schedule(deposit: Deposit, pit: np.ndarray, sequence: Layout, routing: 
         warnings.append(f"{int(unplaced.sum())} blocks of the pit do not fit in {longer} periods at the mining "
                         "capacity and stay in the ground (their ore-grade metal is counted as sterilised)")
 
-    # 3. routes: each (parcel, period) group of blocks mined in its period
-    by_period, group_period = regroup(routing, period)
-    grouped, bins = price_units(deposit, by_period, env_price)
-    model = build_plan_model(grouped, bins, routes, extend, mined=one_hot(group_period, longer))
-    stages["routes"] = solve_plan_model(model)
-    share = np.zeros((grouped.n_parcels, 3))
-    for (q, d, t), var in model.x.items():
-        share[q, d] += var.value or 0.0
-
-    # 4-5. destinations and reclaim: a group the routes send one way keeps it; the blocks of the
-    # other groups are decided one by one (binary); every pile's make-up is then known exactly
-    units, group_of = _final_units(deposit, routing, by_period, period, share, env_price, longer)
+    # 3-5. routes, then destinations and reclaim; a stockpile that must end empty but cannot
+    # within the horizon is left as it is (its metal counted as lost) and the plan says so
     try:
-        model, stages["destinations"] = _reclaim(units, routes, extend, int(period.max(initial=0)))
-    except InfeasibleError:           # whole blocks do not fit: let every block of the ore choose
-        units, group_of = _final_units(deposit, routing, by_period, period, share, env_price, longer,
-                                       free_ore=True)
-        model, stages["destinations"] = _reclaim(units, routes, extend, int(period.max(initial=0)))
+        model, units, group_of = _routes_and_destinations(deposit, routing, period, routes, env_price, extend,
+                                                          stages)
+    except InfeasibleError:
+        if routes.final_stockpile != "empty":
+            raise
+        routes = replace(routes, final_stockpile="lost")
+        warnings.append(f"the horizon of {max_periods} periods is too short to mill every stockpiled tonne; what is "
+                        "left on the stockpile at the end is counted as lost")
+        model, units, group_of = _routes_and_destinations(deposit, routing, period, routes, env_price, extend,
+                                                          stages)
     dest, pile = _decided(model, units, group_of, period)
     schedule = BlockSchedule(period, dest, pile, _values2(model.r, units[1].n_bins, longer))
     sim = simulate(deposit, schedule, routes, pit, low_grade_edge, env_price)
@@ -158,14 +158,39 @@ def plan_schedule(deposit: Deposit, pit: np.ndarray, sequence: Layout, routing: 
     if not check.feasible:
         raise RuntimeError("the block schedule failed the independent check: " + "; ".join(check.solution[:3]))
     info = {name: {"status": r.status, "objective": r.objective, "seconds": r.seconds,
-                   "build_seconds": r.info.get("build_seconds"), "variables": r.info.get("variables"),
-                   "integer_variables": r.info.get("integer_variables")} for name, r in stages.items()}
+                   "build_seconds": r.info.get("build_seconds"), "solve_seconds": r.info.get("solve_seconds"),
+                   "variables": r.info.get("variables"), "integer_variables": r.info.get("integer_variables")}
+            for name, r in stages.items()}
     info["cut_model_objective"] = stages["sequence"].objective
     info["periods"] = longer
     result = Result(status=FEASIBLE, objective=sim.kpis["objective"], bound=math.inf,
                     seconds=time.perf_counter() - t0, info=info,
                     algorithm="block-mip+routes" if sequence.integer else "cut-lp+toposort+routes+block-mip")
     return StrategyPlan(schedule, sim, routes, result, check, warnings)
+
+
+def _routes_and_destinations(deposit: Deposit, routing: Layout, period: np.ndarray, routes: PlanSettings,
+                             env_price: bool, extend, stages: dict):
+    """Steps 3 and 4 of the module docstring: (the solved last model, its units, group and pile of
+    each block)."""
+    longer = routes.periods
+    by_period, group_period = regroup(routing, period)
+    grouped, bins = price_units(deposit, by_period, env_price)
+    model = build_plan_model(grouped, bins, routes, extend, mined=one_hot(group_period, longer))
+    stages["routes"] = solve_plan_model(model)
+    share = np.zeros((grouped.n_parcels, 3))
+    for (q, d, t), var in model.x.items():
+        share[q, d] += var.value or 0.0
+    # a group the routes send one way keeps it; the blocks of the other groups are decided one by
+    # one (binary); every pile's make-up is then known exactly
+    units, group_of = _final_units(deposit, routing, by_period, period, share, env_price, longer)
+    last = int(period.max(initial=0))
+    try:
+        model, stages["destinations"] = _reclaim(units, routes, extend, last)
+    except InfeasibleError:           # whole blocks do not fit: let every block of the ore choose
+        units, group_of = _final_units(deposit, routing, by_period, period, share, env_price, longer, free_ore=True)
+        model, stages["destinations"] = _reclaim(units, routes, extend, last)
+    return model, units, group_of
 
 
 def _final_units(deposit: Deposit, routing: Layout, by_period: Layout, period: np.ndarray, share: np.ndarray,

@@ -78,7 +78,7 @@ class Phases:
 
 
 def run_study(model: BlockModel, economics: Economics, environment: Environment | None = None,
-              strategies=STRATEGY_NAMES, setup: ScheduleSetup | None = None, frontier_points: int = 8,
+              strategies=STRATEGY_NAMES, setup: ScheduleSetup | None = None, frontier_points: int = 5,
               slope: float = SLOPE_DEGREES, levels: int = SLOPE_BENCHES, precedence=None, grade: str | None = None,
               progress: bool = True, recovery_floor: float = RECOVERY_FLOOR,
               utilisation_floor: float | None = UTILISATION_FLOOR) -> Study:
