@@ -102,8 +102,8 @@ class PlanSettings:
     mine_out_by        every cut is mined by the end of this period (None: mining is optional)
     steady_mining      f: with mine_out_by, mine at least f of the mining capacity each period until
                        the pit is out (the fleet does not stand idle); None: free
-    steady_milling     f: with the mining decided and ``empty_by`` set, mill at least f of the mill's
-                       capacity in each period after mining until the piles are empty; None: free
+    steady_milling     f: with the mining decided, mill at least f of the mill's capacity in each
+                       period after mining until the piles must be empty (`empty_piles_by`); None: free
     empty_by           with final_stockpile 'empty': the piles are empty from this period on
                        (None: the last period)
     recovery_floor     cumulative ore-grade t to mill or stockpile >= floor x ore-grade t mined (None: off)
@@ -228,12 +228,16 @@ def build_plan_model(parcels: Parcels, bins: Bins, settings: PlanSettings, exten
     m.T = pyo.RangeSet(0, T - 1)
     m.D = pyo.Set(initialize=(MILL, STOCKPILE, DUMP))
     m.routes = pyo.Set(initialize=list(zip(p_idx.tolist(), d_idx.tolist(), t_idx.tolist())), dimen=3)
-    whole = np.zeros(n_p, dtype=bool) if whole is None else np.asarray(whole, dtype=bool)
-    m.x = pyo.Var(m.routes, domain=lambda m, p, d, t: pyo.Binary if whole[p] else pyo.NonNegativeReals)
+    m.x = pyo.Var(m.routes, domain=pyo.NonNegativeReals)
+    if whole is not None:
+        for p, d, t in zip(p_idx.tolist(), d_idx.tolist(), t_idx.tolist()):
+            if whole[p]:
+                m.x[p, d, t].domain = pyo.Binary
     m.r = pyo.Var(m.G, m.T, domain=pyo.NonNegativeReals)
     m.inv = pyo.Var(m.G, m.T, domain=pyo.NonNegativeReals)
     into = {(d, t): [] for d in (MILL, STOCKPILE, DUMP) for t in range(T)}
-    out_of = {(int(p), int(t)): [] for p, t in zip(*np.nonzero(active))}
+    a_p, a_t = np.nonzero(active)
+    out_of = {(p, t): [] for p, t in zip(a_p.tolist(), a_t.tolist())}
     for p, d, t in zip(p_idx.tolist(), d_idx.tolist(), t_idx.tolist()):
         into[d, t].append(p)
         out_of[p, t].append(d)
@@ -287,10 +291,10 @@ def build_plan_model(parcels: Parcels, bins: Bins, settings: PlanSettings, exten
     _capped(m, "mill_hours", settings.mill_hours,
             lambda m, t: flow(m, parcels.mill_hours, MILL, t)
             + sum(float(bins.mill_hours[g]) * m.r[g, t] for g in m.G))
-    if settings.steady_milling is not None and mined is not None and settings.empty_by is not None:
+    if settings.steady_milling is not None and mined is not None:
         last_mining = int(np.flatnonzero(share.sum(axis=0) > 0).max(initial=-1))
         cap = settings.per_period(settings.mill_capacity)
-        m.steady_milling = pyo.Constraint(list(range(last_mining + 1, settings.empty_by)), rule=lambda m, t:
+        m.steady_milling = pyo.Constraint(list(range(last_mining + 1, T)), rule=lambda m, t:
                                           mill_feed(m, t) >= settings.steady_milling * float(cap[t]))
     if settings.stockpile:
         _capped(m, "stockpile_room", settings.stockpile_capacity, lambda m, t: sum(m.inv[g, t] for g in m.G))
@@ -324,9 +328,7 @@ def build_plan_model(parcels: Parcels, bins: Bins, settings: PlanSettings, exten
         m.co2_total = pyo.Constraint(expr=sum(co2_of(m, t) for t in m.T) + final_share * sum(
             float(bins.co2[g]) * m.inv[g, T - 1] for g in m.G) <= float(settings.co2_total_cap))
     if settings.final_stockpile == "empty":
-        for g in range(n_g):
-            for t in range(T - 1 if settings.empty_by is None else settings.empty_by, T):
-                m.inv[g, t].fix(0.0)
+        empty_piles_by(m, T - 1 if settings.empty_by is None else settings.empty_by)
     if not settings.stockpile:
         for g in range(n_g):
             for t in range(T):
@@ -343,6 +345,19 @@ def build_plan_model(parcels: Parcels, bins: Bins, settings: PlanSettings, exten
         extend(m)
     m.construct_seconds = time.perf_counter() - started
     return m
+
+
+def empty_piles_by(m, period: int) -> None:
+    """Piles empty from ``period`` on; the mill works at its steady share from the end of mining up
+    to that period (when the model has ``steady_milling``)."""
+    for (g, t), var in m.inv.items():
+        if t >= period:
+            var.fix(0.0)
+        elif var.fixed and m.settings.stockpile:
+            var.unfix()
+    if hasattr(m, "steady_milling"):
+        for t, con in m.steady_milling.items():
+            con.activate() if t < period else con.deactivate()
 
 
 def _capped(m, name: str, limits, body) -> None:

@@ -94,12 +94,13 @@ def _co2(m, parcels, bins) -> float:
 
 
 def _floor_row(deposit: Deposit, result, without_floor) -> dict:
-    """The utilisation floor: it binds when its resource credit is positive."""
+    """The utilisation floor: it binds when it asks more than the economic pit holds (``without_floor``
+    is then green's plan at that share)."""
     ore_metal = np.where(deposit.ore, deposit.metal, 0.0)
-    row = {"rule": "utilisation floor", "binding": result.credit > 0, "price": 0.0,
+    row = {"rule": "utilisation floor", "binding": without_floor is not None, "price": 0.0,
            "unit": "t of ore-grade metal added to the pit", "amount": 0.0, "per_unit": math.nan,
            "credit": result.credit}
-    if result.credit > 0 and without_floor is not None:
+    if without_floor is not None:
         price = without_floor.kpis["objective"] - result.kpis["objective"]
         amount = float(ore_metal[result.pit].sum() - ore_metal[without_floor.pit].sum())
         row.update(price=price, amount=amount, per_unit=price / amount if amount > 0 else math.nan)

@@ -29,7 +29,7 @@ from solvers.errors import InfeasibleError
 from solvers.result import FEASIBLE, Result
 
 from orepit.planning.layout import Layout, pile_means, price_units, regroup
-from orepit.planning.plan_model import PlanSettings, build_plan_model, solve_plan_model
+from orepit.planning.plan_model import PlanSettings, build_plan_model, empty_piles_by, solve_plan_model
 from orepit.planning.sequencing import block_periods
 from orepit.planning.simulation import BlockSchedule, Simulation, simulate
 from orepit.planning.verify import check_block_schedule, limits_of
@@ -270,29 +270,44 @@ def _must_mill(deposit: Deposit, settings: PlanSettings) -> list:
 
 def _reclaim(units, settings: PlanSettings, extend, last_mining: int):
     """Solve the last model.  When the piles must end empty, the mill works them off at full rate
-    once mining ends: they must be empty by the earliest period that allows (a closing mine does not
-    keep a part-loaded mill running), found by bisection."""
+    once mining ends (a closing mine does not keep a part-loaded mill running): they must be empty by
+    the earliest period that allows, found from the stockpile left when mining ends and confirmed by
+    bisection on one model (`empty_piles_by`)."""
     parcels, piles, mined, route, whole = units
-
-    def attempt(empty_by):
-        s = settings if empty_by is None else replace(settings, empty_by=empty_by, steady_milling=STEADY_MILLING)
-        model = build_plan_model(parcels, piles, s, extend, mined=mined, route=route, whole=whole)
+    steady = replace(settings, steady_milling=STEADY_MILLING) if settings.final_stockpile == "empty" else settings
+    model = build_plan_model(parcels, piles, steady, extend, mined=mined, route=route, whole=whole)
+    if settings.final_stockpile != "empty" or piles.n_bins == 0:
         return model, solve_plan_model(model)
 
-    if settings.final_stockpile != "empty" or piles.n_bins == 0:
-        return attempt(None)
-    low, high = last_mining, settings.periods - 1
+    def attempt(empty_by):
+        empty_piles_by(model, empty_by)
+        return solve_plan_model(model)
+
+    high = settings.periods - 1
     try:
         best = attempt(high)
     except InfeasibleError:           # the mill cannot stay that full (its hours bind): no steady tail
-        return attempt(None)
-    while low < high:
-        mid = (low + high) // 2
+        model = build_plan_model(parcels, piles, settings, extend, mined=mined, route=route, whole=whole)
+        return model, solve_plan_model(model)
+    held = sum(model.inv[g, last_mining].value or 0.0 for g in model.G)
+    mill = float(settings.per_period(settings.mill_capacity)[min(last_mining + 1, high)])
+    guess = min(high, last_mining + 1 + math.ceil(held / (STEADY_MILLING * mill) * (1 + 1e-9))) \
+        if math.isfinite(mill) and mill > 0 else high
+    low, found = last_mining, high
+    for period in sorted({guess, min(high, guess + 1)}):          # usually enough
+        if period < found:
+            try:
+                best, found = attempt(period), period
+                break
+            except InfeasibleError:
+                low = period + 1
+    while low < found:
+        mid = (low + found) // 2
         try:
-            best, high = attempt(mid), mid
+            best, found = attempt(mid), mid
         except InfeasibleError:
             low = mid + 1
-    return best
+    return model, best              # the variables hold the last feasible solve's values: ``found``
 
 
 def one_hot(group_period: np.ndarray, T: int) -> np.ndarray:

@@ -200,7 +200,9 @@ class StrategyResult:
 
     block_period / block_destination: per block (-1 unmined; destination 0 mill, 1 stockpile, 2 dump);
     credit: the utilisation floor's resource credit (currency per t of metal; 0 when it does not bind);
-    rules: what each green rule costs (`orepit.planning.rules.rule_prices`), when priced.
+    rules: what each green rule costs (`orepit.planning.rules.rule_prices`), when priced;
+    without_floor: green's plan with its utilisation floor down to the economic pit's share, when the
+    floor is above it (the floor's price, and a point of the frontier).
     """
 
     name: str
@@ -211,6 +213,7 @@ class StrategyResult:
     credit: float = 0.0
     seconds: float = 0.0
     rules: list = field(default_factory=list)
+    without_floor: "StrategyResult | None" = None
 
     @property
     def kpis(self) -> dict:
@@ -286,11 +289,11 @@ def compare(deposit: Deposit, names=STRATEGY_NAMES, setup: ScheduleSetup | None 
                                          solver, edge, extend, economic)
             if name == "green":
                 r = results[name]
-                relaxed = None
-                if r.credit > 0:
-                    relaxed = run_strategy(deposit, name, setup, replace(r.options, utilisation_floor=None), solver,
-                                           edge, extend, economic)
-                r.rules = rule_prices(deposit, r, extend, relaxed)
+                if (r.options.utilisation_floor or 0.0) > economic_share(deposit, economic):
+                    # the floor is above what the economic pit holds: green without it, at that share
+                    r.without_floor = run_strategy(deposit, name, setup, replace(r.options, utilisation_floor=0.0),
+                                                   solver, edge, extend, economic)
+                r.rules = rule_prices(deposit, r, extend, r.without_floor)
     price_of_green(results)
     return results
 
@@ -321,16 +324,24 @@ def price_of_green(results: dict) -> None:
         k["price_of_green"] = k["price_of_green_vs_npv"]
 
 
-def frontier(deposit: Deposit, setup: ScheduleSetup | None = None, points: int = 6,
+def economic_share(deposit: Deposit, economic_pit: np.ndarray) -> float:
+    """Share of the deposit's ore-grade metal inside the economic ultimate pit."""
+    ore_metal = np.where(deposit.ore, deposit.metal, 0.0)
+    total = ore_metal.sum()
+    return float(ore_metal[economic_pit].sum() / total) if total > 0 else 0.0
+
+
+def frontier(deposit: Deposit, setup: ScheduleSetup | None = None, points: int = 4,
              recovery_floor: float = RECOVERY_FLOOR, green_floor: float = UTILISATION_FLOOR,
-             solver: PseudoflowSolver | None = None, extend=None) -> pd.DataFrame:
+             solver: PseudoflowSolver | None = None, extend=None, known: dict | None = None) -> pd.DataFrame:
     """Green's objective (NPV after environmental cost) against metal recovered, for utilisation
     floors from the economic pit's share of the deposit's metal to the largest attainable share;
     green's own floor is one of the points (``green`` True).
 
     Returns one row per floor: utilisation_floor, objective, npv, npv_after_environment,
     metal_recovered, co2_t, resource_credit, green, dominated (another point has at least the
-    objective and the metal, and more of one).
+    objective and the metal, and more of one).  known: {floor: `StrategyResult`} already computed
+    (green's own plan, its plan without the floor) are taken as they are.
     """
     setup = ScheduleSetup() if setup is None else setup
     solver = PseudoflowSolver(deposit.precedence) if solver is None else solver
@@ -339,21 +350,24 @@ def frontier(deposit: Deposit, setup: ScheduleSetup | None = None, points: int =
     edge = low_grade_edge(deposit, economic)
     ore_metal = np.where(deposit.ore, deposit.metal, 0.0)
     total = ore_metal.sum()
-    low = float(ore_metal[economic].sum() / total) if total > 0 else 0.0
+    low = economic_share(deposit, economic)
     high = float(ore_metal[solver.solve((ore_metal > 0) * 1.0).solution].sum() / total) if total > 0 else 0.0
-    floors = np.unique(np.r_[np.linspace(low, low + 0.98 * (high - low), points), green_floor])
+    floors = np.unique(np.r_[np.linspace(low, low + 0.98 * (high - low), points), max(green_floor, low)])
+    known = {round(float(k), 12): v for k, v in (known or {}).items()}
     rows = []
     for floor in floors:
-        options = replace(strategy_options("green", recovery_floor, float(floor)))
-        try:
-            r = run_strategy(deposit, "green", setup, options, solver, edge, extend, economic)
-        except InfeasibleError:
-            continue
+        r = known.get(round(float(floor), 12))
+        if r is None:
+            try:
+                r = run_strategy(deposit, "green", setup, strategy_options("green", recovery_floor, float(floor)),
+                                 solver, edge, extend, economic)
+            except InfeasibleError:
+                continue
         k = r.kpis
         rows.append({"utilisation_floor": float(floor), "objective": k["objective"], "npv": k["npv"],
                      "npv_after_environment": k["npv_after_environment"], "metal_recovered": k["metal_recovered"],
                      "co2_t": k["co2_tonnes"], "resource_credit": r.credit,
-                     "green": bool(math.isclose(floor, green_floor))})
+                     "green": bool(math.isclose(floor, max(green_floor, low)))})
     table = pd.DataFrame(rows)
     table["dominated"] = dominated(table["objective"].to_numpy(), table["metal_recovered"].to_numpy()) \
         if len(table) else np.zeros(0, bool)

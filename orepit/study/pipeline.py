@@ -24,7 +24,7 @@ from orepit.data.jsonable import jsonable
 from orepit.data.model import BlockModel
 from orepit.planning.verify import limits_of
 from orepit.planning.pits import ShellInputs, pit_warnings, shells_table
-from orepit.planning.strategies import (strategy_key, RECOVERY_FLOOR, STRATEGY_NAMES, UTILISATION_FLOOR, ScheduleSetup, compare,
+from orepit.planning.strategies import (economic_share, strategy_key, RECOVERY_FLOOR, STRATEGY_NAMES, UTILISATION_FLOOR, ScheduleSetup, compare,
                                         derive_capacities, frontier, kpi_table)
 from orepit.valuation.deposit import Deposit, value_deposit
 from orepit.valuation.destinations import DESTINATIONS, DUMP, MILL
@@ -78,7 +78,7 @@ class Phases:
 
 
 def run_study(model: BlockModel, economics: Economics, environment: Environment | None = None,
-              strategies=STRATEGY_NAMES, setup: ScheduleSetup | None = None, frontier_points: int = 5,
+              strategies=STRATEGY_NAMES, setup: ScheduleSetup | None = None, frontier_points: int = 4,
               slope: float = SLOPE_DEGREES, levels: int = SLOPE_BENCHES, precedence=None, grade: str | None = None,
               progress: bool = True, recovery_floor: float = RECOVERY_FLOOR,
               utilisation_floor: float | None = UTILISATION_FLOOR) -> Study:
@@ -115,9 +115,16 @@ def run_study(model: BlockModel, economics: Economics, environment: Environment 
     table = None
     if frontier_points:
         with phases.phase("frontier"):
+            green = results.get("green")
+            floor = utilisation_floor if utilisation_floor is not None else UTILISATION_FLOOR
+            known = {}
+            if green is not None:
+                share = economic_share(deposit, pit_result.solution)
+                known[max(floor, share)] = green
+                if green.without_floor is not None:
+                    known[share] = green.without_floor
             table = frontier(deposit, setup, points=frontier_points, recovery_floor=recovery_floor,
-                             green_floor=utilisation_floor if utilisation_floor is not None else UTILISATION_FLOOR,
-                             solver=solver)
+                             green_floor=floor, solver=solver, known=known)
     phases.close()
     warnings = pit_warnings(deposit, pit_result.solution, "economic ultimate pit")
     for name, r in results.items():
