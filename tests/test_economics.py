@@ -18,7 +18,7 @@ from solvers.errors import InputError
 
 def _econ(**kw):
     base = dict(
-        currency="USD",
+        currency="USD", rock_column="rock",
         elements={"cu": Element(column="cu", grade_unit="%", price=8000.0, price_unit="t", selling_cost=1000.0,
                                 recovery=0.9, recovery_by_rock={"ox": 0.6}),
                   "au": Element(column="au", grade_unit="g/t", price=60.0, price_unit="g", recovery=0.8)},

@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from orepit.planning.budget import GREEN_BUDGET, search_floor
 from orepit.planning.layout import low_grade_edge, margin_per_tonne
 from orepit.planning.strategies import (STRATEGY_NAMES, ScheduleSetup, StrategyOptions, compare, derive_capacities,
                                         frontier, run_strategy, strategy_options)
@@ -89,9 +90,9 @@ def test_green_recovers_most_metal_keeps_its_rules_and_most_of_the_npv(results, 
     assert green["metal_recovered"] > npv["metal_recovered"] > hg["metal_recovered"]
     assert green["mining_recovery_rate"] >= 0.95 and green["ore_to_dump_tonnes"] == 0.0
     assert green["final_stockpile_t"] == pytest.approx(0.0, abs=1e-3)
-    assert green["npv"] >= 0.97 * npv["npv"]
+    assert green["npv"] >= (1 - GREEN_BUDGET) * npv["npv"] and green["npv_budget_target"] <= green["npv"]
     ore_metal = np.where(deposit.ore, deposit.metal, 0.0)
-    assert ore_metal[results["green"].pit].sum() >= 0.9 * ore_metal.sum()
+    assert ore_metal[results["green"].pit].sum() >= green["utilisation_floor"] * ore_metal.sum() * (1 - 1e-12)
     assert hg["ore_to_dump_tonnes"] > 0 and green["metal_sterilised"] < hg["metal_sterilised"]
 
 
@@ -104,6 +105,44 @@ def test_low_grade_recovered_means_milled_for_every_strategy(results, deposit, e
     for r in results.values():
         kept = low & np.isin(r.block_destination, (MILL, STOCKPILE))
         assert r.kpis["low_grade_tonnes_recovered"] <= deposit.tonnage[kept].sum() * (1 + 1e-9)
+
+
+def test_the_budget_buys_metal_within_npvs_npv(results, deposit, economic):
+    """Green without a budget stops at the economic pit's share; the budget buys a larger pit, more
+    metal recovered, and keeps its NPV within the budget of npv's."""
+    green, npv = results["green"], results["npv"]
+    share = np.where(deposit.ore, deposit.metal, 0.0)[economic].sum() / deposit.metal[deposit.ore].sum()
+    assert green.kpis["utilisation_floor"] > share and len(green.tried) >= 2
+    plain = compare(deposit, ["green"], budget=None)["green"]
+    assert plain.kpis["utilisation_floor"] == pytest.approx(share)
+    assert green.kpis["metal_recovered"] > plain.kpis["metal_recovered"]
+    assert plain.kpis["npv"] > green.kpis["npv"] >= green.kpis["npv_budget_target"]
+    assert green.kpis["npv_budget_target"] == pytest.approx(npv.kpis["npv"] * (1 - GREEN_BUDGET))
+
+
+class _Plan:
+    def __init__(self, npv):
+        self.kpis = {"npv": npv}
+
+
+@pytest.mark.parametrize("npv_at, expected", [
+    (lambda f: 100.0 - 5.0 * (f - 0.5), 0.8),                      # the guess fits the budget
+    (lambda f: 100.0 - 40.0 * (f - 0.5), 0.5 + 0.85 * 3.0 / 12.0 * 0.3),   # one secant step back
+    (lambda f: 100.0 if f == 0.5 else 90.0, 0.5),                 # neither: the economic share
+    (lambda f: 95.0, 0.5)])                                       # over budget already at the economic share
+def test_the_budget_search_guesses_then_steps_back_by_a_secant(npv_at, expected):
+    """npv's NPV is 100 and the budget 3 %: green must keep 97.  The first guess is 0.8 of the metal."""
+    tried = []
+
+    def run(floor):
+        tried.append(floor)
+        return _Plan(npv_at(floor))
+
+    search = search_floor(run, 0.5, 100.0, 0.03, lambda base, room: 0.8)
+    assert search.target == pytest.approx(97.0) and search.reason
+    assert search.floor == pytest.approx(expected)
+    assert sorted(search.tried) == sorted(tried) and search.tried[search.floor].kpis["npv"] == npv_at(search.floor)
+    assert npv_at(search.floor) >= 97.0 or search.floor == 0.5
 
 
 def test_price_of_green_on_both_footings_and_per_tonne_saved(results):
@@ -167,7 +206,7 @@ def test_utilisation_pit_reaches_the_floor_with_the_smallest_credit(deposit):
 
 def test_green_with_every_term_off_is_the_npv_strategy(deposit, results):
     off = StrategyOptions(stockpile=True, env_price=False, recovery_floor=None, no_ore_to_dump=False,
-                          utilisation_floor=None, final_stockpile="lost")
+                          utilisation_floor=None, final_stockpile="lost", budget=None)
     assert off == strategy_options("npv")
     again = run_strategy(deposit, "green-off", _mine(results), off)
     assert again.kpis["npv"] == pytest.approx(results["npv"].kpis["npv"], rel=1e-9)

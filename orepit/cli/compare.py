@@ -55,7 +55,11 @@ def add_study_options(p, out: str) -> None:
                    help="green: least cumulative mining recovery [fraction]")
     p.add_argument("--utilisation-floor", type=share, metavar="FRACTION",
                    default=default_of(strategy_options, "utilisation_floor"),
-                   help="green: least share of the deposit's metal inside the final pit [fraction]")
+                   help="green: least share of the deposit's ore-grade metal inside the final pit (default: the "
+                        "economic pit's share; the NPV budget may raise it) [fraction]")
+    p.add_argument("--green-budget", type=share, metavar="FRACTION", default=default_of(strategy_options, "budget"),
+                   help="green: the share of npv's economic NPV green may give up to take more of the deposit's "
+                        "metal (0: none) [fraction]")
     add_slope(p, pattern=False, applies=" (for models without a MineLib .prec)")
     add_solver(p, ScheduleSetup.time_limit, ScheduleSetup.threads, ScheduleSetup.mip_gap,
                "each schedule solve (one per strategy and frontier point)")
@@ -104,7 +108,8 @@ def run(args) -> int:
     frontier = {} if "frontier" in wanted else {"frontier_points": 0}     # run_study's number of points, or none
     study = run_study(model, econ, env, [s for s in wanted if s != "frontier"], setup, slope=args.slope,
                       levels=args.benches, precedence=precedence, progress=not (args.quiet or args.json),
-                      recovery_floor=args.recovery_floor, utilisation_floor=args.utilisation_floor, **frontier)
+                      recovery_floor=args.recovery_floor, utilisation_floor=args.utilisation_floor,
+                      budget=args.green_budget, **frontier)
     out = write_results(study, args.out)
     table = kpi_table(study.results)
     write_kpi_tables(table, out)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import warnings
 
 from orepit.data.jsonable import jsonable
 
@@ -46,3 +47,9 @@ def route_library_output(quiet: bool) -> None:
         sys.stdout = _keep(1, target, sys.stdout)
     except OSError:
         return
+
+
+def show_warnings_plainly() -> None:
+    """Warnings reach the engineer as ``warning: message`` lines, without the source line Python
+    would print under them (which names orepit's code, not the user's input)."""
+    warnings.formatwarning = lambda message, category, *rest, **kw: f"warning: {message}\n"

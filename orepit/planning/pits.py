@@ -40,6 +40,7 @@ import pandas as pd
 from solvers.closure import PseudoflowSolver
 from solvers.errors import InfeasibleError, InputError
 from solvers.nested import nested_pits, pit_of_shells
+from solvers.parametric import smallest_parameter
 from solvers.problem import Precedence
 from solvers.result import Result
 
@@ -199,11 +200,12 @@ def instance_shell_inputs(instance) -> tuple[ShellInputs, Precedence]:
 # pits of a valued deposit: the utilisation pit and pushbacks
 
 def utilisation_pit(deposit: Deposit, values: np.ndarray, floor: float | None,
-                    solver: PseudoflowSolver | None = None, iterations: int = 40) -> tuple[np.ndarray, float]:
+                    solver: PseudoflowSolver | None = None) -> tuple[np.ndarray, float]:
     """The best pit (for block ``values``) holding at least ``floor`` of the deposit's ore-grade metal.
 
-    A credit (currency per t of metal) is added to every ore-grade block and bisected until the
-    maximum closure holds the required share, so the pit stays a closure problem; the credit is the
+    A credit (currency per t of metal) is added to every ore-grade block, and the smallest credit
+    whose maximum closure holds the required share is found exactly on one parametric pseudoflow
+    (`solvers.parametric.smallest_parameter`), so the pit stays a closure problem; the credit is the
     floor's price (its Lagrange multiplier).  Returns (pit mask, credit); the credit is 0 when the
     floor does not bind.  Raises `InfeasibleError` when even the largest pit misses the floor.
     """
@@ -217,16 +219,8 @@ def utilisation_pit(deposit: Deposit, values: np.ndarray, floor: float | None,
     if ore_metal[full].sum() < floor * total - 1e-9 * total:
         raise InfeasibleError(f"utilisation floor {floor:.3f} cannot be met: no pit holds more than "
                               f"{ore_metal[full].sum() / total:.3f} of the deposit's metal", field="utilisation_floor")
-    low, high = 0.0, 1.0
-    while ore_metal[solver.solve(values + high * ore_metal).solution].sum() < floor * total:
-        high *= 2.0
-    for _ in range(iterations):
-        mid = 0.5 * (low + high)
-        if ore_metal[solver.solve(values + mid * ore_metal).solution].sum() >= floor * total:
-            high = mid
-        else:
-            low = mid
-    return solver.solve(values + high * ore_metal).solution, high
+    pit, credit = smallest_parameter(values, ore_metal, ore_metal, floor * total, solver=solver)
+    return pit, credit
 
 
 def pushbacks(deposit: Deposit, values: np.ndarray, pit: np.ndarray, n_pushbacks: int,

@@ -32,6 +32,7 @@ import pandas as pd
 from solvers.closure import PseudoflowSolver
 from solvers.errors import InfeasibleError, InputError
 
+from orepit.planning.budget import GREEN_BUDGET, first_guess, search_floor
 from orepit.planning.layout import Layout, cut_layout, low_grade_edge
 from orepit.planning.pits import utilisation_pit
 from orepit.planning.plan_model import PlanSettings
@@ -42,12 +43,11 @@ from orepit.valuation.deposit import Deposit
 STRATEGY_NAMES = ("high-grade", "npv", "green")
 RECOVERY_FLOOR = 0.95       # green: mining recovery (China's large open-pit copper mines: >= 0.95)
 LIFE_LIMIT = 100            # periods: capacities that need longer to move the economic pit are a mistake
-UTILISATION_FLOOR = 0.90    # green: share of the deposit's ore-grade metal inside the final pit
 
 
 @dataclass
 class StrategyOptions:
-    """Switches of one strategy (see the module docstring).  Floors are shares in [0, 1]."""
+    """Switches of one strategy (see the module docstring).  Floors and the budget are shares in [0, 1]."""
 
     stockpile: bool = True
     env_price: bool = False
@@ -56,6 +56,7 @@ class StrategyOptions:
     utilisation_floor: float | None = None
     co2_cap: float | None = None
     final_stockpile: str = "lost"
+    budget: float | None = None
 
 
 def strategy_key(name: str) -> str:
@@ -63,16 +64,18 @@ def strategy_key(name: str) -> str:
     return name.replace("-", "_")
 
 
-def strategy_options(name: str, recovery_floor: float = RECOVERY_FLOOR,
-                     utilisation_floor: float | None = UTILISATION_FLOOR) -> StrategyOptions:
-    """The switches of a named strategy."""
+def strategy_options(name: str, recovery_floor: float = RECOVERY_FLOOR, utilisation_floor: float | None = None,
+                     budget: float | None = GREEN_BUDGET) -> StrategyOptions:
+    """The switches of a named strategy.  Green: ``utilisation_floor`` is the least share of the
+    deposit's ore-grade metal in its pit (None: the economic pit's share); ``budget`` the share of
+    npv's economic NPV it may give up for more metal (None: no budget search)."""
     if name == "high-grade":
         return StrategyOptions(stockpile=False)
     if name == "npv":
         return StrategyOptions(stockpile=True)
     if name == "green":
         return StrategyOptions(stockpile=True, env_price=True, recovery_floor=recovery_floor, no_ore_to_dump=True,
-                               utilisation_floor=utilisation_floor, final_stockpile="empty")
+                               utilisation_floor=utilisation_floor, final_stockpile="empty", budget=budget)
     raise InputError(f"unknown strategy '{name}' (choose from {', '.join(STRATEGY_NAMES)}, frontier)",
                      field="strategies")
 
@@ -202,7 +205,9 @@ class StrategyResult:
     credit: the utilisation floor's resource credit (currency per t of metal; 0 when it does not bind);
     rules: what each green rule costs (`orepit.planning.rules.rule_prices`), when priced;
     without_floor: green's plan with its utilisation floor down to the economic pit's share, when the
-    floor is above it (the floor's price, and a point of the frontier).
+    floor is above it (the floor's price, and a point of the frontier); tried: {floor: result} of
+    every green plan the budget search made (points of the frontier); budget_reason: what the
+    budget bought, in one sentence.
     """
 
     name: str
@@ -214,6 +219,8 @@ class StrategyResult:
     seconds: float = 0.0
     rules: list = field(default_factory=list)
     without_floor: "StrategyResult | None" = None
+    tried: dict = field(default_factory=dict)
+    budget_reason: str = ""
 
     @property
     def kpis(self) -> dict:
@@ -253,7 +260,7 @@ def run_strategy(deposit: Deposit, name: str, setup: ScheduleSetup, options: Str
         low_edge = low_grade_edge(deposit, economic_pit)
     values = deposit.pit_values(options.env_price)
     ore_metal = np.where(deposit.ore, deposit.metal, 0.0)
-    floor = options.utilisation_floor
+    floor = 0.0 if options.utilisation_floor is None and options.env_price else options.utilisation_floor
     if floor is not None and ore_metal.sum() > 0:
         # a green pit never holds less of the resource than the economic ultimate pit
         floor = max(floor, float(ore_metal[economic_pit].sum() / ore_metal.sum()) * (1 - 1e-12))
@@ -269,33 +276,70 @@ def run_strategy(deposit: Deposit, name: str, setup: ScheduleSetup, options: Str
 
 
 def compare(deposit: Deposit, names=STRATEGY_NAMES, setup: ScheduleSetup | None = None,
-            recovery_floor: float = RECOVERY_FLOOR, utilisation_floor: float | None = UTILISATION_FLOOR,
-            solver: PseudoflowSolver | None = None, phase=None, extend=None) -> dict:
+            recovery_floor: float = RECOVERY_FLOOR, utilisation_floor: float | None = None,
+            budget: float | None = GREEN_BUDGET, solver: PseudoflowSolver | None = None, phase=None,
+            extend=None) -> dict:
     """Run several strategies on one mine (capacities derived once, from the economic ultimate pit,
     where not given) and add the price of green to green's KPIs (`price_of_green`).
 
-    solver: a `PseudoflowSolver` on the deposit's precedence to reuse; phase(name): a context
-    manager around each strategy (progress bars, timings); extend: a plan-model extension.
+    Green's NPV budget is measured against npv's plan, run first (and run for it when npv is not
+    among ``names``; it is then not returned).  solver: a `PseudoflowSolver` on the deposit's
+    precedence to reuse; phase(name): a context manager around each strategy (progress bars,
+    timings); extend: a plan-model extension.
     """
     setup = ScheduleSetup() if setup is None else setup
     solver = PseudoflowSolver(deposit.precedence) if solver is None else solver
     economic = solver.solve(deposit.pit_values(False)).solution
     setup = derive_capacities(deposit, economic, setup)
     edge = low_grade_edge(deposit, economic)
+    runs = [n for n in names if n != "green"]
+    if "green" in names:
+        runs += ([] if "npv" in names or budget is None else ["npv"]) + ["green"]
     results = {}
-    for name in names:
+    for name in runs:
         with phase(name) if phase else contextlib.nullcontext():
-            results[name] = run_strategy(deposit, name, setup, strategy_options(name, recovery_floor, utilisation_floor),
-                                         solver, edge, extend, economic)
+            options = strategy_options(name, recovery_floor, utilisation_floor, budget)
             if name == "green":
-                r = results[name]
-                if (r.options.utilisation_floor or 0.0) > economic_share(deposit, economic):
-                    # the floor is above what the economic pit holds: green without it, at that share
-                    r.without_floor = run_strategy(deposit, name, setup, replace(r.options, utilisation_floor=0.0),
-                                                   solver, edge, extend, economic)
-                r.rules = rule_prices(deposit, r, extend, r.without_floor)
+                results[name] = run_green(deposit, setup, options, solver, edge, extend, economic, results.get("npv"))
+            else:
+                results[name] = run_strategy(deposit, name, setup, options, solver, edge, extend, economic)
+    results = {name: results[name] for name in names}
     price_of_green(results)
     return results
+
+
+def run_green(deposit: Deposit, setup: ScheduleSetup, options: StrategyOptions, solver: PseudoflowSolver,
+              low_edge: float, extend, economic_pit: np.ndarray, npv: StrategyResult | None) -> StrategyResult:
+    """Green with its utilisation floor chosen by its NPV budget against ``npv``'s economic NPV
+    (`orepit.planning.budget.search_floor`), never below ``options.utilisation_floor`` nor the
+    economic pit's share; what each green rule costs is priced on the plan chosen."""
+    share = economic_share(deposit, economic_pit)
+    s0 = max(options.utilisation_floor or 0.0, share)
+
+    def run(floor):
+        return run_strategy(deposit, "green", setup, replace(options, utilisation_floor=floor), solver, low_edge,
+                            extend, economic_pit)
+
+    if options.budget is None or npv is None:
+        result = run(s0)
+        result.tried, result.budget_reason = {s0: result}, "no NPV budget: the floor is as set"
+    else:
+        values = deposit.pit_values(True)
+
+        def guess(base, room):
+            return first_guess(deposit, values, base.pit, base.credit, room, setup.discount_rate,
+                               max(1, base.kpis["mining_periods"]), solver)
+
+        search = search_floor(run, s0, npv.kpis["npv"], options.budget, guess)
+        result = search.tried[search.floor]
+        result.tried, result.budget_reason = search.tried, search.reason
+        result.kpis["npv_budget_target"] = search.target
+    result.kpis["utilisation_floor"] = result.options.utilisation_floor
+    if result.options.utilisation_floor > share * (1 + 1e-9):
+        # the floor is above what the economic pit holds: green without it, at that share
+        result.without_floor = result.tried.get(share) or run(share)
+    result.rules = rule_prices(deposit, result, extend, result.without_floor)
+    return result
 
 
 def price_of_green(results: dict) -> None:
@@ -332,16 +376,16 @@ def economic_share(deposit: Deposit, economic_pit: np.ndarray) -> float:
 
 
 def frontier(deposit: Deposit, setup: ScheduleSetup | None = None, points: int = 4,
-             recovery_floor: float = RECOVERY_FLOOR, green_floor: float = UTILISATION_FLOOR,
+             recovery_floor: float = RECOVERY_FLOOR, green_floor: float | None = None,
              solver: PseudoflowSolver | None = None, extend=None, known: dict | None = None) -> pd.DataFrame:
     """Green's objective (NPV after environmental cost) against metal recovered, for utilisation
     floors from the economic pit's share of the deposit's metal to the largest attainable share;
-    green's own floor is one of the points (``green`` True).
+    green's own floor (None: the economic pit's share) is one of the points (``green`` True).
 
     Returns one row per floor: utilisation_floor, objective, npv, npv_after_environment,
     metal_recovered, co2_t, resource_credit, green, dominated (another point has at least the
     objective and the metal, and more of one).  known: {floor: `StrategyResult`} already computed
-    (green's own plan, its plan without the floor) are taken as they are.
+    (green's budget search, `StrategyResult.tried`) are points of their own, taken as they are.
     """
     setup = ScheduleSetup() if setup is None else setup
     solver = PseudoflowSolver(deposit.precedence) if solver is None else solver
@@ -352,8 +396,9 @@ def frontier(deposit: Deposit, setup: ScheduleSetup | None = None, points: int =
     total = ore_metal.sum()
     low = economic_share(deposit, economic)
     high = float(ore_metal[solver.solve((ore_metal > 0) * 1.0).solution].sum() / total) if total > 0 else 0.0
-    floors = np.unique(np.r_[np.linspace(low, low + 0.98 * (high - low), points), max(green_floor, low)])
+    green_floor = low if green_floor is None else max(green_floor, low)
     known = {round(float(k), 12): v for k, v in (known or {}).items()}
+    floors = np.unique(np.r_[np.linspace(low, low + 0.98 * (high - low), points), green_floor, list(known)])
     rows = []
     for floor in floors:
         r = known.get(round(float(floor), 12))
@@ -367,7 +412,7 @@ def frontier(deposit: Deposit, setup: ScheduleSetup | None = None, points: int =
         rows.append({"utilisation_floor": float(floor), "objective": k["objective"], "npv": k["npv"],
                      "npv_after_environment": k["npv_after_environment"], "metal_recovered": k["metal_recovered"],
                      "co2_t": k["co2_tonnes"], "resource_credit": r.credit,
-                     "green": bool(math.isclose(floor, max(green_floor, low)))})
+                     "green": bool(math.isclose(floor, green_floor))})
     table = pd.DataFrame(rows)
     table["dominated"] = dominated(table["objective"].to_numpy(), table["metal_recovered"].to_numpy()) \
         if len(table) else np.zeros(0, bool)

@@ -24,7 +24,8 @@ from orepit.data.jsonable import jsonable
 from orepit.data.model import BlockModel
 from orepit.planning.verify import limits_of
 from orepit.planning.pits import ShellInputs, pit_warnings, shells_table
-from orepit.planning.strategies import (economic_share, strategy_key, RECOVERY_FLOOR, STRATEGY_NAMES, UTILISATION_FLOOR, ScheduleSetup, compare,
+from orepit.planning.budget import GREEN_BUDGET
+from orepit.planning.strategies import (strategy_key, RECOVERY_FLOOR, STRATEGY_NAMES, ScheduleSetup, compare,
                                         derive_capacities, frontier, kpi_table)
 from orepit.valuation.deposit import Deposit, value_deposit
 from orepit.valuation.destinations import DESTINATIONS, DUMP, MILL
@@ -81,7 +82,7 @@ def run_study(model: BlockModel, economics: Economics, environment: Environment 
               strategies=STRATEGY_NAMES, setup: ScheduleSetup | None = None, frontier_points: int = 4,
               slope: float = SLOPE_DEGREES, levels: int = SLOPE_BENCHES, precedence=None, grade: str | None = None,
               progress: bool = True, recovery_floor: float = RECOVERY_FLOOR,
-              utilisation_floor: float | None = UTILISATION_FLOOR) -> Study:
+              utilisation_floor: float | None = None, budget: float | None = GREEN_BUDGET) -> Study:
     """Value, pit, shells, grade-tonnage, strategies and (optionally) the NPV-recovery frontier.
 
     precedence: given (e.g. a MineLib .prec), or built from the geometry with ``slope`` and ``levels``.
@@ -110,21 +111,15 @@ def run_study(model: BlockModel, economics: Economics, environment: Environment 
         gt = grade_tonnage(model, np.linspace(0.0, max(top, 1e-9), 41), grade=grade,
                            grade_unit=element.grade_unit)
         gt = gt.rename(columns={c: "metal" for c in gt.columns if c.startswith("metal")})
-    results = compare(deposit, strategies, setup, recovery_floor, utilisation_floor, solver=solver,
+    results = compare(deposit, strategies, setup, recovery_floor, utilisation_floor, budget, solver=solver,
                       phase=lambda name: phases.phase(f"schedule {name}"))
     table = None
     if frontier_points:
         with phases.phase("frontier"):
             green = results.get("green")
-            floor = utilisation_floor if utilisation_floor is not None else UTILISATION_FLOOR
-            known = {}
-            if green is not None:
-                share = economic_share(deposit, pit_result.solution)
-                known[max(floor, share)] = green
-                if green.without_floor is not None:
-                    known[share] = green.without_floor
             table = frontier(deposit, setup, points=frontier_points, recovery_floor=recovery_floor,
-                             green_floor=floor, solver=solver, known=known)
+                             green_floor=None if green is None else green.options.utilisation_floor,
+                             solver=solver, known={} if green is None else green.tried)
     phases.close()
     warnings = pit_warnings(deposit, pit_result.solution, "economic ultimate pit")
     for name, r in results.items():

@@ -53,7 +53,7 @@ def _run_case(spec: dict, start: float) -> list[dict]:
         study = run_study(model, econ, env, spec["strategies"], setup, frontier_points=0,
                           slope=spec["deposit"]["slope"], levels=spec["deposit"]["levels"], precedence=precedence,
                           progress=False, recovery_floor=spec["recovery_floor"],
-                          utilisation_floor=spec["utilisation_floor"])
+                          utilisation_floor=spec["utilisation_floor"], budget=spec["green_budget"])
     except InfeasibleError as exc:
         return [{**base, "strategy": s, "status": "infeasible", "error": str(exc),
                  "seconds": time.perf_counter() - start} for s in spec["strategies"]]

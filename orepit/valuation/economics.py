@@ -90,7 +90,7 @@ class Economics(TomlParameters):
 
     elements: dict = field(default_factory=dict)       # name -> Element
     currency: str = "USD"
-    rock_column: str | None = "rock"                   # None or "": no rock column, one rock type ""
+    rock_column: str | None = None                     # None or "": no rock column, one rock type ""
     mining_cost: float = 0.0                            # currency/t at the reference bench
     mining_cost_per_bench: float = 0.0                  # currency/t per bench below reference_bench
     reference_bench: int | None = None                  # bench index k of the pit exit; None: model top
