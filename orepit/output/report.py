@@ -268,6 +268,19 @@ def metal_balance(kpis: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def budget_note(summary: dict, currency: str) -> str:
+    """A paragraph on what green's NPV budget bought (its utilisation floor), from summary.json."""
+    green = (summary.get("strategies") or {}).get("green") or {}
+    if not green.get("budget"):
+        return ""
+    text = f"Green's final pit: {html.escape(green['budget'])}."
+    if green.get("green_budget") is not None and green.get("npv_budget_target") is not None:
+        text = (f"Green may give up {100 * green['green_budget']:g} % of npv's economic NPV to take more of the "
+                f"deposit's metal out of the ground: it must keep {green['npv_budget_target'] / 1e6:,.1f} M {currency}, "
+                f"and keeps {green['npv'] / 1e6:,.1f} M {currency}. " + text)
+    return f"<p>{text}</p>"
+
+
 def plan_notes(periods: pd.DataFrame, frontier: pd.DataFrame | None) -> list[str]:
     """Sentences an engineer signing off the plan must read: a mill idling in mid-life, a tail that
     mills at a loss, a frontier point that beats green on both counts."""
@@ -402,7 +415,8 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
          + ("<h3>Green's rules: do they bind, what do they cost?</h3>" + table_html(rules_table(summary))
             + "<p class='muted'>Recovery floor, no ore to the dump and the emission cap are priced on the routes "
               "of green's own mining sequence (objective with the rule, against the rule relaxed); the "
-              "utilisation floor by the green plan without it.</p>" if len(rules_table(summary)) else "")),
+              "utilisation floor by the green plan without it.</p>" if len(rules_table(summary)) else "")
+         + budget_note(summary, deposit.get("currency", "USD"))),
         ("model", "Block model",
          grid(img("grade", "Block model coloured by copper grade, the quarter nearest the viewer cut away"),
               img("gradetonnage", "Grade-tonnage curve"))

@@ -334,6 +334,7 @@ def run_green(deposit: Deposit, setup: ScheduleSetup, options: StrategyOptions, 
         result = search.tried[search.floor]
         result.tried, result.budget_reason = search.tried, search.reason
         result.kpis["npv_budget_target"] = search.target
+        result.kpis["green_budget"] = options.budget
     result.kpis["utilisation_floor"] = result.options.utilisation_floor
     if result.options.utilisation_floor > share * (1 + 1e-9):
         # the floor is above what the economic pit holds: green without it, at that share

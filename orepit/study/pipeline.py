@@ -145,7 +145,7 @@ def summary(study: Study) -> dict:
                                                else {})),
         "strategies": {name: {**r.kpis, "status": r.plan.result.status, "algorithm": r.plan.result.algorithm,
                               "seconds": r.seconds, "stages": r.plan.result.info, "rules": r.rules,
-                              "warnings": r.plan.warnings, "settings": _limits(r.plan.settings)}
+                              "budget": r.budget_reason, "warnings": r.plan.warnings, "settings": _limits(r.plan.settings)}
                        for name, r in study.results.items()},
         "warnings": study.warnings,
         "timings": study.timings,
