@@ -33,6 +33,9 @@ def test_compare_kd_json(tmp_path, minelib, capsys):
     green = out["strategies"]["green"]
     assert green["ore_to_dump_tonnes"] == pytest.approx(0, abs=1e-6) and green["mining_recovery_rate"] >= 0.95
     assert out["strategies"]["high-grade"]["ore_to_dump_tonnes"] > 0
+    npv, hg = out["strategies"]["npv"], out["strategies"]["high-grade"]
+    assert green["metal_recovered"] > npv["metal_recovered"] > hg["metal_recovered"]
+    assert green["npv"] >= green["npv_budget_target"] == pytest.approx(0.97 * npv["npv"])
     table = pd.read_csv(tmp_path / "kd" / "kpis_table.csv", index_col=0)
     assert list(table.columns) == ["high-grade", "npv", "green"]
     assert (tmp_path / "kd" / "kpis.md").read_text().startswith("| KPI |")
@@ -64,3 +67,19 @@ def test_compare_bad_input_exits_2(tmp_path, capsys):
     assert main(["compare", "--economics", str(tmp_path / "e.toml"), "--blocks", "2000", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "e.toml line 2: unknown key 'bogus_key'" in err
+
+
+def test_compare_on_a_csv_exported_from_elsewhere(tmp_path, capsys):
+    """The example CSV of centroids (no rock, work-index or sulphur column) with its example files:
+    green recovers the most metal within its NPV budget, dumps no ore, and every plan checks."""
+    root = __import__("pathlib").Path(__file__).resolve().parent.parent / "examples"
+    code = main(["compare", str(root / "porphyry_blocks.csv"), "--economics", str(root / "porphyry_blocks_economics.toml"),
+                 "--environment", str(root / "porphyry_blocks_environment.toml"), "--out", str(tmp_path / "p"),
+                 "--no-report", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    green, npv, hg = (out["strategies"][s] for s in ("green", "npv", "high-grade"))
+    assert green["metal_recovered"] > npv["metal_recovered"] > hg["metal_recovered"]
+    assert green["npv"] >= 0.97 * npv["npv"] and green["ore_to_dump_tonnes"] == 0.0
+    assert green["mining_recovery_rate"] >= 0.95 and hg["ore_to_dump_tonnes"] > 0
+    assert main(["check", str(tmp_path / "p")]) == 0

@@ -268,10 +268,14 @@ def pit_warnings(deposit: Deposit, pit: np.ndarray, label: str) -> list[str]:
     out = []
     floor = rock & (k == k[deposit.tonnage > 0].min())
     if floor.any():
-        out.append(f"the {label} reaches the model's floor ({int(floor.sum())} blocks on its lowest bench): "
+        out.append(f"the {label} reaches the model's floor ({_blocks(int(floor.sum()))} on its lowest bench): "
                    "it may go deeper in a deeper model")
     walls = rock & ((i == 0) | (i == nx - 1) | (j == 0) | (j == ny - 1))
     if walls.any():
-        out.append(f"the {label} reaches the model's side walls ({int(walls.sum())} blocks on its edge): "
+        out.append(f"the {label} reaches the model's side walls ({_blocks(int(walls.sum()))} on its edge): "
                    "it may go wider in a wider model")
     return out
+
+
+def _blocks(n: int) -> str:
+    return f"{n:,} block" + ("" if n == 1 else "s")

@@ -399,7 +399,7 @@ def frontier(deposit: Deposit, setup: ScheduleSetup | None = None, points: int =
     high = float(ore_metal[solver.solve((ore_metal > 0) * 1.0).solution].sum() / total) if total > 0 else 0.0
     green_floor = low if green_floor is None else max(green_floor, low)
     known = {round(float(k), 12): v for k, v in (known or {}).items()}
-    floors = np.unique(np.r_[np.linspace(low, low + 0.98 * (high - low), points), green_floor, list(known)])
+    floors = np.unique(np.round(np.r_[np.linspace(low, low + 0.98 * (high - low), points), green_floor, list(known)], 12))
     rows = []
     for floor in floors:
         r = known.get(round(float(floor), 12))

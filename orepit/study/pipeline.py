@@ -69,7 +69,11 @@ class Phases:
     def phase(self, name: str):
         self.bar.set_description_str(name)
         start = time.perf_counter()
-        yield
+        try:
+            yield
+        except BaseException:
+            self.bar.close()            # the error message starts on a line of its own
+            raise
         self.timings[name] = time.perf_counter() - start
         self.bar.update(1)
 
