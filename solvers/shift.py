@@ -26,6 +26,18 @@ from .problem import Precedence
 
 
 @numba.njit(cache=True)
+def _move(b, periods, period, used, weight, capacity):
+    """Move node b to the first of ``periods`` with room for its weight; 1 if it moved, else 0."""
+    for t in periods:
+        if used[t] + weight[b] <= capacity[t]:
+            used[period[b]] -= weight[b]
+            used[t] += weight[b]
+            period[b] = t
+            return 1
+    return 0
+
+
+@numba.njit(cache=True)
 def _shift(order, indptr, indices, succ_ptr, succ_idx, period, weight, capacity, value, passes):
     T = capacity.size
     used = np.zeros(T)
@@ -44,13 +56,7 @@ def _shift(order, indptr, indices, succ_ptr, succ_idx, period, weight, capacity,
                 q = period[succ_idx[s]]
                 if 0 <= q < latest:
                     latest = q
-            for t in range(latest, period[b], -1):
-                if used[t] + weight[b] <= capacity[t]:
-                    used[period[b]] -= weight[b]
-                    used[t] += weight[b]
-                    period[b] = t
-                    moved += 1
-                    break
+            moved += _move(b, range(latest, period[b], -1), period, used, weight, capacity)
         for k in range(order.size):                               # gains earlier, predecessors first
             b = order[k]
             if period[b] < 0 or value[b] <= 0:
@@ -60,13 +66,7 @@ def _shift(order, indptr, indices, succ_ptr, succ_idx, period, weight, capacity,
                 q = period[indices[p]]
                 if q > earliest:
                     earliest = q
-            for t in range(earliest, period[b]):
-                if used[t] + weight[b] <= capacity[t]:
-                    used[period[b]] -= weight[b]
-                    used[t] += weight[b]
-                    period[b] = t
-                    moved += 1
-                    break
+            moved += _move(b, range(earliest, period[b]), period, used, weight, capacity)
         if moved == before:
             break
     return moved
