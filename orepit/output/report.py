@@ -78,6 +78,19 @@ MORE_UNITS = {
     "dump_ha": ("dump footprint", "ha", 1.0),
     "resource_credit": ("resource credit of the final pit", "USD/t metal", 1.0),
     "mining_periods": ("mining periods", "periods", 1.0),
+    "utilisation_floor": ("utilisation floor: least share of the deposit's ore-grade metal in the pit", "%", 100.0),
+    "green_budget": ("NPV budget: share of npv's economic NPV green may give up for metal", "%", 100.0),
+    "npv_budget_target": ("economic NPV green must keep (its budget)", "MUSD", 1e-6),
+    "price_of_green_vs_npv": ("economic NPV given up against npv", "MUSD", 1e-6),
+    "price_of_green_after_environment_vs_npv": ("NPV after environmental cost given up against npv", "MUSD", 1e-6),
+    "extra_metal_vs_npv": ("metal recovered beyond npv", "t", 1.0),
+    "cost_per_t_metal_saved_vs_npv": ("economic NPV given up per extra t of metal, against npv", "USD/t", 1.0),
+    "price_of_green_vs_high_grade": ("economic NPV given up against high-grade", "MUSD", 1e-6),
+    "price_of_green_after_environment_vs_high_grade": ("NPV after environmental cost given up against high-grade",
+                                                       "MUSD", 1e-6),
+    "extra_metal_vs_high_grade": ("metal recovered beyond high-grade", "t", 1.0),
+    "cost_per_t_metal_saved_vs_high_grade": ("economic NPV given up per extra t of metal, against high-grade",
+                                             "USD/t", 1.0),
 }
 REPORT = "report.html"
 
