@@ -73,8 +73,8 @@ def test_compare_on_a_csv_exported_from_elsewhere(tmp_path, capsys):
     """The example CSV of centroids (no rock, work-index or sulphur column) with its example files:
     green recovers the most metal within its NPV budget, dumps no ore, and every plan checks."""
     root = __import__("pathlib").Path(__file__).resolve().parent.parent / "examples"
-    code = main(["compare", str(root / "porphyry_blocks.csv"), "--economics", str(root / "porphyry_blocks_economics.toml"),
-                 "--environment", str(root / "porphyry_blocks_environment.toml"), "--out", str(tmp_path / "p"),
+    code = main(["compare", str(root / "porphyry_blocks.csv"), "--economics", str(root / "economics_porphyry_blocks.toml"),
+                 "--environment", str(root / "environment_porphyry_blocks.toml"), "--out", str(tmp_path / "p"),
                  "--no-report", "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0
