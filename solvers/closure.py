@@ -166,37 +166,30 @@ def _skip_or_relabel(x, next_scan, next_sib, label, count, next_arc):
 
 
 @numba.njit(cache=True)
-def _pseudoflow(excess_in, tol, active, lowest_first, grid, indptr, indices, off_lin):
-    """Highest-label pseudoflow for maximum closure; returns (in_closure, merges, relabels)."""
-    n = excess_in.size
-    top = n  # final label: node can no longer reach a deficit
-    excess = excess_in.copy()
-    g = np.zeros_like(excess)          # flow from node towards its parent (signed)
-    up = np.zeros(n, np.bool_)         # True: node needs its parent (arc node -> parent is infinite)
-    parent = np.full(n, -1, np.int32)
-    first_child = np.full(n, -1, np.int32)
-    next_sib = np.full(n, -1, np.int32)
-    prev_sib = np.full(n, -1, np.int32)
-    next_scan = np.full(n, -1, np.int32)
-    next_arc = np.zeros(n, np.int32)
-    label = np.zeros(n, np.int32)
-    bnext = np.full(n, -1, np.int32)
-    bhead = np.full(n + 2, -1, np.int32)
-    btail = np.full(n + 2, -1, np.int32)
-    count = np.zeros(n + 2, np.int64)
-    stack = np.empty(n, np.int32)
-
+def _start(excess, tol, active, label, count, bnext, bhead, btail):
+    """Every node its own root: inactive ones at the final label, strong ones (excess > tol) in bucket 1."""
+    n = excess.size
     for x in range(n):
         if not active[x]:
-            label[x] = top
+            label[x] = n
         elif excess[x] > tol:
             label[x] = 1
             count[1] += 1
             _bucket_add(x, 1, bnext, bhead, btail)
         else:
             count[0] += 1
-    highest = 1
 
+
+@numba.njit(cache=True)
+def _run(excess, g, up, parent, first_child, next_sib, prev_sib, next_scan, next_arc, label, bnext, bhead, btail,
+         count, stack, stats, tol, lowest_first, grid, indptr, indices, off_lin):
+    """Process strong roots until none is left below the final label (the state is updated in place).
+
+    stats: int64 [highest label with a root in a bucket, merges, relabels] (updated).
+    """
+    n = excess.size
+    top = n
+    highest = stats[0]
     merges = 0
     relabels = 0
     while True:
@@ -323,21 +316,181 @@ def _pseudoflow(excess_in, tol, active, lowest_first, grid, indptr, indices, off
                         g[y] = amt * 0
             y = p
 
-    pit = np.zeros(n, np.bool_)
+    stats[0] = highest
+    stats[1] += merges
+    stats[2] += relabels
+
+
+@numba.njit(cache=True)
+def _rises(new, old, active, node_map, rise):
+    """rise[node_map[i]] = new[i] - old[i] at active nodes, 0 at the others (node_map empty: the
+    identity); returns the first active node whose value fell (rise partly written), else -1."""
+    for i in range(new.size):
+        x = node_map[i] if node_map.size else i
+        d = new[i] - old[i]
+        if not active[i]:
+            d = d * 0
+        elif d < 0:
+            return i
+        rise[x] = d
+    return -1
+
+
+@numba.njit(cache=True)
+def _add_supply(rise, tol, excess, g, up, parent, first_child, next_sib, prev_sib, label, bnext, bhead, btail,
+                stats, pending, order):
+    """Raise node supplies by ``rise >= 0`` and carry each rise along its tree to the root.
+
+    Only nodes with a rise and their ancestors are visited (``pending`` must be -1 everywhere on
+    entry; it counts a node's children not yet settled), children before their parent, so one pass
+    moves every rise; an arc whose flow cannot carry it is cut and its lower end becomes a strong
+    root (the split of the merge step).  Nodes at the final label are in the closure already.
+    ``rise`` is used up (amounts gather at the visited nodes).
+    """
+    n = label.size
+    m = 0
     for x in range(n):
-        pit[x] = active[x] and label[x] >= top
-    return pit, merges, relabels
+        if rise[x] > 0 and label[x] < n:
+            y = x
+            while y != -1 and pending[y] < 0:
+                pending[y] = 0
+                order[m] = y
+                m += 1
+                y = parent[y]
+    for i in range(m):
+        p = parent[order[i]]
+        if p != -1:
+            pending[p] += 1
+    queue = np.empty(m, np.int32)
+    sp = 0
+    for i in range(m):
+        if pending[order[i]] == 0:
+            queue[sp] = order[i]
+            sp += 1
+    while sp > 0:
+        sp -= 1
+        y = queue[sp]
+        amt = rise[y]
+        p = parent[y]
+        if p == -1:
+            if amt > 0:
+                before = excess[y]
+                excess[y] = before + amt
+                if before <= tol and excess[y] > tol:
+                    _bucket_add(y, label[y], bnext, bhead, btail)
+                    stats[0] = max(stats[0], label[y])
+            continue
+        if amt > 0:
+            if up[y]:
+                g[y] += amt
+            else:
+                cap = -g[y]
+                if amt - cap > tol:
+                    g[y] = cap * 0
+                    excess[y] = amt - cap
+                    _unlink(y, parent, first_child, next_sib, prev_sib)
+                    _bucket_add(y, label[y], bnext, bhead, btail)
+                    stats[0] = max(stats[0], label[y])
+                    amt = cap
+                else:
+                    g[y] += amt
+                    if g[y] > 0:
+                        g[y] = amt * 0
+            rise[p] += amt
+        pending[p] -= 1
+        if pending[p] == 0:
+            queue[sp] = p
+            sp += 1
+
+
+class FlowState:
+    """A normalized-tree pseudoflow on ``excess.size`` nodes, kept between solves (arrays as in `_run`).
+
+    ``run`` processes strong roots until none is left; ``raise_supply`` adds non-negative supply
+    and keeps the labels, so the next ``run`` continues from the previous optimum (the parametric
+    property of pseudoflow, Hochbaum 2008, section 9); ``copy`` snapshots the whole state.
+    """
+
+    _ARRAYS = ("excess", "g", "up", "parent", "first_child", "next_sib", "prev_sib", "next_scan", "next_arc",
+               "label", "bnext", "bhead", "btail", "count", "stack", "stats")
+
+    def __init__(self, excess, active, tol):
+        n = excess.size
+        i32 = np.int32
+        self.tol = tol
+        self.excess = excess                       # supply of each root (0 at other nodes)
+        self.g = np.zeros_like(excess)             # flow from a node towards its parent (signed)
+        self.up = np.zeros(n, np.bool_)            # True: the node needs its parent (infinite arc to it)
+        for name in ("parent", "first_child", "next_sib", "prev_sib", "next_scan", "bnext"):
+            setattr(self, name, np.full(n, -1, i32))
+        self.next_arc = np.zeros(n, i32)
+        self.label = np.zeros(n, i32)
+        self.bhead = np.full(n + 2, -1, i32)
+        self.btail = np.full(n + 2, -1, i32)
+        self.count = np.zeros(n + 2, np.int64)
+        self.stack = np.empty(n, i32)
+        self.stats = np.array([1, 0, 0], np.int64)
+        self._rise = None                          # scratch: the rise of each node's supply
+        _start(self.excess, tol, active, self.label, self.count, self.bnext, self.bhead, self.btail)
+
+    def run(self, lowest_first, grid, indptr, indices, off_lin) -> None:
+        _run(*(getattr(self, a) for a in self._ARRAYS), self.tol, lowest_first, grid, indptr, indices, off_lin)
+
+    def raise_supply(self, new, old, active, node_map) -> int:
+        """Raise the supplies from ``old`` to ``new`` values (one per problem node, the state's units)
+        at the ``active`` nodes; node_map: each node's position in the state (empty: the same).
+        Returns -1, or the first active node whose value fell (the state is then unchanged)."""
+        if self._rise is None or self._rise.dtype != self.excess.dtype:
+            self._rise = np.zeros_like(self.excess)
+        fell = _rises(new, old, active, node_map, self._rise)
+        if fell < 0:
+            self.next_scan.fill(-1)
+            _add_supply(self._rise, self.tol, self.excess, self.g, self.up, self.parent, self.first_child,
+                        self.next_sib, self.prev_sib, self.label, self.bnext, self.bhead, self.btail, self.stats,
+                        self.next_scan, self.stack)
+        return int(fell)
+
+    def in_closure(self) -> np.ndarray:
+        """Nodes at the final label (inactive nodes too: the caller masks them out)."""
+        return self.label >= self.label.size
+
+    def copy(self) -> "FlowState":
+        twin = object.__new__(FlowState)
+        twin.tol = self.tol
+        twin._rise = None
+        for name in self._ARRAYS:
+            setattr(twin, name, getattr(self, name).copy())
+        return twin
+
+    def rescale(self, factor, tol) -> None:
+        """Multiply every amount by ``factor``: an int keeps exact int64 amounts, a float converts them
+        to float64 (tolerance ``tol`` from then on)."""
+        if isinstance(factor, int):
+            self.excess *= factor
+            self.g *= factor
+        else:
+            self.excess = self.excess * float(factor)
+            self.g = self.g * float(factor)
+        self.tol = tol
+
+    @property
+    def merges(self) -> int:
+        return int(self.stats[1])
+
+    @property
+    def relabels(self) -> int:
+        return int(self.stats[2])
 
 
 # --------------------------------------------------------------------------------------------
 # value scaling
 # --------------------------------------------------------------------------------------------
 
-def scale_values(values) -> tuple[np.ndarray, int | None]:
+def scale_values(values, smallest: int = 1) -> tuple[np.ndarray, int | None]:
     """Values as exact int64 multiples of ``1/scale`` when possible.
 
-    Returns ``(scaled, scale)``: int64 array and scale (1, 10, ..., 1e6), or the
-    float64 values and ``None`` when no decimal scale up to 1e6 represents them
+    Returns ``(scaled, scale)``: int64 array and scale (``smallest``, then 10 times as much, up
+    to 1e6), or the float64 values and ``None`` when no such decimal scale represents them
     exactly.  Raises `InputError` on NaN/inf or values too large for int64 or float.
     """
     v = np.ascontiguousarray(values, dtype=np.float64)
@@ -351,7 +504,7 @@ def scale_values(values) -> tuple[np.ndarray, int | None]:
     if not math.isfinite(total) or total > 1e300:
         raise InputError(f"values too large: sum of |values| = {total}", field="values")
     sample = v[::max(1, v.size // 2048)]     # rejects most scales without a full pass
-    scale = 1
+    scale = smallest
     while scale <= MAX_SCALE:
         if total * scale >= _INT_HEADROOM:
             break
@@ -360,8 +513,8 @@ def scale_values(values) -> tuple[np.ndarray, int | None]:
             if np.array_equal(r / scale, v):
                 return r.astype(np.int64), scale
         scale *= 10
-    if scale == 1:  # integral-looking but even unscaled beyond int64 headroom
-        if np.array_equal(np.round(v), v):
+    if scale == smallest:  # integral-looking but even at the smallest scale beyond int64 headroom
+        if np.array_equal(np.round(v * scale) / scale, v):
             raise InputError(f"values too large to solve exactly: sum of |values| = {total:.6g} "
                              f"exceeds {_INT_HEADROOM:.3g}", field="values")
     return v.copy(), None
@@ -443,44 +596,71 @@ class PseudoflowSolver:
         are warm starts for parametric solves (`solvers.nested` uses ``fixed``).
         """
         t0 = time.perf_counter()
-        values = np.ascontiguousarray(values, dtype=np.float64)
-        if values.shape != (self.n_nodes,):
-            raise InputError(f"{values.size} values for {self.n_nodes} blocks", field="values")
+        values = self.check_values(values)
         scaled, scale = scale_values(values)
-        active = np.ones(self.n_nodes, dtype=np.bool_) if self._present is None else self._present.copy()
-        if fixed is not None:
-            fixed = np.asarray(fixed, dtype=bool)
-            if fixed.shape != (self.n_nodes,):
-                raise InputError(f"fixed mask has {fixed.size} entries for {self.n_nodes} blocks")
-            active &= ~fixed
-        if within is not None:
-            within = np.asarray(within, dtype=bool)
-            if within.shape != (self.n_nodes,):
-                raise InputError(f"within mask has {within.size} entries for {self.n_nodes} blocks")
-            active &= within
-        if scale is None:
-            tol = float(np.abs(values).max(initial=0.0)) * 1e-12 * max(1.0, math.log2(max(self.n_nodes, 2)))
-            tol = np.float64(tol)
-        else:
-            tol = np.int64(0)
-        if self._grid:
-            padded = np.zeros(self._n_padded, dtype=scaled.dtype)
-            padded[self._map] = scaled
-            on = np.zeros(self._n_padded, dtype=np.bool_)
-            on[self._map] = active
-            del active
-            pit, merges, relabels = _pseudoflow(padded, tol, on, self.lowest_first, True, *self._args)
-            del padded, on
-            pit = pit[self._map]
-        else:
-            pit, merges, relabels = _pseudoflow(scaled, tol, active, self.lowest_first, False, *self._args)
+        active = self.active_mask(fixed, within)
+        tol = np.int64(0) if scale is not None else self.tolerance(values)
+        state = self.start(scaled, active, tol)
+        del scaled
+        pit = self.advance(state, active)
         if fixed is not None:
             pit |= fixed
         objective = math.fsum(values[pit])
         seconds = time.perf_counter() - t0
         info = {"n_in_pit": int(pit.sum()), "n_arcs": self.n_arcs, "scale": scale, "exact": scale is not None,
-                "merges": int(merges), "relabels": int(relabels), "n_nodes": self.n_nodes}
+                "merges": state.merges, "relabels": state.relabels, "n_nodes": self.n_nodes}
         return Result(OPTIMAL, objective, objective, seconds, pit, self.algorithm, info)
+
+    # ---- the steps of a solve, shared with `solvers.parametric` ----
+
+    def check_values(self, values) -> np.ndarray:
+        """``values`` as a float64 vector of one value per node (`InputError` otherwise)."""
+        values = np.ascontiguousarray(values, dtype=np.float64)
+        if values.shape != (self.n_nodes,):
+            raise InputError(f"{values.size} values for {self.n_nodes} blocks", field="values")
+        return values
+
+    def active_mask(self, fixed=None, within=None) -> np.ndarray:
+        """Nodes the solve decides on: present, not ``fixed`` in, and ``within`` (masks, see `solve`)."""
+        active = np.ones(self.n_nodes, dtype=np.bool_) if self._present is None else self._present.copy()
+        for name, mask, keep in (("fixed", fixed, False), ("within", within, True)):
+            if mask is None:
+                continue
+            mask = np.asarray(mask, dtype=bool)
+            if mask.shape != (self.n_nodes,):
+                raise InputError(f"{name} mask has {mask.size} entries for {self.n_nodes} blocks")
+            active &= mask if keep else ~mask
+        return active
+
+    def tolerance(self, values) -> np.float64:
+        """Float tolerance of a solve of these values: 1e-12 of the largest |value| per log2(nodes)."""
+        top = float(np.abs(values).max(initial=0.0))
+        return np.float64(top * 1e-12 * max(1.0, math.log2(max(self.n_nodes, 2))))
+
+    @property
+    def node_map(self) -> np.ndarray:
+        """Each node's position in the kernel's node order (empty: the same order)."""
+        return self._map if self._grid else np.zeros(0, np.int64)
+
+    def padded(self, array, fill=0) -> np.ndarray:
+        """A per-node array in the kernel's node order (grids: padded with inactive cells)."""
+        if not self._grid:
+            return array
+        out = np.full(self._n_padded, fill, dtype=array.dtype)
+        out[self._map] = array
+        return out
+
+    def start(self, scaled, active, tol) -> FlowState:
+        """A fresh pseudoflow state for exact (int64) or float64 ``scaled`` values."""
+        return FlowState(self.padded(scaled), self.padded(active, False), tol)
+
+    def advance(self, state: FlowState, active) -> np.ndarray:
+        """Run ``state`` to optimality; the minimal maximum closure among the ``active`` nodes."""
+        state.run(self.lowest_first, self._grid, *self._args)
+        pit = state.in_closure()
+        if self._grid:
+            pit = pit[self._map]
+        return pit & active
 
 
 def max_closure(values, precedence) -> Result:

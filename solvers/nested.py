@@ -4,10 +4,11 @@ For factors ``f_1 < f_2 < ...`` node values are ``v(f)``, non-decreasing in
 ``f`` for the usual case (``v = f * revenue - cost`` with ``revenue >= 0``).
 Then the minimal maximum closures are nested (Picard 1976; the parametric
 property of pseudoflow, Hochbaum 2008): pit(f_a) is contained in pit(f_b) for
-a < b.  Each solve is warm-started by fixing the previous pit in (its nodes and
-arcs leave the graph), so the solver only works on what the price rise adds.
-When some revenue is negative the fixed warm start still returns nested pits,
-each the best pit containing the previous one.
+a < b.  While the values never fall, all factors are solved on one pseudoflow state
+(`solvers.parametric.ParametricClosure`): each solve continues from the previous
+optimum, so the whole sequence costs a small multiple of one solve.  When some
+value falls (negative revenue), each later solve instead fixes the previous pit
+in and still returns nested pits, each the best pit containing the previous one.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import numpy as np
 
 from .closure import PseudoflowSolver
 from .errors import InputError
+from .parametric import ParametricClosure
 from .result import FEASIBLE, OPTIMAL, Result
 
 
@@ -66,10 +68,14 @@ def nested_pits(value_fn, factors, precedence, solver: PseudoflowSolver | None =
     fixed = np.zeros(solver.n_nodes, dtype=bool)
     objectives, times = [], []
     previous, monotone = None, True
+    parametric = ParametricClosure(solver)
     for idx, f in enumerate(factors):
         values = np.asarray(value_fn(float(f)), dtype=np.float64)
         monotone = monotone and (previous is None or bool(np.all(values >= previous)))
-        res = solver.solve(values, fixed=fixed if fixed.any() else None)
+        if monotone:
+            res = parametric.solve(values)
+        else:
+            res = solver.solve(values, fixed=fixed if fixed.any() else None)
         shell[res.solution & ~fixed] = idx
         fixed = res.solution
         objectives.append(res.objective)

@@ -29,7 +29,8 @@ from solvers.errors import InputError
 from orepit.data.files import read_model
 from orepit.data.minelib import load_instance
 from orepit.data.toml import Checker, read_toml
-from orepit.planning.strategies import RECOVERY_FLOOR, STRATEGY_NAMES, UTILISATION_FLOOR, ScheduleSetup
+from orepit.planning.budget import GREEN_BUDGET
+from orepit.planning.strategies import RECOVERY_FLOOR, STRATEGY_NAMES, ScheduleSetup
 from orepit.valuation.economics import Economics
 from orepit.valuation.environment import Environment
 from orepit.valuation.precedence import SLOPE_BENCHES, SLOPE_DEGREES
@@ -41,16 +42,23 @@ DEPOSIT_KEYS = {"synthetic", "model", "economics", "environment", "block_size", 
                 "grade_sigma", "perturb_seed", "perturb_columns"}
 SYNTHETIC_KEYS = {"blocks", "seed"}
 #: plan keys: `ScheduleSetup` fields (HiGHS threads are always 1 in a sweep) and the green floors
-PLAN_INT = {"periods": 1, "tail_periods": 0, "n_pushbacks": 1, "n_bins": 1, "block_limit": 0}
-PLAN_FLOAT = {"discount_rate": (0.0, 10.0), "mining_capacity": (0.0, math.inf), "mill_capacity": (0.0, math.inf),
+PLAN_INT = {"periods": 1, "target_life": 1, "n_pushbacks": 1, "n_bins": 1, "sequence_bins": 1, "block_limit": 0}
+PLAN_FLOAT = {"discount_rate": (0.0, 1.0), "mining_capacity": (0.0, math.inf), "mill_capacity": (0.0, math.inf),
               "mill_hours": (0.0, math.inf), "stockpile_loss": (0.0, 0.999999), "time_limit": (0.0, math.inf),
-              "mip_gap": (0.0, 1.0), "recovery_floor": (0.0, 1.0), "utilisation_floor": (0.0, 1.0)}
-PLAN_TEXT = {"final_stockpile": ("lost", "process", "empty")}
+              "mip_gap": (0.0, 1.0), "recovery_floor": (0.0, 1.0), "utilisation_floor": (0.0, 1.0),
+              "green_budget": (0.0, 1.0)}
+PLAN_TEXT: dict = {}
+#: plan keys that are green's switches, not `ScheduleSetup` fields
+GREEN_KEYS = ("recovery_floor", "utilisation_floor", "green_budget")
 PLAN_KEYS = set(PLAN_INT) | set(PLAN_FLOAT) | set(PLAN_TEXT)
+#: plan keys of earlier versions -> why they are gone (a study naming one is refused with this)
+PLAN_RETIRED = {"tail_periods": "the life of mine now follows from the capacities: remove tail_periods "
+                                "(periods is the most periods a plan may take)",
+                "final_stockpile": "each strategy has its own rule for the last stockpile: remove final_stockpile"}
 #: the plan keys every case states, at their owners' defaults unless the study sets them
-PLAN_DEFAULTS = {"periods": ScheduleSetup.periods, "tail_periods": ScheduleSetup.tail_periods,
+PLAN_DEFAULTS = {"periods": ScheduleSetup.periods, "target_life": ScheduleSetup.target_life,
                  "discount_rate": ScheduleSetup.discount_rate, "recovery_floor": RECOVERY_FLOOR,
-                 "utilisation_floor": UTILISATION_FLOOR}
+                 "utilisation_floor": None, "green_budget": GREEN_BUDGET}
 GRID_SECTIONS = ("economics", "environment", "plan")
 #: study.npv_cost_pct default: the summary's NPV-cost threshold (%), see `orepit.study.sweep_summary`
 NPV_COST_PCT = 5.0
@@ -110,8 +118,8 @@ class SweepStudy:
                 plan = sections["plan"]
                 spec = {"deposit": deposit, "economics": sections["economics"],
                         "environment": sections["environment"], "strategies": [strategy],
-                        "setup": {k: v for k, v in plan.items() if k not in ("recovery_floor", "utilisation_floor")},
-                        "recovery_floor": plan["recovery_floor"], "utilisation_floor": plan["utilisation_floor"],
+                        "setup": {k: v for k, v in plan.items() if k not in GREEN_KEYS},
+                        **{k: plan[k] for k in GREEN_KEYS},
                         "labels": labels}
                 out.append(Case(case_id(spec), len(out), {"strategy": strategy, **labels}, spec))
         return out
@@ -185,6 +193,9 @@ def parse_study(data: dict, path=None, text: str = "") -> SweepStudy:
                                                        f"economics in {econ['currency']}")
     plan = dict(PLAN_DEFAULTS)
     raw_plan = data.get("plan", {})
+    for key in raw_plan:
+        if key in PLAN_RETIRED:
+            raise check.error(("plan", key), PLAN_RETIRED[key])
     check.keys(raw_plan, PLAN_KEYS, at=("plan",))
     for key, value in raw_plan.items():
         plan[key] = _plan_value(check, ("plan", key), key, value)
