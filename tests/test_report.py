@@ -147,6 +147,16 @@ def test_solver_table_from_summary():
     assert solver_table({}).empty
 
 
+def test_budget_note_says_what_green_must_keep_and_keeps():
+    from orepit.output.report import budget_note
+    summary = {"strategies": {"green": {"npv": 15_707.9e6, "green_budget": 0.03, "npv_budget_target": 15_456.0e6,
+                                        "budget": "the budget buys a pit with 89.19 % of the metal"}}}
+    text = budget_note(summary, "USD")
+    assert "give up 3 % of npv's economic NPV" in text and "must keep 15,456.0 M USD" in text
+    assert "keeps 15,707.9 M USD" in text and "89.19 % of the metal" in text
+    assert budget_note({"strategies": {"npv": {}}}, "USD") == ""
+
+
 def test_missing_optional_block_columns_are_named(tmp_path):
     from orepit.data.model import BlockModel
     folder = make_results(tmp_path / "r")

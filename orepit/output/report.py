@@ -204,13 +204,33 @@ def image_html(path, caption: str) -> str:
             f"<figcaption>{html.escape(caption)} ({html.escape(Path(path).name)})</figcaption></figure>")
 
 
-def kpi_report_table(kpis: pd.DataFrame, keys=None) -> pd.DataFrame:
+def metal_name(summary: dict) -> str:
+    """The metal the metal KPIs count, as a chemist writes it (``cu`` -> ``Cu``), from summary.json."""
+    element = str((summary.get("deposit") or {}).get("element") or "metal")
+    return element.capitalize() if len(element) <= 2 else element
+
+
+def metal_note(summary: dict) -> str:
+    """One sentence: which element the metal KPIs count, and which others earn revenue only."""
+    deposit = summary.get("deposit") or {}
+    others = [str(e) for e in deposit.get("elements") or [] if e != deposit.get("element")]
+    text = f"Metal KPIs count {metal_name(summary)}, the first element of the economics"
+    if others:
+        text += f"; {', '.join(o.capitalize() if len(o) <= 2 else o for o in others)} earn revenue in the NPV " \
+                "but are not counted as metal"
+    return text + "."
+
+
+def kpi_report_table(kpis: pd.DataFrame, keys=None, metal: str | None = None) -> pd.DataFrame:
     """KPIs as rows (label with unit), strategies as columns, plus green minus high-grade when both
-    exist.  ``keys``: the KPI columns to show, in order (default: all numeric ones)."""
+    exist.  ``keys``: the KPI columns to show, in order (default: all numeric ones); ``metal``: the
+    element the metal KPIs count, written after their unit (``t Cu``)."""
     frame = kpis.set_index(kpis["strategy"].astype(str)).drop(columns="strategy")
     rows = {}
     for key in (frame.columns if keys is None else [k for k in keys if k in frame.columns]):
         label, unit, scale = {**KPI_UNITS, **MORE_UNITS}.get(key, (key.replace("_", " "), "", 1.0))
+        if metal and unit == "t" and "metal" in key:
+            unit = f"t {metal}"
         values = pd.to_numeric(frame[key], errors="coerce") * scale
         if values.isna().all():
             continue  # a text column (a solver status, say) is not a KPI
@@ -267,15 +287,15 @@ def rules_table(summary: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def metal_balance(kpis: pd.DataFrame) -> pd.DataFrame:
-    """Per strategy: where the deposit's ore-grade metal goes (t); the parts add up to the deposit."""
+def metal_balance(kpis: pd.DataFrame, metal: str | None = None) -> pd.DataFrame:
+    """Per strategy: where the deposit's ore-grade metal goes (t of ``metal``); the parts add up to the deposit."""
     keys = ["deposit_ore_metal", "metal_recovered", "metal_lost_in_processing", "metal_outside_pit",
             "metal_dumped", "metal_stockpile_lost", "metal_left_in_pit"]
     frame = kpis.set_index(kpis["strategy"].astype(str))
     if not set(keys) <= set(frame.columns):
         return pd.DataFrame()
     out = frame[keys].astype(float).T
-    out.insert(0, "metal (t)", ["ore-grade metal in the deposit", "recovered", "lost in processing",
+    out.insert(0, f"metal (t {metal})" if metal else "metal (t)", ["ore-grade metal in the deposit", "recovered", "lost in processing",
                                 "sterilised: outside the final pit", "sterilised: dumped",
                                 "sterilised: lost on the stockpile", "sterilised: left in the pit"])
     return out.reset_index(drop=True)
@@ -413,16 +433,18 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
     grid = lambda *parts: '<div class="grid">' + "".join(parts) + "</div>"  # noqa: E731
     sections = [
         ("kpis", "Strategies compared",
-         headline(data["kpis.csv"], deposit.get("currency", "USD")) + table_html(kpi_report_table(data["kpis.csv"], list(KPI_UNITS)))
-         + "<details><summary>all KPIs</summary>" + table_html(kpi_report_table(data["kpis.csv"])) + "</details>"
+         headline(data["kpis.csv"], deposit.get("currency", "USD"))
+         + table_html(kpi_report_table(data["kpis.csv"], list(KPI_UNITS), metal_name(summary)))
+         + "<details><summary>all KPIs</summary>" + table_html(kpi_report_table(data["kpis.csv"], None, metal_name(summary)))
+         + "</details>"
          + "<p class='muted'>Every KPI is computed from the block schedule (each block's period and "
            "destination, checked against every slope and capacity). NPV is the economic NPV for every "
            "strategy; the NPV after environmental cost prices the same plan with the environmental cost; "
            "the objective is what the strategy maximised. Rates are in % (mining recovery: ore-grade tonnes "
            "sent to mill or stockpile over ore-grade tonnes mined; comprehensive utilisation: metal recovered "
-           "over the deposit's ore-grade metal).</p>"),
+           "over the deposit's ore-grade metal). " + html.escape(metal_note(summary)) + "</p>"),
         ("balance", "Where the metal goes",
-         table_html(metal_balance(data["kpis.csv"]))
+         table_html(metal_balance(data["kpis.csv"], metal_name(summary)))
          + "<p class='muted'>For every strategy: ore-grade metal in the deposit = recovered + lost in processing "
            "+ sterilised.</p>"
          + ("<h3>Green's rules: do they bind, what do they cost?</h3>" + table_html(rules_table(summary))
@@ -432,7 +454,8 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
          + budget_note(summary, deposit.get("currency", "USD"))),
         ("model", "Block model",
          grid(img("grade", "Block model coloured by copper grade, the quarter nearest the viewer cut away"),
-              img("gradetonnage", "Grade-tonnage curve"))
+              img("gradetonnage", "Grade-tonnage curve of the whole deposit (every block, inside the pit or "
+                                       "not) at round cut-offs"))
          + "<details><summary>grade-tonnage table</summary>" + table_html(data["gradetonnage.csv"]) + "</details>"),
         ("pit", "Ultimate pit and nested shells",
          grid(img("pit", "Ultimate pit shell over topography, coloured by depth"),

@@ -6,6 +6,7 @@ docs/results_format.md, which `orepit.output.report` turns into pictures and rep
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from contextlib import contextmanager
@@ -112,7 +113,7 @@ def run_study(model: BlockModel, economics: Economics, environment: Environment 
         element = economics.elements[next(iter(economics.elements))]
         grade = grade or element.column
         top = float(np.quantile(model[grade], 0.995)) if model.n_blocks else 1.0
-        gt = grade_tonnage(model, np.linspace(0.0, max(top, 1e-9), 41), grade=grade,
+        gt = grade_tonnage(model, round_cutoffs(max(top, 1e-9)), grade=grade,
                            grade_unit=element.grade_unit)
         gt = gt.rename(columns={c: "metal" for c in gt.columns if c.startswith("metal")})
     results = compare(deposit, strategies, setup, recovery_floor, utilisation_floor, budget, solver=solver,
@@ -135,6 +136,19 @@ def run_study(model: BlockModel, economics: Economics, environment: Environment 
                  results, table, setup, phases.timings, warnings, source)
 
 
+def round_cutoffs(top: float, steps: int = 40) -> np.ndarray:
+    """Cut-offs from 0 to at least ``top`` in a round step (1, 2, 2.5 or 5 times a power of ten)
+    giving about ``steps`` of them, in the grade's unit.
+
+    >>> round_cutoffs(0.98).tolist()[:4]
+    [0.0, 0.025, 0.05, 0.075]
+    """
+    raw = top / steps
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = min(f * power for f in (1.0, 2.0, 2.5, 5.0, 10.0) if f * power >= raw * (1 - 1e-12))
+    return np.round(np.arange(0.0, top + step, step), 12)
+
+
 def summary(study: Study) -> dict:
     """The JSON-ready summary of a study (deposit, pit, setup, KPIs per strategy, timings)."""
     m = study.deposit.model
@@ -142,7 +156,8 @@ def summary(study: Study) -> dict:
     return jsonable({
         "deposit": {"name": m.name, "n_blocks": m.n_blocks, "block_size": list(m.block_size or ()),
                     "dims": list(m.dims), "ore_metal_t": float(study.deposit.metal[study.deposit.ore].sum()),
-                    "currency": study.deposit.currency, "element": study.deposit.element},
+                    "currency": study.deposit.currency, "element": study.deposit.element,
+                    "elements": list(study.deposit.elements or (study.deposit.element,))},
         "pit": {"objective": study.pit_objective, "blocks": int(study.pit.sum()), "seconds": study.pit_seconds},
         "setup": setup,
         "precedence": dict(study.precedence, **({"file": PRECEDENCE_FILE} if study.precedence.get("from") == "file"

@@ -59,6 +59,7 @@ class Deposit:
     extras: dict
     element: str
     currency: str = "USD"
+    elements: tuple = ()          # every element that earns revenue (the first is ``element``)
 
     @property
     def n_blocks(self) -> int:
@@ -171,7 +172,7 @@ def value_deposit(model: BlockModel, economics: Economics, environment: Environm
         precedence = precedence_from_geometry(model, block_size=model.block_size, slope=slope, levels=levels)
     return Deposit(model, precedence, margin, mining, values[f"rehandle_cost_{u}"], value, net,
                    np.stack(env_cols, axis=1), np.stack(co2_cols, axis=1), metal, recovered, hours, processable,
-                   extras, name, economics.currency)
+                   extras, name, economics.currency, tuple(economics.elements))
 
 
 def _price_unit_t(element) -> float:
