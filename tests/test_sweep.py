@@ -153,7 +153,8 @@ def test_bad_study_files_name_file_line_and_key(tmp_path, edit, line, parts):
 def test_model_realisations_need_a_perturbation(tmp_path):
     text = STUDY.replace("synthetic = { blocks = 3000, seed = 1 }",
                          f'model = "study.toml"\neconomics = "{ROOT / "examples" / "economics_default.toml"}"')
-    check_error(tmp_path, text, "study.realisations: 2 realisations of a given model need deposit.grade_sigma > 0")
+    check_error(tmp_path, text, "study.realisations: 2 realisations of a given model need deposit.variogram (or "
+                                "deposit.grade_sigma > 0)")
 
 
 def test_grade_perturbation_is_mean_one_lognormal_and_seeded(tmp_path):
@@ -184,6 +185,28 @@ def test_a_given_model_with_realisations(tmp_path):
     m1, _ = case_model(cases[2].spec["deposit"])            # realisation 1
     assert cases[2].labels["realisation"] == 1
     assert not np.array_equal(m0["cu"], m1["cu"]) and np.array_equal(m0["tonnage"], model["tonnage"])
+
+
+def test_realisations_of_one_deposit_with_a_variogram(tmp_path):
+    """With deposit.variogram, the realisations of a parameter set are one deposit with other grades:
+    same blocks and tonnes, same seed label, grades that differ, each with a mean near the estimate."""
+    from orepit.valuation.synthetic import synthetic_deposit
+    (tmp_path / "vg.toml").write_text('[variogram]\nrange_m = [200.0, 200.0, 100.0]\n[cv]\ncu = 0.3\n')
+    text = STUDY.replace("synthetic = { blocks = 3000, seed = 1 }",
+                         'synthetic = { blocks = 3000, seed = 1 }\nvariogram = "vg.toml"')
+    cases = load_study(write_study(tmp_path, text)).cases()
+    r0, r1 = (next(c for c in cases if c.labels["realisation"] == r) for r in (0, 1))
+    assert r0.labels["seed"] == r1.labels["seed"] == 1 and r0.case_id != r1.case_id
+    m0, _ = case_model(r0.spec["deposit"])
+    m1, _ = case_model(r1.spec["deposit"])
+    estimate = synthetic_deposit(3000, seed=1)
+    assert np.array_equal(m0["tonnage"], estimate["tonnage"]) and np.array_equal(m1["tonnage"], estimate["tonnage"])
+    assert not np.array_equal(m0["cu"], m1["cu"]) and np.array_equal(m0["au"], estimate["au"])
+    for m in (m0, m1):
+        assert m["cu"].sum() == pytest.approx(estimate["cu"].sum(), rel=0.1)
+    (tmp_path / "vg.toml").write_text('[variogram]\nrange_m = [-1.0, 200.0, 100.0]\n[cv]\ncu = 0.3\n')
+    with pytest.raises(InputError, match="vg.toml line 2: variogram.range_m: ranges must be positive"):
+        load_study(tmp_path / "study.toml")
 
 
 def test_cli_reports_a_bad_study_with_exit_status_2(tmp_path, capsys):

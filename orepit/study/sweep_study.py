@@ -6,7 +6,11 @@ realisations.  Every combination of grid values, realisation and strategy is one
 hash of everything the case is computed from, so the same study always gives the same ids.  Mistakes
 are `InputError`s naming the file, the line and the key.
 
-Realisations: for the synthetic deposit, realisation r uses generator seed ``seed + r``.  For a given
+Realisations: with ``deposit.variogram = "FILE.toml"`` (the usual way), realisation r is grade
+realisation r of one deposit (the synthetic one at its seed, or the given model), spatially
+correlated with that variogram (`orepit.valuation.realisations`; docs/uncertainty.md), so the cases
+of one parameter set differ only in the grades.  Without it, for the synthetic deposit, realisation
+r uses generator seed ``seed + r`` (another deposit).  For a given
 block model with ``grade_sigma = s > 0``, realisation r multiplies every perturbed grade column by an
 independent lognormal factor per block, ``exp(s Z - s^2 / 2)`` with Z standard normal drawn from
 ``numpy.random.default_rng([perturb_seed, r])``: the factor has mean 1 (grades are unbiased on
@@ -34,12 +38,13 @@ from orepit.planning.strategies import RECOVERY_FLOOR, STRATEGY_NAMES, ScheduleS
 from orepit.valuation.economics import Economics
 from orepit.valuation.environment import Environment
 from orepit.valuation.precedence import SLOPE_BENCHES, SLOPE_DEGREES
+from orepit.valuation.realisations import GradeRealisations, Variogram
 from orepit.valuation.synthetic import EXTENT_M, default_economics, grid_for, synthetic_deposit
 
 #: sections of a study file and the keys each may hold (economics/environment: their own fields)
 STUDY_KEYS = {"name", "strategies", "realisations", "npv_cost_pct", "baseline"}
 DEPOSIT_KEYS = {"synthetic", "model", "economics", "environment", "block_size", "slope", "levels",
-                "grade_sigma", "perturb_seed", "perturb_columns"}
+                "grade_sigma", "perturb_seed", "perturb_columns", "variogram"}
 SYNTHETIC_KEYS = {"blocks", "seed"}
 #: plan keys: `ScheduleSetup` fields (HiGHS threads are always 1 in a sweep) and the green floors
 PLAN_INT = {"periods": 1, "target_life": 1, "n_pushbacks": 1, "n_bins": 1, "sequence_bins": 1, "block_limit": 0}
@@ -113,7 +118,7 @@ class SweepStudy:
                 deposit = dict(self.deposit, realisation=r)
                 labels = {"realisation": r}
                 if "synthetic" in deposit:
-                    labels["seed"] = deposit["synthetic"]["seed"] + r
+                    labels["seed"] = deposit["synthetic"]["seed"] + (0 if "variogram" in deposit else r)
                 labels.update(params)
                 plan = sections["plan"]
                 spec = {"deposit": deposit, "economics": sections["economics"],
@@ -234,6 +239,16 @@ def _deposit(check: Checker, raw: dict, base_dir: Path, realisations: int):
                 econ = asdict(loaded)
             else:
                 env = asdict(loaded)
+    if "variogram" in raw:
+        file = raw["variogram"]
+        if not isinstance(file, str) or not file:
+            raise check.error(("deposit", "variogram"), f"expected a file name, got {file!r}")
+        if "grade_sigma" in raw:
+            raise check.error(("deposit", "grade_sigma"), "give either a variogram (spatially correlated "
+                                                          "realisations) or grade_sigma, not both")
+        vg = Variogram.from_toml(base_dir / file)          # its own errors name that file
+        spec["variogram"] = {"model": vg.model, "range_m": list(vg.range_m), "nugget": vg.nugget,
+                             "cv": dict(vg.cv), "correlation": vg.correlation, "seed": vg.seed}
     if "synthetic" in raw:
         syn = raw["synthetic"]
         if not isinstance(syn, dict):
@@ -245,8 +260,8 @@ def _deposit(check: Checker, raw: dict, base_dir: Path, realisations: int):
         seed = check.integer(("deposit", "synthetic", "seed"), syn.get("seed", 0), 0)
         for key in ("grade_sigma", "perturb_seed", "perturb_columns", "block_size"):
             if key in raw:
-                raise check.error(("deposit", key), "applies to a given model only (synthetic realisations "
-                                                    "come from the generator's seeds)")
+                raise check.error(("deposit", key), "applies to a given model only (realisations of the "
+                                                    "synthetic deposit: deposit.variogram)")
         spec["synthetic"] = {"blocks": blocks, "seed": seed}
         if econ is None:
             econ = asdict(default_economics(EXTENT_M[2] / grid_for(blocks)[2]))
@@ -269,9 +284,10 @@ def _deposit(check: Checker, raw: dict, base_dir: Path, realisations: int):
                 raise check.error(("deposit", "block_size"), f"expected [dx, dy, dz] in metres, got {bs!r}")
             spec["block_size"] = [check.number(("deposit", "block_size"), v, 0.0, open_low=True) for v in bs]
         sigma = check.number(("deposit", "grade_sigma"), raw.get("grade_sigma", 0.0), 0.0, 3.0)
-        if realisations > 1 and sigma == 0:
+        if realisations > 1 and sigma == 0 and "variogram" not in spec:
             raise check.error(("study", "realisations"), f"{realisations} realisations of a given model need "
-                                                         "deposit.grade_sigma > 0 (they would all be equal)")
+                                                         "deposit.variogram (or deposit.grade_sigma > 0): "
+                                                         "they would all be equal")
         spec["grade_sigma"] = sigma
         spec["perturb_seed"] = check.integer(("deposit", "perturb_seed"), raw.get("perturb_seed", 0), 0)
         cols = raw.get("perturb_columns", [e["column"] for e in econ["elements"].values()])
@@ -420,6 +436,8 @@ def case_model(deposit: dict):
     r = int(deposit.get("realisation", 0))
     if "synthetic" in deposit:
         syn = deposit["synthetic"]
+        if "variogram" in deposit:                      # realisations of one deposit
+            return _realisation(synthetic_deposit(syn["blocks"], seed=syn["seed"]), deposit, r), None
         return synthetic_deposit(syn["blocks"], seed=syn["seed"] + r), None
     bs = deposit.get("block_size")
     model, prec = _given_model(deposit.get("model_path") or deposit["model"], tuple(bs) if bs else None)
@@ -429,4 +447,11 @@ def case_model(deposit: dict):
     if deposit.get("grade_sigma", 0.0) > 0:
         model = perturb_grades(model, deposit["perturb_columns"], deposit["grade_sigma"],
                                deposit.get("perturb_seed", 0), r)
+    if "variogram" in deposit:
+        model = _realisation(model, deposit, r)
     return model, prec
+
+
+def _realisation(model, deposit: dict, r: int):
+    """Grade realisation r of ``model`` with the study's variogram (`orepit.valuation.realisations`)."""
+    return GradeRealisations(model, Variogram(**deposit["variogram"])).model(r)
