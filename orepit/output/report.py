@@ -39,59 +39,65 @@ REQUIRED = {
     "kpis.csv": ("strategy",),
 }
 OPTIONAL = {"frontier.csv": ("objective", "metal_recovered")}
-#: KPI key -> (label, unit, scale); rates are fractions shown in %.
-KPI_UNITS = {
-    "npv": ("NPV (economic)", "MUSD", 1e-6),
-    "npv_after_environment": ("NPV after environmental cost", "MUSD", 1e-6),
-    "objective": ("objective (what the strategy maximised)", "MUSD", 1e-6),
-    "metal_recovered": ("metal recovered", "t", 1.0),
-    "metal_sterilised": ("metal sterilised (outside the pit, dumped, lost on the stockpile, left in the pit)",
-                         "t", 1.0),
-    "low_grade_tonnes_recovered": ("low-grade ore milled", "kt", 1e-3),
-    "mining_recovery_rate": ("mining recovery rate", "%", 100.0),
-    "utilisation_rate": ("comprehensive utilisation rate", "%", 100.0),
-    "ore_to_dump_tonnes": ("ore-grade tonnes to dump", "kt", 1e-3),
-    "co2_tonnes": ("CO2", "kt", 1e-3),
-    "life_of_mine_periods": ("life of mine", "periods", 1.0),
-}
+def _units(table: str) -> dict:
+    """{KPI key: (label, unit, scale)} from lines ``key | label | unit | scale``."""
+    out = {}
+    for line in table.strip().splitlines():
+        key, label, unit, scale = (part.strip() for part in line.split("|"))
+        out[key] = (label, unit, float(scale))
+    return out
+
+
+#: KPI key -> (label, unit, scale) of the headline table; rates are fractions shown in %.
+KPI_UNITS = _units("""
+npv | NPV (economic) | MUSD | 1e-06
+npv_after_environment | NPV after environmental cost | MUSD | 1e-06
+objective | objective (what the strategy maximised) | MUSD | 1e-06
+metal_recovered | metal recovered | t | 1
+metal_sterilised | metal sterilised (outside the pit, dumped, lost on the stockpile, left in the pit) | t | 1
+low_grade_tonnes_recovered | low-grade ore milled | kt | 0.001
+mining_recovery_rate | mining recovery rate | % | 100
+utilisation_rate | comprehensive utilisation rate | % | 100
+ore_to_dump_tonnes | ore-grade tonnes to dump | kt | 0.001
+co2_tonnes | CO2 | kt | 0.001
+life_of_mine_periods | life of mine | periods | 1
+""")
 #: further KPIs shown under "all KPIs" with units (others are shown by name, as they are)
-MORE_UNITS = {
-    "npv_economic": ("NPV (economic)", "MUSD", 1e-6),
-    "environmental_cost": ("environmental cost", "MUSD", 1e-6),
-    "price_of_green": ("price of green against npv (economic NPV given up)", "MUSD", 1e-6),
-    "metal_fed": ("metal fed to the mill", "t", 1.0),
-    "metal_lost_in_processing": ("metal lost in processing", "t", 1.0),
-    "metal_outside_pit": ("metal outside the final pit", "t", 1.0),
-    "metal_dumped": ("metal dumped", "t", 1.0),
-    "metal_left_in_pit": ("metal left in the pit", "t", 1.0),
-    "metal_stockpile_lost": ("metal lost on the stockpile", "t", 1.0),
-    "deposit_ore_metal": ("ore-grade metal in the deposit", "t", 1.0),
-    "processing_recovery_rate": ("processing recovery rate", "%", 100.0),
-    "tonnes_moved": ("tonnes moved", "kt", 1e-3),
-    "mill_tonnes": ("tonnes milled", "kt", 1e-3),
-    "final_stockpile_t": ("final stockpile", "kt", 1e-3),
-    "strip_ratio": ("strip ratio", "t/t", 1.0),
-    "co2_per_tonne_moved": ("CO2 per tonne moved", "kg/t", 1e3),
-    "co2_per_tonne_metal": ("CO2 per tonne of metal", "t/t", 1.0),
-    "energy_kwh": ("energy", "GWh", 1e-6),
-    "water_m3": ("water", "thousand m3", 1e-3),
-    "dump_ha": ("dump footprint", "ha", 1.0),
-    "resource_credit": ("resource credit of the final pit", "USD/t metal", 1.0),
-    "mining_periods": ("mining periods", "periods", 1.0),
-    "utilisation_floor": ("utilisation floor: least share of the deposit's ore-grade metal in the pit", "%", 100.0),
-    "green_budget": ("NPV budget: share of npv's economic NPV green may give up for metal", "%", 100.0),
-    "npv_budget_target": ("economic NPV green must keep (its budget)", "MUSD", 1e-6),
-    "price_of_green_vs_npv": ("economic NPV given up against npv", "MUSD", 1e-6),
-    "price_of_green_after_environment_vs_npv": ("NPV after environmental cost given up against npv", "MUSD", 1e-6),
-    "extra_metal_vs_npv": ("metal recovered beyond npv", "t", 1.0),
-    "cost_per_t_metal_saved_vs_npv": ("economic NPV given up per extra t of metal, against npv", "USD/t", 1.0),
-    "price_of_green_vs_high_grade": ("economic NPV given up against high-grade", "MUSD", 1e-6),
-    "price_of_green_after_environment_vs_high_grade": ("NPV after environmental cost given up against high-grade",
-                                                       "MUSD", 1e-6),
-    "extra_metal_vs_high_grade": ("metal recovered beyond high-grade", "t", 1.0),
-    "cost_per_t_metal_saved_vs_high_grade": ("economic NPV given up per extra t of metal, against high-grade",
-                                             "USD/t", 1.0),
-}
+MORE_UNITS = _units("""
+npv_economic | NPV (economic) | MUSD | 1e-06
+environmental_cost | environmental cost | MUSD | 1e-06
+price_of_green | price of green against npv (economic NPV given up) | MUSD | 1e-06
+metal_fed | metal fed to the mill | t | 1
+metal_lost_in_processing | metal lost in processing | t | 1
+metal_outside_pit | metal outside the final pit | t | 1
+metal_dumped | metal dumped | t | 1
+metal_left_in_pit | metal left in the pit | t | 1
+metal_stockpile_lost | metal lost on the stockpile | t | 1
+deposit_ore_metal | ore-grade metal in the deposit | t | 1
+processing_recovery_rate | processing recovery rate | % | 100
+tonnes_moved | tonnes moved | kt | 0.001
+mill_tonnes | tonnes milled | kt | 0.001
+final_stockpile_t | final stockpile | kt | 0.001
+strip_ratio | strip ratio | t/t | 1
+co2_per_tonne_moved | CO2 per tonne moved | kg/t | 1000
+co2_per_tonne_metal | CO2 per tonne of metal | t/t | 1
+energy_kwh | energy | GWh | 1e-06
+water_m3 | water | thousand m3 | 0.001
+dump_ha | dump footprint | ha | 1
+resource_credit | resource credit of the final pit | USD/t metal | 1
+mining_periods | mining periods | periods | 1
+utilisation_floor | utilisation floor: least share of the deposit's ore-grade metal in the pit | % | 100
+green_budget | NPV budget: share of npv's economic NPV green may give up for metal | % | 100
+npv_budget_target | economic NPV green must keep (its budget) | MUSD | 1e-06
+""")
+for _key, _base in (("npv", "npv"), ("high_grade", "high-grade")):       # green against each base
+    MORE_UNITS.update({
+        f"price_of_green_vs_{_key}": (f"economic NPV given up against {_base}", "MUSD", 1e-6),
+        f"price_of_green_after_environment_vs_{_key}": (f"NPV after environmental cost given up against {_base}",
+                                                        "MUSD", 1e-6),
+        f"extra_metal_vs_{_key}": (f"metal recovered beyond {_base}", "t", 1.0),
+        f"cost_per_t_metal_saved_vs_{_key}": (f"economic NPV given up per extra t of metal, against {_base}",
+                                              "USD/t", 1.0)})
 REPORT = "report.html"
 
 
