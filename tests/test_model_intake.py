@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -184,7 +185,10 @@ def test_assumptions_are_one_warning_or_the_callers_list(tmp_path):
 def test_example_is_valued_with_defaults():
     model, notes = _read(EXAMPLE, columns=parse_columns(COLUMNS), grades=["cu", "au"],
                          defaults=[*OPTIONAL_DEFAULTS, "density"])
-    deposit = value_deposit(model, default_economics(model.block_size[2]))
+    econ = default_economics(model.block_size[2])     # the synthetic deposit's, without its rock tables
+    econ = replace(econ, rock_column=None, processing_cost_by_rock={}, not_processable=[],
+                   elements={name: replace(e, recovery_by_rock={}) for name, e in econ.elements.items()})
+    deposit = value_deposit(model, econ)
     metal = model["tonnage"] * model["cu"] / 100
     np.testing.assert_allclose(deposit.metal, metal, rtol=1e-12)
     assert np.isfinite(deposit.margin).all() and (deposit.margin > 0).any()
