@@ -39,6 +39,7 @@ import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -158,6 +159,8 @@ def run_phases(n_blocks: int, names, sampler=None) -> dict:
             peak = max(sampler.peak, sampler.now()) if sampler else 0
             rows.append({"phase": name, "seconds": wall, "cpu_s": cpu, "peak_mb": peak / 2 ** 20,
                          "added_bytes_per_block": (peak - start) / run["model"].n_blocks})
+            if sampler:
+                print(f"  {run['model'].n_blocks:,} blocks: {name} {wall:.2f} s", file=sys.stderr, flush=True)
         return {"n_blocks": int(run["model"].n_blocks), "phases": rows, "figures": run["figures"]}
 
 
@@ -173,11 +176,11 @@ def worker_main(millions: float, names) -> None:
 
 def run_size(millions: float, names, timeout: float) -> dict:
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", str(millions), "--phases", *names]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, timeout=timeout, cwd=ROOT)  # stderr: progress
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[7:])
-    raise SystemExit(f"{millions} M blocks failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
+    raise SystemExit(f"{millions} M blocks failed (exit {proc.returncode}; its messages are above)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,8 +251,7 @@ def main(argv=None):
           "B/blk = bytes per block the phase added to the resident memory at its start; k: time ~ blocks^k")
     print("\n".join(report(results, names)))
     if args.json:
-        with open(args.json, "w") as fh:
-            json.dump({"load": load, "results": results}, fh, indent=1)
+        Path(args.json).write_text(json.dumps({"load": load, "results": results}, indent=1))
 
 
 if __name__ == "__main__":
