@@ -54,13 +54,14 @@ def row_numbers(path, kind: str, n_rows: int) -> tuple[np.ndarray, str]:
     if data.size and (ends.size == 0 or ends[-1] != data.size - 1):
         ends = np.append(ends, data.size - 1)       # a last line without a line break
     starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
-    filled = np.flatnonzero(np.logical_or.reduceat(~np.isin(data, _BLANK), starts)) + 1 if ends.size else ends
+    filled = np.flatnonzero(np.logical_or.reduceat(_FILLED[data], starts)) + 1 if ends.size else ends
     if filled.size == n_rows + 1:
         return filled[1:], "line"
     return np.arange(2, n_rows + 2), "line"     # quoted line breaks: one row per line assumed
 
 
-_BLANK = np.frombuffer(b" \t\n\r\x0b\x0c", dtype=np.uint8)     # what bytes.strip() removes
+_FILLED = np.ones(256, dtype=bool)
+_FILLED[list(b" \t\n\r\x0b\x0c")] = False          # the bytes bytes.strip() removes
 
 
 def read_parquet_meta(path) -> dict:
