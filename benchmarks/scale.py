@@ -24,8 +24,8 @@ Per phase and size: wall seconds, CPU seconds, the process's peak resident memor
 (sampled every 5 ms from /proc) and the bytes per block it added over the resident memory at the
 phase's start (memory freed by earlier phases and reused shows as nothing added); per size the
 whole run's peak above the process's memory after the warm-up, per block.  Then per phase the growth exponent k of time ~ blocks^k (least squares on the logs
-over the sizes run), and the multiples nested / pit and credit / pit at each size (the solve
-seconds of the one closure).  ``--quick`` runs 0.1 and 0.3 million blocks (CI).  On a shared
+over the sizes run), and the multiples nested / pit and credit / pit at each size (wall: over the
+solve seconds of the one closure; cpu: over the pit phase's CPU seconds).  ``--quick`` runs 0.1 and 0.3 million blocks (CI).  On a shared
 machine the wall seconds include waiting for the cores: read the CPU seconds too.
 """
 from __future__ import annotations
@@ -215,11 +215,12 @@ def report(results, names) -> list[str]:
         for r in results) + "   (the process's peak above its resident memory after the warm-up, per block)")
     lines.append("")
     for r in results:
-        f, seconds = r["figures"], {p["phase"]: p["seconds"] for p in r["phases"]}
+        f = r["figures"]
+        seconds, cpu = ({p["phase"]: p[key] for p in r["phases"]} for key in ("seconds", "cpu_s"))
         if "pit_solve_s" in f:
             parts = [f"one closure {f['pit_solve_s']:.2f} s"]
-            parts += [f"{name} {seconds[name] / f['pit_solve_s']:.1f} x" for name in ("nested", "credit")
-                      if name in seconds]
+            parts += [f"{name} {seconds[name] / f['pit_solve_s']:.1f} x (cpu {cpu[name] / cpu['pit']:.1f} x)"
+                      for name in ("nested", "credit") if name in seconds]
             lines.append(f"{r['n_blocks']:>12,} blocks: " + ", ".join(parts))
     return lines
 
