@@ -60,8 +60,7 @@ synthetic = {{ blocks = {blocks}, seed = 11 }}
 levels = 4                      # the slope cone of the published figures (the default is 8 since)
 
 [plan]
-periods = 6
-tail_periods = 3
+target_life = 6
 
 [grid]
 "economics.elements.cu.price" = [{prices}]

@@ -65,6 +65,21 @@ class LinearModel:
         self._coo: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._A = None
 
+    @classmethod
+    def from_arrays(cls, A, c, row_lower, row_upper, col_lower, col_upper, integer) -> "LinearModel":
+        """A model from finished arrays (A: any scipy sparse matrix, rows x columns)."""
+        lm = cls()
+        n = A.shape[1]
+        lm.add_vars("x", n)
+        lm.c = np.asarray(c, dtype=np.float64).copy()
+        lm.col_lower = np.asarray(col_lower, dtype=np.float64).copy()
+        lm.col_upper = np.asarray(col_upper, dtype=np.float64).copy()
+        lm.integer = np.asarray(integer, dtype=bool).copy()
+        coo = sp.coo_matrix(A)
+        lm.add_rows(coo.row, coo.col, coo.data, lower=np.asarray(row_lower, dtype=np.float64),
+                    upper=np.asarray(row_upper, dtype=np.float64))
+        return lm
+
     @property
     def n_vars(self) -> int:
         return self.c.size
@@ -327,6 +342,11 @@ def _run(a: _Arrays, opts: dict, report=None) -> dict:
     h.run()
     S = highspy.HighsModelStatus
     model_status = h.getModelStatus()
+    if model_status == S.kSolveError and not mip:
+        # HiGHS' presolve can end an infeasible LP in a solve error: decide it without presolve
+        h.setOptionValue("presolve", "off")
+        h.run()
+        model_status = h.getModelStatus()
     info = h.getInfo()
     solution = h.getSolution()
     has_x = info.primal_solution_status == 2               # kSolutionStatusFeasible

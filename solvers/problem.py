@@ -81,16 +81,22 @@ class Precedence:
         return nodes, self.indices
 
     def successors(self) -> "Precedence":
-        """The reversed graph: node -> nodes that need it."""
-        nodes, preds = self.arcs()
-        return Precedence.from_arcs(self.n_nodes, preds, nodes)
+        """The reversed graph: node -> nodes that need it (built once per graph; do not modify)."""
+        if "_successors" not in self.__dict__:
+            nodes, preds = self.arcs()
+            self.__dict__["_successors"] = Precedence.from_arcs(self.n_nodes, preds, nodes)
+        return self.__dict__["_successors"]
 
     def topological_order(self) -> np.ndarray:
-        """Nodes ordered so that every predecessor comes first.
+        """Nodes ordered so that every predecessor comes first (found once per graph).
 
         Raises `InputError` naming one cycle when the graph has one.
         """
-        return topological_order(self)
+        if "_order" not in self.__dict__:
+            order = topological_order(self)
+            order.flags.writeable = False
+            self.__dict__["_order"] = order
+        return self.__dict__["_order"]
 
 
 def _as_limits(lower, upper, shape, what):

@@ -50,6 +50,7 @@ class Result:
     solution: Any = None
     algorithm: str = ""
     info: dict = field(default_factory=dict)
+    solution: object = None
 
     @property
     def gap(self) -> float:

@@ -105,7 +105,8 @@ def _periods(model: BlockModel, name: str) -> pd.DataFrame:
         if name != "high-grade":
             cash -= float(model["env_cost"][m].sum())  # only the green plan prices the environment
         npv += cash / (1 + RATE) ** p
-        rows.append({"strategy": name, "period": p, "mined_t": float(t[m].sum()),
+        ore = m & (model["value_mill"] > model["value_dump"])
+        rows.append({"strategy": name, "period": p, "mined_t": float(t[m].sum()), "ore_mined_t": float(t[ore].sum()),
                      "mill_t": float(t[mill].sum()) + out_t, "stockpile_in_t": float(t[stock].sum()),
                      "stockpile_out_t": out_t, "dump_t": float(t[dump].sum()), "stockpile_balance_t": balance,
                      "cash_flow": cash, "npv_cumulative": npv,
@@ -134,6 +135,8 @@ def make_results(folder, *, nx: int = 16, ny: int = 14, nz: int = 9, frontier: b
         mined_ore = ore & (dest != "")
         kpis[name] = {
             "npv": float(per.npv_cumulative.iloc[-1]),
+            "npv_after_environment": 0.9 * float(per.npv_cumulative.iloc[-1]),
+            "objective": (0.9 if name == "green" else 1.0) * float(per.npv_cumulative.iloc[-1]),
             "metal_recovered": float(per.metal.sum()),
             "low_grade_tonnes_recovered": float(t[(dest == "stockpile")].sum()),
             "metal_sterilised": float((t * cu / 100)[(dest == "") | (ore & (dest == "dump"))].sum()),
@@ -168,9 +171,12 @@ def make_results(folder, *, nx: int = 16, ny: int = 14, nz: int = 9, frontier: b
     if frontier:
         lo, hi = kpis["high-grade"], kpis["green"]
         w = np.linspace(0.0, 1.0, 9)
-        pd.DataFrame({"point": np.arange(9), "npv": lo["npv"] * (1 - 0.08 * w ** 2),
+        objective = hi["objective"] * (1 - 0.08 * w ** 2)
+        pd.DataFrame({"utilisation_floor": 0.8 + 0.02 * np.arange(9), "objective": objective,
+                      "npv": objective / 0.9, "npv_after_environment": objective,
                       "metal_recovered": lo["metal_recovered"] + (hi["metal_recovered"] - lo["metal_recovered"]) * w,
-                      "co2_t": lo["co2_tonnes"] + (hi["co2_tonnes"] - lo["co2_tonnes"]) * w}
+                      "co2_t": lo["co2_tonnes"] + (hi["co2_tonnes"] - lo["co2_tonnes"]) * w,
+                      "green": np.arange(9) == 0, "dominated": np.zeros(9, bool)}
                      ).to_csv(folder / "frontier.csv", index=False)
     summary = {"deposit": {"name": model.name, "n_blocks": model.n_blocks, "block_size": [DX, DY, DZ]},
                "pit": {"objective": float(np.maximum(model["value_mill"], model["value_dump"])[model["in_pit"]].sum()),

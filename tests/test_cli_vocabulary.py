@@ -31,7 +31,8 @@ MAY_DIFFER = {
     "--time-limit": {"default"},     # schedule: one solve of the whole run (solve_schedule's default);
                                      # compare/demo: each strategy's solve (ScheduleSetup's default)
     "--economics": {"required"},     # compare has the built-in deposit's economics; value needs a file
-    "--problem": {"choices"},        # schedule solves cpit and pcpsp; check also checks upit pits
+    "--problem": {"choices", "required"},  # schedule solves cpit and pcpsp; check also checks upit pits,
+                                     # and a results folder, which needs no --problem
     "MODEL": {"nargs", "required"},  # optional where the verb has another input (--grid, the built-in deposit)
 }
 COMPARED = ("dest", "action", "type", "nargs", "choices", "default", "metavar", "required", "unit")
@@ -152,8 +153,8 @@ def test_defaults_are_the_owners():
     from solvers.schedule import solve_schedule
     p = verbs(build_parser())
     compare = p["compare"].parse_args([])
-    assert (compare.periods, compare.tail_periods, compare.time_limit, compare.gap, compare.threads) == (
-        ScheduleSetup.periods, ScheduleSetup.tail_periods, ScheduleSetup.time_limit, ScheduleSetup.mip_gap,
+    assert (compare.periods, compare.target_life, compare.time_limit, compare.gap, compare.threads) == (
+        ScheduleSetup.periods, ScheduleSetup.target_life, ScheduleSetup.time_limit, ScheduleSetup.mip_gap,
         ScheduleSetup.threads)
     assert (compare.slope, compare.benches) == (SLOPE_DEGREES, SLOPE_BENCHES)
     schedule = p["schedule"].parse_args(["kd", "--problem", "cpit"])
@@ -289,3 +290,9 @@ def test_importing_the_command_loads_no_heavy_library():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == []
+
+
+def test_a_removed_option_says_why(capsys):
+    assert main(["compare", "--tail-periods", "3"]) == 2
+    assert capsys.readouterr().err.strip() == ("orepit: --tail-periods was removed: the life of mine now follows "
+                                               "from the capacities (--periods is the most periods a plan may take)")

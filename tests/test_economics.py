@@ -18,7 +18,7 @@ from solvers.errors import InputError
 
 def _econ(**kw):
     base = dict(
-        currency="USD",
+        currency="USD", rock_column="rock",
         elements={"cu": Element(column="cu", grade_unit="%", price=8000.0, price_unit="t", selling_cost=1000.0,
                                 recovery=0.9, recovery_by_rock={"ox": 0.6}),
                   "au": Element(column="au", grade_unit="g/t", price=60.0, price_unit="g", recovery=0.8)},
@@ -269,3 +269,16 @@ def test_grade_units_checked_with_evidence():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         block_values(BlockModel(frame), in_pct)
+
+
+@pytest.mark.parametrize("kw, field", [
+    (dict(processing_cost_by_rock={"oxide": 7.0}), "processing_cost_by_rock"),
+    (dict(elements={"cu": Element(column="cu", grade_unit="%", price=8000.0, recovery_by_rock={"Ox": 0.6})}),
+     "elements.cu.recovery_by_rock")])
+def test_a_rock_name_that_matches_no_rock_is_refused(kw, field):
+    """A misspelt rock type in a by-rock table would silently take the default: it is refused, naming
+    the table, the name and the rock types the model has."""
+    with pytest.raises(InputError, match=rf"{field}: rock type\(s\) '(oxide|Ox)' match no rock in the model's "
+                                         r"'rock' column \(it has 'hyp', 'ox', 'air'\)") as err:
+        block_values(_model(), _econ(**kw))
+    assert err.value.field == field

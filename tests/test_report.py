@@ -57,12 +57,14 @@ def test_report_has_every_section_and_the_kpi_table(report):
     folder, _ = report
     text = (folder / "report.html").read_text(encoding="utf-8")
     for title in ("Strategies compared", "Block model", "Ultimate pit and nested shells", "Schedules",
-                  "Destinations: what each plan does with the ore", "Environmental cost", "NPV-recovery frontier",
+                  "Destinations: what each plan does with the ore", "Environmental cost", "How much does more metal cost?",
                   "Run time"):
         assert f"<h2>{title}</h2>" in text
     assert "green − high-grade" in text and "mining recovery rate (%)" in text
-    assert "Against the high-grade plan, the green plan recovers 1,141 t more metal, processes 478 kt more" in text
-    assert "sends 478 kt less ore-grade rock to the dump, adds 2.46 MUSD of NPV" in text
+    assert ("Against <b>high-grade</b>, green recovers 1,141 t more metal; its economic NPV is 2 M USD higher "
+            "(113.5 % of high-grade's) and its NPV after environmental cost 2 M USD higher.") in text
+    for title in ("Where the metal goes",):
+        assert f"<h2>{title}</h2>" in text
 
 
 def test_report_without_frontier_and_without_3d(tmp_path):
@@ -70,7 +72,7 @@ def test_report_without_frontier_and_without_3d(tmp_path):
     out = make_report(folder, views=False, chart_size=CHART)
     assert set(out["images"]) == {"gradetonnage", "pit_by_pit", "tonnes", "stockpile", "npv_co2"}
     text = (folder / "report.html").read_text()
-    assert "NPV-recovery frontier" not in text and "view_pit.png" not in text
+    assert "How much does more metal cost?" not in text and "view_pit.png" not in text
     assert "<script" not in text and not out["interactive"]
 
 
@@ -131,13 +133,28 @@ def test_strategy_that_mines_nothing_is_reported_not_fatal(tmp_path):
 
 def test_solver_table_from_summary():
     from orepit.output.report import solver_table
-    summary = {"strategies": {"green": {"npv": 1.0, "status": "optimal", "seconds": 2.5,
-                                       "model_size": {"variables": 10, "rows": 4}},
-                              "high-grade": {"npv": 2.0}}}
+    summary = {"strategies": {"green": {"npv": 1.0, "status": "feasible", "seconds": 2.5, "stages": {
+        "sequence": {"status": "optimal", "seconds": 2.0, "variables": 10, "integer_variables": 0},
+        "destinations": {"status": "optimal", "seconds": 0.5, "variables": 4, "integer_variables": 2},
+        "cut_model_objective": 1.2}},
+        "high-grade": {"npv": 2.0}}}
     table = solver_table(summary)
-    assert table.to_dict("records") == [{"strategy": "green", "status": "optimal", "seconds": 2.5,
-                                         "variables": 10, "rows": 4}]
+    assert table.to_dict("records") == [
+        {"strategy": "green", "model": "sequence", "status": "optimal", "seconds": 2.0, "variables": 10,
+         "integer variables": 0},
+        {"strategy": "green", "model": "destinations", "status": "optimal", "seconds": 0.5, "variables": 4,
+         "integer variables": 2}]
     assert solver_table({}).empty
+
+
+def test_budget_note_says_what_green_must_keep_and_keeps():
+    from orepit.output.report import budget_note
+    summary = {"strategies": {"green": {"npv": 15_707.9e6, "green_budget": 0.03, "npv_budget_target": 15_456.0e6,
+                                        "budget": "the budget buys a pit with 89.19 % of the metal"}}}
+    text = budget_note(summary, "USD")
+    assert "give up 3 % of npv's economic NPV" in text and "must keep 15,456.0 M USD" in text
+    assert "keeps 15,707.9 M USD" in text and "89.19 % of the metal" in text
+    assert budget_note({"strategies": {"npv": {}}}, "USD") == ""
 
 
 def test_missing_optional_block_columns_are_named(tmp_path):

@@ -206,7 +206,7 @@ def test_report_renders_in_headless_chromium(chromium, tmp_path):
     fetched = [e["params"]["request"]["url"] for e in events if e.get("method") == "Network.requestWillBeSent"]
     assert all(url.startswith(("file:", "data:")) for url in fetched), fetched
     for title in ("Strategies compared", "Block model", "Ultimate pit and nested shells", "Schedules",
-                  "Destinations: what each plan does with the ore", "Environmental cost", "NPV-recovery frontier"):
+                  "Destinations: what each plan does with the ore", "Environmental cost", "How much does more metal cost?"):
         assert title in sections
 
 

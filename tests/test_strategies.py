@@ -1,16 +1,24 @@
-"""Strategies side by side on a small synthetic deposit: green terms, floors, frontier."""
+"""Strategies side by side on a small synthetic deposit: block schedules a mine can follow, one
+KPI footing, the metal balance, green's rules and their prices, settings that make no sense."""
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from orepit.planning.budget import GREEN_BUDGET, search_floor
+from orepit.planning.layout import low_grade_edge, margin_per_tonne
+from orepit.planning.strategies import (STRATEGY_NAMES, ScheduleSetup, StrategyOptions, compare, derive_capacities,
+                                        frontier, run_strategy, strategy_options)
+from orepit.planning.pits import utilisation_pit
+from orepit.planning.verify import check_block_schedule, limits_of
 from orepit.valuation.deposit import value_deposit
-from orepit.planning.strategies import (STRATEGY_NAMES, ScheduleSetup, StrategyOptions, compare, frontier, run_strategy,
-                               strategy_options, utilisation_pit)
+from orepit.valuation.destinations import DUMP, MILL, STOCKPILE
 from orepit.valuation.synthetic import default_economics, synthetic_deposit
-from solvers.closure import is_closed
+from solvers import InputError
+from solvers.closure import is_closed, max_closure
 
 
 @pytest.fixture(scope="module")
@@ -21,47 +29,169 @@ def deposit():
 
 @pytest.fixture(scope="module")
 def results(deposit):
-    return compare(deposit, STRATEGY_NAMES, ScheduleSetup(periods=6, tail_periods=3))
+    return compare(deposit, STRATEGY_NAMES)
 
 
-def test_every_strategy_is_feasible_and_simulation_reproduces_solver(results):
+@pytest.fixture(scope="module")
+def economic(deposit):
+    return max_closure(deposit.pit_values(False), deposit.precedence).solution
+
+
+def test_every_block_schedule_keeps_every_slope_and_capacity(results, deposit):
+    nodes, preds = deposit.precedence.arcs()
+    ton = deposit.tonnage
     for name, r in results.items():
-        assert r.simulation.feasible, (name, r.simulation.violations)
-        assert r.plan.result.status == "optimal"
-        assert r.kpis["objective_simulated"] == pytest.approx(r.kpis["objective_solver"], rel=1e-6)
+        period, dest = r.block_period, r.block_destination
+        mined = period >= 0
+        assert np.all(r.pit[mined]) and np.all(mined[r.pit & (ton > 0)]), name   # the pit, mined out
+        assert not np.any(mined[nodes] & ((period[preds] < 0) | (period[preds] > period[nodes]))), name
+        s = r.plan.settings
+        by_period = np.bincount(period[mined], weights=ton[mined], minlength=s.periods)
+        assert np.all(by_period <= s.per_period(s.mining_capacity) * (1 + 1e-9)), name
+        milled = np.bincount(period[dest == MILL], weights=ton[dest == MILL], minlength=s.periods)
+        reclaimed = r.simulation.periods["stockpile_out_t"].to_numpy()
+        assert np.all(milled + reclaimed <= s.per_period(s.mill_capacity) * (1 + 1e-9)), name
+        if not r.options.stockpile:
+            assert not np.any(dest == STOCKPILE)
+        assert r.plan.check.feasible and r.plan.check.status == "feasible"
+        reclaim = {"tonnes": reclaimed, "hours": np.zeros(s.periods), "co2": np.zeros(s.periods)}
+        reclaim["hours"] = r.simulation.periods["mill_hours"].to_numpy() - np.bincount(
+            period[dest == MILL], weights=deposit.mill_hours[dest == MILL], minlength=s.periods)
+        assert check_block_schedule(deposit.precedence, ton, deposit.mill_hours, deposit.co2_at_mining(), period, dest,
+                                    limits_of(s), reclaim).feasible
 
 
-def test_green_meets_its_floors_and_dumps_no_ore(results, deposit):
-    green = results["green"]
-    assert green.kpis["ore_to_dump_tonnes"] == pytest.approx(0.0, abs=1e-6)
-    assert green.kpis["mining_recovery_rate"] >= 0.95 - 1e-9
+def test_period_columns_keep_every_block_below_its_upper_neighbours(results, deposit):
+    m = deposit.model
+    cell = {(i, j, k): b for b, (i, j, k) in enumerate(zip(m.i.tolist(), m.j.tolist(), m.k.tolist()))}
+    for name, r in results.items():
+        for b in np.flatnonzero(r.block_period >= 0):
+            above = cell.get((m.i[b], m.j[b], m.k[b] + 1))
+            if above is not None and deposit.tonnage[above] > 0:
+                assert 0 <= r.block_period[above] <= r.block_period[b], (name, b)
+
+
+def test_one_footing_and_an_exact_metal_balance(results):
+    for name, r in results.items():
+        k = r.kpis
+        assert k["npv"] == k["npv_economic"]
+        assert k["objective"] == (k["npv_after_environment"] if r.options.env_price else k["npv"])
+        assert k["environmental_cost"] == pytest.approx(k["npv"] - k["npv_after_environment"])
+        parts = k["metal_recovered"] + k["metal_lost_in_processing"] + k["metal_sterilised"]
+        assert parts == pytest.approx(k["deposit_ore_metal"], rel=1e-9)
+        assert k["metal_sterilised"] == pytest.approx(k["metal_outside_pit"] + k["metal_dumped"]
+                                                      + k["metal_stockpile_lost"] + k["metal_left_in_pit"], rel=1e-12)
+        assert abs(k["metal_balance_residual"]) <= 1e-9 * k["deposit_ore_metal"]
+        assert k["metal_left_in_pit"] == 0.0, name                   # every pit is mined out
+
+
+def test_green_recovers_most_metal_keeps_its_rules_and_most_of_the_npv(results, deposit):
+    green, npv, hg = results["green"].kpis, results["npv"].kpis, results["high-grade"].kpis
+    assert green["metal_recovered"] > npv["metal_recovered"] > hg["metal_recovered"]
+    assert green["mining_recovery_rate"] >= 0.95 and green["ore_to_dump_tonnes"] == 0.0
+    assert green["final_stockpile_t"] == pytest.approx(0.0, abs=1e-3)
+    assert green["npv"] >= (1 - GREEN_BUDGET) * npv["npv"] and green["npv_budget_target"] <= green["npv"]
     ore_metal = np.where(deposit.ore, deposit.metal, 0.0)
-    assert ore_metal[green.pit].sum() >= 0.9 * ore_metal.sum() * (1 - 1e-9)
-    assert green.kpis["final_stockpile_t"] == pytest.approx(0.0, abs=1e-3)
-    # high-grading dumps ore-grade material that the green plan keeps
+    assert ore_metal[results["green"].pit].sum() >= green["utilisation_floor"] * ore_metal.sum() * (1 - 1e-12)
+    assert hg["ore_to_dump_tonnes"] > 0 and green["metal_sterilised"] < hg["metal_sterilised"]
+
+
+def test_low_grade_recovered_means_milled_for_every_strategy(results, deposit, economic):
+    edge = low_grade_edge(deposit, economic)
+    low = deposit.ore & (margin_per_tonne(deposit) < edge)
     hg = results["high-grade"]
-    assert hg.kpis["ore_to_dump_tonnes"] > 0
-    assert green.kpis["metal_sterilised"] < hg.kpis["metal_sterilised"]
-
-
-def test_block_destinations_follow_the_plan(results, deposit):
+    milled = (hg.block_destination == MILL) & low
+    assert hg.kpis["low_grade_tonnes_recovered"] == pytest.approx(deposit.tonnage[milled].sum(), rel=1e-9)
     for r in results.values():
-        mined = r.block_period >= 0
-        assert np.all(r.pit[mined])
-        assert np.all(r.block_destination[mined] >= 0) and np.all(r.block_destination[~mined] == -1)
-    assert not np.any(results["high-grade"].block_destination == 1)   # no stockpile when high-grading
+        kept = low & np.isin(r.block_destination, (MILL, STOCKPILE))
+        assert r.kpis["low_grade_tonnes_recovered"] <= deposit.tonnage[kept].sum() * (1 + 1e-9)
 
 
-def test_green_with_every_term_off_is_the_npv_strategy(deposit, results):
-    off = StrategyOptions(stockpile=True, env_price=False, recovery_floor=None, no_ore_to_dump=False,
-                          utilisation_floor=None, final_stockpile=None)
-    assert off == strategy_options("npv")
+def test_the_budget_buys_metal_within_npvs_npv(results, deposit, economic):
+    """Green without a budget stops at the economic pit's share; the budget buys a larger pit, more
+    metal recovered, and keeps its NPV within the budget of npv's."""
+    green, npv = results["green"], results["npv"]
+    share = np.where(deposit.ore, deposit.metal, 0.0)[economic].sum() / deposit.metal[deposit.ore].sum()
+    assert green.kpis["utilisation_floor"] > share and len(green.tried) >= 2
+    plain = compare(deposit, ["green"], budget=None)["green"]
+    assert plain.kpis["utilisation_floor"] == pytest.approx(share)
+    assert green.kpis["metal_recovered"] > plain.kpis["metal_recovered"]
+    assert plain.kpis["npv"] > green.kpis["npv"] >= green.kpis["npv_budget_target"]
+    assert green.kpis["npv_budget_target"] == pytest.approx(npv.kpis["npv"] * (1 - GREEN_BUDGET))
+
+
+class _Plan:
+    def __init__(self, npv):
+        self.kpis = {"npv": npv}
+
+
+@pytest.mark.parametrize("npv_at, expected", [
+    (lambda f: 100.0 - 5.0 * (f - 0.5), 0.8),                      # the guess fits the budget
+    (lambda f: 100.0 - 40.0 * (f - 0.5), 0.5 + 0.85 * 3.0 / 12.0 * 0.3),   # one secant step back
+    (lambda f: 100.0 if f == 0.5 else 90.0, 0.5),                 # neither: the economic share
+    (lambda f: 95.0, 0.5)])                                       # over budget already at the economic share
+def test_the_budget_search_guesses_then_steps_back_by_a_secant(npv_at, expected):
+    """npv's NPV is 100 and the budget 3 %: green must keep 97.  The first guess is 0.8 of the metal."""
+    tried = []
+
+    def run(floor):
+        tried.append(floor)
+        return _Plan(npv_at(floor))
+
+    search = search_floor(run, 0.5, 100.0, 0.03, lambda base, room: 0.8)
+    assert search.target == pytest.approx(97.0) and search.reason
+    assert search.floor == pytest.approx(expected)
+    assert sorted(search.tried) == sorted(tried) and search.tried[search.floor].kpis["npv"] == npv_at(search.floor)
+    assert npv_at(search.floor) >= 97.0 or search.floor == 0.5
+
+
+def test_price_of_green_on_both_footings_and_per_tonne_saved(results):
+    g, npv, hg = results["green"].kpis, results["npv"].kpis, results["high-grade"].kpis
+    for base, key in ((npv, "npv"), (hg, "high_grade")):
+        assert g[f"price_of_green_vs_{key}"] == pytest.approx(base["npv"] - g["npv"])
+        assert g[f"price_of_green_after_environment_vs_{key}"] == pytest.approx(
+            base["npv_after_environment"] - g["npv_after_environment"])
+        extra = g["metal_recovered"] - base["metal_recovered"]
+        assert g[f"extra_metal_vs_{key}"] == pytest.approx(extra)
+        assert g[f"cost_per_t_metal_saved_vs_{key}"] == pytest.approx(g[f"price_of_green_vs_{key}"] / extra)
+    assert g["price_of_green"] == g["price_of_green_vs_npv"]
+
+
+def test_green_rules_are_reported_binding_or_not_with_a_price(results):
+    rules = {row["rule"]: row for row in results["green"].rules}
+    assert set(rules) == {"recovery floor", "no ore to dump", "utilisation floor"}
+    assert not rules["recovery floor"]["binding"]            # no ore to the dump keeps every ore tonne anyway
+    floor = rules["utilisation floor"]
+    assert floor["binding"] and floor["credit"] > 0 and floor["price"] > 0 and floor["amount"] > 0
+    assert floor["per_unit"] == pytest.approx(floor["price"] / floor["amount"])
+
+
+def _mine(results, **more) -> ScheduleSetup:
+    s = results["npv"].plan.settings
+    return ScheduleSetup(mining_capacity=float(s.per_period(s.mining_capacity)[0]),
+                         mill_capacity=float(s.per_period(s.mill_capacity)[0]),
+                         mill_hours=float(s.per_period(s.mill_hours)[0]), **more)
+
+
+def test_the_emission_cap_binds_and_holds_in_every_period(results, deposit):
     base = results["npv"]
-    mine = replace(ScheduleSetup(periods=6, tail_periods=3), mining_capacity=float(base.settings.mining_capacity[0]),
-                   mill_capacity=float(base.settings.mill_capacity), mill_hours=float(base.settings.mill_hours))
-    again = run_strategy(deposit, "green-off", mine, off)
-    assert again.plan.result.objective == pytest.approx(base.plan.result.objective, rel=1e-9)
-    np.testing.assert_array_equal(again.pit, base.pit)
+    cap = 0.85 * base.simulation.periods["co2_t"].max()
+    capped = run_strategy(deposit, "npv", _mine(results), replace(strategy_options("npv"), co2_cap=cap))
+    assert capped.simulation.periods["co2_t"].max() <= cap * (1 + 1e-6)
+    assert capped.kpis["npv"] < base.kpis["npv"]
+
+
+def test_the_recovery_floor_and_no_ore_to_dump_bind_on_a_mine_without_stockpile(results, deposit):
+    """High-grading dumps ore the mill cannot take; a floor of 95 % (or no ore to the dump) makes the
+    same mine keep it, milling as it mines (the fleet may slow down in all three): the rule holds and
+    the NPV drops."""
+    mine = _mine(results, steady_mining=None)
+    free = run_strategy(deposit, "high-grade", mine, strategy_options("high-grade"))
+    assert free.kpis["mining_recovery_rate"] < 0.95
+    floored = run_strategy(deposit, "high-grade", mine, replace(strategy_options("high-grade"), recovery_floor=0.95))
+    assert floored.kpis["mining_recovery_rate"] >= 0.95 and floored.kpis["npv"] < free.kpis["npv"]
+    kept = run_strategy(deposit, "high-grade", mine, replace(strategy_options("high-grade"), no_ore_to_dump=True))
+    assert kept.kpis["ore_to_dump_tonnes"] == 0.0 and kept.kpis["npv"] < free.kpis["npv"]
 
 
 def test_utilisation_pit_reaches_the_floor_with_the_smallest_credit(deposit):
@@ -70,24 +200,55 @@ def test_utilisation_pit_reaches_the_floor_with_the_smallest_credit(deposit):
     pit, credit = utilisation_pit(deposit, values, 0.9)
     assert is_closed(pit, deposit.precedence)
     assert ore_metal[pit].sum() >= 0.9 * ore_metal.sum() * (1 - 1e-12)
-    from solvers.closure import max_closure
     smaller = max_closure(values + 0.98 * credit * ore_metal, deposit.precedence).solution
     assert ore_metal[smaller].sum() < 0.9 * ore_metal.sum()
 
 
-def test_frontier_points_are_feasible_and_non_dominated(deposit):
-    table = frontier(deposit, ScheduleSetup(periods=6, tail_periods=3), points=8, axis="metal")
-    assert len(table) >= 8
-    assert table["feasible"].all() and not table["dominated"].any()
-    assert np.all(np.diff(table["metal_recovered"]) >= -1e-6)
-    assert np.all(np.diff(table["npv"]) <= 1e-6 * abs(table["npv"]).max())
+def test_green_with_every_term_off_is_the_npv_strategy(deposit, results):
+    off = StrategyOptions(stockpile=True, env_price=False, recovery_floor=None, no_ore_to_dump=False,
+                          utilisation_floor=None, final_stockpile="lost", budget=None)
+    assert off == strategy_options("npv")
+    again = run_strategy(deposit, "green-off", _mine(results), off)
+    assert again.kpis["npv"] == pytest.approx(results["npv"].kpis["npv"], rel=1e-9)
+    np.testing.assert_array_equal(again.block_period, results["npv"].block_period)
 
 
-def test_block_view_matches_the_plan_tonnes(results, deposit):
-    ton = deposit.tonnage
-    for r in results.values():
-        mined = r.block_period >= 0
-        by_period = np.bincount(r.block_period[mined], weights=ton[mined], minlength=r.settings.periods)
-        plan = r.simulation.periods["mined_t"].to_numpy()
-        # each parcel is off by at most one block per (period, destination) chunk
-        assert np.abs(by_period - plan).sum() <= 0.05 * plan.sum()
+def test_frontier_holds_greens_point_and_rises_in_metal(deposit):
+    table = frontier(deposit, points=4)
+    assert table["green"].sum() == 1 and len(table) >= 4
+    assert np.all(np.diff(table["utilisation_floor"]) > 0)
+    assert np.all(np.diff(table["metal_recovered"]) >= -1e-6 * table["metal_recovered"].max())
+    dominated = table[table["dominated"]]
+    assert not dominated["green"].any()
+
+
+def test_a_short_horizon_leaves_metal_in_the_pit_and_says_so(deposit):
+    r = compare(deposit, ["npv"], ScheduleSetup(periods=4))["npv"]
+    assert r.kpis["metal_left_in_pit"] > 0
+    assert any("too short" in w or "stay in the ground" in w for w in r.plan.warnings)
+    k = r.kpis
+    assert k["metal_recovered"] + k["metal_lost_in_processing"] + k["metal_sterilised"] == pytest.approx(
+        k["deposit_ore_metal"], rel=1e-9)
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(discount_rate=8), "discount rate 8 per period is 800 %; give it as a fraction (did you mean 0.08?)"),
+    (dict(discount_rate=-1), "discount rate -1 per period must be a number above -1"),
+    (dict(mill_capacity=0.0), "mill capacity must be positive"),
+    (dict(mining_capacity=-5.0), "mining capacity must be positive"),
+    (dict(periods=0), "periods: expected a whole number of periods >= 1"),
+])
+def test_settings_that_make_no_sense_are_refused(settings, message):
+    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)").replace("?", r"\?")):
+        ScheduleSetup(**settings)
+
+
+@pytest.mark.parametrize("settings, field, message", [
+    (dict(mining_capacity=1000.0), "mining_capacity", "mining capacity 1,000 t per period would take"),
+    (dict(mill_capacity=1000.0), "mill_capacity", "mill capacity 1,000 t per period would take"),
+])
+def test_capacities_that_cannot_move_the_pit_are_refused(deposit, economic, settings, field, message):
+    with pytest.raises(InputError, match=message) as err:
+        derive_capacities(deposit, economic, ScheduleSetup(**settings))
+    assert err.value.field == field and "more than 100: is it in t per period?" in str(err.value)
+    assert math.isfinite(derive_capacities(deposit, economic, ScheduleSetup()).mining_capacity)

@@ -34,8 +34,8 @@ realisations = 2
 synthetic = { blocks = 3000, seed = 1 }
 
 [plan]
-periods = 6
-tail_periods = 3
+periods = 12
+target_life = 6
 
 [grid]
 "economics.elements.cu.price" = [7000.0, 8800.0, 10500.0]
@@ -57,7 +57,7 @@ def study_path(tmp_path_factory) -> Path:
 def serial(study_path) -> dict:
     """case id -> KPI rows of a serial run (same process, no Dask)."""
     rows = {c.case_id: run_case(c.spec) for c in load_study(study_path).cases()}
-    assert {r["status"] for rs in rows.values() for r in rs} == {"optimal"}
+    assert {r["status"] for rs in rows.values() for r in rs} == {"feasible"}
     return rows
 
 
@@ -99,7 +99,7 @@ def test_study_expands_to_cases_with_stable_ids(study_path):
         (s, r, 1 + r, p) for s in ("npv", "green") for r in (0, 1) for p in (7000.0, 8800.0, 10500.0)}
     first = cases[0].spec
     assert first["economics"]["elements"]["cu"]["price"] == 7000.0
-    assert first["setup"]["periods"] == 6 and first["strategies"] == ["npv"]
+    assert first["setup"]["periods"] == 12 and first["setup"]["target_life"] == 6 and first["strategies"] == ["npv"]
 
 
 def test_a_changed_parameter_changes_the_ids_and_only_its_cases(tmp_path, study_path):
@@ -111,8 +111,9 @@ def test_a_changed_parameter_changes_the_ids_and_only_its_cases(tmp_path, study_
 
 @pytest.mark.parametrize("edit, line, parts", [
     (lambda t: t + "\n[plans]\nperiods = 3\n", 16, ["plans: unknown section", "grid, plan, study"]),
-    (lambda t: t.replace("tail_periods = 3", "tail_period = 3"), 11, ["unknown key 'plan.tail_period'", "tail_periods"]),
-    (lambda t: t.replace("periods = 6", "periods = 0"), 10, ["plan.periods: expected an integer >= 1, got 0"]),
+    (lambda t: t.replace("target_life = 6", "target_lif = 6"), 11, ["unknown key 'plan.target_lif'", "target_life"]),
+    (lambda t: t.replace("target_life = 6", "tail_periods = 3"), 11, ["plan.tail_periods: the life of mine now follows"]),
+    (lambda t: t.replace("periods = 12", "periods = 0"), 10, ["plan.periods: expected an integer >= 1, got 0"]),
     (lambda t: t.replace("cu.price", "zn.price"), 14,
      ["grid.economics.elements.zn.price: unknown key 'zn' in economics.elements (known: au, cu)"]),
     (lambda t: t.replace('"economics.elements.cu.price"', '"econ.price"'), 14, ["grid.econ.price: unknown key"]),
@@ -152,7 +153,8 @@ def test_bad_study_files_name_file_line_and_key(tmp_path, edit, line, parts):
 def test_model_realisations_need_a_perturbation(tmp_path):
     text = STUDY.replace("synthetic = { blocks = 3000, seed = 1 }",
                          f'model = "study.toml"\neconomics = "{ROOT / "examples" / "economics_default.toml"}"')
-    check_error(tmp_path, text, "study.realisations: 2 realisations of a given model need deposit.grade_sigma > 0")
+    check_error(tmp_path, text, "study.realisations: 2 realisations of a given model need deposit.variogram (or "
+                                "deposit.grade_sigma > 0)")
 
 
 def test_grade_perturbation_is_mean_one_lognormal_and_seeded(tmp_path):
@@ -185,9 +187,31 @@ def test_a_given_model_with_realisations(tmp_path):
     assert not np.array_equal(m0["cu"], m1["cu"]) and np.array_equal(m0["tonnage"], model["tonnage"])
 
 
+def test_realisations_of_one_deposit_with_a_variogram(tmp_path):
+    """With deposit.variogram, the realisations of a parameter set are one deposit with other grades:
+    same blocks and tonnes, same seed label, grades that differ, each with a mean near the estimate."""
+    from orepit.valuation.synthetic import synthetic_deposit
+    (tmp_path / "vg.toml").write_text('[variogram]\nrange_m = [200.0, 200.0, 100.0]\n[cv]\ncu = 0.3\n')
+    text = STUDY.replace("synthetic = { blocks = 3000, seed = 1 }",
+                         'synthetic = { blocks = 3000, seed = 1 }\nvariogram = "vg.toml"')
+    cases = load_study(write_study(tmp_path, text)).cases()
+    r0, r1 = (next(c for c in cases if c.labels["realisation"] == r) for r in (0, 1))
+    assert r0.labels["seed"] == r1.labels["seed"] == 1 and r0.case_id != r1.case_id
+    m0, _ = case_model(r0.spec["deposit"])
+    m1, _ = case_model(r1.spec["deposit"])
+    estimate = synthetic_deposit(3000, seed=1)
+    assert np.array_equal(m0["tonnage"], estimate["tonnage"]) and np.array_equal(m1["tonnage"], estimate["tonnage"])
+    assert not np.array_equal(m0["cu"], m1["cu"]) and np.array_equal(m0["au"], estimate["au"])
+    for m in (m0, m1):
+        assert m["cu"].sum() == pytest.approx(estimate["cu"].sum(), rel=0.1)
+    (tmp_path / "vg.toml").write_text('[variogram]\nrange_m = [-1.0, 200.0, 100.0]\n[cv]\ncu = 0.3\n')
+    with pytest.raises(InputError, match="vg.toml line 2: variogram.range_m: ranges must be positive"):
+        load_study(tmp_path / "study.toml")
+
+
 def test_cli_reports_a_bad_study_with_exit_status_2(tmp_path, capsys):
     from orepit.cli import main
-    path = write_study(tmp_path, STUDY.replace("periods = 6", "periods = 0"))
+    path = write_study(tmp_path, STUDY.replace("periods = 12", "periods = 0"))
     assert main(["sweep", str(path), "--out", str(tmp_path / "out")]) == 2
     assert "study.toml line 10: plan.periods" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
@@ -204,13 +228,13 @@ def test_a_serial_case_after_other_highs_solves_in_the_process(study_path):
 
     def solve(threads):
         study = run_study(model, default_economics(model.block_size[2]), None, ["npv"],
-                          ScheduleSetup(periods=6, tail_periods=3, threads=threads), frontier_points=0, progress=False)
+                          ScheduleSetup(target_life=6, threads=threads), frontier_points=0, progress=False)
         return study.results["npv"].plan.result.status
 
-    assert solve(None) == "optimal"
+    assert solve(None) == "feasible"
     case = load_study(study_path).cases()[0]
-    assert run_case(case.spec)[0]["status"] == "optimal"
-    assert solve(2) == "optimal"
+    assert run_case(case.spec)[0]["status"] == "feasible"
+    assert solve(2) == "feasible"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -371,13 +395,12 @@ block_size = [20.0, 20.0, 20.0]
 grade_sigma = 0.2
 
 [plan]
-periods = 6
-tail_periods = 2
+target_life = 6
 """
     cases = load_study(write_study(tmp_path, text)).cases()
     assert [c.labels["realisation"] for c in cases] == [0, 1]
     rows = [run_case(c.spec)[0] for c in cases]
-    assert [r["status"] for r in rows] == ["optimal", "optimal"]
+    assert [r["status"] for r in rows] == ["feasible", "feasible"]
     assert rows[0]["npv"] != rows[1]["npv"]                 # the realisations differ
     model, precedence = case_model(cases[0].spec["deposit"])
     assert precedence is not None and model.n_blocks == precedence.n_nodes

@@ -16,7 +16,7 @@ from solvers.errors import InputError
 from orepit.cli import (check, compare, demo, gt, info, pit, prec, report, schedule, shells, sweep, synth,
                         value)
 from orepit.cli.options import Parser, check_renamed
-from orepit.cli.output import route_library_output
+from orepit.cli.output import plain_warnings, route_library_output
 from orepit.version import __version__
 
 #: The verbs, in the order ``orepit --help`` lists them; each module has ``register(subparsers)``
@@ -41,7 +41,8 @@ def main(argv=None) -> int:
         check_renamed(argv)
         args = build_parser().parse_args(argv)
         route_library_output(quiet=getattr(args, "quiet", False))
-        code = args.func(args)
+        with plain_warnings():
+            code = args.func(args)
         return 0 if code is None else int(code)
     except SystemExit as exc:  # --help, --version
         return 0 if exc.code is None else int(exc.code)

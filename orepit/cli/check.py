@@ -1,4 +1,5 @@
-"""``orepit check MODEL SOLUTION --problem {upit,cpit,pcpsp}``: independent solution check."""
+"""``orepit check MODEL SOLUTION --problem {upit,cpit,pcpsp}``: independent check of a MineLib solution;
+``orepit check RESULTS``: of every block schedule in a results folder (``orepit compare``/``demo``)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,14 +11,17 @@ from orepit.cli.options import MINELIB, add_json, add_model
 from orepit.cli.output import emit
 from orepit.data.files import open_model
 from orepit.data.minelib import read_schedule, read_upit_solution
+from orepit.study.check import check_results
 
 
 def register(sub):
-    p = sub.add_parser("check", help="objective and every violation of a MineLib solution file")
-    add_model(p, MINELIB)
-    p.add_argument("solution", metavar="SOLUTION",
+    p = sub.add_parser("check", help="objective and every violation of a MineLib solution file, or of the block "
+                                     "schedules of a results folder")
+    add_model(p, f"{MINELIB}, or a results folder of orepit compare/demo (then no SOLUTION)")
+    p.add_argument("solution", metavar="SOLUTION", nargs="?",
                    help=".sol file (absolute, relative to the current folder or to the instance's)")
-    p.add_argument("--problem", required=True, choices=["upit", "cpit", "pcpsp"], help="the problem solved")
+    p.add_argument("--problem", choices=["upit", "cpit", "pcpsp"],
+                   help="the problem SOLUTION solves (default: none; required with a SOLUTION)")
     add_json(p)
     p.set_defaults(func=run)
 
@@ -34,7 +38,29 @@ def solution_path(inst, name: str) -> Path:
                      path=name)
 
 
+def run_results(args) -> int:
+    """Every strategy's block schedule of a results folder; exit 1 when one breaks a rule."""
+    checked = check_results(args.model)
+    out = {"results": args.model, "strategies": {name: {"feasible": r.feasible, "violations": r.solution,
+                                                        "n_violations": r.info["n_violations"]}
+                                                 for name, r in checked.items()}}
+    lines = []
+    for name, r in checked.items():
+        lines.append(f"{name}: {'feasible' if r.feasible else 'INFEASIBLE'} ({r.info['n_violations']} violations)")
+        lines.extend(f"  violation: {v}" for v in r.solution)
+    emit(args, out, "\n".join(lines))
+    return 0 if all(r.feasible for r in checked.values()) else 1
+
+
 def run(args) -> int:
+    if Path(args.model).is_dir() and (Path(args.model) / "summary.json").is_file():
+        if args.solution or args.problem:
+            raise InputError("a results folder is checked as a whole: give no SOLUTION and no --problem",
+                             path=args.model, field="solution")
+        return run_results(args)
+    if not args.solution or not args.problem:
+        raise InputError("a MineLib check needs a SOLUTION file and --problem {upit,cpit,pcpsp} (both required), "
+                         "or MODEL a results folder", field="solution")
     inst = open_model(args.model).minelib("orepit check")
     problem = inst.problem(args.problem)
     path = solution_path(inst, args.solution)

@@ -40,9 +40,10 @@ def add_study_options(p, out: str) -> None:
     """The plan, slope, solver and output options of compare and demo (defaults: `ScheduleSetup`,
     `strategy_options`, the precedence defaults)."""
     p.add_argument("--periods", type=count, default=ScheduleSetup.periods, metavar="N",
-                   help="mining periods [periods]")
-    p.add_argument("--tail-periods", type=natural, default=ScheduleSetup.tail_periods, metavar="N",
-                   help="processing-only periods after mining [periods]")
+                   help="the most periods a plan may take; the life of mine follows from the capacities, and a "
+                        "horizon too short to mine a pit out leaves metal in it, counted as sterilised [periods]")
+    p.add_argument("--target-life", type=count, default=ScheduleSetup.target_life, metavar="N",
+                   help="capacities derived from the economic pit mill its ore in about N periods [periods]")
     add_discount_rate(p)
     add_mining_capacity(p, "derived from the ultimate pit")
     p.add_argument("--mill-capacity", type=positive, metavar="T",
@@ -54,7 +55,11 @@ def add_study_options(p, out: str) -> None:
                    help="green: least cumulative mining recovery [fraction]")
     p.add_argument("--utilisation-floor", type=share, metavar="FRACTION",
                    default=default_of(strategy_options, "utilisation_floor"),
-                   help="green: least share of the deposit's metal inside the final pit [fraction]")
+                   help="green: least share of the deposit's ore-grade metal inside the final pit (default: the "
+                        "economic pit's share; the NPV budget may raise it) [fraction]")
+    p.add_argument("--green-budget", type=share, metavar="FRACTION", default=default_of(strategy_options, "budget"),
+                   help="green: the share of npv's economic NPV green may give up to take more of the deposit's "
+                        "metal (0: none) [fraction]")
     add_slope(p, pattern=False, applies=" (for models without a MineLib .prec)")
     add_solver(p, ScheduleSetup.time_limit, ScheduleSetup.threads, ScheduleSetup.mip_gap,
                "each schedule solve (one per strategy and frontier point)")
@@ -96,14 +101,15 @@ def run(args) -> int:
         raise InputError(f"unknown strategy {unknown[0] if unknown else '(none)'} "
                          f"(choose from {', '.join(STRATEGY_NAMES)}, frontier)", field="strategies")
     model, econ, env, precedence, discount = _inputs(args)
-    setup = ScheduleSetup(periods=args.periods, tail_periods=args.tail_periods, discount_rate=discount,
+    setup = ScheduleSetup(periods=args.periods, target_life=args.target_life, discount_rate=discount,
                           mining_capacity=args.mining_capacity, mill_capacity=args.mill_capacity,
                           mill_hours=args.mill_hours, time_limit=args.time_limit, mip_gap=args.gap,
                           threads=args.threads)
     frontier = {} if "frontier" in wanted else {"frontier_points": 0}     # run_study's number of points, or none
     study = run_study(model, econ, env, [s for s in wanted if s != "frontier"], setup, slope=args.slope,
                       levels=args.benches, precedence=precedence, progress=not (args.quiet or args.json),
-                      recovery_floor=args.recovery_floor, utilisation_floor=args.utilisation_floor, **frontier)
+                      recovery_floor=args.recovery_floor, utilisation_floor=args.utilisation_floor,
+                      budget=args.green_budget, **frontier)
     out = write_results(study, args.out)
     table = kpi_table(study.results)
     write_kpi_tables(table, out)
@@ -112,15 +118,17 @@ def run(args) -> int:
         report = str(write_report(out))
     payload = {"out": str(out), "report": report,
                "strategies": {n: r.kpis for n, r in study.results.items()},
-               "frontier_points": 0 if study.frontier is None else int(len(study.frontier))}
-    emit(args, payload, markdown_table(table) + f"\n\nresults: {out}" + (f"\nreport: {report}" if report else ""))
+               "frontier_points": 0 if study.frontier is None else int(len(study.frontier)),
+               "warnings": study.warnings}
+    notes = "".join(f"\nwarning: {w}" for w in study.warnings)
+    emit(args, payload, markdown_table(table) + notes + f"\n\nresults: {out}" + (f"\nreport: {report}" if report else ""))
     return 0
 
 
-KPI_ROWS = ["npv", "npv_economic", "npv_after_environment", "metal_recovered", "low_grade_tonnes_recovered",
+KPI_ROWS = ["npv", "npv_after_environment", "objective", "metal_recovered", "low_grade_tonnes_recovered",
             "metal_sterilised", "metal_left_in_pit", "mining_recovery_rate", "processing_recovery_rate",
             "utilisation_rate", "ore_to_dump_tonnes", "strip_ratio", "co2_tonnes", "co2_per_tonne_metal",
-            "price_of_green", "objective_solver", "objective_simulated"]
+            "life_of_mine_periods", "price_of_green", "cost_per_t_metal_saved_vs_npv"]
 
 
 def markdown_table(table) -> str:

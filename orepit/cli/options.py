@@ -20,6 +20,9 @@ from orepit.valuation.synthetic import BUILTIN_BLOCKS, BUILTIN_SEED
 
 #: Options that were renamed: the old spelling is answered with the new one (exit status 2).
 RENAMED = {"--levels": "--benches", "--mining-rate": "--mining-capacity"}
+#: Options that were removed: the old spelling is answered with why (exit status 2).
+REMOVED = {"--tail-periods": "the life of mine now follows from the capacities (--periods is the most periods a "
+                             "plan may take)"}
 
 MODEL_FILES = "a block model (.csv, .parquet, .omf, MineLib .blocks)"
 MINELIB = "a MineLib instance: folder, path prefix or name (e.g. ../shared/minelib/kd or kd)"
@@ -74,6 +77,8 @@ def check_renamed(argv) -> None:
         old = word.split("=", 1)[0]
         if old in RENAMED:
             raise UsageError(f"{old} was renamed {RENAMED[old]}")
+        if old in REMOVED:
+            raise UsageError(f"{old} was removed: {REMOVED[old]}")
 
 
 # ---------------------------------------------------------------------------------------------

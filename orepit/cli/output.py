@@ -7,9 +7,11 @@ or both 1 and 2 at the null device with ``--quiet``, while orepit keeps the real
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+import warnings
 
 from orepit.data.jsonable import jsonable
 
@@ -46,3 +48,15 @@ def route_library_output(quiet: bool) -> None:
         sys.stdout = _keep(1, target, sys.stdout)
     except OSError:
         return
+
+
+@contextlib.contextmanager
+def plain_warnings():
+    """Warnings reach the engineer as ``warning: message`` lines, without the source line Python
+    would print under them (which names orepit's code, not the user's input)."""
+    before = warnings.formatwarning
+    warnings.formatwarning = lambda message, category, *rest, **kw: f"warning: {message}\n"
+    try:
+        yield
+    finally:
+        warnings.formatwarning = before

@@ -29,7 +29,7 @@ def register(sub):
     add_grid_arguments(p)
     p.add_argument("--factors", default=REVENUE_FACTORS, metavar="START:STOP:STEP",
                    help="revenue factors, start:stop:step (stop included) or a comma list; 1 = base price [-]")
-    add_mining_capacity(p, f"the largest pit's tonnage over {ScheduleSetup.periods} periods")
+    add_mining_capacity(p, f"the largest pit's tonnage over {ScheduleSetup.target_life} periods")
     add_discount_rate(p)
     p.add_argument("--tonnage", type=positive, metavar="T",
                    help="tonnage of each block of a value grid [t] (default: 1, so tonnes count blocks)")
@@ -63,7 +63,7 @@ def run(args) -> int:
     rate = args.mining_capacity
     if rate is None:
         # the largest pit mined over the default number of mining periods
-        rate = max(float(inputs.tonnage[nested.solution >= 0].sum()) / ScheduleSetup.periods, 1e-9)
+        rate = max(float(inputs.tonnage[nested.solution >= 0].sum()) / ScheduleSetup.target_life, 1e-9)
     table = pit_by_pit(nested, inputs, rate, discount)
     seconds = time.perf_counter() - t0
     if args.out:

@@ -148,13 +148,17 @@ def stockpile_chart(periods: pd.DataFrame, path, *, size=SIZE) -> str:
 
 
 def npv_co2_chart(periods: pd.DataFrame, path, *, size=SIZE) -> str:
-    """Cumulative NPV (MUSD) and cumulative CO2 (kt) per strategy, two panels."""
+    """Cumulative NPV (MUSD; solid: economic, dashed: after environmental cost, when the table has
+    it) and cumulative CO2 (kt) per strategy, two panels: every strategy on the same two footings."""
     _need(periods, "period table", "npv_cumulative", "co2_t")
     fig, (a1, a2) = figure(size, ncols=2)
     for n, name in enumerate(_strategies(periods)):
         rows = periods[periods["strategy"] == name].sort_values("period")
         c = _colour(name, n)
-        a1.plot(rows["period"], rows["npv_cumulative"] / 1e6, "o-", color=c, label=name)
+        a1.plot(rows["period"], rows["npv_cumulative"] / 1e6, "o-", color=c, label=f"{name}, economic")
+        if "npv_after_environment_cumulative" in rows:
+            a1.plot(rows["period"], rows["npv_after_environment_cumulative"] / 1e6, "--", color=c,
+                    label=f"{name}, after environment")
         a2.plot(rows["period"], rows["co2_t"].cumsum() / 1e3, "o-", color=c, label=name)
     _thousands(a1.yaxis)
     _thousands(a2.yaxis)
@@ -165,24 +169,36 @@ def npv_co2_chart(periods: pd.DataFrame, path, *, size=SIZE) -> str:
     for ax in (a1, a2):
         ax.set_xlabel("period")
         ax.grid(alpha=0.3)
-    a1.legend()
+    a1.legend(fontsize=7)
     return save(fig, path)
 
 
 def frontier_chart(frontier: pd.DataFrame, path, *, kpis: pd.DataFrame | None = None, size=SIZE) -> str:
-    """NPV (MUSD) against metal recovered (t) along the epsilon-constraint sweep, strategies marked."""
-    _need(frontier, "frontier table", "npv", "metal_recovered")
+    """Green's objective (NPV after environmental cost, MUSD) against metal recovered (t) as the
+    final-pit utilisation floor rises; green's own point starred, the other strategies marked on
+    the same footing."""
+    _need(frontier, "frontier table", "objective", "metal_recovered")
     fig, (ax,) = figure(size)
     f = frontier.sort_values("metal_recovered")
-    ax.plot(f["metal_recovered"], f["npv"] / 1e6, "o-", color="#555555", label="frontier")
-    if kpis is not None and {"strategy", "npv", "metal_recovered"} <= set(kpis.columns):
+    ax.plot(f["metal_recovered"], f["objective"] / 1e6, "o-", color="#555555", label="utilisation floor raised")
+    if "utilisation_floor" in f:
+        for row in f.itertuples():
+            ax.annotate(f"{row.utilisation_floor:.2f}", (row.metal_recovered, row.objective / 1e6), fontsize=7,
+                        textcoords="offset points", xytext=(4, 4))
+    if "green" in f and f["green"].any():
+        g = f[f["green"].astype(bool)].iloc[0]
+        ax.plot(g["metal_recovered"], g["objective"] / 1e6, "*", ms=18, color=_colour("green", 2),
+                label="green (its own floor)")
+    if kpis is not None and {"strategy", "npv_after_environment", "metal_recovered"} <= set(kpis.columns):
         for n, row in enumerate(kpis.itertuples()):
-            ax.plot(row.metal_recovered, row.npv / 1e6, "*", ms=16, color=_colour(row.strategy, n), label=row.strategy)
+            if row.strategy != "green":
+                ax.plot(row.metal_recovered, row.npv_after_environment / 1e6, "D", ms=8,
+                        color=_colour(row.strategy, n), label=row.strategy)
     ax.set_xlabel("metal recovered (t)")
-    ax.set_ylabel("NPV (MUSD)")
+    ax.set_ylabel("NPV after environmental cost (MUSD)")
     _thousands(ax.xaxis)
     _thousands(ax.yaxis)
-    ax.set_title("NPV-recovery frontier")
+    ax.set_title("green's objective against metal recovered")
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=8)
     return save(fig, path)

@@ -15,6 +15,7 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from solvers.errors import InputError
@@ -22,7 +23,7 @@ from solvers.errors import InputError
 from orepit.output import charts
 from orepit.data.atomic import write_text
 from orepit.data.model import BlockModel
-from orepit.output.viz import strategy_key
+from orepit.planning.strategies import strategy_key
 from orepit.output import viz
 from orepit.version import __version__
 from orepit.data.files import read_model
@@ -33,48 +34,70 @@ REQUIRED = {
     "blocks.parquet": ("i", "j", "k", "tonnage"),
     "shells.csv": ("shell", "ore_t", "waste_t", "best_case", "worst_case"),
     "gradetonnage.csv": ("cutoff", "tonnes", "mean_grade"),
-    "periods.csv": ("strategy", "period", "mill_t", "stockpile_in_t", "dump_t", "stockpile_balance_t",
-                    "npv_cumulative", "co2_t"),
+    "periods.csv": ("strategy", "period", "mined_t", "ore_mined_t", "mill_t", "stockpile_in_t", "dump_t",
+                    "stockpile_balance_t", "cash_flow", "npv_cumulative", "co2_t"),
     "kpis.csv": ("strategy",),
 }
-OPTIONAL = {"frontier.csv": ("npv", "metal_recovered")}
-#: KPI key -> (label, unit, scale); rates are fractions shown in %.
-KPI_UNITS = {
-    "npv": ("NPV", "MUSD", 1e-6),
-    "metal_recovered": ("metal recovered", "t", 1.0),
-    "low_grade_tonnes_recovered": ("low-grade ore recovered", "kt", 1e-3),
-    "metal_sterilised": ("metal sterilised (left in pit walls or dumped)", "t", 1.0),
-    "mining_recovery_rate": ("mining recovery rate", "%", 100.0),
-    "processing_recovery_rate": ("processing recovery rate", "%", 100.0),
-    "utilisation_rate": ("comprehensive utilisation rate", "%", 100.0),
-    "ore_to_dump_tonnes": ("ore-grade tonnes to dump", "kt", 1e-3),
-    "co2_tonnes": ("CO2", "kt", 1e-3),
-}
+OPTIONAL = {"frontier.csv": ("objective", "metal_recovered")}
+def _units(table: str) -> dict:
+    """{KPI key: (label, unit, scale)} from lines ``key | label | unit | scale``."""
+    out = {}
+    for line in table.strip().splitlines():
+        key, label, unit, scale = (part.strip() for part in line.split("|"))
+        out[key] = (label, unit, float(scale))
+    return out
+
+
+#: KPI key -> (label, unit, scale) of the headline table; rates are fractions shown in %.
+KPI_UNITS = _units("""
+npv | NPV (economic) | MUSD | 1e-06
+npv_after_environment | NPV after environmental cost | MUSD | 1e-06
+objective | objective (what the strategy maximised) | MUSD | 1e-06
+metal_recovered | metal recovered | t | 1
+metal_sterilised | metal sterilised (outside the pit, dumped, lost on the stockpile, left in the pit) | t | 1
+low_grade_tonnes_recovered | low-grade ore milled | kt | 0.001
+mining_recovery_rate | mining recovery rate | % | 100
+utilisation_rate | comprehensive utilisation rate | % | 100
+ore_to_dump_tonnes | ore-grade tonnes to dump | kt | 0.001
+co2_tonnes | CO2 | kt | 0.001
+life_of_mine_periods | life of mine | periods | 1
+""")
 #: further KPIs shown under "all KPIs" with units (others are shown by name, as they are)
-MORE_UNITS = {
-    "npv_economic": ("NPV before environmental cost", "MUSD", 1e-6),
-    "npv_after_environment": ("NPV after environmental cost", "MUSD", 1e-6),
-    "environmental_cost": ("environmental cost", "MUSD", 1e-6),
-    "price_of_green": ("price of green (NPV given up)", "MUSD", 1e-6),
-    "objective_solver": ("objective (solver)", "MUSD", 1e-6),
-    "objective_simulated": ("objective (simulated)", "MUSD", 1e-6),
-    "metal_fed": ("metal fed to the mill", "t", 1.0),
-    "metal_outside_pit": ("metal outside the final pit", "t", 1.0),
-    "metal_dumped": ("metal dumped", "t", 1.0),
-    "metal_left_in_pit": ("metal left in the pit", "t", 1.0),
-    "metal_stockpile_lost": ("metal lost on the stockpile", "t", 1.0),
-    "ore_metal_kept": ("ore metal kept", "t", 1.0),
-    "tonnes_moved": ("tonnes moved", "kt", 1e-3),
-    "mill_tonnes": ("tonnes milled", "kt", 1e-3),
-    "final_stockpile_t": ("final stockpile", "kt", 1e-3),
-    "strip_ratio": ("strip ratio", "t/t", 1.0),
-    "dilution": ("dilution", "%", 100.0),
-    "co2_per_tonne_moved": ("CO2 per tonne moved", "kg/t", 1e3),
-    "co2_per_tonne_metal": ("CO2 per tonne of metal", "t/t", 1.0),
-    "energy_kwh": ("energy", "GWh", 1e-6),
-    "water_m3": ("water", "thousand m3", 1e-3),
-    "dump_ha": ("dump footprint", "ha", 1.0),
-}
+MORE_UNITS = _units("""
+npv_economic | NPV (economic) | MUSD | 1e-06
+environmental_cost | environmental cost | MUSD | 1e-06
+price_of_green | price of green against npv (economic NPV given up) | MUSD | 1e-06
+metal_fed | metal fed to the mill | t | 1
+metal_lost_in_processing | metal lost in processing | t | 1
+metal_outside_pit | metal outside the final pit | t | 1
+metal_dumped | metal dumped | t | 1
+metal_left_in_pit | metal left in the pit | t | 1
+metal_stockpile_lost | metal lost on the stockpile | t | 1
+deposit_ore_metal | ore-grade metal in the deposit | t | 1
+processing_recovery_rate | processing recovery rate | % | 100
+tonnes_moved | tonnes moved | kt | 0.001
+mill_tonnes | tonnes milled | kt | 0.001
+final_stockpile_t | final stockpile | kt | 0.001
+strip_ratio | strip ratio | t/t | 1
+co2_per_tonne_moved | CO2 per tonne moved | kg/t | 1000
+co2_per_tonne_metal | CO2 per tonne of metal | t/t | 1
+energy_kwh | energy | GWh | 1e-06
+water_m3 | water | thousand m3 | 0.001
+dump_ha | dump footprint | ha | 1
+resource_credit | resource credit of the final pit | USD/t metal | 1
+mining_periods | mining periods | periods | 1
+utilisation_floor | utilisation floor: least share of the deposit's ore-grade metal in the pit | % | 100
+green_budget | NPV budget: share of npv's economic NPV green may give up for metal | % | 100
+npv_budget_target | economic NPV green must keep (its budget) | MUSD | 1e-06
+""")
+for _key, _base in (("npv", "npv"), ("high_grade", "high-grade")):       # green against each base
+    MORE_UNITS.update({
+        f"price_of_green_vs_{_key}": (f"economic NPV given up against {_base}", "MUSD", 1e-6),
+        f"price_of_green_after_environment_vs_{_key}": (f"NPV after environmental cost given up against {_base}",
+                                                        "MUSD", 1e-6),
+        f"extra_metal_vs_{_key}": (f"metal recovered beyond {_base}", "t", 1.0),
+        f"cost_per_t_metal_saved_vs_{_key}": (f"economic NPV given up per extra t of metal, against {_base}",
+                                              "USD/t", 1.0)})
 REPORT = "report.html"
 
 
@@ -187,13 +210,33 @@ def image_html(path, caption: str) -> str:
             f"<figcaption>{html.escape(caption)} ({html.escape(Path(path).name)})</figcaption></figure>")
 
 
-def kpi_report_table(kpis: pd.DataFrame, keys=None) -> pd.DataFrame:
+def metal_name(summary: dict) -> str:
+    """The metal the metal KPIs count, as a chemist writes it (``cu`` -> ``Cu``), from summary.json."""
+    element = str((summary.get("deposit") or {}).get("element") or "metal")
+    return element.capitalize() if len(element) <= 2 else element
+
+
+def metal_note(summary: dict) -> str:
+    """One sentence: which element the metal KPIs count, and which others earn revenue only."""
+    deposit = summary.get("deposit") or {}
+    others = [str(e) for e in deposit.get("elements") or [] if e != deposit.get("element")]
+    text = f"Metal KPIs count {metal_name(summary)}, the first element of the economics"
+    if others:
+        text += f"; {', '.join(o.capitalize() if len(o) <= 2 else o for o in others)} earn revenue in the NPV " \
+                "but are not counted as metal"
+    return text + "."
+
+
+def kpi_report_table(kpis: pd.DataFrame, keys=None, metal: str | None = None) -> pd.DataFrame:
     """KPIs as rows (label with unit), strategies as columns, plus green minus high-grade when both
-    exist.  ``keys``: the KPI columns to show, in order (default: all numeric ones)."""
+    exist.  ``keys``: the KPI columns to show, in order (default: all numeric ones); ``metal``: the
+    element the metal KPIs count, written after their unit (``t Cu``)."""
     frame = kpis.set_index(kpis["strategy"].astype(str)).drop(columns="strategy")
     rows = {}
     for key in (frame.columns if keys is None else [k for k in keys if k in frame.columns]):
         label, unit, scale = {**KPI_UNITS, **MORE_UNITS}.get(key, (key.replace("_", " "), "", 1.0))
+        if metal and unit == "t" and "metal" in key:
+            unit = f"t {metal}"
         values = pd.to_numeric(frame[key], errors="coerce") * scale
         if values.isna().all():
             continue  # a text column (a solver status, say) is not a KPI
@@ -205,52 +248,119 @@ def kpi_report_table(kpis: pd.DataFrame, keys=None) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-#: KPI -> (scale, phrase when green is higher, phrase when lower); {v} is the absolute difference
-_CHANGES = {
-    "metal_recovered": (1.0, "recovers {v} t more metal", "recovers {v} t less metal"),
-    "low_grade_tonnes_recovered": (1e-3, "processes {v} kt more low-grade ore", "processes {v} kt less low-grade ore"),
-    "ore_to_dump_tonnes": (1e-3, "sends {v} kt more ore-grade rock to the dump",
-                           "sends {v} kt less ore-grade rock to the dump"),
-    "npv": (1e-6, "adds {v} MUSD of NPV", "gives up {v} MUSD of NPV"),
-    "co2_tonnes": (1e-3, "emits {v} kt more CO2", "emits {v} kt less CO2"),
-}
+def _musd(value: float) -> str:
+    return f"{abs(value) / 1e6:,.0f} M"
 
 
-def _key_message(kpis: pd.DataFrame) -> str:
-    """One sentence: what the green plan does differently from the high-grade plan."""
+def headline(kpis: pd.DataFrame, currency: str = "USD") -> str:
+    """What green does against npv and against high-grade: metal, then NPV on both footings, then
+    the economic NPV given up per tonne of metal saved from sterilisation."""
     frame = kpis.set_index(kpis["strategy"].astype(str))
-    if not {"green", "high-grade"} <= set(frame.index):
+    if "green" not in frame.index:
         return ""
+    g = frame.loc["green"]
     parts = []
-    for key, (scale, up, down) in _CHANGES.items():
-        if key not in frame:
+    for base in ("npv", "high-grade"):
+        if base not in frame.index:
             continue
-        delta = (pd.to_numeric(frame.loc["green", key], errors="coerce")
-                 - pd.to_numeric(frame.loc["high-grade", key], errors="coerce")) * scale
-        if delta != delta:
-            continue
-        v = f"{abs(delta):,.0f}" if abs(delta) >= 100 else f"{abs(delta):,.2f}"
-        parts.append((up if delta >= 0 else down).format(v=v))
-    if not parts:
+        b = frame.loc[base]
+        metal = float(g["metal_recovered"] - b["metal_recovered"])
+        econ = float(g["npv"] - b["npv"])
+        env = float(g["npv_after_environment"] - b["npv_after_environment"])
+        text = (f"Against <b>{base}</b>, green {'recovers' if metal >= 0 else 'loses'} {abs(metal):,.0f} t "
+                f"{'more' if metal >= 0 else 'less'} metal; its economic NPV is {_musd(econ)} {currency} "
+                f"{'higher' if econ >= 0 else 'lower'} ({100 * float(g['npv']) / float(b['npv']):.1f} % of "
+                f"{base}'s) and its NPV after environmental cost {_musd(env)} {currency} "
+                f"{'higher' if env >= 0 else 'lower'}")
+        if metal > 0 and econ < 0:
+            text += (f"; each extra tonne of metal costs {-econ / metal:,.0f} {currency} of economic NPV "
+                     f"(what an incentive for low-grade ore would have to cover)")
+        parts.append(text + ".")
+    return "<p class='key'>" + " ".join(parts) + "</p>" if parts else ""
+
+
+def rules_table(summary: dict) -> pd.DataFrame:
+    """Green's rules from summary.json: whether each binds and what it costs (currency of the study)."""
+    currency = (summary.get("deposit") or {}).get("currency", "USD")
+    rows = []
+    for row in ((summary.get("strategies") or {}).get("green") or {}).get("rules") or []:
+        binds = bool(row.get("binding"))
+        per = row.get("per_unit")
+        rows.append({"rule": row.get("rule"), "binds": "yes" if binds else "no",
+                     f"NPV given up (M {currency})": f"{(row.get('price') or 0.0) / 1e6:,.1f}",
+                     "per unit": f"{per:,.2f} {currency} per {row.get('unit')}" if binds and per is not None
+                     and per == per else "-"})
+    return pd.DataFrame(rows)
+
+
+def metal_balance(kpis: pd.DataFrame, metal: str | None = None) -> pd.DataFrame:
+    """Per strategy: where the deposit's ore-grade metal goes (t of ``metal``); the parts add up to the deposit."""
+    keys = ["deposit_ore_metal", "metal_recovered", "metal_lost_in_processing", "metal_outside_pit",
+            "metal_dumped", "metal_stockpile_lost", "metal_left_in_pit"]
+    frame = kpis.set_index(kpis["strategy"].astype(str))
+    if not set(keys) <= set(frame.columns):
+        return pd.DataFrame()
+    out = frame[keys].astype(float).T
+    out.insert(0, f"metal (t {metal})" if metal else "metal (t)", ["ore-grade metal in the deposit", "recovered", "lost in processing",
+                                "sterilised: outside the final pit", "sterilised: dumped",
+                                "sterilised: lost on the stockpile", "sterilised: left in the pit"])
+    return out.reset_index(drop=True)
+
+
+def budget_note(summary: dict, currency: str) -> str:
+    """A paragraph on what green's NPV budget bought (its utilisation floor), from summary.json."""
+    green = (summary.get("strategies") or {}).get("green") or {}
+    if not green.get("budget"):
         return ""
-    return "<p class='key'>Against the high-grade plan, the green plan " + ", ".join(parts) + ".</p>"
+    text = f"Green's final pit: {html.escape(green['budget'])}."
+    if green.get("green_budget") is not None and green.get("npv_budget_target") is not None:
+        text = (f"Green may give up {100 * green['green_budget']:g} % of npv's economic NPV to take more of the "
+                f"deposit's metal out of the ground: it must keep {green['npv_budget_target'] / 1e6:,.1f} M {currency}, "
+                f"and keeps {green['npv'] / 1e6:,.1f} M {currency}. " + text)
+    return f"<p>{text}</p>"
+
+
+def plan_notes(periods: pd.DataFrame, frontier: pd.DataFrame | None) -> list[str]:
+    """Sentences an engineer signing off the plan must read: a mill idling in mid-life, a tail that
+    mills at a loss, a frontier point that beats green on both counts."""
+    notes = []
+    for name, rows in periods.groupby("strategy", sort=False):
+        rows = rows.sort_values("period")
+        mill = rows["mill_t"].to_numpy(float)
+        active = np.flatnonzero(mill > 0)
+        if active.size:
+            top = mill.max()
+            idle = [int(p) for p, m in zip(rows["period"], mill)
+                    if active[0] <= p <= active[-1] and m < 0.5 * top]
+            if idle:
+                ore = rows.set_index("period").loc[idle, "ore_mined_t"].sum()
+                notes.append(f"{name}: the mill runs under half its largest load in period(s) "
+                             f"{', '.join(map(str, idle))} (ore mined then: {ore / 1e6:,.1f} Mt; the pit is being "
+                             "stripped and the stockpile cannot fill the gap).")
+        tail = rows[(rows["mined_t"] <= 0) & (rows["mill_t"] > 0)]
+        losing = tail[tail["cash_flow"] < 0]
+        if len(losing):
+            notes.append(f"{name}: after mining ends, periods {', '.join(map(str, losing['period']))} mill the "
+                         f"last stockpile at a loss of {-losing['cash_flow'].sum() / 1e6:,.1f} MUSD "
+                         f"(undiscounted): its rules send every ore-grade tonne to the mill.")
+    if frontier is not None and {"green", "dominated"} <= set(frontier.columns):
+        if frontier["green"].astype(bool).any() and frontier.loc[frontier["green"].astype(bool), "dominated"].any():
+            notes.append("A point of the frontier has more metal and a higher objective than green's own: green's "
+                         "schedule is a heuristic's, not proven optimal, and that point's pit does better.")
+    return notes
 
 
 def solver_table(summary: dict) -> pd.DataFrame:
-    """Per strategy, from summary.json when present: solver status, seconds and model size."""
+    """Per strategy and model solved (summary.json): status, seconds, size."""
     rows = []
     for name, info in (summary.get("strategies") or {}).items():
         if not isinstance(info, dict):
             continue
-        row = {"strategy": name}
-        for key in ("status", "seconds"):
-            if key in info:
-                row[key] = info[key]
-        size = info.get("model_size")
-        if isinstance(size, dict):
-            row.update({k: v for k, v in size.items() if isinstance(v, (int, float, str))})
-        if len(row) > 1:
-            rows.append(row)
+        for stage, s in (info.get("stages") or {}).items():
+            if isinstance(s, dict):
+                rows.append({"strategy": name, "model": stage, "status": s.get("status"),
+                             "seconds": s.get("seconds"), "variables": s.get("variables"),
+                             "integer variables": s.get("integer_variables")})
     return pd.DataFrame(rows)
 
 
@@ -329,13 +439,29 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
     grid = lambda *parts: '<div class="grid">' + "".join(parts) + "</div>"  # noqa: E731
     sections = [
         ("kpis", "Strategies compared",
-         _key_message(data["kpis.csv"]) + table_html(kpi_report_table(data["kpis.csv"], list(KPI_UNITS)))
-         + "<details><summary>all KPIs</summary>" + table_html(kpi_report_table(data["kpis.csv"])) + "</details>"
-         + "<p class='muted'>Rates are in % (mining recovery: ore-grade tonnes sent to mill or stockpile over "
-           "ore-grade tonnes mined). Definitions: docs/concepts.md.</p>"),
+         headline(data["kpis.csv"], deposit.get("currency", "USD"))
+         + table_html(kpi_report_table(data["kpis.csv"], list(KPI_UNITS), metal_name(summary)))
+         + "<details><summary>all KPIs</summary>" + table_html(kpi_report_table(data["kpis.csv"], None, metal_name(summary)))
+         + "</details>"
+         + "<p class='muted'>Every KPI is computed from the block schedule (each block's period and "
+           "destination, checked against every slope and capacity). NPV is the economic NPV for every "
+           "strategy; the NPV after environmental cost prices the same plan with the environmental cost; "
+           "the objective is what the strategy maximised. Rates are in % (mining recovery: ore-grade tonnes "
+           "sent to mill or stockpile over ore-grade tonnes mined; comprehensive utilisation: metal recovered "
+           "over the deposit's ore-grade metal). " + html.escape(metal_note(summary)) + "</p>"),
+        ("balance", "Where the metal goes",
+         table_html(metal_balance(data["kpis.csv"], metal_name(summary)))
+         + "<p class='muted'>For every strategy: ore-grade metal in the deposit = recovered + lost in processing "
+           "+ sterilised.</p>"
+         + ("<h3>Green's rules: do they bind, what do they cost?</h3>" + table_html(rules_table(summary))
+            + "<p class='muted'>Recovery floor, no ore to the dump and the emission cap are priced on the routes "
+              "of green's own mining sequence (objective with the rule, against the rule relaxed); the "
+              "utilisation floor by the green plan without it.</p>" if len(rules_table(summary)) else "")
+         + budget_note(summary, deposit.get("currency", "USD"))),
         ("model", "Block model",
          grid(img("grade", "Block model coloured by copper grade, the quarter nearest the viewer cut away"),
-              img("gradetonnage", "Grade-tonnage curve"))
+              img("gradetonnage", "Grade-tonnage curve of the whole deposit (every block, inside the pit or "
+                                       "not) at round cut-offs"))
          + "<details><summary>grade-tonnage table</summary>" + table_html(data["gradetonnage.csv"]) + "</details>"),
         ("pit", "Ultimate pit and nested shells",
          grid(img("pit", "Ultimate pit shell over topography, coloured by depth"),
@@ -355,8 +481,9 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
          grid(img("env_cost", "Environmental cost per tonne of the blocks in the pit"))),
     ]
     if "frontier" in images:
-        sections.append(("frontier", "NPV-recovery frontier",
-                         img("frontier", "NPV against metal recovered along the epsilon-constraint sweep")
+        sections.append(("frontier", "How much does more metal cost?",
+                         img("frontier", "Green's objective (NPV after environmental cost) against metal recovered "
+                                         "as the final pit must hold more of the deposit's metal")
                          + table_html(data["frontier.csv"])))
     timings = summary.get("timings") or {}
     solves = solver_table(summary)
@@ -367,7 +494,8 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
             body += "<h3>Schedule models</h3>" + table_html(solves)
         sections.append(("timings", "Run time", body))
     nav = "".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t, _ in sections)
-    notes = "".join(f"<p class='note'>{html.escape(w)}</p>" for w in warnings)
+    said = list(summary.get("warnings") or []) + plan_notes(data["periods.csv"], data.get("frontier.csv"))
+    notes = "".join(f"<p class='note'>{html.escape(w)}</p>" for w in [*said, *warnings])
     body = "".join(_section(a, t, b) for a, t, b in sections)
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"

@@ -28,6 +28,7 @@ from solvers.errors import InputError
 
 from orepit.data.atomic import atomic_path
 from orepit.data.model import BlockModel
+from orepit.planning.strategies import strategy_key
 
 WINDOW = (900, 600)  # default image size (width, height) in pixels
 BACKGROUND = "white"
@@ -42,11 +43,6 @@ def pyvista():
         os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
     import pyvista as pv
     return pv
-
-
-def strategy_key(name: str) -> str:
-    """Column suffix of a strategy: ``high-grade`` -> ``high_grade``."""
-    return name.replace("-", "_")
 
 
 def _need(model: BlockModel, *columns: str) -> None:

@@ -38,10 +38,13 @@ import numpy as np
 import pandas as pd
 
 from solvers.closure import PseudoflowSolver
-from solvers.errors import InputError
+from solvers.errors import InfeasibleError, InputError
 from solvers.nested import nested_pits, pit_of_shells
+from solvers.parametric import smallest_parameter
 from solvers.problem import Precedence
 from solvers.result import Result
+
+from orepit.valuation.deposit import Deposit
 from orepit.valuation.precedence import precedence_from_geometry
 
 #: Revenue factors of the shells when none are given (start:stop:step, stop included; 1 = base price).
@@ -191,3 +194,88 @@ def instance_shell_inputs(instance) -> tuple[ShellInputs, Precedence]:
         return inputs, pc.precedence
     up = instance.upit()
     return ShellInputs.from_values(up.values, tonnage, blocks.k), up.precedence
+
+
+# ---------------------------------------------------------------------------------------------
+# pits of a valued deposit: the utilisation pit and pushbacks
+
+def utilisation_pit(deposit: Deposit, values: np.ndarray, floor: float | None,
+                    solver: PseudoflowSolver | None = None) -> tuple[np.ndarray, float]:
+    """The best pit (for block ``values``) holding at least ``floor`` of the deposit's ore-grade metal.
+
+    A credit (currency per t of metal) is added to every ore-grade block, and the smallest credit
+    whose maximum closure holds the required share is found exactly on one parametric pseudoflow
+    (`solvers.parametric.smallest_parameter`), so the pit stays a closure problem; the credit is the
+    floor's price (its Lagrange multiplier).  Returns (pit mask, credit); the credit is 0 when the
+    floor does not bind.  Raises `InfeasibleError` when even the largest pit misses the floor.
+    """
+    solver = PseudoflowSolver(deposit.precedence) if solver is None else solver
+    ore_metal = np.where(deposit.ore, deposit.metal, 0.0)
+    total = ore_metal.sum()
+    pit = solver.solve(values).solution
+    if floor is None or total <= 0 or ore_metal[pit].sum() >= floor * total:
+        return pit, 0.0
+    full = solver.solve((ore_metal > 0) * 1.0).solution                  # every block holding ore-grade metal
+    if ore_metal[full].sum() < floor * total - 1e-9 * total:
+        raise InfeasibleError(f"utilisation floor {floor:.3f} cannot be met: no pit holds more than "
+                              f"{ore_metal[full].sum() / total:.3f} of the deposit's metal", field="utilisation_floor")
+    pit, credit = smallest_parameter(values, ore_metal, ore_metal, floor * total, solver=solver)
+    return pit, credit
+
+
+def pushbacks(deposit: Deposit, values: np.ndarray, pit: np.ndarray, n_pushbacks: int,
+              solver: PseudoflowSolver | None = None, n_shells: int = 25) -> tuple[np.ndarray, np.ndarray]:
+    """(pushback, shell) per block, -1 outside ``pit``.
+
+    Shells are nested pits inside ``pit`` at ``n_shells`` rising revenue factors (0.2 to 1; the last
+    shell is the rest of the pit); pushbacks group consecutive shells into about ``n_pushbacks``
+    groups of similar tonnage.  A shell is a closed set, so mining shells in order keeps every slope.
+    """
+    solver = PseudoflowSolver(deposit.precedence) if solver is None else solver
+    positive = np.maximum(values, 0.0)
+    negative = np.minimum(values, 0.0)
+    factors = np.linspace(0.2, 1.0, n_shells)
+    outside = ~pit
+    big = np.abs(values).sum() + 1.0
+
+    def value_at(f):
+        return np.where(outside, -big, f * positive + negative)
+
+    nested = nested_pits(value_at, factors, deposit.precedence, solver)
+    shell = np.where(pit, np.where(nested.solution >= 0, nested.solution, factors.size), -1)
+    tonnage = deposit.tonnage
+    shell_t = np.bincount(shell[pit], weights=tonnage[pit], minlength=factors.size + 1)
+    target = shell_t.sum() / max(1, n_pushbacks)
+    group = np.zeros(shell_t.size, dtype=np.int64)
+    current, acc = 0, 0.0
+    for s, t in enumerate(shell_t):
+        if acc >= target and t > 0 and current < n_pushbacks - 1:
+            current, acc = current + 1, 0.0
+        group[s] = current
+        acc += t
+    return np.where(pit, group[np.maximum(shell, 0)], -1), shell
+
+
+def pit_warnings(deposit: Deposit, pit: np.ndarray, label: str) -> list[str]:
+    """Sentences for a pit that reaches the model's floor or side walls: there the model, not the
+    economics, stopped the pit, which would go deeper or wider in a larger model."""
+    m = deposit.model
+    rock = pit & (deposit.tonnage > 0)
+    if not rock.any():
+        return []
+    nx, ny, _ = m.dims
+    i, j, k = m.i, m.j, m.k
+    out = []
+    floor = rock & (k == k[deposit.tonnage > 0].min())
+    if floor.any():
+        out.append(f"the {label} reaches the model's floor ({_blocks(int(floor.sum()))} on its lowest bench): "
+                   "it may go deeper in a deeper model")
+    walls = rock & ((i == 0) | (i == nx - 1) | (j == 0) | (j == ny - 1))
+    if walls.any():
+        out.append(f"the {label} reaches the model's side walls ({_blocks(int(walls.sum()))} on its edge): "
+                   "it may go wider in a wider model")
+    return out
+
+
+def _blocks(n: int) -> str:
+    return f"{n:,} block" + ("" if n == 1 else "s")

@@ -1,51 +1,53 @@
-"""Mining strategies side by side: high-grade, npv, green, and the NPV-recovery frontier.
+"""Mining strategies side by side: high-grade, npv, green, and the NPV-resource frontier.
 
-A strategy is a final pit plus a schedule (`orepit.planning.plan`) with its switches:
+A strategy is a final pit plus a block schedule (`orepit.planning.scheduling`) with its switches:
 
-    high-grade  NPV, no stockpile, no environmental price: marginal ore the mill cannot
-                take when it is mined goes to the dump (the value-maximizing cut-off)
+    high-grade  NPV, no stockpile, no environmental price: ore the mill cannot take when it is
+                mined goes to the dump (the value-maximizing cut-off)
     npv         NPV with the low-grade stockpile, no environmental price
-    green       NPV net of environmental cost (carbon price, tailings, water, dumps, PAF), with
-                the stockpile, a cumulative mining-recovery floor, no ore-grade material to the
-                dump, and a final-pit utilisation floor (share of the deposit's metal inside the
-                final pit, at least the given share and at least the economic ultimate pit's, reached
-                with a resource credit per tonne of metal found by bisection, so that the pit stays
-                a closure problem); every stockpiled tonne is milled before the end
-    frontier    epsilon-constraint sweep: the best NPV for each required metal recovery (or CO2 cap)
+    green       NPV net of environmental cost (carbon price, tailings, water, dumps, acid-forming
+                waste), with the stockpile, a cumulative mining-recovery floor, no ore-grade material
+                to the dump, every stockpiled tonne milled before the end, and a final-pit
+                utilisation floor (the pit holds at least the given share of the deposit's
+                ore-grade metal, and at least the economic ultimate pit's share, reached with a
+                resource credit per tonne of metal so that the pit stays a closure problem)
+    frontier    green's objective against metal recovered for rising utilisation floors
 
-Large pits are scheduled by mining cuts (bench x pushback, pushbacks grouped from nested
-shells to a minimum tonnage), each split into parcels by grade bin; small ones block by block.
+Every strategy of a comparison runs on the same mine: capacities are the user's, or derived once
+from the economic ultimate pit; the number of periods follows from them (each strategy mines out
+its own pit).  KPIs stand on one footing: ``npv`` is the economic NPV for every strategy,
+``npv_after_environment`` the NPV net of environmental cost, ``objective`` what the strategy
+maximised.
 """
 from __future__ import annotations
 
 import contextlib
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from solvers.closure import PseudoflowSolver
-from solvers.errors import InputError, InfeasibleError
-from solvers.nested import nested_pits
-from solvers.problem import Precedence
+from solvers.errors import InfeasibleError, InputError
 
+from orepit.planning.budget import GREEN_BUDGET, first_guess, search_floor
+from orepit.planning.layout import Layout, cut_layout, low_grade_edge
+from orepit.planning.pits import utilisation_pit
+from orepit.planning.plan_model import PlanSettings
+from orepit.planning.rules import rule_prices
+from orepit.planning.scheduling import StrategyPlan, plan_schedule
 from orepit.valuation.deposit import Deposit
-from orepit.valuation.destinations import DUMP, MILL, STOCKPILE
-from orepit.planning.kpis import Simulation, simulate
-from orepit.planning.plan import Bins, Parcels, Plan, PlanSettings, solve_plan
 
 STRATEGY_NAMES = ("high-grade", "npv", "green")
-#: green strategy defaults: cumulative mining-recovery floor (China's large open-pit copper mines:
-#: mining recovery >= 0.95) and final-pit utilisation floor (share of the deposit's ore-grade metal)
-RECOVERY_FLOOR = 0.95
-UTILISATION_FLOOR = 0.9
+RECOVERY_FLOOR = 0.95       # green: mining recovery (China's large open-pit copper mines: >= 0.95)
+LIFE_LIMIT = 100            # periods: capacities that need longer to move the economic pit are a mistake
 
 
 @dataclass
 class StrategyOptions:
-    """Switches of one strategy (see the module docstring). Floors are shares in [0, 1]."""
+    """Switches of one strategy (see the module docstring).  Floors and the budget are shares in [0, 1]."""
 
     stockpile: bool = True
     env_price: bool = False
@@ -53,454 +55,380 @@ class StrategyOptions:
     no_ore_to_dump: bool = False
     utilisation_floor: float | None = None
     co2_cap: float | None = None
-    final_stockpile: str | None = None     # None: the setup's; green: 'empty' (all stockpiled ore is milled)
+    final_stockpile: str = "lost"
+    budget: float | None = None
 
 
-def strategy_options(name: str, recovery_floor: float = RECOVERY_FLOOR,
-                     utilisation_floor: float | None = UTILISATION_FLOOR) -> StrategyOptions:
-    """The switches of a named strategy; the green floors are parameters (None: off)."""
+def strategy_key(name: str) -> str:
+    """A strategy's suffix in column names: ``high-grade`` -> ``high_grade``."""
+    return name.replace("-", "_")
+
+
+def strategy_options(name: str, recovery_floor: float = RECOVERY_FLOOR, utilisation_floor: float | None = None,
+                     budget: float | None = GREEN_BUDGET) -> StrategyOptions:
+    """The switches of a named strategy.  Green: ``utilisation_floor`` is the least share of the
+    deposit's ore-grade metal in its pit (None: the economic pit's share); ``budget`` the share of
+    npv's economic NPV it may give up for more metal (None: no budget search)."""
     if name == "high-grade":
         return StrategyOptions(stockpile=False)
     if name == "npv":
         return StrategyOptions(stockpile=True)
     if name == "green":
         return StrategyOptions(stockpile=True, env_price=True, recovery_floor=recovery_floor, no_ore_to_dump=True,
-                               utilisation_floor=utilisation_floor, final_stockpile="empty")
+                               utilisation_floor=utilisation_floor, final_stockpile="empty", budget=budget)
     raise InputError(f"unknown strategy '{name}' (choose from {', '.join(STRATEGY_NAMES)}, frontier)",
                      field="strategies")
 
 
 @dataclass
 class ScheduleSetup:
-    """How the deposit is cut into schedulable units and the mine's capacities per period.
+    """The mine every strategy shares, and how the deposit is cut into schedulable units.
 
-    periods: mining periods; tail_periods: processing-only periods after them (the mill works off the
-    stockpile; no mining); discount_rate per period; mining_capacity, mill_capacity (t/period) and
-    mill_hours (h/period): None derives them from the ultimate pit (`derive_capacities`); n_pushbacks: target
-    number of pushbacks; n_bins: stockpile grade bins for ore; block_limit: schedule block by
-    block when the pit has at most this many blocks; stockpile_loss per period; final_stockpile.
+    periods            periods at most (the life of mine follows from the capacities, up to this)
+    target_life        periods over which derived capacities mill the economic pit's ore
+    discount_rate      per period (0.08 = 8 %)
+    mining_capacity    t mined per period; None: the economic pit in three quarters of target_life
+    mill_capacity      t milled per period; None: 80 % of the economic pit's ore per period of
+                       target_life (the mill is the bottleneck while mining: the stockpile pays)
+    mill_hours         h of milling per period; None: fits the average hardness of that ore (+5 %)
+    stockpile_capacity t held at any time (inf: none); stockpile_loss: share lost per period
+    steady_mining      the fleet moves at least this share of the mining capacity each period until
+                       the pit is out (None: it may slow down; a plan that cannot keep it, because it
+                       must mill what it mines, slows down and says so)
+    n_pushbacks        pushbacks (groups of nested shells) of a large pit
+    n_bins             stockpile grade bins (margin per tonne quantiles of the pit's ore)
+    sequence_bins      coarser grade bins of the cut model that sequences the mining (a smaller LP)
+    block_limit        pits of at most this many blocks are scheduled block by block (a MIP)
+    time_limit, mip_gap, threads   for HiGHS (s per solve, relative gap, threads; 0: HiGHS decides)
     """
 
-    periods: int = 10
-    tail_periods: int = 5
+    periods: int = 40
+    target_life: int = 10
     discount_rate: float = PlanSettings.discount_rate
     mining_capacity: float | None = None
     mill_capacity: float | None = None
     mill_hours: float | None = None
-    n_pushbacks: int = 5
-    n_bins: int = 4
-    block_limit: int = 400
+    stockpile_capacity: float = PlanSettings.stockpile_capacity
     stockpile_loss: float = PlanSettings.stockpile_loss
-    final_stockpile: str = "lost"
+    steady_mining: float | None = 0.95
+    n_pushbacks: int = 8
+    n_bins: int = 12
+    sequence_bins: int = 4
+    block_limit: int = 100
     time_limit: float = PlanSettings.time_limit
     mip_gap: float = PlanSettings.mip_gap
-    threads: int | None = None
+    threads: int | None = PlanSettings.threads
+
+    def __post_init__(self):
+        check_setup(self)
+
+
+def check_setup(setup: ScheduleSetup) -> None:
+    """Refuse settings that make no sense, naming the option and the likely mistake."""
+    if not isinstance(setup.periods, (int, np.integer)) or setup.periods < 1:
+        raise InputError(f"periods: expected a whole number of periods >= 1, got {setup.periods!r}",
+                         field="periods")
+    if not isinstance(setup.target_life, (int, np.integer)) or setup.target_life < 1:
+        raise InputError(f"target life: expected a whole number of periods >= 1, got {setup.target_life!r}",
+                         field="target_life")
+    rate = setup.discount_rate
+    if not (isinstance(rate, (int, float)) and math.isfinite(rate)) or rate <= -1:
+        raise InputError(f"discount rate {rate!r} per period must be a number above -1", field="discount_rate")
+    if rate > 1:
+        raise InputError(f"discount rate {rate:g} per period is {100 * rate:g} %; give it as a fraction "
+                         f"(did you mean {rate / 100:g}?)", field="discount_rate")
+    for name in ("mining_capacity", "mill_capacity", "mill_hours"):
+        value = getattr(setup, name)
+        if value is not None and not (isinstance(value, (int, float)) and value > 0):
+            raise InputError(f"{name.replace('_', ' ')} must be positive (t or h per period), got {value!r}",
+                             field=name)
+    if not setup.stockpile_capacity > 0:
+        raise InputError(f"stockpile capacity must be positive (t), got {setup.stockpile_capacity!r}",
+                         field="stockpile_capacity")
+    if setup.steady_mining is not None and not 0 < setup.steady_mining <= 1:
+        raise InputError(f"steady mining must be a share in (0, 1] of the mining capacity, got {setup.steady_mining!r}",
+                         field="steady_mining")
+    if not 0 <= setup.stockpile_loss < 1:
+        raise InputError(f"stockpile loss must be a share in [0, 1) per period, got {setup.stockpile_loss!r}",
+                         field="stockpile_loss")
+    for name, low in (("n_pushbacks", 1), ("n_bins", 1), ("sequence_bins", 1), ("block_limit", 0)):
+        if not isinstance(getattr(setup, name), (int, np.integer)) or getattr(setup, name) < low:
+            raise InputError(f"{name} must be a whole number >= {low}, got {getattr(setup, name)!r}", field=name)
+
+
+def derive_capacities(deposit: Deposit, pit: np.ndarray, setup: ScheduleSetup) -> ScheduleSetup:
+    """Fill unset capacities from the economic pit (see `ScheduleSetup`) and refuse capacities that
+    would need more than `LIFE_LIMIT` periods to mine it or mill its ore (a unit mistake, such as a
+    mill of 1,000 t for a pit of 280 Mt).  A horizon (``periods``) shorter than the capacities
+    need is allowed: the plan then leaves ore in the pit and says so."""
+    life = setup.target_life
+    ton = deposit.tonnage
+    ore_t = float(ton[pit & deposit.ore].sum())
+    pit_t = float(ton[pit].sum())
+    hours = float(deposit.mill_hours[pit & deposit.ore].sum())
+    mill = setup.mill_capacity if setup.mill_capacity is not None else 0.8 * ore_t / life
+    out = replace(setup,
+                  mill_capacity=mill or math.inf,
+                  mining_capacity=setup.mining_capacity if setup.mining_capacity is not None
+                  else (pit_t / (0.75 * life) or math.inf),
+                  mill_hours=setup.mill_hours if setup.mill_hours is not None
+                  else (1.05 * hours / ore_t * mill if hours > 0 and ore_t > 0 else math.inf))
+    need = pit_t / out.mining_capacity
+    if need > LIFE_LIMIT:
+        raise InputError(f"mining capacity {out.mining_capacity:,.6g} t per period would take {need:,.0f} periods "
+                         f"to move the economic pit ({pit_t:,.6g} t), more than {LIFE_LIMIT}: is it in t per "
+                         "period?", field="mining_capacity")
+    need = ore_t / out.mill_capacity
+    if need > LIFE_LIMIT:
+        raise InputError(f"mill capacity {out.mill_capacity:,.6g} t per period would take {need:,.0f} periods "
+                         f"to mill the economic pit's ore ({ore_t:,.6g} t), more than {LIFE_LIMIT}: is it in t per "
+                         "period?", field="mill_capacity")
+    return out
+
+
+def plan_settings(setup: ScheduleSetup, options: StrategyOptions) -> PlanSettings:
+    """The plan-model settings of a strategy on the mine (the horizon is set by `plan_schedule`)."""
+    return PlanSettings(periods=1, discount_rate=setup.discount_rate, mining_capacity=setup.mining_capacity,
+                        mill_capacity=setup.mill_capacity, mill_hours=setup.mill_hours, stockpile=options.stockpile,
+                        stockpile_capacity=setup.stockpile_capacity, stockpile_loss=setup.stockpile_loss,
+                        final_stockpile=options.final_stockpile, recovery_floor=options.recovery_floor,
+                        no_ore_to_dump=options.no_ore_to_dump, co2_cap=options.co2_cap,
+                        steady_mining=setup.steady_mining,
+                        time_limit=setup.time_limit, mip_gap=setup.mip_gap, threads=setup.threads)
 
 
 @dataclass
 class StrategyResult:
-    """One strategy's pit, schedule and simulated KPIs (per block: period and destination)."""
+    """One strategy's pit and verified block schedule, with its KPIs.
+
+    block_period / block_destination: per block (-1 unmined; destination 0 mill, 1 stockpile, 2 dump);
+    credit: the utilisation floor's resource credit (currency per t of metal; 0 when it does not bind);
+    rules: what each green rule costs (`orepit.planning.rules.rule_prices`), when priced;
+    without_floor: green's plan with its utilisation floor down to the economic pit's share, when the
+    floor is above it (the floor's price, and a point of the frontier); tried: {floor: result} of
+    every green plan the budget search made (points of the frontier); budget_reason: what the
+    budget bought, in one sentence.
+    """
 
     name: str
     options: StrategyOptions
     pit: np.ndarray
-    parcels: Parcels
-    bins: Bins
-    settings: PlanSettings
-    plan: Plan
-    simulation: Simulation
-    block_period: np.ndarray
-    block_destination: np.ndarray
+    layout: Layout
+    plan: StrategyPlan
     credit: float = 0.0
     seconds: float = 0.0
+    rules: list = field(default_factory=list)
+    without_floor: "StrategyResult | None" = None
+    tried: dict = field(default_factory=dict)
+    budget_reason: str = ""
 
     @property
     def kpis(self) -> dict:
-        return self.simulation.kpis
-
-
-# ---------------------------------------------------------------------------------------------
-# pits
-
-def utilisation_pit(deposit: Deposit, values: np.ndarray, floor: float | None,
-                    solver: PseudoflowSolver | None = None, iterations: int = 40) -> tuple[np.ndarray, float]:
-    """The best pit holding at least ``floor`` of the deposit's ore-grade metal.
-
-    Adds a credit (currency per t of metal) to every ore-grade block and bisects on it until the
-    closure holds the required share; returns (pit mask, credit). Raises `InfeasibleError` when
-    even the largest pit misses the floor.
-    """
-    solver = PseudoflowSolver(deposit.precedence) if solver is None else solver
-    ore_metal = np.where(deposit.ore, deposit.metal, 0.0)
-    total = ore_metal.sum()
-    pit = solver.solve(values).solution
-    if floor is None or total <= 0 or ore_metal[pit].sum() >= floor * total:
-        return pit, 0.0
-    full = solver.solve(np.where(deposit.ore, 1.0, 0.0) * 1e-9 + (ore_metal > 0) * 1.0).solution  # every ore block
-    if ore_metal[full].sum() < floor * total - 1e-9 * total:
-        raise InfeasibleError(f"utilisation floor {floor:.3f} cannot be met: no pit holds more than "
-                              f"{ore_metal[full].sum() / total:.3f} of the deposit's metal")
-    low, high = 0.0, 1.0
-    while ore_metal[solver.solve(values + high * ore_metal).solution].sum() < floor * total:
-        high *= 2.0
-    for _ in range(iterations):
-        mid = 0.5 * (low + high)
-        if ore_metal[solver.solve(values + mid * ore_metal).solution].sum() >= floor * total:
-            high = mid
-        else:
-            low = mid
-    return solver.solve(values + high * ore_metal).solution, high
-
-
-def pushbacks(deposit: Deposit, values: np.ndarray, pit: np.ndarray, n_pushbacks: int,
-              solver: PseudoflowSolver | None = None) -> np.ndarray:
-    """Pushback index per block (-1 outside ``pit``): nested shells at rising revenue factors inside
-    the pit, grouped in order into about ``n_pushbacks`` groups of similar tonnage."""
-    solver = PseudoflowSolver(deposit.precedence) if solver is None else solver
-    positive = np.maximum(values, 0.0)
-    negative = np.minimum(values, 0.0)
-    factors = np.linspace(0.2, 1.0, 17)
-    outside = ~pit
-    big = np.abs(values).sum() + 1.0
-
-    def value_at(f):
-        return np.where(outside, -big, f * positive + negative)
-
-    nested = nested_pits(value_at, factors, deposit.precedence, solver)
-    shell = np.where(pit, np.where(nested.solution >= 0, nested.solution, factors.size), -1)
-    tonnage = deposit.tonnage
-    shell_t = np.bincount(shell[pit], weights=tonnage[pit], minlength=factors.size + 1)
-    target = shell_t.sum() / max(1, n_pushbacks)
-    group = np.zeros(shell_t.size, dtype=np.int64)
-    current, acc = 0, 0.0
-    for s, t in enumerate(shell_t):
-        if acc >= target and t > 0 and current < n_pushbacks - 1:
-            current, acc = current + 1, 0.0
-        group[s] = current
-        acc += t
-    return np.where(pit, group[np.maximum(shell, 0)], -1)
-
-
-# ---------------------------------------------------------------------------------------------
-# units
-
-def _bin_edges(deposit: Deposit, pit: np.ndarray, n_bins: int) -> np.ndarray:
-    """Margin per tonne (currency/t) quantiles of ore tonnes in the pit: bin g holds [edge g, edge g+1)."""
-    ore = deposit.ore & pit
-    if not ore.any():
-        return np.array([0.0, np.inf])
-    per_t = deposit.margin[ore] / deposit.tonnage[ore]
-    order = np.argsort(per_t)
-    cum = np.cumsum(deposit.tonnage[ore][order])
-    qs = [per_t[order][np.searchsorted(cum, q * cum[-1])] for q in np.arange(1, n_bins) / n_bins]
-    return np.concatenate([[0.0], np.unique(qs), [np.inf]])
-
-
-@dataclass
-class Layout:
-    """How the pit's blocks form cuts and parcels (independent of prices).
-
-    block_parcel: parcel of each block (-1 outside the pit or zero tonnage); parcel_cut, parcel_bin,
-    parcel_ore, parcel_low: per parcel; cut_precedence among cuts; integer: block-by-block cuts.
-    """
-
-    block_parcel: np.ndarray
-    parcel_cut: np.ndarray
-    parcel_bin: np.ndarray
-    parcel_ore: np.ndarray
-    parcel_low: np.ndarray
-    cut_precedence: Precedence
-    integer: bool
-    low_edge: float
+        return self.plan.simulation.kpis
 
     @property
-    def n_parcels(self) -> int:
-        return self.parcel_cut.size
+    def simulation(self):
+        return self.plan.simulation
 
+    @property
+    def block_period(self) -> np.ndarray:
+        return self.plan.schedule.period
 
-def cut_layout(deposit: Deposit, pit: np.ndarray, values: np.ndarray, setup: ScheduleSetup,
-               solver: PseudoflowSolver | None = None) -> Layout:
-    """Cuts and parcels of ``pit``: block by block when the pit is small (``block_limit``), else
-    cuts = (pushback, bench) split into parcels by grade bin (waste is its own parcel).
-    Low-grade ore: the lower half of the pit's ore tonnes by margin per tonne."""
-    ton = deposit.tonnage
-    blocks = np.flatnonzero(pit & (ton > 0))
-    edges = _bin_edges(deposit, pit, setup.n_bins)
-    per_t = np.where(ton > 0, deposit.margin / np.where(ton > 0, ton, 1.0), 0.0)
-    ore = deposit.ore
-    grade_bin = np.where(ore, np.clip(np.searchsorted(edges, per_t, side="right") - 1, 0, edges.size - 2), -1)
-    low_edge = float(_bin_edges(deposit, pit, 2)[1])
-    low = ore & (per_t < low_edge)
-    cut_of_block = np.full(deposit.n_blocks, -1, dtype=np.int64)
-    integer = blocks.size <= setup.block_limit
-    if integer:
-        cut_of_block[blocks] = np.arange(blocks.size)
-        key = np.arange(blocks.size)  # one parcel per block
-    else:
-        pb = pushbacks(deposit, values, pit, setup.n_pushbacks, solver)
-        n_k = int(deposit.model.k.max()) + 1
-        uniq, cut_idx = np.unique(pb[blocks] * n_k + deposit.model.k[blocks], return_inverse=True)
-        cut_of_block[blocks] = cut_idx
-        key = cut_idx * (setup.n_bins + 1) + (grade_bin[blocks] + 1)
-    parcel_key, parcel_of = np.unique(key, return_inverse=True)
-    n_p = parcel_key.size
-    block_parcel = np.full(deposit.n_blocks, -1, dtype=np.int64)
-    block_parcel[blocks] = parcel_of
-    first = np.zeros(n_p, dtype=np.int64)
-    first[parcel_of[::-1]] = blocks[::-1]                     # a representative block per parcel
-    # cut precedence: block arcs projected on cuts, plus the previous pushback's same bench
-    nodes, preds = deposit.precedence.arcs()
-    keep = (cut_of_block[nodes] >= 0) & (cut_of_block[preds] >= 0) & (cut_of_block[nodes] != cut_of_block[preds])
-    a, b = cut_of_block[nodes[keep]], cut_of_block[preds[keep]]
-    n_cuts = int(cut_of_block.max()) + 1
-    if not integer:
-        lookup = {int(key_): c for c, key_ in enumerate(uniq)}
-        extra = [(c, lookup[int(key_) - n_k]) for c, key_ in enumerate(uniq) if int(key_) - n_k in lookup]
-        if extra:
-            ea, eb = np.array(extra).T
-            a, b = np.concatenate([a, ea]), np.concatenate([b, eb])
-    pair = np.unique(a * n_cuts + b)
-    low_share = np.bincount(parcel_of, weights=low[blocks].astype(float), minlength=n_p)
-    return Layout(block_parcel, cut_of_block[first], grade_bin[first], ore[first],
-                  low_share > 0.5 * np.bincount(parcel_of, minlength=n_p),
-                  Precedence.from_arcs(n_cuts, pair // n_cuts, pair % n_cuts), integer, low_edge)
+    @property
+    def block_destination(self) -> np.ndarray:
+        return self.plan.schedule.destination
 
-
-def price_units(deposit: Deposit, layout: Layout, env_price: bool) -> tuple[Parcels, Bins]:
-    """Parcels and stockpile bins of a layout, valued with or without the environmental price.
-
-    The stockpile route's value at mining time is its cost (mining, extra haulage); its margin,
-    less rehandle and the milling route's environmental cost, comes at reclaim through the bins.
-    """
-    has = layout.block_parcel >= 0
-    idx = layout.block_parcel[has]
-    n_p = layout.n_parcels
-
-    def total(arr):
-        arr = np.asarray(arr, dtype=np.float64)
-        if arr.ndim == 1:
-            return np.bincount(idx, weights=arr[has], minlength=n_p)
-        return np.stack([np.bincount(idx, weights=arr[has, d], minlength=n_p) for d in range(arr.shape[1])], axis=1)
-
-    w = 1.0 if env_price else 0.0
-    route = deposit.values(env_price)
-    value = total(np.where(np.isfinite(route), route, 0.0))
-    value[:, STOCKPILE] = total(-deposit.mining - w * (deposit.env[:, STOCKPILE] - deposit.env[:, MILL]))
-    co2 = total(deposit.co2)
-    co2[:, STOCKPILE] = total(deposit.co2[:, STOCKPILE] - deposit.co2[:, MILL])
-    waste = ~layout.parcel_ore
-    value[waste, MILL] = np.minimum(value[waste, MILL], value[waste, DUMP])   # waste is never milled for profit
-    extras = {k: total(v) for k, v in deposit.extras.items()}
-    for v in extras.values():
-        v[:, STOCKPILE] = 0.0                                 # energy and water are spent at reclaim
-    parcels = Parcels(cut=layout.parcel_cut, tonnage=total(deposit.tonnage), metal=total(deposit.metal),
-                      recovered=total(deposit.recovered), ore=layout.parcel_ore, value=value,
-                      mill_hours=total(deposit.mill_hours), co2=co2, bin=layout.parcel_bin,
-                      cut_precedence=layout.cut_precedence, integer_cuts=layout.integer,
-                      low_grade=layout.parcel_low, extras=extras)
-    per_t = np.where(parcels.tonnage > 0, parcels.tonnage, 1.0)
-    reclaim = total(deposit.margin - deposit.rehandle - w * deposit.env[:, MILL]) / per_t
-    return parcels, Bins.from_parcels(parcels, reclaim)
-
-
-# ---------------------------------------------------------------------------------------------
-# capacities and strategies
-
-def derive_capacities(deposit: Deposit, pit: np.ndarray, setup: ScheduleSetup) -> ScheduleSetup:
-    """Fill unset capacities from the pit: mining can move the pit in three quarters of the mining
-    periods; the mill takes 80 % of the pit's ore over the mining periods (so it is the bottleneck
-    while mining and the stockpile pays off in the tail); mill hours fit the average ore hardness."""
-    T = setup.periods
-    ore_t = deposit.tonnage[pit & deposit.ore].sum()
-    pit_t = deposit.tonnage[pit].sum()
-    hours = deposit.mill_hours[pit & deposit.ore].sum()
-    mill = setup.mill_capacity if setup.mill_capacity is not None else 0.8 * ore_t / T
-    return replace(setup,
-                   mill_capacity=mill,
-                   mining_capacity=setup.mining_capacity if setup.mining_capacity is not None
-                   else pit_t / (0.75 * T),
-                   mill_hours=setup.mill_hours if setup.mill_hours is not None
-                   else (1.05 * hours / ore_t * mill if hours > 0 else math.inf))
-
-
-def plan_settings(setup: ScheduleSetup, options: StrategyOptions) -> PlanSettings:
-    periods = setup.periods + setup.tail_periods
-    mining = np.concatenate([np.full(setup.periods, float(setup.mining_capacity)), np.zeros(setup.tail_periods)])
-    return PlanSettings(periods=periods, discount_rate=setup.discount_rate,
-                        mining_capacity=mining, mill_capacity=setup.mill_capacity,
-                        mill_hours=setup.mill_hours, stockpile=options.stockpile,
-                        stockpile_loss=setup.stockpile_loss,
-                        final_stockpile=options.final_stockpile or setup.final_stockpile,
-                        recovery_floor=options.recovery_floor, no_ore_to_dump=options.no_ore_to_dump,
-                        co2_cap=options.co2_cap, time_limit=setup.time_limit, mip_gap=setup.mip_gap,
-                        threads=setup.threads)
+    @property
+    def block_pushback(self) -> np.ndarray:
+        return self.layout.block_pushback
 
 
 def run_strategy(deposit: Deposit, name: str, setup: ScheduleSetup, options: StrategyOptions | None = None,
-                 solver: PseudoflowSolver | None = None, **overrides) -> StrategyResult:
-    """Pit, units, schedule and simulation of one strategy; ``overrides`` set `PlanSettings` fields.
+                 solver: PseudoflowSolver | None = None, low_edge: float | None = None, extend=None,
+                 economic_pit: np.ndarray | None = None) -> StrategyResult:
+    """Pit, cuts, block schedule and KPIs of one strategy on a mine whose capacities are set.
 
-    KPIs include ``npv`` (the strategy's own objective), ``npv_economic`` (the same plan without
-    environmental cost), ``npv_after_environment`` (with it) and ``environmental_cost`` (their
-    difference, discounted), so that strategies compare on both footings.
+    low_edge: the low-grade margin per tonne (default: from the economic pit); extend(model): a plan
+    model extension (`orepit.planning.plan_model`); economic_pit: the economic ultimate pit, if known.
     """
     start = time.perf_counter()
     options = strategy_options(name) if options is None else options
     solver = PseudoflowSolver(deposit.precedence) if solver is None else solver
+    if economic_pit is None:
+        economic_pit = solver.solve(deposit.pit_values(False)).solution
+    if low_edge is None:
+        low_edge = low_grade_edge(deposit, economic_pit)
     values = deposit.pit_values(options.env_price)
     ore_metal = np.where(deposit.ore, deposit.metal, 0.0)
-    floor = options.utilisation_floor
+    floor = 0.0 if options.utilisation_floor is None and options.env_price else options.utilisation_floor
     if floor is not None and ore_metal.sum() > 0:
         # a green pit never holds less of the resource than the economic ultimate pit
-        economic = solver.solve(deposit.pit_values(False)).solution
-        floor = max(floor, float(ore_metal[economic].sum() / ore_metal.sum()) * (1 - 1e-12))
+        floor = max(floor, float(ore_metal[economic_pit].sum() / ore_metal.sum()) * (1 - 1e-12))
     pit, credit = utilisation_pit(deposit, values, floor, solver)
-    setup = derive_capacities(deposit, pit, setup)
-    layout = cut_layout(deposit, pit, values + credit * ore_metal, setup, solver)
-    parcels, bins = price_units(deposit, layout, options.env_price)
-    settings = plan_settings(setup, options)
-    deposit_metal = float(ore_metal.sum())
-    settings = replace(settings, **overrides)
-    plan = solve_plan(parcels, bins, settings)
-    sim = simulate(parcels, bins, settings, plan, deposit_ore_metal=deposit_metal)
-    for env_price, key in ((False, "npv_economic"), (True, "npv_after_environment")):
-        p2, b2 = price_units(deposit, layout, env_price)
-        sim.kpis[key] = simulate(p2, b2, settings, plan, deposit_metal, check_objective=False).kpis["npv"]
-    sim.kpis["environmental_cost"] = sim.kpis["npv_economic"] - sim.kpis["npv_after_environment"]
-    sim.kpis["resource_credit"] = credit
-    block_period, block_dest = block_schedule(deposit, layout, plan)
-    return StrategyResult(name, options, pit, parcels, bins, settings, plan, sim, block_period, block_dest,
-                          credit, time.perf_counter() - start)
-
-
-def block_schedule(deposit: Deposit, layout: Layout, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
-    """Period and destination of every block (-1 when unmined), consistent with the plan's tonnages.
-
-    Each parcel's mined tonnes form a sequence of chunks (period by period; within a period mill,
-    then stockpile, then dump); its blocks, best margin per tonne first, take the chunk in which
-    the middle of their tonnage falls.  Exact for block scheduling; for mining cuts the block view
-    matches the plan's tonnes per period and destination to within one block per chunk.
-    """
-    n = deposit.n_blocks
-    period = np.full(n, -1, dtype=np.int64)
-    dest = np.full(n, -1, dtype=np.int64)
-    bp = layout.block_parcel
-    blocks = np.flatnonzero(bp >= 0)
-    if blocks.size == 0:
-        return period, dest
-    ton = deposit.tonnage
-    per_t = deposit.margin / np.where(ton > 0, ton, 1.0)
-    order = blocks[np.lexsort((-per_t[blocks], bp[blocks]))]     # by parcel, best first
-    starts = np.searchsorted(bp[order], np.arange(layout.n_parcels))
-    ends = np.searchsorted(bp[order], np.arange(layout.n_parcels), side="right")
-    for p in range(layout.n_parcels):
-        members = order[starts[p]:ends[p]]
-        if members.size == 0:
-            continue
-        shares = plan.sent[p].T.reshape(-1)                      # (t, d) in period-major order
-        if shares.sum() <= 1e-9:
-            continue
-        edges = np.cumsum(shares)                                # fractions of the parcel
-        t_members = ton[members]
-        mid = (np.cumsum(t_members) - 0.5 * t_members) / max(t_members.sum(), 1e-300)
-        chunk = np.searchsorted(edges, mid, side="right")
-        mined = chunk < shares.size
-        chunk = np.minimum(chunk, shares.size - 1)
-        period[members[mined]] = chunk[mined] // 3
-        dest[members[mined]] = chunk[mined] % 3
-    return period, dest
+    values = values + credit * ore_metal
+    sequence = cut_layout(deposit, pit, values, setup.n_pushbacks, setup.sequence_bins, setup.block_limit, solver)
+    routing = cut_layout(deposit, pit, values, setup.n_pushbacks, setup.n_bins, setup.block_limit, solver,
+                         shells=(sequence.block_pushback, sequence.block_position))
+    plan = plan_schedule(deposit, pit, sequence, routing, plan_settings(setup, options), low_edge,
+                         options.env_price, setup.periods, extend)
+    plan.simulation.kpis["resource_credit"] = credit
+    return StrategyResult(name, options, pit, routing, plan, credit, time.perf_counter() - start)
 
 
 def compare(deposit: Deposit, names=STRATEGY_NAMES, setup: ScheduleSetup | None = None,
-            recovery_floor: float = RECOVERY_FLOOR, utilisation_floor: float | None = UTILISATION_FLOOR,
-            solver: PseudoflowSolver | None = None, phase=None) -> dict:
-    """Run several strategies on one deposit with the same mine (capacities derived once, from the
-    economic ultimate pit, where not given); adds ``price_of_green`` (economic NPV given up against
-    the npv strategy or, without it, against high-grade) to each KPI table.
+            recovery_floor: float = RECOVERY_FLOOR, utilisation_floor: float | None = None,
+            budget: float | None = GREEN_BUDGET, solver: PseudoflowSolver | None = None, phase=None,
+            extend=None) -> dict:
+    """Run several strategies on one mine (capacities derived once, from the economic ultimate pit,
+    where not given) and add the price of green to green's KPIs (`price_of_green`).
 
-    solver: a `PseudoflowSolver` on the deposit's precedence to reuse; phase(name): a context
-    manager wrapped around each strategy's run (progress bars, timings).
+    Green's NPV budget is measured against npv's plan, run first (and run for it when npv is not
+    among ``names``; it is then not returned).  solver: a `PseudoflowSolver` on the deposit's
+    precedence to reuse; phase(name): a context manager around each strategy (progress bars,
+    timings); extend: a plan-model extension.
     """
     setup = ScheduleSetup() if setup is None else setup
     solver = PseudoflowSolver(deposit.precedence) if solver is None else solver
-    if None in (setup.mining_capacity, setup.mill_capacity, setup.mill_hours):
-        setup = derive_capacities(deposit, solver.solve(deposit.pit_values(False)).solution, setup)
+    economic = solver.solve(deposit.pit_values(False)).solution
+    setup = derive_capacities(deposit, economic, setup)
+    edge = low_grade_edge(deposit, economic)
+    runs = [n for n in names if n != "green"]
+    if "green" in names:
+        runs += ([] if "npv" in names or budget is None else ["npv"]) + ["green"]
     results = {}
-    for name in names:
+    for name in runs:
         with phase(name) if phase else contextlib.nullcontext():
-            results[name] = run_strategy(deposit, name, setup,
-                                         strategy_options(name, recovery_floor, utilisation_floor), solver)
-    base = results.get("npv") or results.get("high-grade")
-    for r in results.values():
-        r.kpis["price_of_green"] = base.kpis["npv_economic"] - r.kpis["npv_economic"] if base is not None else 0.0
+            options = strategy_options(name, recovery_floor, utilisation_floor, budget)
+            if name == "green":
+                results[name] = run_green(deposit, setup, options, solver, edge, extend, economic, results.get("npv"))
+            else:
+                results[name] = run_strategy(deposit, name, setup, options, solver, edge, extend, economic)
+    results = {name: results[name] for name in names}
+    price_of_green(results)
     return results
 
 
-def frontier(deposit: Deposit, setup: ScheduleSetup | None = None, points: int = 8, axis: str = "metal",
-             options: StrategyOptions | None = None) -> pd.DataFrame:
-    """Epsilon-constraint sweep: best NPV for required metal recovered (``axis='metal'``) or for a
-    life-of-mine CO2 cap (``axis='co2'``), on the npv strategy's pit and units.
+def run_green(deposit: Deposit, setup: ScheduleSetup, options: StrategyOptions, solver: PseudoflowSolver,
+              low_edge: float, extend, economic_pit: np.ndarray, npv: StrategyResult | None) -> StrategyResult:
+    """Green with its utilisation floor chosen by its NPV budget against ``npv``'s economic NPV
+    (`orepit.planning.budget.search_floor`), never below ``options.utilisation_floor`` nor the
+    economic pit's share; what each green rule costs is priced on the plan chosen."""
+    share = economic_share(deposit, economic_pit)
+    s0 = max(options.utilisation_floor or 0.0, share)
 
-    Returns one row per point (npv, metal_recovered, co2_t, epsilon, feasible, dominated), each plan
-    checked by the simulation; the extreme is found with a large weight on metal (or CO2).
-    """
-    if axis not in ("metal", "co2"):
-        raise InputError(f"frontier axis must be 'metal' or 'co2', got {axis!r}", field="axis")
-    setup = ScheduleSetup() if setup is None else setup
-    options = strategy_options("npv") if options is None else options
-    solver = PseudoflowSolver(deposit.precedence)
-    base = run_strategy(deposit, "npv", setup, options, solver)
-    parcels, bins, settings = base.parcels, base.bins, base.settings
-    best = base.kpis
-    # the other extreme: most metal (or least CO2) attainable, found with a dominant weight
-    weight = 1e3 * max(abs(parcels.value).max(), 1.0) / max(parcels.recovered.max() if axis == "metal"
-                                                             else parcels.co2.max(), 1e-9)
-    extreme = _weighted(parcels, bins, settings, axis, weight)
-    lo, hi = (best["metal_recovered"], extreme["metal_recovered"]) if axis == "metal" else \
-        (best["co2_tonnes"], extreme["co2_tonnes"])
-    rows = []
-    for eps in np.linspace(lo, hi, points):
-        kw = {"metal_floor": eps * (1 - 1e-9)} if axis == "metal" else {"co2_total_cap": eps * (1 + 1e-9)}
-        s = replace(settings, **kw)
-        try:
-            plan = solve_plan(parcels, bins, s)
-        except InfeasibleError:
+    def run(floor):
+        return run_strategy(deposit, "green", setup, replace(options, utilisation_floor=floor), solver, low_edge,
+                            extend, economic_pit)
+
+    if options.budget is None or npv is None:
+        result = run(s0)
+        result.tried, result.budget_reason = {s0: result}, "no NPV budget: the floor is as set"
+    else:
+        values = deposit.pit_values(True)
+
+        def guess(base, room):
+            return first_guess(deposit, values, base.pit, base.credit, room, setup.discount_rate,
+                               max(1, base.kpis["mining_periods"]), solver)
+
+        search = search_floor(run, s0, npv.kpis["npv"], options.budget, guess)
+        result = search.tried[search.floor]
+        result.tried, result.budget_reason = search.tried, search.reason
+        result.kpis["npv_budget_target"] = search.target
+        result.kpis["green_budget"] = options.budget
+    result.kpis["utilisation_floor"] = result.options.utilisation_floor
+    if result.options.utilisation_floor > share * (1 + 1e-9):
+        # the floor is above what the economic pit holds: green without it, at that share
+        result.without_floor = result.tried.get(share) or run(share)
+    result.rules = rule_prices(deposit, result, extend, result.without_floor)
+    return result
+
+
+def price_of_green(results: dict) -> None:
+    """Add to green's KPIs what green costs against npv and against high-grade, on both footings:
+    ``price_of_green_vs_<base>`` (economic NPV given up, currency), ``..._after_environment``,
+    ``extra_metal_vs_<base>`` (t of metal green recovers more) and ``cost_per_t_metal_saved_vs_<base>``
+    (economic NPV given up per extra tonne recovered: the figure an incentive for low-grade ore would
+    have to cover; NaN when green recovers no more).  ``price_of_green`` is the one against npv."""
+    green = results.get("green")
+    if green is None:
+        return
+    k = green.kpis
+    for base_name in ("npv", "high-grade"):
+        base = results.get(base_name)
+        if base is None:
             continue
-        sim = simulate(parcels, bins, s, plan)
-        rows.append({"point": len(rows), "epsilon": eps, "npv": sim.kpis["npv"],
-                     "metal_recovered": sim.kpis["metal_recovered"], "co2_t": sim.kpis["co2_tonnes"],
-                     "feasible": sim.feasible, "status": plan.result.status})
+        key = strategy_key(base_name)
+        b = base.kpis
+        price = b["npv"] - k["npv"]
+        extra = k["metal_recovered"] - b["metal_recovered"]
+        k[f"price_of_green_vs_{key}"] = price
+        k[f"price_of_green_after_environment_vs_{key}"] = b["npv_after_environment"] - k["npv_after_environment"]
+        k[f"extra_metal_vs_{key}"] = extra
+        k[f"cost_per_t_metal_saved_vs_{key}"] = price / extra if extra > 0 else math.nan
+    if "price_of_green_vs_npv" in k:
+        k["price_of_green"] = k["price_of_green_vs_npv"]
+
+
+def economic_share(deposit: Deposit, economic_pit: np.ndarray) -> float:
+    """Share of the deposit's ore-grade metal inside the economic ultimate pit."""
+    ore_metal = np.where(deposit.ore, deposit.metal, 0.0)
+    total = ore_metal.sum()
+    return float(ore_metal[economic_pit].sum() / total) if total > 0 else 0.0
+
+
+def frontier(deposit: Deposit, setup: ScheduleSetup | None = None, points: int = 4,
+             recovery_floor: float = RECOVERY_FLOOR, green_floor: float | None = None,
+             solver: PseudoflowSolver | None = None, extend=None, known: dict | None = None) -> pd.DataFrame:
+    """Green's objective (NPV after environmental cost) against metal recovered, for utilisation
+    floors from the economic pit's share of the deposit's metal to the largest attainable share;
+    green's own floor (None: the economic pit's share) is one of the points (``green`` True).
+
+    Returns one row per floor: utilisation_floor, objective, npv, npv_after_environment,
+    metal_recovered, co2_t, resource_credit, green, dominated (another point has at least the
+    objective and the metal, and more of one).  known: {floor: `StrategyResult`} already computed
+    (green's budget search, `StrategyResult.tried`) are points of their own, taken as they are.
+    """
+    setup = ScheduleSetup() if setup is None else setup
+    solver = PseudoflowSolver(deposit.precedence) if solver is None else solver
+    economic = solver.solve(deposit.pit_values(False)).solution
+    setup = derive_capacities(deposit, economic, setup)
+    edge = low_grade_edge(deposit, economic)
+    ore_metal = np.where(deposit.ore, deposit.metal, 0.0)
+    total = ore_metal.sum()
+    low = economic_share(deposit, economic)
+    high = float(ore_metal[solver.solve((ore_metal > 0) * 1.0).solution].sum() / total) if total > 0 else 0.0
+    green_floor = low if green_floor is None else max(green_floor, low)
+    known = {round(float(k), 12): v for k, v in (known or {}).items()}
+    floors = np.unique(np.round(np.r_[np.linspace(low, low + 0.98 * (high - low), points), green_floor, list(known)], 12))
+    rows = []
+    for floor in floors:
+        r = known.get(round(float(floor), 12))
+        if r is None:
+            try:
+                r = run_strategy(deposit, "green", setup, strategy_options("green", recovery_floor, float(floor)),
+                                 solver, edge, extend, economic)
+            except InfeasibleError:
+                continue
+        k = r.kpis
+        rows.append({"utilisation_floor": float(floor), "objective": k["objective"], "npv": k["npv"],
+                     "npv_after_environment": k["npv_after_environment"], "metal_recovered": k["metal_recovered"],
+                     "co2_t": k["co2_tonnes"], "resource_credit": r.credit,
+                     "green": bool(math.isclose(floor, green_floor))})
     table = pd.DataFrame(rows)
-    table["dominated"] = _dominated(table, axis)
+    table["dominated"] = dominated(table["objective"].to_numpy(), table["metal_recovered"].to_numpy()) \
+        if len(table) else np.zeros(0, bool)
     return table
 
 
-def _weighted(parcels, bins, settings, axis, weight):
-    """KPIs of the plan maximizing NPV + weight x metal (or - weight x CO2)."""
-    p = replace(parcels, value=parcels.value.copy())
-    b = replace(bins, reclaim_value=bins.reclaim_value.copy())
-    if axis == "metal":
-        p.value[:, MILL] += weight * parcels.recovered
-        b.reclaim_value += weight * bins.recovered
-    else:
-        p.value -= weight * parcels.co2
-        b.reclaim_value -= weight * bins.co2
-    plan = solve_plan(p, b, settings)
-    return simulate(p, b, settings, plan).kpis
-
-
-def _dominated(table: pd.DataFrame, axis: str) -> np.ndarray:
-    """True where another point is at least as good on both NPV and the second objective, better on one."""
-    if table.empty:
-        return np.zeros(0, dtype=bool)
-    npv = table["npv"].to_numpy()
-    other = table["metal_recovered"].to_numpy() if axis == "metal" else -table["co2_t"].to_numpy()
-    tol = 1e-7 * np.maximum(1.0, np.abs(npv))
-    out = np.zeros(len(table), dtype=bool)
-    for i in range(len(table)):
-        better_eq = (npv >= npv[i] - tol) & (other >= other[i] - 1e-7 * max(1.0, abs(other[i])))
-        strictly = (npv > npv[i] + tol) | (other > other[i] + 1e-7 * max(1.0, abs(other[i])))
-        out[i] = bool(np.any(better_eq & strictly))
+def dominated(objective: np.ndarray, metal: np.ndarray) -> np.ndarray:
+    """True where another point is at least as good on both, and better on one (relative 1e-7)."""
+    tol_o = 1e-7 * np.maximum(1.0, np.abs(objective))
+    tol_m = 1e-7 * np.maximum(1.0, np.abs(metal))
+    out = np.zeros(objective.size, dtype=bool)
+    for i in range(objective.size):
+        geq = (objective >= objective[i] - tol_o[i]) & (metal >= metal[i] - tol_m[i])
+        better = (objective > objective[i] + tol_o[i]) | (metal > metal[i] + tol_m[i])
+        out[i] = bool(np.any(geq & better))
     return out
 
 

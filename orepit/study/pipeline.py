@@ -6,6 +6,7 @@ docs/results_format.md, which `orepit.output.report` turns into pictures and rep
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from contextlib import contextmanager
@@ -19,10 +20,13 @@ from solvers.closure import PseudoflowSolver
 
 from orepit.data.atomic import atomic_path, write_text
 from orepit.data.files import write_model
+from orepit.data.minelib import write_precedence
 from orepit.data.jsonable import jsonable
 from orepit.data.model import BlockModel
-from orepit.planning.pits import ShellInputs, shells_table
-from orepit.planning.strategies import (RECOVERY_FLOOR, STRATEGY_NAMES, UTILISATION_FLOOR, ScheduleSetup, compare,
+from orepit.planning.verify import limits_of
+from orepit.planning.pits import ShellInputs, pit_warnings, shells_table
+from orepit.planning.budget import GREEN_BUDGET
+from orepit.planning.strategies import (strategy_key, RECOVERY_FLOOR, STRATEGY_NAMES, ScheduleSetup, compare,
                                         derive_capacities, frontier, kpi_table)
 from orepit.valuation.deposit import Deposit, value_deposit
 from orepit.valuation.destinations import DESTINATIONS, DUMP, MILL
@@ -49,6 +53,8 @@ class Study:
     frontier: pd.DataFrame | None
     setup: ScheduleSetup
     timings: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)
+    precedence: dict = field(default_factory=dict)
 
 
 class Phases:
@@ -64,7 +70,11 @@ class Phases:
     def phase(self, name: str):
         self.bar.set_description_str(name)
         start = time.perf_counter()
-        yield
+        try:
+            yield
+        except BaseException:
+            self.bar.close()            # the error message starts on a line of its own
+            raise
         self.timings[name] = time.perf_counter() - start
         self.bar.update(1)
 
@@ -74,10 +84,10 @@ class Phases:
 
 
 def run_study(model: BlockModel, economics: Economics, environment: Environment | None = None,
-              strategies=STRATEGY_NAMES, setup: ScheduleSetup | None = None, frontier_points: int = 8,
+              strategies=STRATEGY_NAMES, setup: ScheduleSetup | None = None, frontier_points: int = 4,
               slope: float = SLOPE_DEGREES, levels: int = SLOPE_BENCHES, precedence=None, grade: str | None = None,
               progress: bool = True, recovery_floor: float = RECOVERY_FLOOR,
-              utilisation_floor: float | None = UTILISATION_FLOOR) -> Study:
+              utilisation_floor: float | None = None, budget: float | None = GREEN_BUDGET) -> Study:
     """Value, pit, shells, grade-tonnage, strategies and (optionally) the NPV-recovery frontier.
 
     precedence: given (e.g. a MineLib .prec), or built from the geometry with ``slope`` and ``levels``.
@@ -103,18 +113,40 @@ def run_study(model: BlockModel, economics: Economics, environment: Environment 
         element = economics.elements[next(iter(economics.elements))]
         grade = grade or element.column
         top = float(np.quantile(model[grade], 0.995)) if model.n_blocks else 1.0
-        gt = grade_tonnage(model, np.linspace(0.0, max(top, 1e-9), 41), grade=grade,
+        gt = grade_tonnage(model, round_cutoffs(max(top, 1e-9)), grade=grade,
                            grade_unit=element.grade_unit)
         gt = gt.rename(columns={c: "metal" for c in gt.columns if c.startswith("metal")})
-    results = compare(deposit, strategies, setup, recovery_floor, utilisation_floor, solver=solver,
+    results = compare(deposit, strategies, setup, recovery_floor, utilisation_floor, budget, solver=solver,
                       phase=lambda name: phases.phase(f"schedule {name}"))
     table = None
     if frontier_points:
         with phases.phase("frontier"):
-            table = frontier(deposit, setup, points=frontier_points, axis="metal")
+            green = results.get("green")
+            table = frontier(deposit, setup, points=frontier_points, recovery_floor=recovery_floor,
+                             green_floor=None if green is None else green.options.utilisation_floor,
+                             solver=solver, known={} if green is None else green.tried)
     phases.close()
+    warnings = pit_warnings(deposit, pit_result.solution, "economic ultimate pit")
+    for name, r in results.items():
+        if not np.array_equal(r.pit, pit_result.solution):
+            warnings += pit_warnings(deposit, r.pit, f"{name} pit")
+        warnings += [f"{name}: {w}" for w in r.plan.warnings]
+    source = {"from": "file"} if precedence is not None else {"from": "geometry", "slope_deg": slope, "benches": levels}
     return Study(deposit, pit_result.solution, pit_result.objective, pit_result.seconds, nested.solution, shells, gt,
-                 results, table, setup, phases.timings)
+                 results, table, setup, phases.timings, warnings, source)
+
+
+def round_cutoffs(top: float, steps: int = 40) -> np.ndarray:
+    """Cut-offs from 0 to at least ``top`` in a round step (1, 2, 2.5 or 5 times a power of ten)
+    giving about ``steps`` of them, in the grade's unit.
+
+    >>> round_cutoffs(0.98).tolist()[:4]
+    [0.0, 0.025, 0.05, 0.075]
+    """
+    raw = top / steps
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = min(f * power for f in (1.0, 2.0, 2.5, 5.0, 10.0) if f * power >= raw * (1 - 1e-12))
+    return np.round(np.arange(0.0, top + step, step), 12)
 
 
 def summary(study: Study) -> dict:
@@ -124,13 +156,28 @@ def summary(study: Study) -> dict:
     return jsonable({
         "deposit": {"name": m.name, "n_blocks": m.n_blocks, "block_size": list(m.block_size or ()),
                     "dims": list(m.dims), "ore_metal_t": float(study.deposit.metal[study.deposit.ore].sum()),
-                    "currency": study.deposit.currency, "element": study.deposit.element},
+                    "currency": study.deposit.currency, "element": study.deposit.element,
+                    "elements": list(study.deposit.elements or (study.deposit.element,))},
         "pit": {"objective": study.pit_objective, "blocks": int(study.pit.sum()), "seconds": study.pit_seconds},
         "setup": setup,
-        "strategies": {name: {**r.kpis, "status": r.plan.result.status, "seconds": r.seconds,
-                              "model_size": r.plan.model_size} for name, r in study.results.items()},
+        "precedence": dict(study.precedence, **({"file": PRECEDENCE_FILE} if study.precedence.get("from") == "file"
+                                               else {})),
+        "strategies": {name: {**r.kpis, "status": r.plan.result.status, "algorithm": r.plan.result.algorithm,
+                              "seconds": r.seconds, "stages": r.plan.result.info, "rules": r.rules,
+                              "budget": r.budget_reason, "warnings": r.plan.warnings, "settings": _limits(r.plan.settings)}
+                       for name, r in study.results.items()},
+        "warnings": study.warnings,
         "timings": study.timings,
     })
+
+
+PRECEDENCE_FILE = "precedence.prec"
+
+
+def _limits(settings) -> dict:
+    """The limits a block schedule keeps, per period, as plain lists (for `orepit check RESULTS`)."""
+    return {"periods": settings.periods,
+            **{k: None if v is None else np.asarray(v).tolist() for k, v in limits_of(settings).items()}}
 
 
 def write_results(study: Study, out) -> Path:
@@ -140,15 +187,18 @@ def write_results(study: Study, out) -> Path:
     d = study.deposit
     v = d.values(False)
     cols = {f"value_{name}": np.where(np.isfinite(v[:, d]), v[:, d], np.nan) for d, name in enumerate(DESTINATIONS)}
-    cols.update(in_pit=study.pit, shell=study.shell)
+    cols.update(in_pit=study.pit, shell=study.shell, mill_hours=d.mill_hours)
+    co2 = d.co2_at_mining()
+    cols.update({f"co2_{name}_t": co2[:, k] for k, name in enumerate(DESTINATIONS)})
     green = study.results.get("green")
     env_dest = (np.where(green.block_destination >= 0, green.block_destination, MILL) if green
                 else np.full(d.n_blocks, MILL))
     cols["env_cost"] = d.env[np.arange(d.n_blocks), env_dest]
     for name, r in study.results.items():
-        key = name.replace("-", "_")
+        key = strategy_key(name)
         cols[f"period_{key}"] = r.block_period
         cols[f"destination_{key}"] = DEST_NAMES[r.block_destination + 1].astype(str)
+        cols[f"pushback_{key}"] = np.where(r.block_period >= 0, r.block_pushback, -1)
     write_model(d.model.assign(**cols), out / "blocks.parquet")
     _write_csv(study.shells, out / "shells.csv")
     _write_csv(study.gradetonnage, out / "gradetonnage.csv")
@@ -159,6 +209,8 @@ def write_results(study: Study, out) -> Path:
     _write_csv(kpi_table(study.results).reset_index(), out / "kpis.csv")
     if study.frontier is not None:
         _write_csv(study.frontier, out / "frontier.csv")
+    if study.precedence.get("from") == "file":
+        write_precedence(out / PRECEDENCE_FILE, d.precedence)
     write_text(out / "summary.json", json.dumps(summary(study), indent=2) + "\n")
     return out
 

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from solvers.errors import InputError
 
 from orepit.study.sweep_study import Case, SweepStudy, _copy, case_id, case_model, load_study
@@ -25,7 +27,6 @@ from orepit.valuation.economics import Economics
 from orepit.valuation.environment import Environment
 from orepit.study.pipeline import run_study
 from orepit.planning.strategies import ScheduleSetup
-from orepit.data.atomic import atomic_path
 from orepit.data.atomic import atomic_path, write_text
 
 ALLOWED_FAILURES = 5       # times a task may lose its worker before it is reported as failed
@@ -43,10 +44,6 @@ def run_case(spec: dict) -> list[dict]:
 
 
 def _run_case(spec: dict, start: float) -> list[dict]:
-    import numpy as np
-
-
-
     model, precedence = case_model(spec["deposit"])
     econ = Economics.from_dict(_copy(spec["economics"]))
     env = Environment.from_dict(dict(spec["environment"]))
@@ -56,7 +53,7 @@ def _run_case(spec: dict, start: float) -> list[dict]:
         study = run_study(model, econ, env, spec["strategies"], setup, frontier_points=0,
                           slope=spec["deposit"]["slope"], levels=spec["deposit"]["levels"], precedence=precedence,
                           progress=False, recovery_floor=spec["recovery_floor"],
-                          utilisation_floor=spec["utilisation_floor"])
+                          utilisation_floor=spec["utilisation_floor"], budget=spec["green_budget"])
     except InfeasibleError as exc:
         return [{**base, "strategy": s, "status": "infeasible", "error": str(exc),
                  "seconds": time.perf_counter() - start} for s in spec["strategies"]]

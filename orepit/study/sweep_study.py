@@ -6,7 +6,11 @@ realisations.  Every combination of grid values, realisation and strategy is one
 hash of everything the case is computed from, so the same study always gives the same ids.  Mistakes
 are `InputError`s naming the file, the line and the key.
 
-Realisations: for the synthetic deposit, realisation r uses generator seed ``seed + r``.  For a given
+Realisations: with ``deposit.variogram = "FILE.toml"`` (the usual way), realisation r is grade
+realisation r of one deposit (the synthetic one at its seed, or the given model), spatially
+correlated with that variogram (`orepit.valuation.realisations`; docs/uncertainty.md), so the cases
+of one parameter set differ only in the grades.  Without it, for the synthetic deposit, realisation
+r uses generator seed ``seed + r`` (another deposit).  For a given
 block model with ``grade_sigma = s > 0``, realisation r multiplies every perturbed grade column by an
 independent lognormal factor per block, ``exp(s Z - s^2 / 2)`` with Z standard normal drawn from
 ``numpy.random.default_rng([perturb_seed, r])``: the factor has mean 1 (grades are unbiased on
@@ -29,28 +33,37 @@ from solvers.errors import InputError
 from orepit.data.files import read_model
 from orepit.data.minelib import load_instance
 from orepit.data.toml import Checker, read_toml
-from orepit.planning.strategies import RECOVERY_FLOOR, STRATEGY_NAMES, UTILISATION_FLOOR, ScheduleSetup
+from orepit.planning.budget import GREEN_BUDGET
+from orepit.planning.strategies import RECOVERY_FLOOR, STRATEGY_NAMES, ScheduleSetup
 from orepit.valuation.economics import Economics
 from orepit.valuation.environment import Environment
 from orepit.valuation.precedence import SLOPE_BENCHES, SLOPE_DEGREES
+from orepit.valuation.realisations import GradeRealisations, Variogram
 from orepit.valuation.synthetic import EXTENT_M, default_economics, grid_for, synthetic_deposit
 
 #: sections of a study file and the keys each may hold (economics/environment: their own fields)
 STUDY_KEYS = {"name", "strategies", "realisations", "npv_cost_pct", "baseline"}
 DEPOSIT_KEYS = {"synthetic", "model", "economics", "environment", "block_size", "slope", "levels",
-                "grade_sigma", "perturb_seed", "perturb_columns"}
+                "grade_sigma", "perturb_seed", "perturb_columns", "variogram"}
 SYNTHETIC_KEYS = {"blocks", "seed"}
 #: plan keys: `ScheduleSetup` fields (HiGHS threads are always 1 in a sweep) and the green floors
-PLAN_INT = {"periods": 1, "tail_periods": 0, "n_pushbacks": 1, "n_bins": 1, "block_limit": 0}
-PLAN_FLOAT = {"discount_rate": (0.0, 10.0), "mining_capacity": (0.0, math.inf), "mill_capacity": (0.0, math.inf),
+PLAN_INT = {"periods": 1, "target_life": 1, "n_pushbacks": 1, "n_bins": 1, "sequence_bins": 1, "block_limit": 0}
+PLAN_FLOAT = {"discount_rate": (0.0, 1.0), "mining_capacity": (0.0, math.inf), "mill_capacity": (0.0, math.inf),
               "mill_hours": (0.0, math.inf), "stockpile_loss": (0.0, 0.999999), "time_limit": (0.0, math.inf),
-              "mip_gap": (0.0, 1.0), "recovery_floor": (0.0, 1.0), "utilisation_floor": (0.0, 1.0)}
-PLAN_TEXT = {"final_stockpile": ("lost", "process", "empty")}
+              "mip_gap": (0.0, 1.0), "recovery_floor": (0.0, 1.0), "utilisation_floor": (0.0, 1.0),
+              "green_budget": (0.0, 1.0)}
+PLAN_TEXT: dict = {}
+#: plan keys that are green's switches, not `ScheduleSetup` fields
+GREEN_KEYS = ("recovery_floor", "utilisation_floor", "green_budget")
 PLAN_KEYS = set(PLAN_INT) | set(PLAN_FLOAT) | set(PLAN_TEXT)
+#: plan keys of earlier versions -> why they are gone (a study naming one is refused with this)
+PLAN_RETIRED = {"tail_periods": "the life of mine now follows from the capacities: remove tail_periods "
+                                "(periods is the most periods a plan may take)",
+                "final_stockpile": "each strategy has its own rule for the last stockpile: remove final_stockpile"}
 #: the plan keys every case states, at their owners' defaults unless the study sets them
-PLAN_DEFAULTS = {"periods": ScheduleSetup.periods, "tail_periods": ScheduleSetup.tail_periods,
+PLAN_DEFAULTS = {"periods": ScheduleSetup.periods, "target_life": ScheduleSetup.target_life,
                  "discount_rate": ScheduleSetup.discount_rate, "recovery_floor": RECOVERY_FLOOR,
-                 "utilisation_floor": UTILISATION_FLOOR}
+                 "utilisation_floor": None, "green_budget": GREEN_BUDGET}
 GRID_SECTIONS = ("economics", "environment", "plan")
 #: study.npv_cost_pct default: the summary's NPV-cost threshold (%), see `orepit.study.sweep_summary`
 NPV_COST_PCT = 5.0
@@ -105,13 +118,13 @@ class SweepStudy:
                 deposit = dict(self.deposit, realisation=r)
                 labels = {"realisation": r}
                 if "synthetic" in deposit:
-                    labels["seed"] = deposit["synthetic"]["seed"] + r
+                    labels["seed"] = deposit["synthetic"]["seed"] + (0 if "variogram" in deposit else r)
                 labels.update(params)
                 plan = sections["plan"]
                 spec = {"deposit": deposit, "economics": sections["economics"],
                         "environment": sections["environment"], "strategies": [strategy],
-                        "setup": {k: v for k, v in plan.items() if k not in ("recovery_floor", "utilisation_floor")},
-                        "recovery_floor": plan["recovery_floor"], "utilisation_floor": plan["utilisation_floor"],
+                        "setup": {k: v for k, v in plan.items() if k not in GREEN_KEYS},
+                        **{k: plan[k] for k in GREEN_KEYS},
                         "labels": labels}
                 out.append(Case(case_id(spec), len(out), {"strategy": strategy, **labels}, spec))
         return out
@@ -185,6 +198,9 @@ def parse_study(data: dict, path=None, text: str = "") -> SweepStudy:
                                                        f"economics in {econ['currency']}")
     plan = dict(PLAN_DEFAULTS)
     raw_plan = data.get("plan", {})
+    for key in raw_plan:
+        if key in PLAN_RETIRED:
+            raise check.error(("plan", key), PLAN_RETIRED[key])
     check.keys(raw_plan, PLAN_KEYS, at=("plan",))
     for key, value in raw_plan.items():
         plan[key] = _plan_value(check, ("plan", key), key, value)
@@ -223,6 +239,16 @@ def _deposit(check: Checker, raw: dict, base_dir: Path, realisations: int):
                 econ = asdict(loaded)
             else:
                 env = asdict(loaded)
+    if "variogram" in raw:
+        file = raw["variogram"]
+        if not isinstance(file, str) or not file:
+            raise check.error(("deposit", "variogram"), f"expected a file name, got {file!r}")
+        if "grade_sigma" in raw:
+            raise check.error(("deposit", "grade_sigma"), "give either a variogram (spatially correlated "
+                                                          "realisations) or grade_sigma, not both")
+        vg = Variogram.from_toml(base_dir / file)          # its own errors name that file
+        spec["variogram"] = {"model": vg.model, "range_m": list(vg.range_m), "nugget": vg.nugget,
+                             "cv": dict(vg.cv), "correlation": vg.correlation, "seed": vg.seed}
     if "synthetic" in raw:
         syn = raw["synthetic"]
         if not isinstance(syn, dict):
@@ -234,8 +260,8 @@ def _deposit(check: Checker, raw: dict, base_dir: Path, realisations: int):
         seed = check.integer(("deposit", "synthetic", "seed"), syn.get("seed", 0), 0)
         for key in ("grade_sigma", "perturb_seed", "perturb_columns", "block_size"):
             if key in raw:
-                raise check.error(("deposit", key), "applies to a given model only (synthetic realisations "
-                                                    "come from the generator's seeds)")
+                raise check.error(("deposit", key), "applies to a given model only (realisations of the "
+                                                    "synthetic deposit: deposit.variogram)")
         spec["synthetic"] = {"blocks": blocks, "seed": seed}
         if econ is None:
             econ = asdict(default_economics(EXTENT_M[2] / grid_for(blocks)[2]))
@@ -258,9 +284,10 @@ def _deposit(check: Checker, raw: dict, base_dir: Path, realisations: int):
                 raise check.error(("deposit", "block_size"), f"expected [dx, dy, dz] in metres, got {bs!r}")
             spec["block_size"] = [check.number(("deposit", "block_size"), v, 0.0, open_low=True) for v in bs]
         sigma = check.number(("deposit", "grade_sigma"), raw.get("grade_sigma", 0.0), 0.0, 3.0)
-        if realisations > 1 and sigma == 0:
+        if realisations > 1 and sigma == 0 and "variogram" not in spec:
             raise check.error(("study", "realisations"), f"{realisations} realisations of a given model need "
-                                                         "deposit.grade_sigma > 0 (they would all be equal)")
+                                                         "deposit.variogram (or deposit.grade_sigma > 0): "
+                                                         "they would all be equal")
         spec["grade_sigma"] = sigma
         spec["perturb_seed"] = check.integer(("deposit", "perturb_seed"), raw.get("perturb_seed", 0), 0)
         cols = raw.get("perturb_columns", [e["column"] for e in econ["elements"].values()])
@@ -409,6 +436,8 @@ def case_model(deposit: dict):
     r = int(deposit.get("realisation", 0))
     if "synthetic" in deposit:
         syn = deposit["synthetic"]
+        if "variogram" in deposit:                      # realisations of one deposit
+            return _realisation(synthetic_deposit(syn["blocks"], seed=syn["seed"]), deposit, r), None
         return synthetic_deposit(syn["blocks"], seed=syn["seed"] + r), None
     bs = deposit.get("block_size")
     model, prec = _given_model(deposit.get("model_path") or deposit["model"], tuple(bs) if bs else None)
@@ -418,4 +447,11 @@ def case_model(deposit: dict):
     if deposit.get("grade_sigma", 0.0) > 0:
         model = perturb_grades(model, deposit["perturb_columns"], deposit["grade_sigma"],
                                deposit.get("perturb_seed", 0), r)
+    if "variogram" in deposit:
+        model = _realisation(model, deposit, r)
     return model, prec
+
+
+def _realisation(model, deposit: dict, r: int):
+    """Grade realisation r of ``model`` with the study's variogram (`orepit.valuation.realisations`)."""
+    return GradeRealisations(model, Variogram(**deposit["variogram"])).model(r)

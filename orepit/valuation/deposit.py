@@ -15,7 +15,7 @@ from solvers.errors import InputError
 from solvers.problem import Precedence
 
 from orepit.data.model import BlockModel
-from orepit.valuation.destinations import DESTINATIONS, DUMP, MILL
+from orepit.valuation.destinations import DESTINATIONS, DUMP, MILL, STOCKPILE
 from orepit.valuation.economics import PRICE_UNITS_KG, Economics, rock_codes, value_arrays, value_inputs
 from orepit.valuation.environment import Environment, env_arrays, env_inputs
 from orepit.valuation.net import destination_values
@@ -59,6 +59,7 @@ class Deposit:
     extras: dict
     element: str
     currency: str = "USD"
+    elements: tuple = ()          # every element that earns revenue (the first is ``element``)
 
     @property
     def n_blocks(self) -> int:
@@ -81,6 +82,46 @@ class Deposit:
         """Best destination value per block (currency): what the ultimate pit maximizes."""
         v = self.values(env_price)
         return np.maximum(v[:, MILL], v[:, DUMP])
+
+    def flows(self, env_price: bool) -> "Flows":
+        """Each block's cash flows in time (currency, undiscounted), net of the environmental cost
+        or not: what a schedule earns when the block is mined, by destination, and what its
+        stockpiled tonnes earn when they are reclaimed and milled.  The mill and the dump are
+        `values`; the stockpile route pays mining and its own share of the environmental cost when
+        mined, and earns the margin less rehandle and the milling's environmental cost when milled
+        (its timing is the schedule's, not the economics' stockpile delay)."""
+        w = 1.0 if env_price else 0.0
+        v = self.values(env_price)
+        stock = np.where(self.processable, -self.mining - w * (self.env[:, STOCKPILE] - self.env[:, MILL]), -np.inf)
+        at_mining = np.stack([v[:, MILL], stock, v[:, DUMP]], axis=1)
+        at_reclaim = np.where(self.processable, self.margin - self.rehandle - w * self.env[:, MILL], -np.inf)
+        return Flows(at_mining, at_reclaim)
+
+    def co2_at_mining(self) -> np.ndarray:
+        """(n, 3) t CO2 emitted when a block is mined and sent to mill / stockpile / dump (the
+        stockpile route's milling share is emitted at reclaim: ``co2[:, MILL]``)."""
+        out = self.co2.copy()
+        out[:, STOCKPILE] -= self.co2[:, MILL]
+        return out
+
+    def extras_at_mining(self) -> dict:
+        """`extras` as spent at mining (the stockpile route's energy and water are spent at reclaim)."""
+        out = {k: v.copy() for k, v in self.extras.items()}
+        for v in out.values():
+            v[:, STOCKPILE] = 0.0
+        return out
+
+
+@dataclass
+class Flows:
+    """Cash flows of each block (currency, undiscounted; -inf where the block cannot go).
+
+    at_mining   (n, 3) when the block is mined and sent to mill / stockpile / dump
+    at_reclaim  (n,) when its stockpiled tonnes are reclaimed and milled
+    """
+
+    at_mining: np.ndarray
+    at_reclaim: np.ndarray
 
 
 def value_deposit(model: BlockModel, economics: Economics, environment: Environment | None = None,
@@ -131,7 +172,7 @@ def value_deposit(model: BlockModel, economics: Economics, environment: Environm
         precedence = precedence_from_geometry(model, block_size=model.block_size, slope=slope, levels=levels)
     return Deposit(model, precedence, margin, mining, values[f"rehandle_cost_{u}"], value, net,
                    np.stack(env_cols, axis=1), np.stack(co2_cols, axis=1), metal, recovered, hours, processable,
-                   extras, name, economics.currency)
+                   extras, name, economics.currency, tuple(economics.elements))
 
 
 def _price_unit_t(element) -> float:

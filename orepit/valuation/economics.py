@@ -90,7 +90,7 @@ class Economics(TomlParameters):
 
     elements: dict = field(default_factory=dict)       # name -> Element
     currency: str = "USD"
-    rock_column: str | None = "rock"                   # None or "": no rock column, one rock type ""
+    rock_column: str | None = None                     # None or "": no rock column, one rock type ""
     mining_cost: float = 0.0                            # currency/t at the reference bench
     mining_cost_per_bench: float = 0.0                  # currency/t per bench below reference_bench
     reference_bench: int | None = None                  # bench index k of the pit exit; None: model top
@@ -310,7 +310,7 @@ def value_inputs(model: BlockModel, econ: Economics) -> ValueInputs:
     bwi = _float_column(model, econ.bwi_column, "bwi_column") if econ.bwi_column else np.empty(0)
     extra = tuple(_float_column(model, econ.extra_value[d], f"extra_value.{d}") if d in econ.extra_value
                   else np.empty(0) for d in DESTINATIONS)
-    coef, proc_cost, processable = rock_tables(econ, names)
+    coef, proc_cost, processable = rock_tables(econ, names, model.source)
     return ValueInputs(tonnage, rock, depth, factor, grades, bwi, extra, coef, proc_cost, processable, names)
 
 
@@ -341,8 +341,19 @@ def check_grade_unit(grade: np.ndarray, element: Element, source=None) -> None:
                       f"'{element.grade_unit}'; check whether the unit is %", GradeUnitWarning, stacklevel=3)
 
 
-def rock_tables(econ: Economics, names) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per rock type: revenue coefficients (e, r), processing cost (r,), processable flag (r,)."""
+def rock_tables(econ: Economics, names, source=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per rock type: revenue coefficients (e, r), processing cost (r,), processable flag (r,).
+
+    A by-rock table naming a rock type the model does not have is refused: a misspelt rock would
+    otherwise silently take the default."""
+    tables = [("processing_cost_by_rock", econ.processing_cost_by_rock)] + [
+        (f"elements.{name}.recovery_by_rock", el.recovery_by_rock) for name, el in econ.elements.items()]
+    for field, table in tables:
+        unknown = sorted(set(map(str, table)) - set(names))
+        if unknown and econ.rock_column is not None:
+            raise InputError(f"{field}: rock type(s) {', '.join(map(repr, unknown))} match no rock in the model's "
+                             f"'{econ.rock_column}' column (it has {', '.join(map(repr, names))})", path=source,
+                             field=field)
     coef = np.zeros((len(econ.elements), len(names)))
     for e, el in enumerate(econ.elements.values()):
         for r, rock in enumerate(names):

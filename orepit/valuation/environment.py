@@ -164,8 +164,13 @@ def env_inputs(model: BlockModel, env: Environment) -> EnvInputs:
     elif env.bwi_default is not None:
         bwi = np.empty(0)
     else:
-        raise InputError(f"bwi_column: block model has no column '{env.bwi_column}'; set bwi_default (kWh/t) "
-                         f"to use one work index for every block", path=model.source, field="bwi_column")
+        raise InputError(f"environment: the block model has no Bond work index column '{env.bwi_column}' (kWh/t): "
+                         "name yours with bwi_column, or set bwi_default (kWh/t, one work index for every "
+                         "block) in the environment file (--environment)", path=model.source, field="bwi_column")
+    if env.sulphur_column and env.sulphur_column not in model:
+        raise InputError(f"environment: the block model has no sulphur column '{env.sulphur_column}' (total S, %): "
+                         "name yours with sulphur_column, or set sulphur_column = \"\" in the environment file "
+                         "(--environment) to price no acid-forming waste", path=model.source, field="sulphur_column")
     sulphur = _float_column(model, env.sulphur_column, "sulphur_column") if env.sulphur_column else np.empty(0)
     if env.dump_density_t_m3 is None:
         if "density" not in model:

@@ -1,0 +1,119 @@
+"""How much of the resource green's NPV budget buys: the utilisation floor of the green pit.
+
+Green may give up at most ``budget`` (a share) of npv's economic NPV to take more of the deposit's
+ore-grade metal out of the ground.  Its final pit then holds the largest share of that metal whose
+plan keeps ``npv(green) >= (1 - budget) * npv(npv)``: the epsilon-constraint point of the
+NPV-resource frontier (`orepit.planning.strategies.frontier`).  A plan's NPV is known only from its
+schedule, so the share is searched with few schedules:
+
+1. green with the floor at the economic pit's share (``s0``, its cheapest pit), NPV ``G0``;
+2. a first guess ``s1``: the largest resource credit whose added blocks cost (their economic value,
+   discounted at mid-life) at most ``GUESS_SHARE`` of what is left of the budget (``G0 - target``);
+3. green at ``s1``; when it misses the target, one secant step back towards ``s0``
+   (``SECANT_SAFETY`` of the way), and ``s0`` when that misses too.
+
+Every plan tried is kept, so the rule price and the frontier reuse them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from solvers.parametric import ParametricClosure
+
+GREEN_BUDGET = 0.03       # share of npv's economic NPV that green may give up for metal
+GUESS_SHARE = 0.7         # the first guess spends this share of what is left of the budget
+SECANT_SAFETY = 0.85      # the secant step aims this share of the way to the target
+GUESS_STEPS = 60          # geometric steps of the first guess's resource credit
+
+
+@dataclass
+class BudgetSearch:
+    """The floors tried, their plans' economic NPVs, and the one chosen.
+
+    target: the NPV green must keep (currency); tried: {floor: `StrategyResult`}; floor: the chosen
+    share; reason: one sentence for the report.
+    """
+
+    target: float
+    floor: float
+    reason: str
+    tried: dict = field(default_factory=dict)
+
+
+def first_guess(deposit, values: np.ndarray, pit0: np.ndarray, credit0: float, room: float,
+                discount: float, life: int, solver) -> float:
+    """The share of the deposit's ore-grade metal in the largest pit ``values + credit * metal``
+    whose blocks beyond ``pit0`` cost at most ``room`` (their economic value, discounted at mid-life).
+
+    values: green's block values (currency); pit0: green's pit at the economic share, found with
+    ``credit0`` (currency per t of metal); room: currency; discount: per period; life: periods of
+    green's plan on ``pit0``.  The credit rises in `GUESS_STEPS` geometric steps on one parametric
+    closure (`solvers.parametric.ParametricClosure`), so the sweep costs a few closures.
+    """
+    ore_metal = np.where(deposit.ore, deposit.metal, 0.0)
+    total = float(ore_metal.sum())
+    if total <= 0 or room <= 0:
+        return float(ore_metal[pit0].sum() / total) if total > 0 else 0.0
+    economic = deposit.pit_values(False)
+    factor = (1.0 + discount) ** -(0.5 * life)
+    # above this credit every block holding ore-grade metal pays for any cover: nothing changes
+    last = (float(np.abs(values).sum()) + 1.0) / float(ore_metal[ore_metal > 0].min())
+    credit = max(credit0, last * 1e-9)
+    growth = (last / credit) ** (1.0 / GUESS_STEPS)
+    state = ParametricClosure(solver)
+    best = pit0
+    for _ in range(GUESS_STEPS):
+        credit *= growth
+        pit = state.closure(values + credit * ore_metal) | pit0
+        if -float(economic[pit & ~pit0].sum()) * factor > room:
+            break
+        best = pit
+    return float(ore_metal[best].sum() / total)
+
+
+def search_floor(run, s0: float, npv_reference: float, budget: float, guess) -> BudgetSearch:
+    """Choose green's utilisation floor within the NPV budget (see the module docstring).
+
+    run(floor) -> `StrategyResult` of green at that floor; s0: the economic pit's share;
+    npv_reference: npv's economic NPV; guess(base, room) -> the first-guess share, from green's
+    plan at ``s0`` and the NPV (currency) the guess may spend.
+    """
+    target = npv_reference - budget * abs(npv_reference)
+    base = run(s0)
+    search = BudgetSearch(target, s0, "", {s0: base})
+    g0 = base.kpis["npv"]
+    if g0 < target:
+        search.reason = (f"green at the economic pit's share of the metal already gives up "
+                         f"{_share(npv_reference, g0)} of npv's NPV, more than its budget "
+                         f"({100 * budget:g} %): the budget buys no more metal")
+        return search
+    s1 = guess(base, GUESS_SHARE * (g0 - target))
+    if s1 <= s0 * (1 + 1e-9):
+        search.reason = "no larger pit fits the budget"
+        return search
+    trial = run(s1)
+    search.tried[s1] = trial
+    g1 = trial.kpis["npv"]
+    if g1 >= target:
+        search.floor = s1
+        search.reason = f"the budget buys a pit with {100 * s1:.2f} % of the metal"
+        return search
+    s2 = s0 + SECANT_SAFETY * (g0 - target) / (g0 - g1) * (s1 - s0)
+    if s2 > s0 * (1 + 1e-9):
+        second = run(s2)
+        search.tried[s2] = second
+        if second.kpis["npv"] >= target:
+            search.floor = s2
+            search.reason = f"the budget buys a pit with {100 * s2:.2f} % of the metal"
+            return search
+    search.reason = "larger pits tried cost more than the budget"
+    return search
+
+
+def _share(reference: float, value: float) -> str:
+    return f"{100 * (reference - value) / abs(reference):.2f} %" if reference else "all"
+
+
+__all__ = ["GREEN_BUDGET", "BudgetSearch", "first_guess", "search_floor"]

@@ -1,0 +1,101 @@
+"""From a plan over cuts to a block schedule a mine can follow.
+
+`block_periods`: the cut model says what share of each cut is mined by the end of each period.
+Each block gets an *expected period* from its position in its cut (inner shells first): the
+moment its cut's cumulative mined share passes the block's place in the cut.  Blocks are then
+scheduled one by one in order of expected period, each in the earliest period at or after the
+periods of all its predecessors (the slope cone) in which the mining capacity still has room
+(TopoSort, `solvers.heuristics`); then single blocks move in time where that pays (`solvers.shift`).
+The result keeps every block precedence and every period's mining capacity exactly.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from solvers.errors import InputError
+from solvers.heuristics import toposort_schedule
+from solvers.problem import PcpspProblem
+from solvers.shift import shift_periods
+
+from orepit.planning.layout import Layout
+from orepit.valuation.deposit import Deposit
+
+
+def expected_periods(layout: Layout, tonnage: np.ndarray, mined_by: np.ndarray) -> np.ndarray:
+    """Fractional expected period of every block of the layout (inf outside it or never reached).
+
+    mined_by[c, t]: share of cut c mined by the end of period t (non-decreasing in t).  A block whose
+    middle tonne sits at share q of its cut (blocks ordered by ``layout.block_position``) is expected
+    at t + (q - W[c, t-1]) / (W[c, t] - W[c, t-1]) for the period t in which W crosses q.
+    """
+    n = layout.block_cut.size
+    out = np.full(n, np.inf)
+    blocks = np.flatnonzero(layout.block_cut >= 0)
+    if blocks.size == 0:
+        return out
+    cut = layout.block_cut[blocks]
+    order = blocks[np.lexsort((blocks, layout.block_position[blocks], cut))]
+    c = layout.block_cut[order]
+    t_b = tonnage[order]
+    cut_total = np.bincount(c, weights=t_b, minlength=mined_by.shape[0])
+    before = np.cumsum(t_b) - t_b
+    start = np.zeros(mined_by.shape[0])
+    first = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+    start[c[first]] = before[first]
+    safe = np.where(cut_total > 0, cut_total, 1.0)
+    q = np.where(cut_total[c] > 0, (before - start[c] + 0.5 * t_b) / safe[c], 0.5)
+    W = np.clip(np.maximum.accumulate(mined_by, axis=1), 0.0, 1.0)
+    T = W.shape[1]
+    rows = W[c]                                                       # (blocks, T)
+    reached = rows >= q[:, None] - 1e-9
+    t = np.where(reached.any(axis=1), np.argmax(reached, axis=1), T)
+    prev = np.where(t > 0, rows[np.arange(t.size), np.maximum(t - 1, 0)], 0.0)
+    now = rows[np.arange(t.size), np.minimum(t, T - 1)]
+    frac = np.clip((q - prev) / np.maximum(now - prev, 1e-12), 0.0, 1.0)
+    out[order] = np.where(t < T, t + frac, np.inf)
+    return out
+
+
+def block_periods(deposit: Deposit, layout: Layout, pit: np.ndarray, mined_by: np.ndarray,
+                  capacity: np.ndarray, value: np.ndarray, also=()) -> np.ndarray:
+    """Period of every block of ``pit`` (-1 when it does not fit in ``capacity``'s periods).
+
+    mined_by[c, t]: the cut model's cumulative mined share; capacity[t]: t that may be mined in
+    period t (its length is the horizon); value: per block (currency), for `solvers.shift`;
+    also: further (use per block, limit per period) pairs every period must keep (e.g. the ore a
+    plan without a stockpile must mill).
+    Blocks are taken in order of expected period and placed as early as their predecessors and the
+    capacity allow (not before their cut's period when cuts are single blocks, whose periods the
+    model decided); blocks of the pit outside every cut (air) weigh nothing and go as soon as their
+    predecessors do.  Then, for cuts of many blocks, blocks of negative value wait and blocks of
+    positive value move up where precedence and capacity allow.
+    """
+    n = deposit.n_blocks
+    capacity = np.asarray(capacity, dtype=np.float64)
+    if capacity.ndim != 1 or not np.all(capacity >= 0):
+        raise InputError("mining capacity must be one non-negative number per period", field="mining_capacity")
+    in_cut = layout.block_cut >= 0
+    not_before = None
+    if layout.integer:
+        done = mined_by > 0.5
+        cut_period = np.where(done.any(axis=1), np.argmax(done, axis=1), capacity.size)
+        expected = np.where(in_cut, cut_period[np.maximum(layout.block_cut, 0)], np.inf).astype(np.float64)
+        not_before = np.where(in_cut & np.isfinite(expected), np.minimum(expected, capacity.size), 0).astype(np.int64)
+    else:
+        expected = expected_periods(layout, deposit.tonnage, mined_by)
+    key = np.where(in_cut, np.where(np.isfinite(expected), expected, capacity.size + 1.0), 0.0)
+    uses = [deposit.tonnage] + [np.asarray(u, dtype=np.float64) for u, _ in also]
+    limits = [capacity] + [np.broadcast_to(np.asarray(c, dtype=np.float64), capacity.shape) for _, c in also]
+    problem = PcpspProblem(values=np.zeros((n, 1)), precedence=deposit.precedence,
+                           n_periods=capacity.size, discount_rate=0.0,
+                           resource_coef=np.stack(uses, axis=1)[:, None, :],
+                           resource_lower=np.full((len(uses), capacity.size), -np.inf),
+                           resource_upper=np.stack([np.where(np.isfinite(c), c, np.inf) for c in limits]))
+    candidates = np.asarray(pit, dtype=bool)
+    if not_before is not None:
+        candidates = candidates & (not_before < capacity.size)
+    period, _ = toposort_schedule(problem, key, candidates, not_before=not_before)
+    if not layout.integer and not also and (period >= 0).any():
+        last = int(period.max())               # moving blocks in time must not lengthen the mine's life
+        shift_periods(deposit.precedence, period, deposit.tonnage, capacity[:last + 1], value)
+    return period
