@@ -1,6 +1,6 @@
 """Ultimate pit: orepit's pseudoflow side by side with pseudoflow.hpf, networkx and (optionally) MineFlow.
 
-    python benchmarks/upit.py [--quick] [--time-limit S] [--mineflow PATH [--mineflow-args ARGS]]
+    python benchmarks/upit.py [--quick] [--time-limit S] [--mineflow PATH [--pairs N] [--race-only]]
 
 Instances: MineLib newman1, zuck_small, kd and a generated 140 x 296 x 68 grid
 (2.8 million blocks, 10 m cubes, 45 degrees over 8 benches, values from
@@ -33,10 +33,23 @@ the 2.8M-block grid too (its graph build and memory are included).
 pseudoflow (PyPI, academic licence) and networkx are benchmark-only
 dependencies.  networkx runs only below ``--nx-max-arcs`` arcs and within the
 time limit; pseudoflow.hpf only below ``--hpf-max-arcs`` (it builds a networkx
-graph first).  MineFlow: pass the executable; ``--mineflow-args`` is a template
-with ``{upit}``, ``{prec}``, ``{blocks}`` and ``{sol}`` placeholders (default
-``{upit} {prec} {sol}``); the objective is read from ``{sol}`` (MineLib UPIT
-format) when written, else from a ``objective`` number on stdout.
+graph first).
+
+MineFlow (Deutsch, Dagdelen and Johnson 2022; MIT licence, C++): pass the
+executable you built from its README (``g++ -std=c++1z -O3 -DMVD_MINEFLOW_EXE
+mineflow.cpp -o mineflow``; it is never part of this repository).  MineFlow reads
+integer values, so each instance is given to both programs as integers of the
+values' exact decimal scale (kd: thousandths, the grid: cents).  Two comparisons:
+
+* MineLib rows: MineFlow with ``--explicit`` precedence (its slow path, as its
+  usage says), solve s = the "Solved" time it prints, total s = its wall time.
+* ``--mineflow`` also runs the end-to-end race on the grid: ``orepit pit --grid``
+  (a new Python process: start-up, reading 2.8 million text lines, solve, JSON)
+  against ``mineflow --minsearch`` (the same 45-degree pattern over 8 benches) on
+  the same values file, alternating A B A B ... ``--pairs`` times after one
+  warm-up each; wall, CPU and peak memory of each process (``os.wait4``), min /
+  median / max, the ratio pair by pair, the load average, and both objectives,
+  which must be equal.
 """
 from __future__ import annotations
 
@@ -46,10 +59,10 @@ import math
 import os
 import re
 import resource
-import shlex
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import numpy as np
@@ -303,33 +316,138 @@ def measure_compile(timeout=600):
     return first, warm
 
 
-def run_mineflow(path, template, instance, timeout):
-    from orepit.data.datasets import instance_path
-    from orepit.data.minelib import load_instance, read_upit_solution
-    prefix = str(instance_path(instance))
-    with tempfile.TemporaryDirectory() as tmp:
-        sol = os.path.join(tmp, "pit.sol")
-        args = template.format(upit=prefix + ".upit", prec=prefix + ".prec", blocks=prefix + ".blocks", sol=sol)
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def _scaled_integers(values):
+    """(integer values, scale) with values == integers / scale exactly (MineFlow reads integers)."""
+    from solvers.closure import scale_values
+    scaled, scale = scale_values(values)
+    if scale is None:
+        raise SystemExit("values have no exact decimal scale: MineFlow needs integers")
+    return scaled, scale
+
+
+def _run_timed(cmd, timeout):
+    """(stdout, wall s, cpu s, peak MB, exit code) of one process, its own resources (os.wait4)."""
+    with tempfile.TemporaryFile() as out:
         t0 = time.perf_counter()
-        try:
-            proc = subprocess.run([path, *shlex.split(args)], capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None, "time limit"
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        objective = None
-        if os.path.exists(sol):
-            values = load_instance(prefix).upit().values
-            objective = math.fsum(values[read_upit_solution(sol)])
-        else:
-            m = re.search(r"objective[^0-9\-]*(-?[0-9][0-9,.eE+\-]*)", proc.stdout, re.IGNORECASE)
-            if m:
-                objective = float(m.group(1).replace(",", ""))
-        if proc.returncode != 0 and objective is None:
-            return None, f"exit {proc.returncode}"
-    return {"objective": objective, "solve_s": wall, "total_s": wall,
-            "peak_mb": (peak / 1024.0 if peak > before else float("nan")), "note": "wall time of executable"}, ""
+        timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode(errors="replace")
+    return text, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0, proc.returncode
+
+
+def launch_main(spec_path) -> None:
+    """Run the commands of a JSON spec in turn, ``rounds`` times (A B A B ...), from this small process,
+    so that each child's peak memory is its own and not this process's image at the fork."""
+    with open(spec_path) as fh:
+        spec = json.load(fh)
+    runs = {name: [] for name in spec["commands"]}
+    for _ in range(spec["rounds"]):
+        for name, cmd in spec["commands"].items():
+            text, wall, cpu, peak, code = _run_timed(cmd, spec["timeout"])
+            runs[name].append({"wall": wall, "cpu": cpu, "peak_mb": peak, "code": code, "out": text[-2000:]})
+    print("RESULT " + json.dumps(runs))
+
+
+def launch(commands: dict, rounds: int, timeout: float) -> dict:
+    """{name: [run, ...]} of `launch_main` (each run: wall, cpu, peak_mb, code, out)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump({"commands": commands, "rounds": rounds, "timeout": timeout}, fh)
+    try:
+        runs, why = _run([sys.executable, os.path.abspath(__file__), "--launch", fh.name],
+                         timeout * rounds * len(commands) + 60)
+    finally:
+        os.unlink(fh.name)
+    if runs is None:
+        raise SystemExit(f"launcher {why}")
+    return runs
+
+
+def _mineflow_value(text) -> float | None:
+    m = re.search(r"^Value\s*:\s*(-?[0-9]+)", text, re.MULTILINE)
+    return float(m.group(1)) if m else None
+
+
+def _mineflow_solved(text) -> float:
+    m = re.search(r"^Solved\s*:\s*([0-9]+):([0-9]+):([0-9.]+)", text, re.MULTILINE)
+    return int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3)) if m else float("nan")
+
+
+def run_mineflow(path, instance, timeout):
+    """MineFlow on a MineLib instance: integer values and its explicit precedence format."""
+    from orepit.data.datasets import instance_path
+    from orepit.data.minelib import load_instance
+    problem = load_instance(instance_path(instance)).upit()
+    scaled, scale = _scaled_integers(problem.values)
+    with tempfile.TemporaryDirectory() as tmp:
+        data, prec, out = (os.path.join(tmp, f) for f in ("values.dat", "prec.dat", "pit.dat"))
+        np.savetxt(data, scaled, fmt="%d")
+        p = problem.precedence
+        with open(prec, "w") as fh:
+            fh.write(f"{p.n_nodes}\n")
+            for b in range(p.n_nodes):
+                fh.write(" ".join(map(str, [b, *p.predecessors(b).tolist()])) + "\n")
+        run = launch({"mineflow": [path, "--explicit", prec, data, out]}, 1, timeout)["mineflow"][0]
+        if run["code"] != 0 or _mineflow_value(run["out"]) is None:
+            return None, f"exit {run['code']}: {run['out'].strip().splitlines()[-1:]}"
+        pit = np.loadtxt(out, dtype=np.int64, ndmin=1)
+    return {"objective": _mineflow_value(run["out"]) / scale, "pit": int(pit.size),
+            "solve_s": _mineflow_solved(run["out"]), "total_s": run["wall"], "cpu_s": run["cpu"],
+            "peak_mb": run["peak_mb"], "note": "--explicit, wall of the executable"}, ""
+
+
+def _stats(xs):
+    xs = sorted(xs)
+    return xs[0], xs[len(xs) // 2] if len(xs) % 2 else 0.5 * (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]), xs[-1]
+
+
+def grid_race(mineflow, pairs, timeout):
+    """orepit pit --grid against mineflow --minsearch on the same integer values file, alternating."""
+    values, _ = make_grid()
+    scaled, scale = _scaled_integers(values)
+    nx, ny, nz = GRID_DIMS
+    with tempfile.TemporaryDirectory() as tmp:
+        data, pattern, out = (os.path.join(tmp, f) for f in ("grid.txt", "minsearch.txt", "pit.dat"))
+        np.savetxt(data, scaled, fmt="%d")
+        with open(pattern, "w") as fh:
+            fh.write(f"{nx} {ny} {nz}\n{GRID_BLOCK[0]:g} {GRID_BLOCK[1]:g} {GRID_BLOCK[2]:g}\n8\n0 45\n")
+        commands = {
+            "orepit": [sys.executable, "-m", "orepit", "pit", "--grid", data, "--dims", str(nx), str(ny), str(nz),
+                       "--block-size", *(f"{b:g}" for b in GRID_BLOCK), "--slope", "45", "--benches", "8",
+                       "--json"],
+            "mineflow": [mineflow, "--minsearch", pattern, data, out],
+        }
+        load_before = os.getloadavg()
+        launched = launch(commands, pairs + 1, timeout)      # the first pair warms caches: not counted
+        load_after = os.getloadavg()
+    runs, objectives = {}, {}
+    for name, done in launched.items():
+        for run in done:
+            if run["code"] != 0:
+                raise SystemExit(f"{name} failed (exit {run['code']}): {run['out'][-400:]}")
+        last = done[-1]["out"]
+        objectives[name] = (json.loads(last.strip().splitlines()[-1])["objective"] if name == "orepit"
+                            else _mineflow_value(last))
+        runs[name] = [(r["wall"], r["cpu"], r["peak_mb"]) for r in done[1:]]
+    print(f"\nend to end on the {nx} x {ny} x {nz} grid ({nx * ny * nz:,} blocks, values in 1/{scale} units, "
+          f"{pairs} alternating pairs after one warm-up pair; load average {load_before[0]:.2f} before, "
+          f"{load_after[0]:.2f} after):")
+    print(f"{'program':<10} {'objective':>22} {'wall s min / median / max':>28} {'cpu s median':>13} {'peak MB':>8}"
+          "   (peak: the process's own, launched from a small process of about 30 MB)")
+    for name, rows in runs.items():
+        lo, med, hi = _stats([r[0] for r in rows])
+        print(f"{name:<10} {objectives[name]:>22,.0f} {lo:>8.2f} / {med:>6.2f} / {hi:>6.2f} "
+              f"{_stats([r[1] for r in rows])[1]:>13.2f} {max(r[2] for r in rows):>8.0f}")
+    ratios = [a[0] / b[0] for a, b in zip(runs["orepit"], runs["mineflow"])]
+    lo, med, hi = _stats(ratios)
+    print(f"wall ratio orepit / mineflow, pair by pair: min {lo:.2f}, median {med:.2f}, max {hi:.2f}; "
+          f"objectives {'equal' if objectives['orepit'] == objectives['mineflow'] else 'DIFFER'}")
+    return {"runs": runs, "ratios": ratios, "objectives": objectives, "load": [load_before, load_after]}
 
 
 def main(argv=None):
@@ -341,18 +459,26 @@ def main(argv=None):
     parser.add_argument("--hpf-max-arcs", type=int, default=5_000_000, help="skip pseudoflow.hpf above this")
     parser.add_argument("--hpf-direct-max-arcs", type=int, default=60_000_000,
                         help="skip the direct (ctypes) hpf call above this many arcs")
-    parser.add_argument("--mineflow", metavar="PATH", help="MineFlow executable")
-    parser.add_argument("--mineflow-args", default="{upit} {prec} {sol}", help="argument template for MineFlow")
+    parser.add_argument("--mineflow", metavar="PATH", help="MineFlow executable (built from its README)")
+    parser.add_argument("--pairs", type=int, default=5, help="alternating runs in the grid race with MineFlow")
+    parser.add_argument("--race-only", action="store_true", help="with --mineflow: only the end-to-end grid race")
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs (orepit, hpf; grid: at most 2)")
     parser.add_argument("--no-compile", action="store_true", help="skip the cold-cache compile measurement")
     parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     parser.add_argument("--worker", nargs=2, metavar=("SOLVER", "INSTANCE"), help=argparse.SUPPRESS)
     parser.add_argument("--compile", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--launch", metavar="SPEC", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.launch:
+        return launch_main(args.launch)
     if args.worker:
         return worker_main(*args.worker)
     if args.compile:
         return compile_main()
+    if args.race_only:
+        if not args.mineflow:
+            parser.error("--race-only needs --mineflow PATH")
+        return grid_race(args.mineflow, args.pairs, args.time_limit)
 
     instances = args.instances or (["newman1", "kd"] if args.quick else ["newman1", "zuck_small", "kd", "grid"])
     arcs = {"newman1": 3922, "zuck_small": 145_640, "kd": 219_778}
@@ -386,8 +512,8 @@ def main(argv=None):
             elif solver == "hpf-direct" and arcs.get(inst, 0) > args.hpf_direct_max_arcs:
                 res, why = None, f"skipped: {arcs[inst]:,} arcs > --hpf-direct-max-arcs"
             elif solver == "mineflow":
-                res, why = (None, "MineLib instances only") if inst == "grid" else \
-                    run_mineflow(args.mineflow, args.mineflow_args, inst, args.time_limit)
+                res, why = (None, "end to end below") if inst == "grid" else \
+                    run_mineflow(args.mineflow, inst, args.time_limit)
             else:
                 res, why = run_worker(solver, inst, args.time_limit, args.repeat)
             if res is None:
@@ -409,9 +535,10 @@ def main(argv=None):
                          "cpu_ratio": cx})
     print("ratios (solve x, total x, cpu x) are the solver's time divided by orepit's on the same instance; "
           "cpu s = process CPU time of the total (robust when the machine is shared)")
+    race = grid_race(args.mineflow, args.pairs, args.time_limit) if args.mineflow and "grid" in instances else None
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump(rows, fh, indent=1)
+            json.dump({"rows": rows, "grid_race": race}, fh, indent=1)
 
 
 if __name__ == "__main__":

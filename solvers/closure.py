@@ -165,6 +165,29 @@ def _skip_or_relabel(x, next_scan, next_sib, label, count, next_arc):
     return 0
 
 
+@numba.njit(cache=True, inline="always")
+def _send_up(y, amt, tol, excess, g, up, parent, first_child, next_sib, prev_sib, label, bnext, bhead, btail):
+    """Send ``amt > 0`` from node y over the tree arc to its parent; returns what reaches the parent.
+
+    An arc towards the parent (y needs it) takes any amount; an arc from the parent carries back at
+    most its flow: the rest stays at y, whose arc is cut, and y becomes a strong root (the split).
+    """
+    if up[y]:
+        g[y] += amt
+        return amt
+    cap = -g[y]
+    if amt - cap > tol:
+        g[y] = cap * 0
+        excess[y] = amt - cap
+        _unlink(y, parent, first_child, next_sib, prev_sib)
+        _bucket_add(y, label[y], bnext, bhead, btail)
+        return cap
+    g[y] += amt
+    if g[y] > 0:
+        g[y] = amt * 0
+    return amt
+
+
 @numba.njit(cache=True)
 def _start(excess, tol, active, label, count, bnext, bhead, btail):
     """Every node its own root: inactive ones at the final label, strong ones (excess > tol) in bucket 1."""
@@ -298,22 +321,12 @@ def _run(excess, g, up, parent, first_child, next_sib, prev_sib, next_scan, next
                 if before <= tol and excess[y] > tol:
                     _bucket_add(y, label[y], bnext, bhead, btail)
                 break
-            if up[y]:
-                g[y] += amt
-            else:
-                cap = -g[y]
-                if amt - cap > tol:
-                    g[y] = cap * 0
-                    excess[y] = amt - cap
-                    _unlink(y, parent, first_child, next_sib, prev_sib)
-                    _bucket_add(y, label[y], bnext, bhead, btail)
-                    amt = cap
-                    if amt <= tol:
-                        break
-                else:
-                    g[y] += amt
-                    if g[y] > 0:
-                        g[y] = amt * 0
+            sent = _send_up(y, amt, tol, excess, g, up, parent, first_child, next_sib, prev_sib, label,
+                            bnext, bhead, btail)
+            if sent < amt:
+                amt = sent
+                if amt <= tol:
+                    break
             y = p
 
     stats[0] = highest
@@ -381,22 +394,11 @@ def _add_supply(rise, tol, excess, g, up, parent, first_child, next_sib, prev_si
                     stats[0] = max(stats[0], label[y])
             continue
         if amt > 0:
-            if up[y]:
-                g[y] += amt
-            else:
-                cap = -g[y]
-                if amt - cap > tol:
-                    g[y] = cap * 0
-                    excess[y] = amt - cap
-                    _unlink(y, parent, first_child, next_sib, prev_sib)
-                    _bucket_add(y, label[y], bnext, bhead, btail)
-                    stats[0] = max(stats[0], label[y])
-                    amt = cap
-                else:
-                    g[y] += amt
-                    if g[y] > 0:
-                        g[y] = amt * 0
-            rise[p] += amt
+            sent = _send_up(y, amt, tol, excess, g, up, parent, first_child, next_sib, prev_sib, label,
+                            bnext, bhead, btail)
+            if sent < amt:
+                stats[0] = max(stats[0], label[y])
+            rise[p] += sent
         pending[p] -= 1
         if pending[p] == 0:
             queue[sp] = p

@@ -40,6 +40,25 @@ def test_pit_grid(tmp_path, capsys):
     assert code == 0 and out["blocks_in_pit"] > 1 and out["objective"] == 20 - (out["blocks_in_pit"] - 1)
 
 
+def test_pit_and_shells_read_every_grid_format_alike(tmp_path, capsys):
+    rng = np.random.default_rng(11)
+    values = np.round(rng.normal(-1.0, 4.0, 6 * 5 * 4), 2)
+    (tmp_path / "v.txt").write_text("\n".join(map(repr, values.tolist())) + "\n")
+    np.save(tmp_path / "v.npy", values.reshape(4, 5, 6))
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    pq.write_table(pa.table({"value": values}), tmp_path / "v.parquet")
+    seen = []
+    for name in ("v.txt", "v.npy", "v.parquet"):
+        grid = ["--grid", str(tmp_path / name), "--dims", "6", "5", "4", "--json"]
+        assert main(["pit", *grid, "--slope", "45", "--benches", "2"]) == 0
+        pit = json.loads(capsys.readouterr().out)
+        assert main(["shells", *grid, "--factors", "0.5,1,2", "--pattern", "plus"]) == 0
+        shells = json.loads(capsys.readouterr().out)
+        seen.append((pit["objective"], pit["blocks_in_pit"], [r["blocks"] for r in shells["table"]]))
+    assert seen[0] == seen[1] == seen[2] and seen[0][1] > 0
+
+
 def test_pit_grid_bad_value_names_line(tmp_path, capsys):
     path = tmp_path / "bad.txt"
     path.write_text("1\n2\nabc\n4\n")

@@ -88,3 +88,13 @@ def test_precedence_csr_and_topological_order():
         Precedence.from_arcs(3, [2, 1], [1, 2]).topological_order()
     with pytest.raises(InputError, match="predecessor 7 out of range"):
         Precedence(np.array([0, 1]), np.array([7]))
+
+
+def test_the_model_does_not_share_writes_with_the_callers_frame():
+    frame = pd.DataFrame({"i": [0, 1], "j": [0, 0], "k": [0, 0], "tonnage": [10.0, 12.0], "cu": [0.5, 0.7]})
+    model = BlockModel(frame, block_size=(10, 10, 5), grades=["cu"])
+    frame.loc[0, "cu"] = 9.0
+    frame["tonnage"] *= 2.0
+    frame.iloc[1, frame.columns.get_loc("i")] = 5
+    assert model["cu"].tolist() == [0.5, 0.7] and model["tonnage"].tolist() == [10.0, 12.0]
+    assert model["i"].tolist() == [0, 1]

@@ -195,3 +195,34 @@ def test_minelib_shells_and_credit_equal_cold_solves(minelib, name):
     assert np.array_equal(pit, cold_pit) and lam <= credit == pytest.approx(lam, rel=1e-8)
     assert revenue[pit].sum() >= target and lam > 0
     assert revenue[solver.solve(values + 0.999 * lam * revenue).solution].sum() < target
+
+
+def test_synthetic_deposit_shells_and_credit_equal_cold_solves():
+    """Float values (factors in thirds: no decimal scale) on a valued synthetic deposit with air."""
+    from orepit.valuation.deposit import value_deposit
+    from orepit.valuation.synthetic import default_economics, synthetic_deposit
+
+    model = synthetic_deposit(6_000, seed=3)
+    deposit = value_deposit(model, default_economics(model.block_size[2]))
+    solver = PseudoflowSolver(deposit.precedence)
+    margin = np.where(deposit.processable, deposit.margin, 0.0)
+    factors = np.arange(1, 13) / 3.0
+
+    def values(f):
+        return np.maximum(f * margin, 0.0) - deposit.mining
+
+    nested = nested_pits(values, factors, None, solver)
+    sizes = []
+    for i, f in enumerate(factors):
+        cold = solver.solve(values(f))
+        assert not cold.info["exact"]
+        assert np.array_equal((nested.solution >= 0) & (nested.solution <= i), cold.solution), f
+        assert nested.info["objectives"][i] == pytest.approx(cold.objective, rel=1e-12)
+        sizes.append(int(cold.solution.sum()))
+    assert len(set(sizes)) >= 6                      # the shells do grow along the factors
+    metal, green = deposit.recovered, deposit.pit_values(True)
+    target = float(metal[solver.solve(deposit.pit_values(False)).solution].sum())
+    pit, lam = smallest_parameter(green, metal, metal, target, solver=solver)
+    cold_pit, credit = cold_bisection(green, metal, metal, target, solver)
+    assert lam > 0 and metal[pit].sum() >= target and np.array_equal(pit, cold_pit)
+    assert lam <= credit == pytest.approx(lam, rel=1e-8)

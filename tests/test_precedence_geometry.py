@@ -83,3 +83,30 @@ def test_slope_precedence_is_invariant_under_translation(di, dj, dk, seed):
     b = precedence_from_indices(i + di, j + dj, k + dk, offsets)
     np.testing.assert_array_equal(a.indptr, b.indptr)
     np.testing.assert_array_equal(a.indices, b.indices)
+
+
+@pytest.mark.parametrize("lookup", ["table", "search"])
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10_000), share=st.floats(0.05, 1.0))
+def test_arcs_equal_a_dictionary_of_positions(lookup, seed, share):
+    """Both lookups (table of cells, binary search) give the arcs of a plain dictionary of positions,
+    each block's predecessors ascending, block ids in a random order."""
+    import orepit.valuation.precedence as geometry
+    rng = np.random.default_rng(seed)
+    dims = (7, 5, 6)
+    cells = rng.permutation(np.prod(dims))[:max(1, int(share * np.prod(dims)))]
+    i, j, k = cells % 7, (cells // 7) % 5, cells // 35
+    offsets = pattern_offsets((10.0, 10.0, 10.0), 45.0, 3)
+    at = {(a, b, c): block for block, (a, b, c) in enumerate(zip(i.tolist(), j.tolist(), k.tolist()))}
+    expected = [sorted(at[(a + di, b + dj, c + dk)] for di, dj, dk in offsets.tolist()
+                       if (a + di, b + dj, c + dk) in at) for a, b, c in zip(i.tolist(), j.tolist(), k.tolist())]
+    limit = geometry.TABLE_CELLS_PER_BLOCK
+    geometry.TABLE_CELLS_PER_BLOCK = 10 ** 9 if lookup == "table" else 0
+    try:
+        prec = precedence_from_indices(i, j, k, offsets)
+        with pytest.raises(InputError, match=r"two blocks at grid position \(i, j, k\) = \(%d, %d, %d\)"
+                                             % (i[-1], j[-1], k[-1])):
+            precedence_from_indices(np.append(i, i[-1]), np.append(j, j[-1]), np.append(k, k[-1]), offsets)
+    finally:
+        geometry.TABLE_CELLS_PER_BLOCK = limit
+    assert [prec.predecessors(b).tolist() for b in range(cells.size)] == expected

@@ -3,16 +3,15 @@
     orepit pit MODEL [--json] [--out FILE.sol]
     orepit pit --grid VALUES_FILE --dims NX NY NZ --block-size DX DY DZ --slope 45 --benches 8
 
-A values file holds one block value per line (x fastest, then y, then z; z = 0
-the bottom bench), or is a ``.npy`` array.
+A values file (`orepit.data.values`) holds one block value per line in grid order: x fastest,
+then y, then z from the bottom bench (block (i, j, k) is line i + nx * (j + ny * k) + 1, not
+counting blank and comment lines); or it is a ``.npy`` array or a one-column ``.parquet`` table in
+the same order.
 """
 from __future__ import annotations
 
 import os
 import time
-
-import numpy as np
-import pandas as pd
 
 from solvers.closure import PseudoflowSolver
 from solvers.errors import InputError
@@ -23,13 +22,16 @@ from orepit.cli.options import (MINELIB, add_block_size, add_dims, add_json, add
 from orepit.cli.output import emit
 from orepit.data.files import open_model
 from orepit.data.minelib import write_upit_solution
+from orepit.data.values import read_values
 
 
 def add_grid_arguments(p) -> None:
     """Options describing a dense grid and its slope pattern (shared with ``shells``)."""
     p.add_argument("--grid", metavar="VALUES_FILE",
-                   help="dense grid of block values, one per line (or .npy), instead of MODEL "
-                        "(default: none)")
+                   help="dense grid of block values instead of MODEL: one number per line in grid order, "
+                        "x fastest, then y, then z from the bottom bench (block (i, j, k) is value "
+                        "i + NX*(j + NY*k), counted from 0); or a .npy array or one-column .parquet table in "
+                        "that order [value units] (default: none)")
     add_dims(p, "none; needed with --grid")
     add_block_size(p, f"{show(default_of(slope_offsets, 'block_size'))} for a --grid")
     add_slope(p, applies=" (for a --grid; a MineLib instance has its .prec)")
@@ -45,38 +47,6 @@ def register(sub):
     p.set_defaults(func=run)
 
 
-def read_grid_values(path, n: int) -> np.ndarray:
-    """Block values from a text file (one per line) or a ``.npy`` file; exactly ``n`` of them."""
-    if not os.path.exists(path):
-        raise InputError("values file not found", path=path)
-    if str(path).endswith(".npy"):
-        values = np.load(path, allow_pickle=False).astype(np.float64).ravel()
-    else:
-        try:
-            frame = pd.read_csv(path, header=None, sep=r"\s+", dtype=str, engine="c", comment="#",
-                                skip_blank_lines=True)
-        except pd.errors.EmptyDataError:
-            raise InputError("values file is empty", path=path) from None
-        except pd.errors.ParserError as exc:
-            raise InputError(f"expected one value per line ({exc})", path=path) from None
-        if frame.shape[1] != 1:
-            row = int(np.flatnonzero(frame.iloc[:, 1:].notna().any(axis=1).to_numpy())[0])
-            raise InputError("expected one value per line", path=path, line=row + 1, field="value")
-        numbers = pd.to_numeric(frame.iloc[:, 0], errors="coerce").to_numpy(dtype=np.float64)
-        bad = np.isnan(numbers)
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise InputError(f"value '{frame.iloc[row, 0]}' is not a number", path=path, line=row + 1, field="value")
-        values = numbers
-    if values.size != n:
-        raise InputError(f"{values.size} values for a grid of {n} blocks", path=path, field="value")
-    bad = ~np.isfinite(values)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise InputError(f"value {values[row]} is not finite", path=path, line=row + 1, field="value")
-    return values
-
-
 def grid_problem(args):
     """(values, GridPrecedence, label) from the grid options."""
     if args.dims is None:
@@ -87,7 +57,7 @@ def grid_problem(args):
     else:
         block_size = args.block_size or default_of(slope_offsets, "block_size")
         offsets = minimal_pattern(slope_offsets(block_size, args.slope, args.benches))
-    values = read_grid_values(args.grid, nx * ny * nz)
+    values = read_values(args.grid, nx * ny * nz)
     return values, GridPrecedence((nx, ny, nz), offsets), os.path.basename(args.grid)
 
 

@@ -1,6 +1,7 @@
 """CSV and Parquet block-model tables."""
 from __future__ import annotations
 
+import csv
 import json
 import os
 
@@ -15,13 +16,13 @@ _META_KEY = b"orepit"
 
 
 def read_table(path, kind: str) -> pd.DataFrame:
-    """Read a CSV (header row) or Parquet table; errors name the file."""
+    """Read a CSV (header row; the separator sniffed from it) or Parquet table; errors name the file."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise InputError("file not found", path=path)
     try:
         if kind == "csv":
-            return pd.read_csv(path, sep=None, engine="python")
+            return pd.read_csv(path, sep=_separator(path), engine="c", low_memory=False)
         return pd.read_parquet(path)
     except InputError:
         raise
@@ -31,16 +32,36 @@ def read_table(path, kind: str) -> pd.DataFrame:
         raise InputError(f"cannot read {kind} table: {exc}", path=path) from None
 
 
+def _separator(path) -> str:
+    """The separator of a CSV file, sniffed from its first non-blank line (the header)."""
+    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+        for line in fh:
+            if line.strip():
+                return csv.Sniffer().sniff(line).delimiter
+    return ","
+
+
 def row_numbers(path, kind: str, n_rows: int) -> tuple[np.ndarray, str]:
     """(file number of each table row, what it counts): CSV lines (header = line 1; blank lines are
-    skipped by the reader and counted here), or 1-based Parquet rows."""
+    skipped by the reader and counted here; a line ends at \\n, \\r\\n or \\r), or 1-based Parquet rows."""
     if kind != "csv":
         return np.arange(1, n_rows + 1), "row"
     with open(path, "rb") as fh:
-        filled = [n for n, line in enumerate(fh.read().splitlines(), 1) if line.strip()]
-    if len(filled) == n_rows + 1:
-        return np.asarray(filled[1:]), "line"
+        data = np.frombuffer(fh.read(), dtype=np.uint8)
+    lone_cr = data == 13
+    lone_cr[:-1] &= data[1:] != 10
+    ends = np.flatnonzero((data == 10) | lone_cr)
+    if data.size and (ends.size == 0 or ends[-1] != data.size - 1):
+        ends = np.append(ends, data.size - 1)       # a last line without a line break
+    starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
+    filled = np.flatnonzero(np.logical_or.reduceat(_FILLED[data], starts)) + 1 if ends.size else ends
+    if filled.size == n_rows + 1:
+        return filled[1:], "line"
     return np.arange(2, n_rows + 2), "line"     # quoted line breaks: one row per line assumed
+
+
+_FILLED = np.ones(256, dtype=bool)
+_FILLED[list(b" \t\n\r\x0b\x0c")] = False          # the bytes bytes.strip() removes
 
 
 def read_parquet_meta(path) -> dict:

@@ -10,6 +10,7 @@ arcs restricted to blocks present).  This is the rule behind MineLib's
 """
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from solvers.errors import InputError
@@ -42,7 +43,9 @@ def precedence_from_indices(i, j, k, offsets) -> Precedence:
     """CSR precedence of blocks at grid indices (i, j, k) under a pattern of offsets.
 
     Arcs go only to blocks that exist; predecessors of each block are listed in
-    ascending id order.  Duplicate positions raise `InputError`.
+    ascending id order.  Duplicate positions raise `InputError`.  Blocks are found by a
+    table of the padded grid's cells when it holds at most `TABLE_CELLS_PER_BLOCK` cells per
+    block (dense models), else by binary search in the sorted cell keys; both in parallel.
     """
     i, j, k = (np.asarray(a, dtype=np.int64).ravel() for a in (i, j, k))
     if not (i.size == j.size == k.size):
@@ -57,26 +60,82 @@ def precedence_from_indices(i, j, k, offsets) -> Precedence:
     pad = int(np.abs(off).max()) if off.size else 0
     sx = int(i.max()) + 1 + 2 * pad
     sy = int(j.max()) + 1 + 2 * pad
+    cells = sx * sy * (int(k.max()) + 1 + 2 * pad)
     key = (i + pad) + sx * ((j + pad) + sy * (k + pad))
-    order = np.argsort(key, kind="stable")
-    sorted_keys = key[order]
-    dup = np.flatnonzero(np.diff(sorted_keys) == 0)
-    if dup.size:
-        b = int(order[dup[0] + 1])
-        raise InputError(f"two blocks at grid position (i, j, k) = ({i[b]}, {j[b]}, {k[b]})", field="i,j,k")
-    nodes, preds = [], []
-    for di, dj, dk in off.tolist():
-        target = key + di + sx * (dj + sy * dk)
-        pos = np.searchsorted(sorted_keys, target)
-        pos[pos >= n] = n - 1
-        hit = sorted_keys[pos] == target
-        src = np.flatnonzero(hit)
-        nodes.append(src)
-        preds.append(order[pos[hit]])
-    nodes = np.concatenate(nodes)
-    preds = np.concatenate(preds)
-    sort = np.lexsort((preds, nodes))
-    return Precedence.from_arcs(n, nodes[sort], preds[sort])
+    del i, j, k
+    off_key = off[:, 0] + sx * (off[:, 1] + sy * off[:, 2])
+    if cells <= TABLE_CELLS_PER_BLOCK * n:
+        table = np.full(cells, -1, dtype=np.int64)
+        table[key] = np.arange(n)
+        clash = np.flatnonzero(table[key] != np.arange(n))
+        sorted_keys = order = np.zeros(0, np.int64)
+        if clash.size:
+            _duplicate(key, int(table[key[clash[0]]]), int(clash[0]), pad, sx, sy)
+    else:
+        table = np.zeros(0, np.int64)
+        order = np.argsort(key, kind="stable")
+        sorted_keys = key[order]
+        dup = np.flatnonzero(np.diff(sorted_keys) == 0)
+        if dup.size:
+            _duplicate(key, int(order[dup[0]]), int(order[dup[0] + 1]), pad, sx, sy)
+    counts = np.empty(n, dtype=np.int64)
+    _count_predecessors(key, off_key, table, sorted_keys, order, counts)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    del counts
+    indices = np.empty(int(indptr[-1]), dtype=np.int64)
+    _fill_predecessors(key, off_key, table, sorted_keys, order, indptr, indices)
+    return Precedence(indptr, indices)
+
+
+#: Largest padded grid (cells per block) looked up through a table of cells rather than a search.
+TABLE_CELLS_PER_BLOCK = 8
+
+
+def _duplicate(key, first, second, pad, sx, sy):
+    """Raise the error naming the grid position two blocks share."""
+    cell = int(key[second])
+    i, j, k = cell % sx - pad, (cell // sx) % sy - pad, cell // (sx * sy) - pad
+    raise InputError(f"two blocks at grid position (i, j, k) = ({i}, {j}, {k}) (blocks {min(first, second)} "
+                     f"and {max(first, second)})", field="i,j,k")
+
+
+@numba.njit(cache=True, inline="always")
+def _block_at(cell, table, sorted_keys, order):
+    """The block at a padded-grid cell key, or -1."""
+    if table.size:
+        return table[cell]
+    pos = np.searchsorted(sorted_keys, cell)
+    if pos < sorted_keys.size and sorted_keys[pos] == cell:
+        return order[pos]
+    return -1
+
+
+@numba.njit(parallel=True, cache=True)
+def _count_predecessors(key, off_key, table, sorted_keys, order, counts):
+    for b in numba.prange(key.size):
+        c = 0
+        for o in range(off_key.size):
+            if _block_at(key[b] + off_key[o], table, sorted_keys, order) >= 0:
+                c += 1
+        counts[b] = c
+
+
+@numba.njit(parallel=True, cache=True)
+def _fill_predecessors(key, off_key, table, sorted_keys, order, indptr, indices):
+    """Each block's predecessors into indices[indptr[b]:indptr[b + 1]], ascending (insertion sort)."""
+    for b in numba.prange(key.size):
+        start = indptr[b]
+        m = start
+        for o in range(off_key.size):
+            p = _block_at(key[b] + off_key[o], table, sorted_keys, order)
+            if p >= 0:
+                q = m
+                while q > start and indices[q - 1] > p:
+                    indices[q] = indices[q - 1]
+                    q -= 1
+                indices[q] = p
+                m += 1
 
 
 def precedence_from_geometry(blocks, block_size=None, slope=SLOPE_DEGREES, levels: int = SLOPE_BENCHES,

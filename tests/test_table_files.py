@@ -1,0 +1,54 @@
+"""CSV block tables: the separator sniffed from the header, line numbers of rows with blank lines and any
+line ends, read by the C parser."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from solvers.errors import InputError
+
+from orepit.data.files import read_model
+from orepit.data.table import row_numbers
+
+ROWS = [("5", "5", "5", "1.5", "0.2"), ("15", "5", "5", "2", "0.4"), ("5", "15", "5", "3", "0.1"),
+        ("15", "15", "5", "4", "0.3")]
+
+
+def _write(path, sep, end, rows=ROWS, blank_after=(1,)):
+    lines = [sep.join(("X", "Y", "Z", "TONNAGE", "CU"))]
+    for n, row in enumerate(rows):
+        lines.append(sep.join(row))
+        if n in blank_after:
+            lines.append("   ")
+    path.write_bytes(end.join(lines).encode() + end.encode())
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
+@pytest.mark.parametrize("end", ["\n", "\r\n"])
+def test_separators_and_line_ends_give_the_same_model(tmp_path, sep, end):
+    path = tmp_path / "m.csv"
+    _write(path, sep, end)
+    model = read_model(path, block_size=(10, 10, 10), assumptions=[])
+    assert model.n_blocks == 4 and model.dims == (2, 2, 1)
+    assert np.array_equal(np.sort(model["tonnage"]), [1.5, 2.0, 3.0, 4.0])
+    assert np.allclose(np.sort(model["CU"]), [0.1, 0.2, 0.3, 0.4])
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_a_bad_row_is_named_by_its_file_line(tmp_path, end):
+    path = tmp_path / "m.csv"
+    rows = [*ROWS[:3], ("15", "15", "5", "-4", "0.3")]
+    _write(path, ";", end, rows, blank_after=(0, 1))
+    assert row_numbers(path, "csv", 4)[0].tolist() == [2, 4, 6, 7]
+    with pytest.raises(InputError, match=r"m.csv line 7: column TONNAGE \(tonnage\): negative values in 1 row"):
+        read_model(path, block_size=(10, 10, 10), assumptions=[])
+
+
+def test_row_numbers_of_a_large_table_are_fast_and_right(tmp_path):
+    path = tmp_path / "big.csv"
+    body = "".join(f"{i},{i % 7}\n" + ("\n" if i % 1000 == 0 else "") for i in range(200_000))
+    path.write_text("a,b\n" + body)
+    numbers, word = row_numbers(path, "csv", 200_000)
+    rows = np.arange(200_000)
+    expected = 2 + rows + (rows + 999) // 1000        # a blank line after rows 0, 1000, 2000, ...
+    assert word == "line" and np.array_equal(numbers, expected)
