@@ -105,6 +105,19 @@ def test_info_on_a_block_model(files, capsys):
     assert out["columns"]["cu"]["max"] == frame["CU_PCT"].max()
 
 
+def test_compare_takes_columns(files, capsys, tmp_path):
+    code, out = run_json(["compare", files["export"], "--columns", MAPPING, "--economics", files["economics"],
+                          "--strategies", "high-grade", "--out", str(tmp_path / "r"), "--no-report", "--quiet",
+                          "--threads", "1"], capsys)
+    assert code == 0, out
+    assert out["strategies"]["high-grade"]["metal_recovered"] > 0
+
+
+def test_a_mapping_for_a_minelib_instance_is_refused(minelib, capsys):
+    code, out = run_json(["info", str(minelib / "kd"), "--columns", "x=XC"], capsys)
+    assert code == 2 and "a column mapping applies to CSV, Parquet and OMF files" in out["error"]
+
+
 def test_bad_columns_text_exits_2_naming_the_option(capsys):
     code, out = run_json(["gt", str(EXAMPLE), "--cutoffs", "0", "--columns", "x=XC,yYC"], capsys)
     assert code == 2 and "argument --columns: pair 2 'yYC' is not NAME=FILECOLUMN" in out["error"]

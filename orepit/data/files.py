@@ -101,13 +101,15 @@ class ModelSource:
     grades: tuple | None = None          # grade columns the run needs (found by name, case-insensitively)
     defaults: tuple = ()                 # optional attributes filled when missing (`orepit.data.defaults`)
 
+    def __post_init__(self):
+        if self.columns and (self.instance is not None or model_kind(self.path) == "blocks"):
+            raise InputError("a column mapping applies to CSV, Parquet and OMF files, not a MineLib instance",
+                             path=self.path, field="columns")
+
     @cached_property
     def model(self) -> BlockModel:
         """The block model (of the file, or of the instance's ``.blocks``)."""
         if self.instance is not None and not _is_model_file(self.path):
-            if self.columns:
-                raise InputError("a column mapping applies to CSV, Parquet and OMF files, not a MineLib instance",
-                                 path=self.path, field="columns")
             return with_defaults(self.instance.blocks(block_size=self.block_size), self.defaults)
         return read_model(self.path, block_size=self.block_size, columns=self.columns,
                           grades=self.grades or None, defaults=self.defaults)
