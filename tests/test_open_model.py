@@ -67,6 +67,8 @@ def test_every_verb_reads_model_through_it(minelib, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["rows"]["tonnes"][0] > 0
     model = tmp_path / "d.parquet"
     write_model(synthetic_deposit(dims=(6, 5, 4), seed=3), model)
-    for verb in ("info", "pit", "shells"):
+    assert main(["info", str(model), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["blocks"] == 6 * 5 * 4
+    for verb in ("pit", "shells"):
         assert main([verb, str(model), "--json"]) == 2
-        assert f"orepit {verb} needs a MineLib instance" in json.loads(capsys.readouterr().out)["error"]
+        assert f"orepit {verb} on a block-model file needs --economics" in json.loads(capsys.readouterr().out)["error"]

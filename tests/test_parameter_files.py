@@ -164,7 +164,7 @@ def test_example_files_read(name):
     if name.startswith("study"):
         from orepit.study.sweep_study import load_study
         assert load_study(path).cases()
-    elif name.startswith("environment"):
+    elif "environment" in name:
         assert Environment.from_toml(path).surface_haul_km == {"mill": 2.0, "stockpile": 1.5, "dump": 1.0}
     elif name.startswith("variogram"):
         from orepit.valuation.realisations import Variogram

@@ -151,3 +151,24 @@ def test_egl_is_chosen_without_a_display():
                           "print(os.environ['VTK_DEFAULT_OPENGL_WINDOW'])"],
                          env=env, capture_output=True, text=True, check=True).stdout.strip()
     assert out == "vtkEGLRenderWindow"
+
+
+def test_views_carry_axes_scale_and_north_and_periods_one_tick_each(model, tmp_path):
+    """Every 3D view draws axes in model coordinates, a scale bar and a north arrow (named in the PNG's
+    metadata); the period view's colour bar has one tick a period, at the middle of its colour."""
+    paths = viz.render_all(model, tmp_path, ["high-grade", "green"], window_size=SIZE)
+    for name, path in paths.items():
+        text = Image.open(path).text
+        assert text["axes"] == "easting (m), northing (m), elevation (m)", name
+        assert text["north arrow"] == "+y (northing)" and text["scale bar"].endswith("m along easting"), name
+    n = int(model["period_green"].max()) + 1
+    assert n > 1
+    ticks = Image.open(paths["periods green"]).text["colour bar ticks"]
+    assert ticks == ", ".join(str(k) for k in range(n))
+    assert viz.period_ticks(3) == {0.0: "0", 1.0: "1", 2.0: "2"}
+
+
+@pytest.mark.parametrize("span, length", [(437.0, 200.0), (95.0, 50.0), (1000.0, 1000.0), (31.0, 20.0),
+                                          (0.7, 0.5)])
+def test_scale_bar_length_is_round(span, length):
+    assert viz.scale_length(span) == length

@@ -9,12 +9,12 @@ from pathlib import Path
 
 from solvers.errors import InputError
 
-from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_builtin_deposit, add_discount_rate,
-                                add_json, add_mining_capacity, add_model, add_parameter_files, add_quiet, add_slope,
-                                add_solver, count, default_of, natural, positive, share)
+from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_builtin_deposit, add_columns,
+                                add_discount_rate, add_json, add_mining_capacity, add_model, add_parameter_files,
+                                add_quiet, add_slope, add_solver, count, default_of, natural, open_model_of, positive,
+                                share)
 from orepit.cli.output import emit
 from orepit.data.atomic import atomic_path, write_text
-from orepit.data.files import open_model
 from orepit.output.report import write_report
 from orepit.planning.strategies import STRATEGY_NAMES, ScheduleSetup, kpi_table, strategy_options
 from orepit.study.pipeline import run_study, write_results
@@ -31,6 +31,7 @@ def register(sub):
     p.add_argument("--strategies", default=",".join(STRATEGY_NAMES), metavar="NAME[,NAME...]",
                    help=f"comma list of {', '.join(STRATEGY_NAMES)}, frontier")
     add_block_size(p)
+    add_columns(p)
     add_builtin_deposit(p)
     add_study_options(p, "compare-out")
     p.set_defaults(func=run)
@@ -73,24 +74,25 @@ def _inputs(args):
     """(model, economics, environment, precedence, discount rate) from the arguments."""
     precedence = None
     discount = args.discount_rate
+    if args.model is not None and not args.economics:
+        raise InputError("--economics is required with a MODEL (see examples/*.toml)", field="economics")
+    econ = Economics.from_toml(args.economics) if args.economics else None
+    env = Environment.from_toml(args.environment) if args.environment else None
     if args.model is None:
         model = synthetic_deposit(args.blocks, seed=args.seed)
-        econ = default_economics(model.block_size[2])
+        econ = econ or default_economics(model.block_size[2])
     else:
-        if not args.economics:
-            raise InputError("--economics is required with a MODEL (see examples/*.toml)", field="economics")
-        source = open_model(args.model, block_size=args.block_size)
+        env = env or Environment(currency=econ.currency)
+        source = open_model_of(args, grades=[e.column for e in econ.elements.values()], environment=env)
         model = source.model
         if source.instance is not None:
             precedence = source.instance.precedence()
             if discount is None and source.instance.path(".pcpsp").exists():
                 discount = source.instance.pcpsp().discount_rate
-    if args.economics:
-        econ = Economics.from_toml(args.economics)
     if model.block_size is None:
         raise InputError(f"the block size of {model.name or args.model} is unknown: give --block-size DX DY DZ",
                          field="block_size")
-    env = Environment.from_toml(args.environment) if args.environment else Environment(currency=econ.currency)
+    env = env or Environment(currency=econ.currency)
     return model, econ, env, precedence, ScheduleSetup.discount_rate if discount is None else discount
 
 

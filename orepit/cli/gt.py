@@ -8,16 +8,16 @@ import os
 
 from solvers.errors import InputError
 
-from orepit.cli.options import MINELIB, MODEL_FILES, add_json, add_model, default_of
+from orepit.cli.options import MINELIB, MODEL_FILES, add_columns, add_json, add_model, default_of, open_model_of
 from orepit.cli.output import emit
 from orepit.data.atomic import atomic_path
-from orepit.data.files import open_model
 from orepit.valuation.gradetonnage import METAL_UNITS, grade_tonnage, parse_cutoffs
 
 
 def register(sub):
     p = sub.add_parser("gt", help="grade-tonnage table for a vector of cut-offs")
     add_model(p, f"{MODEL_FILES}, or {MINELIB} (its .blocks)")
+    add_columns(p)
     p.add_argument("--cutoffs", required=True, metavar="START:STOP:STEP",
                    help="cut-off grades, start:stop:step (stop included) or a comma list [grade unit]")
     p.add_argument("--grade", metavar="COLUMN", help="grade column (default: the model's first grade, else "
@@ -33,7 +33,7 @@ def register(sub):
 
 def run(args) -> int:
     cutoffs = parse_cutoffs(args.cutoffs)
-    model = open_model(args.model).model
+    model = open_model_of(args, grades=[args.grade]).model
     grade = args.grade or (model.grades[0] if model.grades else default_of(grade_tonnage, "grade"))
     mask = None
     if args.mask:

@@ -14,6 +14,8 @@ import math
 from solvers.errors import InputError
 from solvers.patterns import NAMED_PATTERNS
 
+from orepit.data.columns import columns_argument, combined_columns
+from orepit.data.files import ModelSource, open_model
 from orepit.planning.strategies import ScheduleSetup
 from orepit.valuation.precedence import SLOPE_BENCHES, SLOPE_DEGREES
 from orepit.valuation.synthetic import BUILTIN_BLOCKS, BUILTIN_SEED
@@ -132,6 +134,14 @@ def slope_angles(text: str) -> float | list[float]:
     return angles[0] if len(angles) == 1 else angles
 
 
+def column_mapping(text: str) -> dict[str, str]:
+    """``{model name: file column}`` from NAME=FILECOLUMN pairs or a TOML file's [columns] table."""
+    try:
+        return columns_argument(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 # ---------------------------------------------------------------------------------------------
 # options
 
@@ -148,6 +158,38 @@ def add_model(p, accepts: str, optional: bool = False) -> None:
     """The positional MODEL (opened by `orepit.data.files.open_model`); ``accepts`` says what the
     verb takes of it."""
     p.add_argument("model", metavar="MODEL", nargs="?" if optional else None, help=accepts)
+
+
+def add_columns(p) -> None:
+    """--columns: which file column holds which model attribute (docs/block_models.md)."""
+    p.add_argument("--columns", type=column_mapping, metavar="NAME=FILECOLUMN,...",
+                   help="which column of a CSV, Parquet or OMF model holds which attribute, e.g. "
+                        "x=XC,y=YC,z=ZC,density=DENSITY,cu=CU; or a TOML file with a [columns] table; "
+                        "wins over the --economics file's [columns] (default: that table, then common names "
+                        "such as XC or EASTING, docs/block_models.md)")
+
+
+def model_columns(args) -> dict[str, str]:
+    """The column mapping of a run: the --economics file's [columns] table, then --columns."""
+    return combined_columns(getattr(args, "columns", None), [getattr(args, "economics", None)])
+
+
+def open_model_of(args, grades=(), environment=None) -> ModelSource:
+    """The MODEL argument opened with the run's --block-size and column mapping; ``grades``: grade
+    columns the run needs (the economics' elements, a --grade), found by name like the mapped ones;
+    ``environment``: the `Environment` the run prices, whose work-index and sulphur columns, when
+    they have their standard names and the model lacks them, take their documented defaults (and
+    density, for the dumps' volume, is derived from tonnage)."""
+    defaults = []
+    if environment is not None:
+        if environment.bwi_column == "bwi" and environment.bwi_default is None:
+            defaults.append("bwi")
+        if environment.sulphur_column == "sulphur":
+            defaults.append("sulphur")
+        if environment.dump_density_t_m3 is None:
+            defaults.append("density")          # tonnage / block volume: derived, not assumed
+    return open_model(args.model, block_size=getattr(args, "block_size", None), columns=model_columns(args),
+                      grades=[g for g in grades if g], defaults=defaults)
 
 
 def add_block_size(p, note: str = "the model's") -> None:

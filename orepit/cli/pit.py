@@ -1,6 +1,7 @@
-"""``orepit pit``: the ultimate pit of a MineLib instance or of a dense value grid.
+"""``orepit pit``: the ultimate pit of a MineLib instance, a block model or a dense value grid.
 
     orepit pit MODEL [--json] [--out FILE.sol]
+    orepit pit MODEL.csv --economics E.toml [--environment ENV.toml] [--columns x=XC,...] --slope 45 --benches 8
     orepit pit --grid VALUES_FILE --dims NX NY NZ --block-size DX DY DZ --slope 45 --benches 8
 
 A values file (`orepit.data.values`) holds one block value per line in grid order: x fastest,
@@ -17,10 +18,10 @@ from solvers.closure import PseudoflowSolver
 from solvers.errors import InputError
 from solvers.patterns import GridPrecedence, minimal_pattern, named_pattern, slope_offsets
 
-from orepit.cli.options import (MINELIB, add_block_size, add_dims, add_json, add_model, add_slope, default_of,
-                                show)
+from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_dims, add_json, add_model, add_slope,
+                                default_of, show)
 from orepit.cli.output import emit
-from orepit.data.files import open_model
+from orepit.cli.valued import add_valuation, open_valued
 from orepit.data.minelib import write_upit_solution
 from orepit.data.values import read_values
 
@@ -34,13 +35,15 @@ def add_grid_arguments(p) -> None:
                         "that order [value units] (default: none)")
     add_dims(p, "none; needed with --grid")
     add_block_size(p, f"{show(default_of(slope_offsets, 'block_size'))} for a --grid")
-    add_slope(p, applies=" (for a --grid; a MineLib instance has its .prec)")
+    add_slope(p, applies=" (for a --grid or a block-model file; a MineLib instance has its .prec)")
 
 
 def register(sub):
-    p = sub.add_parser("pit", help="ultimate pit (maximum-value closure) of an instance or a value grid")
-    add_model(p, MINELIB + "; or give --grid", optional=True)
+    p = sub.add_parser("pit", help="ultimate pit (maximum-value closure) of an instance, a block model or a "
+                                   "value grid")
+    add_model(p, f"{MINELIB}; or {MODEL_FILES} with --economics; or give --grid", optional=True)
     add_grid_arguments(p)
+    add_valuation(p)
     p.add_argument("--out", metavar="FILE.sol", help="write the pit as a MineLib UPIT solution (block ids) "
                                                     "(default: not written)")
     add_json(p)
@@ -61,6 +64,16 @@ def grid_problem(args):
     return values, GridPrecedence((nx, ny, nz), offsets), os.path.basename(args.grid)
 
 
+def model_problem(args, verb: str):
+    """(values, precedence, label) of a MODEL: its blocks valued with --economics (net of
+    environmental cost with --environment), or a MineLib instance's UPIT values."""
+    source, deposit = open_valued(args, verb)
+    if deposit is not None:
+        return deposit.pit_values(bool(args.environment)), deposit.precedence, deposit.model.name or args.model
+    problem = source.minelib(f"orepit {verb}").upit()
+    return problem.values, problem.precedence, source.instance.name
+
+
 def run(args) -> int:
     t0 = time.perf_counter()
     if args.grid:
@@ -70,9 +83,7 @@ def run(args) -> int:
     else:
         if not args.model:
             raise InputError("orepit pit: give a MODEL or --grid VALUES_FILE")
-        inst = open_model(args.model).minelib("orepit pit")
-        problem = inst.upit()
-        values, precedence, name = problem.values, problem.precedence, inst.name
+        values, precedence, name = model_problem(args, "pit")
     result = PseudoflowSolver(precedence).solve(values)
     if args.out:
         write_upit_solution(args.out, result.solution)

@@ -1,8 +1,8 @@
 """``orepit prec MODEL --block-size DX DY DZ --slope DEG --benches N --out FILE.prec``.
 
 Writes MineLib precedences from block geometry (minimal slope pattern, arcs only
-to blocks that exist).  MODEL is a block model (``.csv`` or ``.parquet`` with
-columns i, j, k, or a MineLib ``.blocks`` file) or a MineLib instance.
+to blocks that exist).  MODEL is a block model (``.csv``, ``.parquet``, ``.omf`` or a MineLib
+``.blocks`` file) or a MineLib instance.
 ``--pattern plus`` uses the five blocks above (MineLib newman1) instead of a slope cone.
 """
 from __future__ import annotations
@@ -12,15 +12,16 @@ import time
 
 from solvers.errors import InputError
 
-from orepit.cli.options import MINELIB, MODEL_FILES, add_block_size, add_json, add_model, add_slope
+from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_columns, add_json, add_model, add_slope,
+                                open_model_of)
 from orepit.cli.output import emit
-from orepit.data.files import open_model
 from orepit.valuation.precedence import precedence_from_geometry, write_precedence
 
 
 def register(sub):
     p = sub.add_parser("prec", help="MineLib .prec precedences from block geometry and slope angles")
-    add_model(p, f"{MODEL_FILES} with columns i, j, k, or {MINELIB}")
+    add_model(p, f"{MODEL_FILES}, or {MINELIB}")
+    add_columns(p)
     add_block_size(p)
     add_slope(p)
     p.add_argument("--out", required=True, metavar="FILE.prec", help="output .prec file")
@@ -30,7 +31,7 @@ def register(sub):
 
 def run(args) -> int:
     t0 = time.perf_counter()
-    blocks = open_model(args.model).model
+    blocks = open_model_of(args).model
     block_size = args.block_size or blocks.block_size
     if args.pattern is None and block_size is None:
         raise InputError("--block-size DX DY DZ is needed (the model does not state its block size)",

@@ -3,7 +3,7 @@
 Values every block at each destination (mill, low-grade stockpile, dump), every term in its
 own column with its unit; with ``--environment`` (or ``--green``, the documented defaults) adds the
 environmental terms and the net value per destination.  MODEL is a block model (``.parquet``,
-``.csv``, MineLib ``.blocks``) or a MineLib instance.  The output (``.parquet`` or ``.csv``) holds
+``.csv``, ``.omf``, MineLib ``.blocks``) or a MineLib instance.  The output (``.parquet`` or ``.csv``) holds
 the model's columns followed by the value columns, written atomically.
 """
 from __future__ import annotations
@@ -15,9 +15,10 @@ import numpy as np
 
 from solvers.errors import InputError
 
-from orepit.cli.options import MINELIB, MODEL_FILES, add_block_size, add_json, add_model, add_parameter_files
+from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_columns, add_json, add_model,
+                                add_parameter_files, open_model_of)
 from orepit.cli.output import emit
-from orepit.data.files import open_model, write_model
+from orepit.data.files import write_model
 from orepit.valuation.destinations import destination_columns
 from orepit.valuation.economics import Economics, block_values
 from orepit.valuation.environment import Environment, environmental_costs
@@ -31,6 +32,7 @@ def register(sub):
     p.add_argument("--green", action="store_true",
                    help="add environmental terms with the documented default parameters")
     add_block_size(p)
+    add_columns(p)
     p.add_argument("--out", required=True, metavar="FILE", help="output table (.parquet or .csv)")
     add_json(p)
     p.set_defaults(func=run)
@@ -58,7 +60,7 @@ def run(args) -> int:
     if env is not None and env.currency != econ.currency:
         raise InputError(f"economics are in {econ.currency} but the environment file uses {env.currency}",
                          path=args.environment, field="currency")
-    model = open_model(args.model, block_size=args.block_size).model
+    model = open_model_of(args, grades=[e.column for e in econ.elements.values()], environment=env).model
     values = block_values(model, econ)
     columns = {c: values[c].to_numpy() for c in values.columns}
     summary = {"blocks": model.n_blocks, "currency": econ.currency}

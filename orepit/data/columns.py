@@ -86,6 +86,32 @@ def read_columns(path) -> dict[str, str]:
     return columns_from_toml(data, path=os.fspath(path), text=text)
 
 
+def columns_argument(text: str) -> dict[str, str]:
+    """The mapping a ``--columns`` option gives: ``NAME=FILECOLUMN,...`` pairs, or the path of a TOML
+    file (``.toml``) whose ``[columns]`` table holds them."""
+    if isinstance(text, str) and text.strip().lower().endswith(".toml") and "=" not in text:
+        if not os.path.isfile(text.strip()):
+            raise InputError("parameter file not found (--columns takes NAME=FILECOLUMN pairs or a TOML file "
+                             "with a [columns] table)", path=text.strip(), field="--columns")
+        return read_columns(text.strip())
+    return parse_columns(text)
+
+
+def combined_columns(given: Mapping[str, str] | None = None, parameter_files: Iterable = ()) -> dict[str, str]:
+    """The column mapping of a run: the ``[columns]`` tables of ``parameter_files`` (None entries are
+    skipped), then ``given`` (the command line's); a later mapping wins for the model names it names.
+
+    >>> combined_columns({"cu": "CU_PCT"})
+    {'cu': 'CU_PCT'}
+    """
+    merged: dict[str, str] = {}
+    for path in parameter_files:
+        if path is not None:
+            merged.update(read_columns(path))
+    merged.update(given or {})
+    return check_columns(merged)
+
+
 def check_columns(mapping: Mapping[str, str], *, path=None, source: str = "columns") -> dict[str, str]:
     """A valid mapping: names and columns are non-empty text and no file column is mapped twice."""
     if not isinstance(mapping, Mapping):

@@ -97,13 +97,22 @@ class ModelSource:
     path: str
     instance: Instance | None = None
     block_size: tuple | None = None      # (dx, dy, dz) in m, for files that do not state it
+    columns: dict | None = None          # {model name: file column} (`orepit.data.columns`)
+    grades: tuple | None = None          # grade columns the run needs (found by name, case-insensitively)
+    defaults: tuple = ()                 # optional attributes filled when missing (`orepit.data.defaults`)
+
+    def __post_init__(self):
+        if self.columns and (self.instance is not None or model_kind(self.path) == "blocks"):
+            raise InputError("a column mapping applies to CSV, Parquet and OMF files, not a MineLib instance",
+                             path=self.path, field="columns")
 
     @cached_property
     def model(self) -> BlockModel:
         """The block model (of the file, or of the instance's ``.blocks``)."""
         if self.instance is not None and not _is_model_file(self.path):
-            return self.instance.blocks(block_size=self.block_size)
-        return read_model(self.path, block_size=self.block_size)
+            return with_defaults(self.instance.blocks(block_size=self.block_size), self.defaults)
+        return read_model(self.path, block_size=self.block_size, columns=self.columns,
+                          grades=self.grades or None, defaults=self.defaults)
 
     def minelib(self, what: str) -> Instance:
         """The MineLib instance; `InputError` saying that ``what`` needs one when MODEL is not one."""
@@ -117,33 +126,39 @@ def _is_model_file(path) -> bool:
     return os.fspath(path).lower().endswith(READ_SUFFIXES)
 
 
-def open_model(path, *, block_size=None) -> ModelSource:
+def open_model(path, *, block_size=None, columns: Mapping[str, str] | None = None,
+               grades: Iterable[str] | None = None, defaults: Iterable[str] = ()) -> ModelSource:
     """Open a MODEL: a block-model file (``.csv``, ``.parquet``, ``.omf``, MineLib ``.blocks``), a MineLib
     instance (folder ``.../kd``, path prefix ``.../kd/kd`` or any of its files) or the name of an
     instance in the MineLib folder (``kd``, see `orepit.data.datasets`).
 
-    block_size: (dx, dy, dz) in m for models that do not state it.  `InputError` (naming the path)
-    when the path is none of these.  A new block-model format plugs in here and in `read_model`.
+    block_size: (dx, dy, dz) in m for models that do not state it; columns: ``{model name: file
+    column}`` for CSV, Parquet and OMF files; grades: grade columns to look for by name; defaults:
+    optional attributes to fill with their documented defaults when the model lacks them.
+    `InputError` (naming the path) when the path is none of these.  A new block-model format plugs
+    in here and in `read_model`.
     """
     text = os.fspath(path)
     block_size = None if block_size is None else tuple(block_size)
+    given = {"block_size": block_size, "columns": dict(columns) if columns else None,
+             "grades": tuple(grades) if grades else None, "defaults": tuple(defaults)}
     p = Path(text)
     if _is_model_file(text):
         if not p.exists():
             raise InputError("file not found", path=text)
         sibling_prec = p.with_suffix(".prec")
         instance = load_instance(p) if model_kind(text) == "blocks" and sibling_prec.exists() else None
-        return ModelSource(text, instance, block_size)
+        return ModelSource(text, instance, **given)
     if not p.exists() and os.sep not in text and "/" not in text and not p.suffix:
         try:
-            return ModelSource(text, load_instance(instance_path(text)), block_size)
+            return ModelSource(text, load_instance(instance_path(text)), **given)
         except InputError as exc:
             raise InputError(f"no such file or folder, nor a MineLib instance of that name ({exc})",
                              path=text) from None
     if not p.exists() and not p.with_name(p.name + ".prec").exists():
         raise InputError(f"{text}: no such file or folder (MODEL is a block model "
                          f"{'/'.join(READ_SUFFIXES)}, or a MineLib folder or path prefix)")
-    return ModelSource(text, load_instance(p), block_size)
+    return ModelSource(text, load_instance(p), **given)
 
 
 def write_model(model: BlockModel, path) -> None:

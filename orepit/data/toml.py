@@ -195,11 +195,14 @@ class TomlParameters:
 
     A subclass sets ``FILE_KIND`` (names the file in messages, e.g. 'economics') and ``RENAMED_KEYS``
     ({former key path: key path}), defines ``validate(check)``, and may override ``_read_field`` to turn
-    a table read from a file into the field's value.
+    a table read from a file into the field's value.  ``OTHER_TABLES`` names tables the file may hold
+    for another reader (the economics file's ``[columns]``, read by `orepit.data.columns`); they are
+    skipped here.
     """
 
     FILE_KIND = "parameter"
     RENAMED_KEYS: dict = {}
+    OTHER_TABLES: tuple = ()
 
     @classmethod
     def from_toml(cls, path):
@@ -212,7 +215,7 @@ class TomlParameters:
         """From a dict with field names as keys (the missing ones take their defaults); unknown and
         renamed keys are an `InputError` (``check``: where the dict was read from, for messages)."""
         check = Checker() if check is None else check
-        check.keys(data, [f.name for f in fields(cls)], renamed=cls.RENAMED_KEYS)
+        check.keys(data, [f.name for f in fields(cls)] + list(cls.OTHER_TABLES), renamed=cls.RENAMED_KEYS)
         params = cls.__new__(cls)
         defaults = cls()
         for f in fields(cls):

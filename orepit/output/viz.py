@@ -15,7 +15,8 @@ Views (each writes one PNG atomically and returns its path):
 - `env_cost_view`: environmental cost per tonne of every block in the pit.
 
 Coordinates are metres (block centres, ``BlockModel.x/y/z``); blocks with zero tonnage are air and
-are not drawn.
+are not drawn.  Every view has axes in model coordinates, a scale bar and a north arrow (`_frame`),
+named in the PNG's text metadata; a period view's colour bar has one tick a period.
 """
 from __future__ import annotations
 
@@ -107,14 +108,49 @@ def _camera(p: "pyvista.Plotter", zoom: float = 1.15, elevation: float = -8.0) -
 
 
 def _save(p: "pyvista.Plotter", path) -> str:
+    """Write the picture; what `_frame` drew goes into the PNG's text metadata."""
     from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+    info = PngInfo()
+    for key, text in getattr(p, "_orepit_frame", {}).items():
+        info.add_text(key, text)
     try:
         img = p.screenshot(return_img=True)
     finally:
         p.close()
     with atomic_path(path) as tmp:
-        Image.fromarray(img).save(tmp, format="PNG", optimize=True)
+        Image.fromarray(img).save(tmp, format="PNG", optimize=True, pnginfo=info)
     return os.fspath(path)
+
+
+def scale_length(span: float) -> float:
+    """A round length (1, 2 or 5 times a power of ten, m) of at most ``span``: the scale bar's."""
+    power = 10.0 ** np.floor(np.log10(span))
+    return float(max(f for f in (1.0, 2.0, 5.0) if f * power <= span) * power)
+
+
+def _frame(p: "pyvista.Plotter", model: BlockModel) -> None:
+    """Axes in model coordinates (easting, northing, elevation, m), a scale bar along x at the foot
+    of the model's front side and a north arrow (+y) above its front corner; recorded for `_save`."""
+    pv = pyvista()
+    x0, y0, z0 = model.origin
+    dx, dy, dz = _spacing(model)
+    nx, ny, nz = model.dims
+    x1, y1, z1 = x0 + nx * dx, y0 + ny * dy, z0 + nz * dz
+    titles = ("easting (m)", "northing (m)", "elevation (m)")
+    p.show_bounds(bounds=(x0, x1, y0, y1, z0, z1), xtitle=titles[0], ytitle=titles[1], ztitle=titles[2],
+                  color="black", font_size=9, fmt="%.0f", n_xlabels=3, n_ylabels=3, n_zlabels=3, location="outer")
+    length = scale_length(max(x1 - x0, y1 - y0) / 4)
+    front = y1 + 0.06 * (y1 - y0)
+    p.add_mesh(pv.Line((x0, front, z0), (x0 + length, front, z0)), color="black", line_width=5)
+    arrow_at = (x1 + 0.06 * (x1 - x0), y0, z1)
+    p.add_mesh(pv.Arrow(start=arrow_at, direction=(0.0, 1.0, 0.0), scale=length), color="black")
+    labels = {"scale": ((x0 + length / 2, front, z0), f"{length:g} m"),
+              "north": ((arrow_at[0], arrow_at[1] + 1.15 * length, arrow_at[2]), "N")}
+    p.add_point_labels([point for point, _ in labels.values()], [text for _, text in labels.values()],
+                       font_size=12, text_color="black", shape=None, show_points=False, always_visible=True)
+    p._orepit_frame = {"axes": ", ".join(titles), "scale bar": f"{length:g} m along easting",
+                      "north arrow": "+y (northing)"}
 
 
 def _bar(title: str) -> dict:
@@ -142,6 +178,7 @@ def grade_view(model: BlockModel, path, *, grade: str = "cu", unit: str | None =
                scalar_bar_args=_bar(f"{grade} ({unit})"))
     p.add_text(f"{model.name or 'block model'}: {grade} grade" + (" (cut-away)" if cut else ""),
                font_size=11, color="black")
+    _frame(p, model)
     _camera(p)
     return _save(p, path)
 
@@ -205,8 +242,14 @@ def pit_view(model: BlockModel, path, *, mask=None, window_size=WINDOW, title: s
     columns = int(np.count_nonzero(depth > 0))
     p.add_text(title or f"ultimate pit over topography ({columns} columns mined, deepest "
                f"{depth.max():.0f} m = {depth.max() / dz:.0f} benches)", font_size=11, color="black")
+    _frame(p, model)
     _camera(p, zoom=1.0, elevation=15.0)
     return _save(p, path)
+
+
+def period_ticks(n: int) -> dict[float, str]:
+    """One colour-bar tick a period, 0 to n - 1, each at the middle of its colour (the bar spans -0.5 to n - 0.5)."""
+    return {float(k): str(k) for k in range(n)}
 
 
 def period_view(model: BlockModel, path, strategy: str, *, window_size=WINDOW, cut: bool = True) -> str:
@@ -221,10 +264,13 @@ def period_view(model: BlockModel, path, strategy: str, *, window_size=WINDOW, c
     mesh = block_mesh(model, show, period=period.astype(float))
     p = _plotter(window_size)
     bar = _bar("period")
-    bar.update(fmt="%.0f", n_labels=n if n <= 8 else 6)
-    p.add_mesh(mesh, scalars="period", cmap="tab10" if n <= 10 else "turbo", n_colors=n, clim=(0, max(n - 1, 1)),
-               scalar_bar_args=bar)
+    bar.update(n_labels=0)          # one tick a period instead: an annotation at the middle of each colour
+    ticks = period_ticks(n)
+    p.add_mesh(mesh, scalars="period", cmap="tab10" if n <= 10 else "turbo", n_colors=n, clim=(-0.5, n - 0.5),
+               annotations=ticks, scalar_bar_args=bar)
     p.add_text(f"{strategy}: extraction period" + (" (cut-away)" if cut else ""), font_size=11, color="black")
+    _frame(p, model)
+    p._orepit_frame["colour bar ticks"] = ", ".join(ticks.values())
     _camera(p)
     return _save(p, path)
 
@@ -263,6 +309,7 @@ def destination_view(model: BlockModel, path, strategies=("high-grade", "green")
         if s == 0:
             p.add_legend(labels=[[label, colour] for label, colour in CLASS_COLOURS.items()], bcolor="white",
                          face="rectangle", size=(0.3, 0.25), loc="lower left")
+        _frame(p, model)
         _camera(p)
     p.link_views()
     return _save(p, path)
@@ -286,6 +333,7 @@ def env_cost_view(model: BlockModel, path, *, mask=None, window_size=WINDOW, cut
     p.add_mesh(mesh, scalars="env", cmap="plasma", clim=(float(lo), float(max(hi, lo + 1e-9))), log_scale=log,
                scalar_bar_args=_bar("env. cost (USD/t" + (", log)" if log else ")")))
     p.add_text("environmental cost per tonne" + (" (cut-away)" if cut else ""), font_size=11, color="black")
+    _frame(p, model)
     _camera(p)
     return _save(p, path)
 

@@ -23,6 +23,7 @@ from orepit.data.files import write_model
 from orepit.data.minelib import write_precedence
 from orepit.data.jsonable import jsonable
 from orepit.data.model import BlockModel
+from orepit.data.schema import BLOCK_FORMATS, write_schema
 from orepit.planning.verify import limits_of
 from orepit.planning.pits import ShellInputs, pit_warnings, shells_table
 from orepit.planning.budget import GREEN_BUDGET
@@ -199,7 +200,10 @@ def write_results(study: Study, out) -> Path:
         cols[f"period_{key}"] = r.block_period
         cols[f"destination_{key}"] = DEST_NAMES[r.block_destination + 1].astype(str)
         cols[f"pushback_{key}"] = np.where(r.block_period >= 0, r.block_pushback, -1)
-    write_model(d.model.assign(**cols), out / "blocks.parquet")
+        cols[f"value_{key}"] = np.where(r.block_destination >= 0, v[np.arange(d.n_blocks), r.block_destination], np.nan)
+    scheduled = d.model.assign(**cols)
+    for suffix in BLOCK_FORMATS:                # Parquet, and CSV, OMF and VTK for other software
+        write_model(scheduled, out / f"blocks{suffix}")
     _write_csv(study.shells, out / "shells.csv")
     _write_csv(study.gradetonnage, out / "gradetonnage.csv")
     periods = pd.concat([r.simulation.periods.assign(strategy=name) for name, r in study.results.items()],
@@ -211,6 +215,7 @@ def write_results(study: Study, out) -> Path:
         _write_csv(study.frontier, out / "frontier.csv")
     if study.precedence.get("from") == "file":
         write_precedence(out / PRECEDENCE_FILE, d.precedence)
+    write_schema(out, d.currency)
     write_text(out / "summary.json", json.dumps(summary(study), indent=2) + "\n")
     return out
 

@@ -1,0 +1,115 @@
+"""The results folder's scheduled block model leaves in formats other software reads (CSV, OMF,
+VTK), opened here with omf and pyvista; schema.csv gives every column a unit, and
+docs/results_format.md lists every file's every column."""
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from orepit.cli import main
+from orepit.data.schema import RESULT_COLUMNS, UNDESCRIBED
+
+ROOT = Path(__file__).resolve().parent.parent
+STRATEGIES = ("high_grade", "green")
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    out = tmp_path_factory.mktemp("results") / "r"
+    assert main(["compare", "--blocks", "2000", "--seed", "3", "--strategies", "high-grade,npv,green,frontier",
+                 "--out", str(out), "--no-report", "--quiet", "--threads", "1", "--time-limit", "60"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def blocks(folder):
+    return pd.read_parquet(folder / "blocks.parquet")
+
+
+def test_the_scheduled_model_has_period_destination_pushback_and_value_per_strategy(folder, blocks):
+    values = blocks[["value_mill", "value_stockpile", "value_dump"]].to_numpy()
+    for s in STRATEGIES:
+        mined = blocks[f"period_{s}"].to_numpy() >= 0
+        assert mined.any() and ((blocks[f"pushback_{s}"] >= 0) == mined).all()
+        dest = blocks[f"destination_{s}"].map({"mill": 0, "stockpile": 1, "dump": 2}).to_numpy()
+        assert (np.isnan(dest) == ~mined).all()
+        expected = values[np.flatnonzero(mined), dest[mined].astype(int)]
+        assert np.array_equal(blocks[f"value_{s}"].to_numpy()[mined], expected)
+        assert np.isnan(blocks[f"value_{s}"].to_numpy()[~mined]).all()
+
+
+def test_blocks_csv_is_the_same_table(folder, blocks):
+    table = pd.read_csv(folder / "blocks.csv", keep_default_na=False, na_values=[""])
+    assert list(table.columns) == ["id", *blocks.columns] or list(table.columns) == list(blocks.columns)
+    for column in ("i", "j", "k", "tonnage", "cu", "period_green", "pushback_green", "value_green"):
+        assert np.allclose(table[column].to_numpy(float), blocks[column].to_numpy(float), equal_nan=True, rtol=1e-12)
+    assert (table["destination_green"].fillna("").astype(str) == blocks["destination_green"].astype(str)).all()
+
+
+def test_blocks_omf_opens_in_the_omf_package(folder, blocks):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import omf
+        project = omf.OMFReader(str(folder / "blocks.omf")).get_project()
+    project.validate()
+    element = project.elements[0]
+    geometry = element.geometry
+    nx, ny, nz = len(geometry.tensor_u), len(geometry.tensor_v), len(geometry.tensor_w)
+    assert (nx, ny, nz) == tuple(int(blocks[c].max()) + 1 for c in "ijk")
+    data = {d.name: d for d in element.data}
+    cell = (blocks["i"] + nx * (blocks["j"] + ny * blocks["k"])).to_numpy()
+    for s in STRATEGIES:
+        assert np.array_equal(np.asarray(data[f"period_{s}"].array)[cell], blocks[f"period_{s}"].to_numpy())
+        mapped = data[f"destination_{s}"]
+        labels = np.asarray(mapped.legends[0].values, dtype=object)
+        codes = np.asarray(mapped.array)[cell]
+        names = np.where(codes >= 0, labels[np.maximum(codes, 0)], "")
+        assert (names.astype(str) == blocks[f"destination_{s}"].astype(str).to_numpy()).all()
+
+
+def test_blocks_vti_opens_in_pyvista(folder, blocks):
+    import pyvista as pv
+    grid = pv.read(folder / "blocks.vti")
+    nx, ny, nz = (int(blocks[c].max()) + 1 for c in "ijk")
+    assert grid.n_cells == nx * ny * nz
+    cell = (blocks["i"] + nx * (blocks["j"] + ny * blocks["k"])).to_numpy()
+    for s in STRATEGIES:
+        assert np.array_equal(np.asarray(grid.cell_data[f"period_{s}"])[cell], blocks[f"period_{s}"].to_numpy())
+    assert np.allclose(np.asarray(grid.cell_data["tonnage"])[cell], blocks["tonnage"].to_numpy())
+
+
+def test_schema_gives_every_column_of_every_table_a_unit(folder, blocks):
+    schema = pd.read_csv(folder / "schema.csv", keep_default_na=False)
+    assert not (schema["meaning"] == UNDESCRIBED[1]).any(), schema[schema["meaning"] == UNDESCRIBED[1]]
+    for name in ("periods.csv", "kpis.csv", "shells.csv", "gradetonnage.csv", "frontier.csv"):
+        columns = list(pd.read_csv(folder / name, nrows=0).columns)
+        assert schema.loc[schema["file"] == name, "column"].tolist() == columns
+    rows = schema[schema["file"] == "blocks.*"].set_index("column")
+    assert set(blocks.columns) <= set(rows.index)
+    assert rows.loc["value_green", "unit"] == "USD" and rows.loc["period_green", "unit"] == "period"
+    assert rows.loc["cu", "meaning"].startswith("attribute of the source block model")
+
+
+def _documented_names() -> set[str]:
+    text = (ROOT / "docs" / "results_format.md").read_text()
+    return set(re.findall(r"`([A-Za-z0-9_.*]+)`", text))
+
+
+def test_results_format_lists_every_file_and_column(folder):
+    names = _documented_names()
+    written = {p.name for p in folder.iterdir()}
+    assert written <= names, written - names
+    for kind, rows in RESULT_COLUMNS.items():
+        for pattern, _, _ in rows:
+            shown = pattern.replace(r"(?P<S>\w+?)", "S").replace("(?P<D>mill|stockpile|dump)", "D").split("|")
+            assert set(shown) <= names, (kind, shown)
+    schema = pd.read_csv(folder / "schema.csv", keep_default_na=False)
+    for file, column in zip(schema["file"], schema["column"]):
+        generic = re.sub(r"_(high_grade|npv|green)$", "_S", column)
+        generic = re.sub(r"^(value|co2)_(mill|stockpile|dump)", r"\1_D", generic)
+        assert column in names or generic in names, (file, column)
