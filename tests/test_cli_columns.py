@@ -14,7 +14,7 @@ from orepit.cli import main
 from orepit.data.files import read_model
 
 ROOT = EXAMPLE.parent
-ECONOMICS = ROOT / "porphyry_blocks_economics.toml"
+ECONOMICS = ROOT / "economics_porphyry_blocks.toml"
 NAMES = {"XC": "EAST_M", "YC": "NORTH_M", "ZC": "ELEV_M", "DENSITY": "SG_T_M3", "CU": "CU_PCT", "AU": "AU_GPT"}
 MAPPING = "x=EAST_M,y=NORTH_M,z=ELEV_M,density=SG_T_M3,cu=CU_PCT,au=AU_GPT"
 

@@ -14,7 +14,7 @@ from orepit.data.starter import guess_elements
 from orepit.valuation.economics import Economics
 from orepit.valuation.synthetic import default_economics
 
-ECONOMICS = EXAMPLE.parent / "porphyry_blocks_economics.toml"
+ECONOMICS = EXAMPLE.parent / "economics_porphyry_blocks.toml"
 
 
 def run_json(argv, capsys):

@@ -31,7 +31,7 @@ def open_valued(args, verb: str) -> tuple[ModelSource, Deposit | None]:
         source = open_model_of(args)
         if source.instance is None:
             raise InputError(f"orepit {verb} on a block-model file needs --economics ECONOMICS.toml to value its "
-                             "blocks (see examples/porphyry_blocks_economics.toml, or write one with orepit init)",
+                             "blocks (see examples/economics_porphyry_blocks.toml, or write one with orepit init)",
                              path=args.model, field="economics")
         return source, None
     econ = Economics.from_toml(args.economics)

@@ -234,6 +234,8 @@ def _deposit(check: Checker, raw: dict, base_dir: Path, realisations: int):
             file = raw[key]
             if not isinstance(file, str) or not file:
                 raise check.error(("deposit", key), f"expected a file name, got {file!r}")
+            if not (base_dir / file).is_file():
+                raise check.error(("deposit", key), f"no such file: {base_dir / file}")
             loaded = cls.from_toml(base_dir / file)       # its own errors name that file
             if key == "economics":
                 econ = asdict(loaded)
@@ -246,6 +248,8 @@ def _deposit(check: Checker, raw: dict, base_dir: Path, realisations: int):
         if "grade_sigma" in raw:
             raise check.error(("deposit", "grade_sigma"), "give either a variogram (spatially correlated "
                                                           "realisations) or grade_sigma, not both")
+        if not (base_dir / file).is_file():
+            raise check.error(("deposit", "variogram"), f"no such file: {base_dir / file}")
         vg = Variogram.from_toml(base_dir / file)          # its own errors name that file
         spec["variogram"] = {"model": vg.model, "range_m": list(vg.range_m), "nugget": vg.nugget,
                              "cv": dict(vg.cv), "correlation": vg.correlation, "seed": vg.seed}

@@ -234,8 +234,10 @@ def test_fuzz_study_files(tmp_path_factory):
     from pathlib import Path
 
     from orepit.study.sweep_study import load_study
-    base = (Path(__file__).resolve().parents[2] / "examples" / "study_small.toml").read_bytes()
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    base = (examples / "study_small.toml").read_bytes()
     folder = tmp_path_factory.mktemp("study")
+    (folder / "variogram.toml").write_bytes((examples / "variogram.toml").read_bytes())   # the study names it
 
     @FUZZ
     @given(mutations(base))
