@@ -19,9 +19,8 @@ and the periods no other window changed meanwhile take its destination
 fractions too.  Every merged schedule is verified by the independent checker
 before it is adopted.  A window that was solved to optimality is not solved
 again until a schedule change near it; one stopped by its time limit is retried
-with twice the limit (up to `MAX_LIMIT_DOUBLINGS` times).  Narrow windows go
-first; a worker that finds every unsettled narrow window overlapping a running
-one takes a wider window (up to ``max_width``) rather than wait.
+with twice the limit (up to `MAX_LIMIT_DOUBLINGS` times); when every window of
+one width is settled the windows widen by one period.
 """
 from __future__ import annotations
 
@@ -48,8 +47,8 @@ MIN_WINDOW_SECONDS = 2.0
 WINDOW_RESERVE = 1.0
 # A window stopped by its time limit is retried with twice the limit, at most this many times
 # while nothing near it changes (on kd, HiGHS' root heuristics can need 60-100 s to find a
-# width-2 window's gain; on kd, retries at 240 s gained nothing in 900 s runs).
-MAX_LIMIT_DOUBLINGS = 2
+# width-2 window's gain, far beyond a first limit of 30 s).
+MAX_LIMIT_DOUBLINGS = 3
 
 
 def window_bounds(lm: LinearModel, period: np.ndarray, t0: int, t1: int,
@@ -133,8 +132,11 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
                     continue
                 if best is None or started.get(key, -1) < started.get(best, -1):
                     best = key
-            if best is not None:                     # the narrowest width first: an idle worker
-                return best                          # takes a wider window rather than wait
+            if best is not None:
+                return best
+            if not all(tried.get((t0, t0 + w - 1), (None,))[0] == near(t0, t0 + w - 1)
+                       and tried[(t0, t0 + w - 1)][2] for t0 in range(0, T - w + 1)):
+                return None                          # this width is busy, not settled: wait
         return None
 
     def launch(pool, key):

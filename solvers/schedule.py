@@ -35,8 +35,8 @@ RESERVE = 1.5
 # The exact MIP is started only with at least this long to run: less is spent in HiGHS' presolve.
 MIP_MIN_SECONDS = 1.5
 # Window MIPs (`solvers.improve`): a window's first try gets this limit (s), doubled on retries;
-# windows two periods wide go first, wider ones (up to MAX_WINDOW_WIDTH) when no narrow one is
-# free.  With ``threads`` >= 2 that many windows run side by side, one thread each.
+# windows start two periods wide and widen, once every window of a width is settled, up to
+# MAX_WINDOW_WIDTH.  With ``threads`` >= 2 that many windows run side by side, one thread each.
 WINDOW_SECONDS = 30.0
 MAX_WINDOW_WIDTH = 4
 
