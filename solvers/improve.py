@@ -1,4 +1,4 @@
-"""MIP-based improvement of a schedule over sliding time windows.
+"""MIP-based improvement of a schedule over windows of periods, two or more at a time.
 
 A window is a run of consecutive periods [t0, t1].  Blocks mined before t0 or
 after t1 keep their period; blocks mined inside the window are free to move to
@@ -8,11 +8,27 @@ every block stay free.  The window model is the exact model of `solvers.mip`
 with the other blocks fixed by bounds (fixed columns are removed before HiGHS
 sees the model), started from the current schedule, so a window never makes
 the schedule worse.
+
+Windows over disjoint period ranges are compatible: a block free in the earlier
+window stays before every block free in the later one, so both solutions can be
+adopted together.  `improve_windows` therefore keeps ``workers`` window MIPs
+running side by side (each in its own HiGHS child process, one thread each),
+always on disjoint ranges, and merges each result into the current schedule as
+it arrives: the blocks of the window take the window's periods and fractions,
+and the periods no other window changed meanwhile take its destination
+fractions too.  Every merged schedule is verified by the independent checker
+before it is adopted.  A window that was solved to optimality is not solved
+again until a schedule change near it; one stopped by its time limit is retried
+with twice the limit (up to `MAX_LIMIT_DOUBLINGS` times); when every window of
+one width is settled the windows widen by one period.
 """
 from __future__ import annotations
 
+import copy
+import itertools
 import math
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import numpy as np
 
@@ -22,18 +38,23 @@ from .heuristics import schedule_value, to_schedule
 from .highs import LinearModel
 from .mip import build_matrices, fractions
 from .problem import PcpspProblem
+from .result import OPTIMAL
 
 # A window MIP is worth starting only with at least this many seconds left (s): HiGHS needs about
 # a second to presolve and root-solve a window, and the rest of the budget is kept for the caller.
 MIN_WINDOW_SECONDS = 2.0
 # Seconds kept back from each window MIP's limit (s), for checking and adopting its schedule.
 WINDOW_RESERVE = 1.0
+# A window stopped by its time limit is retried with twice the limit, at most this many times
+# while nothing near it changes (on kd, HiGHS' root heuristics can need 60-100 s to find a
+# width-2 window's gain, far beyond a first limit of 30 s).
+MAX_LIMIT_DOUBLINGS = 3
 
 
-def fix_outside_window(lm: LinearModel, period: np.ndarray, t0: int, t1: int,
-                       extra_free: np.ndarray | None = None) -> int:
-    """Set column bounds of ``lm`` (a `solvers.mip.build_matrices` model) for the window [t0, t1];
-    returns the number of free blocks.
+def window_bounds(lm: LinearModel, period: np.ndarray, t0: int, t1: int,
+                  extra_free: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Column bounds of ``lm`` (a `solvers.mip.build_matrices` model) for the window [t0, t1]:
+    returns (col_lower, col_upper, free) with free[b] True for the blocks free to move.
 
     period[b]: current period (-1 unmined).  extra_free: unmined blocks freed in the last window.
     """
@@ -46,74 +67,156 @@ def fix_outside_window(lm: LinearModel, period: np.ndarray, t0: int, t1: int,
     t = np.arange(T)
     # w bounds: fixed blocks w[b, t] = [0 <= p <= t]; free blocks 0 before t0, 1 from t1 on
     # (last window: free from t0 on)
-    fixed_w = ((t[None, :] >= period[:, None]) & (period[:, None] >= 0)).astype(float)
-    lo = fixed_w.copy()
-    hi = fixed_w.copy()
-    fb = np.flatnonzero(free)
-    lo[np.ix_(fb, np.arange(T))] = 0.0
-    hi[np.ix_(fb, np.arange(T))] = 0.0
-    hi[np.ix_(fb, np.flatnonzero(t >= t0))] = 1.0
+    lo = ((t[None, :] >= period[:, None]) & (period[:, None] >= 0)).astype(float)
+    hi = lo.copy()
+    lo[free] = 0.0
+    hi[free] = t >= t0
     if not last:
-        lo[np.ix_(fb, np.flatnonzero(t >= t1))] = 1.0
-    lm.col_lower[w] = lo
-    lm.col_upper[w] = hi
+        lo[free] = t >= t1
+    col_lower, col_upper = lm.col_lower.copy(), lm.col_upper.copy()
+    col_lower[w], col_upper[w] = lo, hi
     # y[b, d, t] can be non-zero only where block b may be mined in period t
     prev_lo = np.c_[np.zeros((n, 1)), lo[:, :-1]]
     can = (hi - prev_lo) > 0                                   # (b, t)
-    lm.col_lower[y] = 0.0
-    lm.col_upper[y] = np.where(can[:, None, :], np.inf, 0.0)
-    return int(free.sum())
+    col_lower[y] = 0.0
+    col_upper[y] = np.where(can[:, None, :], np.inf, 0.0)
+    return col_lower, col_upper, free
 
 
 def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
-                    lm: LinearModel | None = None, width: int = 2, time_limit: float = 120.0,
-                    window_limit: float = 30.0, threads: int | None = None, mip_gap: float = 1e-4,
-                    lp_mined: np.ndarray | None = None, progress=None, max_free: int = 8000,
-                    passes: int = 3):
+                    lm: LinearModel | None = None, width: int = 2, max_width: int | None = None,
+                    time_limit: float = 120.0, window_limit: float = 30.0, threads: int | None = None,
+                    workers: int = 1, mip_gap: float = 1e-4, lp_mined: np.ndarray | None = None,
+                    progress=None, max_free: int = 8000):
     """Improve (period, frac) by window MIPs; returns (period, frac, value, info).
 
-    lm: the `solvers.mip.build_matrices` model of ``problem`` (built when None; its bounds are
-    restored on return).  width: periods per window; window_limit: seconds per window MIP;
-    time_limit: total seconds.  lp_mined: blocks the LP (partly) mines, freed in the last window
-    when unmined.  progress(f"window {t0}-{t1}", value, +inf) is called after each window.
+    lm: the `solvers.mip.build_matrices` model of ``problem`` (built when None; not changed).
+    width: periods per window at the start, widened up to max_width (default: width);
+    window_limit: seconds of a window MIP's first try; time_limit: total seconds.  workers:
+    window MIPs run side by side on disjoint period ranges, each with ``threads`` HiGHS threads
+    when workers is 1, else one.  lp_mined: blocks the LP (partly) mines, freed in the last
+    window when unmined.  progress(f"window {t0}-{t1}", value, +inf) after each window.
+    info: ``windows`` (one row per window MIP: t0, t1, free blocks, seconds, status, gain),
+    ``improve_s``, ``busy_s`` (the window MIPs' seconds summed: busy_s / improve_s is the average
+    number running), ``stopped_by_time``, ``width`` (the widest width tried).
     """
     t_start = time.perf_counter()
     deadline = Deadline(time_limit)
     T = problem.n_periods
+    max_width = min(T, max(width, max_width or width))
+    width = min(width, T)
     lm = lm if lm is not None else build_matrices(problem)
+    lm.A                                           # built once here, shared by every window's copy
     value = schedule_value(problem, period, frac)
-    windows = [(t0, min(T - 1, t0 + width - 1)) for t0 in range(0, T - width + 1)] or [(0, T - 1)]
-    log = []
-    saved = lm.col_lower.copy(), lm.col_upper.copy()
-    try:
-        for sweep in range(passes):
-            before = value
-            for t0, t1 in (windows if sweep % 2 == 0 else windows[::-1]):
-                if deadline.left() < MIN_WINDOW_SECONDS:
+    stamp = np.zeros(T, np.int64)                  # bumped for each period whose blocks changed
+    tried: dict[tuple[int, int], tuple] = {}       # window -> (stamps near it, doublings, settled)
+    started: dict[tuple[int, int], int] = {}      # window -> when it was last started
+    order = itertools.count()
+    running: dict = {}                             # future -> (window, free, stamps at start)
+    log: list = []
+    job_threads = threads if workers <= 1 else 1
+
+    def near(t0, t1):
+        return tuple(stamp[max(0, t0 - 1):t1 + 2])
+
+    def next_window():
+        busy = [job[0] for job in running.values()]
+        for w in range(width, max_width + 1):
+            best = None
+            for t0 in range(0, T - w + 1):
+                key = (t0, t0 + w - 1)
+                seen = tried.get(key)
+                if seen is not None and seen[0] == near(*key) and seen[2]:
+                    continue
+                if any(key[0] <= b1 and b0 <= key[1] for b0, b1 in busy):
+                    continue
+                if best is None or started.get(key, -1) < started.get(best, -1):
+                    best = key
+            if best is not None:
+                return best
+            if not all(tried.get((t0, t0 + w - 1), (None,))[0] == near(t0, t0 + w - 1)
+                       and tried[(t0, t0 + w - 1)][2] for t0 in range(0, T - w + 1)):
+                return None                          # this width is busy, not settled: wait
+        return None
+
+    def launch(pool, key):
+        t0, t1 = key
+        lower, upper, free = window_bounds(lm, period, t0, t1, lp_mined)
+        seen = tried.get(key)
+        # a window keeps its limit once it needed a longer one; twice that when nothing changed
+        doublings = 0 if seen is None else min(MAX_LIMIT_DOUBLINGS, seen[1] + (seen[0] == near(*key)))
+        started[key] = next(order)
+        n_free = int(free.sum())
+        if n_free == 0 or n_free > max_free:
+            tried[key] = (near(*key), 0, True)
+            return
+        view = copy.copy(lm)                       # the same rows and costs, this window's bounds
+        view.col_lower, view.col_upper = lower, upper
+        limit = deadline.child(reserve=WINDOW_RESERVE, maximum=window_limit * 2 ** doublings).seconds
+        start = schedule_columns(lm, period, frac)
+        # in a child process: HiGHS' root cut separation can overrun its time limit
+        job = pool.submit(view.solve, time_limit=limit, mip_gap=mip_gap, threads=job_threads, start=start,
+                          isolate=True)
+        running[job] = (key, free, stamp.copy(), doublings, near(*key))
+
+    def merge(job):
+        nonlocal period, frac, value
+        key, free, stamps_then, doublings, near_then = running.pop(job)
+        sol = job.result()
+        gain = 0.0
+        if sol.solution is not None:
+            new_period, new_frac = columns_to_schedule(lm, sol.solution)
+            # destination fractions too of the periods no other window changed meanwhile
+            cand_period, cand_frac = merge_window(period, frac, new_period, new_frac, free,
+                                                  np.flatnonzero(stamp == stamps_then))
+            cand_value = schedule_value(problem, cand_period, cand_frac)
+            gain = cand_value - value
+            if gain > 1e-9 * max(1.0, abs(value)) and \
+                    check_schedule(problem, to_schedule(cand_period, cand_frac)).feasible:
+                changed = (cand_period != period) | (np.abs(cand_frac - frac) > 1e-12).any(axis=1)
+                touched = np.r_[period[changed], cand_period[changed]]
+                stamp[np.unique(touched[touched >= 0])] += 1
+                period, frac, value = cand_period, cand_frac, cand_value
+            else:
+                gain = 0.0
+        settled = sol.status == OPTIMAL or doublings >= MAX_LIMIT_DOUBLINGS
+        # a window that just gained is changed near itself: it is tried again from the new schedule
+        tried[key] = (near_then if gain == 0.0 else None, doublings, settled)
+        log.append((key[0], key[1], int(free.sum()), round(sol.seconds, 2), sol.status, gain))
+        if progress is not None:
+            progress(f"window {key[0]}-{key[1]}", float(value), math.inf)
+
+    widest = width
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        while True:
+            while len(running) < max(1, workers) and deadline.left() >= MIN_WINDOW_SECONDS + WINDOW_RESERVE:
+                key = next_window()
+                if key is None:
                     break
-                n_free = fix_outside_window(lm, period, t0, t1, lp_mined)
-                if n_free == 0 or n_free > max_free:
-                    continue
-                # in a child process: HiGHS' root cut separation can overrun its time limit
-                sol = lm.solve(time_limit=deadline.child(reserve=WINDOW_RESERVE, maximum=window_limit).seconds,
-                               mip_gap=mip_gap, threads=threads, start=schedule_columns(lm, period, frac),
-                               isolate=True)
-                if sol.solution is None:
-                    log.append((sweep, t0, t1, n_free, round(sol.seconds, 2), sol.status))
-                    continue
-                new_period, new_frac = columns_to_schedule(lm, sol.solution)
-                new_value = schedule_value(problem, new_period, new_frac)
-                log.append((sweep, t0, t1, n_free, round(sol.seconds, 2), new_value - value))
-                if new_value > value + 1e-9 * max(1.0, abs(value)) and \
-                        check_schedule(problem, to_schedule(new_period, new_frac)).feasible:
-                    period, frac, value = new_period, new_frac, new_value
-                if progress is not None:
-                    progress(f"window {t0}-{t1}", float(value), math.inf)
-            if value - before <= 1e-7 * max(1.0, abs(value)):
-                break
-    finally:                                   # the caller's model keeps its own bounds
-        lm.col_lower[:], lm.col_upper[:] = saved
-    return period, frac, value, {"windows": log, "improve_s": time.perf_counter() - t_start}
+                widest = max(widest, key[1] - key[0] + 1)
+                launch(pool, key)
+            if not running:
+                if deadline.left() < MIN_WINDOW_SECONDS + WINDOW_RESERVE or next_window() is None:
+                    break
+                continue
+            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for job in done:
+                merge(job)
+    return period, frac, value, {"windows": log, "improve_s": time.perf_counter() - t_start, "width": widest,
+                                 "busy_s": sum(row[3] for row in log),
+                                 "stopped_by_time": deadline.left() < MIN_WINDOW_SECONDS + WINDOW_RESERVE}
+
+
+def merge_window(period: np.ndarray, frac: np.ndarray, new_period: np.ndarray, new_frac: np.ndarray,
+                 free: np.ndarray, calm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The schedule (period, frac) with a window's solution (new_period, new_frac) merged in: the
+    window's free blocks take their new period and fractions, and the other blocks mined in a
+    ``calm`` period (one no other window changed since this one started) their new fractions."""
+    period, frac = period.copy(), frac.copy()
+    period[free], frac[free] = new_period[free], new_frac[free]
+    keep = ~free & np.isin(period, calm)
+    frac[keep] = new_frac[keep]
+    return period, frac
 
 
 def schedule_columns(lm: LinearModel, period: np.ndarray, frac: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 
 from . import bz, heuristics, improve, mip
@@ -33,12 +34,17 @@ WINDOW_SHARE_SMALL = 0.3
 RESERVE = 1.5
 # The exact MIP is started only with at least this long to run: less is spent in HiGHS' presolve.
 MIP_MIN_SECONDS = 1.5
-# Window MIPs: the first round gives each window this limit; when a round gains nothing the
-# windows widen by one period (up to MAX_WINDOW_WIDTH) and their limit grows by this factor,
-# since a wider window has more free blocks to place.
-WINDOW_SECONDS = 20.0
-WIDER_WINDOW_FACTOR = 1.5
+# Window MIPs (`solvers.improve`): a window's first try gets this limit (s), doubled on retries;
+# windows start two periods wide and widen, once every window of a width is settled, up to
+# MAX_WINDOW_WIDTH.  With ``threads`` >= 2 that many windows run side by side, one thread each.
+WINDOW_SECONDS = 30.0
 MAX_WINDOW_WIDTH = 4
+
+
+def cpu_seconds() -> float:
+    """CPU seconds used so far by this process and its finished child processes (the window MIPs)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def solve_schedule(problem: PcpspProblem, time_limit: float = 900.0, threads: int | None = None,
@@ -94,23 +100,19 @@ def solve_schedule(problem: PcpspProblem, time_limit: float = 900.0, threads: in
     small = lm.groups["w"].size <= exact_max_columns
     lp_mined = lp.solution.sum(axis=(1, 2)) > 1e-6
     tp = time.perf_counter()
+    cpu0 = cpu_seconds()
     if period is not None:
         windows = deadline.child(share=WINDOW_SHARE_SMALL if small else 1.0, reserve=RESERVE)
-        width, window_limit = 2, WINDOW_SECONDS
-        log = []
-        while windows.left() >= improve.MIN_WINDOW_SECONDS:
-            period, frac, new_value, winfo = improve.improve_windows(
-                problem, period, frac, lm=lm, width=width, time_limit=windows.left(), window_limit=window_limit,
-                threads=threads, lp_mined=lp_mined, progress=lambda phase, v, _: tell(phase, v), passes=4)
-            log.extend(winfo["windows"])
-            if new_value <= value + 1e-7 * abs(value):
-                if width >= min(MAX_WINDOW_WIDTH, problem.n_periods):
-                    break
-                width, window_limit = width + 1, window_limit * WIDER_WINDOW_FACTOR
-            value = new_value
-        info["improve_stopped_by_time"] = windows.left() < improve.MIN_WINDOW_SECONDS
-        info["windows"] = len(log)
-        info["window_width"] = width
+        period, frac, value, winfo = improve.improve_windows(
+            problem, period, frac, lm=lm, width=2, max_width=MAX_WINDOW_WIDTH, time_limit=windows.seconds,
+            window_limit=WINDOW_SECONDS, threads=threads, workers=max(1, threads or 1), lp_mined=lp_mined,
+            progress=lambda phase, v, _: tell(phase, v))
+        info["improve_stopped_by_time"] = winfo["stopped_by_time"]
+        info["windows"] = len(winfo["windows"])
+        info["window_width"] = winfo["width"]
+        info["improve_log"] = winfo["windows"]
+        info["phases"]["windows_busy_s"] = winfo["busy_s"]
+    info["phases"]["improve_cpu_s"] = cpu_seconds() - cpu0
     info["phases"]["improve_s"] = time.perf_counter() - tp
     bound, mip_status = state["bound"], None
     exact = deadline.child(reserve=RESERVE)

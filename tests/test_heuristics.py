@@ -36,17 +36,41 @@ def test_expected_period():
     assert heuristics.expected_period(problem, y).tolist() == [1.0, 2.5]
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 @pytest.mark.parametrize("case", CASES[:2] + CASES[3:5], ids=lambda c: f"seed{c['seed']}")
-def test_windows_improve_to_feasible_never_worse(case):
+def test_windows_improve_to_feasible_never_worse(case, workers):
     problem = random_problem(**case)
     lp = bz.solve_lp(problem)
     period, frac, value, _ = heuristics.best_toposort(problem, lp.solution)
     p2, f2, v2, info = improve.improve_windows(problem, period, frac, width=2, time_limit=30, window_limit=10,
-                                               threads=1, lp_mined=lp.solution.sum(axis=(1, 2)) > 1e-6)
+                                               threads=1, workers=workers,
+                                               lp_mined=lp.solution.sum(axis=(1, 2)) > 1e-6)
     report = check_schedule(problem, heuristics.to_schedule(p2, f2))
     assert report.feasible, report.violations
     assert v2 >= value - 1e-9
     assert v2 <= brute_force(problem) + 1e-6
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_disjoint_windows_merge_to_a_feasible_schedule(seed):
+    """Two windows over disjoint period ranges, solved from the same schedule, merged: feasible, and
+    (CPIT) worth the start plus both gains: what lets `improve_windows` run them side by side."""
+    problem = random_problem(seed=seed, n=12, T=4)
+    period, frac, value, _ = heuristics.best_toposort(problem, None)
+    lm = mip.build_matrices(problem)
+    merged_period, merged_frac, total = period, frac, value
+    for t0, t1 in [(0, 1), (2, 3)]:
+        lower, upper, free = improve.window_bounds(lm, period, t0, t1, np.ones(problem.n_blocks, bool))
+        lm.col_lower, lm.col_upper = lower, upper
+        sol = lm.solve(mip_gap=0.0, threads=1, start=improve.schedule_columns(lm, period, frac))
+        new_period, new_frac = improve.columns_to_schedule(lm, sol.solution)
+        assert (new_period[~free] == period[~free]).all()
+        total += heuristics.schedule_value(problem, new_period, new_frac) - value
+        merged_period, merged_frac = improve.merge_window(merged_period, merged_frac, new_period, new_frac, free,
+                                                          np.zeros(0, int))
+    report = check_schedule(problem, heuristics.to_schedule(merged_period, merged_frac))
+    assert report.feasible, report.violations
+    assert report.objective == pytest.approx(total, rel=1e-9, abs=1e-9)
 
 
 def test_columns_round_trip():

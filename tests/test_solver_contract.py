@@ -74,7 +74,7 @@ def test_pipeline_splits_its_budget_as_named():
     window = small.child(reserve=improve.WINDOW_RESERVE, maximum=schedule.WINDOW_SECONDS)
     assert window.seconds == 0.0                              # the windows' budget is spent
     fresh = Deadline(60.0, clock=clock)
-    assert fresh.child(reserve=improve.WINDOW_RESERVE, maximum=schedule.WINDOW_SECONDS).seconds == 20.0
+    assert fresh.child(reserve=improve.WINDOW_RESERVE, maximum=schedule.WINDOW_SECONDS).seconds == 30.0
 
 
 def test_deadline_on_the_real_clock():
