@@ -175,3 +175,14 @@ def test_missing_optional_block_columns_are_named(tmp_path):
 def test_number_format(value, text):
     from orepit.output.report import _num
     assert _num(value) == text
+
+
+def test_metal_kpis_name_their_element_and_the_others_earn_revenue_only():
+    import pandas as pd
+    from orepit.output.report import kpi_report_table, metal_name, metal_note
+    summary = {"deposit": {"element": "cu", "elements": ["cu", "au"]}}
+    assert metal_name(summary) == "Cu"
+    assert metal_note(summary) == ("Metal KPIs count Cu, the first element of the economics; Au earns revenue in "
+                                   "the NPV but is not counted as metal.")
+    kpis = pd.DataFrame({"strategy": ["npv"], "metal_recovered": [5.0], "npv": [2e6]})
+    assert list(kpi_report_table(kpis, None, "Cu")["KPI"]) == ["metal recovered (t Cu)", "NPV (economic) (MUSD)"]

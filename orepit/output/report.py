@@ -222,8 +222,9 @@ def metal_note(summary: dict) -> str:
     others = [str(e) for e in deposit.get("elements") or [] if e != deposit.get("element")]
     text = f"Metal KPIs count {metal_name(summary)}, the first element of the economics"
     if others:
-        text += f"; {', '.join(o.capitalize() if len(o) <= 2 else o for o in others)} earn revenue in the NPV " \
-                "but are not counted as metal"
+        names = ", ".join(o.capitalize() if len(o) <= 2 else o for o in others)
+        text += f"; {names} {'earns' if len(others) == 1 else 'earn'} revenue in the NPV but " \
+                f"{'is' if len(others) == 1 else 'are'} not counted as metal"
     return text + "."
 
 
