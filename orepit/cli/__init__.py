@@ -13,7 +13,7 @@ import sys
 
 from solvers.errors import InputError
 
-from orepit.cli import (check, compare, demo, gt, info, pit, prec, report, schedule, shells, sweep, synth,
+from orepit.cli import (check, compare, demo, gt, info, pit, prec, report, risk, schedule, shells, sweep, synth,
                         value)
 from orepit.cli.options import Parser, check_renamed
 from orepit.cli.output import plain_warnings, route_library_output
@@ -21,7 +21,7 @@ from orepit.version import __version__
 
 #: The verbs, in the order ``orepit --help`` lists them; each module has ``register(subparsers)``
 #: adding its parser with ``func=run``.
-VERBS = (info, check, pit, shells, prec, value, gt, synth, schedule, compare, demo, report, sweep)
+VERBS = (info, check, pit, shells, prec, value, gt, synth, schedule, compare, demo, report, sweep, risk)
 
 
 def build_parser() -> Parser:
