@@ -11,8 +11,8 @@ mining cost), period by period, keeping the mill's tonnes and hours and the stoc
        the mill's tonnes and hours last;
     3. the mill's room left is filled from the stockpiles of earlier periods, the pile worth most
        per tonne first (worth on the plan's own footing, with or without the environmental cost);
-       piles worth less than nothing only when the plan must empty them, and then from the plan's
-       last period on (milling at a loss is put off as long as the plan puts it off);
+       piles worth less than nothing only when the plan must empty them, and then once mining has
+       ended (as the plan does: its mill then works the stockpile off at a steady rate);
     4. room still left takes the period's other ore, richest first;
     5. the ore left goes to the stockpile (while it has room), or to the dump when the plan has no
        stockpile or it is full (reported as ore to the dump).  As in the plan, a pile is the ore of
@@ -127,6 +127,7 @@ def replay(deposit: Deposit, plan: FixedPlan) -> Replay:
     check_plan(deposit, plan)
     s = plan.settings
     T0 = s.periods
+    last_mined = int(plan.period.max(initial=-1))
     ton, hours = deposit.tonnage, deposit.mill_hours
     per_t = margin_per_tonne(deposit)
     ore = deposit.ore
@@ -149,7 +150,7 @@ def replay(deposit: Deposit, plan: FixedPlan) -> Replay:
         rich = now[per_t[now] >= (plan.mill_cutoff[t] if t < T0 else np.inf)]
         taken = _fill(rich, ton, hours, room)
         dest[taken] = MILL
-        reclaim[:, t] = _reclaim(pools, room, must_empty and t >= T0 - 1)
+        reclaim[:, t] = _reclaim(pools, room, must_empty and t > last_mined)
         rest = now[~np.isin(now, taken)]
         more = _fill(rest, ton, hours, room)
         dest[more] = MILL
