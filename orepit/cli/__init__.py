@@ -13,15 +13,16 @@ import sys
 
 from solvers.errors import InputError
 
-from orepit.cli import (check, compare, convert, demo, gt, info, init, pit, prec, report, schedule, shells, sweep,
-                        synth, value)
+from orepit.cli import (check, compare, convert, demo, gt, info, init, pit, prec, report, risk, schedule, shells,
+                        sweep, synth, value)
 from orepit.cli.options import Parser, check_renamed
 from orepit.cli.output import plain_warnings, route_library_output
 from orepit.version import __version__
 
 #: The verbs, in the order ``orepit --help`` lists them; each module has ``register(subparsers)``
 #: adding its parser with ``func=run``.
-VERBS = (info, check, pit, shells, prec, value, gt, synth, convert, init, schedule, compare, demo, report, sweep)
+VERBS = (info, check, pit, shells, prec, value, gt, synth, convert, init, schedule, compare, demo, report, sweep,
+         risk)
 
 
 def build_parser() -> Parser:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from solvers.errors import InputError
 
-from orepit.output import charts
+from orepit.output import charts, risk_charts
 from orepit.data.atomic import write_text
 from orepit.data.model import BlockModel
 from orepit.planning.strategies import strategy_key
@@ -38,7 +38,9 @@ REQUIRED = {
                     "stockpile_balance_t", "cash_flow", "npv_cumulative", "co2_t"),
     "kpis.csv": ("strategy",),
 }
-OPTIONAL = {"frontier.csv": ("objective", "metal_recovered")}
+OPTIONAL = {"frontier.csv": ("objective", "metal_recovered"), "risk.json": ()}
+
+
 def _units(table: str) -> dict:
     """{KPI key: (label, unit, scale)} from lines ``key | label | unit | scale``."""
     out = {}
@@ -409,6 +411,8 @@ def make_report(results_dir, *, window_size=None, chart_size=charts.SIZE, views:
     if "frontier.csv" in data:
         images["frontier"] = charts.frontier_chart(data["frontier.csv"], folder / "chart_frontier.png", kpis=kpis,
                                                    size=chart_size)
+    if "risk.json" in data:
+        images.update(risk_charts.write_risk_charts(folder, (summary.get("deposit") or {}).get("currency", "")))
     t3 = time.perf_counter()
     page = _html(summary, data, names, images, warnings, extra)
     path = folder / REPORT
@@ -486,6 +490,11 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
                          img("frontier", "Green's objective (NPV after environmental cost) against metal recovered "
                                          "as the final pit must hold more of the deposit's metal")
                          + table_html(data["frontier.csv"])))
+    if "risk.json" in data:
+        sections.append(("risk", "Grade risk: each plan replayed on realisations of the deposit",
+                         table_html(risk_charts.risk_table(data["risk.json"], deposit.get("currency", "")))
+                         + grid(img("risk_cdf", "Distributions over the realisations (dots: P10, P50, P90)"),
+                                img("risk_mill_feed", "Mill feed per period: P10-P90 band, P50, the plan's feed"))))
     timings = summary.get("timings") or {}
     solves = solver_table(summary)
     if timings or len(solves):

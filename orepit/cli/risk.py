@@ -1,0 +1,111 @@
+"""``orepit risk [MODEL] --realisations N --out DIR``: each strategy's plan, built on the estimated
+grades, replayed on realisations of the same deposit (the risk profile of a fixed plan, on Dask).
+
+Without a MODEL the built-in synthetic deposit is used.  The results folder is compare's (the plans
+on the estimate) plus the risk tables, charts and a risk section in report.html.
+"""
+from __future__ import annotations
+
+import time
+
+from solvers.errors import InputError
+
+from orepit.cli.compare import _inputs, add_study_options, write_kpi_tables
+from orepit.cli.options import add_block_size, add_builtin_deposit, add_model, add_parameter_files, count, \
+    MINELIB, MODEL_FILES
+from orepit.cli.output import emit
+from orepit.output.report import write_report
+from orepit.output.risk_charts import write_risk_charts
+from orepit.planning.replay import replay
+from orepit.planning.strategies import STRATEGY_NAMES, ScheduleSetup, kpi_table
+from orepit.study.pipeline import run_study, write_results
+from orepit.study.risk import KPIS, risk_inputs, risk_summary, run_risk, write_risk
+from orepit.valuation.realisations import Variogram
+
+#: the CV of the first element's grade when no variogram file is given (Variogram's own default)
+DEFAULT_CV = next(iter(Variogram().cv.values()))
+
+
+def register(sub):
+    p = sub.add_parser("risk", help="risk profile of each strategy's plan, replayed on grade realisations of "
+                                    "one deposit (Dask; P10/P50/P90 of NPV, metal, CO2)")
+    add_model(p, f"{MODEL_FILES}, or {MINELIB} (default: the built-in synthetic deposit, see --blocks)",
+              optional=True)
+    add_parameter_files(p, "the built-in deposit's; required with a MODEL", "the documented defaults")
+    p.add_argument("--strategies", default=",".join(STRATEGY_NAMES), metavar="NAME[,NAME...]",
+                   help=f"comma list of {', '.join(STRATEGY_NAMES)}")
+    p.add_argument("--realisations", type=count, metavar="N",
+                   help="grade realisations each plan is replayed on [-] (default: the variogram file's "
+                        f"realisations, else {Variogram.realisations})")
+    p.add_argument("--variogram", metavar="VARIOGRAM.toml",
+                   help="grade uncertainty: variogram, CV per grade column, seed (TOML, docs/uncertainty.md) "
+                        f"(default: Variogram's defaults with CV {DEFAULT_CV:g} on the first element's grade)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="address of a running Dask scheduler, e.g. "
+                   "tcp://host:8786 (default: a local cluster)")
+    p.add_argument("--workers", type=count, metavar="N",
+                   help="local worker processes, one thread each [processes] (default: one per CPU core)")
+    add_block_size(p)
+    add_builtin_deposit(p)
+    add_study_options(p, "risk-out")
+    p.set_defaults(func=run)
+
+
+def _strategies(text: str) -> list[str]:
+    wanted = [s.strip() for s in text.split(",") if s.strip()]
+    unknown = [s for s in wanted if s not in STRATEGY_NAMES]
+    if unknown or not wanted:
+        raise InputError(f"unknown strategy {unknown[0] if unknown else '(none)'} (choose from "
+                         f"{', '.join(STRATEGY_NAMES)})", field="strategies")
+    return wanted
+
+
+def run(args) -> int:
+    if args.scheduler and args.workers is not None:
+        raise InputError("--workers applies to the local cluster; with --scheduler start the workers yourself "
+                         "(dask worker ADDRESS --nthreads 1)", field="workers")
+    start = time.perf_counter()
+    names = _strategies(args.strategies)
+    variogram = Variogram.from_toml(args.variogram) if args.variogram else None
+    model, econ, env, precedence, discount = _inputs(args)
+    if variogram is None:
+        variogram = Variogram(cv={econ.elements[next(iter(econ.elements))].column: DEFAULT_CV})
+    variogram.elements_of(model)
+    n = args.realisations or variogram.realisations
+    setup = ScheduleSetup(periods=args.periods, target_life=args.target_life, discount_rate=discount,
+                          mining_capacity=args.mining_capacity, mill_capacity=args.mill_capacity,
+                          mill_hours=args.mill_hours, time_limit=args.time_limit, mip_gap=args.gap, threads=args.threads)
+    study = run_study(model, econ, env, names, setup, frontier_points=0, slope=args.slope, levels=args.benches,
+                      precedence=precedence, progress=not (args.quiet or args.json),
+                      recovery_floor=args.recovery_floor, utilisation_floor=args.utilisation_floor,
+                      budget=args.green_budget)
+    planned = time.perf_counter()
+    out = write_results(study, args.out)
+    write_kpi_tables(kpi_table(study.results), out)
+    inputs = risk_inputs(study, econ, env, variogram)
+    table, periods = run_risk(inputs, n, scheduler=args.scheduler, workers=args.workers)
+    replayed = time.perf_counter()
+    references = {"planned": {name: r.kpis for name, r in study.results.items()},
+                  "on_estimate": {name: replay(study.deposit, plan).kpis for name, plan in inputs.plans.items()}}
+    summary = risk_summary(table, periods, inputs.plans, references)
+    settings = {"realisations": n, "seed": variogram.seed, "model": variogram.model, "range_m": variogram.range_m,
+                "nugget": variogram.nugget, "cv": variogram.cv, "correlation": variogram.correlation,
+                "seconds": {"plans": planned - start, "realisations": replayed - planned}}
+    write_risk(out, table, periods, summary, settings)
+    charts = write_risk_charts(out, econ.currency)
+    report = None if args.no_report else str(write_report(out))
+    payload = {"out": str(out), "report": report, "charts": charts, "realisations": n, "strategies": summary,
+               "stochastic": None, "vss": None, "warnings": study.warnings,
+               "seconds": round(time.perf_counter() - start, 3)}
+    emit(args, payload, markdown(summary, econ.currency) + f"\n\nresults: {out}" + (f"\nreport: {report}" if report
+                                                                                     else ""))
+    return 0
+
+
+def markdown(summary: dict, currency: str) -> str:
+    """P10 / P50 / P90 (and the plan's figure on the estimate) per strategy and KPI, in millions."""
+    lines = [f"| strategy | KPI (millions; {currency} or t) | plan | P10 | P50 | P90 | mean |", "|---|---|---:|---:|---:|---:|---:|"]
+    for name, s in summary.items():
+        for key in KPIS:
+            cells = [s[f"{key}_{p}"] / 1e6 for p in ("planned", "p10", "p50", "p90", "mean")]
+            lines.append(f"| {name} | {key} | " + " | ".join(f"{v:,.3f}" for v in cells) + " |")
+    return "\n".join(lines)

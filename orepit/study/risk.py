@@ -1,0 +1,157 @@
+"""The risk profile of fixed plans: each strategy's plan, built on the estimated grades, replayed on
+realisations of the same deposit (one Dask task per realisation, like the sweeps).
+
+`run_risk` builds the plans on the estimate (`orepit.study.pipeline.run_study`), draws realisations
+0..N-1 of the grades (`orepit.valuation.realisations`), values each one as the estimate was valued
+(same economics, environment and precedence) and replays every plan on it
+(`orepit.planning.replay`): the sequence stays, grade control re-decides the destinations, the
+capacities hold.  Every realisation is out of sample for these plans (none was built on it).
+`risk_summary` gives per strategy P10, P50, P90 and the mean of each of `KPIS`, and the
+probability of meeting the plan's mill target in each period.  Percentiles are numpy's (linear
+interpolation between order statistics); P10 is the low value (90 % of realisations do better).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from solvers.errors import InputError
+
+from orepit.data.atomic import atomic_path, write_text
+from orepit.data.jsonable import jsonable
+from orepit.data.model import BlockModel
+from orepit.planning.layout import low_grade_edge
+from orepit.planning.replay import FixedPlan, fixed_plan, replay
+from orepit.study.pipeline import Study
+from orepit.study.sweep import sweep_client
+from orepit.valuation.deposit import value_deposit
+from orepit.valuation.economics import Economics
+from orepit.valuation.environment import Environment
+from orepit.valuation.realisations import GradeRealisations, Variogram
+
+#: the KPIs whose distribution is summarised (names of `orepit.planning.simulation` KPIs)
+KPIS = ("npv", "npv_after_environment", "metal_recovered", "ore_to_dump_tonnes", "co2_tonnes")
+#: further KPIs kept per realisation in the table
+MORE_KPIS = ("mining_recovery_rate", "utilisation_rate", "final_stockpile_t", "low_grade_tonnes_recovered",
+             "life_of_mine_periods", "metal_fed")
+PERIOD_COLUMNS = ("mill_t", "metal_fed_t", "metal_recovered_t", "cash_flow", "ore_to_dump_t")
+TABLE, PERIODS, SUMMARY = "realisations.parquet", "realisation_periods.parquet", "risk.json"
+
+
+@dataclass
+class RiskInputs:
+    """What every realisation needs (sent to each Dask worker once)."""
+
+    model: BlockModel
+    economics: Economics
+    environment: Environment
+    precedence: object
+    variogram: Variogram
+    plans: dict
+
+
+def risk_inputs(study: Study, economics: Economics, environment: Environment, variogram: Variogram) -> RiskInputs:
+    """The fixed plans of ``study`` (built on the estimate) and what valuing a realisation needs."""
+    deposit = study.deposit
+    edge = low_grade_edge(deposit, study.pit)
+    plans = {name: fixed_plan(deposit, name, r, edge) for name, r in study.results.items()}
+    variogram.elements_of(deposit.model)            # an unknown grade column is named before any work
+    return RiskInputs(deposit.model, economics, environment, deposit.precedence, variogram, plans)
+
+
+def replay_realisation(inputs: RiskInputs, r: int) -> tuple[list[dict], list[dict]]:
+    """Realisation ``r``: one row per strategy (KPIs) and one per strategy and period (mill feed and
+    whether the plan's mill target is met)."""
+    sims = GradeRealisations(inputs.model, inputs.variogram)
+    deposit = value_deposit(sims.model(r), inputs.economics, inputs.environment, inputs.precedence)
+    rows, period_rows = [], []
+    for name, plan in inputs.plans.items():
+        result = replay(deposit, plan)
+        k = result.kpis
+        rows.append({"realisation": r, "strategy": name, **{key: float(k[key]) for key in KPIS + MORE_KPIS},
+                     "mill_targets_met": int(result.target_met.sum()), "mill_targets": int(result.target_met.size)})
+        periods = result.simulation.periods
+        for t in range(len(periods)):
+            target = float(plan.mill_target[t]) if t < plan.mill_target.size else math.nan
+            period_rows.append({"realisation": r, "strategy": name, "period": t,
+                                **{c: float(periods[c].iloc[t]) for c in PERIOD_COLUMNS}, "mill_target_t": target,
+                                "mill_target_met": bool(result.target_met[t]) if t < result.target_met.size else None})
+    return rows, period_rows
+
+
+def _risk_task(inputs: RiskInputs, r: int, numba_threads: int = 1):
+    """The Dask task: `replay_realisation` with numba on ``numba_threads`` threads in this worker."""
+    import numba
+    if numba.get_num_threads() > numba_threads:
+        numba.set_num_threads(numba_threads)
+    return replay_realisation(inputs, r)
+
+
+def run_risk(inputs: RiskInputs, realisations: int, *, serial: bool = False, client=None,
+             scheduler: str | None = None, workers: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Replay every plan on realisations 0..realisations-1: (table, periods), sorted by realisation
+    and strategy.  ``serial``: in this process; otherwise on ``client``, on the Dask scheduler at
+    ``scheduler``, or on a new local cluster of ``workers`` processes (`orepit.study.sweep.sweep_client`)."""
+    if isinstance(realisations, bool) or not isinstance(realisations, int) or realisations < 1:
+        raise InputError(f"the number of realisations must be an integer >= 1, got {realisations!r}",
+                         field="realisations")
+    if serial:
+        parts = [replay_realisation(inputs, r) for r in range(realisations)]
+    elif client is not None:
+        parts = _on(client, inputs, realisations)
+    else:
+        with sweep_client(scheduler, workers) as c:
+            parts = _on(c, inputs, realisations)
+    table = pd.DataFrame([row for rows, _ in parts for row in rows])
+    periods = pd.DataFrame([row for _, rows in parts for row in rows])
+    return table, periods
+
+
+def _on(client, inputs: RiskInputs, realisations: int) -> list:
+    shared = client.scatter(inputs, broadcast=True)
+    futures = [client.submit(_risk_task, shared, r, key=f"orepit-risk-{os.getpid()}-{time.time_ns()}-{r}")
+               for r in range(realisations)]
+    return client.gather(futures)
+
+
+def risk_summary(table: pd.DataFrame, periods: pd.DataFrame, plans: dict[str, FixedPlan], references: dict) -> dict:
+    """Per strategy: ``<kpi>_p10``, ``_p50``, ``_p90``, ``_mean`` of each of `KPIS`, ``<kpi>_<label>``
+    for each reference (``references``: label -> {strategy: KPIs}, e.g. ``planned``: the plan's own
+    figures, ``on_estimate``: the plan replayed on the estimate), ``expected_npv_out_of_sample``
+    (mean economic NPV over the realisations), ``realisations`` and ``mill_target_probability`` (per
+    plan period: share of realisations in which the plan's mill target is met, `orepit.planning.replay`)."""
+    out = {}
+    for name in plans:
+        rows = table[table["strategy"] == name]
+        entry = {"realisations": int(len(rows))}
+        for key in KPIS:
+            values = rows[key].to_numpy(dtype=float)
+            p10, p50, p90 = np.percentile(values, (10, 50, 90))
+            entry.update({f"{key}_p10": p10, f"{key}_p50": p50, f"{key}_p90": p90, f"{key}_mean": values.mean()})
+            entry.update({f"{key}_{label}": float(kpis[name][key]) for label, kpis in references.items()})
+        entry["expected_npv_out_of_sample"] = entry["npv_mean"]
+        mine = periods[(periods["strategy"] == name) & periods["mill_target_met"].notna()]
+        entry["mill_target_probability"] = mine.groupby("period")["mill_target_met"].mean().astype(float).tolist()
+        entry["mill_target_t"] = plans[name].mill_target.tolist()
+        out[name] = entry
+    return out
+
+
+def write_risk(out, table: pd.DataFrame, periods: pd.DataFrame, summary: dict, settings: dict) -> Path:
+    """``OUT/realisations.parquet``, ``OUT/realisation_periods.parquet`` and ``OUT/risk.json`` (each
+    written atomically; docs/results_format.md)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for frame, name in ((table, TABLE), (periods, PERIODS)):
+        with atomic_path(out / name) as tmp:
+            frame.to_parquet(tmp, index=False)
+    write_text(out / SUMMARY, json.dumps(jsonable({"strategies": summary, "settings": settings}), indent=2) + "\n")
+    return out
+

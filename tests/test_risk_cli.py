@@ -1,0 +1,71 @@
+"""``orepit risk``: one JSON object with P10/P50/P90 per strategy, the results folder (tables,
+charts, report section), and bad input that exits 2 naming the field."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from orepit.cli import main
+from orepit.output.report import make_report
+
+SMALL = ["--blocks", "3000", "--target-life", "5", "--quiet"]
+
+
+def run(capsys, *argv):
+    code = main(["risk", *SMALL, *argv, "--json"])
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1, out
+    return code, json.loads(out[0])
+
+
+def test_risk_writes_tables_charts_and_the_report_section(tmp_path, capsys):
+    out = tmp_path / "risk"
+    code, payload = run(capsys, "--realisations", "3", "--workers", "1", "--strategies", "npv,green",
+                        "--out", str(out), "--no-report")
+    assert code == 0
+    assert set(payload["strategies"]) == {"npv", "green"} and payload["stochastic"] is None
+    table = pd.read_parquet(out / "realisations.parquet")
+    periods = pd.read_parquet(out / "realisation_periods.parquet")
+    assert len(table) == 6 and sorted(set(table.realisation)) == [0, 1, 2]
+    for name, s in payload["strategies"].items():
+        npv = table.loc[table.strategy == name, "npv"].to_numpy()
+        assert [s["npv_p10"], s["npv_p50"], s["npv_p90"]] == pytest.approx(np.percentile(npv, (10, 50, 90)))
+        assert s["expected_npv_out_of_sample"] == pytest.approx(npv.mean())
+        for key in ("metal_recovered_p10", "metal_recovered_p50", "metal_recovered_p90", "co2_tonnes_p50",
+                    "ore_to_dump_tonnes_p90", "npv_planned", "npv_on_estimate"):
+            assert np.isfinite(s[key]), key
+        assert len(s["mill_target_probability"]) == len(s["mill_target_t"])
+    assert set(periods.strategy) == {"npv", "green"}
+    risk = json.loads((out / "risk.json").read_text())
+    assert risk["settings"]["realisations"] == 3 and risk["strategies"]["npv"]["npv_p50"] == payload["strategies"]["npv"]["npv_p50"]
+    for name in ("risk_cdf.png", "risk_mill_feed.png", "kpis.csv", "blocks.parquet"):
+        assert (out / name).stat().st_size > 0, name
+    page = open(make_report(out, views=False)["report"], encoding="utf-8").read()
+    assert 'id="risk"' in page and "least chance of meeting" in page
+
+
+@pytest.mark.parametrize("text, field", [
+    ('[variogram]\nrange_m = [100.0, 0.0, 50.0]\n[cv]\ncu = 0.3\n', "variogram.range_m"),
+    ('[cv]\ncu = -0.2\n', "cv.cu"),
+    ('[cv]\nzn = 0.2\n', "cv.zn"),
+    ('realisations = 0\n[cv]\ncu = 0.2\n', "realisations"),
+])
+def test_bad_variogram_exits_2_naming_the_field(tmp_path, capsys, text, field):
+    path = tmp_path / "variogram.toml"
+    path.write_text(text)
+    code, payload = run(capsys, "--variogram", str(path), "--out", str(tmp_path / "o"))
+    assert code == 2 and field in payload["error"], payload
+
+
+@pytest.mark.parametrize("argv, word", [
+    (["--realisations", "0"], "--realisations"),
+    (["--strategies", "npv,best"], "best"),
+    (["--strategies", "frontier"], "frontier"),
+    (["--scheduler", "tcp://127.0.0.1:1", "--workers", "2"], "--workers"),
+])
+def test_bad_options_exit_2(tmp_path, capsys, argv, word):
+    code, payload = run(capsys, *argv, "--out", str(tmp_path / "o"))
+    assert code == 2 and word in payload["error"], payload
