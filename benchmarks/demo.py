@@ -42,9 +42,9 @@ def main(argv=None):
     for phase, s in summary["timings"].items():
         print(f"{phase:<24} {s:8.2f}")
     for name, kpis in summary["strategies"].items():
-        size = kpis["model_size"]
-        print(f"schedule {name:<12} {kpis['status']:<8} {size['variables']:>7} variables {size['rows']:>7} rows "
-              f"{kpis['seconds']:6.2f} s")
+        stages = {k: v for k, v in (kpis.get("stages") or {}).items() if isinstance(v, dict) and "variables" in v}
+        sizes = ", ".join(f"{k} {v['variables']:,} ({v.get('integer_variables', 0):,} integer)" for k, v in stages.items())
+        print(f"schedule {name:<12} {kpis['status']:<8} {kpis['seconds']:6.2f} s   variables: {sizes}")
 
 
 if __name__ == "__main__":
