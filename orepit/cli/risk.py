@@ -11,8 +11,8 @@ import time
 from solvers.errors import InputError
 
 from orepit.cli.compare import _inputs, add_study_options, write_kpi_tables
-from orepit.cli.options import add_block_size, add_builtin_deposit, add_model, add_parameter_files, count, \
-    MINELIB, MODEL_FILES
+from orepit.cli.options import add_block_size, add_builtin_deposit, add_columns, add_model, add_parameter_files, \
+    count, MINELIB, MODEL_FILES
 from orepit.cli.output import emit
 from orepit.output.report import write_report
 from orepit.output.risk_charts import write_risk_charts
@@ -31,6 +31,7 @@ def register(sub):
                                     "one deposit (Dask; P10/P50/P90 of NPV, metal, CO2)")
     add_model(p, f"{MODEL_FILES}, or {MINELIB} (default: the built-in synthetic deposit, see --blocks)",
               optional=True)
+    add_columns(p)
     add_parameter_files(p, "the built-in deposit's; required with a MODEL", "the documented defaults")
     p.add_argument("--strategies", default=",".join(STRATEGY_NAMES), metavar="NAME[,NAME...]",
                    help=f"comma list of {', '.join(STRATEGY_NAMES)}")
