@@ -255,3 +255,18 @@ def add_parameter_files(p, economics: str | None, environment: str) -> None:
                    help="economic parameters (TOML)" + (f" (default: {economics})" if economics else ""))
     p.add_argument("--environment", metavar="ENVIRONMENT.toml",
                    help=f"environmental parameters (TOML) (default: {environment})")
+
+
+def add_cluster(p) -> None:
+    """--scheduler and --workers: where the Dask work runs (a local cluster by default)."""
+    p.add_argument("--scheduler", metavar="ADDRESS", help="address of a running Dask scheduler, e.g. "
+                   "tcp://host:8786 (default: a local cluster)")
+    p.add_argument("--workers", type=count, metavar="N",
+                   help="local worker processes, one thread each [processes] (default: one per CPU core)")
+
+
+def check_cluster(args) -> None:
+    """Refuse --workers with --scheduler: a running cluster's workers are started by the user."""
+    if args.scheduler and args.workers is not None:
+        raise InputError("--workers applies to the local cluster; with --scheduler start the workers yourself "
+                         "(dask worker ADDRESS --nthreads 1)", field="workers")

@@ -11,8 +11,8 @@ import time
 from solvers.errors import InputError
 
 from orepit.cli.compare import _inputs, add_study_options, write_kpi_tables
-from orepit.cli.options import add_block_size, add_builtin_deposit, add_columns, add_model, add_parameter_files, \
-    count, MINELIB, MODEL_FILES
+from orepit.cli.options import add_block_size, add_builtin_deposit, add_cluster, add_columns, add_model, \
+    add_parameter_files, check_cluster, count, MINELIB, MODEL_FILES
 from orepit.cli.output import emit
 from orepit.output.report import write_report
 from orepit.output.risk_charts import write_risk_charts
@@ -41,10 +41,7 @@ def register(sub):
     p.add_argument("--variogram", metavar="VARIOGRAM.toml",
                    help="grade uncertainty: variogram, CV per grade column, seed (TOML, docs/uncertainty.md) "
                         f"(default: Variogram's defaults with CV {DEFAULT_CV:g} on the first element's grade)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="address of a running Dask scheduler, e.g. "
-                   "tcp://host:8786 (default: a local cluster)")
-    p.add_argument("--workers", type=count, metavar="N",
-                   help="local worker processes, one thread each [processes] (default: one per CPU core)")
+    add_cluster(p)
     add_block_size(p)
     add_builtin_deposit(p)
     add_study_options(p, "risk-out")
@@ -61,9 +58,7 @@ def _strategies(text: str) -> list[str]:
 
 
 def run(args) -> int:
-    if args.scheduler and args.workers is not None:
-        raise InputError("--workers applies to the local cluster; with --scheduler start the workers yourself "
-                         "(dask worker ADDRESS --nthreads 1)", field="workers")
+    check_cluster(args)
     start = time.perf_counter()
     names = _strategies(args.strategies)
     variogram = Variogram.from_toml(args.variogram) if args.variogram else None

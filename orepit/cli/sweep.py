@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from solvers.errors import InputError
-
-from orepit.cli.options import add_json, add_quiet, count, natural
+from orepit.cli.options import add_cluster, add_json, add_quiet, check_cluster, natural
 from orepit.cli.output import emit
 from orepit.output.sweep_charts import write_sweep_charts
 from orepit.study.sweep import ALLOWED_FAILURES, run_sweep
@@ -20,10 +18,7 @@ def register(sub):
                         "plan and solver settings of every case (plan.time_limit, plan.mip_gap)")
     p.add_argument("--out", required=True, metavar="DIR",
                    help="results folder; re-running skips the cases already in it")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="address of a running Dask scheduler, e.g. "
-                   "tcp://host:8786 (default: a local cluster)")
-    p.add_argument("--workers", type=count, metavar="N",
-                   help="local worker processes, one thread each [processes] (default: one per CPU core)")
+    add_cluster(p)
     p.add_argument("--numba-cache", metavar="DIR", help="numba cache folder shared by the workers "
                    "(default: $NUMBA_CACHE_DIR or ~/.cache/orepit/numba)")
     p.add_argument("--allowed-failures", type=natural, default=ALLOWED_FAILURES, metavar="N",
@@ -37,9 +32,7 @@ def register(sub):
 
 
 def run(args) -> int:
-    if args.scheduler and args.workers is not None:
-        raise InputError("--workers applies to the local cluster; with --scheduler start the workers yourself "
-                         "(dask worker ADDRESS --nthreads 1)", field="workers")
+    check_cluster(args)
     study = load_study(args.study)
     report = run_sweep(study, args.out, scheduler=args.scheduler, workers=args.workers,
                        progress=not (args.quiet or args.json), numba_cache=args.numba_cache,
