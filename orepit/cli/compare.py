@@ -70,7 +70,7 @@ def add_study_options(p, out: str) -> None:
     add_json(p)
 
 
-def _inputs(args):
+def study_inputs(args):
     """(model, economics, environment, precedence, discount rate) from the arguments."""
     precedence = None
     discount = args.discount_rate
@@ -102,7 +102,7 @@ def run(args) -> int:
     if unknown or not wanted:
         raise InputError(f"unknown strategy {unknown[0] if unknown else '(none)'} "
                          f"(choose from {', '.join(STRATEGY_NAMES)}, frontier)", field="strategies")
-    model, econ, env, precedence, discount = _inputs(args)
+    model, econ, env, precedence, discount = study_inputs(args)
     setup = ScheduleSetup(periods=args.periods, target_life=args.target_life, discount_rate=discount,
                           mining_capacity=args.mining_capacity, mill_capacity=args.mill_capacity,
                           mill_hours=args.mill_hours, time_limit=args.time_limit, mip_gap=args.gap,

@@ -10,7 +10,7 @@ import time
 
 from solvers.errors import InputError
 
-from orepit.cli.compare import _inputs, add_study_options, write_kpi_tables
+from orepit.cli.compare import add_study_options, study_inputs, write_kpi_tables
 from orepit.cli.options import add_block_size, add_builtin_deposit, add_cluster, add_columns, add_model, \
     add_parameter_files, check_cluster, count, MINELIB, MODEL_FILES
 from orepit.cli.output import emit
@@ -62,7 +62,7 @@ def run(args) -> int:
     start = time.perf_counter()
     names = _strategies(args.strategies)
     variogram = Variogram.from_toml(args.variogram) if args.variogram else None
-    model, econ, env, precedence, discount = _inputs(args)
+    model, econ, env, precedence, discount = study_inputs(args)
     if variogram is None:
         variogram = Variogram(cv={econ.elements[next(iter(econ.elements))].column: DEFAULT_CV})
     variogram.elements_of(model)
