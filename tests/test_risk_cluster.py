@@ -2,6 +2,7 @@
 risk study through it (library and ``orepit risk --scheduler``), the same table as a serial run."""
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -81,8 +82,10 @@ def test_two_workers_give_the_serial_table(cluster, tmp_path, capsys):
     inputs = risk_inputs(study, econ, env, variogram)
     serial, serial_periods = run_risk(inputs, 4, serial=True)
     from distributed import Client, get_task_stream
-    with Client(cluster) as client, get_task_stream(client) as stream:
-        on_cluster, cluster_periods = run_risk(inputs, 4, client=client)
+    with Client(cluster) as client:
+        client.run(importlib.import_module, "orepit.study.risk")   # both workers ready before the tasks come
+        with get_task_stream(client) as stream:
+            on_cluster, cluster_periods = run_risk(inputs, 4, client=client)
     ran = [t for t in stream.data if "orepit-risk" in str(t.get("key"))]
     assert len(ran) == 4 and len({t["worker"] for t in ran}) == 2       # both workers took realisations
     pd.testing.assert_frame_equal(serial, on_cluster, check_exact=True)

@@ -316,8 +316,14 @@ def test_a_worker_killed_mid_sweep_changes_nothing(study_path, serial, tmp_path)
 
 def _cli(study: Path, out: Path, *extra):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    return subprocess.Popen([sys.executable, "-m", "orepit", "sweep", str(study), "--out", str(out), *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
+    # a child inherits an ignored SIGINT (Dask clusters earlier in the run may leave it ignored in this
+    # process), and then Ctrl-C would not reach the CLI: give the child the default disposition
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen([sys.executable, "-m", "orepit", "sweep", str(study), "--out", str(out), *extra],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def _stop_group(proc) -> None:
