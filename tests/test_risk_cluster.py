@@ -84,9 +84,12 @@ def test_two_workers_give_the_serial_table(cluster, tmp_path, capsys):
     from distributed import Client, get_task_stream
     with Client(cluster) as client:
         client.run(importlib.import_module, "orepit.study.risk")   # both workers ready before the tasks come
-        with get_task_stream(client) as stream:
-            on_cluster, cluster_periods = run_risk(inputs, 4, client=client)
-    ran = [t for t in stream.data if "orepit-risk" in str(t.get("key"))]
+        for _ in range(3):       # the scheduler may give a fast worker every task: ask again, up to 3 times
+            with get_task_stream(client) as stream:
+                on_cluster, cluster_periods = run_risk(inputs, 4, client=client)
+            ran = [t for t in stream.data if "orepit-risk" in str(t.get("key"))]
+            if len({t["worker"] for t in ran}) == 2:
+                break
     assert len(ran) == 4 and len({t["worker"] for t in ran}) == 2       # both workers took realisations
     pd.testing.assert_frame_equal(serial, on_cluster, check_exact=True)
     pd.testing.assert_frame_equal(serial_periods, cluster_periods, check_exact=True)
