@@ -52,7 +52,7 @@ def first_guess(deposit, values: np.ndarray, pit0: np.ndarray, credit0: float, r
     green's plan on ``pit0``.  The credit rises in `GUESS_STEPS` geometric steps on one parametric
     closure (`solvers.parametric.ParametricClosure`), so the sweep costs a few closures.
     """
-    ore_metal = np.where(deposit.ore, deposit.metal, 0.0)
+    ore_metal = deposit.ore_metal
     total = float(ore_metal.sum())
     if total <= 0 or room <= 0:
         return float(ore_metal[pit0].sum() / total) if total > 0 else 0.0

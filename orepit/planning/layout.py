@@ -272,12 +272,13 @@ def regroup(layout: Layout, group: np.ndarray) -> tuple[Layout, np.ndarray]:
     """The layout with each parcel split by ``group`` (an integer label per block, e.g. the block's
     period): parcels become (parcel, label) groups.  Returns (layout, label of each new parcel)."""
     has = layout.block_parcel >= 0
-    key = np.where(has, layout.block_parcel * (int(group[has].max(initial=0)) + 2) + group + 1, -1)
+    width = int(group[has].max(initial=0)) + 2                      # labels -1 .. max, shifted by one
+    key = np.where(has, layout.block_parcel * width + group + 1, -1)
     uniq, inverse = np.unique(key[has], return_inverse=True)
     block_parcel = np.full(key.size, -1, dtype=np.int64)
     block_parcel[has] = inverse
-    parent = uniq // (int(group[has].max(initial=0)) + 2)
-    label = uniq % (int(group[has].max(initial=0)) + 2) - 1
+    parent = uniq // width
+    label = uniq % width - 1
     return replace(layout, block_parcel=block_parcel, parcel_cut=layout.parcel_cut[parent],
                    parcel_bin=layout.parcel_bin[parent], parcel_ore=layout.parcel_ore[parent], integer=False), label
 

@@ -210,17 +210,17 @@ def utilisation_pit(deposit: Deposit, values: np.ndarray, floor: float | None,
     floor does not bind.  Raises `InfeasibleError` when even the largest pit misses the floor.
     """
     solver = PseudoflowSolver(deposit.precedence) if solver is None else solver
-    ore_metal = np.where(deposit.ore, deposit.metal, 0.0)
-    total = ore_metal.sum()
-    pit = solver.solve(values).solution
-    if floor is None or total <= 0 or ore_metal[pit].sum() >= floor * total:
-        return pit, 0.0
-    full = solver.solve((ore_metal > 0) * 1.0).solution                  # every block holding ore-grade metal
-    if ore_metal[full].sum() < floor * total - 1e-9 * total:
+    ore_metal = deposit.ore_metal
+    total = float(ore_metal.sum())
+    if floor is None or total <= 0:
+        return solver.solve(values).solution, 0.0
+    try:
+        return smallest_parameter(values, ore_metal, ore_metal, floor * total, solver=solver)
+    except InfeasibleError:
+        full = solver.solve((ore_metal > 0) * 1.0).solution          # every block holding ore-grade metal
         raise InfeasibleError(f"utilisation floor {floor:.3f} cannot be met: no pit holds more than "
-                              f"{ore_metal[full].sum() / total:.3f} of the deposit's metal", field="utilisation_floor")
-    pit, credit = smallest_parameter(values, ore_metal, ore_metal, floor * total, solver=solver)
-    return pit, credit
+                              f"{ore_metal[full].sum() / total:.3f} of the deposit's metal",
+                              field="utilisation_floor") from None
 
 
 def pushbacks(deposit: Deposit, values: np.ndarray, pit: np.ndarray, n_pushbacks: int,

@@ -96,7 +96,7 @@ def _co2(m, parcels, bins) -> float:
 def _floor_row(deposit: Deposit, result, without_floor) -> dict:
     """The utilisation floor: it binds when it asks more than the economic pit holds (``without_floor``
     is then green's plan at that share)."""
-    ore_metal = np.where(deposit.ore, deposit.metal, 0.0)
+    ore_metal = deposit.ore_metal
     row = {"rule": "utilisation floor", "binding": without_floor is not None, "price": 0.0,
            "unit": "t of ore-grade metal added to the pit", "amount": 0.0, "per_unit": math.nan,
            "credit": result.credit}

@@ -32,9 +32,9 @@ from orepit.planning.layout import Layout, pile_means, price_units, regroup
 from orepit.planning.plan_model import PlanSettings, build_plan_model, empty_piles_by, solve_plan_model
 from orepit.planning.sequencing import block_periods
 from orepit.planning.simulation import BlockSchedule, Simulation, simulate
-from orepit.planning.verify import check_block_schedule, limits_of
+from orepit.planning.verify import check_block_schedule, limits_of, reclaimed_feed
 from orepit.valuation.deposit import Deposit
-from orepit.valuation.destinations import DUMP, MILL, STOCKPILE
+from orepit.valuation.destinations import DUMP, STOCKPILE
 
 OVERFLOW_PERIODS = 3        # periods after the planned horizon for blocks the capacity pushes later
 STEADY_MILLING = 0.95       # after mining, a plan that mills all its ore keeps the mill this full
@@ -150,11 +150,11 @@ def plan_schedule(deposit: Deposit, pit: np.ndarray, sequence: Layout, routing: 
     sim = simulate(deposit, schedule, routes, pit, low_grade_edge, env_price)
     if sim.violations:
         raise RuntimeError("the block schedule breaks its own rules: " + "; ".join(sim.violations[:3]))
-    reclaimed = {"tonnes": sim.periods["stockpile_out_t"].to_numpy(),
-                 "hours": sim.periods["mill_hours"].to_numpy() - _direct(deposit, schedule, "hours", longer),
-                 "co2": sim.periods["co2_t"].to_numpy() - _direct(deposit, schedule, "co2", longer)}
-    check = check_block_schedule(deposit.precedence, deposit.tonnage, deposit.mill_hours, deposit.co2_at_mining(),
-                                 period, dest, limits_of(routes), reclaimed)
+    co2 = deposit.co2_at_mining()
+    reclaimed = reclaimed_feed(period, dest, deposit.mill_hours, co2, sim.periods["stockpile_out_t"],
+                               sim.periods["mill_hours"], sim.periods["co2_t"], longer)
+    check = check_block_schedule(deposit.precedence, deposit.tonnage, deposit.mill_hours, co2, period, dest,
+                                 limits_of(routes), reclaimed)
     if not check.feasible:
         raise RuntimeError("the block schedule failed the independent check: " + "; ".join(check.solution[:3]))
     info = {name: {"status": r.status, "objective": r.objective, "seconds": r.seconds,
@@ -320,13 +320,3 @@ def one_hot(group_period: np.ndarray, T: int) -> np.ndarray:
 
 def _values2(var, n: int, T: int) -> np.ndarray:
     return np.array([[var[i, t].value or 0.0 for t in range(T)] for i in range(n)]).reshape(n, T)
-
-
-def _direct(deposit: Deposit, schedule: BlockSchedule, what: str, T: int) -> np.ndarray:
-    """Per period, the mill hours (``hours``) or t CO2 (``co2``) of the blocks themselves (not reclaim)."""
-    mined = schedule.period >= 0
-    if what == "hours":
-        amount = np.where(schedule.destination == MILL, deposit.mill_hours, 0.0)
-    else:
-        amount = deposit.co2_at_mining()[np.arange(deposit.n_blocks), np.maximum(schedule.destination, 0)]
-    return np.bincount(schedule.period[mined], weights=amount[mined], minlength=T)[:T]

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from orepit.planning.layout import margin_per_tonne
 from orepit.planning.plan_model import PlanSettings
 from orepit.valuation.deposit import Deposit
 from orepit.valuation.destinations import DUMP, MILL, STOCKPILE
@@ -72,12 +73,14 @@ def simulate(deposit: Deposit, schedule: BlockSchedule, settings: PlanSettings, 
     disc = (1.0 + settings.discount_rate) ** -np.arange(T + 1, dtype=np.float64)
     ton = deposit.tonnage
     ore = deposit.ore
-    per_t = np.where(ton > 0, deposit.margin / np.where(ton > 0, ton, 1.0), 0.0)
-    low = ore & (per_t < low_grade_edge)
+    low = ore & (margin_per_tonne(deposit) < low_grade_edge)
     econ, green = deposit.flows(False), deposit.flows(True)
-    co2_mine = deposit.co2_at_mining()
-    extras_mine = deposit.extras_at_mining()
     period, dest = schedule.period, schedule.destination
+    # what each block brings when mined, at its own destination (the periods pick their blocks)
+    at_dest = (np.arange(ton.size), np.maximum(dest, 0))
+    cash, cash_env = econ.at_mining[at_dest], green.at_mining[at_dest]
+    co2_mine = deposit.co2_at_mining()[at_dest]
+    extras_mine = {name: arr[at_dest] for name, arr in deposit.extras_at_mining().items()}
     violations: list[str] = []
     mined = period >= 0
     if np.any(mined & (dest < 0)) or np.any(~mined & (dest >= 0)):
@@ -105,10 +108,6 @@ def simulate(deposit: Deposit, schedule: BlockSchedule, settings: PlanSettings, 
     for t in range(T):
         now = period == t
         d_mill, d_stock, d_dump = now & (dest == MILL), now & (dest == STOCKPILE), now & (dest == DUMP)
-        at_mine = np.where(d_mill, econ.at_mining[:, MILL], 0.0) + np.where(d_stock, econ.at_mining[:, STOCKPILE], 0.0) \
-            + np.where(d_dump, econ.at_mining[:, DUMP], 0.0)
-        at_mine_env = np.where(d_mill, green.at_mining[:, MILL], 0.0) + np.where(
-            d_stock, green.at_mining[:, STOCKPILE], 0.0) + np.where(d_dump, green.at_mining[:, DUMP], 0.0)
         # the piles: degrade, receive, then give what is reclaimed (blended)
         lost = {k: settings.stockpile_loss * pools[k] for k in pools}
         for k in pools:
@@ -144,14 +143,12 @@ def simulate(deposit: Deposit, schedule: BlockSchedule, settings: PlanSettings, 
             "metal_recovered_t": float(deposit.recovered[d_mill].sum() + out["recovered"].sum()),
             "metal_dumped_t": float(deposit.metal[d_dump & ore].sum()),
             "metal_stockpile_lost_t": float(lost["metal"].sum()),
-            "cash_flow": float(at_mine.sum() + out["value"].sum()),
-            "cash_flow_after_environment": float(at_mine_env.sum() + out["value_env"].sum()),
-            "co2_t": float(np.where(now, co2_mine[np.arange(ton.size), np.maximum(dest, 0)], 0.0).sum()
-                           + out["co2"].sum()),
+            "cash_flow": float(np.where(now, cash, 0.0).sum() + out["value"].sum()),
+            "cash_flow_after_environment": float(np.where(now, cash_env, 0.0).sum() + out["value_env"].sum()),
+            "co2_t": float(np.where(now, co2_mine, 0.0).sum() + out["co2"].sum()),
         }
         for name, arr in extras_mine.items():
-            row[name] = float(np.where(now, arr[np.arange(ton.size), np.maximum(dest, 0)], 0.0).sum()
-                              + out[f"x_{name}"].sum())
+            row[name] = float(np.where(now, arr, 0.0).sum() + out[f"x_{name}"].sum())
         row["mill_t"] = row["mill_direct_t"] + row["stockpile_out_t"]
         row["discounted_cash_flow"] = row["cash_flow"] * disc[t]
         row["discounted_cash_flow_after_environment"] = row["cash_flow_after_environment"] * disc[t]
@@ -184,17 +181,16 @@ def simulate(deposit: Deposit, schedule: BlockSchedule, settings: PlanSettings, 
     periods["co2_cumulative_t"] = periods["co2_t"].cumsum()
     npv = math.fsum(periods["discounted_cash_flow"].tolist() + [final["value"] * disc[T]])
     npv_env = math.fsum(periods["discounted_cash_flow_after_environment"].tolist() + [final["value_env"] * disc[T]])
-    kpis = _kpis(deposit, schedule, periods, pit, ore, low, final, pools, processed)
+    kpis = _kpis(deposit, schedule, periods, pit, final, pools, processed)
     kpis.update(npv=npv, npv_economic=npv, npv_after_environment=npv_env, environmental_cost=npv - npv_env,
                 objective=npv_env if env_price else npv)
     return Simulation(periods, kpis, violations)
 
 
-def _kpis(deposit, schedule, periods, pit, ore, low, final, pools, processed) -> dict:
+def _kpis(deposit, schedule, periods, pit, final, pools, processed) -> dict:
     """Life-of-mine figures and the metal balance (see the module docstring)."""
-    ton, metal = deposit.tonnage, deposit.metal
     mined = schedule.period >= 0
-    ore_metal = np.where(ore, metal, 0.0)
+    ore_metal = deposit.ore_metal
     deposit_metal = math.fsum(ore_metal.tolist())
     outside = math.fsum(ore_metal[~pit].tolist())
     left_in_pit = math.fsum(ore_metal[pit & ~mined].tolist())

@@ -259,13 +259,12 @@ def run_strategy(deposit: Deposit, name: str, setup: ScheduleSetup, options: Str
     if low_edge is None:
         low_edge = low_grade_edge(deposit, economic_pit)
     values = deposit.pit_values(options.env_price)
-    ore_metal = np.where(deposit.ore, deposit.metal, 0.0)
     floor = 0.0 if options.utilisation_floor is None and options.env_price else options.utilisation_floor
-    if floor is not None and ore_metal.sum() > 0:
+    if floor is not None:
         # a green pit never holds less of the resource than the economic ultimate pit
-        floor = max(floor, float(ore_metal[economic_pit].sum() / ore_metal.sum()) * (1 - 1e-12))
+        floor = max(floor, economic_share(deposit, economic_pit) * (1 - 1e-12))
     pit, credit = utilisation_pit(deposit, values, floor, solver)
-    values = values + credit * ore_metal
+    values = values + credit * deposit.ore_metal
     sequence = cut_layout(deposit, pit, values, setup.n_pushbacks, setup.sequence_bins, setup.block_limit, solver)
     routing = cut_layout(deposit, pit, values, setup.n_pushbacks, setup.n_bins, setup.block_limit, solver,
                          shells=(sequence.block_pushback, sequence.block_position))
@@ -278,18 +277,18 @@ def run_strategy(deposit: Deposit, name: str, setup: ScheduleSetup, options: Str
 def compare(deposit: Deposit, names=STRATEGY_NAMES, setup: ScheduleSetup | None = None,
             recovery_floor: float = RECOVERY_FLOOR, utilisation_floor: float | None = None,
             budget: float | None = GREEN_BUDGET, solver: PseudoflowSolver | None = None, phase=None,
-            extend=None) -> dict:
+            extend=None, economic_pit: np.ndarray | None = None) -> dict:
     """Run several strategies on one mine (capacities derived once, from the economic ultimate pit,
     where not given) and add the price of green to green's KPIs (`price_of_green`).
 
     Green's NPV budget is measured against npv's plan, run first (and run for it when npv is not
     among ``names``; it is then not returned).  solver: a `PseudoflowSolver` on the deposit's
     precedence to reuse; phase(name): a context manager around each strategy (progress bars,
-    timings); extend: a plan-model extension.
+    timings); extend: a plan-model extension; economic_pit: the economic ultimate pit, if known.
     """
     setup = ScheduleSetup() if setup is None else setup
     solver = PseudoflowSolver(deposit.precedence) if solver is None else solver
-    economic = solver.solve(deposit.pit_values(False)).solution
+    economic = solver.solve(deposit.pit_values(False)).solution if economic_pit is None else economic_pit
     setup = derive_capacities(deposit, economic, setup)
     edge = low_grade_edge(deposit, economic)
     runs = [n for n in names if n != "green"]
@@ -371,14 +370,15 @@ def price_of_green(results: dict) -> None:
 
 def economic_share(deposit: Deposit, economic_pit: np.ndarray) -> float:
     """Share of the deposit's ore-grade metal inside the economic ultimate pit."""
-    ore_metal = np.where(deposit.ore, deposit.metal, 0.0)
+    ore_metal = deposit.ore_metal
     total = ore_metal.sum()
     return float(ore_metal[economic_pit].sum() / total) if total > 0 else 0.0
 
 
 def frontier(deposit: Deposit, setup: ScheduleSetup | None = None, points: int = 4,
              recovery_floor: float = RECOVERY_FLOOR, green_floor: float | None = None,
-             solver: PseudoflowSolver | None = None, extend=None, known: dict | None = None) -> pd.DataFrame:
+             solver: PseudoflowSolver | None = None, extend=None, known: dict | None = None,
+             economic_pit: np.ndarray | None = None) -> pd.DataFrame:
     """Green's objective (NPV after environmental cost) against metal recovered, for utilisation
     floors from the economic pit's share of the deposit's metal to the largest attainable share;
     green's own floor (None: the economic pit's share) is one of the points (``green`` True).
@@ -386,14 +386,15 @@ def frontier(deposit: Deposit, setup: ScheduleSetup | None = None, points: int =
     Returns one row per floor: utilisation_floor, objective, npv, npv_after_environment,
     metal_recovered, co2_t, resource_credit, green, dominated (another point has at least the
     objective and the metal, and more of one).  known: {floor: `StrategyResult`} already computed
-    (green's budget search, `StrategyResult.tried`) are points of their own, taken as they are.
+    (green's budget search, `StrategyResult.tried`) are points of their own, taken as they are;
+    economic_pit: the economic ultimate pit, if known.
     """
     setup = ScheduleSetup() if setup is None else setup
     solver = PseudoflowSolver(deposit.precedence) if solver is None else solver
-    economic = solver.solve(deposit.pit_values(False)).solution
+    economic = solver.solve(deposit.pit_values(False)).solution if economic_pit is None else economic_pit
     setup = derive_capacities(deposit, economic, setup)
     edge = low_grade_edge(deposit, economic)
-    ore_metal = np.where(deposit.ore, deposit.metal, 0.0)
+    ore_metal = deposit.ore_metal
     total = ore_metal.sum()
     low = economic_share(deposit, economic)
     high = float(ore_metal[solver.solve((ore_metal > 0) * 1.0).solution].sum() / total) if total > 0 else 0.0

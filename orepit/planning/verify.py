@@ -30,6 +30,20 @@ def limits_of(settings) -> dict:
             "co2_cap_t": None if settings.co2_cap is None else per(settings.co2_cap)}
 
 
+def reclaimed_feed(period, destination, mill_hours, co2, stockpile_out_t, mill_hours_h, co2_t, T: int) -> dict:
+    """What the stockpile fed the mill per period, from a schedule's period totals: ``tonnes``
+    (``stockpile_out_t``), ``hours`` and ``co2`` (the period's mill hours and t CO2 less those of the
+    blocks themselves: their direct mill feed, their CO2 at mining).  period, destination, mill_hours:
+    per block; co2: (n, 3) t CO2 at mining per destination; the totals: one value per period."""
+    mined = period >= 0
+    to_mill = mined & (destination == MILL)
+    direct_h = np.bincount(period[to_mill], weights=mill_hours[to_mill], minlength=T)[:T]
+    direct_co2 = np.bincount(period[mined], weights=co2[np.flatnonzero(mined), destination[mined]], minlength=T)[:T]
+    return {"tonnes": np.asarray(stockpile_out_t, dtype=np.float64),
+            "hours": np.asarray(mill_hours_h, dtype=np.float64) - direct_h,
+            "co2": np.asarray(co2_t, dtype=np.float64) - direct_co2}
+
+
 def schedule_problem(precedence, tonnage, mill_hours, co2, limits: dict, reclaimed: dict) -> PcpspProblem:
     """The PCPSP a block schedule must satisfy.
 

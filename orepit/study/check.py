@@ -20,8 +20,8 @@ from solvers.result import Result
 from orepit.data.files import read_model
 from orepit.data.minelib import read_precedence
 from orepit.planning.strategies import strategy_key
-from orepit.planning.verify import check_block_schedule
-from orepit.valuation.destinations import DESTINATIONS, MILL
+from orepit.planning.verify import check_block_schedule, reclaimed_feed
+from orepit.valuation.destinations import DESTINATIONS
 from orepit.valuation.precedence import precedence_from_geometry
 
 NEEDED = ("summary.json", "blocks.parquet", "periods.csv")
@@ -68,12 +68,8 @@ def check_results(folder) -> dict[str, Result]:
                   if k != "periods"}
         T = int(info["settings"]["periods"])
         rows = periods[periods["strategy"] == name].sort_values("period")
-        mined = period >= 0
-        direct_h = np.bincount(period[dest == MILL], weights=hours[dest == MILL], minlength=T)[:T]
-        direct_co2 = np.bincount(period[mined], weights=co2[np.flatnonzero(mined), dest[mined]], minlength=T)[:T]
-        reclaimed = {"tonnes": _per_period(rows, "stockpile_out_t", T),
-                     "hours": _per_period(rows, "mill_hours", T) - direct_h,
-                     "co2": _per_period(rows, "co2_t", T) - direct_co2}
+        reclaimed = reclaimed_feed(period, dest, hours, co2, *(_per_period(rows, c, T) for c in
+                                                               ("stockpile_out_t", "mill_hours", "co2_t")), T)
         out[name] = check_block_schedule(precedence, tonnage, hours, co2, period, dest, limits, reclaimed)
     return out
 

@@ -118,14 +118,15 @@ def run_study(model: BlockModel, economics: Economics, environment: Environment 
                            grade_unit=element.grade_unit)
         gt = gt.rename(columns={c: "metal" for c in gt.columns if c.startswith("metal")})
     results = compare(deposit, strategies, setup, recovery_floor, utilisation_floor, budget, solver=solver,
-                      phase=lambda name: phases.phase(f"schedule {name}"))
+                      phase=lambda name: phases.phase(f"schedule {name}"), economic_pit=pit_result.solution)
     table = None
     if frontier_points:
         with phases.phase("frontier"):
             green = results.get("green")
             table = frontier(deposit, setup, points=frontier_points, recovery_floor=recovery_floor,
                              green_floor=None if green is None else green.options.utilisation_floor,
-                             solver=solver, known={} if green is None else green.tried)
+                             solver=solver, known={} if green is None else green.tried,
+                             economic_pit=pit_result.solution)
     phases.close()
     warnings = pit_warnings(deposit, pit_result.solution, "economic ultimate pit")
     for name, r in results.items():
@@ -156,7 +157,7 @@ def summary(study: Study) -> dict:
     setup = asdict(study.setup)
     return jsonable({
         "deposit": {"name": m.name, "n_blocks": m.n_blocks, "block_size": list(m.block_size or ()),
-                    "dims": list(m.dims), "ore_metal_t": float(study.deposit.metal[study.deposit.ore].sum()),
+                    "dims": list(m.dims), "ore_metal_t": float(study.deposit.ore_metal.sum()),
                     "currency": study.deposit.currency, "element": study.deposit.element,
                     "elements": list(study.deposit.elements or (study.deposit.element,))},
         "pit": {"objective": study.pit_objective, "blocks": int(study.pit.sum()), "seconds": study.pit_seconds},

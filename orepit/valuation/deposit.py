@@ -8,6 +8,7 @@ destination come from `orepit.valuation.net.destination_values`.  Money in the e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -65,14 +66,21 @@ class Deposit:
     def n_blocks(self) -> int:
         return self.margin.size
 
-    @property
+    @cached_property
     def tonnage(self) -> np.ndarray:
-        return self.model["tonnage"].astype(np.float64)
+        """t per block (read-only: computed once)."""
+        return _read_only(self.model["tonnage"].astype(np.float64))
 
-    @property
+    @cached_property
     def ore(self) -> np.ndarray:
         """Ore-grade blocks: milling them pays before mining cost (above the marginal cut-off)."""
-        return self.processable & (self.margin > 0) & (self.tonnage > 0)
+        return _read_only(self.processable & (self.margin > 0) & (self.tonnage > 0))
+
+    @cached_property
+    def ore_metal(self) -> np.ndarray:
+        """t of metal per block in ore-grade blocks, 0 elsewhere: the resource the utilisation
+        floor and the metal balance count."""
+        return _read_only(np.where(self.ore, self.metal, 0.0))
 
     def values(self, env_price: bool) -> np.ndarray:
         """(n, 3) value at mill / stockpile / dump (currency), net of the environmental cost or not."""
@@ -110,6 +118,11 @@ class Deposit:
         for v in out.values():
             v[:, STOCKPILE] = 0.0
         return out
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
 
 
 @dataclass
