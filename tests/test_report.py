@@ -186,3 +186,24 @@ def test_metal_kpis_name_their_element_and_the_others_earn_revenue_only():
                                    "the NPV but is not counted as metal.")
     kpis = pd.DataFrame({"strategy": ["npv"], "metal_recovered": [5.0], "npv": [2e6]})
     assert list(kpi_report_table(kpis, None, "Cu")["KPI"]) == ["metal recovered (t Cu)", "NPV (economic) (MUSD)"]
+
+
+def test_headline_quotes_greens_kpis_against_each_base():
+    """The headline's differences and cost per tonne are green's KPIs against each base, as kpis.csv
+    holds them (one source): a changed KPI changes the sentence."""
+    from types import SimpleNamespace
+    import pandas as pd
+    from orepit.output.report import headline
+    from orepit.planning.strategies import price_of_green
+    kpis = {"npv": {"npv": 100e6, "npv_after_environment": 90e6, "metal_recovered": 1000.0},
+            "high-grade": {"npv": 80e6, "npv_after_environment": 75e6, "metal_recovered": 700.0},
+            "green": {"npv": 97e6, "npv_after_environment": 92e6, "metal_recovered": 1500.0}}
+    price_of_green({name: SimpleNamespace(kpis=k) for name, k in kpis.items()})
+    frame = pd.DataFrame([{"strategy": s, **k} for s, k in kpis.items()])
+    text = headline(frame, "USD")
+    assert ("Against <b>npv</b>, green recovers 500 t more metal; its economic NPV is 3 M USD lower (97.0 % of "
+            "npv's) and its NPV after environmental cost 2 M USD higher; each extra tonne of metal costs 6,000 USD "
+            "of economic NPV") in text
+    assert "Against <b>high-grade</b>, green recovers 800 t more metal; its economic NPV is 17 M USD higher" in text
+    frame.loc[frame.strategy == "green", "cost_per_t_metal_saved_vs_npv"] = 7000.0
+    assert "costs 7,000 USD" in headline(frame, "USD")

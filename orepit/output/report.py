@@ -257,27 +257,28 @@ def _musd(value: float) -> str:
 
 def headline(kpis: pd.DataFrame, currency: str = "USD") -> str:
     """What green does against npv and against high-grade: metal, then NPV on both footings, then
-    the economic NPV given up per tonne of metal saved from sterilisation."""
+    the economic NPV given up per tonne of metal saved from sterilisation (green's KPIs against
+    each base, `orepit.planning.strategies.price_of_green`, as kpis.csv holds them)."""
     frame = kpis.set_index(kpis["strategy"].astype(str))
     if "green" not in frame.index:
         return ""
     g = frame.loc["green"]
     parts = []
     for base in ("npv", "high-grade"):
-        if base not in frame.index:
+        key = strategy_key(base)
+        if base not in frame.index or f"extra_metal_vs_{key}" not in frame.columns:
             continue
-        b = frame.loc[base]
-        metal = float(g["metal_recovered"] - b["metal_recovered"])
-        econ = float(g["npv"] - b["npv"])
-        env = float(g["npv_after_environment"] - b["npv_after_environment"])
+        metal = float(g[f"extra_metal_vs_{key}"])
+        econ = -float(g[f"price_of_green_vs_{key}"])
+        env = -float(g[f"price_of_green_after_environment_vs_{key}"])
         text = (f"Against <b>{base}</b>, green {'recovers' if metal >= 0 else 'loses'} {abs(metal):,.0f} t "
                 f"{'more' if metal >= 0 else 'less'} metal; its economic NPV is {_musd(econ)} {currency} "
-                f"{'higher' if econ >= 0 else 'lower'} ({100 * float(g['npv']) / float(b['npv']):.1f} % of "
-                f"{base}'s) and its NPV after environmental cost {_musd(env)} {currency} "
+                f"{'higher' if econ >= 0 else 'lower'} ({100 * float(g['npv']) / float(frame.loc[base, 'npv']):.1f} % "
+                f"of {base}'s) and its NPV after environmental cost {_musd(env)} {currency} "
                 f"{'higher' if env >= 0 else 'lower'}")
         if metal > 0 and econ < 0:
-            text += (f"; each extra tonne of metal costs {-econ / metal:,.0f} {currency} of economic NPV "
-                     f"(what an incentive for low-grade ore would have to cover)")
+            text += (f"; each extra tonne of metal costs {float(g[f'cost_per_t_metal_saved_vs_{key}']):,.0f} "
+                     f"{currency} of economic NPV (what an incentive for low-grade ore would have to cover)")
         parts.append(text + ".")
     return "<p class='key'>" + " ".join(parts) + "</p>" if parts else ""
 
