@@ -148,13 +148,18 @@ def test_solver_table_from_summary():
 
 
 def test_budget_note_says_what_green_must_keep_and_keeps():
+    """The reason from summary.json, the figures from kpis.csv (the KPI tables' source)."""
+    import pandas as pd
     from orepit.output.report import budget_note
-    summary = {"strategies": {"green": {"npv": 15_707.9e6, "green_budget": 0.03, "npv_budget_target": 15_456.0e6,
-                                        "budget": "the budget buys a pit with 89.19 % of the metal"}}}
-    text = budget_note(summary, "USD")
+    summary = {"strategies": {"green": {"budget": "the budget buys a pit with 89.19 % of the metal"}}}
+    kpis = pd.DataFrame([{"strategy": "npv", "npv": 15_900.0e6},
+                         {"strategy": "green", "npv": 15_707.9e6, "green_budget": 0.03, "npv_budget_target": 15_456.0e6}])
+    text = budget_note(summary, kpis, "USD")
     assert "give up 3 % of npv's economic NPV" in text and "must keep 15,456.0 M USD" in text
     assert "keeps 15,707.9 M USD" in text and "89.19 % of the metal" in text
-    assert budget_note({"strategies": {"npv": {}}}, "USD") == ""
+    assert budget_note(summary, kpis.drop(columns="green_budget"), "USD") == \
+        "<p>Green's final pit: the budget buys a pit with 89.19 % of the metal.</p>"
+    assert budget_note({"strategies": {"npv": {}}}, kpis, "USD") == ""
 
 
 def test_missing_optional_block_columns_are_named(tmp_path):
