@@ -30,7 +30,7 @@ from orepit.data.model import BlockModel
 from orepit.planning.layout import low_grade_edge
 from orepit.planning.replay import FixedPlan, fixed_plan, replay
 from orepit.study.pipeline import Study
-from orepit.study.sweep import sweep_client
+from orepit.study.sweep import limit_numba_threads, sweep_client
 from orepit.valuation.deposit import value_deposit
 from orepit.valuation.economics import Economics
 from orepit.valuation.environment import Environment
@@ -88,9 +88,7 @@ def replay_realisation(inputs: RiskInputs, r: int) -> tuple[list[dict], list[dic
 
 def _risk_task(inputs: RiskInputs, r: int, numba_threads: int = 1):
     """The Dask task: `replay_realisation` with numba on ``numba_threads`` threads in this worker."""
-    import numba
-    if numba.get_num_threads() > numba_threads:
-        numba.set_num_threads(numba_threads)
+    limit_numba_threads(numba_threads)
     return replay_realisation(inputs, r)
 
 
