@@ -212,3 +212,11 @@ def test_headline_quotes_greens_kpis_against_each_base():
     assert "Against <b>high-grade</b>, green recovers 800 t more metal; its economic NPV is 17 M USD higher" in text
     frame.loc[frame.strategy == "green", "cost_per_t_metal_saved_vs_npv"] = 7000.0
     assert "costs 7,000 USD" in headline(frame, "USD")
+
+
+def test_risk_json_without_its_tables_is_named(report, tmp_path):
+    folder = tmp_path / "r"
+    shutil.copytree(report[0], folder)
+    (folder / "risk.json").write_text("{}")
+    with pytest.raises(InputError, match=re.escape("realisations.parquet, realisation_periods.parquet")):
+        make_report(folder, views=False, chart_size=CHART)
