@@ -52,10 +52,9 @@ PLAN_FLOAT = {"discount_rate": (0.0, 1.0), "mining_capacity": (0.0, math.inf), "
               "mill_hours": (0.0, math.inf), "stockpile_loss": (0.0, 0.999999), "time_limit": (0.0, math.inf),
               "mip_gap": (0.0, 1.0), "recovery_floor": (0.0, 1.0), "utilisation_floor": (0.0, 1.0),
               "green_budget": (0.0, 1.0)}
-PLAN_TEXT: dict = {}
 #: plan keys that are green's switches, not `ScheduleSetup` fields
 GREEN_KEYS = ("recovery_floor", "utilisation_floor", "green_budget")
-PLAN_KEYS = set(PLAN_INT) | set(PLAN_FLOAT) | set(PLAN_TEXT)
+PLAN_KEYS = set(PLAN_INT) | set(PLAN_FLOAT)
 #: plan keys of earlier versions -> why they are gone (a study naming one is refused with this)
 PLAN_RETIRED = {"tail_periods": "the life of mine now follows from the capacities: remove tail_periods "
                                 "(periods is the most periods a plan may take)",
@@ -213,8 +212,6 @@ def parse_study(data: dict, path=None, text: str = "") -> SweepStudy:
 def _plan_value(check: Checker, key, name, value):
     if name in PLAN_INT:
         return check.integer(key, value, PLAN_INT[name])
-    if name in PLAN_TEXT:
-        return check.choice(key, value, PLAN_TEXT[name])
     low, high = PLAN_FLOAT[name]
     return check.number(key, value, low, high, open_low=name in ("mining_capacity", "mill_capacity",
                                                                  "mill_hours", "time_limit"))
