@@ -217,6 +217,16 @@ def _plan_value(check: Checker, key, name, value):
                                                                  "mill_hours", "time_limit"))
 
 
+def _named_file(check: Checker, raw: dict, key: str, base_dir: Path) -> Path:
+    """The existing file that ``deposit.<key>`` names (relative to the study file's folder)."""
+    file = raw[key]
+    if not isinstance(file, str) or not file:
+        raise check.error(("deposit", key), f"expected a file name, got {file!r}")
+    if not (base_dir / file).is_file():
+        raise check.error(("deposit", key), f"no such file: {base_dir / file}")
+    return base_dir / file
+
+
 def _deposit(check: Checker, raw: dict, base_dir: Path, realisations: int):
     """(deposit spec, base economics dict, base environment dict)."""
     check.keys(raw, DEPOSIT_KEYS, at=("deposit",))
@@ -228,26 +238,16 @@ def _deposit(check: Checker, raw: dict, base_dir: Path, realisations: int):
     econ = env = None
     for key, cls in (("economics", Economics), ("environment", Environment)):
         if key in raw:
-            file = raw[key]
-            if not isinstance(file, str) or not file:
-                raise check.error(("deposit", key), f"expected a file name, got {file!r}")
-            if not (base_dir / file).is_file():
-                raise check.error(("deposit", key), f"no such file: {base_dir / file}")
-            loaded = cls.from_toml(base_dir / file)       # its own errors name that file
+            loaded = cls.from_toml(_named_file(check, raw, key, base_dir))       # its own errors name that file
             if key == "economics":
                 econ = asdict(loaded)
             else:
                 env = asdict(loaded)
     if "variogram" in raw:
-        file = raw["variogram"]
-        if not isinstance(file, str) or not file:
-            raise check.error(("deposit", "variogram"), f"expected a file name, got {file!r}")
         if "grade_sigma" in raw:
             raise check.error(("deposit", "grade_sigma"), "give either a variogram (spatially correlated "
                                                           "realisations) or grade_sigma, not both")
-        if not (base_dir / file).is_file():
-            raise check.error(("deposit", "variogram"), f"no such file: {base_dir / file}")
-        vg = Variogram.from_toml(base_dir / file)          # its own errors name that file
+        vg = Variogram.from_toml(_named_file(check, raw, "variogram", base_dir))   # its own errors name that file
         spec["variogram"] = {"model": vg.model, "range_m": list(vg.range_m), "nugget": vg.nugget,
                              "cv": dict(vg.cv), "correlation": vg.correlation, "seed": vg.seed}
     if "synthetic" in raw:
