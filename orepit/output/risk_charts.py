@@ -55,8 +55,8 @@ def write_risk_charts(folder, currency: str = "") -> dict[str, str]:
         raise InputError(f"risk tables missing: {', '.join(missing)} (orepit risk writes them with risk.json)",
                          path=folder, field=missing[0])
     table, periods = pd.read_parquet(folder / TABLE), pd.read_parquet(folder / PERIODS)
-    return {"risk_cdf": distributions(table.assign(npv_economic=table["npv"]), folder / "risk_cdf.png", currency),
-            "risk_mill_feed": mill_feed_bands(periods, folder / "risk_mill_feed.png")}
+    cdf = distributions(table.assign(npv_economic=table["npv"]), folder / "risk_cdf.png", currency, "realisations")
+    return {"risk_cdf": cdf, "risk_mill_feed": mill_feed_bands(periods, folder / "risk_mill_feed.png")}
 
 
 def risk_table(risk: dict, currency: str = "") -> pd.DataFrame:
