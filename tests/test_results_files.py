@@ -157,3 +157,18 @@ def test_check_finds_each_schedule_feasible_and_a_broken_one_not(folder, tmp_pat
         result = check_results(copy)
         assert result["high-grade"].feasible and not result["green"].feasible
         assert any(v.startswith(word) for v in result["green"].solution), result["green"].solution
+
+
+def test_grade_tonnage_cutoffs_are_round_and_reach_the_top_grades(folder, blocks):
+    """gradetonnage.csv: cut-offs from 0 in one round step (1, 2, 2.5 or 5 times a power of ten), about
+    40 of them, the last at or above the 99.5 % quantile of the grade (`pipeline.round_cutoffs`)."""
+    import doctest
+    import orepit.study.pipeline as pipeline
+    assert doctest.testmod(pipeline) == (0, 1)
+    cut = pd.read_csv(folder / "gradetonnage.csv")["cutoff"].to_numpy()
+    step = cut[1] - cut[0]
+    assert cut[0] == 0 and np.allclose(np.diff(cut), step)
+    assert any(np.isclose(step / 10 ** np.floor(np.log10(step)), f) for f in (1.0, 2.0, 2.5, 5.0))
+    assert 20 <= cut.size <= 41 and cut[-1] >= np.quantile(blocks["cu"], 0.995) > cut[-2]
+    for top, expected in ((0.98, 0.025), (3.7, 0.1), (120.0, 5.0), (40.0, 1.0)):
+        assert np.diff(pipeline.round_cutoffs(top))[0] == pytest.approx(expected)
