@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 
 from orepit.data.model import BlockModel
 from orepit.data.files import write_model
+from orepit.planning.strategies import price_of_green
 
 DX, DY, DZ = 10.0, 10.0, 10.0  # block size (m)
 DENSITY = 2.7  # t/m3
@@ -146,6 +148,7 @@ def make_results(folder, *, nx: int = 16, ny: int = 14, nz: int = 9, frontier: b
             "ore_to_dump_tonnes": float(t[ore & (dest == "dump")].sum()),
             "co2_tonnes": float(per.co2_t.sum()),
         }
+    price_of_green({name: SimpleNamespace(kpis=k) for name, k in kpis.items()})    # green against high-grade
     kpi_frame = pd.DataFrame([{"strategy": s, **v} for s, v in kpis.items()])
     kpi_frame.to_csv(folder / "kpis.csv", index=False)
     # pit-by-pit table

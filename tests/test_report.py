@@ -148,13 +148,18 @@ def test_solver_table_from_summary():
 
 
 def test_budget_note_says_what_green_must_keep_and_keeps():
+    """The reason from summary.json, the figures from kpis.csv (the KPI tables' source)."""
+    import pandas as pd
     from orepit.output.report import budget_note
-    summary = {"strategies": {"green": {"npv": 15_707.9e6, "green_budget": 0.03, "npv_budget_target": 15_456.0e6,
-                                        "budget": "the budget buys a pit with 89.19 % of the metal"}}}
-    text = budget_note(summary, "USD")
+    summary = {"strategies": {"green": {"budget": "the budget buys a pit with 89.19 % of the metal"}}}
+    kpis = pd.DataFrame([{"strategy": "npv", "npv": 15_900.0e6},
+                         {"strategy": "green", "npv": 15_707.9e6, "green_budget": 0.03, "npv_budget_target": 15_456.0e6}])
+    text = budget_note(summary, kpis, "USD")
     assert "give up 3 % of npv's economic NPV" in text and "must keep 15,456.0 M USD" in text
     assert "keeps 15,707.9 M USD" in text and "89.19 % of the metal" in text
-    assert budget_note({"strategies": {"npv": {}}}, "USD") == ""
+    assert budget_note(summary, kpis.drop(columns="green_budget"), "USD") == \
+        "<p>Green's final pit: the budget buys a pit with 89.19 % of the metal.</p>"
+    assert budget_note({"strategies": {"npv": {}}}, kpis, "USD") == ""
 
 
 def test_missing_optional_block_columns_are_named(tmp_path):
@@ -186,3 +191,32 @@ def test_metal_kpis_name_their_element_and_the_others_earn_revenue_only():
                                    "the NPV but is not counted as metal.")
     kpis = pd.DataFrame({"strategy": ["npv"], "metal_recovered": [5.0], "npv": [2e6]})
     assert list(kpi_report_table(kpis, None, "Cu")["KPI"]) == ["metal recovered (t Cu)", "NPV (economic) (MUSD)"]
+
+
+def test_headline_quotes_greens_kpis_against_each_base():
+    """The headline's differences and cost per tonne are green's KPIs against each base, as kpis.csv
+    holds them (one source): a changed KPI changes the sentence."""
+    from types import SimpleNamespace
+    import pandas as pd
+    from orepit.output.report import headline
+    from orepit.planning.strategies import price_of_green
+    kpis = {"npv": {"npv": 100e6, "npv_after_environment": 90e6, "metal_recovered": 1000.0},
+            "high-grade": {"npv": 80e6, "npv_after_environment": 75e6, "metal_recovered": 700.0},
+            "green": {"npv": 97e6, "npv_after_environment": 92e6, "metal_recovered": 1500.0}}
+    price_of_green({name: SimpleNamespace(kpis=k) for name, k in kpis.items()})
+    frame = pd.DataFrame([{"strategy": s, **k} for s, k in kpis.items()])
+    text = headline(frame, "USD")
+    assert ("Against <b>npv</b>, green recovers 500 t more metal; its economic NPV is 3 M USD lower (97.0 % of "
+            "npv's) and its NPV after environmental cost 2 M USD higher; each extra tonne of metal costs 6,000 USD "
+            "of economic NPV") in text
+    assert "Against <b>high-grade</b>, green recovers 800 t more metal; its economic NPV is 17 M USD higher" in text
+    frame.loc[frame.strategy == "green", "cost_per_t_metal_saved_vs_npv"] = 7000.0
+    assert "costs 7,000 USD" in headline(frame, "USD")
+
+
+def test_risk_json_without_its_tables_is_named(report, tmp_path):
+    folder = tmp_path / "r"
+    shutil.copytree(report[0], folder)
+    (folder / "risk.json").write_text("{}")
+    with pytest.raises(InputError, match=re.escape("realisations.parquet, realisation_periods.parquet")):
+        make_report(folder, views=False, chart_size=CHART)

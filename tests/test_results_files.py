@@ -3,7 +3,9 @@ VTK), opened here with omf and pyvista; schema.csv gives every column a unit, an
 docs/results_format.md lists every file's every column."""
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import warnings
 from pathlib import Path
 
@@ -12,7 +14,10 @@ import pandas as pd
 import pytest
 
 from orepit.cli import main
+from orepit.data.files import read_model, write_model
 from orepit.data.schema import RESULT_COLUMNS, UNDESCRIBED
+from orepit.study.check import check_results
+from orepit.valuation.precedence import precedence_from_geometry
 
 ROOT = Path(__file__).resolve().parent.parent
 STRATEGIES = ("high_grade", "green")
@@ -113,3 +118,57 @@ def test_results_format_lists_every_file_and_column(folder):
         generic = re.sub(r"_(high_grade|npv|green)$", "_S", column)
         generic = re.sub(r"^(value|co2)_(mill|stockpile|dump)", r"\1_D", generic)
         assert column in names or generic in names, (file, column)
+
+
+def test_summary_json_and_kpis_csv_hold_the_same_figures(folder):
+    """Each strategy's KPIs in summary.json are kpis.csv's (both written from the same KPIs)."""
+    summary = json.loads((folder / "summary.json").read_text())["strategies"]
+    kpis = pd.read_csv(folder / "kpis.csv").set_index("strategy")
+    assert set(summary) == set(kpis.index)
+    for name, row in kpis.iterrows():
+        for key, value in row.items():
+            if isinstance(value, str):
+                continue
+            if key not in summary[name]:                   # a KPI of another strategy only
+                assert np.isnan(value), (name, key)
+                continue
+            assert summary[name][key] == pytest.approx(value, rel=1e-12, nan_ok=True), (name, key)
+
+
+def test_check_finds_each_schedule_feasible_and_a_broken_one_not(folder, tmp_path):
+    """`orepit check RESULTS` from the files alone: every strategy passes; a block moved before its
+    predecessor, or every block mined in the first period, is a named violation."""
+    checked = check_results(folder)
+    assert set(checked) == {"high-grade", "npv", "green"}
+    assert all(r.feasible for r in checked.values()), {n: r.solution for n, r in checked.items()}
+    summary = json.loads((folder / "summary.json").read_text())
+    model = read_model(folder / "blocks.parquet")
+    source = summary["precedence"]
+    precedence = precedence_from_geometry(model, block_size=model.block_size, slope=source["slope_deg"],
+                                          levels=source["benches"])
+    period = np.asarray(model["period_green"]).copy()
+    early = next(b for b in np.flatnonzero(period >= 0) if (period[precedence.predecessors(b)] >= 1).any())
+    moved = period.copy()
+    moved[early] = 0
+    for broken, word in ((moved, "precedence"), (np.where(period >= 0, 0, -1), "resource")):
+        copy = tmp_path / word
+        shutil.copytree(folder, copy)
+        write_model(model.assign(period_green=broken), copy / "blocks.parquet")
+        result = check_results(copy)
+        assert result["high-grade"].feasible and not result["green"].feasible
+        assert any(v.startswith(word) for v in result["green"].solution), result["green"].solution
+
+
+def test_grade_tonnage_cutoffs_are_round_and_reach_the_top_grades(folder, blocks):
+    """gradetonnage.csv: cut-offs from 0 in one round step (1, 2, 2.5 or 5 times a power of ten), about
+    40 of them, the last at or above the 99.5 % quantile of the grade (`pipeline.round_cutoffs`)."""
+    import doctest
+    import orepit.study.pipeline as pipeline
+    assert doctest.testmod(pipeline) == (0, 1)
+    cut = pd.read_csv(folder / "gradetonnage.csv")["cutoff"].to_numpy()
+    step = cut[1] - cut[0]
+    assert cut[0] == 0 and np.allclose(np.diff(cut), step)
+    assert any(np.isclose(step / 10 ** np.floor(np.log10(step)), f) for f in (1.0, 2.0, 2.5, 5.0))
+    assert 20 <= cut.size <= 41 and cut[-1] >= np.quantile(blocks["cu"], 0.995) > cut[-2]
+    for top, expected in ((0.98, 0.025), (3.7, 0.1), (120.0, 5.0), (40.0, 1.0)):
+        assert np.diff(pipeline.round_cutoffs(top))[0] == pytest.approx(expected)

@@ -16,11 +16,11 @@ from orepit.planning.layout import margin_per_tonne
 from orepit.planning.replay import TARGET_SHARE, check_plan, replay
 from orepit.planning.strategies import ScheduleSetup
 from orepit.study.pipeline import run_study
-from orepit.study.risk import KPIS, replay_realisation, risk_inputs, risk_summary, run_risk
+from orepit.study.risk import KPIS, realised_deposit, replay_realisation, risk_inputs, risk_summary, run_risk
 from orepit.valuation.deposit import value_deposit
 from orepit.valuation.destinations import DUMP, MILL, STOCKPILE
 from orepit.valuation.environment import Environment
-from orepit.valuation.realisations import GradeRealisations, Variogram
+from orepit.valuation.realisations import Variogram
 from orepit.valuation.synthetic import default_economics, synthetic_deposit
 
 VARIOGRAM = Variogram(cv={"cu": 0.3}, seed=3)
@@ -33,11 +33,6 @@ def setting():
     env = Environment(currency=econ.currency)
     study = run_study(model, econ, env, setup=ScheduleSetup(target_life=5), frontier_points=0, progress=False)
     return study, risk_inputs(study, econ, env, VARIOGRAM)
-
-
-def realised(inputs, r):
-    sims = GradeRealisations(inputs.model, inputs.variogram)
-    return value_deposit(sims.model(r), inputs.economics, inputs.environment, inputs.precedence)
 
 
 def test_replay_on_the_estimate_reproduces_the_plan(setting):
@@ -65,7 +60,7 @@ def test_a_realisation_without_error_is_the_estimate(setting):
 def test_grade_control_mills_the_richest_ore_first_and_keeps_the_mill(setting):
     study, inputs = setting
     for r in range(3):
-        deposit = realised(inputs, r)
+        deposit = realised_deposit(inputs, r)
         per_t, ore = margin_per_tonne(deposit), deposit.ore
         for name, plan in inputs.plans.items():
             result = replay(deposit, plan)
@@ -87,7 +82,7 @@ def test_grade_control_mills_the_richest_ore_first_and_keeps_the_mill(setting):
 
 def test_a_full_stockpile_sends_ore_to_the_dump(setting):
     study, inputs = setting
-    deposit = realised(inputs, 0)
+    deposit = realised_deposit(inputs, 0)
     plan = inputs.plans["npv"]
     free = replay(deposit, plan)
     assert free.kpis["ore_to_dump_tonnes"] == 0
@@ -101,7 +96,7 @@ def test_a_full_stockpile_sends_ore_to_the_dump(setting):
 
 def test_mill_targets_are_cumulative_shares_of_the_plans_feed(setting):
     study, inputs = setting
-    deposit = realised(inputs, 1)
+    deposit = realised_deposit(inputs, 1)
     for name, plan in inputs.plans.items():
         result = replay(deposit, plan)
         fed = np.cumsum(result.simulation.periods["mill_t"].to_numpy())[:plan.mill_target.size]

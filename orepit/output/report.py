@@ -257,27 +257,28 @@ def _musd(value: float) -> str:
 
 def headline(kpis: pd.DataFrame, currency: str = "USD") -> str:
     """What green does against npv and against high-grade: metal, then NPV on both footings, then
-    the economic NPV given up per tonne of metal saved from sterilisation."""
+    the economic NPV given up per tonne of metal saved from sterilisation (green's KPIs against
+    each base, `orepit.planning.strategies.price_of_green`, as kpis.csv holds them)."""
     frame = kpis.set_index(kpis["strategy"].astype(str))
     if "green" not in frame.index:
         return ""
     g = frame.loc["green"]
     parts = []
     for base in ("npv", "high-grade"):
-        if base not in frame.index:
+        key = strategy_key(base)
+        if base not in frame.index or f"extra_metal_vs_{key}" not in frame.columns:
             continue
-        b = frame.loc[base]
-        metal = float(g["metal_recovered"] - b["metal_recovered"])
-        econ = float(g["npv"] - b["npv"])
-        env = float(g["npv_after_environment"] - b["npv_after_environment"])
+        metal = float(g[f"extra_metal_vs_{key}"])
+        econ = -float(g[f"price_of_green_vs_{key}"])
+        env = -float(g[f"price_of_green_after_environment_vs_{key}"])
         text = (f"Against <b>{base}</b>, green {'recovers' if metal >= 0 else 'loses'} {abs(metal):,.0f} t "
                 f"{'more' if metal >= 0 else 'less'} metal; its economic NPV is {_musd(econ)} {currency} "
-                f"{'higher' if econ >= 0 else 'lower'} ({100 * float(g['npv']) / float(b['npv']):.1f} % of "
-                f"{base}'s) and its NPV after environmental cost {_musd(env)} {currency} "
+                f"{'higher' if econ >= 0 else 'lower'} ({100 * float(g['npv']) / float(frame.loc[base, 'npv']):.1f} % "
+                f"of {base}'s) and its NPV after environmental cost {_musd(env)} {currency} "
                 f"{'higher' if env >= 0 else 'lower'}")
         if metal > 0 and econ < 0:
-            text += (f"; each extra tonne of metal costs {-econ / metal:,.0f} {currency} of economic NPV "
-                     f"(what an incentive for low-grade ore would have to cover)")
+            text += (f"; each extra tonne of metal costs {float(g[f'cost_per_t_metal_saved_vs_{key}']):,.0f} "
+                     f"{currency} of economic NPV (what an incentive for low-grade ore would have to cover)")
         parts.append(text + ".")
     return "<p class='key'>" + " ".join(parts) + "</p>" if parts else ""
 
@@ -310,13 +311,16 @@ def metal_balance(kpis: pd.DataFrame, metal: str | None = None) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def budget_note(summary: dict, currency: str) -> str:
-    """A paragraph on what green's NPV budget bought (its utilisation floor), from summary.json."""
-    green = (summary.get("strategies") or {}).get("green") or {}
-    if not green.get("budget"):
+def budget_note(summary: dict, kpis: pd.DataFrame, currency: str) -> str:
+    """A paragraph on what green's NPV budget bought (its utilisation floor): the reason from
+    summary.json, the figures from kpis.csv (as the KPI tables show them)."""
+    reason = ((summary.get("strategies") or {}).get("green") or {}).get("budget")
+    if not reason:
         return ""
-    text = f"Green's final pit: {html.escape(green['budget'])}."
-    if green.get("green_budget") is not None and green.get("npv_budget_target") is not None:
+    text = f"Green's final pit: {html.escape(reason)}."
+    rows = kpis[kpis["strategy"].astype(str) == "green"]
+    green = rows.iloc[0] if len(rows) else pd.Series(dtype=float)
+    if pd.notna(green.get("green_budget")) and pd.notna(green.get("npv_budget_target")):
         text = (f"Green may give up {100 * green['green_budget']:g} % of npv's economic NPV to take more of the "
                 f"deposit's metal out of the ground: it must keep {green['npv_budget_target'] / 1e6:,.1f} M {currency}, "
                 f"and keeps {green['npv'] / 1e6:,.1f} M {currency}. " + text)
@@ -442,6 +446,7 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
                      f"solved in {float(pit.get('seconds', 0)):.2f} s")
     facts.append("strategies: " + ", ".join(html.escape(n) for n in names))
     grid = lambda *parts: '<div class="grid">' + "".join(parts) + "</div>"  # noqa: E731
+    rules = rules_table(summary)
     sections = [
         ("kpis", "Strategies compared",
          headline(data["kpis.csv"], deposit.get("currency", "USD"))
@@ -458,11 +463,11 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
          table_html(metal_balance(data["kpis.csv"], metal_name(summary)))
          + "<p class='muted'>For every strategy: ore-grade metal in the deposit = recovered + lost in processing "
            "+ sterilised.</p>"
-         + ("<h3>Green's rules: do they bind, what do they cost?</h3>" + table_html(rules_table(summary))
+         + ("<h3>Green's rules: do they bind, what do they cost?</h3>" + table_html(rules)
             + "<p class='muted'>Recovery floor, no ore to the dump and the emission cap are priced on the routes "
               "of green's own mining sequence (objective with the rule, against the rule relaxed); the "
-              "utilisation floor by the green plan without it.</p>" if len(rules_table(summary)) else "")
-         + budget_note(summary, deposit.get("currency", "USD"))),
+              "utilisation floor by the green plan without it.</p>" if len(rules) else "")
+         + budget_note(summary, data["kpis.csv"], deposit.get("currency", "USD"))),
         ("model", "Block model",
          grid(img("grade", "Block model coloured by copper grade, the quarter nearest the viewer cut away"),
               img("gradetonnage", "Grade-tonnage curve of the whole deposit (every block, inside the pit or "

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from solvers.errors import InputError
+
 from orepit.output.charts import figure, save
 from orepit.output.sweep_charts import COLOURS, distributions
 from orepit.study.risk import KPIS, PERIODS, TABLE
@@ -48,9 +50,13 @@ def mill_feed_bands(periods: pd.DataFrame, path) -> str:
 def write_risk_charts(folder, currency: str = "") -> dict[str, str]:
     """Both charts from ``folder``'s risk tables: {"risk_cdf": path, "risk_mill_feed": path}."""
     folder = Path(folder)
+    missing = [name for name in (TABLE, PERIODS) if not (folder / name).is_file()]
+    if missing:
+        raise InputError(f"risk tables missing: {', '.join(missing)} (orepit risk writes them with risk.json)",
+                         path=folder, field=missing[0])
     table, periods = pd.read_parquet(folder / TABLE), pd.read_parquet(folder / PERIODS)
-    return {"risk_cdf": distributions(table.assign(npv_economic=table["npv"]), folder / "risk_cdf.png", currency),
-            "risk_mill_feed": mill_feed_bands(periods, folder / "risk_mill_feed.png")}
+    cdf = distributions(table.assign(npv_economic=table["npv"]), folder / "risk_cdf.png", currency, "realisations")
+    return {"risk_cdf": cdf, "risk_mill_feed": mill_feed_bands(periods, folder / "risk_mill_feed.png")}
 
 
 def risk_table(risk: dict, currency: str = "") -> pd.DataFrame:

@@ -37,8 +37,9 @@ def npv_vs_metal(table: pd.DataFrame, path, currency: str = "") -> str:
     return save(fig, Path(path))
 
 
-def distributions(table: pd.DataFrame, path, currency: str = "") -> str:
-    """Empirical cumulative distributions of NPV, metal and CO2 per strategy, P10/P50/P90 marked."""
+def distributions(table: pd.DataFrame, path, currency: str = "", over: str = "cases") -> str:
+    """Empirical cumulative distributions of NPV, metal and CO2 per strategy, P10/P50/P90 marked;
+    ``over``: what the table's rows are (cases of a sweep, realisations of a risk study)."""
     fig, axes = figure((1200, 420), ncols=len(PANELS))
     for ax, (col, label, scale) in zip(axes, PANELS):
         for i, (name, part) in enumerate(table.groupby("strategy", sort=False)):
@@ -50,9 +51,9 @@ def distributions(table: pd.DataFrame, path, currency: str = "") -> str:
         ax.set_xlabel(label.format(cur=currency).replace(" )", ")"))
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("share of cases at or below")
+    axes[0].set_ylabel(f"share of {over} at or below")
     axes[0].legend()
-    fig.suptitle("Distributions over the cases (dots: P10, P50, P90)")
+    fig.suptitle(f"Distributions over the {over} (dots: P10, P50, P90)")
     return save(fig, Path(path))
 
 

@@ -25,6 +25,7 @@ from orepit.valuation.destinations import DESTINATIONS
 from orepit.valuation.precedence import precedence_from_geometry
 
 NEEDED = ("summary.json", "blocks.parquet", "periods.csv")
+DESTINATION_CODE = {name: k for k, name in enumerate(DESTINATIONS)}
 
 
 def check_results(folder) -> dict[str, Result]:
@@ -58,8 +59,7 @@ def check_results(folder) -> dict[str, Result]:
                              "summary.json)", path=folder, field=name)
         period = model[f"period_{key}"].astype(np.int64)
         names = model[f"destination_{key}"].astype(str)
-        code = {d: k for k, d in enumerate(DESTINATIONS)}
-        dest = np.array([code.get(v, -1) for v in names.tolist()], dtype=np.int64)
+        dest = np.array([DESTINATION_CODE.get(v, -1) for v in names.tolist()], dtype=np.int64)
         if np.any((period >= 0) & (dest < 0)):
             bad = int(np.flatnonzero((period >= 0) & (dest < 0))[0])
             raise InputError(f"block {bad} of {name} is mined but its destination is {names[bad]!r}",

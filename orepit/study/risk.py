@@ -30,8 +30,8 @@ from orepit.data.model import BlockModel
 from orepit.planning.layout import low_grade_edge
 from orepit.planning.replay import FixedPlan, fixed_plan, replay
 from orepit.study.pipeline import Study
-from orepit.study.sweep import sweep_client
-from orepit.valuation.deposit import value_deposit
+from orepit.study.sweep import limit_numba_threads, sweep_client
+from orepit.valuation.deposit import Deposit, value_deposit
 from orepit.valuation.economics import Economics
 from orepit.valuation.environment import Environment
 from orepit.valuation.realisations import GradeRealisations, Variogram
@@ -66,11 +66,16 @@ def risk_inputs(study: Study, economics: Economics, environment: Environment, va
     return RiskInputs(deposit.model, economics, environment, deposit.precedence, variogram, plans)
 
 
+def realised_deposit(inputs: RiskInputs, r: int) -> Deposit:
+    """Grade realisation ``r``, valued as the estimate was (same economics, environment and precedence)."""
+    sims = GradeRealisations(inputs.model, inputs.variogram)
+    return value_deposit(sims.model(r), inputs.economics, inputs.environment, inputs.precedence)
+
+
 def replay_realisation(inputs: RiskInputs, r: int) -> tuple[list[dict], list[dict]]:
     """Realisation ``r``: one row per strategy (KPIs) and one per strategy and period (mill feed and
     whether the plan's mill target is met)."""
-    sims = GradeRealisations(inputs.model, inputs.variogram)
-    deposit = value_deposit(sims.model(r), inputs.economics, inputs.environment, inputs.precedence)
+    deposit = realised_deposit(inputs, r)
     rows, period_rows = [], []
     for name, plan in inputs.plans.items():
         result = replay(deposit, plan)
@@ -88,9 +93,7 @@ def replay_realisation(inputs: RiskInputs, r: int) -> tuple[list[dict], list[dic
 
 def _risk_task(inputs: RiskInputs, r: int, numba_threads: int = 1):
     """The Dask task: `replay_realisation` with numba on ``numba_threads`` threads in this worker."""
-    import numba
-    if numba.get_num_threads() > numba_threads:
-        numba.set_num_threads(numba_threads)
+    limit_numba_threads(numba_threads)
     return replay_realisation(inputs, r)
 
 

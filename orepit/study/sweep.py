@@ -70,12 +70,17 @@ def _run_case(spec: dict, start: float) -> list[dict]:
     return rows
 
 
+def limit_numba_threads(threads: int = 1) -> None:
+    """Numba on at most ``threads`` threads in this worker thread (the first step of a Dask task)."""
+    import numba
+    if numba.get_num_threads() > threads:
+        numba.set_num_threads(threads)
+
+
 def _case_task(spec: dict, numba_threads: int = 1) -> list[dict]:
     """The Dask task: `run_case` with numba limited to ``numba_threads`` in this worker thread; each
     row also names the worker (``host:pid``)."""
-    import numba
-    if numba.get_num_threads() > numba_threads:
-        numba.set_num_threads(numba_threads)
+    limit_numba_threads(numba_threads)
     worker = f"{socket.gethostname()}:{os.getpid()}"
     return [dict(row, worker=worker) for row in run_case(spec)]
 

@@ -52,10 +52,9 @@ PLAN_FLOAT = {"discount_rate": (0.0, 1.0), "mining_capacity": (0.0, math.inf), "
               "mill_hours": (0.0, math.inf), "stockpile_loss": (0.0, 0.999999), "time_limit": (0.0, math.inf),
               "mip_gap": (0.0, 1.0), "recovery_floor": (0.0, 1.0), "utilisation_floor": (0.0, 1.0),
               "green_budget": (0.0, 1.0)}
-PLAN_TEXT: dict = {}
 #: plan keys that are green's switches, not `ScheduleSetup` fields
 GREEN_KEYS = ("recovery_floor", "utilisation_floor", "green_budget")
-PLAN_KEYS = set(PLAN_INT) | set(PLAN_FLOAT) | set(PLAN_TEXT)
+PLAN_KEYS = set(PLAN_INT) | set(PLAN_FLOAT)
 #: plan keys of earlier versions -> why they are gone (a study naming one is refused with this)
 PLAN_RETIRED = {"tail_periods": "the life of mine now follows from the capacities: remove tail_periods "
                                 "(periods is the most periods a plan may take)",
@@ -213,11 +212,19 @@ def parse_study(data: dict, path=None, text: str = "") -> SweepStudy:
 def _plan_value(check: Checker, key, name, value):
     if name in PLAN_INT:
         return check.integer(key, value, PLAN_INT[name])
-    if name in PLAN_TEXT:
-        return check.choice(key, value, PLAN_TEXT[name])
     low, high = PLAN_FLOAT[name]
     return check.number(key, value, low, high, open_low=name in ("mining_capacity", "mill_capacity",
                                                                  "mill_hours", "time_limit"))
+
+
+def _named_file(check: Checker, raw: dict, key: str, base_dir: Path) -> Path:
+    """The existing file that ``deposit.<key>`` names (relative to the study file's folder)."""
+    file = raw[key]
+    if not isinstance(file, str) or not file:
+        raise check.error(("deposit", key), f"expected a file name, got {file!r}")
+    if not (base_dir / file).is_file():
+        raise check.error(("deposit", key), f"no such file: {base_dir / file}")
+    return base_dir / file
 
 
 def _deposit(check: Checker, raw: dict, base_dir: Path, realisations: int):
@@ -231,26 +238,16 @@ def _deposit(check: Checker, raw: dict, base_dir: Path, realisations: int):
     econ = env = None
     for key, cls in (("economics", Economics), ("environment", Environment)):
         if key in raw:
-            file = raw[key]
-            if not isinstance(file, str) or not file:
-                raise check.error(("deposit", key), f"expected a file name, got {file!r}")
-            if not (base_dir / file).is_file():
-                raise check.error(("deposit", key), f"no such file: {base_dir / file}")
-            loaded = cls.from_toml(base_dir / file)       # its own errors name that file
+            loaded = cls.from_toml(_named_file(check, raw, key, base_dir))       # its own errors name that file
             if key == "economics":
                 econ = asdict(loaded)
             else:
                 env = asdict(loaded)
     if "variogram" in raw:
-        file = raw["variogram"]
-        if not isinstance(file, str) or not file:
-            raise check.error(("deposit", "variogram"), f"expected a file name, got {file!r}")
         if "grade_sigma" in raw:
             raise check.error(("deposit", "grade_sigma"), "give either a variogram (spatially correlated "
                                                           "realisations) or grade_sigma, not both")
-        if not (base_dir / file).is_file():
-            raise check.error(("deposit", "variogram"), f"no such file: {base_dir / file}")
-        vg = Variogram.from_toml(base_dir / file)          # its own errors name that file
+        vg = Variogram.from_toml(_named_file(check, raw, "variogram", base_dir))   # its own errors name that file
         spec["variogram"] = {"model": vg.model, "range_m": list(vg.range_m), "nugget": vg.nugget,
                              "cv": dict(vg.cv), "correlation": vg.correlation, "seed": vg.seed}
     if "synthetic" in raw:
