@@ -11,8 +11,8 @@ from solvers.errors import InputError
 
 from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_builtin_deposit, add_columns,
                                 add_discount_rate, add_json, add_mining_capacity, add_model, add_parameter_files,
-                                add_quiet, add_slope, add_solver, count, default_of, natural, open_model_of, positive,
-                                share)
+                                add_quiet, add_slope, add_solver, count, default_of, discount_rate_of, open_model_of,
+                                positive, share)
 from orepit.cli.output import emit
 from orepit.data.atomic import atomic_path, write_text
 from orepit.output.report import write_report
@@ -72,8 +72,7 @@ def add_study_options(p, out: str) -> None:
 
 def study_inputs(args):
     """(model, economics, environment, precedence, discount rate) from the arguments."""
-    precedence = None
-    discount = args.discount_rate
+    precedence, source = None, None
     if args.model is not None and not args.economics:
         raise InputError("--economics is required with a MODEL (see examples/*.toml)", field="economics")
     econ = Economics.from_toml(args.economics) if args.economics else None
@@ -87,13 +86,11 @@ def study_inputs(args):
         model = source.model
         if source.instance is not None:
             precedence = source.instance.precedence()
-            if discount is None and source.instance.path(".pcpsp").exists():
-                discount = source.instance.pcpsp().discount_rate
     if model.block_size is None:
         raise InputError(f"the block size of {model.name or args.model} is unknown: give --block-size DX DY DZ",
                          field="block_size")
     env = env or Environment(currency=econ.currency)
-    return model, econ, env, precedence, ScheduleSetup.discount_rate if discount is None else discount
+    return model, econ, env, precedence, discount_rate_of(args, source)
 
 
 def run(args) -> int:

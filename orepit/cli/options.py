@@ -235,6 +235,17 @@ def add_discount_rate(p) -> None:
                         f"instance's DISCOUNT_RATE, else {show(ScheduleSetup.discount_rate)})")
 
 
+def discount_rate_of(args, source: ModelSource | None = None) -> float:
+    """The run's discount rate per period, as --discount-rate's help says: the option, else the MineLib
+    instance's DISCOUNT_RATE (its .pcpsp), else `ScheduleSetup`'s."""
+    if args.discount_rate is not None:
+        return args.discount_rate
+    instance = None if source is None else source.instance
+    if instance is not None and instance.path(".pcpsp").exists():
+        return instance.pcpsp().discount_rate
+    return ScheduleSetup.discount_rate
+
+
 def add_mining_capacity(p, note: str) -> None:
     p.add_argument("--mining-capacity", type=positive, metavar="T",
                    help=f"rock mined per period [t/period] (default: {note})")
