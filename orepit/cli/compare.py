@@ -22,6 +22,9 @@ from orepit.valuation.economics import Economics
 from orepit.valuation.environment import Environment
 from orepit.valuation.synthetic import default_economics, synthetic_deposit
 
+#: points of the NPV-recovery frontier when --strategies names it (run_study's default)
+FRONTIER_POINTS = default_of(run_study, "frontier_points")
+
 
 def register(sub):
     p = sub.add_parser("compare", help="high-grade, npv and green strategies side by side (KPI table, charts)")
@@ -70,6 +73,30 @@ def add_study_options(p, out: str) -> None:
     add_json(p)
 
 
+def study_of(args, inputs, strategies, frontier_points: int = 0):
+    """`run_study` on ``inputs`` (`study_inputs`) with `add_study_options`' plan, green, slope and
+    solver options; ``frontier_points``: 0 for no NPV-recovery frontier."""
+    model, econ, env, precedence, discount = inputs
+    setup = ScheduleSetup(periods=args.periods, target_life=args.target_life, discount_rate=discount,
+                          mining_capacity=args.mining_capacity, mill_capacity=args.mill_capacity,
+                          mill_hours=args.mill_hours, time_limit=args.time_limit, mip_gap=args.gap, threads=args.threads)
+    return run_study(model, econ, env, strategies, setup, frontier_points=frontier_points, slope=args.slope,
+                     levels=args.benches, precedence=precedence, progress=not (args.quiet or args.json),
+                     recovery_floor=args.recovery_floor, utilisation_floor=args.utilisation_floor,
+                     budget=args.green_budget)
+
+
+def strategy_names(text: str, extra: tuple = ()) -> list[str]:
+    """The strategies of a --strategies comma list (of `STRATEGY_NAMES` and ``extra``); `InputError`
+    naming an unknown one."""
+    wanted = [s.strip() for s in text.split(",") if s.strip()]
+    unknown = [s for s in wanted if s not in (*STRATEGY_NAMES, *extra)]
+    if unknown or not wanted:
+        raise InputError(f"unknown strategy {unknown[0] if unknown else '(none)'} "
+                         f"(choose from {', '.join((*STRATEGY_NAMES, *extra))})", field="strategies")
+    return wanted
+
+
 def study_inputs(args):
     """(model, economics, environment, precedence, discount rate) from the arguments."""
     precedence, source = None, None
@@ -94,21 +121,9 @@ def study_inputs(args):
 
 
 def run(args) -> int:
-    wanted = [s.strip() for s in args.strategies.split(",") if s.strip()]
-    unknown = [s for s in wanted if s not in (*STRATEGY_NAMES, "frontier")]
-    if unknown or not wanted:
-        raise InputError(f"unknown strategy {unknown[0] if unknown else '(none)'} "
-                         f"(choose from {', '.join(STRATEGY_NAMES)}, frontier)", field="strategies")
-    model, econ, env, precedence, discount = study_inputs(args)
-    setup = ScheduleSetup(periods=args.periods, target_life=args.target_life, discount_rate=discount,
-                          mining_capacity=args.mining_capacity, mill_capacity=args.mill_capacity,
-                          mill_hours=args.mill_hours, time_limit=args.time_limit, mip_gap=args.gap,
-                          threads=args.threads)
-    frontier = {} if "frontier" in wanted else {"frontier_points": 0}     # run_study's number of points, or none
-    study = run_study(model, econ, env, [s for s in wanted if s != "frontier"], setup, slope=args.slope,
-                      levels=args.benches, precedence=precedence, progress=not (args.quiet or args.json),
-                      recovery_floor=args.recovery_floor, utilisation_floor=args.utilisation_floor,
-                      budget=args.green_budget, **frontier)
+    wanted = strategy_names(args.strategies, ("frontier",))
+    points = FRONTIER_POINTS if "frontier" in wanted else 0
+    study = study_of(args, study_inputs(args), [s for s in wanted if s != "frontier"], points)
     out = write_results(study, args.out)
     table = kpi_table(study.results)
     write_kpi_tables(table, out)
