@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import math
+import os
 
 from solvers.errors import InputError
 from solvers.patterns import NAMED_PATTERNS
@@ -190,6 +191,12 @@ def open_model_of(args, grades=(), environment=None) -> ModelSource:
             defaults.append("density")          # tonnage / block volume: derived, not assumed
     return open_model(args.model, block_size=getattr(args, "block_size", None), columns=model_columns(args),
                       grades=[g for g in grades if g], defaults=defaults)
+
+
+def check_table_out(path) -> None:
+    """Refuse an --out table that is not ``.parquet`` or ``.csv`` (before the work, not after it)."""
+    if not os.fspath(path).lower().endswith((".parquet", ".csv")):
+        raise InputError("output must end in .parquet or .csv", path=path, field="--out")
 
 
 def add_block_size(p, note: str = "the model's") -> None:
