@@ -109,7 +109,7 @@ def study_inputs(args):
         econ = econ or default_economics(model.block_size[2])
     else:
         env = env or Environment(currency=econ.currency)
-        source = open_model_of(args, grades=[e.column for e in econ.elements.values()], environment=env)
+        source = open_model_of(args, economics=econ, environment=env)
         model = source.model
         if source.instance is not None:
             precedence = source.instance.precedence()

@@ -175,12 +175,15 @@ def model_columns(args) -> dict[str, str]:
     return combined_columns(getattr(args, "columns", None), [getattr(args, "economics", None)])
 
 
-def open_model_of(args, grades=(), environment=None) -> ModelSource:
+def open_model_of(args, grades=(), economics=None, environment=None) -> ModelSource:
     """The MODEL argument opened with the run's --block-size and column mapping; ``grades``: grade
-    columns the run needs (the economics' elements, a --grade), found by name like the mapped ones;
-    ``environment``: the `Environment` the run prices, whose work-index and sulphur columns, when
-    they have their standard names and the model lacks them, take their documented defaults (and
-    density, for the dumps' volume, is derived from tonnage)."""
+    columns the run needs (a --grade), found by name like the mapped ones; ``economics``: the
+    `Economics` the run values with, whose elements' grade columns are needed too; ``environment``:
+    the `Environment` the run prices, whose work-index and sulphur columns, when they have their
+    standard names and the model lacks them, take their documented defaults (and density, for the
+    dumps' volume, is derived from tonnage)."""
+    if economics is not None:
+        grades = [*grades, *(e.column for e in economics.elements.values())]
     defaults = []
     if environment is not None:
         if environment.bwi_column == "bwi" and environment.bwi_default is None:

@@ -51,7 +51,7 @@ def run(args) -> int:
     if env is not None and env.currency != econ.currency:
         raise InputError(f"economics are in {econ.currency} but the environment file uses {env.currency}",
                          path=args.environment, field="currency")
-    model = open_model_of(args, grades=[e.column for e in econ.elements.values()], environment=env).model
+    model = open_model_of(args, economics=econ, environment=env).model
     values = block_values(model, econ)
     columns = {c: values[c].to_numpy() for c in values.columns}
     summary = {"blocks": model.n_blocks, "currency": econ.currency}
