@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from _example_model import EXAMPLE
+from _example_model import COLUMNS, EXAMPLE
 from orepit.cli import main
 from orepit.data.files import read_model
 
@@ -78,6 +78,22 @@ def test_the_economics_files_columns_table_and_the_command_line_wins(files, caps
     code, from_file = run_json(["pit", files["export"], "--columns", files["with_table"], "--economics",
                                 files["economics"]], capsys)
     assert from_file["objective"] == table["objective"]
+
+
+def test_the_economics_grade_columns_are_found_by_name_without_a_mapping(files, tmp_path, capsys):
+    """The economics name cu and au; the example file's CU and AU are found case-insensitively, by
+    pit (and shells), value and compare alike."""
+    code, found = run_json(["pit", str(EXAMPLE), "--economics", files["economics"]], capsys)
+    assert code == 0, found
+    code, mapped = run_json(["pit", str(EXAMPLE), "--columns", COLUMNS, "--economics", files["economics"]], capsys)
+    assert found["objective"] == mapped["objective"] > 0
+    code, out = run_json(["value", str(EXAMPLE), "--economics", files["economics"], "--out", str(tmp_path / "v.csv")],
+                         capsys)
+    assert code == 0, out
+    assert {"cu", "au"} <= set(pd.read_csv(tmp_path / "v.csv", nrows=0).columns)
+    code, out = run_json(["compare", str(EXAMPLE), "--economics", files["economics"], "--strategies", "high-grade",
+                          "--out", str(tmp_path / "r"), "--no-report", "--quiet", "--threads", "1"], capsys)
+    assert code == 0, out
 
 
 @pytest.mark.parametrize("verb, extra", [

@@ -72,3 +72,5 @@ def test_bad_inputs_exit_2_and_name_the_problem(tmp_path, capsys):
     out = _json(capsys, ["value", str(model), "--economics", str(EXAMPLES / "economics_default.toml"),
                          "--out", str(tmp_path / "v.txt")], 2)
     assert ".parquet or .csv" in out["error"]
+    out = _json(capsys, ["synth", "--blocks", "2e3", "--out", str(tmp_path / "s.vti")], 2)   # writable, but not a table
+    assert ".parquet or .csv" in out["error"] and not (tmp_path / "s.vti").exists()

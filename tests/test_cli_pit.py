@@ -87,6 +87,17 @@ def test_shells_instance_csv(minelib, tmp_path, capsys):
     assert len(pd.read_csv(out_file)) == 5
 
 
+def test_shells_discount_rate_is_the_option_else_the_instance_else_the_default(minelib, tmp_path, capsys):
+    """kd's .pcpsp says 0.15 (newman1's 0.08 is also `ScheduleSetup`'s, so it cannot tell them apart)."""
+    from orepit.planning.strategies import ScheduleSetup
+    (tmp_path / "v.txt").write_text("1\n-1\n" * 4)
+    for argv, rate in ([str(minelib / "kd")], 0.15), ([str(minelib / "kd"), "--discount-rate", "0.05"], 0.05), \
+            (["--grid", str(tmp_path / "v.txt"), "--dims", "2", "2", "2"], ScheduleSetup.discount_rate):
+        assert main(["shells", *argv, "--factors", "1", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["discount_rate"] == rate, argv
+    assert ScheduleSetup.discount_rate not in (0.15, 0.05)
+
+
 def test_shells_grid(tmp_path, capsys):
     values = np.linspace(-2, 3, 3 * 3 * 2)
     path = tmp_path / "v.txt"

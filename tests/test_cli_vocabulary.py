@@ -206,7 +206,7 @@ class _Stop(Exception):
     pass
 
 
-@pytest.mark.parametrize("verb", ["compare", "demo"])
+@pytest.mark.parametrize("verb", ["compare", "demo", "risk"])
 def test_solver_options_reach_the_schedule_setup(verb, monkeypatch, capsys):
     import orepit.cli.compare as compare
     seen = {}
@@ -222,6 +222,7 @@ def test_solver_options_reach_the_schedule_setup(verb, monkeypatch, capsys):
     setup = seen["setup"]
     assert (setup.time_limit, setup.threads, setup.mip_gap) == (7.5, 2, 0.02)
     assert (seen["levels"], seen["slope"]) == (3, [40.0, 50.0])
+    assert seen["frontier_points"] == (compare.FRONTIER_POINTS if verb == "demo" else 0) and compare.FRONTIER_POINTS > 0
 
 
 def test_solver_options_reach_solve_schedule(instance, monkeypatch, capsys):

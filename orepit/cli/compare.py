@@ -11,8 +11,8 @@ from solvers.errors import InputError
 
 from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_builtin_deposit, add_columns,
                                 add_discount_rate, add_json, add_mining_capacity, add_model, add_parameter_files,
-                                add_quiet, add_slope, add_solver, count, default_of, natural, open_model_of, positive,
-                                share)
+                                add_quiet, add_slope, add_solver, count, default_of, discount_rate_of, open_model_of,
+                                positive, share)
 from orepit.cli.output import emit
 from orepit.data.atomic import atomic_path, write_text
 from orepit.output.report import write_report
@@ -21,6 +21,9 @@ from orepit.study.pipeline import run_study, write_results
 from orepit.valuation.economics import Economics
 from orepit.valuation.environment import Environment
 from orepit.valuation.synthetic import default_economics, synthetic_deposit
+
+#: points of the NPV-recovery frontier when --strategies names it (run_study's default)
+FRONTIER_POINTS = default_of(run_study, "frontier_points")
 
 
 def register(sub):
@@ -70,10 +73,33 @@ def add_study_options(p, out: str) -> None:
     add_json(p)
 
 
+def study_of(args, inputs, strategies, frontier_points: int = 0):
+    """`run_study` on ``inputs`` (`study_inputs`) with `add_study_options`' plan, green, slope and
+    solver options; ``frontier_points``: 0 for no NPV-recovery frontier."""
+    model, econ, env, precedence, discount = inputs
+    setup = ScheduleSetup(periods=args.periods, target_life=args.target_life, discount_rate=discount,
+                          mining_capacity=args.mining_capacity, mill_capacity=args.mill_capacity,
+                          mill_hours=args.mill_hours, time_limit=args.time_limit, mip_gap=args.gap, threads=args.threads)
+    return run_study(model, econ, env, strategies, setup, frontier_points=frontier_points, slope=args.slope,
+                     levels=args.benches, precedence=precedence, progress=not (args.quiet or args.json),
+                     recovery_floor=args.recovery_floor, utilisation_floor=args.utilisation_floor,
+                     budget=args.green_budget)
+
+
+def strategy_names(text: str, extra: tuple = ()) -> list[str]:
+    """The strategies of a --strategies comma list (of `STRATEGY_NAMES` and ``extra``); `InputError`
+    naming an unknown one."""
+    wanted = [s.strip() for s in text.split(",") if s.strip()]
+    unknown = [s for s in wanted if s not in (*STRATEGY_NAMES, *extra)]
+    if unknown or not wanted:
+        raise InputError(f"unknown strategy {unknown[0] if unknown else '(none)'} "
+                         f"(choose from {', '.join((*STRATEGY_NAMES, *extra))})", field="strategies")
+    return wanted
+
+
 def study_inputs(args):
     """(model, economics, environment, precedence, discount rate) from the arguments."""
-    precedence = None
-    discount = args.discount_rate
+    precedence, source = None, None
     if args.model is not None and not args.economics:
         raise InputError("--economics is required with a MODEL (see examples/*.toml)", field="economics")
     econ = Economics.from_toml(args.economics) if args.economics else None
@@ -83,35 +109,21 @@ def study_inputs(args):
         econ = econ or default_economics(model.block_size[2])
     else:
         env = env or Environment(currency=econ.currency)
-        source = open_model_of(args, grades=[e.column for e in econ.elements.values()], environment=env)
+        source = open_model_of(args, economics=econ, environment=env)
         model = source.model
         if source.instance is not None:
             precedence = source.instance.precedence()
-            if discount is None and source.instance.path(".pcpsp").exists():
-                discount = source.instance.pcpsp().discount_rate
     if model.block_size is None:
         raise InputError(f"the block size of {model.name or args.model} is unknown: give --block-size DX DY DZ",
                          field="block_size")
     env = env or Environment(currency=econ.currency)
-    return model, econ, env, precedence, ScheduleSetup.discount_rate if discount is None else discount
+    return model, econ, env, precedence, discount_rate_of(args, source)
 
 
 def run(args) -> int:
-    wanted = [s.strip() for s in args.strategies.split(",") if s.strip()]
-    unknown = [s for s in wanted if s not in (*STRATEGY_NAMES, "frontier")]
-    if unknown or not wanted:
-        raise InputError(f"unknown strategy {unknown[0] if unknown else '(none)'} "
-                         f"(choose from {', '.join(STRATEGY_NAMES)}, frontier)", field="strategies")
-    model, econ, env, precedence, discount = study_inputs(args)
-    setup = ScheduleSetup(periods=args.periods, target_life=args.target_life, discount_rate=discount,
-                          mining_capacity=args.mining_capacity, mill_capacity=args.mill_capacity,
-                          mill_hours=args.mill_hours, time_limit=args.time_limit, mip_gap=args.gap,
-                          threads=args.threads)
-    frontier = {} if "frontier" in wanted else {"frontier_points": 0}     # run_study's number of points, or none
-    study = run_study(model, econ, env, [s for s in wanted if s != "frontier"], setup, slope=args.slope,
-                      levels=args.benches, precedence=precedence, progress=not (args.quiet or args.json),
-                      recovery_floor=args.recovery_floor, utilisation_floor=args.utilisation_floor,
-                      budget=args.green_budget, **frontier)
+    wanted = strategy_names(args.strategies, ("frontier",))
+    points = FRONTIER_POINTS if "frontier" in wanted else 0
+    study = study_of(args, study_inputs(args), [s for s in wanted if s != "frontier"], points)
     out = write_results(study, args.out)
     table = kpi_table(study.results)
     write_kpi_tables(table, out)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import math
+import os
 
 from solvers.errors import InputError
 from solvers.patterns import NAMED_PATTERNS
@@ -174,12 +175,15 @@ def model_columns(args) -> dict[str, str]:
     return combined_columns(getattr(args, "columns", None), [getattr(args, "economics", None)])
 
 
-def open_model_of(args, grades=(), environment=None) -> ModelSource:
+def open_model_of(args, grades=(), economics=None, environment=None) -> ModelSource:
     """The MODEL argument opened with the run's --block-size and column mapping; ``grades``: grade
-    columns the run needs (the economics' elements, a --grade), found by name like the mapped ones;
-    ``environment``: the `Environment` the run prices, whose work-index and sulphur columns, when
-    they have their standard names and the model lacks them, take their documented defaults (and
-    density, for the dumps' volume, is derived from tonnage)."""
+    columns the run needs (a --grade), found by name like the mapped ones; ``economics``: the
+    `Economics` the run values with, whose elements' grade columns are needed too; ``environment``:
+    the `Environment` the run prices, whose work-index and sulphur columns, when they have their
+    standard names and the model lacks them, take their documented defaults (and density, for the
+    dumps' volume, is derived from tonnage)."""
+    if economics is not None:
+        grades = [*grades, *(e.column for e in economics.elements.values())]
     defaults = []
     if environment is not None:
         if environment.bwi_column == "bwi" and environment.bwi_default is None:
@@ -190,6 +194,12 @@ def open_model_of(args, grades=(), environment=None) -> ModelSource:
             defaults.append("density")          # tonnage / block volume: derived, not assumed
     return open_model(args.model, block_size=getattr(args, "block_size", None), columns=model_columns(args),
                       grades=[g for g in grades if g], defaults=defaults)
+
+
+def check_table_out(path) -> None:
+    """Refuse an --out table that is not ``.parquet`` or ``.csv`` (before the work, not after it)."""
+    if not os.fspath(path).lower().endswith((".parquet", ".csv")):
+        raise InputError("output must end in .parquet or .csv", path=path, field="--out")
 
 
 def add_block_size(p, note: str = "the model's") -> None:
@@ -233,6 +243,17 @@ def add_discount_rate(p) -> None:
     p.add_argument("--discount-rate", type=rate, metavar="RATE",
                    help="discount rate per period (0.08 = 8 %%) [fraction/period] (default: the MineLib "
                         f"instance's DISCOUNT_RATE, else {show(ScheduleSetup.discount_rate)})")
+
+
+def discount_rate_of(args, source: ModelSource | None = None) -> float:
+    """The run's discount rate per period, as --discount-rate's help says: the option, else the MineLib
+    instance's DISCOUNT_RATE (its .pcpsp), else `ScheduleSetup`'s."""
+    if args.discount_rate is not None:
+        return args.discount_rate
+    instance = None if source is None else source.instance
+    if instance is not None and instance.path(".pcpsp").exists():
+        return instance.pcpsp().discount_rate
+    return ScheduleSetup.discount_rate
 
 
 def add_mining_capacity(p, note: str) -> None:

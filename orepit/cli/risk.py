@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import time
 
-from solvers.errors import InputError
-
-from orepit.cli.compare import add_study_options, study_inputs, write_kpi_tables
+from orepit.cli.compare import add_study_options, strategy_names, study_inputs, study_of, write_kpi_tables
 from orepit.cli.options import add_block_size, add_builtin_deposit, add_cluster, add_columns, add_model, \
     add_parameter_files, check_cluster, count, MINELIB, MODEL_FILES
 from orepit.cli.output import emit
 from orepit.output.report import write_report
 from orepit.output.risk_charts import write_risk_charts
 from orepit.planning.replay import replay
-from orepit.planning.strategies import STRATEGY_NAMES, ScheduleSetup, kpi_table
-from orepit.study.pipeline import run_study, write_results
+from orepit.planning.strategies import STRATEGY_NAMES, kpi_table
+from orepit.study.pipeline import write_results
 from orepit.study.risk import KPIS, risk_inputs, risk_summary, run_risk, write_risk
 from orepit.valuation.realisations import Variogram
 
@@ -48,41 +46,27 @@ def register(sub):
     p.set_defaults(func=run)
 
 
-def _strategies(text: str) -> list[str]:
-    wanted = [s.strip() for s in text.split(",") if s.strip()]
-    unknown = [s for s in wanted if s not in STRATEGY_NAMES]
-    if unknown or not wanted:
-        raise InputError(f"unknown strategy {unknown[0] if unknown else '(none)'} (choose from "
-                         f"{', '.join(STRATEGY_NAMES)})", field="strategies")
-    return wanted
-
-
 def run(args) -> int:
     check_cluster(args)
     start = time.perf_counter()
-    names = _strategies(args.strategies)
+    names = strategy_names(args.strategies)
     variogram = Variogram.from_toml(args.variogram) if args.variogram else None
-    model, econ, env, precedence, discount = study_inputs(args)
+    inputs = study_inputs(args)
+    model, econ, env, _, _ = inputs
     if variogram is None:
         variogram = Variogram(cv={econ.elements[next(iter(econ.elements))].column: DEFAULT_CV})
     variogram.elements_of(model)
     n = args.realisations or variogram.realisations
-    setup = ScheduleSetup(periods=args.periods, target_life=args.target_life, discount_rate=discount,
-                          mining_capacity=args.mining_capacity, mill_capacity=args.mill_capacity,
-                          mill_hours=args.mill_hours, time_limit=args.time_limit, mip_gap=args.gap, threads=args.threads)
-    study = run_study(model, econ, env, names, setup, frontier_points=0, slope=args.slope, levels=args.benches,
-                      precedence=precedence, progress=not (args.quiet or args.json),
-                      recovery_floor=args.recovery_floor, utilisation_floor=args.utilisation_floor,
-                      budget=args.green_budget)
+    study = study_of(args, inputs, names)
     planned = time.perf_counter()
     out = write_results(study, args.out)
     write_kpi_tables(kpi_table(study.results), out)
-    inputs = risk_inputs(study, econ, env, variogram)
-    table, periods = run_risk(inputs, n, scheduler=args.scheduler, workers=args.workers)
+    replays = risk_inputs(study, econ, env, variogram)
+    table, periods = run_risk(replays, n, scheduler=args.scheduler, workers=args.workers)
     replayed = time.perf_counter()
     references = {"planned": {name: r.kpis for name, r in study.results.items()},
-                  "on_estimate": {name: replay(study.deposit, plan).kpis for name, plan in inputs.plans.items()}}
-    summary = risk_summary(table, periods, inputs.plans, references)
+                  "on_estimate": {name: replay(study.deposit, plan).kpis for name, plan in replays.plans.items()}}
+    summary = risk_summary(table, periods, replays.plans, references)
     settings = {"realisations": n, "seed": variogram.seed, "model": variogram.model, "range_m": variogram.range_m,
                 "nugget": variogram.nugget, "cv": variogram.cv, "correlation": variogram.correlation,
                 "seconds": {"plans": planned - start, "realisations": replayed - planned}}

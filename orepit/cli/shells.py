@@ -17,7 +17,7 @@ from solvers.errors import InputError
 from solvers.nested import parse_factors
 
 from orepit.cli.options import (MINELIB, MODEL_FILES, add_discount_rate, add_json, add_mining_capacity, add_model,
-                                positive)
+                                discount_rate_of, positive)
 from orepit.cli.output import emit
 from orepit.cli.pit import add_grid_arguments, grid_problem
 from orepit.cli.valued import add_valuation, open_valued
@@ -46,7 +46,7 @@ def register(sub):
 
 def run(args) -> int:
     factors = parse_factors(args.factors)
-    discount = args.discount_rate
+    source = None
     if args.grid or args.dims:
         args.grid = args.grid or args.model
         if args.grid is None:
@@ -69,9 +69,7 @@ def run(args) -> int:
             inst = source.minelib("orepit shells")
             inputs, precedence = instance_shell_inputs(inst)
             name, tonnes_known = inst.name, "tonnage" in source.model
-        if discount is None and source.instance is not None and source.instance.path(".pcpsp").exists():
-            discount = source.instance.pcpsp().discount_rate
-    discount = ScheduleSetup.discount_rate if discount is None else discount
+    discount = discount_rate_of(args, source)
     t0 = time.perf_counter()
     nested = nested_shells(inputs, precedence, factors)
     rate = args.mining_capacity

@@ -8,9 +8,8 @@ from __future__ import annotations
 import os
 import time
 
-from orepit.cli.options import add_builtin_deposit, add_dims, add_json, default_of
+from orepit.cli.options import add_builtin_deposit, add_dims, add_json, check_table_out, default_of
 from orepit.cli.output import emit
-from orepit.cli.value import _output_kind
 from orepit.data.atomic import write_text
 from orepit.data.files import write_model
 from orepit.valuation.synthetic import default_economics, synthetic_deposit
@@ -31,7 +30,7 @@ def register(sub):
 
 def run(args) -> int:
     t0 = time.perf_counter()
-    _output_kind(args.out)
+    check_table_out(args.out)
     if args.dims is not None:
         model = synthetic_deposit(dims=tuple(args.dims), seed=args.seed, air=args.air)
     else:

@@ -16,7 +16,7 @@ import numpy as np
 from solvers.errors import InputError
 
 from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_columns, add_json, add_model,
-                                add_parameter_files, open_model_of)
+                                add_parameter_files, check_table_out, open_model_of)
 from orepit.cli.output import emit
 from orepit.data.files import write_model
 from orepit.valuation.destinations import destination_columns
@@ -38,19 +38,10 @@ def register(sub):
     p.set_defaults(func=run)
 
 
-def _output_kind(path) -> str:
-    lower = os.fspath(path).lower()
-    if lower.endswith(".parquet"):
-        return "parquet"
-    if lower.endswith(".csv"):
-        return "csv"
-    raise InputError("output must end in .parquet or .csv", path=path, field="--out")
-
-
 def run(args) -> int:
 
     t0 = time.perf_counter()
-    kind = _output_kind(args.out)
+    check_table_out(args.out)
     econ = Economics.from_toml(args.economics)
     env = None
     if args.environment:
@@ -60,7 +51,7 @@ def run(args) -> int:
     if env is not None and env.currency != econ.currency:
         raise InputError(f"economics are in {econ.currency} but the environment file uses {env.currency}",
                          path=args.environment, field="currency")
-    model = open_model_of(args, grades=[e.column for e in econ.elements.values()], environment=env).model
+    model = open_model_of(args, economics=econ, environment=env).model
     values = block_values(model, econ)
     columns = {c: values[c].to_numpy() for c in values.columns}
     summary = {"blocks": model.n_blocks, "currency": econ.currency}

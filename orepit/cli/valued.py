@@ -36,7 +36,7 @@ def open_valued(args, verb: str) -> tuple[ModelSource, Deposit | None]:
         return source, None
     econ = Economics.from_toml(args.economics)
     env = Environment.from_toml(args.environment) if args.environment else Environment(currency=econ.currency)
-    source = open_model_of(args, grades=[e.column for e in econ.elements.values()], environment=env)
+    source = open_model_of(args, economics=econ, environment=env)
     model = source.model
     if model.block_size is None:
         raise InputError("the block size is unknown: give --block-size DX DY DZ", path=args.model, field="block_size")

@@ -116,7 +116,7 @@ def starter_text(model: BlockModel, start: Mapping, columns: Mapping[str, str] |
     currency = start.get("currency", "USD")
     frame = model.frame
     rocks = set(frame["rock"].astype(str)) if "rock" in frame else set()
-    file_names = {model_name: file_name for model_name, file_name in (columns or {}).items()}
+    file_names = dict(columns or {})
     elements = guess_elements({c: file_names.get(c, c) for c in model.columns if c not in ("i", "j", "k", "x", "y", "z")})
     lines = [f"# Starter economics for {source or model.name or 'the block model'}, written by orepit init.",
              "# Every value is a starting point (docs/parameters.md gives sources): confirm each one.",
@@ -127,7 +127,7 @@ def starter_text(model: BlockModel, start: Mapping, columns: Mapping[str, str] |
         if key == "rock_column":
             value = value if value in frame else None
         elif key in ("bwi_column", "mill_power_kw"):       # mill hours need a work index
-            value = value if "bwi" in frame and start.get("bwi_column") == "bwi" else None
+            value = value if start.get("bwi_column") in frame else None
         elif key == "not_processable":
             value = [r for r in value if r in rocks]
         lines.append(_line(key, value, currency))
