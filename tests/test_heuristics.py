@@ -51,6 +51,26 @@ def test_windows_improve_to_feasible_never_worse(case, workers):
     assert v2 <= brute_force(problem) + 1e-6
 
 
+def test_windows_are_solved_again_only_after_a_gain_and_widen_once_settled():
+    """A settled window is not solved again from the same schedule (only after some window gained),
+    and the windows widen to max_width once every narrower one is settled."""
+    problem = random_problem(seed=11, n=6, T=3, D=2, R=2)
+    lp = bz.solve_lp(problem)
+    period, frac, value, _ = heuristics.best_toposort(problem, lp.solution)
+    _, _, v2, info = improve.improve_windows(problem, period, frac, width=2, max_width=3, time_limit=120,
+                                             window_limit=10, threads=1,
+                                             lp_mined=lp.solution.sum(axis=(1, 2)) > 1e-6)
+    log = info["windows"]
+    assert info["width"] == 3 and not info["stopped_by_time"]
+    assert (0, 2) in [row[:2] for row in log] and v2 > value + 1e-6
+    for i, row in enumerate(log):
+        later = [j for j in range(i + 1, len(log)) if log[j][:2] == row[:2]]
+        if later:                                      # solved again: some window gained in between
+            assert any(r[5] > 0 for r in log[i:later[0]]), log
+    last = {row[:2]: row for row in log}
+    assert all(r[4] == "optimal" and r[5] == 0.0 for r in last.values()), log   # every window settled
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_disjoint_windows_merge_to_a_feasible_schedule(seed):
     """Two windows over disjoint period ranges, solved from the same schedule, merged: feasible, and
