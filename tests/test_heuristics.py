@@ -93,6 +93,27 @@ def test_disjoint_windows_merge_to_a_feasible_schedule(seed):
     assert report.objective == pytest.approx(total, rel=1e-9, abs=1e-9)
 
 
+def test_merge_takes_destinations_only_in_calm_periods():
+    """A window MIP may change the destinations of blocks outside it (their periods stay fixed); the
+    merge takes them in the periods no other window changed meanwhile (``calm``), and only there."""
+    problem = random_problem(seed=13, n=8, T=3, D=2, R=2)
+    period, frac, _, _ = heuristics.best_toposort(problem, bz.solve_lp(problem).solution)
+    lm = mip.build_matrices(problem)
+    lm.col_lower, lm.col_upper, free = improve.window_bounds(lm, period, 0, 0, None)
+    sol = lm.solve(mip_gap=0.0, threads=1, start=improve.schedule_columns(lm, period, frac))
+    new_period, new_frac = improve.columns_to_schedule(lm, sol.solution)
+    moved = ~free & (period >= 0) & (np.abs(new_frac - frac) > 1e-6).any(axis=1)
+    assert moved.any()                                   # the case binds: a block outside changes destination
+    all_calm = improve.merge_window(period, frac, new_period, new_frac, free, np.arange(problem.n_periods))
+    assert np.array_equal(all_calm[0], new_period) and np.array_equal(all_calm[1], new_frac)
+    busy = period[np.flatnonzero(moved)[0]]              # another window changed this period meanwhile
+    merged_period, merged_frac = improve.merge_window(period, frac, new_period, new_frac, free,
+                                                      np.setdiff1d(np.arange(problem.n_periods), [busy]))
+    kept = ~free & (period == busy)
+    assert np.array_equal(merged_frac[kept], frac[kept]) and np.array_equal(merged_frac[~kept], new_frac[~kept])
+    assert check_schedule(problem, heuristics.to_schedule(merged_period, merged_frac)).feasible
+
+
 def test_columns_round_trip():
     problem = random_problem(seed=12, n=5, T=2, D=2, R=2)
     lm = mip.build_matrices(problem)
