@@ -177,7 +177,7 @@ def smallest_parameter(values, direction, quantity, target: float, precedence=No
         slope = math.fsum(b[between])
         if slope <= 0:
             break
-        lam = min(max(-math.fsum(a[between]) / slope, lo), hi)
+        lam = min(max(lo, -math.fsum(a[between]) / slope), hi)     # lo first: 0.0, not -0.0, on a tie
         trial = low.copy()
         pit = trial.closure(a + lam * b)
         size = int(pit.sum())
