@@ -130,6 +130,19 @@ def _csr(prec):
     return prec if isinstance(prec, Precedence) else prec.to_precedence()
 
 
+def best_of_repeat(run):
+    """``run()`` -> (pit, solve seconds), called REPEAT times; (last pit, best solve s, best wall s,
+    best CPU s of this process)."""
+    best_total = best_solve = best_cpu = math.inf
+    for _ in range(REPEAT):
+        t0, c0 = time.perf_counter(), time.process_time()
+        pit, solve = run()
+        best_total = min(best_total, time.perf_counter() - t0)
+        best_cpu = min(best_cpu, time.process_time() - c0)
+        best_solve = min(best_solve, solve)
+    return pit, best_solve, best_total, best_cpu
+
+
 def work_orepit(values, prec):
     from solvers.closure import PseudoflowSolver
     from solvers.problem import Precedence
@@ -139,13 +152,12 @@ def work_orepit(values, prec):
     PseudoflowSolver(tiny).solve(np.array([math.pi, -1.0]))
     from solvers.patterns import GridPrecedence
     PseudoflowSolver(GridPrecedence((2, 1, 2), [[0, 0, 1]])).solve(np.array([1.0, 1.0, -0.5, -0.5]))
-    best_total = best_solve = best_cpu = math.inf
-    for _ in range(REPEAT):
-        t0, c0 = time.perf_counter(), time.process_time()
+
+    def run():
         res = PseudoflowSolver(prec).solve(values)
-        best_total = min(best_total, time.perf_counter() - t0)
-        best_cpu = min(best_cpu, time.process_time() - c0)
-        best_solve = min(best_solve, res.seconds)
+        return res, res.seconds
+
+    res, best_solve, best_total, best_cpu = best_of_repeat(run)
     return {"objective": res.objective, "pit": int(res.info["n_in_pit"]), "solve_s": best_solve, "total_s": best_total,
             "cpu_s": best_cpu,
             "note": ("exact int64" if res.info["exact"] else "float64") + f", best of {REPEAT}"}
@@ -169,17 +181,13 @@ def _nx_graph(values, prec, big):
 def work_hpf(values, prec):
     import pseudoflow
     prec = _csr(prec)
-    best_total = best_solve = best_cpu = math.inf
-    for _ in range(REPEAT):
-        t0, c0 = time.perf_counter(), time.process_time()
-        big = float(np.abs(values).sum()) + 1.0
-        g = _nx_graph(values, prec, big)
+
+    def run():
+        g = _nx_graph(values, prec, float(np.abs(values).sum()) + 1.0)
         breakpoints, cuts, info = pseudoflow.hpf(g, "s", "t", const_cap="c")
-        pit = np.array([cuts[b][0] == 1 for b in range(values.size)], dtype=bool)
-        best_total = min(best_total, time.perf_counter() - t0)
-        best_cpu = min(best_cpu, time.process_time() - c0)
-        best_solve = min(best_solve, info["solveTime"])
-        del g, cuts
+        return np.array([cuts[b][0] == 1 for b in range(values.size)], dtype=bool), info["solveTime"]
+
+    pit, best_solve, best_total, best_cpu = best_of_repeat(run)
     return {"objective": math.fsum(values[pit]), "pit": int(pit.sum()), "solve_s": best_solve,
             "total_s": best_total, "cpu_s": best_cpu, "note": f"networkx graph + C hpf, best of {REPEAT}"}
 
@@ -190,9 +198,8 @@ def work_hpf_direct(values, prec):
     from ctypes import POINTER, byref, c_double, c_int
     from pseudoflow.python import hpf as wrapper
     lib = wrapper.libhpf
-    best_total = best_solve = best_cpu = math.inf
-    for _ in range(REPEAT):
-        t0, c0 = time.perf_counter(), time.process_time()
+
+    def run():
         n = values.size
         big = float(np.abs(values).sum()) + 1.0
         nodes, preds = prec.arcs()
@@ -224,10 +231,9 @@ def work_hpf_direct(values, prec):
         pit = cuts[1:n + 1] == 1
         solve = out["times"][2]
         wrapper._cleanup(out)
-        del arcs
-        best_total = min(best_total, time.perf_counter() - t0)
-        best_cpu = min(best_cpu, time.process_time() - c0)
-        best_solve = min(best_solve, solve)
+        return pit, solve
+
+    pit, best_solve, best_total, best_cpu = best_of_repeat(run)
     return {"objective": math.fsum(values[pit]), "pit": int(pit.sum()), "solve_s": best_solve,
             "total_s": best_total, "cpu_s": best_cpu, "note": f"numpy arcs + C hpf via ctypes, best of {REPEAT}"}
 

@@ -415,6 +415,8 @@ class FlowState:
 
     _ARRAYS = ("excess", "g", "up", "parent", "first_child", "next_sib", "prev_sib", "next_scan", "next_arc",
                "label", "bnext", "bhead", "btail", "count", "stack", "stats")
+    #: arrays written before they are read in each `run` and `raise_supply` (not copied by `copy`)
+    _SCRATCH = ("next_scan", "stack")
 
     def __init__(self, excess, active, tol):
         n = excess.size
@@ -461,7 +463,8 @@ class FlowState:
         twin.tol = self.tol
         twin._rise = None
         for name in self._ARRAYS:
-            setattr(twin, name, getattr(self, name).copy())
+            array = getattr(self, name)
+            setattr(twin, name, np.empty_like(array) if name in self._SCRATCH else array.copy())
         return twin
 
     def rescale(self, factor, tol) -> None:

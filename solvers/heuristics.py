@@ -110,7 +110,7 @@ def _greedy(indptr, indices, succ_ptr, succ_idx, key, cand, not_before, order, c
 
 
 def toposort_schedule(problem: PcpspProblem, key: np.ndarray, candidates: np.ndarray | None = None,
-                      succ=None, not_before: np.ndarray | None = None, preference: np.ndarray | None = None,
+                      not_before: np.ndarray | None = None, preference: np.ndarray | None = None,
                       strict: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Greedy schedule in order of ``key`` (smaller first) over the ``candidates`` mask.
 
@@ -122,7 +122,7 @@ def toposort_schedule(problem: PcpspProblem, key: np.ndarray, candidates: np.nda
     """
     n = problem.n_blocks
     prec = problem.precedence
-    succ = succ if succ is not None else prec.successors()
+    succ = prec.successors()                          # built once per graph (`Precedence.successors`)
     cand = np.ones(n, bool) if candidates is None else np.asarray(candidates, bool)
     cap = np.where(np.isfinite(problem.resource_upper), problem.resource_upper, 1e300)
     # a block with negative coefficients frees capacity; the greedy treats it as using none
@@ -152,7 +152,6 @@ def best_toposort(problem: PcpspProblem, y: np.ndarray | None, thresholds=(1e-6,
     y: LP fractions y[b, d, t] (None: blocks in topological-depth order, all candidates,
     a weak start for when no LP is available).
     """
-    succ = problem.precedence.successors()
     T = problem.n_periods
     if y is None:
         order = problem.precedence.topological_order()
@@ -188,7 +187,7 @@ def best_toposort(problem: PcpspProblem, y: np.ndarray | None, thresholds=(1e-6,
         for mname, mask in masks:
             for sname, nb in starts:
                 for rname, pref, strict in rules:
-                    period, frac = toposort_schedule(problem, key, mask, succ, nb, pref, strict)
+                    period, frac = toposort_schedule(problem, key, mask, nb, pref, strict)
                     value = schedule_value(problem, period, frac)
                     tried += 1
                     if best is None or value > best[2]:

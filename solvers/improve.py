@@ -112,12 +112,20 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
     tried: dict[tuple[int, int], tuple] = {}       # window -> (stamps near it, doublings, settled)
     started: dict[tuple[int, int], int] = {}      # window -> when it was last started
     order = itertools.count()
-    running: dict = {}                             # future -> (window, free, stamps at start)
+    running: dict = {}                             # future -> (window, free, stamps at start, doublings)
     log: list = []
     job_threads = threads if workers <= 1 else 1
 
-    def near(t0, t1):
-        return tuple(stamp[max(0, t0 - 1):t1 + 2])
+    def near(t0, t1, stamps=stamp):
+        return tuple(stamps[max(0, t0 - 1):t1 + 2])
+
+    def settled(key):
+        """The window was settled (optimal, or out of retries) and nothing near it changed since."""
+        seen = tried.get(key)
+        return seen is not None and seen[2] and seen[0] == near(*key)
+
+    def time_for_one():
+        return deadline.left() >= MIN_WINDOW_SECONDS + WINDOW_RESERVE
 
     def next_window():
         busy = [job[0] for job in running.values()]
@@ -125,8 +133,7 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
             best = None
             for t0 in range(0, T - w + 1):
                 key = (t0, t0 + w - 1)
-                seen = tried.get(key)
-                if seen is not None and seen[0] == near(*key) and seen[2]:
+                if settled(key):
                     continue
                 if any(key[0] <= b1 and b0 <= key[1] for b0, b1 in busy):
                     continue
@@ -134,8 +141,7 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
                     best = key
             if best is not None:
                 return best
-            if not all(tried.get((t0, t0 + w - 1), (None,))[0] == near(t0, t0 + w - 1)
-                       and tried[(t0, t0 + w - 1)][2] for t0 in range(0, T - w + 1)):
+            if not all(settled((t0, t0 + w - 1)) for t0 in range(0, T - w + 1)):
                 return None                          # this width is busy, not settled: wait
         return None
 
@@ -157,11 +163,11 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
         # in a child process: HiGHS' root cut separation can overrun its time limit
         job = pool.submit(view.solve, time_limit=limit, mip_gap=mip_gap, threads=job_threads, start=start,
                           isolate=True)
-        running[job] = (key, free, stamp.copy(), doublings, near(*key))
+        running[job] = (key, free, stamp.copy(), doublings)
 
     def merge(job):
         nonlocal period, frac, value
-        key, free, stamps_then, doublings, near_then = running.pop(job)
+        key, free, stamps_then, doublings = running.pop(job)
         sol = job.result()
         gain = 0.0
         if sol.solution is not None:
@@ -179,9 +185,9 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
                 period, frac, value = cand_period, cand_frac, cand_value
             else:
                 gain = 0.0
-        settled = sol.status == OPTIMAL or doublings >= MAX_LIMIT_DOUBLINGS
+        finished = sol.status == OPTIMAL or doublings >= MAX_LIMIT_DOUBLINGS
         # a window that just gained is changed near itself: it is tried again from the new schedule
-        tried[key] = (near_then if gain == 0.0 else None, doublings, settled)
+        tried[key] = (near(*key, stamps_then) if gain == 0.0 else None, doublings, finished)
         log.append((key[0], key[1], int(free.sum()), round(sol.seconds, 2), sol.status, gain))
         if progress is not None:
             progress(f"window {key[0]}-{key[1]}", float(value), math.inf)
@@ -189,14 +195,14 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
     widest = width
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         while True:
-            while len(running) < max(1, workers) and deadline.left() >= MIN_WINDOW_SECONDS + WINDOW_RESERVE:
+            while len(running) < max(1, workers) and time_for_one():
                 key = next_window()
                 if key is None:
                     break
                 widest = max(widest, key[1] - key[0] + 1)
                 launch(pool, key)
             if not running:
-                if deadline.left() < MIN_WINDOW_SECONDS + WINDOW_RESERVE or next_window() is None:
+                if not time_for_one() or next_window() is None:
                     break
                 continue
             done, _ = wait(list(running), return_when=FIRST_COMPLETED)
@@ -204,7 +210,7 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
                 merge(job)
     return period, frac, value, {"windows": log, "improve_s": time.perf_counter() - t_start, "width": widest,
                                  "busy_s": sum(row[3] for row in log),
-                                 "stopped_by_time": deadline.left() < MIN_WINDOW_SECONDS + WINDOW_RESERVE}
+                                 "stopped_by_time": not time_for_one()}
 
 
 def merge_window(period: np.ndarray, frac: np.ndarray, new_period: np.ndarray, new_frac: np.ndarray,

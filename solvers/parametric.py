@@ -23,11 +23,9 @@ import time
 
 import numpy as np
 
-from .closure import PseudoflowSolver, scale_values
+from .closure import _INT_HEADROOM, PseudoflowSolver, scale_values
 from .errors import InfeasibleError, InputError
 from .result import OPTIMAL, Result
-
-_INT_HEADROOM = 2.0 ** 60
 
 
 class ParametricClosure:
@@ -62,10 +60,9 @@ class ParametricClosure:
     def copy(self) -> "ParametricClosure":
         """An independent snapshot (the state's arrays copied), to try a parameter and come back."""
         twin = object.__new__(ParametricClosure)
-        twin.__dict__.update(self.__dict__)
+        twin.__dict__.update(self.__dict__)        # _last is replaced, never written in place: shared
         if self._state is not None:
             twin._state = self._state.copy()
-            twin._last = self._last.copy()
         return twin
 
     def solve(self, values) -> Result:
@@ -180,7 +177,7 @@ def smallest_parameter(values, direction, quantity, target: float, precedence=No
         slope = math.fsum(b[between])
         if slope <= 0:
             break
-        lam = min(max(-math.fsum(a[between]) / slope, lo), hi)
+        lam = min(max(lo, -math.fsum(a[between]) / slope), hi)     # lo first: 0.0, not -0.0, on a tie
         trial = low.copy()
         pit = trial.closure(a + lam * b)
         size = int(pit.sum())

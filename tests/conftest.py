@@ -7,22 +7,23 @@ import os
 import pytest
 from hypothesis import settings
 
-from orepit.data.datasets import minelib_dir, HOW_TO_GET
+from orepit.data.datasets import ENV_VAR, HOW_TO_GET, minelib_dir
 
 MINELIB = minelib_dir(required=False)
 
 
 def _require_data():
     if MINELIB is None:
-        # In CI the data must be there: fail loudly instead of skipping silently.
-        if os.environ.get("CI"):
-            pytest.fail(HOW_TO_GET)
+        # In CI, or when OREPIT_MINELIB names a folder, the data must be there: fail loudly
+        # instead of skipping silently.
+        if os.environ.get("CI") or os.environ.get(ENV_VAR):
+            pytest.fail(HOW_TO_GET + f" ({ENV_VAR}={os.environ.get(ENV_VAR)!r})")
         pytest.skip(HOW_TO_GET)
 
 
 @pytest.fixture(scope="session")
 def minelib():
-    """Folder holding the MineLib instances (skips locally, fails in CI, when absent)."""
+    """Folder holding the MineLib instances; when absent: skips locally, fails in CI or with OREPIT_MINELIB set."""
     _require_data()
     return MINELIB
 

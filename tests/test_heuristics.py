@@ -51,6 +51,26 @@ def test_windows_improve_to_feasible_never_worse(case, workers):
     assert v2 <= brute_force(problem) + 1e-6
 
 
+def test_windows_are_solved_again_only_after_a_gain_and_widen_once_settled():
+    """A settled window is not solved again from the same schedule (only after some window gained),
+    and the windows widen to max_width once every narrower one is settled."""
+    problem = random_problem(seed=11, n=6, T=3, D=2, R=2)
+    lp = bz.solve_lp(problem)
+    period, frac, value, _ = heuristics.best_toposort(problem, lp.solution)
+    _, _, v2, info = improve.improve_windows(problem, period, frac, width=2, max_width=3, time_limit=120,
+                                             window_limit=10, threads=1,
+                                             lp_mined=lp.solution.sum(axis=(1, 2)) > 1e-6)
+    log = info["windows"]
+    assert info["width"] == 3 and not info["stopped_by_time"]
+    assert (0, 2) in [row[:2] for row in log] and v2 > value + 1e-6
+    for i, row in enumerate(log):
+        later = [j for j in range(i + 1, len(log)) if log[j][:2] == row[:2]]
+        if later:                                      # solved again: some window gained in between
+            assert any(r[5] > 0 for r in log[i:later[0]]), log
+    last = {row[:2]: row for row in log}
+    assert all(r[4] == "optimal" and r[5] == 0.0 for r in last.values()), log   # every window settled
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_disjoint_windows_merge_to_a_feasible_schedule(seed):
     """Two windows over disjoint period ranges, solved from the same schedule, merged: feasible, and
@@ -71,6 +91,27 @@ def test_disjoint_windows_merge_to_a_feasible_schedule(seed):
     report = check_schedule(problem, heuristics.to_schedule(merged_period, merged_frac))
     assert report.feasible, report.violations
     assert report.objective == pytest.approx(total, rel=1e-9, abs=1e-9)
+
+
+def test_merge_takes_destinations_only_in_calm_periods():
+    """A window MIP may change the destinations of blocks outside it (their periods stay fixed); the
+    merge takes them in the periods no other window changed meanwhile (``calm``), and only there."""
+    problem = random_problem(seed=13, n=8, T=3, D=2, R=2)
+    period, frac, _, _ = heuristics.best_toposort(problem, bz.solve_lp(problem).solution)
+    lm = mip.build_matrices(problem)
+    lm.col_lower, lm.col_upper, free = improve.window_bounds(lm, period, 0, 0, None)
+    sol = lm.solve(mip_gap=0.0, threads=1, start=improve.schedule_columns(lm, period, frac))
+    new_period, new_frac = improve.columns_to_schedule(lm, sol.solution)
+    moved = ~free & (period >= 0) & (np.abs(new_frac - frac) > 1e-6).any(axis=1)
+    assert moved.any()                                   # the case binds: a block outside changes destination
+    all_calm = improve.merge_window(period, frac, new_period, new_frac, free, np.arange(problem.n_periods))
+    assert np.array_equal(all_calm[0], new_period) and np.array_equal(all_calm[1], new_frac)
+    busy = period[np.flatnonzero(moved)[0]]              # another window changed this period meanwhile
+    merged_period, merged_frac = improve.merge_window(period, frac, new_period, new_frac, free,
+                                                      np.setdiff1d(np.arange(problem.n_periods), [busy]))
+    kept = ~free & (period == busy)
+    assert np.array_equal(merged_frac[kept], frac[kept]) and np.array_equal(merged_frac[~kept], new_frac[~kept])
+    assert check_schedule(problem, heuristics.to_schedule(merged_period, merged_frac)).feasible
 
 
 def test_columns_round_trip():

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from solvers.closure import PseudoflowSolver, is_closed
 from solvers.errors import InfeasibleError, InputError
@@ -47,12 +47,15 @@ def brute_smallest(a, b, q, target, precedence, start):
         opt = np.isclose(line, line.max(), rtol=0, atol=1e-9)
 
 
-def cold_bisection(a, b, q, target, solver, iterations=40):
-    """The search `smallest_parameter` replaces: cold closures at doubling, then bisected, parameters."""
+def cold_bisection(a, b, q, target, solver, iterations=40, resolution=0.0):
+    """The search `smallest_parameter` replaces: cold closures at doubling, then bisected, parameters
+    (until the bracket is at most ``resolution * max(1, high)`` wide)."""
     low, high = 0.0, 1.0
     while q[solver.solve(a + high * b).solution].sum() < target:
         high *= 2.0
     for _ in range(iterations):
+        if high - low <= resolution * max(1.0, high):
+            break
         mid = 0.5 * (low + high)
         if q[solver.solve(a + mid * b).solution].sum() >= target:
             high = mid
@@ -132,6 +135,8 @@ def test_smallest_parameter_matches_the_envelope_of_all_closures(case, numbers, 
 
 @settings(max_examples=60, deadline=None)
 @given(dags(max_nodes=9), st.lists(st.integers(0, 5), min_size=9, max_size=9), st.floats(0.05, 1.0))
+@example((np.array([0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0]), Precedence.from_arcs(7, [], [])),
+         [0, 0, 0, 0, 0, 1, 2, 0, 0], 0.5)              # breakpoint at 0: the bisection ends near 0
 def test_smallest_parameter_gives_the_cold_bisections_answer(case, numbers, share):
     a, prec = case
     q = np.array(numbers[:a.size], dtype=np.float64)
@@ -139,7 +144,9 @@ def test_smallest_parameter_gives_the_cold_bisections_answer(case, numbers, shar
     if target <= 0 or q[PseudoflowSolver(prec).solve(a).solution].sum() >= target:
         return
     pit, lam = smallest_parameter(a, q, q, target, prec)
-    cold_pit, credit = cold_bisection(a, q, q, target, PseudoflowSolver(prec))
+    # bisected no finer than the bound below allows: a step of 1e-12 would leave values (here ~1)
+    # under the solver's float tolerance, and the cold closure would miss nodes worth lam * q
+    cold_pit, credit = cold_bisection(a, q, q, target, PseudoflowSolver(prec), resolution=2.0 ** -30)
     assert np.array_equal(pit, cold_pit)
     assert lam <= credit <= lam + 1e-9 * max(1.0, lam) + 2.0 ** -30 * max(1.0, credit)
 
