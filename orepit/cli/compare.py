@@ -5,8 +5,6 @@ every strategy and the frontier; it shares the options of `add_study_options`).
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from solvers.errors import InputError
 
 from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_builtin_deposit, add_columns,
@@ -14,10 +12,9 @@ from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_builti
                                 add_quiet, add_slope, add_solver, count, default_of, discount_rate_of, open_model_of,
                                 positive, share)
 from orepit.cli.output import emit
-from orepit.data.atomic import atomic_path, write_text
 from orepit.output.report import write_report
 from orepit.planning.strategies import STRATEGY_NAMES, ScheduleSetup, kpi_table, strategy_options
-from orepit.study.pipeline import run_study, write_results
+from orepit.study.pipeline import markdown_table, run_study, write_results
 from orepit.valuation.economics import Economics
 from orepit.valuation.environment import Environment
 from orepit.valuation.synthetic import default_economics, synthetic_deposit
@@ -126,7 +123,6 @@ def run(args) -> int:
     study = study_of(args, study_inputs(args), [s for s in wanted if s != "frontier"], points)
     out = write_results(study, args.out)
     table = kpi_table(study.results)
-    write_kpi_tables(table, out)
     report = None
     if not args.no_report and study.results:
         report = str(write_report(out))
@@ -137,32 +133,3 @@ def run(args) -> int:
     notes = "".join(f"\nwarning: {w}" for w in study.warnings)
     emit(args, payload, markdown_table(table) + notes + f"\n\nresults: {out}" + (f"\nreport: {report}" if report else ""))
     return 0
-
-
-KPI_ROWS = ["npv", "npv_after_environment", "objective", "metal_recovered", "low_grade_tonnes_recovered",
-            "metal_sterilised", "metal_left_in_pit", "mining_recovery_rate", "processing_recovery_rate",
-            "utilisation_rate", "ore_to_dump_tonnes", "strip_ratio", "co2_tonnes", "co2_per_tonne_metal",
-            "life_of_mine_periods", "price_of_green", "cost_per_t_metal_saved_vs_npv"]
-
-
-def markdown_table(table) -> str:
-    """KPIs (rows) by strategy (columns) as a Markdown table."""
-    rows = [k for k in KPI_ROWS if k in table.columns]
-    names = list(table.index)
-    lines = ["| KPI | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
-    for k in rows:
-        cells = []
-        for n in names:
-            v = float(table.loc[n, k])
-            v = 0.0 if abs(v) < 1e-6 else v
-            cells.append(f"{v:.4f}" if abs(v) < 10 and k.endswith(("rate",)) else f"{v:,.0f}" if abs(v) >= 100
-                         else f"{v:.4g}")
-        lines.append(f"| {k} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def write_kpi_tables(table, out: Path) -> None:
-    """kpis_table.csv (KPIs by strategy) and kpis.md beside the results."""
-    with atomic_path(out / "kpis_table.csv") as tmp:
-        table.T.to_csv(tmp)
-    write_text(out / "kpis.md", markdown_table(table) + "\n")

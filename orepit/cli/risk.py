@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import time
 
-from orepit.cli.compare import add_study_options, strategy_names, study_inputs, study_of, write_kpi_tables
+from orepit.cli.compare import add_study_options, strategy_names, study_inputs, study_of
 from orepit.cli.options import add_block_size, add_builtin_deposit, add_cluster, add_columns, add_model, \
     add_parameter_files, check_cluster, count, MINELIB, MODEL_FILES
 from orepit.cli.output import emit
 from orepit.output.report import write_report
 from orepit.output.risk_charts import write_risk_charts
 from orepit.planning.replay import replay
-from orepit.planning.strategies import STRATEGY_NAMES, kpi_table
+from orepit.planning.strategies import STRATEGY_NAMES
 from orepit.study.pipeline import write_results
 from orepit.study.risk import KPIS, risk_inputs, risk_summary, run_risk, write_risk
 from orepit.valuation.realisations import Variogram
@@ -60,7 +60,6 @@ def run(args) -> int:
     study = study_of(args, inputs, names)
     planned = time.perf_counter()
     out = write_results(study, args.out)
-    write_kpi_tables(kpi_table(study.results), out)
     replays = risk_inputs(study, econ, env, variogram)
     table, periods = run_risk(replays, n, scheduler=args.scheduler, workers=args.workers)
     replayed = time.perf_counter()

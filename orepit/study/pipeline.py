@@ -211,7 +211,11 @@ def write_results(study: Study, out) -> Path:
                         ignore_index=True)
     periods = periods[["strategy"] + [c for c in periods.columns if c != "strategy"]]
     _write_csv(periods, out / "periods.csv")
-    _write_csv(kpi_table(study.results).reset_index(), out / "kpis.csv")
+    table = kpi_table(study.results)
+    _write_csv(table.reset_index(), out / "kpis.csv")
+    with atomic_path(out / "kpis_table.csv") as tmp:   # KPIs (rows) by strategy, and the same as Markdown
+        table.T.to_csv(tmp)
+    write_text(out / "kpis.md", markdown_table(table) + "\n")
     if study.frontier is not None:
         _write_csv(study.frontier, out / "frontier.csv")
     if study.precedence.get("from") == "file":
@@ -219,6 +223,28 @@ def write_results(study: Study, out) -> Path:
     write_schema(out, d.currency)
     write_text(out / "summary.json", json.dumps(summary(study), indent=2) + "\n")
     return out
+
+
+KPI_ROWS = ["npv", "npv_after_environment", "objective", "metal_recovered", "low_grade_tonnes_recovered",
+            "metal_sterilised", "metal_left_in_pit", "mining_recovery_rate", "processing_recovery_rate",
+            "utilisation_rate", "ore_to_dump_tonnes", "strip_ratio", "co2_tonnes", "co2_per_tonne_metal",
+            "life_of_mine_periods", "price_of_green", "cost_per_t_metal_saved_vs_npv"]
+
+
+def markdown_table(table) -> str:
+    """KPIs (rows) by strategy (columns) as a Markdown table."""
+    rows = [k for k in KPI_ROWS if k in table.columns]
+    names = list(table.index)
+    lines = ["| KPI | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    for k in rows:
+        cells = []
+        for n in names:
+            v = float(table.loc[n, k])
+            v = 0.0 if abs(v) < 1e-6 else v
+            cells.append(f"{v:.4f}" if abs(v) < 10 and k.endswith(("rate",)) else f"{v:,.0f}" if abs(v) >= 100
+                         else f"{v:.4g}")
+        lines.append(f"| {k} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
