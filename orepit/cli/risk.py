@@ -12,8 +12,8 @@ from orepit.cli.compare import add_study_options, strategy_names, study_inputs, 
 from orepit.cli.options import add_block_size, add_builtin_deposit, add_cluster, add_columns, add_model, \
     add_parameter_files, check_cluster, count, MINELIB, MODEL_FILES
 from orepit.cli.output import emit
-from orepit.output.report import write_report
-from orepit.output.risk_charts import write_risk_charts
+from orepit.output.report import make_report
+from orepit.output.risk_charts import RISK_CHARTS, write_risk_charts
 from orepit.planning.replay import replay
 from orepit.planning.strategies import STRATEGY_NAMES
 from orepit.study.pipeline import write_results
@@ -70,8 +70,11 @@ def run(args) -> int:
                 "nugget": variogram.nugget, "cv": variogram.cv, "correlation": variogram.correlation,
                 "seconds": {"plans": planned - start, "realisations": replayed - planned}}
     write_risk(out, table, periods, summary, settings)
-    charts = write_risk_charts(out, econ.currency)
-    report = None if args.no_report else str(write_report(out))
+    if args.no_report:
+        report, charts = None, write_risk_charts(out, econ.currency)
+    else:                                       # the report draws the risk charts with the others
+        made = make_report(out)
+        report, charts = made["report"], {k: made["images"][k] for k in RISK_CHARTS}
     payload = {"out": str(out), "report": report, "charts": charts, "realisations": n, "strategies": summary,
                "stochastic": None, "vss": None, "warnings": study.warnings,
                "seconds": round(time.perf_counter() - start, 3)}

@@ -47,6 +47,9 @@ def mill_feed_bands(periods: pd.DataFrame, path) -> str:
     return save(fig, Path(path))
 
 
+RISK_CHARTS = ("risk_cdf", "risk_mill_feed")  # the keys write_risk_charts returns
+
+
 def write_risk_charts(folder, currency: str = "") -> dict[str, str]:
     """Both charts from ``folder``'s risk tables: {"risk_cdf": path, "risk_mill_feed": path}."""
     folder = Path(folder)
