@@ -2,7 +2,7 @@
 
 `RESULT_COLUMNS` holds, per file kind, ``(pattern, unit, meaning)`` rows: the pattern is a regular
 expression matched against the whole column name, whose groups ``S`` (a strategy key, ``-`` written
-as ``_``) and ``D`` (a destination) fill the meaning; ``{cur}`` in a unit is the folder's
+as ``_``), ``D`` (a destination) and ``E`` (an element of the economics, ``cu``) fill the meaning; ``{cur}`` in a unit is the folder's
 currency.  `schema` gives one row per column of each table; columns that come from the source
 block model and are not named here (grades, domains, ...) are described as such.
 """
@@ -18,6 +18,7 @@ from orepit.data.atomic import atomic_path
 
 _S = r"(?P<S>\w+?)"
 _D = r"(?P<D>mill|stockpile|dump)"
+_E = r"(?P<E>\w+?)"
 _IDX = "index"
 
 #: file kind -> (column pattern, unit, meaning); first match wins
@@ -37,13 +38,13 @@ RESULT_COLUMNS = {
         ("shell", _IDX, "smallest nested shell that holds the block, from 0; -1 outside every shell"),
         ("mill_hours", "h", "hours of mill time the block needs if milled"),
         (f"co2_{_D}_t", "t CO2", "emitted when the block is mined and sent to the {D}"),
-        ("env_cost", "{cur}", "environmental cost of the block at green's destination (the mill when green "
-                              "does not mine it, or without green)"),
         (f"period_{_S}", "period", "period in which strategy {S} mines the block, from 0; -1 unmined"),
         (f"destination_{_S}", "-", "where strategy {S} sends the block: mill, stockpile, dump; empty unmined"),
         (f"pushback_{_S}", _IDX, "pushback (phase) of the block in strategy {S}, from 0; -1 unmined"),
         (f"value_{_S}", "{cur}", "economic value of the block at the destination strategy {S} sends it to (as "
                                  "value_<destination>, undiscounted); empty unmined"),
+        (f"env_cost_{_S}", "{cur}", "environmental cost of the block at the destination strategy {S} sends it to "
+                                    "(undiscounted); empty unmined"),
     ],
     "periods": [
         ("strategy", "-", "strategy name"),
@@ -66,6 +67,10 @@ RESULT_COLUMNS = {
         ("metal_recovered_t", "t", "metal recovered"),
         ("metal_dumped_t", "t", "ore-grade metal sent to the dump"),
         ("metal_stockpile_lost_t", "t", "metal lost from the stockpile"),
+        (f"metal_fed_{_E}_t", "t", "metal of element {E} fed to the mill"),
+        (f"metal_recovered_{_E}_t", "t", "metal of element {E} recovered"),
+        (f"metal_dumped_{_E}_t", "t", "ore-grade metal of element {E} sent to the dump"),
+        (f"metal_stockpile_lost_{_E}_t", "t", "metal of element {E} lost from the stockpile"),
         ("cash_flow", "{cur}", "undiscounted economic cash flow"),
         ("cash_flow_after_environment", "{cur}", "undiscounted cash flow net of environmental cost"),
         ("discounted_cash_flow", "{cur}", "cash_flow discounted to period 0"),
@@ -111,6 +116,10 @@ RESULT_COLUMNS = {
         ("metal_left_in_pit", "t", "ore-grade metal inside the pit left unmined"),
         ("deposit_ore_metal", "t", "ore-grade metal of the deposit"),
         ("metal_balance_residual", "t", "deposit metal - (recovered + lost in processing + sterilised): 0"),
+        *((f"{key}_{_E}", "t", f"as {key}, for element {{E}}") for key in (
+            "metal_recovered", "metal_fed", "metal_lost_in_processing", "metal_sterilised", "metal_outside_pit",
+            "metal_dumped", "metal_stockpile_lost", "metal_left_in_pit", "deposit_ore_metal",
+            "metal_balance_residual")),
         ("low_grade_tonnes_recovered", "t", "low-grade ore milled through the stockpile instead of dumped"),
         ("mining_recovery_rate", "fraction", "ore-grade tonnes to mill or stockpile / ore-grade tonnes mined"),
         ("processing_recovery_rate", "fraction", "metal recovered / metal fed"),

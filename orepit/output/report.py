@@ -143,11 +143,12 @@ def load_results(folder) -> dict:
 
 def missing_views(model, names) -> list[str]:
     """Warnings for the documented blocks.parquet columns that are absent (their views are left out)."""
-    wanted = {"in_pit": "pit view", "env_cost": "environmental cost view"}
+    wanted = {"in_pit": "pit view"}
     for name in names:
         key = strategy_key(name)
         wanted[f"period_{key}"] = f"{name} period view"
         wanted[f"destination_{key}"] = f"{name} destination view"
+        wanted[f"env_cost_{key}"] = f"{name} environmental cost view"
     absent = [f"{col} ({view})" for col, view in wanted.items() if col not in model]
     if not absent:
         return []
@@ -212,33 +213,99 @@ def image_html(path, caption: str) -> str:
             f"<figcaption>{html.escape(caption)} ({html.escape(Path(path).name)})</figcaption></figure>")
 
 
-def metal_name(summary: dict) -> str:
-    """The metal the metal KPIs count, as a chemist writes it (``cu`` -> ``Cu``), from summary.json."""
-    element = str((summary.get("deposit") or {}).get("element") or "metal")
+def _symbol(element) -> str:
+    """An element as a chemist writes it (``cu`` -> ``Cu``); longer names as they are."""
+    element = str(element)
     return element.capitalize() if len(element) <= 2 else element
 
 
-def metal_note(summary: dict) -> str:
-    """One sentence: which element the metal KPIs count, and which others earn revenue only."""
+def metal_name(summary: dict) -> str:
+    """The element the metal KPIs without a suffix count (the first of the economics), from summary.json."""
+    return _symbol((summary.get("deposit") or {}).get("element") or "metal")
+
+
+#: grade units whose metal is shown in kg (gold, silver: tonnes would read 0.4 t); others in t
+KG_GRADES = ("g/t", "ppm")
+
+
+def element_units(summary: dict) -> dict:
+    """element -> (symbol, unit its metal is shown in, factor from t) for every element that earns
+    revenue, the first first (summary.json's ``deposit.elements`` and ``grade_units``)."""
     deposit = summary.get("deposit") or {}
-    others = [str(e) for e in deposit.get("elements") or [] if e != deposit.get("element")]
-    text = f"Metal KPIs count {metal_name(summary)}, the first element of the economics"
+    grades = deposit.get("grade_units") or {}
+    elements = deposit.get("elements") or [deposit.get("element") or "metal"]
+    return {str(e): (_symbol(e), *(("kg", 1000.0) if grades.get(e) in KG_GRADES else ("t", 1.0))) for e in elements}
+
+
+#: metal KPIs (t) that kpis.csv also holds per element E as ``<key>_E``
+METAL_KEYS = ("metal_recovered", "metal_fed", "metal_lost_in_processing", "metal_sterilised", "metal_outside_pit",
+              "metal_dumped", "metal_stockpile_lost", "metal_left_in_pit", "deposit_ore_metal")
+
+
+def per_element(kpis: pd.DataFrame, summary: dict) -> dict:
+    """element -> (symbol, unit, factor) of the elements whose metal KPIs kpis.csv holds (``metal_recovered_E``)."""
+    return {e: u for e, u in element_units(summary).items() if f"metal_recovered_{e}" in kpis.columns}
+
+
+def metal_note(summary: dict, kpis: pd.DataFrame | None = None) -> str:
+    """One sentence: which elements the metal KPIs count, in which unit, and what counts the first only."""
+    units = element_units(summary)
+    counted = per_element(kpis, summary) if kpis is not None else {}
+    first = metal_name(summary)
+    if len(counted) > 1:
+        shown = ", ".join(f"{sym} in {unit}" for sym, unit, _ in counted.values())
+        return (f"Metal KPIs are given for every element that earns revenue ({shown}; kpis.csv holds every "
+                f"metal in t, as metal_recovered_E and so on); the rates, the headline and the frontier count "
+                f"{first}, the first element of the economics.")
+    others = [sym for e, (sym, _, _) in units.items() if sym != first]
+    text = f"Metal KPIs count {first}, the first element of the economics"
     if others:
-        names = ", ".join(o.capitalize() if len(o) <= 2 else o for o in others)
-        text += f"; {names} {'earns' if len(others) == 1 else 'earn'} revenue in the NPV but " \
+        text += f"; {', '.join(others)} {'earns' if len(others) == 1 else 'earn'} revenue in the NPV but " \
                 f"{'is' if len(others) == 1 else 'are'} not counted as metal"
     return text + "."
 
 
-def kpi_report_table(kpis: pd.DataFrame, keys=None, metal: str | None = None) -> pd.DataFrame:
+def _element_key(key: str, elements: dict):
+    """(metal KPI, element) when ``key`` is a metal KPI of one element (``metal_recovered_au``), else None."""
+    for e in elements:
+        base = key[:-len(e) - 1]
+        if key.endswith(f"_{e}") and base in METAL_KEYS:
+            return base, e
+    return None
+
+
+def headline_keys(kpis: pd.DataFrame, summary: dict) -> list[str]:
+    """The headline KPI table's rows: `KPI_UNITS`, with the metal recovered and sterilised of every
+    element after the first element's."""
+    others = [e for e in per_element(kpis, summary) if _symbol(e) != metal_name(summary)]
+    out = []
+    for key in KPI_UNITS:
+        out.append(key)
+        if key in ("metal_recovered", "metal_sterilised"):
+            out += [f"{key}_{e}" for e in others]
+    return out
+
+
+def kpi_report_table(kpis: pd.DataFrame, keys=None, metal: str | None = None, elements: dict | None = None
+                     ) -> pd.DataFrame:
     """KPIs as rows (label with unit), strategies as columns, plus green minus high-grade when both
-    exist.  ``keys``: the KPI columns to show, in order (default: all numeric ones); ``metal``: the
-    element the metal KPIs count, written after their unit (``t Cu``)."""
+    exist.  ``keys``: the KPI columns to show, in order (default: all numeric ones but the per-element
+    copies of the first element's metal KPIs); ``metal``: the element the metal KPIs without a suffix
+    count, written after their unit (``t Cu``); ``elements``: {element: (symbol, unit, factor from t)}
+    of the per-element metal KPIs (`element_units`)."""
     frame = kpis.set_index(kpis["strategy"].astype(str)).drop(columns="strategy")
+    elements = elements or {}
+    if keys is None:
+        keys = [k for k in frame.columns if not ((found := _element_key(k, elements)) and metal
+                                                 and elements[found[1]][0] == metal)]
     rows = {}
-    for key in (frame.columns if keys is None else [k for k in keys if k in frame.columns]):
+    for key in [k for k in keys if k in frame.columns]:
         label, unit, scale = {**KPI_UNITS, **MORE_UNITS}.get(key, (key.replace("_", " "), "", 1.0))
-        if metal and unit == "t" and "metal" in key:
+        found = _element_key(key, elements)
+        if found:
+            symbol, unit, scale = elements[found[1]]
+            label, unit = MORE_UNITS.get(found[0], KPI_UNITS.get(found[0]))[0], f"{unit} {symbol}"
+        elif metal and unit == "t" and "metal" in key:
             unit = f"t {metal}"
         values = pd.to_numeric(frame[key], errors="coerce") * scale
         if values.isna().all():
@@ -255,7 +322,7 @@ def _musd(value: float) -> str:
     return f"{abs(value) / 1e6:,.0f} M"
 
 
-def headline(kpis: pd.DataFrame, currency: str = "USD") -> str:
+def headline(kpis: pd.DataFrame, currency: str = "USD", metal: str = "metal") -> str:
     """What green does against npv and against high-grade: metal, then NPV on both footings, then
     the economic NPV given up per tonne of metal saved from sterilisation (green's KPIs against
     each base, `orepit.planning.strategies.price_of_green`, as kpis.csv holds them)."""
@@ -268,16 +335,16 @@ def headline(kpis: pd.DataFrame, currency: str = "USD") -> str:
         key = strategy_key(base)
         if base not in frame.index or f"extra_metal_vs_{key}" not in frame.columns:
             continue
-        metal = float(g[f"extra_metal_vs_{key}"])
+        extra = float(g[f"extra_metal_vs_{key}"])
         econ = -float(g[f"price_of_green_vs_{key}"])
         env = -float(g[f"price_of_green_after_environment_vs_{key}"])
-        text = (f"Against <b>{base}</b>, green {'recovers' if metal >= 0 else 'loses'} {abs(metal):,.0f} t "
-                f"{'more' if metal >= 0 else 'less'} metal; its economic NPV is {_musd(econ)} {currency} "
+        text = (f"Against <b>{base}</b>, green {'recovers' if extra >= 0 else 'loses'} {abs(extra):,.0f} t "
+                f"{'more' if extra >= 0 else 'less'} {html.escape(metal)}; its economic NPV is {_musd(econ)} {currency} "
                 f"{'higher' if econ >= 0 else 'lower'} ({100 * float(g['npv']) / float(frame.loc[base, 'npv']):.1f} % "
                 f"of {base}'s) and its NPV after environmental cost {_musd(env)} {currency} "
                 f"{'higher' if env >= 0 else 'lower'}")
-        if metal > 0 and econ < 0:
-            text += (f"; each extra tonne of metal costs {float(g[f'cost_per_t_metal_saved_vs_{key}']):,.0f} "
+        if extra > 0 and econ < 0:
+            text += (f"; each extra tonne of {html.escape(metal)} costs {float(g[f'cost_per_t_metal_saved_vs_{key}']):,.0f} "
                      f"{currency} of economic NPV (what an incentive for low-grade ore would have to cover)")
         parts.append(text + ".")
     return "<p class='key'>" + " ".join(parts) + "</p>" if parts else ""
@@ -297,18 +364,32 @@ def rules_table(summary: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def metal_balance(kpis: pd.DataFrame, metal: str | None = None) -> pd.DataFrame:
-    """Per strategy: where the deposit's ore-grade metal goes (t of ``metal``); the parts add up to the deposit."""
+def metal_balance(kpis: pd.DataFrame, metal: str | None = None, element: str = "", unit: str = "t",
+                  scale: float = 1.0) -> pd.DataFrame:
+    """Per strategy: where the deposit's ore-grade metal goes (``unit`` of ``metal``; the KPIs without
+    a suffix, or those of ``element``, scaled from t by ``scale``); the parts add up to the deposit."""
     keys = ["deposit_ore_metal", "metal_recovered", "metal_lost_in_processing", "metal_outside_pit",
             "metal_dumped", "metal_stockpile_lost", "metal_left_in_pit"]
+    keys = [f"{k}_{element}" if element else k for k in keys]
     frame = kpis.set_index(kpis["strategy"].astype(str))
     if not set(keys) <= set(frame.columns):
         return pd.DataFrame()
-    out = frame[keys].astype(float).T
-    out.insert(0, f"metal (t {metal})" if metal else "metal (t)", ["ore-grade metal in the deposit", "recovered", "lost in processing",
-                                "sterilised: outside the final pit", "sterilised: dumped",
-                                "sterilised: lost on the stockpile", "sterilised: left in the pit"])
+    out = frame[keys].astype(float).T * scale
+    out.insert(0, f"metal ({unit} {metal})" if metal else f"metal ({unit})",
+               ["ore-grade metal in the deposit", "recovered", "lost in processing",
+                "sterilised: outside the final pit", "sterilised: dumped",
+                "sterilised: lost on the stockpile", "sterilised: left in the pit"])
     return out.reset_index(drop=True)
+
+
+def metal_balances(kpis: pd.DataFrame, summary: dict) -> str:
+    """The metal balance tables: the first element's, then one per further element (HTML)."""
+    first = metal_name(summary)
+    parts = [table_html(metal_balance(kpis, first))]
+    for e, (symbol, unit, scale) in per_element(kpis, summary).items():
+        if symbol != first:
+            parts.append(table_html(metal_balance(kpis, symbol, e, unit, scale)))
+    return "".join(parts)
 
 
 def budget_note(summary: dict, kpis: pd.DataFrame, currency: str) -> str:
@@ -396,7 +477,8 @@ def make_report(results_dir, *, window_size=None, chart_size=charts.SIZE, views:
     if views:
         try:
             images.update(viz.render_all(model, folder, names, window_size=window_size or viz.WINDOW,
-                                         warnings=warnings))
+                                         warnings=warnings, currency=(summary.get("deposit") or {}).get("currency",
+                                                                                                       "USD")))
             if interactive:
                 extra = viz.interactive_html(model, names)
         except InputError:
@@ -447,27 +529,29 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
     facts.append("strategies: " + ", ".join(html.escape(n) for n in names))
     grid = lambda *parts: '<div class="grid">' + "".join(parts) + "</div>"  # noqa: E731
     rules = rules_table(summary)
+    currency, metal = deposit.get("currency", "USD"), metal_name(summary)
+    elements = element_units(summary)
     sections = [
         ("kpis", "Strategies compared",
-         headline(data["kpis.csv"], deposit.get("currency", "USD"))
-         + table_html(kpi_report_table(data["kpis.csv"], list(KPI_UNITS), metal_name(summary)))
-         + "<details><summary>all KPIs</summary>" + table_html(kpi_report_table(data["kpis.csv"], None, metal_name(summary)))
-         + "</details>"
+         headline(data["kpis.csv"], currency, metal)
+         + table_html(kpi_report_table(data["kpis.csv"], headline_keys(data["kpis.csv"], summary), metal, elements))
+         + "<details><summary>all KPIs</summary>"
+         + table_html(kpi_report_table(data["kpis.csv"], None, metal, elements)) + "</details>"
          + "<p class='muted'>Every KPI is computed from the block schedule (each block's period and "
            "destination, checked against every slope and capacity). NPV is the economic NPV for every "
            "strategy; the NPV after environmental cost prices the same plan with the environmental cost; "
            "the objective is what the strategy maximised. Rates are in % (mining recovery: ore-grade tonnes "
            "sent to mill or stockpile over ore-grade tonnes mined; comprehensive utilisation: metal recovered "
-           "over the deposit's ore-grade metal). " + html.escape(metal_note(summary)) + "</p>"),
+           "over the deposit's ore-grade metal). " + html.escape(metal_note(summary, data["kpis.csv"])) + "</p>"),
         ("balance", "Where the metal goes",
-         table_html(metal_balance(data["kpis.csv"], metal_name(summary)))
-         + "<p class='muted'>For every strategy: ore-grade metal in the deposit = recovered + lost in processing "
-           "+ sterilised.</p>"
+         metal_balances(data["kpis.csv"], summary)
+         + "<p class='muted'>For every strategy and element: ore-grade metal in the deposit = recovered + lost in "
+           "processing + sterilised.</p>"
          + ("<h3>Green's rules: do they bind, what do they cost?</h3>" + table_html(rules)
             + "<p class='muted'>Recovery floor, no ore to the dump and the emission cap are priced on the routes "
               "of green's own mining sequence (objective with the rule, against the rule relaxed); the "
               "utilisation floor by the green plan without it.</p>" if len(rules) else "")
-         + budget_note(summary, data["kpis.csv"], deposit.get("currency", "USD"))),
+         + budget_note(summary, data["kpis.csv"], currency)),
         ("model", "Block model",
          grid(img("grade", "Block model coloured by copper grade, the quarter nearest the viewer cut away"),
               img("gradetonnage", "Grade-tonnage curve of the whole deposit (every block, inside the pit or "
@@ -484,11 +568,16 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
               img("npv_co2", "Cumulative NPV and CO2 per strategy"))
          + "<details><summary>period table</summary>" + table_html(data["periods.csv"]) + "</details>"),
         ("destinations", "Destinations: what each plan does with the ore",
-         img("destinations", "Mined blocks by destination, strategies side by side; magenta: ore-grade blocks "
-                             "sent to the dump")
+         grid(*[img("destinations " + n, f"{n}: mined blocks by destination; magenta: ore-grade blocks sent to "
+                                         "the dump") for n in names])
          + ("<h3>Rotate it yourself</h3>" + interactive if interactive else "")),
         ("environment", "Environmental cost",
-         grid(img("env_cost", "Environmental cost per tonne of the blocks in the pit"))),
+         grid(*[img("env_cost " + n, f"{n}: environmental cost per tonne of the blocks it mines, at the "
+                                     "destinations it sends them to") for n in names])
+         + f"<p class='muted'>Each block's environmental cost ({html.escape(currency)}, undiscounted) at the "
+           "destination the strategy sends it to, per tonne (column env_cost_S of blocks.parquet); one colour "
+           "scale for every strategy. The NPV after environmental cost discounts these costs in the period "
+           "each is paid.</p>"),
     ]
     if "frontier" in images:
         sections.append(("frontier", "How much does more metal cost?",

@@ -10,13 +10,14 @@ Views (each writes one PNG atomically and returns its path):
 - `grade_view`: blocks coloured by grade, with the quarter nearest the camera cut away;
 - `pit_view`: the ultimate pit (``in_pit``) as a stepped surface over topography, coloured by depth;
 - `period_view`: mined blocks coloured by extraction period for one strategy;
-- `destination_view`: mined blocks by destination for several strategies side by side, ore-grade
-  blocks sent to the dump highlighted;
-- `env_cost_view`: environmental cost per tonne of every block in the pit.
+- `destination_view`: blocks mined by one strategy by destination, ore-grade blocks sent to the
+  dump highlighted;
+- `env_cost_view`: environmental cost per tonne of the blocks one strategy mines, at the
+  destinations it sends them to.
 
 Coordinates are metres (block centres, ``BlockModel.x/y/z``); blocks with zero tonnage are air and
-are not drawn.  Every view has axes in model coordinates, a scale bar and a north arrow (`_frame`),
-named in the PNG's text metadata; a period view's colour bar has one tick a period.
+are not drawn.  Every view has a title, axes in model coordinates, a scale bar and a north arrow
+(`_frame`), named in the PNG's text metadata; a period view's colour bar has one tick a period.
 """
 from __future__ import annotations
 
@@ -112,7 +113,7 @@ def _save(p: "pyvista.Plotter", path) -> str:
     from PIL import Image
     from PIL.PngImagePlugin import PngInfo
     info = PngInfo()
-    for key, text in getattr(p, "_orepit_frame", {}).items():
+    for key, text in {"title": getattr(p, "_orepit_title", ""), **getattr(p, "_orepit_frame", {})}.items():
         info.add_text(key, text)
     try:
         img = p.screenshot(return_img=True)
@@ -153,6 +154,12 @@ def _frame(p: "pyvista.Plotter", model: BlockModel) -> None:
                       "north arrow": "+y (northing)"}
 
 
+def _title(p: "pyvista.Plotter", text: str) -> None:
+    """The view's title, drawn at the top left and recorded for the PNG's metadata (key ``title``)."""
+    p.add_text(text, font_size=11, color="black")
+    p._orepit_title = text
+
+
 def _bar(title: str) -> dict:
     return {"title": title, "vertical": True, "position_x": 0.86, "position_y": 0.18, "height": 0.64,
             "width": 0.06, "color": "black", "title_font_size": 14, "label_font_size": 12, "fmt": "%.3g"}
@@ -176,8 +183,7 @@ def grade_view(model: BlockModel, path, *, grade: str = "cu", unit: str | None =
     p = _plotter(window_size)
     p.add_mesh(mesh, scalars="grade", cmap="turbo", clim=(0.0, max(top, 1e-9)), show_edges=False,
                scalar_bar_args=_bar(f"{grade} ({unit})"))
-    p.add_text(f"{model.name or 'block model'}: {grade} grade" + (" (cut-away)" if cut else ""),
-               font_size=11, color="black")
+    _title(p, f"{model.name or 'block model'}: {grade} grade" + (" (cut-away)" if cut else ""))
     _frame(p, model)
     _camera(p)
     return _save(p, path)
@@ -240,8 +246,8 @@ def pit_view(model: BlockModel, path, *, mask=None, window_size=WINDOW, title: s
                          model.origin[2], float(topo.max())))
     p.add_mesh(box.outline(), color="#777777", line_width=1)  # the model's extent, to read the depth against
     columns = int(np.count_nonzero(depth > 0))
-    p.add_text(title or f"ultimate pit over topography ({columns} columns mined, deepest "
-               f"{depth.max():.0f} m = {depth.max() / dz:.0f} benches)", font_size=11, color="black")
+    _title(p, title or f"ultimate pit over topography ({columns} columns mined, deepest "
+           f"{depth.max():.0f} m = {depth.max() / dz:.0f} benches)")
     _frame(p, model)
     _camera(p, zoom=1.0, elevation=15.0)
     return _save(p, path)
@@ -268,7 +274,7 @@ def period_view(model: BlockModel, path, strategy: str, *, window_size=WINDOW, c
     ticks = period_ticks(n)
     p.add_mesh(mesh, scalars="period", cmap="tab10" if n <= 10 else "turbo", n_colors=n, clim=(-0.5, n - 0.5),
                annotations=ticks, scalar_bar_args=bar)
-    p.add_text(f"{strategy}: extraction period" + (" (cut-away)" if cut else ""), font_size=11, color="black")
+    _title(p, f"{strategy}: extraction period" + (" (cut-away)" if cut else ""))
     _frame(p, model)
     p._orepit_frame["colour bar ticks"] = ", ".join(ticks.values())
     _camera(p)
@@ -288,64 +294,90 @@ def destination_classes(model: BlockModel, strategy: str) -> np.ndarray:
     return out
 
 
-def destination_view(model: BlockModel, path, strategies=("high-grade", "green"), *, window_size=(1200, 560),
-                     cut: bool = True) -> str:
-    """Mined blocks by destination, one panel per strategy, cameras linked.  Ore-grade blocks dumped
-    are magenta; waste to dump is translucent grey so the ore inside stays visible."""
-    strategies = list(strategies)
-    p = _plotter(window_size, shape=(1, len(strategies)))
+def mined(model: BlockModel, strategy: str, cut: bool) -> np.ndarray:
+    """Solid blocks that ``strategy`` mines (column ``period_S``, else ``destination_S``), the
+    quarter nearest the camera cut away when ``cut``."""
+    key = strategy_key(strategy)
+    taken = (model["period_" + key] >= 0 if "period_" + key in model
+             else np.asarray(model["destination_" + key]).astype(str) != "")
+    return taken & solid(model) & (cutaway(model) if cut else True)
+
+
+def destination_view(model: BlockModel, path, strategy: str, *, window_size=WINDOW, cut: bool = True) -> str:
+    """Blocks mined by ``strategy`` by destination.  Ore-grade blocks dumped are magenta; waste to
+    dump is translucent grey so the ore inside stays visible."""
+    classes = destination_classes(model, strategy)
     keep = solid(model) & (cutaway(model) if cut else True)
-    tonnage = model["tonnage"] if "tonnage" in model else np.ones(model.n_blocks)
-    for s, name in enumerate(strategies):
-        p.subplot(0, s)
-        classes = destination_classes(model, name)
-        for label, colour in CLASS_COLOURS.items():
-            sel = keep & (classes == label)
-            if sel.any():
-                opacity = 0.18 if label == "waste to dump" else 1.0
-                p.add_mesh(block_mesh(model, sel), color=colour, opacity=opacity, label=label)
-        dumped_kt = tonnage[classes == "ore to dump"].sum() / 1e3
-        p.add_text(f"{name}: ore-grade blocks dumped {dumped_kt:,.0f} kt", font_size=10, color="black")
-        if s == 0:
-            p.add_legend(labels=[[label, colour] for label, colour in CLASS_COLOURS.items()], bcolor="white",
-                         face="rectangle", size=(0.3, 0.25), loc="lower left")
-        _frame(p, model)
-        _camera(p)
-    p.link_views()
-    return _save(p, path)
-
-
-def env_cost_view(model: BlockModel, path, *, mask=None, window_size=WINDOW, cut: bool = True) -> str:
-    """Environmental cost per tonne (USD/t, column ``env_cost`` in USD per block / tonnage) of the
-    blocks in ``mask`` (default: in the pit, else every solid block)."""
-    _need(model, "env_cost")
-    if mask is None:
-        mask = model["in_pit"].astype(bool) if "in_pit" in model and model["in_pit"].any() else True
-    show = solid(model) & np.asarray(mask, dtype=bool) & (cutaway(model) if cut else True)
-    if not show.any():
-        raise InputError("no blocks to draw for the environmental cost view", path=model.source)
-    tonnage = model["tonnage"] if "tonnage" in model else np.ones(model.n_blocks)
-    per_t = np.divide(model["env_cost"].astype(float), tonnage, out=np.zeros(model.n_blocks), where=tonnage > 0)
-    mesh = block_mesh(model, show, env=per_t)
-    lo, hi = np.nanpercentile(per_t[show], [1, 99])
-    log = bool(lo > 0 and hi / lo > 20)  # mill and dump costs differ by orders of magnitude
+    if not (keep & (classes != "")).any():
+        raise InputError(f"strategy {strategy!r} mines no blocks", path=model.source,
+                         field="destination_" + strategy_key(strategy))
     p = _plotter(window_size)
-    p.add_mesh(mesh, scalars="env", cmap="plasma", clim=(float(lo), float(max(hi, lo + 1e-9))), log_scale=log,
-               scalar_bar_args=_bar("env. cost (USD/t" + (", log)" if log else ")")))
-    p.add_text("environmental cost per tonne" + (" (cut-away)" if cut else ""), font_size=11, color="black")
+    for label, colour in CLASS_COLOURS.items():
+        sel = keep & (classes == label)
+        if sel.any():
+            p.add_mesh(block_mesh(model, sel), color=colour, opacity=0.18 if label == "waste to dump" else 1.0)
+    tonnage = model["tonnage"] if "tonnage" in model else np.ones(model.n_blocks)
+    dumped_kt = tonnage[classes == "ore to dump"].sum() / 1e3
+    _title(p, f"{strategy}: destinations, ore-grade blocks dumped {dumped_kt:,.0f} kt"
+           + (" (cut-away)" if cut else ""))
+    p.add_legend(labels=[[label, colour] for label, colour in CLASS_COLOURS.items()], bcolor="white",
+                 face="rectangle", size=(0.2, 0.16), loc="lower left")
     _frame(p, model)
     _camera(p)
     return _save(p, path)
 
 
-def render_all(model: BlockModel, folder, strategies, *, window_size=WINDOW, warnings: list | None = None
-               ) -> dict[str, str]:
-    """Every view the model's columns allow, into ``folder``: {view name: PNG path}.
+def env_cost_per_t(model: BlockModel, strategy: str) -> np.ndarray:
+    """Per block: environmental cost per tonne (currency/t) at the destination ``strategy`` sends
+    it to (column ``env_cost_S`` over tonnage); NaN where it is not mined."""
+    col = "env_cost_" + strategy_key(strategy)
+    _need(model, col)
+    tonnage = model["tonnage"] if "tonnage" in model else np.ones(model.n_blocks)
+    cost = model[col].astype(float)
+    return np.divide(cost, tonnage, out=np.full(model.n_blocks, np.nan), where=(tonnage > 0) & np.isfinite(cost))
+
+
+def env_cost_range(model: BlockModel, strategies, cut: bool = True) -> tuple[float, float] | None:
+    """(1st, 99th) percentile of the environmental cost per tonne over the blocks the strategies
+    mine: one colour scale for every strategy's view; None when none mines a block."""
+    values = [env_cost_per_t(model, s)[mined(model, s, cut)] for s in strategies]
+    values = np.concatenate(values) if values else np.zeros(0)
+    values = values[np.isfinite(values)]
+    if not values.size:
+        return None
+    lo, hi = np.percentile(values, [1, 99])
+    return float(lo), float(max(hi, lo + 1e-9))
+
+
+def env_cost_view(model: BlockModel, path, strategy: str, *, currency: str = "USD", clim=None,
+                  window_size=WINDOW, cut: bool = True) -> str:
+    """Environmental cost per tonne (``currency``/t) of the blocks ``strategy`` mines, at the
+    destinations it sends them to; ``clim``: the colour range (default: `env_cost_range` of this
+    strategy alone; pass one range to compare strategies)."""
+    per_t = env_cost_per_t(model, strategy)
+    show = mined(model, strategy, cut) & np.isfinite(per_t)
+    if not show.any():
+        raise InputError(f"strategy {strategy!r} mines no blocks", path=model.source,
+                         field="env_cost_" + strategy_key(strategy))
+    lo, hi = clim or env_cost_range(model, [strategy], cut)
+    log = bool(lo > 0 and hi / lo > 20)  # mill and dump costs differ by orders of magnitude
+    p = _plotter(window_size)
+    p.add_mesh(block_mesh(model, show, env=per_t), scalars="env", cmap="plasma", clim=(lo, hi), log_scale=log,
+               scalar_bar_args=_bar(f"env. cost ({currency}/t" + (", log)" if log else ")")))
+    _title(p, f"{strategy}: environmental cost per tonne at its destinations" + (" (cut-away)" if cut else ""))
+    _frame(p, model)
+    _camera(p)
+    return _save(p, path)
+
+
+def render_all(model: BlockModel, folder, strategies, *, window_size=WINDOW, warnings: list | None = None,
+               currency: str = "USD") -> dict[str, str]:
+    """Every view the model's columns allow, into ``folder``: {view name: PNG path}; per strategy
+    ``periods S``, ``destinations S`` and ``env_cost S``.
 
     A view whose data is unusable (a strategy that mines nothing, no blocks in the pit) is left
     out; the reason is appended to ``warnings`` when a list is given."""
     folder = os.fspath(folder)
-    w, h = window_size
     jobs = []  # (name, function, path, args, kwargs)
     grade = "cu" if "cu" in model else (model.grades[0] if model.grades else None)
     if grade:
@@ -355,14 +387,14 @@ def render_all(model: BlockModel, folder, strategies, *, window_size=WINDOW, war
     for s in strategies:
         if "period_" + strategy_key(s) in model:
             jobs.append(("periods " + s, period_view, f"view_periods_{strategy_key(s)}.png", (s,), {}))
-    with_dest = [s for s in strategies if "destination_" + strategy_key(s) in model]
-    if {"high-grade", "green"} <= set(with_dest):
-        with_dest = ["high-grade", "green"]  # the comparison the report is about
-    if with_dest:
-        jobs.append(("destinations", destination_view, "view_destinations.png", (with_dest[:2],),
-                     {"window_size": (int(w * 1.4), int(h * 0.95))}))
-    if "env_cost" in model:
-        jobs.append(("env_cost", env_cost_view, "view_env_cost.png", (), {}))
+    for s in strategies:
+        if "destination_" + strategy_key(s) in model:
+            jobs.append(("destinations " + s, destination_view, f"view_destinations_{strategy_key(s)}.png", (s,), {}))
+    with_env = [s for s in strategies if "env_cost_" + strategy_key(s) in model]
+    clim = env_cost_range(model, with_env)            # one colour scale: the strategies compare
+    for s in with_env if clim else ():
+        jobs.append(("env_cost " + s, env_cost_view, f"view_env_cost_{strategy_key(s)}.png", (s,),
+                     {"clim": clim, "currency": currency}))
     out = {}
     for name, view, filename, args, kwargs in jobs:
         kwargs.setdefault("window_size", window_size)

@@ -10,10 +10,13 @@ Stockpiles blend: each pile (``BlockSchedule.bin``: the ore of one grade bin sto
 period) is mixed, so a reclaimed tonne carries the pile's average of every quantity (metal,
 recoverable metal, value, hours, emissions, ...).  Inventory degrades by ``stockpile_loss`` per period.
 
-Metal balance (ore-grade metal of the first element, t), exact by construction and reported:
+Metal balance (ore-grade metal, t), exact by construction and reported for the first element
+(``metal_recovered``, ...) and for every element E that earns revenue (``metal_recovered_E``, ...):
 
     deposit ore metal = recovered + lost in processing + sterilised
     sterilised        = outside the final pit + dumped + lost from stockpiles + left in the pit
+
+The rates (processing recovery, utilisation, CO2 per tonne of metal) count the first element.
 """
 from __future__ import annotations
 
@@ -94,9 +97,12 @@ def simulate(deposit: Deposit, schedule: BlockSchedule, settings: PlanSettings, 
         violations.append(f"{int((mined & (dest != DUMP) & ~ore).sum())} waste blocks milled or stockpiled")
 
     # what each stockpiled block brings to its pile (proportional quantities, per block)
-    stock_q = {"tonnes": ton, "metal": deposit.metal, "recovered": deposit.recovered,
-               "value": np.where(to_stock, econ.at_reclaim, 0.0), "value_env": np.where(to_stock, green.at_reclaim, 0.0),
+    metals = metal_sets(deposit)
+    stock_q = {"tonnes": ton, "value": np.where(to_stock, econ.at_reclaim, 0.0),
+               "value_env": np.where(to_stock, green.at_reclaim, 0.0),
                "hours": deposit.mill_hours, "co2": deposit.co2[:, MILL], "low_grade": np.where(low, ton, 0.0)}
+    for s, (metal, recovered) in metals.items():
+        stock_q[f"metal{s}"], stock_q[f"recovered{s}"] = metal, recovered
     for name, arr in deposit.extras.items():
         stock_q[f"x_{name}"] = arr[:, MILL]
     pools = {k: np.zeros(n_g) for k in stock_q}
@@ -139,10 +145,11 @@ def simulate(deposit: Deposit, schedule: BlockSchedule, settings: PlanSettings, 
             "ore_recovered_t": float(ton[(d_mill | d_stock) & ore].sum()),
             "low_grade_milled_t": float(ton[d_mill & low].sum() + out["low_grade"].sum()),
             "mill_hours": float(deposit.mill_hours[d_mill].sum() + out["hours"].sum()),
-            "metal_fed_t": float(deposit.metal[d_mill].sum() + out["metal"].sum()),
-            "metal_recovered_t": float(deposit.recovered[d_mill].sum() + out["recovered"].sum()),
-            "metal_dumped_t": float(deposit.metal[d_dump & ore].sum()),
-            "metal_stockpile_lost_t": float(lost["metal"].sum()),
+            **{key: value for s, (metal, recovered) in metals.items() for key, value in (
+                (f"metal_fed{s}_t", float(metal[d_mill].sum() + out[f"metal{s}"].sum())),
+                (f"metal_recovered{s}_t", float(recovered[d_mill].sum() + out[f"recovered{s}"].sum())),
+                (f"metal_dumped{s}_t", float(metal[d_dump & ore].sum())),
+                (f"metal_stockpile_lost{s}_t", float(lost[f"metal{s}"].sum())))},
             "cash_flow": float(np.where(now, cash, 0.0).sum() + out["value"].sum()),
             "cash_flow_after_environment": float(np.where(now, cash_env, 0.0).sum() + out["value_env"].sum()),
             "co2_t": float(np.where(now, co2_mine, 0.0).sum() + out["co2"].sum()),
@@ -187,35 +194,47 @@ def simulate(deposit: Deposit, schedule: BlockSchedule, settings: PlanSettings, 
     return Simulation(periods, kpis, violations)
 
 
-def _kpis(deposit, schedule, periods, pit, final, pools, processed) -> dict:
-    """Life-of-mine figures and the metal balance (see the module docstring)."""
-    mined = schedule.period >= 0
-    ore_metal = deposit.ore_metal
+def metal_sets(deposit: Deposit) -> dict:
+    """KPI suffix -> (t of metal per block, t recovered if milled): ``""`` for the first element
+    (the metal KPIs without a suffix), then ``"_E"`` for every element E that earns revenue."""
+    out = {"": (deposit.metal, deposit.recovered)}
+    out.update({f"_{name}": (m.metal, m.recovered) for name, m in deposit.metals.items()})
+    return out
+
+
+def _metal_balance(ore: np.ndarray, metal: np.ndarray, s: str, mined, pit, col, final, pools, processed) -> dict:
+    """Where the ore-grade metal of one set (suffix ``s``, see `metal_sets`) goes, t; the parts add up."""
+    ore_metal = np.where(ore, metal, 0.0)
     deposit_metal = math.fsum(ore_metal.tolist())
     outside = math.fsum(ore_metal[~pit].tolist())
     left_in_pit = math.fsum(ore_metal[pit & ~mined].tolist())
-    col = lambda name: math.fsum(periods[name].tolist())            # noqa: E731
-    recovered = col("metal_recovered_t") + final["recovered"]
-    fed = col("metal_fed_t") + final["metal"]
-    stock_lost = col("metal_stockpile_lost_t") + (0.0 if processed else float(pools["metal"].sum()))
-    dumped = col("metal_dumped_t")
+    recovered = col(f"metal_recovered{s}_t") + final[f"recovered{s}"]
+    fed = col(f"metal_fed{s}_t") + final[f"metal{s}"]
+    stock_lost = col(f"metal_stockpile_lost{s}_t") + (0.0 if processed else float(pools[f"metal{s}"].sum()))
+    dumped = col(f"metal_dumped{s}_t")
     sterilised = outside + dumped + stock_lost + left_in_pit
+    parts = {"metal_recovered": recovered, "metal_fed": fed, "metal_lost_in_processing": fed - recovered,
+             "metal_sterilised": sterilised, "metal_outside_pit": outside, "metal_dumped": dumped,
+             "metal_stockpile_lost": stock_lost, "metal_left_in_pit": left_in_pit, "deposit_ore_metal": deposit_metal,
+             "metal_balance_residual": deposit_metal - (recovered + (fed - recovered) + sterilised)}
+    return {f"{key}{s}": value for key, value in parts.items()}
+
+
+def _kpis(deposit, schedule, periods, pit, final, pools, processed) -> dict:
+    """Life-of-mine figures and the metal balance of every metal set (see the module docstring)."""
+    mined = schedule.period >= 0
+    col = lambda name: math.fsum(periods[name].tolist())            # noqa: E731
+    balances = {s: _metal_balance(deposit.ore, metal, s, mined, pit, col, final, pools, processed)
+                for s, (metal, _) in metal_sets(deposit).items()}
+    first = balances.pop("")
+    recovered, fed, deposit_metal = first["metal_recovered"], first["metal_fed"], first["deposit_ore_metal"]
     ore_mined, moved = col("ore_mined_t"), col("mined_t")
     active = periods.index[(periods["mined_t"] > 0) | (periods["mill_t"] > 0)]
     mining = periods.index[periods["mined_t"] > 0]
     co2 = col("co2_t") + final["co2"]
     mill_total = col("mill_t") + final["tonnes"]
     out = {
-        "metal_recovered": recovered,
-        "metal_fed": fed,
-        "metal_lost_in_processing": fed - recovered,
-        "metal_sterilised": sterilised,
-        "metal_outside_pit": outside,
-        "metal_dumped": dumped,
-        "metal_stockpile_lost": stock_lost,
-        "metal_left_in_pit": left_in_pit,
-        "deposit_ore_metal": deposit_metal,
-        "metal_balance_residual": deposit_metal - (recovered + (fed - recovered) + sterilised),
+        **first,
         "low_grade_tonnes_recovered": col("low_grade_milled_t") + final["low_grade"],
         "mining_recovery_rate": col("ore_recovered_t") / ore_mined if ore_mined > 0 else 1.0,
         "processing_recovery_rate": recovered / fed if fed > 0 else 0.0,
@@ -233,4 +252,6 @@ def _kpis(deposit, schedule, periods, pit, final, pools, processed) -> dict:
     }
     for name in deposit.extras:
         out[name] = col(name) + final.get(f"x_{name}", 0.0)
+    for balance in balances.values():
+        out.update(balance)
     return out

@@ -159,7 +159,8 @@ def summary(study: Study) -> dict:
         "deposit": {"name": m.name, "n_blocks": m.n_blocks, "block_size": list(m.block_size or ()),
                     "dims": list(m.dims), "ore_metal_t": float(study.deposit.ore_metal.sum()),
                     "currency": study.deposit.currency, "element": study.deposit.element,
-                    "elements": list(study.deposit.elements or (study.deposit.element,))},
+                    "elements": list(study.deposit.elements or (study.deposit.element,)),
+                    "grade_units": {name: m.grade_unit for name, m in study.deposit.metals.items()}},
         "pit": {"objective": study.pit_objective, "blocks": int(study.pit.sum()), "seconds": study.pit_seconds},
         "setup": setup,
         "precedence": dict(study.precedence, **({"file": PRECEDENCE_FILE} if study.precedence.get("from") == "file"
@@ -192,16 +193,14 @@ def write_results(study: Study, out) -> Path:
     cols.update(in_pit=study.pit, shell=study.shell, mill_hours=d.mill_hours)
     co2 = d.co2_at_mining()
     cols.update({f"co2_{name}_t": co2[:, k] for k, name in enumerate(DESTINATIONS)})
-    green = study.results.get("green")
-    env_dest = (np.where(green.block_destination >= 0, green.block_destination, MILL) if green
-                else np.full(d.n_blocks, MILL))
-    cols["env_cost"] = d.env[np.arange(d.n_blocks), env_dest]
     for name, r in study.results.items():
         key = strategy_key(name)
         cols[f"period_{key}"] = r.block_period
         cols[f"destination_{key}"] = DEST_NAMES[r.block_destination + 1].astype(str)
         cols[f"pushback_{key}"] = np.where(r.block_period >= 0, r.block_pushback, -1)
-        cols[f"value_{key}"] = np.where(r.block_destination >= 0, v[np.arange(d.n_blocks), r.block_destination], np.nan)
+        at = (np.arange(d.n_blocks), np.maximum(r.block_destination, 0))
+        cols[f"value_{key}"] = np.where(r.block_destination >= 0, v[at], np.nan)
+        cols[f"env_cost_{key}"] = np.where(r.block_destination >= 0, d.env[at], np.nan)
     scheduled = d.model.assign(**cols)
     for suffix in BLOCK_FORMATS:                # Parquet, and CSV, OMF and VTK for other software
         write_model(scheduled, out / f"blocks{suffix}")

@@ -3,11 +3,12 @@
 Built from a `BlockModel`, an `Economics` and an `Environment` parameter set by
 the Numba kernels of `orepit.valuation.economics` and `orepit.valuation.environment`; the values per
 destination come from `orepit.valuation.net.destination_values`.  Money in the economics' currency
-(USD by default), tonnes of metal for the first element.
+(USD by default), tonnes of metal for the first element (``metal``, ``recovered``) and for every
+element (``metals``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -42,6 +43,8 @@ class Deposit:
     mill_hours    h of milling
     processable   the mill can take the block
     extras        name -> (n, 3) reported totals (energy_kwh, water_m3, dump_ha)
+    metals        element -> `ElementMetal` of every element that earns revenue (the first is
+                  ``element``, whose arrays are ``metal`` and ``recovered``)
     """
 
     model: BlockModel
@@ -61,6 +64,7 @@ class Deposit:
     element: str
     currency: str = "USD"
     elements: tuple = ()          # every element that earns revenue (the first is ``element``)
+    metals: dict = field(default_factory=dict)
 
     @property
     def n_blocks(self) -> int:
@@ -120,6 +124,16 @@ class Deposit:
         return out
 
 
+@dataclass(frozen=True)
+class ElementMetal:
+    """One payable element per block: t of metal contained, t recovered if milled (0 where the mill
+    cannot take the block), and the grade unit of the economics (``%``, ``g/t``, ``ppm``, ``unit``)."""
+
+    metal: np.ndarray
+    recovered: np.ndarray
+    grade_unit: str
+
+
 def _read_only(array: np.ndarray) -> np.ndarray:
     array.flags.writeable = False
     return array
@@ -166,12 +180,11 @@ def value_deposit(model: BlockModel, economics: Economics, environment: Environm
     net.setflags(write=False)
     mining = values[f"mining_cost_{u}"]
     margin = np.where(processable, value_mill + mining, 0.0)      # everything milling adds before mining
-    name, element = next(iter(economics.elements.items()))
-    grade = model[element.column].astype(np.float64)
     rock, rocks = rock_codes(model, economics.rock_column)
-    recovery = np.array([element.recovery_by_rock.get(r, element.recovery) for r in rocks])[rock]
-    metal = t * grade * element.factor * _price_unit_t(element)
-    recovered = np.where(processable, metal * recovery, 0.0)
+    metals = {name: _element_metal(model, element, t, rock, rocks, processable)
+              for name, element in economics.elements.items()}
+    name = next(iter(economics.elements))
+    metal, recovered = metals[name].metal, metals[name].recovered
     hours = values.get("mill_hours_h", np.zeros(model.n_blocks))
     env_cols = [env[f"env_cost_{d}_{environment.unit}"] for d in DESTINATIONS]
     co2_cols = [env[f"co2_{d}_kg"] / 1000.0 for d in DESTINATIONS]
@@ -185,7 +198,17 @@ def value_deposit(model: BlockModel, economics: Economics, environment: Environm
         precedence = precedence_from_geometry(model, block_size=model.block_size, slope=slope, levels=levels)
     return Deposit(model, precedence, margin, mining, values[f"rehandle_cost_{u}"], value, net,
                    np.stack(env_cols, axis=1), np.stack(co2_cols, axis=1), metal, recovered, hours, processable,
-                   extras, name, economics.currency, tuple(economics.elements))
+                   extras, name, economics.currency, tuple(economics.elements), metals)
+
+
+def _element_metal(model: BlockModel, element, tonnage: np.ndarray, rock: np.ndarray, rocks,
+                   processable: np.ndarray) -> ElementMetal:
+    """t of one element's metal per block, and t recovered if milled (recovery by rock type)."""
+    grade = model[element.column].astype(np.float64)
+    recovery = np.array([element.recovery_by_rock.get(r, element.recovery) for r in rocks])[rock]
+    metal = tonnage * grade * element.factor * _price_unit_t(element)
+    return ElementMetal(_read_only(metal), _read_only(np.where(processable, metal * recovery, 0.0)),
+                        element.grade_unit)
 
 
 def _price_unit_t(element) -> float:
