@@ -61,11 +61,11 @@ def fake_model(nx: int = 16, ny: int = 14, nz: int = 9, *, pit: bool = True) -> 
     shell = np.full(len(i), -1)
     for s, lift in reversed(list(enumerate((2, 1, 0)))):  # shell 0 is the smallest
         shell[(k >= floor + lift) & in_pit] = s
-    env_cost = tonnage * (0.9 + 0.03 * depth + 0.4 * (sulphur > 1.0))
+    env_cost = tonnage * (0.9 + 0.03 * depth + 0.4 * (sulphur > 1.0))  # at the mill; dump 0.3 of it
     frame = pd.DataFrame({"i": i, "j": j, "k": k, "tonnage": tonnage, "cu": cu,
                           "rock": np.where(k < nz / 3, "hard", "soft"), "bwi": bwi, "sulphur": sulphur,
                           "value_mill": value_mill, "value_stockpile": value_stockpile, "value_dump": value_dump,
-                          "env_cost": env_cost, "in_pit": in_pit, "shell": shell})
+                          "in_pit": in_pit, "shell": shell})
     # schedule: mine shell by shell, top down, about 6 periods of equal tonnage
     order = np.lexsort((-k, shell))
     order = order[in_pit[order]]
@@ -83,6 +83,8 @@ def fake_model(nx: int = 16, ny: int = 14, nz: int = 9, *, pit: bool = True) -> 
             dest[mined & (cu >= keep) & (cu < 0.45)] = "stockpile"
         frame["period_" + name.replace("-", "_")] = period
         frame["destination_" + name.replace("-", "_")] = dest
+        share = np.select([dest == "mill", dest == "stockpile", dest == "dump"], [1.0, 1.05, 0.3], np.nan)
+        frame["env_cost_" + name.replace("-", "_")] = env_cost * share
     return BlockModel(frame, block_size=(DX, DY, DZ), origin=(0.0, 0.0, 0.0), grades=("cu",), name="fake-bowl")
 
 
@@ -105,7 +107,7 @@ def _periods(model: BlockModel, name: str) -> pd.DataFrame:
         cash = (float(model["value_mill"][mill].sum() + model["value_dump"][dump | stock].sum())
                 + out_metal * PRICE - out_t * (PROC + REHANDLE))
         if name != "high-grade":
-            cash -= float(model["env_cost"][m].sum())  # only the green plan prices the environment
+            cash -= float(model["env_cost_green"][m].sum())  # only the green plan prices the environment
         npv += cash / (1 + RATE) ** p
         ore = m & (model["value_mill"] > model["value_dump"])
         rows.append({"strategy": name, "period": p, "mined_t": float(t[m].sum()), "ore_mined_t": float(t[ore].sum()),

@@ -30,12 +30,12 @@ def test_report_is_written_with_every_png_beside_it(report):
     folder, out = report
     assert out["warnings"] == []
     assert out["report"] == str(folder / "report.html")
-    assert len(out["images"]) == 12
+    assert len(out["images"]) == 14       # 2 + 3 per strategy (2) views, 6 charts
     for name, path in out["images"].items():
         img = Image.open(path)
         assert img.format == "PNG" and path.startswith(str(folder))
         expected = CHART if name in ("gradetonnage", "pit_by_pit", "tonnes", "stockpile", "npv_co2", "frontier") \
-            else (int(VIEW[0] * 1.4), int(VIEW[1] * 0.95)) if name == "destinations" else VIEW
+            else VIEW
         assert img.size == expected, name
         assert len(img.convert("RGB").getcolors(maxcolors=1 << 20)) > 10, name
 
@@ -61,8 +61,8 @@ def test_report_has_every_section_and_the_kpi_table(report):
                   "Run time"):
         assert f"<h2>{title}</h2>" in text
     assert "green − high-grade" in text and "mining recovery rate (%)" in text
-    assert ("Against <b>high-grade</b>, green recovers 1,141 t more metal; its economic NPV is 2 M USD higher "
-            "(113.5 % of high-grade's) and its NPV after environmental cost 2 M USD higher.") in text
+    assert ("Against <b>high-grade</b>, green recovers 1,141 t more metal; its economic NPV is 3 M USD higher "
+            "(114.5 % of high-grade's) and its NPV after environmental cost 2 M USD higher.") in text
     for title in ("Where the metal goes",):
         assert f"<h2>{title}</h2>" in text
 
@@ -166,13 +166,14 @@ def test_missing_optional_block_columns_are_named(tmp_path):
     from orepit.data.model import BlockModel
     folder = make_results(tmp_path / "r")
     model = read_model(folder / "blocks.parquet")
-    frame = model.frame.drop(columns=["env_cost", "destination_green"])
+    frame = model.frame.drop(columns=["env_cost_high_grade", "destination_green"])
     write_model(BlockModel(frame, block_size=model.block_size), folder / "blocks.parquet")
     out = make_report(folder, window_size=VIEW, chart_size=CHART, interactive=False)
     assert len(out["warnings"]) == 1
-    assert "env_cost (environmental cost view)" in out["warnings"][0]
+    assert "env_cost_high_grade (high-grade environmental cost view)" in out["warnings"][0]
     assert "destination_green (green destination view)" in out["warnings"][0]
-    assert "env_cost" not in out["images"]
+    assert "env_cost high-grade" not in out["images"] and "destinations green" not in out["images"]
+    assert {"env_cost green", "destinations high-grade"} <= set(out["images"])
 
 
 @pytest.mark.parametrize("value, text", [(1234.4, "1,234"), (12.34, "12.3"), (0.0543, "0.0543"), (7.0, "7"),

@@ -120,7 +120,7 @@ def _save(p: "pyvista.Plotter", path) -> str:
     finally:
         p.close()
     with atomic_path(path) as tmp:
-        Image.fromarray(img).save(tmp, format="PNG", optimize=True, pnginfo=info)
+        Image.fromarray(img).save(tmp, format="PNG", pnginfo=info)  # optimize: 6x the time for 0.3 % less
     return os.fspath(path)
 
 
