@@ -48,6 +48,20 @@ def test_the_scheduled_model_has_period_destination_pushback_and_value_per_strat
         assert np.isnan(blocks[f"value_{s}"].to_numpy()[~mined]).all()
 
 
+def test_env_cost_per_strategy_adds_up_to_its_plans_environmental_cost(folder, blocks):
+    """env_cost_S is each block's environmental cost at S's destination: summed over the blocks it is
+    the plan's undiscounted environmental cost (cash flow minus cash flow after environment) for the
+    strategies whose stockpile is empty at the end (high-grade has none; green must empty it)."""
+    periods = pd.read_csv(folder / "periods.csv")
+    for s, name in (("high_grade", "high-grade"), ("green", "green")):
+        mined = blocks[f"period_{s}"].to_numpy() >= 0
+        cost = blocks[f"env_cost_{s}"].to_numpy()
+        assert np.isfinite(cost[mined]).all() and np.isnan(cost[~mined]).all()
+        rows = periods[periods["strategy"] == name]
+        paid = (rows["cash_flow"] - rows["cash_flow_after_environment"]).sum()
+        assert cost[mined].sum() == pytest.approx(paid, rel=1e-9), name
+
+
 def test_blocks_csv_is_the_same_table(folder, blocks):
     table = pd.read_csv(folder / "blocks.csv", keep_default_na=False, na_values=[""])
     assert list(table.columns) == ["id", *blocks.columns] or list(table.columns) == list(blocks.columns)
@@ -111,12 +125,14 @@ def test_results_format_lists_every_file_and_column(folder):
     assert written <= names, written - names
     for kind, rows in RESULT_COLUMNS.items():
         for pattern, _, _ in rows:
-            shown = pattern.replace(r"(?P<S>\w+?)", "S").replace("(?P<D>mill|stockpile|dump)", "D").split("|")
+            shown = (pattern.replace(r"(?P<S>\w+?)", "S").replace(r"(?P<E>\w+?)", "E")
+                     .replace("(?P<D>mill|stockpile|dump)", "D").split("|"))
             assert set(shown) <= names, (kind, shown)
     schema = pd.read_csv(folder / "schema.csv", keep_default_na=False)
     for file, column in zip(schema["file"], schema["column"]):
         generic = re.sub(r"_(high_grade|npv|green)$", "_S", column)
         generic = re.sub(r"^(value|co2)_(mill|stockpile|dump)", r"\1_D", generic)
+        generic = re.sub(r"_(cu|au)(_t)?$", r"_E\2", generic)
         assert column in names or generic in names, (file, column)
 
 

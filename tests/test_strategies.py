@@ -85,6 +85,39 @@ def test_one_footing_and_an_exact_metal_balance(results):
         assert k["metal_left_in_pit"] == 0.0, name                   # every pit is mined out
 
 
+def test_metal_of_every_element_is_summed_from_the_block_schedule_and_balances(results, deposit):
+    """Per element (Cu and Au): recovered and fed metal equal a direct sum over the blocks milled and
+    the share reclaimed of each stockpile (a pile is filled in one period, so it is reclaimed evenly);
+    dumped metal, the deposit's ore-grade metal and the balance per element; the first element's
+    per-element KPIs are the metal KPIs."""
+    assert set(deposit.metals) == {"cu", "au"}
+    for name, r in results.items():
+        k, sched = r.kpis, r.plan.schedule
+        dest, mined = sched.destination, sched.period >= 0
+        piled = mined & (dest == STOCKPILE)
+        put = np.bincount(sched.bin[piled], weights=deposit.tonnage[piled], minlength=sched.reclaim.shape[0])
+        share = np.divide(sched.reclaim.sum(axis=1), put, out=np.zeros(put.size), where=put > 0)
+        assert (share <= 1 + 1e-9).all()
+        reclaimed = np.zeros(deposit.n_blocks)
+        reclaimed[piled] = share[sched.bin[piled]]
+        milled = np.where(mined & (dest == MILL), 1.0, reclaimed)
+        for element, m in deposit.metals.items():
+            ore_metal = np.where(deposit.ore, m.metal, 0.0)
+            assert k[f"metal_recovered_{element}"] == pytest.approx((milled * m.recovered).sum(), rel=1e-9), name
+            assert k[f"metal_fed_{element}"] == pytest.approx((milled * m.metal).sum(), rel=1e-9), name
+            assert k[f"metal_dumped_{element}"] == pytest.approx(ore_metal[mined & (dest == DUMP)].sum(), rel=1e-9)
+            assert k[f"deposit_ore_metal_{element}"] == pytest.approx(ore_metal.sum(), rel=1e-12)
+            parts = (k[f"metal_recovered_{element}"] + k[f"metal_lost_in_processing_{element}"]
+                     + k[f"metal_sterilised_{element}"])
+            assert parts == pytest.approx(k[f"deposit_ore_metal_{element}"], rel=1e-9)
+            assert abs(k[f"metal_balance_residual_{element}"]) <= 1e-9 * k[f"deposit_ore_metal_{element}"]
+        for key in ("metal_recovered", "metal_sterilised", "metal_left_in_pit", "deposit_ore_metal"):
+            assert k[f"{key}_cu"] == k[key]
+        assert 0 < k["metal_recovered_au"] < 1e-3 * k["metal_recovered_cu"]      # t of gold, not of copper
+    if any(r.kpis["metal_stockpile_lost"] > 0 for r in results.values()):
+        assert any(r.kpis["metal_stockpile_lost_au"] > 0 for r in results.values())
+
+
 def test_green_recovers_most_metal_keeps_its_rules_and_most_of_the_npv(results, deposit):
     green, npv, hg = results["green"].kpis, results["npv"].kpis, results["high-grade"].kpis
     assert green["metal_recovered"] > npv["metal_recovered"] > hg["metal_recovered"]
