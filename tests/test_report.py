@@ -194,6 +194,25 @@ def test_metal_kpis_name_their_element_and_the_others_earn_revenue_only():
     assert list(kpi_report_table(kpis, None, "Cu")["KPI"]) == ["metal recovered (t Cu)", "NPV (economic) (MUSD)"]
 
 
+def test_each_elements_metal_is_named_in_its_unit_and_the_first_is_not_shown_twice():
+    """Per-element metal KPIs (kpis.csv, t) are shown per element: Cu in t, Au (graded in g/t) in kg;
+    the first element's copies (metal_recovered_cu) are the unsuffixed rows, not shown again."""
+    import pandas as pd
+    from orepit.output.report import element_units, headline_keys, kpi_report_table, metal_balances, metal_note
+    summary = {"deposit": {"element": "cu", "elements": ["cu", "au"], "grade_units": {"cu": "%", "au": "g/t"}}}
+    units = element_units(summary)
+    assert units == {"cu": ("Cu", "t", 1.0), "au": ("Au", "kg", 1000.0)}
+    kpis = pd.DataFrame({"strategy": ["npv", "green"], "metal_recovered": [5.0, 6.0], "metal_recovered_cu": [5.0, 6.0],
+                         "metal_recovered_au": [0.25, 0.5], "npv": [2e6, 1e6]})
+    table = kpi_report_table(kpis, None, "Cu", units)
+    assert list(table["KPI"]) == ["metal recovered (t Cu)", "metal recovered (kg Au)", "NPV (economic) (MUSD)"]
+    assert table.loc[1, "green"] == 500.0 and table.loc[0, "npv"] == 5.0
+    assert headline_keys(kpis, summary)[3:5] == ["metal_recovered", "metal_recovered_au"]
+    assert metal_note(summary, kpis).startswith("Metal KPIs are given for every element that earns revenue "
+                                                "(Cu in t, Au in kg;")
+    assert metal_balances(kpis, summary) == ""                  # without the balance's columns, no table
+
+
 def test_headline_quotes_greens_kpis_against_each_base():
     """The headline's differences and cost per tonne are green's KPIs against each base, as kpis.csv
     holds them (one source): a changed KPI changes the sentence."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -229,3 +230,136 @@ def test_console_errors_are_caught(chromium, tmp_path):
         browser.close()
     assert width == 0
     assert any("boom" in p for p in found), found
+
+
+# -- a report from a real study: the figures repeated on the page agree, views per strategy ---------
+PAGE_JS = """(() => {
+  const text = e => e.textContent.trim();
+  const tables = {};
+  document.querySelectorAll('section').forEach(s => { tables[s.id] = Array.from(s.querySelectorAll('table')).map(
+    t => Array.from(t.querySelectorAll('tr')).map(r => Array.from(r.children).map(text))); });
+  return {images: Array.from(document.images).map(i => ({alt: i.alt, src: i.src})), tables: tables,
+          headline: Array.from(document.querySelectorAll('p.key')).map(text).join(' '),
+          paragraphs: Array.from(document.querySelectorAll('p')).map(text),
+          links: Array.from(document.querySelectorAll('[href],[src]')).map(e => [e.tagName,
+                 e.getAttribute('href') || e.getAttribute('src')]).filter(([, v]) => !v.startsWith('data:image/png')),
+          ids: Array.from(document.querySelectorAll('[id]')).map(e => e.id)};
+})()"""
+
+
+def number(text: str) -> tuple[float, float]:
+    """(value, half of its last shown digit) of a number as the report writes it ('1,384', '-35.1', '0.0166')."""
+    text = text.strip().replace(",", "").replace("\u2212", "-")
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return float(text), 0.5 * 10.0 ** -decimals
+
+
+def agree(a, b) -> bool:
+    """Two shown figures (text or exact float) are the same number within what their rounding hides."""
+    (x, dx), (y, dy) = (number(v) if isinstance(v, str) else (float(v), 0.0) for v in (a, b))
+    return abs(x - y) <= dx + dy + 1e-9 * max(abs(x), abs(y))
+
+
+def rows_of(table: list[list[str]]) -> dict[str, list[str]]:
+    """{first cell: other cells} of a table's body rows, with the header row under 'header'."""
+    return {("header" if n == 0 else row[0]): row[1:] for n, row in enumerate(table)}
+
+
+@pytest.fixture(scope="module")
+def study_report(tmp_path_factory):
+    """A results folder from a real comparison (Cu and Au, three strategies, frontier) and its report."""
+    from orepit.cli import main
+    from orepit.output.report import write_report
+    out = tmp_path_factory.mktemp("study") / "r"
+    assert main(["compare", "--blocks", "2000", "--seed", "3", "--strategies", "high-grade,npv,green,frontier",
+                 "--out", str(out), "--no-report", "--quiet", "--threads", "1", "--time-limit", "60"]) == 0
+    return write_report(out, window_size=(480, 320), chart_size=(560, 320))
+
+
+def test_a_studys_report_repeats_each_figure_alike_and_links_nothing_outside(chromium, study_report, tmp_path):
+    import io
+    import pandas as pd
+    from PIL import Image
+    from orepit.data.files import read_model
+    folder = study_report.parent
+    kpis = pd.read_csv(folder / "kpis.csv").set_index("strategy")
+    summary = json.loads((folder / "summary.json").read_text())
+    blocks = read_model(folder / "blocks.parquet")
+    browser = DevTools(chromium, tmp_path / "profile", tmp_path / "chromium.log")
+    try:
+        browser.open_page(1280, 900)
+        browser.call("Page.navigate", url=study_report.resolve().as_uri())
+        browser.wait_event("Page.loadEventFired", timeout=60.0)
+        page = browser.call("Runtime.evaluate", returnByValue=True, expression=PAGE_JS, timeout=60.0)["result"]["value"]
+        time.sleep(0.2)
+        browser.call("Runtime.evaluate", expression="1")
+        events = list(browser.events)
+    finally:
+        browser.close()
+    assert problems(events) == []
+    names = list(kpis.index)
+    assert names == ["high-grade", "npv", "green"] and summary["deposit"]["elements"] == ["cu", "au"]
+
+    # nothing on the page points outside it: in-page anchors and data URIs only
+    for tag, target in page["links"]:
+        assert target.startswith("data:") or (target.startswith("#") and target[1:] in page["ids"]), (tag, target)
+
+    # every picture: titled views per strategy, axis titles in its metadata, one colour-bar tick a period
+    meta = {img["alt"]: Image.open(io.BytesIO(base64.b64decode(img["src"].split(",", 1)[1]))).text
+            for img in page["images"]}
+    assert all(text.get("axes") for text in meta.values()), {alt: t for alt, t in meta.items() if not t.get("axes")}
+    for s in names:
+        for caption, title in ((f"{s}: mined blocks by destination", f"{s}: destinations"),
+                               (f"{s}: environmental cost per tonne", f"{s}: environmental cost per tonne"),
+                               (f"{s}: blocks coloured by extraction period", f"{s}: extraction period")):
+            found = [alt for alt in meta if alt.startswith(caption)]
+            assert len(found) == 1, (caption, list(meta))
+            assert meta[found[0]]["title"].startswith(title), meta[found[0]]
+            assert meta[found[0]]["north arrow"] and meta[found[0]]["scale bar"]
+            if "period" in caption:
+                n = int(blocks["period_" + s.replace("-", "_")].max()) + 1
+                assert meta[found[0]]["colour bar ticks"] == ", ".join(map(str, range(n)))
+
+    # the headline KPI table names each element's metal and shows kpis.csv's figures
+    head, every = (rows_of(t) for t in page["tables"]["kpis"][:2])
+    assert head["header"][:3] == names
+    shown = {"metal recovered (t Cu)": ("metal_recovered_cu", 1.0), "metal recovered (kg Au)": ("metal_recovered_au", 1e3),
+             "NPV (economic) (MUSD)": ("npv", 1e-6), "NPV after environmental cost (MUSD)": ("npv_after_environment", 1e-6),
+             "CO2 (kt)": ("co2_tonnes", 1e-3)}
+    for label, (key, scale) in shown.items():
+        for s, cell in zip(names, head[label]):
+            assert agree(cell, kpis.loc[s, key] * scale), (label, s, cell)
+    assert kpis.loc["green", "metal_recovered_cu"] == kpis.loc["green", "metal_recovered"]
+    for label, cells in head.items():                       # the same row in "all KPIs" is the same figures
+        if label != "header":
+            assert every[label] == cells, label
+
+    # where the metal goes: one table per element, its rows the KPI table's, the parts adding up
+    for table, element in zip(page["tables"]["balance"], ("t Cu", "kg Au")):
+        rows = rows_of(table)
+        assert table[0][0] == f"metal ({element})", table[0]
+        for s, n in zip(names, range(3)):
+            assert agree(rows["recovered"][n], head[f"metal recovered ({element})"][n])
+            parts = sum(number(rows[k][n])[0] for k in rows if k not in ("header", "ore-grade metal in the deposit"))
+            assert agree(f"{parts:.0f}", rows["ore-grade metal in the deposit"][n])
+
+    # the headline's figures are the KPI table's, against each base
+    gap = {"high-grade": head["metal recovered (t Cu)"][3]}                  # green − high-grade, as shown
+    for base in ("npv", "high-grade"):
+        key = base.replace("-", "_")
+        said = re.search(rf"Against {base}, green (recovers|loses) ([\d,]+) t (more|less) Cu; its economic NPV is "
+                         rf"([\d,]+) M USD (higher|lower) \(([\d.]+) % of {base}'s\)", page["headline"])
+        assert said, page["headline"]
+        extra = ("" if said[1] == "recovers" else "-") + said[2]
+        assert agree(extra, kpis.loc["green", f"extra_metal_vs_{key}"])
+        green_cu, base_cu = (number(head["metal recovered (t Cu)"][names.index(n)])[0] for n in ("green", base))
+        assert abs(number(extra)[0] - (green_cu - base_cu)) <= 1.5        # three figures, each rounded to 1 t
+        if base in gap:
+            assert agree(said[2], gap[base].lstrip("-"))
+        npv_gap = number(head["NPV (economic) (MUSD)"][2])[0] - number(head["NPV (economic) (MUSD)"][names.index(base)])[0]
+        assert abs(number(said[4])[0] * (1 if said[5] == "higher" else -1) - npv_gap) <= 1.0
+        assert agree(said[6], 100 * kpis.loc["green", "npv"] / kpis.loc[base, "npv"])
+    budget = [p for p in page["paragraphs"] if p.startswith("Green may give up")]
+    if budget:
+        keeps = re.search(r"and keeps ([\d,.]+) M USD", budget[0])[1]
+        assert agree(keeps, head["NPV (economic) (MUSD)"][2])

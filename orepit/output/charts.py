@@ -38,10 +38,17 @@ def figure(size, ncols: int = 1, **kw):
     return fig, axes
 
 
+def axis_labels(fig) -> str:
+    """Every axis title of ``fig``, ``x: ...; y: ...`` panel by panel (what the PNG's ``axes`` text says)."""
+    labels = [f"{axis}: {text}" for ax in fig.axes for axis, text in (("x", ax.get_xlabel()), ("y", ax.get_ylabel()))
+              if text]
+    return "; ".join(dict.fromkeys(labels))
+
+
 def save(fig, path) -> str:
-    """Write ``fig`` as PNG, atomically; returns the path."""
+    """Write ``fig`` as PNG, atomically, its axis titles in the text metadata (key ``axes``); returns the path."""
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=DPI)
+        fig.savefig(tmp, format="png", dpi=DPI, metadata={"axes": axis_labels(fig)})
     return os.fspath(path)
 
 
@@ -173,10 +180,11 @@ def npv_co2_chart(periods: pd.DataFrame, path, *, size=SIZE) -> str:
     return save(fig, path)
 
 
-def frontier_chart(frontier: pd.DataFrame, path, *, kpis: pd.DataFrame | None = None, size=SIZE) -> str:
-    """Green's objective (NPV after environmental cost, MUSD) against metal recovered (t) as the
-    final-pit utilisation floor rises; green's own point starred, the other strategies marked on
-    the same footing."""
+def frontier_chart(frontier: pd.DataFrame, path, *, kpis: pd.DataFrame | None = None, metal: str = "",
+                   size=SIZE) -> str:
+    """Green's objective (NPV after environmental cost, MUSD) against metal recovered (t of ``metal``,
+    the first element) as the final-pit utilisation floor rises; green's own point starred, the
+    other strategies marked on the same footing."""
     _need(frontier, "frontier table", "objective", "metal_recovered")
     fig, (ax,) = figure(size)
     f = frontier.sort_values("metal_recovered")
@@ -194,7 +202,7 @@ def frontier_chart(frontier: pd.DataFrame, path, *, kpis: pd.DataFrame | None = 
             if row.strategy != "green":
                 ax.plot(row.metal_recovered, row.npv_after_environment / 1e6, "D", ms=8,
                         color=_colour(row.strategy, n), label=row.strategy)
-    ax.set_xlabel("metal recovered (t)")
+    ax.set_xlabel(f"metal recovered (t {metal})" if metal else "metal recovered (t)")
     ax.set_ylabel("NPV after environmental cost (MUSD)")
     _thousands(ax.xaxis)
     _thousands(ax.yaxis)

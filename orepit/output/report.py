@@ -76,6 +76,7 @@ metal_dumped | metal dumped | t | 1
 metal_left_in_pit | metal left in the pit | t | 1
 metal_stockpile_lost | metal lost on the stockpile | t | 1
 deposit_ore_metal | ore-grade metal in the deposit | t | 1
+metal_balance_residual | metal balance residual (deposit - recovered - lost - sterilised) | t | 1
 processing_recovery_rate | processing recovery rate | % | 100
 tonnes_moved | tonnes moved | kt | 0.001
 mill_tonnes | tonnes milled | kt | 0.001
@@ -239,7 +240,7 @@ def element_units(summary: dict) -> dict:
 
 #: metal KPIs (t) that kpis.csv also holds per element E as ``<key>_E``
 METAL_KEYS = ("metal_recovered", "metal_fed", "metal_lost_in_processing", "metal_sterilised", "metal_outside_pit",
-              "metal_dumped", "metal_stockpile_lost", "metal_left_in_pit", "deposit_ore_metal")
+              "metal_dumped", "metal_stockpile_lost", "metal_left_in_pit", "deposit_ore_metal", "metal_balance_residual")
 
 
 def per_element(kpis: pd.DataFrame, summary: dict) -> dict:
@@ -304,7 +305,7 @@ def kpi_report_table(kpis: pd.DataFrame, keys=None, metal: str | None = None, el
         found = _element_key(key, elements)
         if found:
             symbol, unit, scale = elements[found[1]]
-            label, unit = MORE_UNITS.get(found[0], KPI_UNITS.get(found[0]))[0], f"{unit} {symbol}"
+            label, unit = {**KPI_UNITS, **MORE_UNITS}[found[0]][0], f"{unit} {symbol}"
         elif metal and unit == "t" and "metal" in key:
             unit = f"t {metal}"
         values = pd.to_numeric(frame[key], errors="coerce") * scale
@@ -385,11 +386,10 @@ def metal_balance(kpis: pd.DataFrame, metal: str | None = None, element: str = "
 def metal_balances(kpis: pd.DataFrame, summary: dict) -> str:
     """The metal balance tables: the first element's, then one per further element (HTML)."""
     first = metal_name(summary)
-    parts = [table_html(metal_balance(kpis, first))]
-    for e, (symbol, unit, scale) in per_element(kpis, summary).items():
-        if symbol != first:
-            parts.append(table_html(metal_balance(kpis, symbol, e, unit, scale)))
-    return "".join(parts)
+    tables = [metal_balance(kpis, first)] + [metal_balance(kpis, symbol, e, unit, scale)
+                                             for e, (symbol, unit, scale) in per_element(kpis, summary).items()
+                                             if symbol != first]
+    return "".join(table_html(t) for t in tables if len(t))
 
 
 def budget_note(summary: dict, kpis: pd.DataFrame, currency: str) -> str:
@@ -487,8 +487,11 @@ def make_report(results_dir, *, window_size=None, chart_size=charts.SIZE, views:
             warnings.append(f"3D views could not be rendered ({type(exc).__name__}: {exc}); "
                             "see docs/getting_started.md for the system packages VTK needs")
     t2 = time.perf_counter()
+    first = (summary.get("deposit") or {}).get("element")
+    unit = ((summary.get("deposit") or {}).get("grade_units") or {}).get(first)
     images["gradetonnage"] = charts.grade_tonnage_chart(data["gradetonnage.csv"], folder / "chart_gradetonnage.png",
-                                                        size=chart_size)
+                                                        size=chart_size, **({"grade_unit": f"{unit} {metal_name(summary)}"}
+                                                                            if unit else {}))
     images["pit_by_pit"] = charts.pit_by_pit_chart(data["shells.csv"], folder / "chart_pit_by_pit.png", size=chart_size)
     images["tonnes"] = charts.tonnes_by_destination_chart(periods, folder / "chart_tonnes_by_destination.png",
                                                           size=chart_size)
@@ -496,7 +499,7 @@ def make_report(results_dir, *, window_size=None, chart_size=charts.SIZE, views:
     images["npv_co2"] = charts.npv_co2_chart(periods, folder / "chart_npv_co2.png", size=chart_size)
     if "frontier.csv" in data:
         images["frontier"] = charts.frontier_chart(data["frontier.csv"], folder / "chart_frontier.png", kpis=kpis,
-                                                   size=chart_size)
+                                                   metal=metal_name(summary) if first else "", size=chart_size)
     if "risk.json" in data:
         images.update(risk_charts.write_risk_charts(folder, (summary.get("deposit") or {}).get("currency", "")))
     t3 = time.perf_counter()
