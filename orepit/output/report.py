@@ -469,6 +469,7 @@ def make_report(results_dir, *, window_size=None, chart_size=charts.SIZE, views:
     folder = Path(results_dir)
     data = load_results(folder)
     summary, model, kpis, periods = data["summary.json"], data["blocks.parquet"], data["kpis.csv"], data["periods.csv"]
+    deposit = summary.get("deposit") or {}
     names = strategies_of(data)
     warnings: list[str] = missing_views(model, names) if views else []
     images: dict[str, str] = {}
@@ -477,8 +478,7 @@ def make_report(results_dir, *, window_size=None, chart_size=charts.SIZE, views:
     if views:
         try:
             images.update(viz.render_all(model, folder, names, window_size=window_size or viz.WINDOW,
-                                         warnings=warnings, currency=(summary.get("deposit") or {}).get("currency",
-                                                                                                       "USD")))
+                                         warnings=warnings, currency=deposit.get("currency", "USD")))
             if interactive:
                 extra = viz.interactive_html(model, names)
         except InputError:
@@ -487,8 +487,8 @@ def make_report(results_dir, *, window_size=None, chart_size=charts.SIZE, views:
             warnings.append(f"3D views could not be rendered ({type(exc).__name__}: {exc}); "
                             "see docs/getting_started.md for the system packages VTK needs")
     t2 = time.perf_counter()
-    first = (summary.get("deposit") or {}).get("element")
-    unit = ((summary.get("deposit") or {}).get("grade_units") or {}).get(first)
+    first = deposit.get("element")
+    unit = (deposit.get("grade_units") or {}).get(first)        # the grade-tonnage curve's grade is the first's
     images["gradetonnage"] = charts.grade_tonnage_chart(data["gradetonnage.csv"], folder / "chart_gradetonnage.png",
                                                         size=chart_size, **({"grade_unit": f"{unit} {metal_name(summary)}"}
                                                                             if unit else {}))
@@ -501,7 +501,7 @@ def make_report(results_dir, *, window_size=None, chart_size=charts.SIZE, views:
         images["frontier"] = charts.frontier_chart(data["frontier.csv"], folder / "chart_frontier.png", kpis=kpis,
                                                    metal=metal_name(summary) if first else "", size=chart_size)
     if "risk.json" in data:
-        images.update(risk_charts.write_risk_charts(folder, (summary.get("deposit") or {}).get("currency", "")))
+        images.update(risk_charts.write_risk_charts(folder, deposit.get("currency", "")))
     t3 = time.perf_counter()
     page = _html(summary, data, names, images, warnings, extra)
     path = folder / REPORT

@@ -32,7 +32,6 @@ from orepit.valuation.deposit import Deposit
 from orepit.valuation.destinations import DUMP, MILL, STOCKPILE
 
 TOL = 1e-6          # relative tolerance of capacity checks
-POOLS = ("tonnes", "metal", "recovered", "value", "value_env", "hours", "co2", "low_grade")
 
 
 @dataclass
@@ -145,11 +144,7 @@ def simulate(deposit: Deposit, schedule: BlockSchedule, settings: PlanSettings, 
             "ore_recovered_t": float(ton[(d_mill | d_stock) & ore].sum()),
             "low_grade_milled_t": float(ton[d_mill & low].sum() + out["low_grade"].sum()),
             "mill_hours": float(deposit.mill_hours[d_mill].sum() + out["hours"].sum()),
-            **{key: value for s, (metal, recovered) in metals.items() for key, value in (
-                (f"metal_fed{s}_t", float(metal[d_mill].sum() + out[f"metal{s}"].sum())),
-                (f"metal_recovered{s}_t", float(recovered[d_mill].sum() + out[f"recovered{s}"].sum())),
-                (f"metal_dumped{s}_t", float(metal[d_dump & ore].sum())),
-                (f"metal_stockpile_lost{s}_t", float(lost[f"metal{s}"].sum())))},
+            **_metal_flows(metals, d_mill, d_dump & ore, out, lost),
             "cash_flow": float(np.where(now, cash, 0.0).sum() + out["value"].sum()),
             "cash_flow_after_environment": float(np.where(now, cash_env, 0.0).sum() + out["value_env"].sum()),
             "co2_t": float(np.where(now, co2_mine, 0.0).sum() + out["co2"].sum()),
@@ -200,6 +195,18 @@ def metal_sets(deposit: Deposit) -> dict:
     out = {"": (deposit.metal, deposit.recovered)}
     out.update({f"_{name}": (m.metal, m.recovered) for name, m in deposit.metals.items()})
     return out
+
+
+def _metal_flows(metals: dict, milled: np.ndarray, ore_dumped: np.ndarray, out: dict, lost: dict) -> dict:
+    """One period's metal of every set (`metal_sets`), t: fed and recovered (milled directly or
+    reclaimed, ``out``), ore-grade metal dumped, and lost from the stockpiles (``lost``)."""
+    row = {}
+    for s, (metal, recovered) in metals.items():
+        row[f"metal_fed{s}_t"] = float(metal[milled].sum() + out[f"metal{s}"].sum())
+        row[f"metal_recovered{s}_t"] = float(recovered[milled].sum() + out[f"recovered{s}"].sum())
+        row[f"metal_dumped{s}_t"] = float(metal[ore_dumped].sum())
+        row[f"metal_stockpile_lost{s}_t"] = float(lost[f"metal{s}"].sum())
+    return row
 
 
 def _metal_balance(ore: np.ndarray, metal: np.ndarray, s: str, mined, pit, col, final, pools, processed) -> dict:
