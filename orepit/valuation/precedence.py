@@ -52,33 +52,32 @@ def precedence_from_indices(i, j, k, offsets) -> Precedence:
     grid = _BlockGrid(i, j, k, off)
     if grid.n == 0:
         return Precedence.empty(0)
-    return grid.arcs(_Patterns(grid, [off], [[_NO_CHAIN] * off.shape[0]]), np.zeros(0, np.int32))
+    return grid.arcs(_Neighbourhoods([off], minimal_only=True), np.zeros(0, np.int32))
 
 
 def precedence_by_domain(i, j, k, domain, patterns) -> Precedence:
     """CSR precedence of blocks at grid indices (i, j, k) when each block has its own slope pattern.
 
     domain: per block, the index of its pattern in ``patterns`` (full slope patterns, one per
-    distinct cone; equal cones should share one index), or None when there is one pattern.  The rule: block b needs every existing
-    block at b + o for each offset o of ``patterns[domain[b]]``, and the precedence is the
-    transitive closure of these arcs, so a chain of arcs uses, leg by leg, the pattern of the block
-    each leg starts from.  Fewer arcs give the same closure: every block has the arcs of its
-    pattern's minimal offsets (`solvers.patterns.minimal_pattern`), and the arc of an offset the
-    minimal pattern drops only when that offset's chain (`solvers.patterns.implied_chains`) fails
-    at b: it leaves the grid, or a block on it (at b + m1 + ... + mi) is of a domain whose minimal
-    pattern lacks the chain's next step.  Where the chain holds, the arc is implied through those
-    blocks.  A cell inside the grid but absent from the model does not break a chain (the convention
-    of `precedence_from_indices`).  With one angle for every block this is exactly
-    `precedence_from_indices` on the minimal pattern.  Each block is decided in parallel (numba).
+    distinct cone; equal cones should share one index), or None when there is one pattern.
+
+    The rule: block b needs every existing block at b + o for each offset o of
+    ``patterns[domain[b]]``; the precedence is the transitive closure of these arcs, so a chain of
+    arcs uses, leg by leg, the pattern of the block each leg starts from.  Fewer arcs give the same
+    closure: every block has the arcs of its pattern's minimal offsets (`minimal_pattern`), which
+    are never dropped; the arc to b + o of a non-minimal offset o is dropped when b + o is reached
+    from b by such minimal arcs through cells of b's neighbourhood (its pattern and the partial sums
+    of `implied_chains`), each step taken by the minimal pattern of the block it leaves.  A block
+    whose whole neighbourhood lies in the grid and in its own domain has only its minimal arcs (the
+    chains of `implied_chains` then hold); the others are decided by that search.  A cell inside
+    the grid but absent from the model counts as of b's domain (the convention of
+    `precedence_from_indices`, which applies the minimal pattern whatever is absent): with one
+    pattern this is exactly that function on the minimal pattern wherever the chains stay inside
+    the grid.  Every block is decided in parallel (numba), with no Python loop over blocks.
     """
     full = [np.asarray(p, dtype=np.int64).reshape(-1, 3) for p in patterns]
-    chains = [implied_chains(p) for p in full]
-    if len(full) == 1:          # one pattern: only a chain that can leave the grid can fail
-        keep = [c.size == 0 or not _boxed(o, c) for o, c in zip(full[0], chains[0])]
-        full, chains = [full[0][keep]], [[c for c, kept in zip(chains[0], keep) if kept]]
-    reach = np.concatenate(full + [np.cumsum(c, axis=0) for cs in chains for c in cs if c.size]
-                           + [_NO_CHAIN])
-    grid = _BlockGrid(i, j, k, reach)
+    hoods = _Neighbourhoods(full)
+    grid = _BlockGrid(i, j, k, hoods.cells)
     if grid.n == 0:
         return Precedence.empty(0)
     domain = np.zeros(0, np.int32) if domain is None else np.ascontiguousarray(domain, dtype=np.int32).ravel()
@@ -86,41 +85,53 @@ def precedence_by_domain(i, j, k, domain, patterns) -> Precedence:
         raise InputError(f"{domain.size} domains for {grid.n} blocks", field="domain")
     if domain.size and (domain.min() < 0 or domain.max() >= len(full)):
         raise InputError(f"domain indices must be in [0, {len(full)})", field="domain")
-    return grid.arcs(_Patterns(grid, full, chains), domain)
+    if not domain.size and len(full) > 1:
+        raise InputError("several patterns need a domain per block", field="domain")
+    return grid.arcs(hoods, domain)
 
 
-def _boxed(offset, steps) -> bool:
-    """Whether every partial sum of ``steps`` lies between 0 and ``offset`` on both horizontal axes
-    (then, on a grid, the chain stays inside wherever its two ends are)."""
-    sums = np.cumsum(steps, axis=0)[:, :2]
-    low, high = np.minimum(0, offset[:2]), np.maximum(0, offset[:2])
-    return bool(np.all((sums >= low) & (sums <= high)))
+class _Neighbourhoods:
+    """The patterns as flat arrays for the kernels.
 
+    Pattern c's offsets are entries ``start[c]:start[c + 1]`` (cell-key differences ``key`` once
+    `keyed`), its minimal ones first, up to ``minimal_end[c]``.  Its neighbourhood is the cells
+    ``region[c]:region[c + 1]`` (offsets ``cells``; the first is (0, 0, 0), then by height),
+    spanning ``extent[c]`` = (min di, max di, min dj, max dj); ``slot[e]``: the neighbourhood cell of
+    entry e; ``step[r, d, s]``: the cell reached from neighbourhood cell r by the s-th minimal
+    offset of pattern d (-1: outside the neighbourhood)."""
 
-_NO_CHAIN = np.zeros((0, 3), dtype=np.int64)
-
-
-class _Patterns:
-    """Patterns as flat arrays for the kernels: the offsets of pattern c are entries
-    ``start[c]:start[c + 1]`` (cell-key differences ``key``); entry e's chain holds cells
-    ``cell[chain[e]:chain[e + 1]]``, from each of which the chain takes step ``step`` (an index into
-    the distinct steps); ``minimal[c, s]``: step s is in pattern c's minimal pattern."""
-
-    def __init__(self, grid, patterns, chains):
-        self.start = np.zeros(len(patterns) + 1, dtype=np.int64)
-        np.cumsum([p.shape[0] for p in patterns], out=self.start[1:])
-        self.key = grid.keys(np.concatenate(patterns + [_NO_CHAIN]))
-        steps = sorted({tuple(m) for cs in chains for c in cs for m in c.tolist()})
-        index = {m: n for n, m in enumerate(steps)}
-        self.minimal = np.zeros((len(patterns), max(len(steps), 1)), dtype=np.bool_)
-        for c, p in enumerate(patterns):
-            kept = [index[o] for o, ch in zip(map(tuple, p.tolist()), chains[c]) if ch.size == 0 and o in index]
-            self.minimal[c, kept] = True
-        entries = [ch for cs in chains for ch in cs]
-        self.chain = np.zeros(len(entries) + 1, dtype=np.int64)
-        np.cumsum([max(ch.shape[0] - 1, 0) for ch in entries], out=self.chain[1:])
-        self.cell = grid.keys(np.concatenate([np.cumsum(ch, axis=0)[:-1] for ch in entries if ch.size] + [_NO_CHAIN]))
-        self.step = np.array([index[tuple(m)] for ch in entries if ch.size for m in ch[1:].tolist()], dtype=np.int64)
+    def __init__(self, patterns, minimal_only: bool = False):
+        n = len(patterns)
+        entries, first_dropped, hoods = [], [], []
+        for p in patterns:
+            chains = [np.zeros((0, 3), np.int64)] * p.shape[0] if minimal_only else implied_chains(p)
+            kept = [c.size == 0 for c in chains]
+            entries.append(np.concatenate([p[kept], p[np.logical_not(kept)]]))
+            first_dropped.append(int(sum(kept)))
+            sums = {tuple(o) for c in chains if c.size for o in np.cumsum(c, axis=0)[:-1].tolist()}
+            hood = sorted(sums | {tuple(o) for o in p.tolist()}, key=lambda c: (c[2], c))
+            hoods.append([(0, 0, 0)] + hood)
+        self.entries = np.concatenate(entries + [np.zeros((0, 3), np.int64)])
+        self.start = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum([e.shape[0] for e in entries], out=self.start[1:])
+        self.minimal_end = self.start[:-1] + np.array(first_dropped, dtype=np.int64)
+        self.region = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum([len(h) for h in hoods], out=self.region[1:])
+        self.cells = np.array([c for h in hoods for c in h], dtype=np.int64).reshape(-1, 3)
+        self.extent = np.array([[min(c[0] for c in h), max(c[0] for c in h), min(c[1] for c in h),
+                                 max(c[1] for c in h)] for h in hoods], dtype=np.int64).reshape(n, 4)
+        index = [{c: r for r, c in enumerate(h)} for h in hoods]
+        self.slot = np.array([index[c][tuple(o)] for c, e in enumerate(entries) for o in e.tolist()],
+                             dtype=np.int64)
+        minimal = [e[:m].tolist() for e, m in zip(entries, first_dropped)]
+        width = max([len(m) for m in minimal] + [1])
+        self.step = np.full((self.cells.shape[0], n, width), -1, dtype=np.int64)
+        for c, h in enumerate(hoods):
+            for r, (ci, cj, ck) in enumerate(h):
+                for d, steps in enumerate(minimal):
+                    for s, (di, dj, dk) in enumerate(steps):
+                        self.step[self.region[c] + r, d, s] = index[c].get((ci + di, cj + dj, ck + dk), -1)
+        self.n_minimal = np.array([len(m) for m in minimal], dtype=np.int64)
 
 
 #: Largest padded grid (cells per block) looked up through a table of cells rather than a search.
@@ -167,13 +178,13 @@ class _BlockGrid:
         off = np.asarray(offsets, dtype=np.int64).reshape(-1, 3)
         return off[:, 0] + self.sx * (off[:, 1] + self.sy * off[:, 2])
 
-    def arcs(self, patterns: "_Patterns", domain) -> Precedence:
+    def arcs(self, hoods: "_Neighbourhoods", domain) -> Precedence:
         """CSR arcs of every block under the pattern of its domain (pattern 0 for every block when
-        ``domain`` is empty)."""
-        p = patterns
+        ``domain`` is empty; see `precedence_by_domain`)."""
+        h = hoods
         bounds = np.array([self.sx, self.sy, self.pad, self.nx, self.ny], dtype=np.int64)
-        args = (self.key, domain, p.key, p.start, p.chain, p.cell, p.step, p.minimal, bounds, self.table,
-                self.sorted_keys, self.order)
+        args = (self.key, domain, self.keys(h.entries), h.start, h.minimal_end, h.slot, self.keys(h.cells), h.region,
+                h.extent, h.step, h.n_minimal, bounds, self.table, self.sorted_keys, self.order)
         counts = np.empty(self.n, dtype=np.int64)
         _count_predecessors(*args, counts)
         indptr = np.zeros(self.n + 1, dtype=np.int64)
@@ -203,52 +214,90 @@ def _block_at(cell, table, sorted_keys, order):
     return -1
 
 
-@numba.njit(cache=True, inline="always")
-def _needs(b, e, key, domain, chain, cell, step, minimal, bounds, table, sorted_keys, order):
-    """Whether block b needs the arc of pattern entry e itself: e has no chain, or the chain leaves
-    the grid (bounds: padded sizes sx, sy, the padding, the grid's nx, ny), or a block on it is of a
-    domain whose minimal pattern lacks the chain's next step."""
-    for c in range(chain[e], chain[e + 1]):
-        at = key[b] + cell[c]
-        ci, cj = at % bounds[0] - bounds[2], (at // bounds[0]) % bounds[1] - bounds[2]
-        if ci < 0 or ci >= bounds[3] or cj < 0 or cj >= bounds[4]:
-            return True
+#: Blocks per parallel task of the precedence kernels (each task has one scratch array).
+CHUNK = 4096
+
+
+@numba.njit(cache=True)
+def _search(b, key, domain, region, extent, cell, step, n_minimal, bounds, table, sorted_keys, order, reached):
+    """Whether block b's non-minimal arcs need a look: False when its neighbourhood lies in the grid
+    and in b's domain (only its minimal arcs are needed); else True, with ``reached[r]`` marking the
+    neighbourhood cells reached from b by minimal arcs (see `precedence_by_domain`)."""
+    d = domain[b] if domain.size else 0
+    sx, sy, pad, nx, ny = bounds[0], bounds[1], bounds[2], bounds[3], bounds[4]
+    bi, bj = key[b] % sx - pad, (key[b] // sx) % sy - pad
+    if bi + extent[d, 0] >= 0 and bi + extent[d, 1] < nx and bj + extent[d, 2] >= 0 and bj + extent[d, 3] < ny:
+        if not domain.size:
+            return False
+        alone = True
+        for r in range(region[d] + 1, region[d + 1]):
+            p = _block_at(key[b] + cell[r], table, sorted_keys, order)
+            if p >= 0 and domain[p] != d:
+                alone = False
+                break
+        if alone:
+            return False
+    size = region[d + 1] - region[d]
+    reached[:size] = False
+    reached[0] = True
+    for r in range(size):
+        if not reached[r]:
+            continue
+        at = key[b] + cell[region[d] + r]
+        ci, cj = at % sx - pad, (at // sx) % sy - pad
+        if ci < 0 or ci >= nx or cj < 0 or cj >= ny:
+            continue                                    # outside the grid: no block, no arcs
         p = _block_at(at, table, sorted_keys, order)
-        if p >= 0 and not minimal[domain[p], step[c]]:
-            return True
-    return chain[e] == chain[e + 1]
+        e = domain[p] if p >= 0 and domain.size else d  # an absent cell counts as b's domain
+        for s in range(n_minimal[e]):
+            t = step[region[d] + r, e, s]
+            if t >= 0:
+                reached[t] = True
+    return True
 
 
 @numba.njit(parallel=True, cache=True)
-def _count_predecessors(key, domain, off_key, start, chain, cell, step, minimal, bounds, table, sorted_keys, order,
-                        counts):
-    for b in numba.prange(key.size):
-        d = domain[b] if domain.size else 0
-        c = 0
-        for e in range(start[d], start[d + 1]):
-            if _block_at(key[b] + off_key[e], table, sorted_keys, order) >= 0 and \
-                    _needs(b, e, key, domain, chain, cell, step, minimal, bounds, table, sorted_keys, order):
-                c += 1
-        counts[b] = c
+def _count_predecessors(key, domain, off_key, start, minimal_end, slot, cell, region, extent, step, n_minimal,
+                        bounds, table, sorted_keys, order, counts):
+    width = np.max(region[1:] - region[:-1])
+    for chunk in numba.prange((key.size + CHUNK - 1) // CHUNK):
+        reached = np.empty(width, dtype=np.bool_)
+        for b in range(chunk * CHUNK, min(key.size, (chunk + 1) * CHUNK)):
+            d = domain[b] if domain.size else 0
+            look = start[d + 1] > minimal_end[d] and _search(b, key, domain, region, extent, cell, step, n_minimal,
+                                                             bounds, table, sorted_keys, order, reached)
+            c = 0
+            for e in range(start[d], start[d + 1] if look else minimal_end[d]):
+                if (e < minimal_end[d] or not reached[slot[e]]) and \
+                        _block_at(key[b] + off_key[e], table, sorted_keys, order) >= 0:
+                    c += 1
+            counts[b] = c
 
 
 @numba.njit(parallel=True, cache=True)
-def _fill_predecessors(key, domain, off_key, start, chain, cell, step, minimal, bounds, table, sorted_keys, order,
-                       indptr, indices):
+def _fill_predecessors(key, domain, off_key, start, minimal_end, slot, cell, region, extent, step, n_minimal,
+                       bounds, table, sorted_keys, order, indptr, indices):
     """Each block's predecessors into indices[indptr[b]:indptr[b + 1]], ascending (insertion sort)."""
-    for b in numba.prange(key.size):
-        d = domain[b] if domain.size else 0
-        first = indptr[b]
-        m = first
-        for e in range(start[d], start[d + 1]):
-            p = _block_at(key[b] + off_key[e], table, sorted_keys, order)
-            if p >= 0 and _needs(b, e, key, domain, chain, cell, step, minimal, bounds, table, sorted_keys, order):
-                q = m
-                while q > first and indices[q - 1] > p:
-                    indices[q] = indices[q - 1]
-                    q -= 1
-                indices[q] = p
-                m += 1
+    width = np.max(region[1:] - region[:-1])
+    for chunk in numba.prange((key.size + CHUNK - 1) // CHUNK):
+        reached = np.empty(width, dtype=np.bool_)
+        for b in range(chunk * CHUNK, min(key.size, (chunk + 1) * CHUNK)):
+            d = domain[b] if domain.size else 0
+            look = start[d + 1] > minimal_end[d] and _search(b, key, domain, region, extent, cell, step, n_minimal,
+                                                             bounds, table, sorted_keys, order, reached)
+            first = indptr[b]
+            m = first
+            for e in range(start[d], start[d + 1] if look else minimal_end[d]):
+                if e >= minimal_end[d] and reached[slot[e]]:
+                    continue
+                p = _block_at(key[b] + off_key[e], table, sorted_keys, order)
+                if p >= 0:
+                    q = m
+                    while q > first and indices[q - 1] > p:
+                        indices[q] = indices[q - 1]
+                        q -= 1
+                    indices[q] = p
+                    m += 1
 
 
 def precedence_from_geometry(blocks, block_size=None, slope=SLOPE_DEGREES, levels: int = SLOPE_BENCHES,
