@@ -93,45 +93,63 @@ def precedence_by_domain(i, j, k, domain, patterns) -> Precedence:
 class _Neighbourhoods:
     """The patterns as flat arrays for the kernels.
 
-    Pattern c's offsets are entries ``start[c]:start[c + 1]`` (cell-key differences ``key`` once
-    `keyed`), its minimal ones first, up to ``minimal_end[c]``.  Its neighbourhood is the cells
-    ``region[c]:region[c + 1]`` (offsets ``cells``; the first is (0, 0, 0), then by height),
-    spanning ``extent[c]`` = (min di, max di, min dj, max dj); ``slot[e]``: the neighbourhood cell of
-    entry e; ``step[r, d, s]``: the cell reached from neighbourhood cell r by the s-th minimal
-    offset of pattern d (-1: outside the neighbourhood)."""
+    Pattern c's offsets are entries ``start[c]:start[c + 1]`` (``entries``): its minimal ones up to
+    ``minimal_end[c]``, then those whose chain (`implied_chains`) lies between 0 and the offset on
+    both horizontal axes ("boxed": on a grid it stays inside wherever its ends are) up to
+    ``boxed_end[c]``, then the others.  ``guard[c]:guard[c + 1]`` index the cells of its chains
+    (offsets ``cells``).  Its neighbourhood is the cells ``region[c]:region[c + 1]`` (the first is
+    (0, 0, 0), then the pattern and chain cells by height), spanning ``extent[c]`` = (min di, max di,
+    min dj, max dj); ``slot[e]``: the neighbourhood cell of entry e; ``step[r, d, s]``: the cell
+    reached from neighbourhood cell r by the s-th minimal offset of pattern d (-1: outside)."""
 
     def __init__(self, patterns, minimal_only: bool = False):
         n = len(patterns)
-        entries, first_dropped, hoods = [], [], []
+        entries, ends, hoods, guards = [], [], [], []
         for p in patterns:
             chains = [np.zeros((0, 3), np.int64)] * p.shape[0] if minimal_only else implied_chains(p)
-            kept = [c.size == 0 for c in chains]
-            entries.append(np.concatenate([p[kept], p[np.logical_not(kept)]]))
-            first_dropped.append(int(sum(kept)))
-            sums = {tuple(o) for c in chains if c.size for o in np.cumsum(c, axis=0)[:-1].tolist()}
-            hood = sorted(sums | {tuple(o) for o in p.tolist()}, key=lambda c: (c[2], c))
+            kind = np.array([0 if c.size == 0 else 1 if _boxed(o, c) else 2 for o, c in zip(p, chains)], dtype=int)
+            order = np.argsort(kind, kind="stable")
+            entries.append(p[order])
+            ends.append(np.searchsorted(kind[order], [1, 2]))
+            sums = sorted({tuple(o) for c in chains if c.size for o in np.cumsum(c, axis=0)[:-1].tolist()})
+            hood = sorted(set(sums) | {tuple(o) for o in p.tolist()}, key=lambda c: (c[2], c))
             hoods.append([(0, 0, 0)] + hood)
+            guards.append(sums)
         self.entries = np.concatenate(entries + [np.zeros((0, 3), np.int64)])
-        self.start = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum([e.shape[0] for e in entries], out=self.start[1:])
-        self.minimal_end = self.start[:-1] + np.array(first_dropped, dtype=np.int64)
-        self.region = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum([len(h) for h in hoods], out=self.region[1:])
-        self.cells = np.array([c for h in hoods for c in h], dtype=np.int64).reshape(-1, 3)
+        self.start = _starts([e.shape[0] for e in entries])
+        self.minimal_end = self.start[:-1] + np.array([e[0] for e in ends], dtype=np.int64).reshape(n)
+        self.boxed_end = self.start[:-1] + np.array([e[1] for e in ends], dtype=np.int64).reshape(n)
+        self.region = _starts([len(h) for h in hoods])
+        self.guard = self.region[-1] + _starts([len(g) for g in guards])
+        self.cells = np.array([c for h in hoods for c in h] + [c for g in guards for c in g],
+                              dtype=np.int64).reshape(-1, 3)
         self.extent = np.array([[min(c[0] for c in h), max(c[0] for c in h), min(c[1] for c in h),
                                  max(c[1] for c in h)] for h in hoods], dtype=np.int64).reshape(n, 4)
         index = [{c: r for r, c in enumerate(h)} for h in hoods]
         self.slot = np.array([index[c][tuple(o)] for c, e in enumerate(entries) for o in e.tolist()],
                              dtype=np.int64)
-        minimal = [e[:m].tolist() for e, m in zip(entries, first_dropped)]
-        width = max([len(m) for m in minimal] + [1])
-        self.step = np.full((self.cells.shape[0], n, width), -1, dtype=np.int64)
+        minimal = [e[:m[0]].tolist() for e, m in zip(entries, ends)]
+        self.n_minimal = np.array([len(m) for m in minimal], dtype=np.int64)
+        self.step = np.full((int(self.region[-1]), n, max([len(m) for m in minimal] + [1])), -1, dtype=np.int64)
         for c, h in enumerate(hoods):
             for r, (ci, cj, ck) in enumerate(h):
                 for d, steps in enumerate(minimal):
                     for s, (di, dj, dk) in enumerate(steps):
                         self.step[self.region[c] + r, d, s] = index[c].get((ci + di, cj + dj, ck + dk), -1)
-        self.n_minimal = np.array([len(m) for m in minimal], dtype=np.int64)
+
+
+def _starts(sizes) -> np.ndarray:
+    """[0, s0, s0 + s1, ...]: where each of consecutive runs of these sizes starts, and the end."""
+    out = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=out[1:])
+    return out
+
+
+def _boxed(offset, steps) -> bool:
+    """Whether every partial sum of ``steps`` lies between 0 and ``offset`` on both horizontal axes."""
+    sums = np.cumsum(steps, axis=0)[:, :2]
+    low, high = np.minimum(0, offset[:2]), np.maximum(0, offset[:2])
+    return bool(np.all((sums >= low) & (sums <= high)))
 
 
 #: Largest padded grid (cells per block) looked up through a table of cells rather than a search.
@@ -183,8 +201,9 @@ class _BlockGrid:
         ``domain`` is empty; see `precedence_by_domain`)."""
         h = hoods
         bounds = np.array([self.sx, self.sy, self.pad, self.nx, self.ny], dtype=np.int64)
-        args = (self.key, domain, self.keys(h.entries), h.start, h.minimal_end, h.slot, self.keys(h.cells), h.region,
-                h.extent, h.step, h.n_minimal, bounds, self.table, self.sorted_keys, self.order)
+        look = np.empty(self.n, dtype=np.bool_)
+        args = (self.key, domain, self.keys(h.entries), h.start, h.minimal_end, h.boxed_end, h.slot, self.keys(h.cells),
+                h.region, h.guard, h.extent, h.step, h.n_minimal, bounds, self.table, self.sorted_keys, self.order, look)
         counts = np.empty(self.n, dtype=np.int64)
         _count_predecessors(*args, counts)
         indptr = np.zeros(self.n + 1, dtype=np.int64)
@@ -219,24 +238,31 @@ CHUNK = 4096
 
 
 @numba.njit(cache=True)
-def _search(b, key, domain, region, extent, cell, step, n_minimal, bounds, table, sorted_keys, order, reached):
-    """Whether block b's non-minimal arcs need a look: False when its neighbourhood lies in the grid
-    and in b's domain (only its minimal arcs are needed); else True, with ``reached[r]`` marking the
-    neighbourhood cells reached from b by minimal arcs (see `precedence_by_domain`)."""
+def _looks(b, key, domain, start, minimal_end, boxed_end, cell, guard, extent, bounds, table, sorted_keys, order):
+    """Whether block b's non-minimal arcs need a search: its chains pass a block of another domain,
+    or a chain that is not boxed may leave the grid.  Otherwise its minimal arcs imply the rest."""
     d = domain[b] if domain.size else 0
-    sx, sy, pad, nx, ny = bounds[0], bounds[1], bounds[2], bounds[3], bounds[4]
-    bi, bj = key[b] % sx - pad, (key[b] // sx) % sy - pad
-    if bi + extent[d, 0] >= 0 and bi + extent[d, 1] < nx and bj + extent[d, 2] >= 0 and bj + extent[d, 3] < ny:
-        if not domain.size:
-            return False
-        alone = True
-        for r in range(region[d] + 1, region[d + 1]):
+    if start[d + 1] == minimal_end[d]:
+        return False
+    if domain.size:
+        for r in range(guard[d], guard[d + 1]):
             p = _block_at(key[b] + cell[r], table, sorted_keys, order)
             if p >= 0 and domain[p] != d:
-                alone = False
-                break
-        if alone:
-            return False
+                return True
+    if boxed_end[d] == start[d + 1]:
+        return False
+    sx, sy, pad, nx, ny = bounds[0], bounds[1], bounds[2], bounds[3], bounds[4]
+    bi, bj = key[b] % sx - pad, (key[b] // sx) % sy - pad
+    return not (bi + extent[d, 0] >= 0 and bi + extent[d, 1] < nx and bj + extent[d, 2] >= 0
+                and bj + extent[d, 3] < ny)
+
+
+@numba.njit(cache=True)
+def _search(b, key, domain, region, cell, step, n_minimal, bounds, table, sorted_keys, order, reached):
+    """Mark in ``reached`` the neighbourhood cells of block b reached from b by minimal arcs, each
+    step by the minimal pattern of the block it leaves (see `precedence_by_domain`)."""
+    d = domain[b] if domain.size else 0
+    sx, sy, pad, nx, ny = bounds[0], bounds[1], bounds[2], bounds[3], bounds[4]
     size = region[d + 1] - region[d]
     reached[:size] = False
     reached[0] = True
@@ -253,21 +279,23 @@ def _search(b, key, domain, region, extent, cell, step, n_minimal, bounds, table
             t = step[region[d] + r, e, s]
             if t >= 0:
                 reached[t] = True
-    return True
 
 
 @numba.njit(parallel=True, cache=True)
-def _count_predecessors(key, domain, off_key, start, minimal_end, slot, cell, region, extent, step, n_minimal,
-                        bounds, table, sorted_keys, order, counts):
+def _count_predecessors(key, domain, off_key, start, minimal_end, boxed_end, slot, cell, region, guard, extent, step,
+                        n_minimal, bounds, table, sorted_keys, order, look, counts):
+    """Arcs per block; ``look[b]``: whether b needed a search (for `_fill_predecessors`)."""
     width = np.max(region[1:] - region[:-1])
     for chunk in numba.prange((key.size + CHUNK - 1) // CHUNK):
         reached = np.empty(width, dtype=np.bool_)
         for b in range(chunk * CHUNK, min(key.size, (chunk + 1) * CHUNK)):
             d = domain[b] if domain.size else 0
-            look = start[d + 1] > minimal_end[d] and _search(b, key, domain, region, extent, cell, step, n_minimal,
-                                                             bounds, table, sorted_keys, order, reached)
+            look[b] = _looks(b, key, domain, start, minimal_end, boxed_end, cell, guard, extent, bounds, table,
+                             sorted_keys, order)
+            if look[b]:
+                _search(b, key, domain, region, cell, step, n_minimal, bounds, table, sorted_keys, order, reached)
             c = 0
-            for e in range(start[d], start[d + 1] if look else minimal_end[d]):
+            for e in range(start[d], start[d + 1] if look[b] else minimal_end[d]):
                 if (e < minimal_end[d] or not reached[slot[e]]) and \
                         _block_at(key[b] + off_key[e], table, sorted_keys, order) >= 0:
                     c += 1
@@ -275,19 +303,19 @@ def _count_predecessors(key, domain, off_key, start, minimal_end, slot, cell, re
 
 
 @numba.njit(parallel=True, cache=True)
-def _fill_predecessors(key, domain, off_key, start, minimal_end, slot, cell, region, extent, step, n_minimal,
-                       bounds, table, sorted_keys, order, indptr, indices):
+def _fill_predecessors(key, domain, off_key, start, minimal_end, boxed_end, slot, cell, region, guard, extent, step,
+                       n_minimal, bounds, table, sorted_keys, order, look, indptr, indices):
     """Each block's predecessors into indices[indptr[b]:indptr[b + 1]], ascending (insertion sort)."""
     width = np.max(region[1:] - region[:-1])
     for chunk in numba.prange((key.size + CHUNK - 1) // CHUNK):
         reached = np.empty(width, dtype=np.bool_)
         for b in range(chunk * CHUNK, min(key.size, (chunk + 1) * CHUNK)):
             d = domain[b] if domain.size else 0
-            look = start[d + 1] > minimal_end[d] and _search(b, key, domain, region, extent, cell, step, n_minimal,
-                                                             bounds, table, sorted_keys, order, reached)
+            if look[b]:
+                _search(b, key, domain, region, cell, step, n_minimal, bounds, table, sorted_keys, order, reached)
             first = indptr[b]
             m = first
-            for e in range(start[d], start[d + 1] if look else minimal_end[d]):
+            for e in range(start[d], start[d + 1] if look[b] else minimal_end[d]):
                 if e >= minimal_end[d] and reached[slot[e]]:
                     continue
                 p = _block_at(key[b] + off_key[e], table, sorted_keys, order)
