@@ -99,8 +99,9 @@ class _Neighbourhoods:
     ``boxed_end[c]``, then the others.  ``guard[c]:guard[c + 1]`` index the cells of its chains
     (offsets ``cells``).  Its neighbourhood is the cells ``region[c]:region[c + 1]`` (the first is
     (0, 0, 0), then the pattern and chain cells by height), spanning ``extent[c]`` = (min di, max di,
-    min dj, max dj); ``slot[e]``: the neighbourhood cell of entry e; ``step[r, d, s]``: the cell
-    reached from neighbourhood cell r by the s-th minimal offset of pattern d (-1: outside)."""
+    min dj, max dj); ``slot[e]``: the neighbourhood cell of entry e; the cells of c's neighbourhood
+    reached from its cell r by the minimal offsets of pattern d are
+    ``step[step_start[q]:step_start[q + 1]]``, q = (region[c] + r) * len(patterns) + d."""
 
     def __init__(self, patterns, minimal_only: bool = False):
         n = len(patterns)
@@ -128,14 +129,31 @@ class _Neighbourhoods:
         index = [{c: r for r, c in enumerate(h)} for h in hoods]
         self.slot = np.array([index[c][tuple(o)] for c, e in enumerate(entries) for o in e.tolist()],
                              dtype=np.int64)
-        minimal = [e[:m[0]].tolist() for e, m in zip(entries, ends)]
-        self.n_minimal = np.array([len(m) for m in minimal], dtype=np.int64)
-        self.step = np.full((int(self.region[-1]), n, max([len(m) for m in minimal] + [1])), -1, dtype=np.int64)
-        for c, h in enumerate(hoods):
-            for r, (ci, cj, ck) in enumerate(h):
-                for d, steps in enumerate(minimal):
-                    for s, (di, dj, dk) in enumerate(steps):
-                        self.step[self.region[c] + r, d, s] = index[c].get((ci + di, cj + dj, ck + dk), -1)
+        minimal = [e[:m[0]] for e, m in zip(entries, ends)]
+        targets = [[_targets(np.array(h, dtype=np.int64), steps) for steps in minimal] for h in hoods]
+        # the cells reached from neighbourhood cell r of pattern c by the minimal offsets of pattern d:
+        # step[step_start[(region[c] + r) * n + d]:...] (neighbourhood cells of c)
+        self.step_start = _starts([len(t) for c, h in enumerate(hoods) for r in range(len(h))
+                                   for t in (targets[c][d][r] for d in range(n))])
+        self.step = np.array([v for c, h in enumerate(hoods) for r in range(len(h)) for d in range(n)
+                              for v in targets[c][d][r]], dtype=np.int64)
+
+
+def _targets(hood: np.ndarray, steps: np.ndarray) -> list:
+    """For each cell of ``hood``, the hood cells (indices) that ``steps`` lead to."""
+    base = hood.min(axis=0) - np.abs(steps).max(initial=0) - 1
+    span = hood.max(axis=0) - base + np.abs(steps).max(initial=0) + 2
+
+    def code(c):
+        c = c - base
+        return c[..., 0] + span[0] * (c[..., 1] + span[1] * c[..., 2])
+
+    keys = code(hood)
+    order = np.argsort(keys)
+    reached = code(hood[:, None, :] + steps[None, :, :]) if steps.size else np.zeros((len(hood), 0), np.int64)
+    pos = np.minimum(np.searchsorted(keys[order], reached), len(keys) - 1)
+    hit = keys[order][pos] == reached
+    return [order[pos[r][hit[r]]].tolist() for r in range(len(hood))]
 
 
 def _starts(sizes) -> np.ndarray:
@@ -203,7 +221,8 @@ class _BlockGrid:
         bounds = np.array([self.sx, self.sy, self.pad, self.nx, self.ny], dtype=np.int64)
         look = np.empty(self.n, dtype=np.bool_)
         args = (self.key, domain, self.keys(h.entries), h.start, h.minimal_end, h.boxed_end, h.slot, self.keys(h.cells),
-                h.region, h.guard, h.extent, h.step, h.n_minimal, bounds, self.table, self.sorted_keys, self.order, look)
+                h.region, h.guard, h.extent, h.step_start, h.step, bounds, self.table, self.sorted_keys, self.order,
+                look)
         counts = np.empty(self.n, dtype=np.int64)
         _count_predecessors(*args, counts)
         indptr = np.zeros(self.n + 1, dtype=np.int64)
@@ -258,7 +277,7 @@ def _looks(b, key, domain, start, minimal_end, boxed_end, cell, guard, extent, b
 
 
 @numba.njit(cache=True)
-def _search(b, key, domain, region, cell, step, n_minimal, bounds, table, sorted_keys, order, reached):
+def _search(b, key, domain, region, cell, step_start, step, bounds, table, sorted_keys, order, reached):
     """Mark in ``reached`` the neighbourhood cells of block b reached from b by minimal arcs, each
     step by the minimal pattern of the block it leaves (see `precedence_by_domain`)."""
     d = domain[b] if domain.size else 0
@@ -275,15 +294,14 @@ def _search(b, key, domain, region, cell, step, n_minimal, bounds, table, sorted
             continue                                    # outside the grid: no block, no arcs
         p = _block_at(at, table, sorted_keys, order)
         e = domain[p] if p >= 0 and domain.size else d  # an absent cell counts as b's domain
-        for s in range(n_minimal[e]):
-            t = step[region[d] + r, e, s]
-            if t >= 0:
-                reached[t] = True
+        q = (region[d] + r) * (region.size - 1) + e
+        for s in range(step_start[q], step_start[q + 1]):
+            reached[step[s]] = True
 
 
 @numba.njit(parallel=True, cache=True)
-def _count_predecessors(key, domain, off_key, start, minimal_end, boxed_end, slot, cell, region, guard, extent, step,
-                        n_minimal, bounds, table, sorted_keys, order, look, counts):
+def _count_predecessors(key, domain, off_key, start, minimal_end, boxed_end, slot, cell, region, guard, extent,
+                        step_start, step, bounds, table, sorted_keys, order, look, counts):
     """Arcs per block; ``look[b]``: whether b needed a search (for `_fill_predecessors`)."""
     width = np.max(region[1:] - region[:-1])
     for chunk in numba.prange((key.size + CHUNK - 1) // CHUNK):
@@ -293,7 +311,7 @@ def _count_predecessors(key, domain, off_key, start, minimal_end, boxed_end, slo
             look[b] = _looks(b, key, domain, start, minimal_end, boxed_end, cell, guard, extent, bounds, table,
                              sorted_keys, order)
             if look[b]:
-                _search(b, key, domain, region, cell, step, n_minimal, bounds, table, sorted_keys, order, reached)
+                _search(b, key, domain, region, cell, step_start, step, bounds, table, sorted_keys, order, reached)
             c = 0
             for e in range(start[d], start[d + 1] if look[b] else minimal_end[d]):
                 if (e < minimal_end[d] or not reached[slot[e]]) and \
@@ -303,8 +321,8 @@ def _count_predecessors(key, domain, off_key, start, minimal_end, boxed_end, slo
 
 
 @numba.njit(parallel=True, cache=True)
-def _fill_predecessors(key, domain, off_key, start, minimal_end, boxed_end, slot, cell, region, guard, extent, step,
-                       n_minimal, bounds, table, sorted_keys, order, look, indptr, indices):
+def _fill_predecessors(key, domain, off_key, start, minimal_end, boxed_end, slot, cell, region, guard, extent,
+                       step_start, step, bounds, table, sorted_keys, order, look, indptr, indices):
     """Each block's predecessors into indices[indptr[b]:indptr[b + 1]], ascending (insertion sort)."""
     width = np.max(region[1:] - region[:-1])
     for chunk in numba.prange((key.size + CHUNK - 1) // CHUNK):
@@ -312,7 +330,7 @@ def _fill_predecessors(key, domain, off_key, start, minimal_end, boxed_end, slot
         for b in range(chunk * CHUNK, min(key.size, (chunk + 1) * CHUNK)):
             d = domain[b] if domain.size else 0
             if look[b]:
-                _search(b, key, domain, region, cell, step, n_minimal, bounds, table, sorted_keys, order, reached)
+                _search(b, key, domain, region, cell, step_start, step, bounds, table, sorted_keys, order, reached)
             first = indptr[b]
             m = first
             for e in range(start[d], start[d + 1] if look[b] else minimal_end[d]):
