@@ -6,7 +6,9 @@ existing block at ``(i + di, j + dj, k + dk)`` for each offset of the
 *minimal* pattern (offsets implied by chains of others removed first, then the
 arcs restricted to blocks present).  This is the rule behind MineLib's
 ``kd.prec`` (20 x 20 x 15 m blocks, 45 degrees, 8 levels) and ``newman1.prec``
-(the 'plus' pattern).
+(the 'plus' pattern).  With a `SlopeTable` each block's cone takes the angles of
+its own geotechnical domain (`precedence_by_domain`: the rule and its exact
+reduction).
 """
 from __future__ import annotations
 
