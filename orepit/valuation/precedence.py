@@ -304,7 +304,7 @@ def _search(b, key, domain, region, cell, step_start, step, bounds, table, sorte
 @numba.njit(parallel=True, cache=True)
 def _count_predecessors(key, domain, off_key, start, minimal_end, boxed_end, slot, cell, region, guard, extent,
                         step_start, step, bounds, table, sorted_keys, order, look, counts):
-    """Arcs per block; ``look[b]``: whether b needed a search (for `_fill_predecessors`)."""
+    """Arcs per block; ``look[b]``: whether b has arcs beyond its minimal ones (for `_fill_predecessors`)."""
     width = np.max(region[1:] - region[:-1])
     for chunk in numba.prange((key.size + CHUNK - 1) // CHUNK):
         reached = np.empty(width, dtype=np.bool_)
@@ -314,12 +314,14 @@ def _count_predecessors(key, domain, off_key, start, minimal_end, boxed_end, slo
                              sorted_keys, order)
             if look[b]:
                 _search(b, key, domain, region, cell, step_start, step, bounds, table, sorted_keys, order, reached)
-            c = 0
+            c = extra = 0
             for e in range(start[d], start[d + 1] if look[b] else minimal_end[d]):
                 if (e < minimal_end[d] or not reached[slot[e]]) and \
                         _block_at(key[b] + off_key[e], table, sorted_keys, order) >= 0:
                     c += 1
+                    extra += e >= minimal_end[d]
             counts[b] = c
+            look[b] = extra > 0                         # the fill pass searches again only where it adds arcs
 
 
 @numba.njit(parallel=True, cache=True)
