@@ -342,6 +342,8 @@ def test_shells_takes_the_table(example_with_rock, capsys):
     (["pit", "--grid", "v.txt", "--dims", "2", "2", "2"], "--slope-table needs a block model"),
     (["prec", "{example}", "--pattern", "plus"], "--pattern and a slope table exclude each other"),
     (["pit", "kd", "--economics", "{economics}"], "MineLib instance kd has its own precedences"),
+    (["pit", "kd"], "MineLib instance kd has its own precedences"),
+    (["shells", "kd"], "MineLib instance kd has its own precedences"),
 ])
 def test_the_table_where_it_cannot_apply_exits_2(argv, says, example_with_rock, tmp_path, capsys, minelib):
     out = tmp_path / "never.prec"

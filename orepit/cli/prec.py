@@ -1,8 +1,9 @@
 """``orepit prec MODEL --block-size DX DY DZ --slope DEG --benches N --out FILE.prec``.
 
 Writes MineLib precedences from block geometry (minimal slope pattern, arcs only
-to blocks that exist); ``--slope-table SLOPES.toml`` gives each geotechnical domain its own angles.  MODEL is a block model (``.csv``, ``.parquet``, ``.omf`` or a MineLib
-``.blocks`` file) or a MineLib instance.
+to blocks that exist); ``--slope-table SLOPES.toml`` gives each geotechnical domain its own angles.
+MODEL is a block model (``.csv``, ``.parquet``, ``.omf`` or a MineLib ``.blocks`` file) or a
+MineLib instance.
 ``--pattern plus`` uses the five blocks above (MineLib newman1) instead of a slope cone.
 """
 from __future__ import annotations

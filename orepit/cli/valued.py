@@ -2,9 +2,9 @@
 
 With ``--economics`` (and optionally ``--environment``) the MODEL's blocks are valued at every
 destination (`orepit.valuation.deposit.value_deposit`); a block model's slopes come from
-``--slope``/``--benches`` (or ``--pattern``), or a slope table by domain (``--slope-table``, or the economics file's ``[slopes]``); a MineLib
-instance keeps its ``.prec``.  Without
-``--economics`` a MineLib instance's own values are used, and a block-model file is refused.
+``--slope``/``--benches`` (or ``--pattern``), or from a slope table by domain (``--slope-table``, or
+the economics file's ``[slopes]``); a MineLib instance keeps its ``.prec``.  Without ``--economics``
+a MineLib instance's own values are used, and a block-model file is refused.
 """
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ def open_valued(args, verb: str) -> tuple[ModelSource, Deposit | None]:
             raise InputError(f"orepit {verb} on a block-model file needs --economics ECONOMICS.toml to value its "
                              "blocks (see examples/economics_porphyry_blocks.toml, or write one with orepit init)",
                              path=args.model, field="economics")
+        instance_slopes(source, slope_of(args))         # refuses a slope table: the instance has its .prec
         return source, None
     econ = Economics.from_toml(args.economics)
     env = Environment.from_toml(args.environment) if args.environment else Environment(currency=econ.currency)
