@@ -121,6 +121,62 @@ def minimal_pattern(offsets) -> np.ndarray:
     return off[np.array(keep, dtype=bool)]
 
 
+def implied_chains(offsets) -> list[np.ndarray]:
+    """For each offset of a pattern (in its order), how the minimal pattern implies it.
+
+    An offset `minimal_pattern` keeps gets an empty (0, 3) array; one it drops gets the steps
+    (q, 3), q >= 2, of a chain of minimal offsets summing to it: one whose partial sums lie between 0
+    and the offset on both horizontal axes when there is one (on a grid it then stays inside wherever
+    its ends are), else any; then the shortest (ties: partial sums inside the pattern first, then the
+    lowest).  Block b reaches b + o through the blocks at the partial
+    sums b + m1, b + m1 + m2, ..., each taking the next step.
+    """
+    full = _check_offsets(offsets)
+    kept = minimal_pattern(full)
+    steps = [tuple(o) for o in kept.tolist()]
+    inside = {tuple(o) for o in full.tolist()}
+    top = int(full[:, 2].max()) if full.size else 0
+    # best[s] = (rank, the last step) of the chain of minimal offsets chosen for s; rank = (not boxed, steps):
+    # a boxed chain has every partial sum between 0 and s, axis by axis, so on a grid it stays inside
+    # whenever its two ends are inside
+    best: dict = {}
+    level: list[list] = [[] for _ in range(top + 1)]
+    for k in range(1, top + 1):
+        found: dict = {}
+        for m in steps:
+            if m[2] == k:
+                found[m] = ((0, 1, 0, 0, m), m)
+                continue
+            if m[2] > k:
+                continue
+            for a in level[k - m[2]]:
+                t = (a[0] + m[0], a[1] + m[1], k)
+                boxed = best[a][0][0] == 0 and _between(a, t)
+                rank = (0 if boxed else 1, best[a][0][1] + 1, a not in inside, a[2], a)
+                if t not in found or rank < found[t][0]:
+                    found[t] = (rank, m)
+        best.update(found)
+        level[k] = list(found)
+    kept_set = set(steps)
+    chains = []
+    for o in full.tolist():
+        o = tuple(o)
+        chain = []
+        while o not in kept_set:                # walk back the last steps to a minimal offset
+            m = best[o][1]
+            chain.append(m)
+            o = (o[0] - m[0], o[1] - m[1], o[2] - m[2])
+        if chain:
+            chain.append(o)
+        chains.append(np.array(chain[::-1], dtype=np.int64).reshape(-1, 3))
+    return chains
+
+
+def _between(a, t) -> bool:
+    """Whether offset a lies between 0 and t on each horizontal axis."""
+    return all(min(0, tv) <= av <= max(0, tv) for av, tv in zip(a[:2], t[:2]))
+
+
 def _check_offsets(offsets) -> np.ndarray:
     off = np.asarray(offsets, dtype=np.int64)
     if off.size == 0:

@@ -169,5 +169,8 @@ def test_example_files_read(name):
     elif name.startswith("variogram"):
         from orepit.valuation.realisations import Variogram
         assert Variogram.from_toml(path).cv
+    elif name.startswith("slopes"):
+        from orepit.valuation.slopes import SlopeTable
+        assert SlopeTable.from_toml(path).angles
     else:
         assert Economics.from_toml(path).elements or name == "kd.toml"

@@ -9,8 +9,8 @@ from solvers.errors import InputError
 
 from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_builtin_deposit, add_columns,
                                 add_discount_rate, add_json, add_mining_capacity, add_model, add_parameter_files,
-                                add_quiet, add_slope, add_solver, count, default_of, discount_rate_of, open_model_of,
-                                positive, share)
+                                add_quiet, add_slope, add_solver, count, default_of, discount_rate_of, instance_slopes,
+                                open_model_of, positive, share, slope_of)
 from orepit.cli.output import emit
 from orepit.output.report import write_report
 from orepit.planning.strategies import STRATEGY_NAMES, ScheduleSetup, kpi_table, strategy_options
@@ -73,11 +73,11 @@ def add_study_options(p, out: str) -> None:
 def study_of(args, inputs, strategies, frontier_points: int = 0):
     """`run_study` on ``inputs`` (`study_inputs`) with `add_study_options`' plan, green, slope and
     solver options; ``frontier_points``: 0 for no NPV-recovery frontier."""
-    model, econ, env, precedence, discount = inputs
+    model, econ, env, precedence, discount, slope = inputs
     setup = ScheduleSetup(periods=args.periods, target_life=args.target_life, discount_rate=discount,
                           mining_capacity=args.mining_capacity, mill_capacity=args.mill_capacity,
                           mill_hours=args.mill_hours, time_limit=args.time_limit, mip_gap=args.gap, threads=args.threads)
-    return run_study(model, econ, env, strategies, setup, frontier_points=frontier_points, slope=args.slope,
+    return run_study(model, econ, env, strategies, setup, frontier_points=frontier_points, slope=slope,
                      levels=args.benches, precedence=precedence, progress=not (args.quiet or args.json),
                      recovery_floor=args.recovery_floor, utilisation_floor=args.utilisation_floor,
                      budget=args.green_budget)
@@ -95,11 +95,13 @@ def strategy_names(text: str, extra: tuple = ()) -> list[str]:
 
 
 def study_inputs(args):
-    """(model, economics, environment, precedence, discount rate) from the arguments."""
+    """(model, economics, environment, precedence, discount rate, slope angles or `SlopeTable`) from the
+    arguments."""
     precedence, source = None, None
     if args.model is not None and not args.economics:
         raise InputError("--economics is required with a MODEL (see examples/*.toml)", field="economics")
     econ = Economics.from_toml(args.economics) if args.economics else None
+    slope = slope_of(args)
     env = Environment.from_toml(args.environment) if args.environment else None
     if args.model is None:
         model = synthetic_deposit(args.blocks, seed=args.seed)
@@ -109,12 +111,12 @@ def study_inputs(args):
         source = open_model_of(args, economics=econ, environment=env)
         model = source.model
         if source.instance is not None:
-            precedence = source.instance.precedence()
+            precedence = instance_slopes(source, slope).precedence()
     if model.block_size is None:
         raise InputError(f"the block size of {model.name or args.model} is unknown: give --block-size DX DY DZ",
                          field="block_size")
     env = env or Environment(currency=econ.currency)
-    return model, econ, env, precedence, discount_rate_of(args, source)
+    return model, econ, env, precedence, discount_rate_of(args, source), slope
 
 
 def run(args) -> int:

@@ -19,6 +19,7 @@ from orepit.data.columns import columns_argument, combined_columns
 from orepit.data.files import ModelSource, open_model
 from orepit.planning.strategies import ScheduleSetup
 from orepit.valuation.precedence import SLOPE_BENCHES, SLOPE_DEGREES
+from orepit.valuation.slopes import SlopeTable
 from orepit.valuation.synthetic import BUILTIN_BLOCKS, BUILTIN_SEED
 
 #: Options that were renamed: the old spelling is answered with the new one (exit status 2).
@@ -218,6 +219,11 @@ def add_slope(p, pattern: bool = True, applies: str = "") -> None:
     p.add_argument("--slope", type=slope_angles, default=SLOPE_DEGREES, metavar="DEG[,DEG...]",
                    help=f"overall slope angle{applies}, or a comma list of angles for equal azimuth sectors "
                         "starting north, clockwise [degrees]")
+    p.add_argument("--slope-table", metavar="SLOPES.toml",
+                   help="slope angles per geotechnical domain instead of --slope: the [slopes] table of a TOML "
+                        "file (a block-model column, its domains' angles or azimuth sectors, a default; "
+                        "docs/formulations.md, Slopes) (default: none: the --economics file's [slopes] table if "
+                        "it has one, else --slope for every block)")
     p.add_argument("--benches", type=count, default=SLOPE_BENCHES, metavar="N",
                    help="benches the slope cone spans; a longer cone follows the angle more closely, "
                         "with more arcs (the default's reason: docs/formulations.md, Slopes) [benches]")
@@ -225,6 +231,28 @@ def add_slope(p, pattern: bool = True, applies: str = "") -> None:
         p.add_argument("--pattern", choices=sorted(NAMED_PATTERNS),
                        help="a named pattern instead of the slope cone (plus: the 5 blocks above, as "
                             "MineLib newman1) (default: the slope cone)")
+
+
+def slope_of(args):
+    """The run's slopes: a `SlopeTable` from --slope-table, else from the --economics file's [slopes]
+    table, else the --slope angle(s).  `InputError` when a table meets --pattern."""
+    table = None
+    if getattr(args, "slope_table", None):
+        table = SlopeTable.from_toml(args.slope_table)
+    elif getattr(args, "economics", None):
+        table = SlopeTable.from_parameter_file(args.economics)
+    if table is not None and getattr(args, "pattern", None):
+        raise InputError("--pattern and a slope table exclude each other (the table gives the slope cones)",
+                         path=table.source, field="pattern")
+    return args.slope if table is None else table
+
+
+def instance_slopes(source: ModelSource, slope):
+    """The MineLib instance of ``source``, after refusing a slope table (an instance has its .prec)."""
+    if isinstance(slope, SlopeTable):
+        raise InputError(f"a slope table applies to a block-model file; MineLib instance {source.instance.name} "
+                         "has its own precedences (.prec)", path=slope.source, field="slopes")
+    return source.instance
 
 
 def add_solver(p, time_limit: float, threads: int | None, gap: float, each: str) -> None:

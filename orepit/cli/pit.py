@@ -58,6 +58,9 @@ def grid_problem(args):
     if args.pattern:
         offsets = named_pattern(args.pattern)
     else:
+        if args.slope_table:
+            raise InputError("--slope-table needs a block model with a domain column, not a --grid of values",
+                             field="slope-table")
         block_size = args.block_size or default_of(slope_offsets, "block_size")
         offsets = minimal_pattern(slope_offsets(block_size, args.slope, args.benches))
     values = read_values(args.grid, nx * ny * nz)

@@ -1,8 +1,9 @@
 """``orepit prec MODEL --block-size DX DY DZ --slope DEG --benches N --out FILE.prec``.
 
 Writes MineLib precedences from block geometry (minimal slope pattern, arcs only
-to blocks that exist).  MODEL is a block model (``.csv``, ``.parquet``, ``.omf`` or a MineLib
-``.blocks`` file) or a MineLib instance.
+to blocks that exist); ``--slope-table SLOPES.toml`` gives each geotechnical domain its own angles.
+MODEL is a block model (``.csv``, ``.parquet``, ``.omf`` or a MineLib ``.blocks`` file) or a
+MineLib instance.
 ``--pattern plus`` uses the five blocks above (MineLib newman1) instead of a slope cone.
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 from solvers.errors import InputError
 
 from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_columns, add_json, add_model, add_slope,
-                                open_model_of)
+                                open_model_of, slope_of)
 from orepit.cli.output import emit
 from orepit.valuation.precedence import precedence_from_geometry, write_precedence
 
@@ -36,7 +37,7 @@ def run(args) -> int:
     if args.pattern is None and block_size is None:
         raise InputError("--block-size DX DY DZ is needed (the model does not state its block size)",
                          path=args.model, field="block_size")
-    precedence = precedence_from_geometry(blocks, block_size=block_size, slope=args.slope,
+    precedence = precedence_from_geometry(blocks, block_size=block_size, slope=slope_of(args),
                                           levels=args.benches, pattern=args.pattern)
     write_precedence(args.out, precedence)
     out = {"blocks": precedence.n_nodes, "arcs": precedence.n_arcs, "out": os.fspath(args.out),

@@ -52,7 +52,7 @@ def run(args) -> int:
     names = strategy_names(args.strategies)
     variogram = Variogram.from_toml(args.variogram) if args.variogram else None
     inputs = study_inputs(args)
-    model, econ, env, _, _ = inputs
+    model, econ, env = inputs[:3]
     if variogram is None:
         variogram = Variogram(cv={econ.elements[next(iter(econ.elements))].column: DEFAULT_CV})
     variogram.elements_of(model)

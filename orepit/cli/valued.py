@@ -2,14 +2,15 @@
 
 With ``--economics`` (and optionally ``--environment``) the MODEL's blocks are valued at every
 destination (`orepit.valuation.deposit.value_deposit`); a block model's slopes come from
-``--slope``/``--benches`` (or ``--pattern``), a MineLib instance keeps its ``.prec``.  Without
-``--economics`` a MineLib instance's own values are used, and a block-model file is refused.
+``--slope``/``--benches`` (or ``--pattern``), or from a slope table by domain (``--slope-table``, or
+the economics file's ``[slopes]``); a MineLib instance keeps its ``.prec``.  Without ``--economics``
+a MineLib instance's own values are used, and a block-model file is refused.
 """
 from __future__ import annotations
 
 from solvers.errors import InputError
 
-from orepit.cli.options import add_columns, add_parameter_files, open_model_of
+from orepit.cli.options import add_columns, add_parameter_files, instance_slopes, open_model_of, slope_of
 from orepit.data.files import ModelSource
 from orepit.valuation.deposit import Deposit, value_deposit
 from orepit.valuation.economics import Economics
@@ -33,6 +34,7 @@ def open_valued(args, verb: str) -> tuple[ModelSource, Deposit | None]:
             raise InputError(f"orepit {verb} on a block-model file needs --economics ECONOMICS.toml to value its "
                              "blocks (see examples/economics_porphyry_blocks.toml, or write one with orepit init)",
                              path=args.model, field="economics")
+        instance_slopes(source, slope_of(args))         # refuses a slope table: the instance has its .prec
         return source, None
     econ = Economics.from_toml(args.economics)
     env = Environment.from_toml(args.environment) if args.environment else Environment(currency=econ.currency)
@@ -40,8 +42,9 @@ def open_valued(args, verb: str) -> tuple[ModelSource, Deposit | None]:
     model = source.model
     if model.block_size is None:
         raise InputError("the block size is unknown: give --block-size DX DY DZ", path=args.model, field="block_size")
+    slope = slope_of(args)
     if source.instance is not None:
-        precedence = source.instance.precedence()
+        precedence = instance_slopes(source, slope).precedence()
     else:
-        precedence = precedence_from_geometry(model, slope=args.slope, levels=args.benches, pattern=args.pattern)
+        precedence = precedence_from_geometry(model, slope=slope, levels=args.benches, pattern=args.pattern)
     return source, value_deposit(model, econ, env, precedence)

@@ -3,7 +3,7 @@
 Everything comes from the folder's own files (docs/results_format.md): the block model with each
 strategy's period and destination and each block's tonnes, mill hours and CO2 (``blocks.parquet``),
 the reclaim per period (``periods.csv``), the limits and the precedence source (``summary.json``:
-the slope cone the study used, or ``precedence.prec`` beside it).  The check itself is the
+the slope cone, or the slope table by domain, the study used, or ``precedence.prec`` beside it).  The check itself is the
 independent checker's (`orepit.planning.verify`).
 """
 from __future__ import annotations
@@ -23,6 +23,7 @@ from orepit.planning.strategies import strategy_key
 from orepit.planning.verify import check_block_schedule, reclaimed_feed
 from orepit.valuation.destinations import DESTINATIONS
 from orepit.valuation.precedence import precedence_from_geometry
+from orepit.valuation.slopes import slope_from_record
 
 NEEDED = ("summary.json", "blocks.parquet", "periods.csv")
 DESTINATION_CODE = {name: k for k, name in enumerate(DESTINATIONS)}
@@ -41,8 +42,8 @@ def check_results(folder) -> dict[str, Result]:
     if source.get("from") == "file":
         precedence = read_precedence(folder / source["file"], n_blocks=model.n_blocks)
     elif source.get("from") == "geometry":
-        precedence = precedence_from_geometry(model, block_size=model.block_size, slope=source["slope_deg"],
-                                              levels=source["benches"])
+        slope = slope_from_record(source, folder / "summary.json")
+        precedence = precedence_from_geometry(model, block_size=model.block_size, slope=slope, levels=source["benches"])
     else:
         raise InputError("summary.json does not say which precedence the study used (field 'precedence')",
                          path=folder / "summary.json", field="precedence")

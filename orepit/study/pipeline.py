@@ -35,6 +35,7 @@ from orepit.valuation.economics import Economics
 from orepit.valuation.environment import Environment
 from orepit.valuation.gradetonnage import grade_tonnage
 from orepit.valuation.precedence import SLOPE_BENCHES, SLOPE_DEGREES
+from orepit.valuation.slopes import slope_record
 
 DEST_NAMES = np.array(["", *DESTINATIONS], dtype=object)  # index = destination + 1
 
@@ -91,7 +92,8 @@ def run_study(model: BlockModel, economics: Economics, environment: Environment 
               utilisation_floor: float | None = None, budget: float | None = GREEN_BUDGET) -> Study:
     """Value, pit, shells, grade-tonnage, strategies and (optionally) the NPV-recovery frontier.
 
-    precedence: given (e.g. a MineLib .prec), or built from the geometry with ``slope`` and ``levels``.
+    precedence: given (e.g. a MineLib .prec), or built from the geometry with ``slope`` (degrees, or a
+    `SlopeTable` of angles per domain) and ``levels``.
     """
     setup = ScheduleSetup() if setup is None else setup
     names = ["value + environment", "ultimate pit", "nested shells", "grade-tonnage",
@@ -133,7 +135,8 @@ def run_study(model: BlockModel, economics: Economics, environment: Environment 
         if not np.array_equal(r.pit, pit_result.solution):
             warnings += pit_warnings(deposit, r.pit, f"{name} pit")
         warnings += [f"{name}: {w}" for w in r.plan.warnings]
-    source = {"from": "file"} if precedence is not None else {"from": "geometry", "slope_deg": slope, "benches": levels}
+    source = ({"from": "file"} if precedence is not None
+              else {"from": "geometry", **slope_record(slope), "benches": levels})
     return Study(deposit, pit_result.solution, pit_result.objective, pit_result.seconds, nested.solution, shells, gt,
                  results, table, setup, phases.timings, warnings, source)
 

@@ -156,7 +156,8 @@ def value_deposit(model: BlockModel, economics: Economics, environment: Environm
                   levels: int = SLOPE_BENCHES) -> Deposit:
     """Value every block (economics and environment) and attach its precedence.
 
-    precedence: given, or built from the block geometry with ``slope`` (degrees) over ``levels`` benches.
+    precedence: given, or built from the block geometry with ``slope`` (degrees, or a `SlopeTable` of
+    angles per domain) over ``levels`` benches.
     """
     if not economics.elements:
         raise InputError("economics: at least one element is needed (the metal whose recovery is reported)",

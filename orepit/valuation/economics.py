@@ -84,7 +84,8 @@ class Economics(TomlParameters):
     """
 
     FILE_KIND = "economics"
-    OTHER_TABLES = ("columns",)     # the block model's column mapping (orepit.data.columns)
+    OTHER_TABLES = ("columns", "slopes")   # the block model's column mapping (orepit.data.columns), the slope
+                                            # angles per domain (orepit.valuation.slopes)
     #: keys of former versions (key path -> its new path); a file that uses one is told the new name
     RENAMED_KEYS = {("waste_cost",): ("dump_cost",),
                     **{("extra_value", old): ("extra_value", new) for old, new in RENAMED_DESTINATIONS.items()}}
