@@ -341,6 +341,7 @@ def test_shells_takes_the_table(example_with_rock, capsys):
 @pytest.mark.parametrize("argv, says", [
     (["pit", "--grid", "v.txt", "--dims", "2", "2", "2"], "--slope-table needs a block model"),
     (["prec", "{example}", "--pattern", "plus"], "--pattern and a slope table exclude each other"),
+    (["prec", "{example}", "--slope", "45"], "--slope and a slope table exclude each other"),
     (["pit", "kd", "--economics", "{economics}"], "MineLib instance kd has its own precedences"),
     (["pit", "kd"], "MineLib instance kd has its own precedences"),
     (["shells", "kd"], "MineLib instance kd has its own precedences"),

@@ -213,10 +213,19 @@ def add_dims(p, note: str) -> None:
                    help=f"grid size [blocks] (default: {note})")
 
 
+class _Given(argparse.Action):
+    """Store the value and note that the option was given (``<dest>_given``), so that a default is
+    told apart from the same value typed."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_given", True)
+
+
 def add_slope(p, pattern: bool = True, applies: str = "") -> None:
     """--slope and --benches (the slope cone), and --pattern (a named pattern instead); ``applies``:
     when the verb uses them."""
-    p.add_argument("--slope", type=slope_angles, default=SLOPE_DEGREES, metavar="DEG[,DEG...]",
+    p.add_argument("--slope", type=slope_angles, default=SLOPE_DEGREES, metavar="DEG[,DEG...]", action=_Given,
                    help=f"overall slope angle{applies}, or a comma list of angles for equal azimuth sectors "
                         "starting north, clockwise [degrees]")
     p.add_argument("--slope-table", metavar="SLOPES.toml",
@@ -235,7 +244,7 @@ def add_slope(p, pattern: bool = True, applies: str = "") -> None:
 
 def slope_of(args):
     """The run's slopes: a `SlopeTable` from --slope-table, else from the --economics file's [slopes]
-    table, else the --slope angle(s).  `InputError` when a table meets --pattern."""
+    table, else the --slope angle(s).  `InputError` when a table meets --pattern or a typed --slope."""
     table = None
     if getattr(args, "slope_table", None):
         table = SlopeTable.from_toml(args.slope_table)
@@ -244,6 +253,9 @@ def slope_of(args):
     if table is not None and getattr(args, "pattern", None):
         raise InputError("--pattern and a slope table exclude each other (the table gives the slope cones)",
                          path=table.source, field="pattern")
+    if table is not None and getattr(args, "slope_given", False):
+        raise InputError("--slope and a slope table exclude each other (the table gives every block's angles)",
+                         path=table.source, field="slope")
     return args.slope if table is None else table
 
 
