@@ -237,7 +237,7 @@ def stochastic_plan(estimate: Deposit, deposits: list[Deposit], base: StrategyRe
             try:
                 towards = _deterministic(parcels, bins, model.settings, extend)
                 solved = solve_closest(model, towards, tonnage)
-                outcomes[key] = (solved, towards, {k: v.value for k, v in model.w.items()})
+                outcomes[key] = (solved, towards, {k: v.value for k, v in model.w.items()}, model)
             except InfeasibleError as error:
                 outcomes[key] = error
         if isinstance(outcomes[key], InfeasibleError):
@@ -247,7 +247,7 @@ def stochastic_plan(estimate: Deposit, deposits: list[Deposit], base: StrategyRe
     def candidate(b: float) -> StrategyResult:
         def solve_blend(model):
             solved = solve(model)
-            _, towards, own = outcomes[repr(model.settings)]
+            _, towards, own, _ = outcomes[repr(model.settings)]
             for key, var in model.w.items():
                 var.set_value(own[key] if towards is None else
                               b * own[key] + (1 - b) * towards[key[0], key[1]], skip_validation=True)
@@ -260,12 +260,11 @@ def stochastic_plan(estimate: Deposit, deposits: list[Deposit], base: StrategyRe
         return StrategyResult(name, base.options, base.pit, routing, plan, base.credit, plan.result.seconds)
 
     tried = {float(b): candidate(b) for b in blends}
-    solved, towards, _ = next(o for o in outcomes.values() if not isinstance(o, InfeasibleError))
+    solved, towards, _, model = next(o for o in outcomes.values() if not isinstance(o, InfeasibleError))
     if towards is not None:
         tried[0.0] = StrategyResult(name, base.options, base.pit, routing, base.plan, base.credit, base.seconds)
     scores = {b: in_sample(deposits, fixed_plan(estimate, name, r, low_edge)) for b, r in tried.items()}
     chosen = max(scores, key=lambda b: (scores[b]["objective"], b))
-    model = models[next(k for k, o in outcomes.items() if not isinstance(o, InfeasibleError))]
     return StochasticPlan(tried[chosen], model, sequence, cases, solved, towards, chosen, scores)
 
 
