@@ -25,10 +25,12 @@ the first block only.  It is an LP over (pushback, bench) cuts like the determin
 expected value, in this aggregated second stage, of every sequence the cut model allows, the
 deterministic plan's cut sequence among them (`sequence_value` values a given one in it).
 
-`stochastic_plan` puts the sequence through the planner's own steps 2-5 (blocks placed in time,
-routes, block destinations on the estimate, the simulation and the independent check), so the
-result is a block schedule like any strategy's.  `recourse_value` values a block schedule in the
-same second stage (its blocks' periods fixed), the in-sample figure two plans are compared on.
+`stochastic_plan` puts the sequence, and its blends with the deterministic one, through the
+planner's own steps 2-5 (blocks placed in time, routes, block destinations on the estimate, the
+simulation and the independent check), so each is a block schedule like any strategy's, and keeps
+the one (the deterministic plan among them) whose grade-control replay on the same realisations is
+worth most: the placement loses value of its own, differently for each sequence.
+`recourse_value` values a block schedule in the model's second stage (its blocks' periods fixed).
 """
 from __future__ import annotations
 
