@@ -178,6 +178,7 @@ class StochasticPlan:
                settings (None when it has none): the one the model is compared with in sample
     blend      b of the plan kept (1: the model's sequence; 0: the deterministic plan itself)
     scores     per candidate b: the in-sample replay's means (`in_sample`)
+    tried      per candidate b: its `StrategyResult`
     """
 
     result: StrategyResult
@@ -188,6 +189,7 @@ class StochasticPlan:
     deterministic: np.ndarray | None
     blend: float
     scores: dict
+    tried: dict
 
     @property
     def bound(self) -> float:
@@ -267,7 +269,7 @@ def stochastic_plan(estimate: Deposit, deposits: list[Deposit], base: StrategyRe
         tried[0.0] = StrategyResult(name, base.options, base.pit, routing, base.plan, base.credit, base.seconds)
     scores = {b: in_sample(deposits, fixed_plan(estimate, name, r, low_edge)) for b, r in tried.items()}
     chosen = max(scores, key=lambda b: (scores[b]["objective"], b))
-    return StochasticPlan(tried[chosen], model, sequence, cases, solved, towards, chosen, scores)
+    return StochasticPlan(tried[chosen], model, sequence, cases, solved, towards, chosen, scores, tried)
 
 
 def in_sample(deposits: list[Deposit], plan: FixedPlan) -> dict:
