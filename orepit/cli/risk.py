@@ -19,8 +19,8 @@ from orepit.output.risk_charts import RISK_CHARTS, write_risk_charts
 from orepit.planning.replay import replay
 from orepit.planning.strategies import STRATEGY_NAMES
 from orepit.study.pipeline import write_results
-from orepit.study.risk import BASELINE, KPIS, STOCHASTIC, build_stochastic, risk_inputs, risk_summary, run_risk, \
-    value_of_stochastic_solution, write_risk
+from orepit.study.risk import BASELINE, KPIS, STOCHASTIC, build_stochastic, check_baseline, risk_inputs, \
+    risk_summary, run_risk, value_of_stochastic_solution, write_risk
 from orepit.valuation.realisations import Variogram
 
 #: the CV of the first element's grade when no variogram file is given (Variogram's own default)
@@ -65,12 +65,14 @@ def run(args) -> int:
     variogram.elements_of(model)
     n = args.realisations or variogram.realisations
     built = (n if BASELINE in names else 0) if args.stochastic is None else args.stochastic
+    if built:
+        check_baseline(names)
     study = study_of(args, inputs, names)
     planned = time.perf_counter()
     out = write_results(study, args.out)
     replays = risk_inputs(study, econ, env, variogram)
     stochastic, in_sample = build_stochastic(study, replays, n, built) if built else (None, None)
-    stochastic_seconds = time.perf_counter() - planned
+    stochastic_seconds = time.perf_counter() - planned            # with writing the plans' results
     table, periods = run_risk(replays, n, scheduler=args.scheduler, workers=args.workers)
     replayed = time.perf_counter()
     own = {name: r.kpis for name, r in study.results.items()}

@@ -200,9 +200,11 @@ def vss_html(risk: dict, currency: str) -> str:
     vss = risk.get("vss")
     if not vss:
         return ""
-    built, judged = (risk.get("stochastic") or {}).get("realisations_built", ["?", "?"]), risk["settings"]["realisations"]
-    return (f"<p>Stochastic plan: one sequence for realisations {built[0]} to {built[1]}, judged with the others on "
-            f"the {judged} realisations above. Value of the stochastic solution against {vss['baseline']} (expected "
+    plan = risk.get("stochastic") or {}
+    built, judged = plan.get("realisations_built", ["?", "?"]), risk["settings"]["realisations"]
+    same = " (no blend of its sequence beat green's own plan in sample: it is that plan)" if plan.get("blend") == 0 else ""
+    return (f"<p>Stochastic plan: one sequence for realisations {built[0]} to {built[1]}{same}, judged with the others "
+            f"on the {judged} realisations above. Value of the stochastic solution against {vss['baseline']} (expected "
             f"economic NPV): {vss['absolute'] / 1e6:,.1f} M {html.escape(currency)} ({vss['percent']:+.2f} %); "
             f"P10 NPV {vss['p10_difference'] / 1e6:+,.1f} M.</p>")
 

@@ -130,7 +130,8 @@ def solve_closest(model, towards: np.ndarray | None, tonnage: np.ndarray) -> Res
     target = {key: float(np.clip(towards[key[0], min(key[1], towards.shape[1] - 1)], 0.0, 1.0)) for key in m.w}
     m.tie_up = pyo.Var(m.C, m.T, domain=pyo.NonNegativeReals)
     m.tie_down = pyo.Var(m.C, m.T, domain=pyo.NonNegativeReals)
-    m.tie_gap = pyo.Constraint(m.C, m.T, rule=lambda m, c, t: m.w[c, t] - target[c, t] == m.tie_up[c, t] - m.tie_down[c, t])
+    m.tie_gap = pyo.Constraint(m.C, m.T, rule=lambda m, c, t:
+                               m.w[c, t] - target[c, t] == m.tie_up[c, t] - m.tie_down[c, t])
     price = TIE_PRICE * abs(best.objective) / max(float(tonnage.sum()), 1e-300)
     distance = sum(float(tonnage[c]) * (m.tie_up[c, t] + m.tie_down[c, t]) for c in m.C for t in m.T if tonnage[c])
     m.tie_objective = pyo.Objective(sense=pyo.maximize, expr=m.profit.expr - price * distance)
@@ -172,8 +173,10 @@ class StochasticPlan:
     model      the solved two-stage model (its ``w``: the sequence; `sequence_value` re-solves it)
     sequence   the cuts of the estimate the model sequences (`Layout`, the sequence's grade bins)
     cases      the realisations it was built on (`Scenario`)
-    solved     the model's `Result` (`solve_closest`); ``bound`` its proven bound (the LP's optimum): mean over the realisations of the objective (currency); an
-               upper bound on the in-sample expected value of every sequence the model allows
+    solved     the model's `Result` (`solve_closest`)
+    bound      its proven bound (an LP's optimum; a MIP's best bound), the mean over the
+               realisations of the objective (currency): an upper bound on the in-sample expected
+               value of every sequence the model allows (NaN when not proven)
     deterministic  the deterministic cut model's sequence w[c, t] on the estimate with the same
                settings (None when it has none): the one the model is compared with in sample
     blend      b of the plan kept (1: the model's sequence; 0: the deterministic plan itself)

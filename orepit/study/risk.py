@@ -80,16 +80,22 @@ def build_realisations(judged: int, built: int) -> range:
     return range(judged, judged + built)
 
 
-def build_stochastic(study: Study, inputs: RiskInputs, judged: int, built: int, extend=None) -> tuple[StochasticPlan, dict]:
+def check_baseline(strategies) -> None:
+    """`InputError` (field ``stochastic``) when green is not among ``strategies`` (names)."""
+    if BASELINE not in strategies:
+        raise InputError("the stochastic plan is green's: add green to the strategies (or build none)",
+                         field="stochastic")
+
+
+def build_stochastic(study: Study, inputs: RiskInputs, judged: int, built: int,
+                     extend=None) -> tuple[StochasticPlan, dict]:
     """The stochastic green plan on realisations `build_realisations` (judged, built), added to ``inputs.plans``
     as `STOCHASTIC`, and its in-sample figures (currency; means over the build realisations):
     ``bound`` the model's optimum, ``deterministic_sequence`` the deterministic cut model's sequence
     valued in the same model (so ``bound`` minus it is the VSS inside the model, >= 0), and per plan
     (stochastic, green) the mean NPV and NPV after environmental cost of the grade-control replay
     on the build realisations."""
-    if BASELINE not in study.results:
-        raise InputError("the stochastic plan is green's: add green to the strategies (or build none)",
-                         field="stochastic")
+    check_baseline(study.results)
     rows = build_realisations(judged, built)
     deposits = [realised_deposit(inputs, r) for r in rows]
     edge = low_grade_edge(study.deposit, study.pit)
