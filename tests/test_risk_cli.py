@@ -26,11 +26,18 @@ def test_risk_writes_tables_charts_and_the_report_section(tmp_path, capsys):
     code, payload = run(capsys, "--realisations", "3", "--workers", "1", "--strategies", "npv,green",
                         "--out", str(out), "--no-report")
     assert code == 0
-    assert set(payload["strategies"]) == {"npv", "green"} and payload["stochastic"] is None
+    assert set(payload["strategies"]) == {"npv", "green"}
     table = pd.read_parquet(out / "realisations.parquet")
     periods = pd.read_parquet(out / "realisation_periods.parquet")
-    assert len(table) == 6 and sorted(set(table.realisation)) == [0, 1, 2]
-    for name, s in payload["strategies"].items():
+    # the stochastic green plan (built on realisations 3..5 by default) is judged with the others on 0..2
+    assert len(table) == 9 and sorted(set(table.realisation)) == [0, 1, 2]
+    stochastic, vss = payload["stochastic"], payload["vss"]
+    assert stochastic["realisations_built"] == [3, 5] and stochastic["realisations"] == 3
+    mean = {n: table.loc[table.strategy == n, "npv"].mean() for n in ("stochastic", "green")}
+    assert vss["absolute"] == pytest.approx(mean["stochastic"] - mean["green"], rel=1e-9, abs=1e-3)
+    assert vss["percent"] == pytest.approx(100 * vss["absolute"] / mean["green"], rel=1e-9, abs=1e-9)
+    assert stochastic["bound"] >= stochastic["deterministic_sequence"] * (1 - 1e-9)
+    for name, s in {**payload["strategies"], "stochastic": stochastic}.items():
         npv = table.loc[table.strategy == name, "npv"].to_numpy()
         assert [s["npv_p10"], s["npv_p50"], s["npv_p90"]] == pytest.approx(np.percentile(npv, (10, 50, 90)))
         assert s["expected_npv_out_of_sample"] == pytest.approx(npv.mean())
@@ -38,13 +45,23 @@ def test_risk_writes_tables_charts_and_the_report_section(tmp_path, capsys):
                     "ore_to_dump_tonnes_p90", "npv_planned", "npv_on_estimate"):
             assert np.isfinite(s[key]), key
         assert len(s["mill_target_probability"]) == len(s["mill_target_t"])
-    assert set(periods.strategy) == {"npv", "green"}
+    assert set(periods.strategy) == {"npv", "green", "stochastic"}
     risk = json.loads((out / "risk.json").read_text())
     assert risk["settings"]["realisations"] == 3 and risk["strategies"]["npv"]["npv_p50"] == payload["strategies"]["npv"]["npv_p50"]
+    assert risk["vss"] == pytest.approx(vss) and risk["stochastic"]["npv_p10"] == stochastic["npv_p10"]
     for name in ("risk_cdf.png", "risk_mill_feed.png", "kpis.csv", "blocks.parquet"):
         assert (out / name).stat().st_size > 0, name
     page = open(make_report(out, views=False)["report"], encoding="utf-8").read()
-    assert 'id="risk"' in page and "least chance of meeting" in page
+    assert 'id="risk"' in page and "least chance of meeting" in page and "Value of the stochastic solution" in page
+
+
+def test_no_stochastic_plan_without_green_or_when_asked(tmp_path, capsys):
+    code, payload = run(capsys, "--realisations", "2", "--workers", "1", "--strategies", "npv",
+                        "--out", str(tmp_path / "a"), "--no-report")
+    assert code == 0 and payload["stochastic"] is None and payload["vss"] is None
+    code, payload = run(capsys, "--realisations", "2", "--workers", "1", "--strategies", "npv", "--stochastic", "2",
+                        "--out", str(tmp_path / "b"), "--no-report")
+    assert code == 2 and "green" in payload["error"], payload
 
 
 @pytest.mark.parametrize("text, field", [

@@ -99,7 +99,7 @@ def test_two_workers_give_the_serial_table(cluster, tmp_path, capsys):
     # the command line through the same cluster: its plans are built the same way, so the same table
     out = tmp_path / "risk"
     code = main(["risk", "--blocks", "3000", "--target-life", "5", "--realisations", "4", "--scheduler", cluster,
-                 "--out", str(out), "--no-report", "--quiet", "--json"])
+                 "--stochastic", "0", "--out", str(out), "--no-report", "--quiet", "--json"])
     payload = json.loads(capsys.readouterr().out)
     assert code == 0, payload
     table = pd.read_parquet(out / "realisations.parquet")

@@ -2,7 +2,9 @@
 grades, replayed on realisations of the same deposit (the risk profile of a fixed plan, on Dask).
 
 Without a MODEL the built-in synthetic deposit is used.  The results folder is compare's (the plans
-on the estimate) plus the risk tables, charts and a risk section in report.html.
+on the estimate) plus the risk tables, charts and a risk section in report.html.  With green among
+the strategies, the stochastic green plan (one sequence for ``--stochastic R`` other realisations,
+`orepit.planning.stochastic`) is replayed with them and its VSS measured.
 """
 from __future__ import annotations
 
@@ -10,14 +12,15 @@ import time
 
 from orepit.cli.compare import add_study_options, strategy_names, study_inputs, study_of
 from orepit.cli.options import add_block_size, add_builtin_deposit, add_cluster, add_columns, add_model, \
-    add_parameter_files, check_cluster, count, MINELIB, MODEL_FILES
+    add_parameter_files, check_cluster, count, natural, MINELIB, MODEL_FILES
 from orepit.cli.output import emit
 from orepit.output.report import make_report
 from orepit.output.risk_charts import RISK_CHARTS, write_risk_charts
 from orepit.planning.replay import replay
 from orepit.planning.strategies import STRATEGY_NAMES
 from orepit.study.pipeline import write_results
-from orepit.study.risk import KPIS, risk_inputs, risk_summary, run_risk, write_risk
+from orepit.study.risk import BASELINE, KPIS, STOCHASTIC, build_stochastic, check_baseline, risk_inputs, \
+    risk_summary, run_risk, value_of_stochastic_solution, write_risk
 from orepit.valuation.realisations import Variogram
 
 #: the CV of the first element's grade when no variogram file is given (Variogram's own default)
@@ -39,6 +42,10 @@ def register(sub):
     p.add_argument("--variogram", metavar="VARIOGRAM.toml",
                    help="grade uncertainty: variogram, CV per grade column, seed (TOML, docs/uncertainty.md) "
                         f"(default: Variogram's defaults with CV {DEFAULT_CV:g} on the first element's grade)")
+    p.add_argument("--stochastic", type=natural, metavar="R",
+                   help="build the stochastic green plan on R realisations other than those every plan is judged "
+                        "on, and measure its VSS; 0: none [-] (default: as many as --realisations, when green is "
+                        "among the strategies)")
     add_cluster(p)
     add_block_size(p)
     add_builtin_deposit(p)
@@ -57,29 +64,48 @@ def run(args) -> int:
         variogram = Variogram(cv={econ.elements[next(iter(econ.elements))].column: DEFAULT_CV})
     variogram.elements_of(model)
     n = args.realisations or variogram.realisations
+    built = (n if BASELINE in names else 0) if args.stochastic is None else args.stochastic
+    if built:
+        check_baseline(names)
     study = study_of(args, inputs, names)
     planned = time.perf_counter()
     out = write_results(study, args.out)
     replays = risk_inputs(study, econ, env, variogram)
+    stochastic, in_sample = build_stochastic(study, replays, n, built) if built else (None, None)
+    stochastic_seconds = time.perf_counter() - planned            # with writing the plans' results
     table, periods = run_risk(replays, n, scheduler=args.scheduler, workers=args.workers)
     replayed = time.perf_counter()
-    references = {"planned": {name: r.kpis for name, r in study.results.items()},
+    own = {name: r.kpis for name, r in study.results.items()}
+    if stochastic is not None:
+        own[STOCHASTIC] = stochastic.result.kpis
+    references = {"planned": own,
                   "on_estimate": {name: replay(study.deposit, plan).kpis for name, plan in replays.plans.items()}}
     summary = risk_summary(table, periods, replays.plans, references)
+    vss = None
+    if stochastic is not None:
+        vss = value_of_stochastic_solution(summary)
+        summary[STOCHASTIC].update(in_sample)
     settings = {"realisations": n, "seed": variogram.seed, "model": variogram.model, "range_m": variogram.range_m,
                 "nugget": variogram.nugget, "cv": variogram.cv, "correlation": variogram.correlation,
-                "seconds": {"plans": planned - start, "realisations": replayed - planned}}
-    write_risk(out, table, periods, summary, settings)
+                "stochastic_realisations": built,
+                "seconds": {"plans": planned - start, "stochastic": stochastic_seconds,
+                            "realisations": replayed - planned - stochastic_seconds}}
+    summary, stochastic_summary = ({k: v for k, v in summary.items() if k != STOCHASTIC}, summary.get(STOCHASTIC))
+    write_risk(out, table, periods, summary, settings, stochastic_summary, vss)
     if args.no_report:
         report, charts = None, write_risk_charts(out, econ.currency)
     else:                                       # the report draws the risk charts with the others
         made = make_report(out)
         report, charts = made["report"], {k: made["images"][k] for k in RISK_CHARTS}
     payload = {"out": str(out), "report": report, "charts": charts, "realisations": n, "strategies": summary,
-               "stochastic": None, "vss": None, "warnings": study.warnings,
+               "stochastic": stochastic_summary, "vss": vss, "warnings": study.warnings,
                "seconds": round(time.perf_counter() - start, 3)}
-    emit(args, payload, markdown(summary, econ.currency) + f"\n\nresults: {out}" + (f"\nreport: {report}" if report
-                                                                                     else ""))
+    text = markdown({**summary, **({STOCHASTIC: stochastic_summary} if stochastic_summary else {})}, econ.currency)
+    if vss is not None:
+        text += (f"\n\nVSS (stochastic minus green, expected NPV over the {n} judged realisations): "
+                 f"{vss['absolute'] / 1e6:,.3f} M {econ.currency} ({vss['percent']:+.3f} %); "
+                 f"P10 NPV difference {vss['p10_difference'] / 1e6:,.3f} M {econ.currency}")
+    emit(args, payload, text + f"\n\nresults: {out}" + (f"\nreport: {report}" if report else ""))
     return 0
 
 

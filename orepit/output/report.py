@@ -197,6 +197,20 @@ def _num(value) -> str:
     return f"{v:.1f}" if abs(v) >= 10 else f"{v:.3g}"
 
 
+def vss_html(risk: dict, currency: str) -> str:
+    """The stochastic plan's value (risk.json's ``vss``) in one sentence; nothing when none was built."""
+    vss = risk.get("vss")
+    if not vss:
+        return ""
+    plan = risk.get("stochastic") or {}
+    built, judged = plan.get("realisations_built", ["?", "?"]), risk["settings"]["realisations"]
+    same = " (no blend of its sequence beat green's own plan in sample: it is that plan)" if plan.get("blend") == 0 else ""
+    return (f"<p>Stochastic plan: one sequence for realisations {built[0]} to {built[1]}{same}, judged with the others "
+            f"on the {judged} realisations above. Value of the stochastic solution against {vss['baseline']} (expected "
+            f"economic NPV): {vss['absolute'] / 1e6:,.1f} M {html.escape(currency)} ({vss['percent']:+.2f} %); "
+            f"P10 NPV {vss['p10_difference'] / 1e6:+,.1f} M.</p>")
+
+
 def table_html(frame: pd.DataFrame, max_rows: int = 200) -> str:
     """A DataFrame as a plain HTML table (numbers with thousands separators)."""
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
@@ -588,8 +602,10 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
                                          "as the final pit must hold more of the deposit's metal")
                          + table_html(data["frontier.csv"])))
     if "risk.json" in data:
+        risk, currency = data["risk.json"], deposit.get("currency", "")
+        plans = {**risk.get("strategies", {}), **({"stochastic": risk["stochastic"]} if risk.get("stochastic") else {})}
         sections.append(("risk", "Grade risk: each plan replayed on realisations of the deposit",
-                         table_html(risk_charts.risk_table(data["risk.json"], deposit.get("currency", "")))
+                         table_html(risk_charts.risk_table({"strategies": plans}, currency)) + vss_html(risk, currency)
                          + grid(img("risk_cdf", "Distributions over the realisations (dots: P10, P50, P90)"),
                                 img("risk_mill_feed", "Mill feed per period: P10-P90 band, P50, the plan's feed"))))
     timings = summary.get("timings") or {}

@@ -165,8 +165,8 @@ class PlanSettings:
         return (1.0 + self.discount_rate) ** -np.arange(self.periods + 1, dtype=np.float64)
 
 
-def _pyomo():
-    """pyomo.environ, imported on first use (here and nowhere else)."""
+def pyomo_environ():
+    """pyomo.environ, imported on first use (here and nowhere else; `orepit.planning.stochastic` takes it from here)."""
     import pyomo.environ as pyo
     return pyo
 
@@ -203,7 +203,7 @@ def build_plan_model(parcels: Parcels, bins: Bins, settings: PlanSettings, exten
     only routes material); route[p]: a parcel's one destination when that is decided too (-1: free);
     whole[p]: True for parcels sent whole to one destination (binary routes).
     """
-    pyo = _pyomo()
+    pyo = pyomo_environ()
     started = time.perf_counter()
     T = settings.periods
     n_c, n_p, n_g = parcels.n_cuts, parcels.n_parcels, bins.n_bins
@@ -362,7 +362,7 @@ def empty_piles_by(m, period: int) -> None:
 
 def _capped(m, name: str, limits, body) -> None:
     """Constraint ``name``: body(m, t) <= limit of period t, for the periods with a finite limit."""
-    pyo = _pyomo()
+    pyo = pyomo_environ()
     limits = m.settings.per_period(limits)
     finite = [t for t in range(m.settings.periods) if math.isfinite(limits[t])]
 
@@ -390,7 +390,7 @@ def solve_plan_model(model, time_limit: float | None = None, mip_gap: float | No
     """
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-    pyo = _pyomo()
+    pyo = pyomo_environ()
     settings = model.settings
     t0 = time.perf_counter()
     form = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)

@@ -84,13 +84,17 @@ def horizon(deposit: Deposit, pit: np.ndarray, settings: PlanSettings, max_perio
 
 
 def plan_schedule(deposit: Deposit, pit: np.ndarray, sequence: Layout, routing: Layout, settings: PlanSettings,
-                  low_grade_edge: float, env_price: bool, max_periods: int, extend=None) -> StrategyPlan:
+                  low_grade_edge: float, env_price: bool, max_periods: int, extend=None,
+                  sequence_model=None, sequence_solve=solve_plan_model) -> StrategyPlan:
     """Steps 1-5 of the module docstring for one strategy.
 
     sequence: the layout the cut model sequences (coarse grade bins keep it small); routing: the same
     cuts with the grade bins the destinations and stockpiles use; settings: the strategy's
     `PlanSettings` (``periods`` and ``mine_out_by`` are set here from `horizon`); extend(model): a
-    plan-model extension applied to every model solved.
+    plan-model extension applied to every model solved; sequence_model(settings): builds step 1's
+    model in place of the plan model over ``sequence``'s parcels (its ``w[c, t]``: the cuts' mined
+    shares), and sequence_solve(model) solves it in place of `solve_plan_model` (raising
+    `InfeasibleError` as it does), e.g. the stochastic model of `orepit.planning.stochastic`.
     """
     t0 = time.perf_counter()
     stages, warnings = {}, []
@@ -98,13 +102,18 @@ def plan_schedule(deposit: Deposit, pit: np.ndarray, sequence: Layout, routing: 
     if out_by is None:
         warnings.append(f"the horizon of {max_periods} periods is too short to mine the whole pit at the mining "
                         f"capacity; ore-grade metal left in the pit is counted as sterilised")
-    parcels, bins = price_units(deposit, sequence, env_price)
+    if sequence_model is None:
+        parcels, bins = price_units(deposit, sequence, env_price)
+
+        def sequence_model(first):
+            return build_plan_model(parcels, bins, first, extend)
+
     steady = settings.steady_mining
     while True:        # a plan that must mill what it mines may need to slow down, or more periods
         first = replace(settings, periods=periods, mine_out_by=out_by, steady_mining=steady)
-        model = build_plan_model(parcels, bins, first, extend)
+        model = sequence_model(first)
         try:
-            stages["sequence"] = solve_plan_model(model)
+            stages["sequence"] = sequence_solve(model)
             break
         except InfeasibleError:
             if steady is not None:
@@ -121,7 +130,7 @@ def plan_schedule(deposit: Deposit, pit: np.ndarray, sequence: Layout, routing: 
                 continue
             periods = min(max_periods, periods + max(2, periods // 2))
             out_by = periods - 1
-    W = _values2(model.w, parcels.n_cuts, periods)
+    W = _values2(model.w, sequence.n_cuts, periods)
 
     longer = min(max_periods, periods + OVERFLOW_PERIODS)
     routes = replace(settings, periods=longer, mine_out_by=None)

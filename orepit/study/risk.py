@@ -9,6 +9,11 @@ capacities hold.  Every realisation is out of sample for these plans (none was b
 `risk_summary` gives per strategy P10, P50, P90 and the mean of each of `KPIS`, and the
 probability of meeting the plan's mill target in each period.  Percentiles are numpy's (linear
 interpolation between order statistics); P10 is the low value (90 % of realisations do better).
+
+`build_stochastic` adds the two-stage stochastic green plan (`orepit.planning.stochastic`), built
+on realisations N..N+R-1 (`build_realisations`): every realisation it is judged on (0..N-1) is out of
+its sample, as for the deterministic plans, and it is replayed with them by the same grade
+control.  `value_of_stochastic_solution` measures its VSS against the deterministic green plan.
 """
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ from orepit.data.jsonable import jsonable
 from orepit.data.model import BlockModel
 from orepit.planning.layout import low_grade_edge
 from orepit.planning.replay import FixedPlan, fixed_plan, replay
+from orepit.planning.stochastic import StochasticPlan, in_sample, sequence_value, stochastic_plan
 from orepit.study.pipeline import Study
 from orepit.study.sweep import limit_numba_threads, sweep_client
 from orepit.valuation.deposit import Deposit, value_deposit
@@ -43,6 +49,8 @@ MORE_KPIS = ("mining_recovery_rate", "utilisation_rate", "final_stockpile_t", "l
              "life_of_mine_periods", "metal_fed")
 PERIOD_COLUMNS = ("mill_t", "metal_fed_t", "metal_recovered_t", "cash_flow", "ore_to_dump_t")
 TABLE, PERIODS, SUMMARY = "realisations.parquet", "realisation_periods.parquet", "risk.json"
+#: the stochastic plan's name in the tables, and the deterministic plan it is measured against
+STOCHASTIC, BASELINE = "stochastic", "green"
 
 
 @dataclass
@@ -64,6 +72,56 @@ def risk_inputs(study: Study, economics: Economics, environment: Environment, va
     plans = {name: fixed_plan(deposit, name, r, edge) for name, r in study.results.items()}
     variogram.elements_of(deposit.model)            # an unknown grade column is named before any work
     return RiskInputs(deposit.model, economics, environment, deposit.precedence, variogram, plans)
+
+
+def build_realisations(judged: int, built: int) -> range:
+    """The realisations the stochastic plan is built on: ``built`` of them after the ``judged``
+    realisations 0..judged-1 every plan is replayed on (seeds (seed, r): disjoint streams)."""
+    return range(judged, judged + built)
+
+
+def check_baseline(strategies) -> None:
+    """`InputError` (field ``stochastic``) when green is not among ``strategies`` (names)."""
+    if BASELINE not in strategies:
+        raise InputError("the stochastic plan is green's: add green to the strategies (or build none)",
+                         field="stochastic")
+
+
+def build_stochastic(study: Study, inputs: RiskInputs, judged: int, built: int,
+                     extend=None) -> tuple[StochasticPlan, dict]:
+    """The stochastic green plan on realisations `build_realisations` (judged, built), added to ``inputs.plans``
+    as `STOCHASTIC`, and its in-sample figures (currency; means over the build realisations):
+    ``bound`` the model's optimum, ``deterministic_sequence`` the deterministic cut model's sequence
+    valued in the same model (so ``bound`` minus it is the VSS inside the model, >= 0), and per plan
+    (stochastic, green) the mean NPV and NPV after environmental cost of the grade-control replay
+    on the build realisations."""
+    check_baseline(study.results)
+    rows = build_realisations(judged, built)
+    deposits = [realised_deposit(inputs, r) for r in rows]
+    edge = low_grade_edge(study.deposit, study.pit)
+    plan = stochastic_plan(study.deposit, deposits, study.results[BASELINE], study.setup, edge, extend, STOCHASTIC)
+    inputs.plans[STOCHASTIC] = fixed_plan(study.deposit, STOCHASTIC, plan.result, edge)
+    figures = {**plan.figures(), "realisations_built": [rows.start, rows.stop - 1], "deterministic_sequence":
+               math.nan if plan.deterministic is None else sequence_value(plan.model, plan.deterministic)}
+    green = plan.scores.get(0.0) or in_sample(deposits, inputs.plans[BASELINE])
+    for key in ("npv", "npv_after_environment"):
+        figures[f"{key}_in_sample"] = plan.scores[plan.blend][key]
+        figures[f"{key}_in_sample_{BASELINE}"] = green[key]
+    return plan, figures
+
+
+def value_of_stochastic_solution(summary: dict) -> dict:
+    """VSS out of sample: the stochastic plan's expected (mean) NPV over the judged realisations
+    minus the deterministic green plan's (``absolute``, currency; ``percent`` of green's), the same
+    on the NPV after environmental cost, and the difference of their P10 NPVs."""
+    s, g = summary[STOCHASTIC], summary[BASELINE]
+    out = {"baseline": BASELINE}
+    for key, suffix in (("npv", ""), ("npv_after_environment", "_after_environment")):
+        diff = s[f"{key}_mean"] - g[f"{key}_mean"]
+        out[f"absolute{suffix}"] = diff
+        out[f"percent{suffix}"] = 100.0 * diff / abs(g[f"{key}_mean"]) if g[f"{key}_mean"] else math.nan
+    out["p10_difference"] = s["npv_p10"] - g["npv_p10"]
+    return out
 
 
 def realised_deposit(inputs: RiskInputs, r: int) -> Deposit:
@@ -147,14 +205,17 @@ def risk_summary(table: pd.DataFrame, periods: pd.DataFrame, plans: dict[str, Fi
     return out
 
 
-def write_risk(out, table: pd.DataFrame, periods: pd.DataFrame, summary: dict, settings: dict) -> Path:
+def write_risk(out, table: pd.DataFrame, periods: pd.DataFrame, summary: dict, settings: dict,
+               stochastic: dict | None = None, vss: dict | None = None) -> Path:
     """``OUT/realisations.parquet``, ``OUT/realisation_periods.parquet`` and ``OUT/risk.json`` (each
-    written atomically; docs/results_format.md)."""
+    written atomically; docs/results_format.md); ``stochastic``: the stochastic plan's summary and
+    ``vss`` its value (`value_of_stochastic_solution`), null when none was built."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for frame, name in ((table, TABLE), (periods, PERIODS)):
         with atomic_path(out / name) as tmp:
             frame.to_parquet(tmp, index=False)
-    write_text(out / SUMMARY, json.dumps(jsonable({"strategies": summary, "settings": settings}), indent=2) + "\n")
+    write_text(out / SUMMARY, json.dumps(jsonable({"strategies": summary, "stochastic": stochastic, "vss": vss,
+                                                       "settings": settings}), indent=2) + "\n")
     return out
 
