@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,6 +21,17 @@ def test_pit_instance_json_and_solution_file(minelib, capsys, tmp_path):
     assert read_upit_solution(out_file).size == 12_154
     assert main(["check", str(minelib / "kd"), str(out_file), "--problem", "upit", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["feasible"] is True
+
+
+def test_pit_values_a_published_model_from_its_prices_costs_and_recoveries(minelib, capsys):
+    """newman1's blocks as a block-model file, valued from its readme's prices, costs and recoveries
+    (examples/newman1.toml) with its .prec's plus pattern: MineLib's published ultimate pit to 1e-6."""
+    economics = Path(__file__).resolve().parents[1] / "examples" / "newman1.toml"
+    code = main(["pit", str(minelib / "newman1" / "newman1.blocks"), "--economics", str(economics),
+                 "--pattern", "plus", "--block-size", "20", "20", "20", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["arcs"] == 3922              # the arcs of newman1.prec
+    assert out["objective"] == pytest.approx(26_086_899.026, rel=1e-6) and out["blocks_in_pit"] == 1059
 
 
 def test_pit_text_output(minelib, capsys):
