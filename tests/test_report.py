@@ -14,6 +14,7 @@ from orepit.cli import main
 from orepit.output.report import REQUIRED, make_report, write_report
 from solvers.errors import InputError
 from orepit.data.files import read_model, write_model
+from orepit.data.model import BlockModel
 
 VIEW = (320, 240)
 CHART = (400, 260)
@@ -240,3 +241,20 @@ def test_risk_json_without_its_tables_is_named(report, tmp_path):
     (folder / "risk.json").write_text("{}")
     with pytest.raises(InputError, match=re.escape("realisations.parquet, realisation_periods.parquet")):
         make_report(folder, views=False, chart_size=CHART)
+
+
+def test_the_page_names_the_deposits_grade_and_currency(tmp_path):
+    """A gold deposit priced in EUR: the grade view's caption and the pit's value say so (they said
+    copper and USD whatever the deposit)."""
+    folder = make_results(tmp_path / "r")
+    model = read_model(folder / "blocks.parquet")
+    gold = BlockModel(model.frame.rename(columns={"cu": "au"}), block_size=model.block_size, origin=model.origin,
+                      grades=["au"])
+    write_model(gold, folder / "blocks.parquet")
+    summary = json.loads((folder / "summary.json").read_text())
+    summary["deposit"].update(currency="EUR", element="au", elements=["au"])
+    (folder / "summary.json").write_text(json.dumps(summary))
+    page = (folder / make_report(folder, window_size=VIEW, chart_size=CHART, interactive=False)["report"]).read_text()
+    assert "Block model coloured by Au grade" in page and "copper" not in page
+    value = f"value {summary['pit']['objective']:,.0f} EUR"
+    assert value in re.sub(r"<[^>]+>", "", page), re.findall(r"ultimate pit[^<]*", page)

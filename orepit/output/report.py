@@ -541,7 +541,8 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
     if size:
         facts.append("blocks " + " x ".join(f"{float(v):g}" for v in size) + " m")
     if pit:
-        facts.append(f"ultimate pit {_num(pit.get('blocks'))} blocks, value {_num(pit.get('objective'))} USD, "
+        facts.append(f"ultimate pit {_num(pit.get('blocks'))} blocks, value {_num(pit.get('objective'))} "
+                     f"{html.escape(deposit.get('currency', 'USD'))}, "
                      f"solved in {float(pit.get('seconds', 0)):.2f} s")
     facts.append("strategies: " + ", ".join(html.escape(n) for n in names))
     grid = lambda *parts: '<div class="grid">' + "".join(parts) + "</div>"  # noqa: E731
@@ -570,7 +571,8 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
               "utilisation floor by the green plan without it.</p>" if len(rules) else "")
          + budget_note(summary, data["kpis.csv"], currency)),
         ("model", "Block model",
-         grid(img("grade", "Block model coloured by copper grade, the quarter nearest the viewer cut away"),
+         grid(img("grade", f"Block model coloured by {html.escape(_symbol(viz.grade_column(data['blocks.parquet'])))} "
+                              "grade, the quarter nearest the viewer cut away"),
               img("gradetonnage", "Grade-tonnage curve of the whole deposit (every block, inside the pit or "
                                        "not) at round cut-offs"))
          + "<details><summary>grade-tonnage table</summary>" + table_html(data["gradetonnage.csv"]) + "</details>"),

@@ -370,6 +370,11 @@ def env_cost_view(model: BlockModel, path, strategy: str, *, currency: str = "US
     return _save(p, path)
 
 
+def grade_column(model: BlockModel) -> str | None:
+    """The column the grade view colours by: ``cu`` when the model has it, else its first grade."""
+    return "cu" if "cu" in model else (model.grades[0] if model.grades else None)
+
+
 def render_all(model: BlockModel, folder, strategies, *, window_size=WINDOW, warnings: list | None = None,
                currency: str = "USD") -> dict[str, str]:
     """Every view the model's columns allow, into ``folder``: {view name: PNG path}; per strategy
@@ -379,7 +384,7 @@ def render_all(model: BlockModel, folder, strategies, *, window_size=WINDOW, war
     out; the reason is appended to ``warnings`` when a list is given."""
     folder = os.fspath(folder)
     jobs = []  # (name, function, path, args, kwargs)
-    grade = "cu" if "cu" in model else (model.grades[0] if model.grades else None)
+    grade = grade_column(model)
     if grade:
         jobs.append(("grade", grade_view, "view_grade.png", (), {"grade": grade}))
     if "in_pit" in model:
