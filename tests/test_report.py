@@ -244,8 +244,8 @@ def test_risk_json_without_its_tables_is_named(report, tmp_path):
 
 
 def test_the_page_names_the_deposits_grade_and_currency(tmp_path):
-    """A gold deposit priced in EUR: the grade view's caption and the pit's value say so (they said
-    copper and USD whatever the deposit)."""
+    """A gold deposit priced in EUR: the grade view's caption, the pit's value and every money unit
+    say so (they said copper and USD whatever the deposit)."""
     folder = make_results(tmp_path / "r")
     model = read_model(folder / "blocks.parquet")
     gold = BlockModel(model.frame.rename(columns={"cu": "au"}), block_size=model.block_size, origin=model.origin,
@@ -256,5 +256,8 @@ def test_the_page_names_the_deposits_grade_and_currency(tmp_path):
     (folder / "summary.json").write_text(json.dumps(summary))
     page = (folder / make_report(folder, window_size=VIEW, chart_size=CHART, interactive=False)["report"]).read_text()
     assert "Block model coloured by Au grade" in page and "copper" not in page
+    assert "NPV (economic) (MEUR)" in page and "MUSD" not in page          # money in the deposit's currency
+    for chart in ("chart_pit_by_pit.png", "chart_npv_co2.png", "chart_frontier.png"):
+        assert "MEUR" in Image.open(folder / chart).info["axes"] and "MUSD" not in Image.open(folder / chart).info["axes"]
     value = f"value {summary['pit']['objective']:,.0f} EUR"
     assert value in re.sub(r"<[^>]+>", "", page), re.findall(r"ultimate pit[^<]*", page)

@@ -1,7 +1,7 @@
 """Planning charts with matplotlib (Agg canvas, no display, no pyplot state).
 
 Each function takes tables in the results-folder format (docs/results_format.md), writes one PNG of
-``size`` pixels atomically and returns its path.  Tonnes are shown in Mt or kt, money in MUSD.
+``size`` pixels atomically and returns its path.  Tonnes are shown in Mt or kt, money in millions of the deposit's currency (MUSD by default).
 """
 from __future__ import annotations
 
@@ -78,8 +78,9 @@ def grade_tonnage_chart(gt: pd.DataFrame, path, *, grade_unit: str = "% Cu", siz
     return save(fig, path)
 
 
-def pit_by_pit_chart(shells: pd.DataFrame, path, *, size=SIZE) -> str:
-    """Pit-by-pit graph: ore and waste tonnes per shell (bars, Mt) and best/worst-case value (MUSD)."""
+def pit_by_pit_chart(shells: pd.DataFrame, path, *, currency: str = "USD", size=SIZE) -> str:
+    """Pit-by-pit graph: ore and waste tonnes per shell (bars, Mt) and best/worst-case value (millions of
+    ``currency``)."""
     _need(shells, "shell table", "shell", "ore_t", "waste_t", "best_case", "worst_case")
     fig, (ax,) = figure(size)
     x = np.arange(len(shells))
@@ -96,7 +97,7 @@ def pit_by_pit_chart(shells: pd.DataFrame, path, *, size=SIZE) -> str:
     ax2.plot(x, shells["worst_case"] / 1e6, "s-", color="#9467bd", lw=2, label="worst case")
     if "value" in shells:
         ax2.plot(x, shells["value"] / 1e6, ":", color="black", lw=1, label="undiscounted")
-    ax2.set_ylabel("value (MUSD)")
+    ax2.set_ylabel(f"value (M{currency})")
     _thousands(ax.yaxis)
     _thousands(ax2.yaxis)
     h1, l1 = ax.get_legend_handles_labels()
@@ -154,8 +155,8 @@ def stockpile_chart(periods: pd.DataFrame, path, *, size=SIZE) -> str:
     return save(fig, path)
 
 
-def npv_co2_chart(periods: pd.DataFrame, path, *, size=SIZE) -> str:
-    """Cumulative NPV (MUSD; solid: economic, dashed: after environmental cost, when the table has
+def npv_co2_chart(periods: pd.DataFrame, path, *, currency: str = "USD", size=SIZE) -> str:
+    """Cumulative NPV (millions of ``currency``; solid: economic, dashed: after environmental cost, when the table has
     it) and cumulative CO2 (kt) per strategy, two panels: every strategy on the same two footings."""
     _need(periods, "period table", "npv_cumulative", "co2_t")
     fig, (a1, a2) = figure(size, ncols=2)
@@ -170,7 +171,7 @@ def npv_co2_chart(periods: pd.DataFrame, path, *, size=SIZE) -> str:
     _thousands(a1.yaxis)
     _thousands(a2.yaxis)
     a1.set_title("cumulative NPV")
-    a1.set_ylabel("MUSD")
+    a1.set_ylabel(f"M{currency}")
     a2.set_title("cumulative CO$_2$")
     a2.set_ylabel("kt CO$_2$")
     for ax in (a1, a2):
@@ -181,8 +182,8 @@ def npv_co2_chart(periods: pd.DataFrame, path, *, size=SIZE) -> str:
 
 
 def frontier_chart(frontier: pd.DataFrame, path, *, kpis: pd.DataFrame | None = None, metal: str = "",
-                   size=SIZE) -> str:
-    """Green's objective (NPV after environmental cost, MUSD) against metal recovered (t of ``metal``,
+                   currency: str = "USD", size=SIZE) -> str:
+    """Green's objective (NPV after environmental cost, millions of ``currency``) against metal recovered (t of ``metal``,
     the first element) as the final-pit utilisation floor rises; green's own point starred, the
     other strategies marked on the same footing."""
     _need(frontier, "frontier table", "objective", "metal_recovered")
@@ -203,7 +204,7 @@ def frontier_chart(frontier: pd.DataFrame, path, *, kpis: pd.DataFrame | None = 
                 ax.plot(row.metal_recovered, row.npv_after_environment / 1e6, "D", ms=8,
                         color=_colour(row.strategy, n), label=row.strategy)
     ax.set_xlabel(f"metal recovered (t {metal})" if metal else "metal recovered (t)")
-    ax.set_ylabel("NPV after environmental cost (MUSD)")
+    ax.set_ylabel(f"NPV after environmental cost (M{currency})")
     _thousands(ax.xaxis)
     _thousands(ax.yaxis)
     ax.set_title("green's objective against metal recovered")

@@ -50,11 +50,12 @@ def _units(table: str) -> dict:
     return out
 
 
-#: KPI key -> (label, unit, scale) of the headline table; rates are fractions shown in %.
+#: KPI key -> (label, unit, scale) of the headline table; rates are fractions shown in %; ``M{cur}``:
+#: millions of the deposit's currency.
 KPI_UNITS = _units("""
-npv | NPV (economic) | MUSD | 1e-06
-npv_after_environment | NPV after environmental cost | MUSD | 1e-06
-objective | objective (what the strategy maximised) | MUSD | 1e-06
+npv | NPV (economic) | M{cur} | 1e-06
+npv_after_environment | NPV after environmental cost | M{cur} | 1e-06
+objective | objective (what the strategy maximised) | M{cur} | 1e-06
 metal_recovered | metal recovered | t | 1
 metal_sterilised | metal sterilised (outside the pit, dumped, lost on the stockpile, left in the pit) | t | 1
 low_grade_tonnes_recovered | low-grade ore milled | kt | 0.001
@@ -66,9 +67,9 @@ life_of_mine_periods | life of mine | periods | 1
 """)
 #: further KPIs shown under "all KPIs" with units (others are shown by name, as they are)
 MORE_UNITS = _units("""
-npv_economic | NPV (economic) | MUSD | 1e-06
-environmental_cost | environmental cost | MUSD | 1e-06
-price_of_green | price of green against npv (economic NPV given up) | MUSD | 1e-06
+npv_economic | NPV (economic) | M{cur} | 1e-06
+environmental_cost | environmental cost | M{cur} | 1e-06
+price_of_green | price of green against npv (economic NPV given up) | M{cur} | 1e-06
 metal_fed | metal fed to the mill | t | 1
 metal_lost_in_processing | metal lost in processing | t | 1
 metal_outside_pit | metal outside the final pit | t | 1
@@ -91,13 +92,13 @@ resource_credit | resource credit of the final pit | USD/t metal | 1
 mining_periods | mining periods | periods | 1
 utilisation_floor | utilisation floor: least share of the deposit's ore-grade metal in the pit | % | 100
 green_budget | NPV budget: share of npv's economic NPV green may give up for metal | % | 100
-npv_budget_target | economic NPV green must keep (its budget) | MUSD | 1e-06
+npv_budget_target | economic NPV green must keep (its budget) | M{cur} | 1e-06
 """)
 for _key, _base in (("npv", "npv"), ("high_grade", "high-grade")):       # green against each base
     MORE_UNITS.update({
-        f"price_of_green_vs_{_key}": (f"economic NPV given up against {_base}", "MUSD", 1e-6),
+        f"price_of_green_vs_{_key}": (f"economic NPV given up against {_base}", "M{cur}", 1e-6),
         f"price_of_green_after_environment_vs_{_key}": (f"NPV after environmental cost given up against {_base}",
-                                                        "MUSD", 1e-6),
+                                                        "M{cur}", 1e-6),
         f"extra_metal_vs_{_key}": (f"metal recovered beyond {_base}", "t", 1.0),
         f"cost_per_t_metal_saved_vs_{_key}": (f"economic NPV given up per extra t of metal, against {_base}",
                                               "USD/t", 1.0)})
@@ -301,13 +302,13 @@ def headline_keys(kpis: pd.DataFrame, summary: dict) -> list[str]:
     return out
 
 
-def kpi_report_table(kpis: pd.DataFrame, keys=None, metal: str | None = None, elements: dict | None = None
-                     ) -> pd.DataFrame:
+def kpi_report_table(kpis: pd.DataFrame, keys=None, metal: str | None = None, elements: dict | None = None,
+                     currency: str = "USD") -> pd.DataFrame:
     """KPIs as rows (label with unit), strategies as columns, plus green minus high-grade when both
     exist.  ``keys``: the KPI columns to show, in order (default: all numeric ones but the per-element
     copies of the first element's metal KPIs); ``metal``: the element the metal KPIs without a suffix
     count, written after their unit (``t Cu``); ``elements``: {element: (symbol, unit, factor from t)}
-    of the per-element metal KPIs (`element_units`)."""
+    of the per-element metal KPIs (`element_units`); ``currency``: money's unit (``M{cur}``)."""
     frame = kpis.set_index(kpis["strategy"].astype(str)).drop(columns="strategy")
     elements = elements or {}
     if keys is None:
@@ -322,6 +323,7 @@ def kpi_report_table(kpis: pd.DataFrame, keys=None, metal: str | None = None, el
             label, unit = {**KPI_UNITS, **MORE_UNITS}[found[0]][0], f"{unit} {symbol}"
         elif metal and unit == "t" and "metal" in key:
             unit = f"t {metal}"
+        unit = unit.format(cur=currency)
         values = pd.to_numeric(frame[key], errors="coerce") * scale
         if values.isna().all():
             continue  # a text column (a solver status, say) is not a KPI
@@ -422,7 +424,7 @@ def budget_note(summary: dict, kpis: pd.DataFrame, currency: str) -> str:
     return f"<p>{text}</p>"
 
 
-def plan_notes(periods: pd.DataFrame, frontier: pd.DataFrame | None) -> list[str]:
+def plan_notes(periods: pd.DataFrame, frontier: pd.DataFrame | None, currency: str = "USD") -> list[str]:
     """Sentences an engineer signing off the plan must read: a mill idling in mid-life, a tail that
     mills at a loss, a frontier point that beats green on both counts."""
     notes = []
@@ -443,7 +445,7 @@ def plan_notes(periods: pd.DataFrame, frontier: pd.DataFrame | None) -> list[str
         losing = tail[tail["cash_flow"] < 0]
         if len(losing):
             notes.append(f"{name}: after mining ends, periods {', '.join(map(str, losing['period']))} mill the "
-                         f"last stockpile at a loss of {-losing['cash_flow'].sum() / 1e6:,.1f} MUSD "
+                         f"last stockpile at a loss of {-losing['cash_flow'].sum() / 1e6:,.1f} M{currency} "
                          f"(undiscounted): its rules send every ore-grade tonne to the mill.")
     if frontier is not None and {"green", "dominated"} <= set(frontier.columns):
         if frontier["green"].astype(bool).any() and frontier.loc[frontier["green"].astype(bool), "dominated"].any():
@@ -484,6 +486,7 @@ def make_report(results_dir, *, window_size=None, chart_size=charts.SIZE, views:
     data = load_results(folder)
     summary, model, kpis, periods = data["summary.json"], data["blocks.parquet"], data["kpis.csv"], data["periods.csv"]
     deposit = summary.get("deposit") or {}
+    currency = deposit.get("currency", "USD")
     names = strategies_of(data)
     warnings: list[str] = missing_views(model, names) if views else []
     images: dict[str, str] = {}
@@ -492,7 +495,7 @@ def make_report(results_dir, *, window_size=None, chart_size=charts.SIZE, views:
     if views:
         try:
             images.update(viz.render_all(model, folder, names, window_size=window_size or viz.WINDOW,
-                                         warnings=warnings, currency=deposit.get("currency", "USD")))
+                                         warnings=warnings, currency=currency))
             if interactive:
                 extra = viz.interactive_html(model, names)
         except InputError:
@@ -506,16 +509,19 @@ def make_report(results_dir, *, window_size=None, chart_size=charts.SIZE, views:
     images["gradetonnage"] = charts.grade_tonnage_chart(data["gradetonnage.csv"], folder / "chart_gradetonnage.png",
                                                         size=chart_size, **({"grade_unit": f"{unit} {metal_name(summary)}"}
                                                                             if unit else {}))
-    images["pit_by_pit"] = charts.pit_by_pit_chart(data["shells.csv"], folder / "chart_pit_by_pit.png", size=chart_size)
+    images["pit_by_pit"] = charts.pit_by_pit_chart(data["shells.csv"], folder / "chart_pit_by_pit.png",
+                                                   currency=currency, size=chart_size)
     images["tonnes"] = charts.tonnes_by_destination_chart(periods, folder / "chart_tonnes_by_destination.png",
                                                           size=chart_size)
     images["stockpile"] = charts.stockpile_chart(periods, folder / "chart_stockpile.png", size=chart_size)
-    images["npv_co2"] = charts.npv_co2_chart(periods, folder / "chart_npv_co2.png", size=chart_size)
+    images["npv_co2"] = charts.npv_co2_chart(periods, folder / "chart_npv_co2.png", currency=currency,
+                                             size=chart_size)
     if "frontier.csv" in data:
         images["frontier"] = charts.frontier_chart(data["frontier.csv"], folder / "chart_frontier.png", kpis=kpis,
-                                                   metal=metal_name(summary) if first else "", size=chart_size)
+                                                   metal=metal_name(summary) if first else "", currency=currency,
+                                                   size=chart_size)
     if "risk.json" in data:
-        images.update(risk_charts.write_risk_charts(folder, deposit.get("currency", "")))
+        images.update(risk_charts.write_risk_charts(folder, currency))
     t3 = time.perf_counter()
     page = _html(summary, data, names, images, warnings, extra)
     path = folder / REPORT
@@ -552,9 +558,10 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
     sections = [
         ("kpis", "Strategies compared",
          headline(data["kpis.csv"], currency, metal)
-         + table_html(kpi_report_table(data["kpis.csv"], headline_keys(data["kpis.csv"], summary), metal, elements))
+         + table_html(kpi_report_table(data["kpis.csv"], headline_keys(data["kpis.csv"], summary), metal, elements,
+                                          currency))
          + "<details><summary>all KPIs</summary>"
-         + table_html(kpi_report_table(data["kpis.csv"], None, metal, elements)) + "</details>"
+         + table_html(kpi_report_table(data["kpis.csv"], None, metal, elements, currency)) + "</details>"
          + "<p class='muted'>Every KPI is computed from the block schedule (each block's period and "
            "destination, checked against every slope and capacity). NPV is the economic NPV for every "
            "strategy; the NPV after environmental cost prices the same plan with the environmental cost; "
@@ -619,7 +626,7 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
             body += "<h3>Schedule models</h3>" + table_html(solves)
         sections.append(("timings", "Run time", body))
     nav = "".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t, _ in sections)
-    said = list(summary.get("warnings") or []) + plan_notes(data["periods.csv"], data.get("frontier.csv"))
+    said = list(summary.get("warnings") or []) + plan_notes(data["periods.csv"], data.get("frontier.csv"), currency)
     notes = "".join(f"<p class='note'>{html.escape(w)}</p>" for w in [*said, *warnings])
     body = "".join(_section(a, t, b) for a, t, b in sections)
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
