@@ -33,6 +33,7 @@ from solvers.closure import PseudoflowSolver
 from solvers.errors import InfeasibleError, InputError
 
 from orepit.planning.budget import GREEN_BUDGET, first_guess, search_floor
+from orepit.planning.forked import Forked, can_fork
 from orepit.planning.layout import Layout, cut_layout, low_grade_edge
 from orepit.planning.pits import utilisation_pit
 from orepit.planning.plan_model import PlanSettings
@@ -42,6 +43,7 @@ from orepit.valuation.deposit import Deposit
 
 STRATEGY_NAMES = ("high-grade", "npv", "green")
 RECOVERY_FLOOR = 0.95       # green: mining recovery (China's large open-pit copper mines: >= 0.95)
+PARALLEL_ABOVE = 100_000    # blocks: larger deposits run their strategies side by side (`compare`)
 LIFE_LIMIT = 100            # periods: capacities that need longer to move the economic pit are a mistake
 
 
@@ -245,11 +247,14 @@ class StrategyResult:
 
 def run_strategy(deposit: Deposit, name: str, setup: ScheduleSetup, options: StrategyOptions | None = None,
                  solver: PseudoflowSolver | None = None, low_edge: float | None = None, extend=None,
-                 economic_pit: np.ndarray | None = None) -> StrategyResult:
+                 economic_pit: np.ndarray | None = None, layouts: tuple[Layout, Layout] | None = None
+                 ) -> StrategyResult:
     """Pit, cuts, block schedule and KPIs of one strategy on a mine whose capacities are set.
 
     low_edge: the low-grade margin per tonne (default: from the economic pit); extend(model): a plan
-    model extension (`orepit.planning.plan_model`); economic_pit: the economic ultimate pit, if known.
+    model extension (`orepit.planning.plan_model`); economic_pit: the economic ultimate pit, if known;
+    layouts: `strategy_layouts` of the strategy's pit, if known (strategies without environmental
+    price and floor share the economic pit's).
     """
     start = time.perf_counter()
     options = strategy_options(name) if options is None else options
@@ -263,15 +268,26 @@ def run_strategy(deposit: Deposit, name: str, setup: ScheduleSetup, options: Str
     if floor is not None:
         # a green pit never holds less of the resource than the economic ultimate pit
         floor = max(floor, economic_share(deposit, economic_pit) * (1 - 1e-12))
-    pit, credit = utilisation_pit(deposit, values, floor, solver)
+    if floor is None and not options.env_price:
+        pit, credit = economic_pit, 0.0             # the closure of these values is the economic pit
+    else:
+        pit, credit = utilisation_pit(deposit, values, floor, solver)
     values = values + credit * deposit.ore_metal
-    sequence = cut_layout(deposit, pit, values, setup.n_pushbacks, setup.sequence_bins, setup.block_limit, solver)
-    routing = cut_layout(deposit, pit, values, setup.n_pushbacks, setup.n_bins, setup.block_limit, solver,
-                         shells=(sequence.block_pushback, sequence.block_position))
+    sequence, routing = strategy_layouts(deposit, pit, values, setup, solver) if layouts is None else layouts
     plan = plan_schedule(deposit, pit, sequence, routing, plan_settings(setup, options), low_edge,
                          options.env_price, setup.periods, extend)
     plan.simulation.kpis["resource_credit"] = credit
     return StrategyResult(name, options, pit, routing, plan, credit, time.perf_counter() - start)
+
+
+def strategy_layouts(deposit: Deposit, pit: np.ndarray, values: np.ndarray, setup: ScheduleSetup,
+                     solver: PseudoflowSolver) -> tuple[Layout, Layout]:
+    """(sequence, routing): the cuts of ``pit`` (pushbacks from nested shells of ``values``) with
+    ``setup.sequence_bins`` grade bins for the cut model, and the same cuts with ``setup.n_bins``."""
+    sequence = cut_layout(deposit, pit, values, setup.n_pushbacks, setup.sequence_bins, setup.block_limit, solver)
+    routing = cut_layout(deposit, pit, values, setup.n_pushbacks, setup.n_bins, setup.block_limit, solver,
+                         shells=(sequence.block_pushback, sequence.block_position))
+    return sequence, routing
 
 
 def compare(deposit: Deposit, names=STRATEGY_NAMES, setup: ScheduleSetup | None = None,
@@ -281,37 +297,55 @@ def compare(deposit: Deposit, names=STRATEGY_NAMES, setup: ScheduleSetup | None 
     """Run several strategies on one mine (capacities derived once, from the economic ultimate pit,
     where not given) and add the price of green to green's KPIs (`price_of_green`).
 
-    Green's NPV budget is measured against npv's plan, run first (and run for it when npv is not
-    among ``names``; it is then not returned).  solver: a `PseudoflowSolver` on the deposit's
-    precedence to reuse; phase(name): a context manager around each strategy (progress bars,
-    timings); extend: a plan-model extension; economic_pit: the economic ultimate pit, if known.
+    Green's NPV budget is measured against npv's plan (run for it when npv is not among ``names``;
+    it is then not returned).  The strategies without environmental price share the economic pit
+    and its cuts.  On a deposit of more than `PARALLEL_ABOVE` blocks the other strategies run side
+    by side with green, each in a forked child process (`orepit.planning.forked`; the results are
+    the same, and a phase then times the wait for its strategy).  solver: a `PseudoflowSolver` on the
+    deposit's precedence to reuse; phase(name): a context manager around each strategy (progress
+    bars, timings); extend: a plan-model extension; economic_pit: the economic ultimate pit, if known.
     """
     setup = ScheduleSetup() if setup is None else setup
     solver = PseudoflowSolver(deposit.precedence) if solver is None else solver
     economic = solver.solve(deposit.pit_values(False)).solution if economic_pit is None else economic_pit
     setup = derive_capacities(deposit, economic, setup)
     edge = low_grade_edge(deposit, economic)
-    runs = [n for n in names if n != "green"]
-    if "green" in names:
-        runs += ([] if "npv" in names or budget is None else ["npv"]) + ["green"]
+    others = [n for n in names if n != "green"]
+    if "green" in names and "npv" not in names and budget is not None:
+        others.append("npv")
+    layouts = strategy_layouts(deposit, economic, deposit.pit_values(False), setup, solver) \
+        if len(others) > 1 else None
+    parallel = deposit.n_blocks > PARALLEL_ABOVE and "green" in names and can_fork()
+
+    def job(name):
+        options = strategy_options(name, recovery_floor, utilisation_floor, budget)
+        return Forked(lambda: run_strategy(deposit, name, setup, options, solver, edge, extend, economic, layouts),
+                      parallel)
+
+    jobs = {name: job(name) for name in others}
     results = {}
-    for name in runs:
+    greens = ["green"] if "green" in names else []
+    for name in [*greens, *others] if parallel else [*others, *greens]:   # side by side: green here first
         with phase(name) if phase else contextlib.nullcontext():
-            options = strategy_options(name, recovery_floor, utilisation_floor, budget)
             if name == "green":
-                results[name] = run_green(deposit, setup, options, solver, edge, extend, economic, results.get("npv"))
+                options = strategy_options(name, recovery_floor, utilisation_floor, budget)
+                results[name] = run_green(deposit, setup, options, solver, edge, extend, economic,
+                                          jobs["npv"].result if "npv" in jobs else None)
             else:
-                results[name] = run_strategy(deposit, name, setup, options, solver, edge, extend, economic)
+                results[name] = jobs[name].result()
     results = {name: results[name] for name in names}
     price_of_green(results)
     return results
 
 
 def run_green(deposit: Deposit, setup: ScheduleSetup, options: StrategyOptions, solver: PseudoflowSolver,
-              low_edge: float, extend, economic_pit: np.ndarray, npv: StrategyResult | None) -> StrategyResult:
-    """Green with its utilisation floor chosen by its NPV budget against ``npv``'s economic NPV
+              low_edge: float, extend, economic_pit: np.ndarray, npv=None) -> StrategyResult:
+    """Green with its utilisation floor chosen by its NPV budget against npv's economic NPV
     (`orepit.planning.budget.search_floor`), never below ``options.utilisation_floor`` nor the
-    economic pit's share; what each green rule costs is priced on the plan chosen."""
+    economic pit's share; what each green rule costs is priced on the plan chosen.
+
+    npv: None, or a function returning npv's `StrategyResult`, called once green's first plan is made
+    (npv may be running meanwhile)."""
     share = economic_share(deposit, economic_pit)
     s0 = max(options.utilisation_floor or 0.0, share)
 
@@ -324,12 +358,14 @@ def run_green(deposit: Deposit, setup: ScheduleSetup, options: StrategyOptions, 
         result.tried, result.budget_reason = {s0: result}, "no NPV budget: the floor is as set"
     else:
         values = deposit.pit_values(True)
+        first = run(s0)             # needs nothing of npv's plan
 
         def guess(base, room):
             return first_guess(deposit, values, base.pit, base.credit, room, setup.discount_rate,
                                max(1, base.kpis["mining_periods"]), solver)
 
-        search = search_floor(run, s0, npv.kpis["npv"], options.budget, guess)
+        search = search_floor(lambda floor: first if floor == s0 else run(floor), s0, npv().kpis["npv"],
+                              options.budget, guess)
         result = search.tried[search.floor]
         result.tried, result.budget_reason = search.tried, search.reason
         result.kpis["npv_budget_target"] = search.target

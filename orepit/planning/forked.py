@@ -1,0 +1,77 @@
+"""Independent work side by side: a function run in a forked child process, its result read back.
+
+The strategies of a comparison do not depend on each other's plans (green's NPV budget needs
+npv's NPV only after green's first plan), so on a machine with more than one core they can run at
+once.  A forked child shares the parent's arrays (the valued deposit, the precedence) without
+copying them; only its result comes back, pickled through a pipe.
+
+`Forked(fn)` starts ``fn()`` in a child when `can_fork` says so, and otherwise runs it here when its
+result is first asked for; `Forked.result` returns the value or raises the child's exception.  A
+child must not change anything its parent reads later: what it computes is lost but its result.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+
+
+def can_fork() -> bool:
+    """True where a child may be forked safely: the system forks (Linux), it has more than one core,
+    and HiGHS has not run in this process (its worker threads would be missing in the child)."""
+    return ("fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
+            and "highspy" not in sys.modules)
+
+
+class Forked:
+    """``fn()`` in a forked child process (``parallel`` and `can_fork`), or here, on demand."""
+
+    def __init__(self, fn, parallel: bool = True):
+        self._fn = fn
+        self._outcome = None
+        self._process = None
+        if parallel and can_fork():
+            context = multiprocessing.get_context("fork")
+            self._pipe, child_end = context.Pipe(duplex=False)
+            self._process = context.Process(target=_child, args=(fn, child_end), daemon=True)
+            self._process.start()
+            child_end.close()
+
+    @property
+    def forked(self) -> bool:
+        return self._process is not None
+
+    def result(self):
+        """The value of ``fn()``; its exception (with its fields, e.g. an `InputError`'s) is raised here."""
+        if self._outcome is None:
+            if self._process is None:
+                self._outcome = ("value", self._fn())
+            else:
+                try:
+                    self._outcome = self._pipe.recv()
+                except EOFError:
+                    self._outcome = ("died", None)
+                self._pipe.close()
+                self._process.join()
+        kind, payload = self._outcome
+        if kind == "value":
+            return payload
+        if kind == "died":
+            raise RuntimeError(f"a worker process ended without a result (exit code {self._process.exitcode})")
+        cls, args, fields = payload
+        error = cls.__new__(cls)
+        error.args = args
+        error.__dict__.update(fields)
+        raise error
+
+
+def _child(fn, pipe) -> None:
+    try:
+        outcome = ("value", fn())
+    except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
+        outcome = ("error", (type(exc), exc.args, dict(exc.__dict__)))
+    try:
+        pipe.send(outcome)
+    except Exception as exc:  # noqa: BLE001 - a result that cannot be pickled
+        pipe.send(("error", (RuntimeError, (f"a worker's result could not be sent back: {exc}",), {})))
+    pipe.close()
