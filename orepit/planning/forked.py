@@ -16,21 +16,23 @@ import os
 import sys
 
 
-def can_fork() -> bool:
+def can_fork(highs: bool = True) -> bool:
     """True where a child may be forked safely: the system forks (Linux), it has more than one core,
-    and HiGHS has not run in this process (its worker threads would be missing in the child)."""
+    and, when the child may run HiGHS (``highs``), HiGHS has not run in this process (its worker
+    threads would be missing in the child)."""
     return ("fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
-            and "highspy" not in sys.modules)
+            and not (highs and "highspy" in sys.modules))
 
 
 class Forked:
-    """``fn()`` in a forked child process (``parallel`` and `can_fork`), or here, on demand."""
+    """``fn()`` in a forked child process (``parallel`` and `can_fork`), or here, on demand.
+    highs: False when ``fn`` never runs HiGHS (it may then fork after HiGHS has run here)."""
 
-    def __init__(self, fn, parallel: bool = True):
+    def __init__(self, fn, parallel: bool = True, highs: bool = True):
         self._fn = fn
         self._outcome = None
         self._process = None
-        if parallel and can_fork():
+        if parallel and can_fork(highs):
             context = multiprocessing.get_context("fork")
             self._pipe, child_end = context.Pipe(duplex=False)
             self._process = context.Process(target=_child, args=(fn, child_end), daemon=True)

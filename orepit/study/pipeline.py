@@ -27,8 +27,9 @@ from orepit.data.schema import BLOCK_FORMATS, write_schema
 from orepit.planning.verify import limits_of
 from orepit.planning.pits import ShellInputs, pit_warnings, shells_table
 from orepit.planning.budget import GREEN_BUDGET
-from orepit.planning.strategies import (strategy_key, RECOVERY_FLOOR, STRATEGY_NAMES, ScheduleSetup, compare,
-                                        derive_capacities, frontier, kpi_table)
+from orepit.planning.forked import Forked
+from orepit.planning.strategies import (PARALLEL_ABOVE, strategy_key, RECOVERY_FLOOR, STRATEGY_NAMES,
+                                        ScheduleSetup, compare, derive_capacities, frontier, kpi_table)
 from orepit.valuation.deposit import Deposit, value_deposit
 from orepit.valuation.destinations import DESTINATIONS, DUMP, MILL
 from orepit.valuation.economics import Economics
@@ -205,8 +206,13 @@ def write_results(study: Study, out) -> Path:
         cols[f"value_{key}"] = np.where(r.block_destination >= 0, v[at], np.nan)
         cols[f"env_cost_{key}"] = np.where(r.block_destination >= 0, d.env[at], np.nan)
     scheduled = d.model.assign(**cols)
-    for suffix in BLOCK_FORMATS:                # Parquet, and CSV, OMF and VTK for other software
-        write_model(scheduled, out / f"blocks{suffix}")
+    # Parquet, and CSV, OMF and VTK for other software; the CSV (the slowest) in a forked child on
+    # large models, meanwhile the rest here
+    csv = Forked(lambda: write_model(scheduled, out / "blocks.csv"), d.n_blocks > PARALLEL_ABOVE, highs=False)
+    for suffix in BLOCK_FORMATS:
+        if suffix != ".csv":
+            write_model(scheduled, out / f"blocks{suffix}")
+    csv.result()
     _write_csv(study.shells, out / "shells.csv")
     _write_csv(study.gradetonnage, out / "gradetonnage.csv")
     periods = pd.concat([r.simulation.periods.assign(strategy=name) for name, r in study.results.items()],

@@ -1,0 +1,57 @@
+"""Work in forked children (`orepit.planning.forked`): values and errors come back as they were, and
+strategies run side by side give the very KPIs they give one by one."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from orepit.planning.forked import Forked
+from solvers import InputError
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+SIDE_BY_SIDE = """
+import json
+import orepit.planning.strategies as st
+from orepit.planning.forked import can_fork
+from orepit.valuation.deposit import value_deposit
+from orepit.valuation.synthetic import default_economics, synthetic_deposit
+
+model = synthetic_deposit(6000, seed=3)
+deposit = value_deposit(model, default_economics(model.block_size[2]))
+assert can_fork()                                   # HiGHS has not run here yet: the children fork
+st.PARALLEL_ABOVE = 0
+forked = st.compare(deposit)
+assert not can_fork()                               # now it has: the same comparison runs one by one
+alone = st.compare(deposit)
+kpis = lambda results: {n: {k: float(v) for k, v in r.kpis.items()} for n, r in results.items()}
+print(json.dumps([kpis(forked), kpis(alone)]))
+"""
+
+
+def _fail():
+    raise InputError("capacity must be positive", path="mine.toml", line=3, field="mill_capacity")
+
+
+def test_a_forked_value_and_error_come_back_whole():
+    job = Forked(lambda: {"npv": 1.5, "pit": [True, False]})
+    assert job.result() == {"npv": 1.5, "pit": [True, False]}
+    with pytest.raises(InputError) as caught:
+        Forked(_fail).result()
+    assert caught.value.field == "mill_capacity" and caught.value.line == 3
+    assert str(caught.value) == "mine.toml line 3: capacity must be positive"
+
+
+def test_strategies_side_by_side_give_the_same_kpis_as_one_by_one():
+    if sys.platform != "linux" or (os.cpu_count() or 1) < 2:
+        pytest.skip("children are forked on Linux with two cores or more")
+    out = subprocess.run([sys.executable, "-c", SIDE_BY_SIDE], capture_output=True, text=True, cwd=ROOT,
+                         env=dict(os.environ, MPLBACKEND="Agg"), timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    forked, alone = json.loads(out.stdout.strip().splitlines()[-1])
+    assert set(forked) == {"high-grade", "npv", "green"}
+    assert forked == alone
