@@ -611,7 +611,7 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
                                          "as the final pit must hold more of the deposit's metal")
                          + table_html(data["frontier.csv"])))
     if "risk.json" in data:
-        risk, currency = data["risk.json"], deposit.get("currency", "")
+        risk = data["risk.json"]
         plans = {**risk.get("strategies", {}), **({"stochastic": risk["stochastic"]} if risk.get("stochastic") else {})}
         sections.append(("risk", "Grade risk: each plan replayed on realisations of the deposit",
                          table_html(risk_charts.risk_table({"strategies": plans}, currency)) + vss_html(risk, currency)
