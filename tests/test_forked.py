@@ -46,6 +46,14 @@ def test_a_forked_value_and_error_come_back_whole():
     assert str(caught.value) == "mine.toml line 3: capacity must be positive"
 
 
+def test_a_background_child_yields_the_cores():
+    if not Forked(os.getpid).forked:
+        pytest.skip("children are forked on Linux with two cores or more")
+    here = os.nice(0)
+    assert Forked(lambda: os.nice(0), nice=5).result() == min(19, here + 5)
+    assert Forked(lambda: os.nice(0)).result() == here
+
+
 def test_strategies_side_by_side_give_the_same_kpis_as_one_by_one():
     if sys.platform != "linux" or (os.cpu_count() or 1) < 2:
         pytest.skip("children are forked on Linux with two cores or more")

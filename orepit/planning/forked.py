@@ -8,6 +8,8 @@ copying them; only its result comes back, pickled through a pipe.
 `Forked(fn)` starts ``fn()`` in a child when `can_fork` says so, and otherwise runs it here when its
 result is first asked for; `Forked.result` returns the value or raises the child's exception.  A
 child must not change anything its parent reads later: what it computes is lost but its result.
+A child whose result is wanted last can yield the cores (``nice``): it then runs on what the
+others leave idle, so that it does not slow the work its parent waits for.
 """
 from __future__ import annotations
 
@@ -26,16 +28,17 @@ def can_fork(highs: bool = True) -> bool:
 
 class Forked:
     """``fn()`` in a forked child process (``parallel`` and `can_fork`), or here, on demand.
-    highs: False when ``fn`` never runs HiGHS (it may then fork after HiGHS has run here)."""
+    highs: False when ``fn`` never runs HiGHS (it may then fork after HiGHS has run here); nice: the
+    child's niceness increment (0: as its parent; 19: only idle cores, see ``os.nice``)."""
 
-    def __init__(self, fn, parallel: bool = True, highs: bool = True):
+    def __init__(self, fn, parallel: bool = True, highs: bool = True, nice: int = 0):
         self._fn = fn
         self._outcome = None
         self._process = None
         if parallel and can_fork(highs):
             context = multiprocessing.get_context("fork")
             self._pipe, child_end = context.Pipe(duplex=False)
-            self._process = context.Process(target=_child, args=(fn, child_end), daemon=True)
+            self._process = context.Process(target=_child, args=(fn, child_end, nice), daemon=True)
             self._process.start()
             child_end.close()
 
@@ -67,7 +70,9 @@ class Forked:
         raise error
 
 
-def _child(fn, pipe) -> None:
+def _child(fn, pipe, nice: int) -> None:
+    if nice:
+        os.nice(nice)
     try:
         outcome = ("value", fn())
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
