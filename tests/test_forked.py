@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from orepit.planning import forked
 from orepit.planning.forked import Forked, can_fork
 from solvers import InputError
 
@@ -52,6 +53,17 @@ def test_a_background_child_yields_the_cores():
     here = os.nice(0)
     assert Forked(lambda: os.nice(0), nice=5).result() == min(19, here + 5)
     assert Forked(lambda: os.nice(0)).result() == here
+
+
+def test_no_child_is_forked_when_memory_cannot_hold_another_copy(monkeypatch):
+    available, resident = forked.memory()
+    if not can_fork() or not resident:
+        pytest.skip("children are forked on Linux with two cores or more")
+    assert available >= resident > 0
+    monkeypatch.setattr(forked, "memory", lambda: (1.9 * resident, resident))
+    assert not can_fork() and not can_fork(highs=False)
+    job = Forked(os.getpid)
+    assert not job.forked and job.result() == os.getpid()      # the work runs here instead
 
 
 def test_strategies_side_by_side_give_the_same_kpis_as_one_by_one():

@@ -18,12 +18,36 @@ import os
 import sys
 
 
+#: a child is forked only while the memory available is at least this many times this process's
+#: resident size: a child may come to write (and so copy) as much as its parent holds
+MEMORY_PER_CHILD = 2.0
+
+
 def can_fork(highs: bool = True) -> bool:
     """True where a child may be forked safely: the system forks (Linux), it has more than one core,
-    and, when the child may run HiGHS (``highs``), HiGHS has not run in this process (its worker
-    threads would be missing in the child)."""
-    return ("fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
-            and not (highs and "highspy" in sys.modules))
+    the memory available holds another copy of this process (`MEMORY_PER_CHILD`; a model too large
+    for that runs its work here, one piece after another, instead of being killed for memory), and,
+    when the child may run HiGHS (``highs``), HiGHS has not run in this process (its worker threads
+    would be missing in the child)."""
+    if "fork" not in multiprocessing.get_all_start_methods() or (os.cpu_count() or 1) < 2:
+        return False
+    if highs and "highspy" in sys.modules:
+        return False
+    available, resident = memory()
+    return available >= MEMORY_PER_CHILD * resident
+
+
+def memory() -> tuple[float, float]:
+    """(bytes of memory available to new work on this machine, bytes resident in this process), from
+    /proc (Linux); (0, 0) where it cannot be read."""
+    try:
+        with open("/proc/meminfo") as info:
+            available = next(int(line.split()[1]) for line in info if line.startswith("MemAvailable:"))
+        with open("/proc/self/status") as status:
+            resident = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    except (OSError, StopIteration, ValueError):
+        return 0.0, 0.0
+    return 1024.0 * available, 1024.0 * resident
 
 
 class Forked:
