@@ -19,6 +19,7 @@ import pandas as pd
 from solvers.closure import PseudoflowSolver
 
 from orepit.data.atomic import atomic_path, write_text
+from orepit.data.csv_text import write_csv
 from orepit.data.files import write_model
 from orepit.data.minelib import write_precedence
 from orepit.data.jsonable import jsonable
@@ -213,19 +214,19 @@ def write_results(study: Study, out) -> Path:
         if suffix != ".csv":
             write_model(scheduled, out / f"blocks{suffix}")
     csv.result()
-    _write_csv(study.shells, out / "shells.csv")
-    _write_csv(study.gradetonnage, out / "gradetonnage.csv")
+    write_csv(study.shells, out / "shells.csv")
+    write_csv(study.gradetonnage, out / "gradetonnage.csv")
     periods = pd.concat([r.simulation.periods.assign(strategy=name) for name, r in study.results.items()],
                         ignore_index=True)
     periods = periods[["strategy"] + [c for c in periods.columns if c != "strategy"]]
-    _write_csv(periods, out / "periods.csv")
+    write_csv(periods, out / "periods.csv")
     table = kpi_table(study.results)
-    _write_csv(table.reset_index(), out / "kpis.csv")
+    write_csv(table.reset_index(), out / "kpis.csv")
     with atomic_path(out / "kpis_table.csv") as tmp:   # KPIs (rows) by strategy, and the same as Markdown
         table.T.to_csv(tmp)
     write_text(out / "kpis.md", markdown_table(table) + "\n")
     if study.frontier is not None:
-        _write_csv(study.frontier, out / "frontier.csv")
+        write_csv(study.frontier, out / "frontier.csv")
     if study.precedence.get("from") == "file":
         write_precedence(out / PRECEDENCE_FILE, d.precedence)
     write_schema(out, d.currency)
@@ -253,8 +254,3 @@ def markdown_table(table) -> str:
                          else f"{v:.4g}")
         lines.append(f"| {k} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False)
