@@ -84,7 +84,7 @@ def read_parquet_meta(path) -> dict:
 
 def write_table(frame: pd.DataFrame, path, kind: str, meta: dict | None = None) -> None:
     """Write a block table with an ``id`` column first, atomically."""
-    out = frame.copy()
+    out = frame.copy(deep=False)                 # the new column goes into this frame only
     out.insert(0, "id", range(len(out)))
     if kind == "csv":
         write_csv(out, path)
