@@ -75,3 +75,30 @@ def test_strategies_side_by_side_give_the_same_kpis_as_one_by_one():
     forked, alone = json.loads(out.stdout.strip().splitlines()[-1])
     assert set(forked) == {"high-grade", "npv", "green"}
     assert forked == alone
+
+
+FORK_AFTER_KERNEL = """
+import numba
+import numpy as np
+from orepit.planning.forked import Forked
+from orepit.valuation.gradetonnage import grade_tonnage
+from orepit.valuation.synthetic import synthetic_deposit
+
+model = synthetic_deposit(3000, seed=2)
+cutoffs = np.linspace(0.0, 1.0, 11)
+here = grade_tonnage(model, cutoffs, grade="cu")             # a parallel kernel runs here first
+there = Forked(lambda: grade_tonnage(model, cutoffs, grade="cu"), highs=False)
+assert there.forked
+assert there.result().equals(here)
+print(numba.threading_layer())
+"""
+
+
+def test_a_child_forked_after_a_parallel_kernel_runs_one_too():
+    if sys.platform != "linux" or (os.cpu_count() or 1) < 2:
+        pytest.skip("children are forked on Linux with two cores or more")
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_THREADING_LAYER"}
+    out = subprocess.run([sys.executable, "-c", FORK_AFTER_KERNEL], capture_output=True, text=True, cwd=ROOT,
+                         env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-1] == "workqueue"
