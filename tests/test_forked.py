@@ -41,6 +41,10 @@ def _fail():
 def test_a_forked_value_and_error_come_back_whole():
     job = Forked(lambda: {"npv": 1.5, "pit": [True, False]})
     assert job.result() == {"npv": 1.5, "pit": [True, False]}
+    here = Forked(_fail, parallel=False)
+    for _ in range(2):                          # run here once; asked again, the same error
+        with pytest.raises(InputError, match="capacity must be positive"):
+            here.result()
     with pytest.raises(InputError) as caught:
         Forked(_fail).result()
     assert caught.value.field == "mill_capacity" and caught.value.line == 3

@@ -65,6 +65,7 @@ class Forked:
             self._process = context.Process(target=_child, args=(fn, child_end, nice), daemon=True)
             self._process.start()
             child_end.close()
+            self._fn = None             # the child has it: let go of what it holds here
 
     @property
     def forked(self) -> bool:
@@ -74,7 +75,11 @@ class Forked:
         """The value of ``fn()``; its exception (with its fields, e.g. an `InputError`'s) is raised here."""
         if self._outcome is None:
             if self._process is None:
-                self._outcome = ("value", self._fn())
+                fn, self._fn = self._fn, None
+                try:
+                    self._outcome = ("value", fn())
+                except BaseException as exc:  # noqa: BLE001 - raised below, and again if asked again
+                    self._outcome = ("raised", exc)
             else:
                 try:
                     self._outcome = self._pipe.recv()
@@ -85,6 +90,8 @@ class Forked:
         kind, payload = self._outcome
         if kind == "value":
             return payload
+        if kind == "raised":
+            raise payload
         if kind == "died":
             raise RuntimeError(f"a worker process ended without a result (exit code {self._process.exitcode})")
         cls, args, fields = payload
