@@ -52,21 +52,21 @@ def test_a_forked_value_and_error_come_back_whole():
 
 
 def test_a_background_child_yields_the_cores():
-    if not can_fork():
+    if not can_fork(highs=False):
         pytest.skip("children are forked on Linux with two cores or more")
     here = os.nice(0)
-    assert Forked(lambda: os.nice(0), nice=5).result() == min(19, here + 5)
-    assert Forked(lambda: os.nice(0)).result() == here
+    assert Forked(lambda: os.nice(0), highs=False, nice=5).result() == min(19, here + 5)
+    assert Forked(lambda: os.nice(0), highs=False).result() == here
 
 
 def test_no_child_is_forked_when_memory_cannot_hold_another_copy(monkeypatch):
     available, resident = forked.memory()
-    if not can_fork() or not resident:
+    if not can_fork(highs=False) or not resident:
         pytest.skip("children are forked on Linux with two cores or more")
     assert available >= resident > 0
     monkeypatch.setattr(forked, "memory", lambda: (1.9 * resident, resident))
     assert not can_fork() and not can_fork(highs=False)
-    job = Forked(os.getpid)
+    job = Forked(os.getpid, highs=False)
     assert not job.forked and job.result() == os.getpid()      # the work runs here instead
 
 
