@@ -221,6 +221,13 @@ def test_side_by_side_the_files_are_the_same_and_the_report_runs_meanwhile(small
     pd.testing.assert_frame_equal(a.frame, b.frame)
 
 
+def test_one_by_one_every_block_file_is_written_before_the_report(small_study, tmp_path):
+    from orepit.study import pipeline
+    seen = []
+    pipeline.write_results(small_study, tmp_path / "r", meanwhile=lambda out: seen.append({p.name for p in out.iterdir()}))
+    assert {f"blocks{suffix}" for suffix in pipeline.BLOCK_FORMATS} <= seen[0]     # the block table is freed by then
+
+
 def test_a_childs_error_comes_back_after_the_others_finish(small_study, tmp_path, monkeypatch):
     from orepit.study import pipeline
     from solvers.errors import InputError

@@ -197,11 +197,32 @@ def write_results(study: Study, out, meanwhile=None) -> Path:
     """Write the results folder (each file atomically); returns its path.
 
     meanwhile: a function of the folder called once every file but the `CHILD_FORMATS` block-model
-    files is written, while forked children write those (on large models; before them otherwise):
-    the report, which reads ``blocks.parquet`` and the tables only.  Its exception is raised after the
-    children are done."""
+    files is written, while forked children write those (on large models; one by one, every block
+    file is written first and the block table freed): the report, which reads ``blocks.parquet`` and
+    the tables only.  Its exception is raised after the children are done."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    scheduled = _scheduled_model(study)
+    parallel = study.deposit.n_blocks > PARALLEL_ABOVE
+    children = [Forked(lambda group=group: _write_blocks(scheduled, out, group), parallel, highs=False)
+                for group in CHILD_FORMATS]
+    try:
+        _write_blocks(scheduled, out, [s for s in BLOCK_FORMATS if not any(s in g for g in CHILD_FORMATS)])
+        if not any(child.forked for child in children):     # one by one: every block file first
+            pending, children = children, []
+            _wait(pending)
+        del scheduled       # this process's copy of the block table, before the report reads its own
+        _write_tables(study, out)
+        if meanwhile is not None:
+            meanwhile(out)
+    finally:
+        _wait(children)
+    return out
+
+
+def _scheduled_model(study: Study) -> BlockModel:
+    """The block model with the study's columns: values and CO2 per destination, pit and shell, and
+    each strategy's period, destination, pushback, value and environmental cost."""
     d = study.deposit
     v = d.values(False)
     cols = {f"value_{name}": np.where(np.isfinite(v[:, d]), v[:, d], np.nan) for d, name in enumerate(DESTINATIONS)}
@@ -216,17 +237,7 @@ def write_results(study: Study, out, meanwhile=None) -> Path:
         at = (np.arange(d.n_blocks), np.maximum(r.block_destination, 0))
         cols[f"value_{key}"] = np.where(r.block_destination >= 0, v[at], np.nan)
         cols[f"env_cost_{key}"] = np.where(r.block_destination >= 0, d.env[at], np.nan)
-    scheduled = d.model.assign(**cols)
-    children = [Forked(lambda group=group: _write_blocks(scheduled, out, group), d.n_blocks > PARALLEL_ABOVE,
-                       highs=False) for group in CHILD_FORMATS]
-    try:
-        _write_blocks(scheduled, out, [s for s in BLOCK_FORMATS if not any(s in g for g in CHILD_FORMATS)])
-        _write_tables(study, out)
-        if meanwhile is not None:
-            meanwhile(out)
-    finally:
-        _wait(children)
-    return out
+    return d.model.assign(**cols)
 
 
 def _wait(children) -> None:
