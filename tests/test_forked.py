@@ -33,6 +33,20 @@ kpis = lambda results: {n: {k: float(v) for k, v in r.kpis.items()} for n, r in 
 print(json.dumps([kpis(forked), kpis(alone)]))
 """
 
+BESIDE_TIMINGS = """
+import json
+import orepit.planning.strategies as st
+from orepit.study.pipeline import run_study, summary
+from orepit.valuation.synthetic import default_economics, synthetic_deposit
+
+model = synthetic_deposit(6000, seed=3)
+st.PARALLEL_ABOVE = 0
+study = run_study(model, default_economics(model.block_size[2]), frontier_points=0, progress=False)
+print(json.dumps({"beside": {n: r.beside for n, r in study.results.items()},
+                  "seconds": {n: r.seconds for n, r in study.results.items()},
+                  "timings": summary(study)["timings"]}))
+"""
+
 
 def _fail():
     raise InputError("capacity must be positive", path="mine.toml", line=3, field="mill_capacity")
@@ -106,3 +120,15 @@ def test_a_child_forked_after_a_parallel_kernel_runs_one_too():
                          env=env, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split()[-1] == "workqueue"
+
+
+def test_a_strategy_beside_green_is_timed_by_its_own_run():
+    if sys.platform != "linux" or (os.cpu_count() or 1) < 2:
+        pytest.skip("children are forked on Linux with two cores or more")
+    out = subprocess.run([sys.executable, "-c", BESIDE_TIMINGS], capture_output=True, text=True, cwd=ROOT,
+                         env=dict(os.environ, MPLBACKEND="Agg"), timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["beside"] == {"high-grade": True, "npv": True, "green": False}
+    for name in ("high-grade", "npv"):      # not the wait for it after green (about nothing)
+        assert got["timings"][f"schedule {name}"] == got["seconds"][name] > 0.05

@@ -211,7 +211,8 @@ class StrategyResult:
     without_floor: green's plan with its utilisation floor down to the economic pit's share, when the
     floor is above it (the floor's price, and a point of the frontier); tried: {floor: result} of
     every green plan the budget search made (points of the frontier); budget_reason: what the
-    budget bought, in one sentence.
+    budget bought, in one sentence; beside: planned in a forked child beside green (`compare`; its
+    ``seconds`` are that run's own).
     """
 
     name: str
@@ -225,6 +226,7 @@ class StrategyResult:
     without_floor: "StrategyResult | None" = None
     tried: dict = field(default_factory=dict)
     budget_reason: str = ""
+    beside: bool = False
 
     @property
     def kpis(self) -> dict:
@@ -339,6 +341,7 @@ def compare(deposit: Deposit, names=STRATEGY_NAMES, setup: ScheduleSetup | None 
                                           jobs["npv"].result if "npv" in jobs else None)
             else:
                 results[name] = jobs[name].result()
+                results[name].beside = jobs[name].forked
     results = {name: results[name] for name in names}
     price_of_green(results)
     return results
