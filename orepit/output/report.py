@@ -235,6 +235,11 @@ def _symbol(element) -> str:
     return element.capitalize() if len(element) <= 2 else element
 
 
+def currency_of(summary: dict) -> str:
+    """The deposit's currency, from summary.json (USD, the economics' default, where it is not stated)."""
+    return (summary.get("deposit") or {}).get("currency", "USD")
+
+
 def metal_name(summary: dict) -> str:
     """The element the metal KPIs without a suffix count (the first of the economics), from summary.json."""
     return _symbol((summary.get("deposit") or {}).get("element") or "metal")
@@ -369,7 +374,7 @@ def headline(kpis: pd.DataFrame, currency: str = "USD", metal: str = "metal") ->
 
 def rules_table(summary: dict) -> pd.DataFrame:
     """Green's rules from summary.json: whether each binds and what it costs (currency of the study)."""
-    currency = (summary.get("deposit") or {}).get("currency", "USD")
+    currency = currency_of(summary)
     rows = []
     for row in ((summary.get("strategies") or {}).get("green") or {}).get("rules") or []:
         binds = bool(row.get("binding"))
@@ -486,7 +491,7 @@ def make_report(results_dir, *, window_size=None, chart_size=charts.SIZE, views:
     data = load_results(folder)
     summary, model, kpis, periods = data["summary.json"], data["blocks.parquet"], data["kpis.csv"], data["periods.csv"]
     deposit = summary.get("deposit") or {}
-    currency = deposit.get("currency", "USD")
+    currency = currency_of(summary)
     names = strategies_of(data)
     warnings: list[str] = missing_views(model, names) if views else []
     images: dict[str, str] = {}
@@ -548,12 +553,12 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
         facts.append("blocks " + " x ".join(f"{float(v):g}" for v in size) + " m")
     if pit:
         facts.append(f"ultimate pit {_num(pit.get('blocks'))} blocks, value {_num(pit.get('objective'))} "
-                     f"{html.escape(deposit.get('currency', 'USD'))}, "
+                     f"{html.escape(currency_of(summary))}, "
                      f"solved in {float(pit.get('seconds', 0)):.2f} s")
     facts.append("strategies: " + ", ".join(html.escape(n) for n in names))
     grid = lambda *parts: '<div class="grid">' + "".join(parts) + "</div>"  # noqa: E731
     rules = rules_table(summary)
-    currency, metal = deposit.get("currency", "USD"), metal_name(summary)
+    currency, metal = currency_of(summary), metal_name(summary)
     elements = element_units(summary)
     sections = [
         ("kpis", "Strategies compared",
