@@ -87,7 +87,7 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
                     lm: LinearModel | None = None, width: int = 2, max_width: int | None = None,
                     time_limit: float = 120.0, window_limit: float = 30.0, threads: int | None = None,
                     workers: int = 1, mip_gap: float = 1e-4, lp_mined: np.ndarray | None = None,
-                    progress=None, max_free: int = 8000):
+                    progress=None, max_free: int = 8000, stall_seconds: float = math.inf):
     """Improve (period, frac) by window MIPs; returns (period, frac, value, info).
 
     lm: the `solvers.mip.build_matrices` model of ``problem`` (built when None; not changed).
@@ -98,7 +98,8 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
     window when unmined.  progress(f"window {t0}-{t1}", value, +inf) after each window.
     info: ``windows`` (one row per window MIP: t0, t1, free blocks, seconds, status, gain),
     ``improve_s``, ``busy_s`` (the window MIPs' seconds summed: busy_s / improve_s is the average
-    number running), ``stopped_by_time``, ``width`` (the widest width tried).
+    number running), ``stopped_by_time``, ``width`` (the widest width tried), ``stalled``: no
+    window gained for ``stall_seconds`` (then no window is started; those running are finished).
     """
     t_start = time.perf_counter()
     deadline = Deadline(time_limit)
@@ -115,6 +116,10 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
     running: dict = {}                             # future -> (window, free, stamps at start, doublings)
     log: list = []
     job_threads = threads if workers <= 1 else 1
+    last_gain = time.perf_counter()
+
+    def stalled():
+        return time.perf_counter() - last_gain >= stall_seconds
 
     def near(t0, t1, stamps=stamp):
         return tuple(stamps[max(0, t0 - 1):t1 + 2])
@@ -125,7 +130,7 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
         return seen is not None and seen[2] and seen[0] == near(*key)
 
     def time_for_one():
-        return deadline.left() >= MIN_WINDOW_SECONDS + WINDOW_RESERVE
+        return deadline.left() >= MIN_WINDOW_SECONDS + WINDOW_RESERVE and not stalled()
 
     def next_window():
         busy = [job[0] for job in running.values()]
@@ -166,7 +171,7 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
         running[job] = (key, free, stamp.copy(), doublings)
 
     def merge(job):
-        nonlocal period, frac, value
+        nonlocal period, frac, value, last_gain
         key, free, stamps_then, doublings = running.pop(job)
         sol = job.result()
         gain = 0.0
@@ -183,6 +188,7 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
                 touched = np.r_[period[changed], cand_period[changed]]
                 stamp[np.unique(touched[touched >= 0])] += 1
                 period, frac, value = cand_period, cand_frac, cand_value
+                last_gain = time.perf_counter()
             else:
                 gain = 0.0
         finished = sol.status == OPTIMAL or doublings >= MAX_LIMIT_DOUBLINGS
@@ -210,7 +216,8 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
                 merge(job)
     return period, frac, value, {"windows": log, "improve_s": time.perf_counter() - t_start, "width": widest,
                                  "busy_s": sum(row[3] for row in log),
-                                 "stopped_by_time": not time_for_one()}
+                                 "stopped_by_time": deadline.left() < MIN_WINDOW_SECONDS + WINDOW_RESERVE,
+                                 "stalled": stalled()}
 
 
 def merge_window(period: np.ndarray, frac: np.ndarray, new_period: np.ndarray, new_frac: np.ndarray,

@@ -1,0 +1,73 @@
+"""LP-guided fixing (solvers.lpfix): never worse, checked, and a gain the period windows cannot find."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from solvers import bz, heuristics, improve, lpfix, schedule
+from solvers.check import check_schedule
+from solvers.problem import CpitProblem, Precedence
+from _schedule_cases import brute_force, random_problem
+
+
+def early_block_to_swap(T: int = 8):
+    """T blocks fill T periods (one tonne a period): block 0 (worth 1) in period 0, blocks 1..T-1
+    (worth 10) in periods 1..T-1; block T (worth 5) is unmined.  No discounting.  The optimum swaps
+    block 0 for block T (+4), which needs block 0 dropped from period 0: a window that is not the
+    last keeps its blocks mined, and the last one (4 periods wide) holds only blocks worth 10."""
+    values = np.r_[1.0, np.full(T - 1, 10.0), 5.0]
+    problem = CpitProblem(values, Precedence.empty(T + 1), T, 0.0, np.ones((T + 1, 1)),
+                          np.full((1, T), -np.inf), np.ones((1, T)), name="swap")
+    period = np.r_[np.arange(T), -1]
+    frac = np.ones((T + 1, 1))
+    return problem, period, frac
+
+
+def test_finds_the_swap_the_windows_cannot():
+    problem, period, frac = early_block_to_swap()
+    value = heuristics.schedule_value(problem, period, frac)
+    lp = bz.solve_lp(problem)
+    assert lp.bound == pytest.approx(value + 4.0)
+    _, _, v_windows, winfo = improve.improve_windows(problem, period, frac, width=2, max_width=4, time_limit=60,
+                                                     window_limit=10, threads=1,
+                                                     lp_mined=lp.solution.sum(axis=(1, 2)) > 1e-6)
+    assert v_windows == pytest.approx(value) and not winfo["stopped_by_time"]     # settled, no gain
+    p2, f2, v2, info = lpfix.improve_lp_guided(problem, period, frac, lp.solution, time_limit=60, threads=1)
+    assert v2 == pytest.approx(value + 4.0) == pytest.approx(brute_force(problem))
+    assert p2[0] == -1 and p2[-1] >= 0
+    assert check_schedule(problem, heuristics.to_schedule(p2, f2)).feasible
+    assert info["rounds"][0][3] == pytest.approx(4.0)
+
+
+def test_pipeline_uses_it_once_the_windows_settle(monkeypatch):
+    """The pipeline from the same schedule (TopoSort replaced by it, no exact MIP): the optimum."""
+    problem, period, frac = early_block_to_swap()
+    value = heuristics.schedule_value(problem, period, frac)
+    monkeypatch.setattr(heuristics, "best_toposort", lambda p, y: (period.copy(), frac.copy(), value, {}))
+    res = schedule.solve_schedule(problem, time_limit=60, threads=1, exact_max_columns=0)
+    assert res.objective == pytest.approx(value + 4.0)
+    assert res.info["lp_guided_log"][0][3] == pytest.approx(4.0)
+    assert check_schedule(problem, res.solution).feasible
+
+
+@pytest.mark.parametrize("case", [dict(seed=s, n=6, T=3) for s in range(3)] +
+                         [dict(seed=10 + s, n=6, T=3, D=2, R=2) for s in range(3)], ids=lambda c: f"seed{c['seed']}")
+def test_never_worse_and_checked(case):
+    problem = random_problem(**case)
+    lp = bz.solve_lp(problem)
+    period, frac, value, _ = heuristics.best_toposort(problem, lp.solution)
+    p2, f2, v2, info = lpfix.improve_lp_guided(problem, period, frac, lp.solution, time_limit=30, threads=1)
+    report = check_schedule(problem, heuristics.to_schedule(p2, f2))
+    assert report.feasible, report.violations
+    assert report.objective == pytest.approx(v2, rel=1e-9, abs=1e-9)
+    assert value - 1e-9 <= v2 <= brute_force(problem) + 1e-6
+    assert all(row[3] >= 0.0 for row in info["rounds"])
+
+
+def test_free_columns_are_the_disagreements_furthest_first():
+    period = np.array([0, 1, -1])
+    lp_w = np.array([[1.0, 1.0, 1.0],          # agrees
+                     [0.5, 1.0, 1.0],          # period 1: w[1, 0] = 0 vs 0.5
+                     [0.0, 0.0, 0.9]])         # unmined: w[2, 2] = 0 vs 0.9
+    assert np.argwhere(lpfix.free_columns(period, lp_w, 10)).tolist() == [[1, 0], [2, 2]]
+    assert np.argwhere(lpfix.free_columns(period, lp_w, 1)).tolist() == [[2, 2]]
