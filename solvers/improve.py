@@ -58,8 +58,7 @@ def window_bounds(lm: LinearModel, period: np.ndarray, t0: int, t1: int,
 
     period[b]: current period (-1 unmined).  extra_free: unmined blocks freed in the last window.
     """
-    w, y = lm.groups["w"], lm.groups["y"]
-    n, D, T = y.shape
+    T = lm.groups["w"].shape[1]
     last = t1 == T - 1
     free = (period >= t0) & (period <= t1)
     if last and extra_free is not None:
@@ -67,20 +66,30 @@ def window_bounds(lm: LinearModel, period: np.ndarray, t0: int, t1: int,
     t = np.arange(T)
     # w bounds: fixed blocks w[b, t] = [0 <= p <= t]; free blocks 0 before t0, 1 from t1 on
     # (last window: free from t0 on)
-    lo = ((t[None, :] >= period[:, None]) & (period[:, None] >= 0)).astype(float)
+    lo = mined_by(period, T)
     hi = lo.copy()
     lo[free] = 0.0
     hi[free] = t >= t0
     if not last:
         lo[free] = t >= t1
+    return (*column_bounds(lm, lo, hi), free)
+
+
+def mined_by(period: np.ndarray, T: int) -> np.ndarray:
+    """w[b, t] of a schedule (0.0 or 1.0): block b mined by the end of period t (period[b], -1 unmined)."""
+    return ((np.arange(T)[None, :] >= period[:, None]) & (period[:, None] >= 0)).astype(float)
+
+
+def column_bounds(lm: LinearModel, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column bounds of ``lm`` (a `solvers.mip.build_matrices` model) with w[b, t] in [lo, hi] and
+    y[b, d, t] open only where block b may be mined in period t (hi[b, t] > lo[b, t - 1])."""
+    w, y = lm.groups["w"], lm.groups["y"]
     col_lower, col_upper = lm.col_lower.copy(), lm.col_upper.copy()
     col_lower[w], col_upper[w] = lo, hi
-    # y[b, d, t] can be non-zero only where block b may be mined in period t
-    prev_lo = np.c_[np.zeros((n, 1)), lo[:, :-1]]
-    can = (hi - prev_lo) > 0                                   # (b, t)
+    prev_lo = np.c_[np.zeros((lo.shape[0], 1)), lo[:, :-1]]
     col_lower[y] = 0.0
-    col_upper[y] = np.where(can[:, None, :], np.inf, 0.0)
-    return col_lower, col_upper, free
+    col_upper[y] = np.where(((hi - prev_lo) > 0)[:, None, :], np.inf, 0.0)
+    return col_lower, col_upper
 
 
 def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,

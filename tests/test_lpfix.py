@@ -1,4 +1,6 @@
-"""LP-guided fixing (solvers.lpfix): never worse, checked, and a gain the period windows cannot find."""
+"""LP-guided fixing (solvers.lpfix): never worse, checked, and a gain the period windows cannot find.
+
+Every solve has a short time limit (s)."""
 from __future__ import annotations
 
 import numpy as np
@@ -24,18 +26,20 @@ def early_block_to_swap(T: int = 8):
 
 
 def test_finds_the_swap_the_windows_cannot():
+    """The LP bound is the incumbent + 4; LP-guided fixing reaches it (so it is optimal), checked."""
     problem, period, frac = early_block_to_swap()
     value = heuristics.schedule_value(problem, period, frac)
-    lp = bz.solve_lp(problem)
+    lp = bz.solve_lp(problem, time_limit=20)
     assert lp.bound == pytest.approx(value + 4.0)
     _, _, v_windows, winfo = improve.improve_windows(problem, period, frac, width=2, max_width=4, time_limit=60,
                                                      window_limit=10, threads=1,
                                                      lp_mined=lp.solution.sum(axis=(1, 2)) > 1e-6)
     assert v_windows == pytest.approx(value) and not winfo["stopped_by_time"]     # settled, no gain
-    p2, f2, v2, info = lpfix.improve_lp_guided(problem, period, frac, lp.solution, time_limit=60, threads=1)
-    assert v2 == pytest.approx(value + 4.0) == pytest.approx(brute_force(problem))
+    p2, f2, v2, info = lpfix.improve_lp_guided(problem, period, frac, lp.solution, time_limit=30, threads=1)
+    assert v2 == pytest.approx(lp.bound)
     assert p2[0] == -1 and p2[-1] >= 0
-    assert check_schedule(problem, heuristics.to_schedule(p2, f2)).feasible
+    report = check_schedule(problem, heuristics.to_schedule(p2, f2))
+    assert report.feasible and report.objective == pytest.approx(v2)
     assert info["rounds"][0][3] == pytest.approx(4.0)
 
 
@@ -54,7 +58,7 @@ def test_pipeline_uses_it_once_the_windows_settle(monkeypatch):
                          [dict(seed=10 + s, n=6, T=3, D=2, R=2) for s in range(3)], ids=lambda c: f"seed{c['seed']}")
 def test_never_worse_and_checked(case):
     problem = random_problem(**case)
-    lp = bz.solve_lp(problem)
+    lp = bz.solve_lp(problem, time_limit=20)
     period, frac, value, _ = heuristics.best_toposort(problem, lp.solution)
     p2, f2, v2, info = lpfix.improve_lp_guided(problem, period, frac, lp.solution, time_limit=30, threads=1)
     report = check_schedule(problem, heuristics.to_schedule(p2, f2))
