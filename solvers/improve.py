@@ -96,7 +96,8 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
                     lm: LinearModel | None = None, width: int = 2, max_width: int | None = None,
                     time_limit: float = 120.0, window_limit: float = 30.0, threads: int | None = None,
                     workers: int = 1, mip_gap: float = 1e-4, lp_mined: np.ndarray | None = None,
-                    progress=None, max_free: int = 8000, stall_seconds: float = math.inf):
+                    progress=None, max_free: int = 8000, stall_seconds: float = math.inf,
+                    memory: dict | None = None):
     """Improve (period, frac) by window MIPs; returns (period, frac, value, info).
 
     lm: the `solvers.mip.build_matrices` model of ``problem`` (built when None; not changed).
@@ -109,6 +110,8 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
     ``improve_s``, ``busy_s`` (the window MIPs' seconds summed: busy_s / improve_s is the average
     number running), ``stopped_by_time``, ``width`` (the widest width tried), ``stalled``: no
     window gained for ``stall_seconds`` (then no window is started; those running are finished).
+    memory: a dict kept by the caller between calls on the same problem and lm: settled windows stay
+    settled until the schedule changes near them (also by a change made between the calls).
     """
     t_start = time.perf_counter()
     deadline = Deadline(time_limit)
@@ -118,10 +121,13 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
     lm = lm if lm is not None else build_matrices(problem)
     lm.A                                           # built once here, shared by every window's copy
     value = schedule_value(problem, period, frac)
-    stamp = np.zeros(T, np.int64)                  # bumped for each period whose blocks changed
-    tried: dict[tuple[int, int], tuple] = {}       # window -> (stamps near it, doublings, settled)
-    started: dict[tuple[int, int], int] = {}      # window -> when it was last started
-    order = itertools.count()
+    memory = {} if memory is None else memory
+    stamp = memory.setdefault("stamp", np.zeros(T, np.int64))  # bumped for each period whose blocks changed
+    tried = memory.setdefault("tried", {})         # window -> (stamps near it, doublings, settled)
+    started = memory.setdefault("started", {})     # window -> when it was last started
+    order = memory.setdefault("order", itertools.count())
+    if "period" in memory:
+        touch(stamp, memory["period"], memory["frac"], period, frac)
     running: dict = {}                             # future -> (window, free, stamps at start, doublings)
     log: list = []
     job_threads = threads if workers <= 1 else 1
@@ -193,9 +199,7 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
             gain = cand_value - value
             if gain > 1e-9 * max(1.0, abs(value)) and \
                     check_schedule(problem, to_schedule(cand_period, cand_frac)).feasible:
-                changed = (cand_period != period) | (np.abs(cand_frac - frac) > 1e-12).any(axis=1)
-                touched = np.r_[period[changed], cand_period[changed]]
-                stamp[np.unique(touched[touched >= 0])] += 1
+                touch(stamp, period, frac, cand_period, cand_frac)
                 period, frac, value = cand_period, cand_frac, cand_value
                 last_gain = time.perf_counter()
             else:
@@ -223,10 +227,20 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
             done, _ = wait(list(running), return_when=FIRST_COMPLETED)
             for job in done:
                 merge(job)
+    memory["period"], memory["frac"] = period, frac
     return period, frac, value, {"windows": log, "improve_s": time.perf_counter() - t_start, "width": widest,
                                  "busy_s": sum(row[3] for row in log),
                                  "stopped_by_time": deadline.left() < MIN_WINDOW_SECONDS + WINDOW_RESERVE,
                                  "stalled": stalled()}
+
+
+def touch(stamp: np.ndarray, period: np.ndarray, frac: np.ndarray, new_period: np.ndarray,
+          new_frac: np.ndarray) -> None:
+    """Bump stamp[t] for each period t that a block changed by (period, frac) -> (new_period, new_frac)
+    left or entered."""
+    changed = (new_period != period) | (np.abs(new_frac - frac) > 1e-12).any(axis=1)
+    touched = np.r_[period[changed], new_period[changed]]
+    stamp[np.unique(touched[touched >= 0])] += 1
 
 
 def merge_window(period: np.ndarray, frac: np.ndarray, new_period: np.ndarray, new_frac: np.ndarray,

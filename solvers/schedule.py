@@ -5,8 +5,9 @@
     2. TopoSort rounding (`solvers.heuristics`): a feasible schedule in a second.
     3. Improvement: MIPs over sliding time windows (`solvers.improve`); when they stall (no
        gain for ``STALL_SECONDS``) or settle, LP-guided fixing (`solvers.lpfix`): one MIP over
-       every period on the columns where the LP and the schedule disagree; after a gain the
-       windows go on from the new schedule, else they run to the end without a stall limit; on small
+       every period on the columns where the LP and the schedule disagree; then the windows go on
+       (those settled stay so unless the change reached them), after a gain with the stall limit,
+       else to the end without it; on small
        instances (at most ``exact_max_columns`` binaries) then the exact MIP of
        `solvers.mip` started from that schedule, whose dual bound tightens the LP bound.
     4. Verification by the independent checker (`solvers.check`) before returning.
@@ -110,12 +111,12 @@ def solve_schedule(problem: PcpspProblem, time_limit: float = 900.0, threads: in
     cpu0 = cpu_seconds()
     if period is not None:
         improving = deadline.child(share=WINDOW_SHARE_SMALL if small else 1.0, reserve=RESERVE)
-        log, rounds, stall, busy, width = [], [], STALL_SECONDS, 0.0, 2
+        log, rounds, stall, busy, width, memory = [], [], STALL_SECONDS, 0.0, 2, {}
         while True:
             period, frac, value, winfo = improve.improve_windows(
                 problem, period, frac, lm=lm, width=2, max_width=MAX_WINDOW_WIDTH, time_limit=improving.left(),
                 window_limit=WINDOW_SECONDS, threads=threads, workers=max(1, threads or 1), lp_mined=lp_mined,
-                progress=lambda phase, v, _: tell(phase, v), stall_seconds=stall)
+                progress=lambda phase, v, _: tell(phase, v), stall_seconds=stall, memory=memory)
             log, busy, width = log + winfo["windows"], busy + winfo["busy_s"], max(width, winfo["width"])
             if winfo["stopped_by_time"] or not math.isfinite(stall):
                 break

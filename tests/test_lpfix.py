@@ -43,6 +43,22 @@ def test_finds_the_swap_the_windows_cannot():
     assert info["rounds"][0][3] == pytest.approx(4.0)
 
 
+def test_windows_resumed_with_memory_skip_what_is_settled():
+    """A second call with the first's memory starts no window (all settled, schedule unchanged); once
+    LP-guided fixing has changed every period, each window is solved again."""
+    problem, period, frac = early_block_to_swap(T=5)
+    memory: dict = {}
+    kwargs = dict(width=2, max_width=4, time_limit=60, window_limit=10, threads=1, memory=memory)
+    _, _, _, first = improve.improve_windows(problem, period, frac, **kwargs)
+    assert first["windows"] and not first["stopped_by_time"]
+    _, _, _, again = improve.improve_windows(problem, period, frac, **kwargs)
+    assert again["windows"] == []
+    lp = bz.solve_lp(problem, time_limit=20)
+    p2, f2, _, _ = lpfix.improve_lp_guided(problem, period, frac, lp.solution, time_limit=30, threads=1)
+    _, _, _, after = improve.improve_windows(problem, p2, f2, **kwargs)
+    assert len(after["windows"]) >= problem.n_periods - 1
+
+
 def test_pipeline_uses_it_once_the_windows_settle(monkeypatch):
     """The pipeline from the same schedule (TopoSort replaced by it, no exact MIP): the optimum."""
     problem, period, frac = early_block_to_swap()
