@@ -59,6 +59,18 @@ def test_windows_resumed_with_memory_skip_what_is_settled():
     assert len(after["windows"]) >= problem.n_periods - 1
 
 
+def test_windows_stop_starting_once_stalled():
+    """stall_seconds=0: stalled from the start, so no window runs and the schedule is unchanged."""
+    problem, period, frac = early_block_to_swap(T=5)
+    period = np.r_[4, 0, 1, 2, 3, -1]              # block 0 (worth 1) last: the last window swaps it
+    value = heuristics.schedule_value(problem, period, frac)
+    kwargs = dict(width=2, max_width=2, time_limit=60, window_limit=10, threads=1, lp_mined=np.ones(6, bool))
+    _, _, v, info = improve.improve_windows(problem, period, frac, **kwargs)
+    assert v > value and info["windows"] and not info["stalled"]
+    _, _, v0, info0 = improve.improve_windows(problem, period, frac, stall_seconds=0.0, **kwargs)
+    assert v0 == value and info0["windows"] == [] and info0["stalled"]
+
+
 def test_pipeline_uses_it_once_the_windows_settle(monkeypatch):
     """The pipeline from the same schedule (TopoSort replaced by it, no exact MIP): the optimum."""
     problem, period, frac = early_block_to_swap()
