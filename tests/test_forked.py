@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from orepit.planning.forked import Forked
+from orepit.planning import forked
+from orepit.planning.forked import Forked, can_fork
 from solvers import InputError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -40,10 +41,33 @@ def _fail():
 def test_a_forked_value_and_error_come_back_whole():
     job = Forked(lambda: {"npv": 1.5, "pit": [True, False]})
     assert job.result() == {"npv": 1.5, "pit": [True, False]}
+    here = Forked(_fail, parallel=False)
+    for _ in range(2):                          # run here once; asked again, the same error
+        with pytest.raises(InputError, match="capacity must be positive"):
+            here.result()
     with pytest.raises(InputError) as caught:
         Forked(_fail).result()
     assert caught.value.field == "mill_capacity" and caught.value.line == 3
     assert str(caught.value) == "mine.toml line 3: capacity must be positive"
+
+
+def test_a_background_child_yields_the_cores():
+    if not can_fork(highs=False):
+        pytest.skip("children are forked on Linux with two cores or more")
+    here = os.nice(0)
+    assert Forked(lambda: os.nice(0), highs=False, nice=5).result() == min(19, here + 5)
+    assert Forked(lambda: os.nice(0), highs=False).result() == here
+
+
+def test_no_child_is_forked_when_memory_cannot_hold_another_copy(monkeypatch):
+    available, resident = forked.memory()
+    if not can_fork(highs=False) or not resident:
+        pytest.skip("children are forked on Linux with two cores or more")
+    assert available >= resident > 0
+    monkeypatch.setattr(forked, "memory", lambda: (1.9 * resident, resident))
+    assert not can_fork() and not can_fork(highs=False)
+    job = Forked(os.getpid, highs=False)
+    assert not job.forked and job.result() == os.getpid()      # the work runs here instead
 
 
 def test_strategies_side_by_side_give_the_same_kpis_as_one_by_one():
@@ -55,3 +79,30 @@ def test_strategies_side_by_side_give_the_same_kpis_as_one_by_one():
     forked, alone = json.loads(out.stdout.strip().splitlines()[-1])
     assert set(forked) == {"high-grade", "npv", "green"}
     assert forked == alone
+
+
+FORK_AFTER_KERNEL = """
+import numba
+import numpy as np
+from orepit.planning.forked import Forked
+from orepit.valuation.gradetonnage import grade_tonnage
+from orepit.valuation.synthetic import synthetic_deposit
+
+model = synthetic_deposit(3000, seed=2)
+cutoffs = np.linspace(0.0, 1.0, 11)
+here = grade_tonnage(model, cutoffs, grade="cu")             # a parallel kernel runs here first
+there = Forked(lambda: grade_tonnage(model, cutoffs, grade="cu"), highs=False)
+assert there.forked
+assert there.result().equals(here)
+print(numba.threading_layer())
+"""
+
+
+def test_a_child_forked_after_a_parallel_kernel_runs_one_too():
+    if sys.platform != "linux" or (os.cpu_count() or 1) < 2:
+        pytest.skip("children are forked on Linux with two cores or more")
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_THREADING_LAYER"}
+    out = subprocess.run([sys.executable, "-c", FORK_AFTER_KERNEL], capture_output=True, text=True, cwd=ROOT,
+                         env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-1] == "workqueue"

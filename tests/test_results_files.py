@@ -188,3 +188,57 @@ def test_grade_tonnage_cutoffs_are_round_and_reach_the_top_grades(folder, blocks
     assert 20 <= cut.size <= 41 and cut[-1] >= np.quantile(blocks["cu"], 0.995) > cut[-2]
     for top, expected in ((0.98, 0.025), (3.7, 0.1), (120.0, 5.0), (40.0, 1.0)):
         assert np.diff(pipeline.round_cutoffs(top))[0] == pytest.approx(expected)
+
+
+@pytest.fixture(scope="module")
+def small_study():
+    from orepit.planning.strategies import ScheduleSetup
+    from orepit.study.pipeline import run_study
+    from orepit.valuation.synthetic import default_economics, synthetic_deposit
+    model = synthetic_deposit(2000, seed=3)
+    return run_study(model, default_economics(model.block_size[2]), strategies=("high-grade", "green"),
+                     setup=ScheduleSetup(threads=1, time_limit=60), frontier_points=0, progress=False)
+
+
+def test_side_by_side_the_files_are_the_same_and_the_report_runs_meanwhile(small_study, tmp_path, monkeypatch):
+    from orepit.study import pipeline
+    alone = pipeline.write_results(small_study, tmp_path / "alone")
+    monkeypatch.setattr(pipeline, "PARALLEL_ABOVE", 0)          # children write the other formats
+    made, real = [], pipeline.Forked
+    monkeypatch.setattr(pipeline, "Forked", lambda *args, **kwargs: made.append(real(*args, **kwargs)) or made[-1])
+    seen = []
+    forked = pipeline.write_results(small_study, tmp_path / "forked",
+                                    meanwhile=lambda out: seen.append({p.name for p in out.iterdir()}))
+    assert [child.forked for child in made] == [True] * len(pipeline.CHILD_FORMATS)
+    assert len(seen) == 1 and {"blocks.parquet", "schema.csv", "summary.json", "periods.csv"} <= seen[0]
+    names = sorted(p.name for p in alone.iterdir())
+    assert names == sorted(p.name for p in forked.iterdir())        # no temporary file left behind
+    assert {"blocks.csv", "blocks.omf", "blocks.vti"} <= set(names)
+    for name in names:
+        if name != "blocks.omf":                  # an OMF file holds random ids and the time it was written
+            assert (alone / name).read_bytes() == (forked / name).read_bytes(), name
+    a, b = read_model(alone / "blocks.omf"), read_model(forked / "blocks.omf")
+    pd.testing.assert_frame_equal(a.frame, b.frame)
+
+
+def test_one_by_one_every_block_file_is_written_before_the_report(small_study, tmp_path):
+    from orepit.study import pipeline
+    seen = []
+    pipeline.write_results(small_study, tmp_path / "r", meanwhile=lambda out: seen.append({p.name for p in out.iterdir()}))
+    assert {f"blocks{suffix}" for suffix in pipeline.BLOCK_FORMATS} <= seen[0]     # the block table is freed by then
+
+
+def test_a_childs_error_comes_back_after_the_others_finish(small_study, tmp_path, monkeypatch):
+    from orepit.study import pipeline
+    from solvers.errors import InputError
+
+    def broken(model, path):
+        if str(path).endswith(".omf"):
+            raise InputError("no room for OMF", path=path)
+        write_model(model, path)
+    monkeypatch.setattr(pipeline, "PARALLEL_ABOVE", 0)
+    monkeypatch.setattr(pipeline, "write_model", broken)
+    with pytest.raises(InputError, match="no room for OMF"):
+        pipeline.write_results(small_study, tmp_path / "r", meanwhile=lambda out: None)
+    assert (tmp_path / "r" / "blocks.csv").is_file() and (tmp_path / "r" / "blocks.vti").is_file()
+    assert not [p for p in (tmp_path / "r").iterdir() if p.name.startswith(".")]

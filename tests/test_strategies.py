@@ -12,13 +12,13 @@ from orepit.planning.budget import GREEN_BUDGET, search_floor
 from orepit.planning.layout import low_grade_edge, margin_per_tonne
 from orepit.planning.strategies import (STRATEGY_NAMES, ScheduleSetup, StrategyOptions, compare, derive_capacities,
                                         frontier, run_strategy, strategy_options)
-from orepit.planning.pits import utilisation_pit
+from orepit.planning.pits import credit_bracket, utilisation_pit
 from orepit.planning.verify import check_block_schedule, limits_of
 from orepit.valuation.deposit import value_deposit
 from orepit.valuation.destinations import DUMP, MILL, STOCKPILE
 from orepit.valuation.synthetic import default_economics, synthetic_deposit
 from solvers import InputError
-from solvers.closure import is_closed, max_closure
+from solvers.closure import PseudoflowSolver, is_closed, max_closure
 
 
 @pytest.fixture(scope="module")
@@ -235,6 +235,34 @@ def test_utilisation_pit_reaches_the_floor_with_the_smallest_credit(deposit):
     assert ore_metal[pit].sum() >= 0.9 * ore_metal.sum() * (1 - 1e-12)
     smaller = max_closure(values + 0.98 * credit * ore_metal, deposit.precedence).solution
     assert ore_metal[smaller].sum() < 0.9 * ore_metal.sum()
+
+
+def test_known_credits_narrow_the_utilisation_search_and_change_nothing(deposit):
+    values = deposit.pit_values(True)
+    total = deposit.ore_metal.sum()
+    solver = PseudoflowSolver(deposit.precedence)
+    known = [(c, deposit.ore_metal[solver.solve(values + c * deposit.ore_metal).solution].sum() / total)
+             for c in (0.0, 500.0, 2000.0, 8000.0, 32000.0)]
+    for floor in (0.85, 0.9, 0.95):
+        start, step = credit_bracket(known, floor)
+        assert start > 0 and step < 1e6     # the points bracket every floor tried
+        counts = []
+        for points in ((), known):
+            counting = _CountingSolver(deposit.precedence)
+            counts.append((utilisation_pit(deposit, values, floor, counting, points), counting.advances))
+        (cold, cold_advances), (warm, warm_advances) = counts
+        np.testing.assert_array_equal(warm[0], cold[0])
+        assert warm[1] == cold[1]                       # the very same breakpoint, bit for bit
+        assert warm_advances < cold_advances
+    assert credit_bracket(known, 1e-9) == (0.0, 1.0)    # nothing below the floor: the full search
+
+
+class _CountingSolver(PseudoflowSolver):
+    advances = 0
+
+    def advance(self, state, active):
+        self.advances += 1
+        return super().advance(state, active)
 
 
 def test_green_with_every_term_off_is_the_npv_strategy(deposit, results):

@@ -12,7 +12,7 @@ from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_builti
                                 add_quiet, add_slope, add_solver, count, default_of, discount_rate_of, instance_slopes,
                                 open_model_of, positive, share, slope_of)
 from orepit.cli.output import emit
-from orepit.output.report import write_report
+from orepit.output.report import REPORT, write_report
 from orepit.planning.strategies import STRATEGY_NAMES, ScheduleSetup, kpi_table, strategy_options
 from orepit.study.pipeline import markdown_table, run_study, write_results
 from orepit.valuation.economics import Economics
@@ -123,11 +123,10 @@ def run(args) -> int:
     wanted = strategy_names(args.strategies, ("frontier",))
     points = FRONTIER_POINTS if "frontier" in wanted else 0
     study = study_of(args, study_inputs(args), [s for s in wanted if s != "frontier"], points)
-    out = write_results(study, args.out)
+    reporting = not args.no_report and bool(study.results)
+    out = write_results(study, args.out, meanwhile=write_report if reporting else None)   # beside the block files
     table = kpi_table(study.results)
-    report = None
-    if not args.no_report and study.results:
-        report = str(write_report(out))
+    report = str(out / REPORT) if reporting else None
     payload = {"out": str(out), "report": report,
                "strategies": {n: r.kpis for n, r in study.results.items()},
                "frontier_points": 0 if study.frontier is None else int(len(study.frontier)),

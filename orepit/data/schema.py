@@ -199,9 +199,11 @@ SCHEMA_FILE = "schema.csv"
 
 def write_schema(folder, currency: str) -> Path:
     """Write ``schema.csv`` for the tables of a results folder (those present; the block rows,
-    file ``blocks.*``, hold for every format of the block model), atomically; returns its path."""
+    file ``blocks.*``, hold for every format of the block model, read from ``blocks.parquet``, the one
+    written first), atomically; returns its path."""
+    import pyarrow.parquet as pq
     folder = Path(folder)
-    tables = {"blocks.*": pd.read_csv(folder / "blocks.csv", nrows=0).columns}
+    tables = {"blocks.*": pq.read_schema(folder / "blocks.parquet").names}
     tables.update((name, pd.read_csv(folder / name, nrows=0).columns) for name in TABLES if (folder / name).exists())
     path = folder / SCHEMA_FILE
     with atomic_path(path) as tmp:

@@ -11,6 +11,7 @@ import pandas as pd
 from solvers.errors import InputError
 
 from orepit.data.atomic import atomic_path
+from orepit.data.csv_text import write_csv
 
 _META_KEY = b"orepit"
 
@@ -83,15 +84,15 @@ def read_parquet_meta(path) -> dict:
 
 def write_table(frame: pd.DataFrame, path, kind: str, meta: dict | None = None) -> None:
     """Write a block table with an ``id`` column first, atomically."""
-    out = frame.copy()
+    out = frame.copy(deep=False)                 # the new column goes into this frame only
     out.insert(0, "id", range(len(out)))
+    if kind == "csv":
+        write_csv(out, path)
+        return
     with atomic_path(path) as tmp:
-        if kind == "csv":
-            out.to_csv(tmp, index=False)
-        else:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-            table = pa.Table.from_pandas(out, preserve_index=False)
-            schema_meta = dict(table.schema.metadata or {})
-            schema_meta[_META_KEY] = json.dumps(meta or {}).encode()
-            pq.write_table(table.replace_schema_metadata(schema_meta), tmp)
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        table = pa.Table.from_pandas(out, preserve_index=False)
+        schema_meta = dict(table.schema.metadata or {})
+        schema_meta[_META_KEY] = json.dumps(meta or {}).encode()
+        pq.write_table(table.replace_schema_metadata(schema_meta), tmp)

@@ -19,7 +19,7 @@ import numpy as np
 
 from solvers.errors import InputError
 
-from orepit.data.atomic import write_text
+from orepit.data.atomic import atomic_path
 from orepit.data.cells import cell_columns
 from orepit.data.model import BlockModel
 
@@ -29,7 +29,7 @@ _TYPES = {"float64": "Float64", "int64": "Int64", "int32": "Int32", "uint8": "UI
 _CORNERS = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0], [0, 0, 1], [1, 0, 1], [1, 1, 1], [0, 1, 1]])
 
 
-def _array(name: str, values: np.ndarray, components: int = 1) -> str:
+def _array(name: str, values: np.ndarray, components: int = 1) -> bytes:
     """One binary DataArray element."""
     if values.dtype.name not in _TYPES:     # bool -> UInt8, other widths -> 64 bits
         values = values.astype({"f": np.float64, "b": np.uint8, "u": np.uint64}.get(values.dtype.kind, np.int64))
@@ -37,8 +37,8 @@ def _array(name: str, values: np.ndarray, components: int = 1) -> str:
     data = np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("<"))
     blob = np.array([data.nbytes], dtype="<u8").tobytes() + data.tobytes()
     parts = f' NumberOfComponents="{components}"' if components > 1 else ""
-    return (f'<DataArray type="{vtk_type}" Name={quoteattr(name)}{parts} format="binary">'
-            f'{base64.b64encode(blob).decode("ascii")}</DataArray>')
+    return (f'<DataArray type="{vtk_type}" Name={quoteattr(name)}{parts} format="binary">'.encode()
+            + base64.b64encode(blob) + b"</DataArray>")
 
 
 def _labels(name: str, labels) -> str:
@@ -60,11 +60,17 @@ def _columns(model: BlockModel, whole_grid: bool):
     return arrays, fields
 
 
-def _file(kind: str, body: str, fields: list[str]) -> str:
+def _write(path, kind: str, head: str, fields: list[str], pieces: list, tail: str) -> None:
+    """The VTK XML file: ``head``, the field data, the ``pieces`` (text or encoded bytes), ``tail``;
+    written piece by piece, atomically (a large model's arrays are never joined into one text)."""
     field_data = f"<FieldData>{''.join(fields)}</FieldData>\n" if fields else ""
-    return ('<?xml version="1.0"?>\n'
-            f'<VTKFile type="{kind}" version="1.0" byte_order="LittleEndian" header_type="UInt64">\n'
-            + body.replace("@FIELDS@", field_data) + "</VTKFile>\n")
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(('<?xml version="1.0"?>\n'
+                  f'<VTKFile type="{kind}" version="1.0" byte_order="LittleEndian" header_type="UInt64">\n'
+                  + head + field_data).encode("utf-8"))
+        for piece in pieces:
+            fh.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
+        fh.write((tail + "</VTKFile>\n").encode("utf-8"))
 
 
 def _need_size(model: BlockModel, path) -> None:
@@ -85,10 +91,10 @@ def write_vti(model: BlockModel, path) -> None:
     ghost = np.where(block == 1, 0, HIDDEN_CELL).astype(np.uint8)
     arrays += [_array("block", block), _array("vtkGhostType", ghost)]
     extent = f"0 {nx} 0 {ny} 0 {nz}"
-    body = (f'<ImageData WholeExtent="{extent}" Origin="{" ".join(repr(float(v)) for v in model.origin)}" '
-            f'Spacing="{" ".join(repr(float(v)) for v in model.block_size)}">\n@FIELDS@'
-            f'<Piece Extent="{extent}">\n<CellData>\n' + "\n".join(arrays) + "\n</CellData>\n</Piece>\n</ImageData>\n")
-    write_text(path, _file("ImageData", body, fields))
+    head = (f'<ImageData WholeExtent="{extent}" Origin="{" ".join(repr(float(v)) for v in model.origin)}" '
+            f'Spacing="{" ".join(repr(float(v)) for v in model.block_size)}">\n')
+    _write(path, "ImageData", head, fields, [f'<Piece Extent="{extent}">\n<CellData>\n', *_lines(arrays)],
+           "\n</CellData>\n</Piece>\n</ImageData>\n")
 
 
 def write_vtu(model: BlockModel, path) -> None:
@@ -99,10 +105,14 @@ def write_vtu(model: BlockModel, path) -> None:
     low = np.stack([model.x, model.y, model.z], axis=1) - size / 2
     points = (low[:, None, :] + _CORNERS[None, :, :] * size).reshape(-1, 3)
     arrays, fields = _columns(model, False)
-    body = (f'<UnstructuredGrid>\n@FIELDS@<Piece NumberOfPoints="{8 * n}" NumberOfCells="{n}">\n'
-            f'<Points>\n{_array("Points", points.ravel(), 3)}\n</Points>\n<Cells>\n'
-            f'{_array("connectivity", np.arange(8 * n, dtype=np.int64))}\n'
-            f'{_array("offsets", 8 * np.arange(1, n + 1, dtype=np.int64))}\n'
-            f'{_array("types", np.full(n, HEXAHEDRON, dtype=np.uint8))}\n</Cells>\n'
-            '<CellData>\n' + "\n".join(arrays) + "\n</CellData>\n</Piece>\n</UnstructuredGrid>\n")
-    write_text(path, _file("UnstructuredGrid", body, fields))
+    pieces = [f'<Piece NumberOfPoints="{8 * n}" NumberOfCells="{n}">\n<Points>\n', _array("Points", points.ravel(), 3),
+              "\n</Points>\n<Cells>\n", *_lines([_array("connectivity", np.arange(8 * n, dtype=np.int64)),
+                                                 _array("offsets", 8 * np.arange(1, n + 1, dtype=np.int64)),
+                                                 _array("types", np.full(n, HEXAHEDRON, dtype=np.uint8))]),
+              "\n</Cells>\n<CellData>\n", *_lines(arrays)]
+    _write(path, "UnstructuredGrid", "<UnstructuredGrid>\n", fields, pieces, "\n</CellData>\n</Piece>\n</UnstructuredGrid>\n")
+
+
+def _lines(pieces: list) -> list:
+    """``pieces`` with a line break between each two (what ``"\\n".join`` gives, without joining)."""
+    return [part for k, piece in enumerate(pieces) for part in ((b"\n", piece) if k else (piece,))]

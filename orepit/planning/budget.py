@@ -43,14 +43,15 @@ class BudgetSearch:
 
 
 def first_guess(deposit, values: np.ndarray, pit0: np.ndarray, credit0: float, room: float,
-                discount: float, life: int, solver) -> float:
+                discount: float, life: int, solver, known: list | None = None) -> float:
     """The share of the deposit's ore-grade metal in the largest pit ``values + credit * metal``
     whose blocks beyond ``pit0`` cost at most ``room`` (their economic value, discounted at mid-life).
 
     values: green's block values (currency); pit0: green's pit at the economic share, found with
     ``credit0`` (currency per t of metal); room: currency; discount: per period; life: periods of
     green's plan on ``pit0``.  The credit rises in `GUESS_STEPS` geometric steps on one parametric
-    closure (`solvers.parametric.ParametricClosure`), so the sweep costs a few closures.
+    closure (`solvers.parametric.ParametricClosure`), so the sweep costs a few closures.  known: a
+    list to which each (credit, share of the metal) solved is added (`orepit.planning.pits.credit_bracket`).
     """
     ore_metal = deposit.ore_metal
     total = float(ore_metal.sum())
@@ -67,6 +68,8 @@ def first_guess(deposit, values: np.ndarray, pit0: np.ndarray, credit0: float, r
     for _ in range(GUESS_STEPS):
         credit *= growth
         pit = state.closure(values + credit * ore_metal) | pit0
+        if known is not None:
+            known.append((credit, float(ore_metal[pit].sum() / total)))
         if -float(economic[pit & ~pit0].sum()) * factor > room:
             break
         best = pit

@@ -200,7 +200,7 @@ def instance_shell_inputs(instance) -> tuple[ShellInputs, Precedence]:
 # pits of a valued deposit: the utilisation pit and pushbacks
 
 def utilisation_pit(deposit: Deposit, values: np.ndarray, floor: float | None,
-                    solver: PseudoflowSolver | None = None) -> tuple[np.ndarray, float]:
+                    solver: PseudoflowSolver | None = None, known=()) -> tuple[np.ndarray, float]:
     """The best pit (for block ``values``) holding at least ``floor`` of the deposit's ore-grade metal.
 
     A credit (currency per t of metal) is added to every ore-grade block, and the smallest credit
@@ -208,19 +208,38 @@ def utilisation_pit(deposit: Deposit, values: np.ndarray, floor: float | None,
     (`solvers.parametric.smallest_parameter`), so the pit stays a closure problem; the credit is the
     floor's price (its Lagrange multiplier).  Returns (pit mask, credit); the credit is 0 when the
     floor does not bind.  Raises `InfeasibleError` when even the largest pit misses the floor.
+    known: (credit, share) pairs already solved for these ``values`` (`credit_bracket`); they only
+    narrow the search, the pit and credit are the same.
     """
     solver = PseudoflowSolver(deposit.precedence) if solver is None else solver
     ore_metal = deposit.ore_metal
     total = float(ore_metal.sum())
     if floor is None or total <= 0:
         return solver.solve(values).solution, 0.0
+    start, step = credit_bracket(known, floor)
     try:
-        return smallest_parameter(values, ore_metal, ore_metal, floor * total, solver=solver)
+        return smallest_parameter(values, ore_metal, ore_metal, floor * total, solver=solver, start=start,
+                                  first_step=step)
     except InfeasibleError:
         full = solver.solve((ore_metal > 0) * 1.0).solution          # every block holding ore-grade metal
         raise InfeasibleError(f"utilisation floor {floor:.3f} cannot be met: no pit holds more than "
                               f"{ore_metal[full].sum() / total:.3f} of the deposit's metal",
                               field="utilisation_floor") from None
+
+
+def credit_bracket(known, floor: float, margin: float = 1e-9) -> tuple[float, float]:
+    """(start, first step) for `utilisation_pit`'s search from ``known`` (credit, share of the metal)
+    points of the same values' closures: the largest credit known to hold less than ``floor`` and
+    the step to the smallest known to hold it (shares within ``margin`` of the floor are not trusted
+    either way); (0, 1) when nothing is known below the floor.  The closures grow with the credit,
+    so the smallest credit reaching the floor lies in that bracket (or beyond it, where the search
+    goes on doubling)."""
+    below = [c for c, share in known if share < floor * (1 - margin)]
+    if not below:
+        return 0.0, 1.0
+    start = max(below)
+    above = [c for c, share in known if share >= floor * (1 + margin) and c > start]
+    return start, (min(above) - start if above else 1.0)
 
 
 def pushbacks(deposit: Deposit, values: np.ndarray, pit: np.ndarray, n_pushbacks: int,

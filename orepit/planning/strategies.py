@@ -44,6 +44,8 @@ from orepit.valuation.deposit import Deposit
 STRATEGY_NAMES = ("high-grade", "npv", "green")
 RECOVERY_FLOOR = 0.95       # green: mining recovery (China's large open-pit copper mines: >= 0.95)
 PARALLEL_ABOVE = 100_000    # blocks: larger deposits run their strategies side by side (`compare`)
+BACKGROUND_NICE = 10        # side by side, the strategies green does not wait for yield the cores to
+                            # green and npv (whose NPV green's budget needs): they run on idle time
 LIFE_LIMIT = 100            # periods: capacities that need longer to move the economic pit are a mistake
 
 
@@ -247,14 +249,15 @@ class StrategyResult:
 
 def run_strategy(deposit: Deposit, name: str, setup: ScheduleSetup, options: StrategyOptions | None = None,
                  solver: PseudoflowSolver | None = None, low_edge: float | None = None, extend=None,
-                 economic_pit: np.ndarray | None = None, layouts: tuple[Layout, Layout] | None = None
-                 ) -> StrategyResult:
+                 economic_pit: np.ndarray | None = None, layouts: tuple[Layout, Layout] | None = None,
+                 known=()) -> StrategyResult:
     """Pit, cuts, block schedule and KPIs of one strategy on a mine whose capacities are set.
 
     low_edge: the low-grade margin per tonne (default: from the economic pit); extend(model): a plan
     model extension (`orepit.planning.plan_model`); economic_pit: the economic ultimate pit, if known;
     layouts: `strategy_layouts` of the strategy's pit, if known (strategies without environmental
-    price and floor share the economic pit's).
+    price and floor share the economic pit's); known: (credit, share) points of the strategy's
+    values already solved, to narrow the utilisation pit's search (`utilisation_pit`).
     """
     start = time.perf_counter()
     options = strategy_options(name) if options is None else options
@@ -271,7 +274,7 @@ def run_strategy(deposit: Deposit, name: str, setup: ScheduleSetup, options: Str
     if floor is None and not options.env_price:
         pit, credit = economic_pit, 0.0             # the closure of these values is the economic pit
     else:
-        pit, credit = utilisation_pit(deposit, values, floor, solver)
+        pit, credit = utilisation_pit(deposit, values, floor, solver, known)
     values = values + credit * deposit.ore_metal
     sequence, routing = strategy_layouts(deposit, pit, values, setup, solver) if layouts is None else layouts
     plan = plan_schedule(deposit, pit, sequence, routing, plan_settings(setup, options), low_edge,
@@ -301,7 +304,8 @@ def compare(deposit: Deposit, names=STRATEGY_NAMES, setup: ScheduleSetup | None 
     it is then not returned).  The strategies without environmental price share the economic pit
     and its cuts.  On a deposit of more than `PARALLEL_ABOVE` blocks the other strategies run side
     by side with green, each in a forked child process (`orepit.planning.forked`; the results are
-    the same, and a phase then times the wait for its strategy).  solver: a `PseudoflowSolver` on the
+    the same, and a phase then times the wait for its strategy); npv at green's priority, the others
+    on the time green and npv leave idle (`BACKGROUND_NICE`).  solver: a `PseudoflowSolver` on the
     deposit's precedence to reuse; phase(name): a context manager around each strategy (progress
     bars, timings); extend: a plan-model extension; economic_pit: the economic ultimate pit, if known.
     """
@@ -313,14 +317,16 @@ def compare(deposit: Deposit, names=STRATEGY_NAMES, setup: ScheduleSetup | None 
     others = [n for n in names if n != "green"]
     if "green" in names and "npv" not in names and budget is not None:
         others.append("npv")
-    layouts = strategy_layouts(deposit, economic, deposit.pit_values(False), setup, solver) \
-        if len(others) > 1 else None
     parallel = deposit.n_blocks > PARALLEL_ABOVE and "green" in names and can_fork()
+    # one by one, the strategies share the economic pit's cuts; side by side each child makes them
+    # itself, so that green starts at once
+    layouts = strategy_layouts(deposit, economic, deposit.pit_values(False), setup, solver) \
+        if len(others) > 1 and not parallel else None
 
     def job(name):
         options = strategy_options(name, recovery_floor, utilisation_floor, budget)
         return Forked(lambda: run_strategy(deposit, name, setup, options, solver, edge, extend, economic, layouts),
-                      parallel)
+                      parallel, nice=0 if name == "npv" else BACKGROUND_NICE)
 
     jobs = {name: job(name) for name in others}
     results = {}
@@ -349,9 +355,13 @@ def run_green(deposit: Deposit, setup: ScheduleSetup, options: StrategyOptions, 
     share = economic_share(deposit, economic_pit)
     s0 = max(options.utilisation_floor or 0.0, share)
 
+    known = []              # (credit, share of the metal) of green's closures solved so far
+
     def run(floor):
-        return run_strategy(deposit, "green", setup, replace(options, utilisation_floor=floor), solver, low_edge,
-                            extend, economic_pit)
+        result = run_strategy(deposit, "green", setup, replace(options, utilisation_floor=floor), solver, low_edge,
+                              extend, economic_pit, known=known)
+        known.append((result.credit, economic_share(deposit, result.pit)))
+        return result
 
     if options.budget is None or npv is None:
         result = run(s0)
@@ -362,7 +372,7 @@ def run_green(deposit: Deposit, setup: ScheduleSetup, options: StrategyOptions, 
 
         def guess(base, room):
             return first_guess(deposit, values, base.pit, base.credit, room, setup.discount_rate,
-                               max(1, base.kpis["mining_periods"]), solver)
+                               max(1, base.kpis["mining_periods"]), solver, known)
 
         search = search_floor(lambda floor: first if floor == s0 else run(floor), s0, npv().kpis["npv"],
                               options.budget, guess)

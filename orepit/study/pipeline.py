@@ -19,6 +19,7 @@ import pandas as pd
 from solvers.closure import PseudoflowSolver
 
 from orepit.data.atomic import atomic_path, write_text
+from orepit.data.csv_text import write_csv
 from orepit.data.files import write_model
 from orepit.data.minelib import write_precedence
 from orepit.data.jsonable import jsonable
@@ -187,10 +188,41 @@ def _limits(settings) -> dict:
             **{k: None if v is None else np.asarray(v).tolist() for k, v in limits_of(settings).items()}}
 
 
-def write_results(study: Study, out) -> Path:
-    """Write the results folder (each file atomically); returns its path."""
+#: the block-model files written by forked children on large models, a group to a child; the other
+#: formats (Parquet, which `orepit.data.schema` and the report read) are written here first
+CHILD_FORMATS = ((".omf",), (".csv", ".vti"))
+
+
+def write_results(study: Study, out, meanwhile=None) -> Path:
+    """Write the results folder (each file atomically); returns its path.
+
+    meanwhile: a function of the folder called once every file but the `CHILD_FORMATS` block-model
+    files is written, while forked children write those (on large models; one by one, every block
+    file is written first and the block table freed): the report, which reads ``blocks.parquet`` and
+    the tables only.  Its exception is raised after the children are done."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    scheduled = _scheduled_model(study)
+    parallel = study.deposit.n_blocks > PARALLEL_ABOVE
+    children = [Forked(lambda group=group: _write_blocks(scheduled, out, group), parallel, highs=False)
+                for group in CHILD_FORMATS]
+    try:
+        _write_blocks(scheduled, out, [s for s in BLOCK_FORMATS if not any(s in g for g in CHILD_FORMATS)])
+        if not any(child.forked for child in children):     # one by one: every block file first
+            pending, children = children, []
+            _wait(pending)
+        del scheduled       # this process's copy of the block table, before the report reads its own
+        _write_tables(study, out)
+        if meanwhile is not None:
+            meanwhile(out)
+    finally:
+        _wait(children)
+    return out
+
+
+def _scheduled_model(study: Study) -> BlockModel:
+    """The block model with the study's columns: values and CO2 per destination, pit and shell, and
+    each strategy's period, destination, pushback, value and environmental cost."""
     d = study.deposit
     v = d.values(False)
     cols = {f"value_{name}": np.where(np.isfinite(v[:, d]), v[:, d], np.nan) for d, name in enumerate(DESTINATIONS)}
@@ -205,32 +237,47 @@ def write_results(study: Study, out) -> Path:
         at = (np.arange(d.n_blocks), np.maximum(r.block_destination, 0))
         cols[f"value_{key}"] = np.where(r.block_destination >= 0, v[at], np.nan)
         cols[f"env_cost_{key}"] = np.where(r.block_destination >= 0, d.env[at], np.nan)
-    scheduled = d.model.assign(**cols)
-    # Parquet, and CSV, OMF and VTK for other software; the CSV (the slowest) in a forked child on
-    # large models, meanwhile the rest here
-    csv = Forked(lambda: write_model(scheduled, out / "blocks.csv"), d.n_blocks > PARALLEL_ABOVE, highs=False)
-    for suffix in BLOCK_FORMATS:
-        if suffix != ".csv":
-            write_model(scheduled, out / f"blocks{suffix}")
-    csv.result()
-    _write_csv(study.shells, out / "shells.csv")
-    _write_csv(study.gradetonnage, out / "gradetonnage.csv")
+    return d.model.assign(**cols)
+
+
+def _wait(children) -> None:
+    """Wait for every child; then raise the first one's exception, if any."""
+    errors = []
+    for child in children:
+        try:
+            child.result()
+        except Exception as exc:  # noqa: BLE001 - raised below, once every child is done
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+
+
+def _write_blocks(model: BlockModel, out: Path, suffixes) -> None:
+    """The scheduled block model as ``blocks`` + each suffix."""
+    for suffix in suffixes:
+        write_model(model, out / f"blocks{suffix}")
+
+
+def _write_tables(study: Study, out: Path) -> None:
+    """Every file of the results folder but the block model's."""
+    d = study.deposit
+    write_csv(study.shells, out / "shells.csv")
+    write_csv(study.gradetonnage, out / "gradetonnage.csv")
     periods = pd.concat([r.simulation.periods.assign(strategy=name) for name, r in study.results.items()],
                         ignore_index=True)
     periods = periods[["strategy"] + [c for c in periods.columns if c != "strategy"]]
-    _write_csv(periods, out / "periods.csv")
+    write_csv(periods, out / "periods.csv")
     table = kpi_table(study.results)
-    _write_csv(table.reset_index(), out / "kpis.csv")
+    write_csv(table.reset_index(), out / "kpis.csv")
     with atomic_path(out / "kpis_table.csv") as tmp:   # KPIs (rows) by strategy, and the same as Markdown
         table.T.to_csv(tmp)
     write_text(out / "kpis.md", markdown_table(table) + "\n")
     if study.frontier is not None:
-        _write_csv(study.frontier, out / "frontier.csv")
+        write_csv(study.frontier, out / "frontier.csv")
     if study.precedence.get("from") == "file":
         write_precedence(out / PRECEDENCE_FILE, d.precedence)
     write_schema(out, d.currency)
     write_text(out / "summary.json", json.dumps(summary(study), indent=2) + "\n")
-    return out
 
 
 KPI_ROWS = ["npv", "npv_after_environment", "objective", "metal_recovered", "low_grade_tonnes_recovered",
@@ -253,8 +300,3 @@ def markdown_table(table) -> str:
                          else f"{v:.4g}")
         lines.append(f"| {k} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False)
