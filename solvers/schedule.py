@@ -4,8 +4,8 @@
        the LP fractions that guide the rounding.
     2. TopoSort rounding (`solvers.heuristics`): a feasible schedule in a second.
     3. Improvement: MIPs over sliding time windows (`solvers.improve`); when they stall (no
-       gain for ``STALL_SECONDS``) or settle, LP-guided fixing (`solvers.lpfix`): one MIP over
-       every period on the columns where the LP and the schedule disagree; then the windows go on
+       gain for ``STALL_SECONDS``) or settle, LP-guided fixing (`solvers.lpfix`): MIPs on the
+       columns where the LP and the schedule disagree, one window of periods at a time; then the windows go on
        (those settled stay so unless the change reached them), after a gain with the stall limit,
        else to the end without it; on small
        instances (at most ``exact_max_columns`` binaries) then the exact MIP of
@@ -123,7 +123,8 @@ def solve_schedule(problem: PcpspProblem, time_limit: float = 900.0, threads: in
             before = value
             period, frac, value, ginfo = lpfix.improve_lp_guided(
                 problem, period, frac, lp.solution, lm=lm, time_limit=improving.child(share=LP_GUIDED_SHARE).seconds,
-                threads=threads, mip_gap=mip_gap, progress=lambda phase, v, _: tell(phase, v))
+                round_limit=WINDOW_SECONDS, threads=threads, mip_gap=mip_gap,
+                progress=lambda phase, v, _: tell(phase, v))
             rounds += ginfo["rounds"]
             if value <= before:
                 if not winfo["stalled"]:

@@ -40,7 +40,7 @@ def test_finds_the_swap_the_windows_cannot():
     assert p2[0] == -1 and p2[-1] >= 0
     report = check_schedule(problem, heuristics.to_schedule(p2, f2))
     assert report.feasible and report.objective == pytest.approx(v2)
-    assert info["rounds"][0][3] == pytest.approx(4.0)
+    assert max(row[4] for row in info["rounds"]) == pytest.approx(4.0)
 
 
 def test_windows_resumed_with_memory_skip_what_is_settled():
@@ -78,7 +78,7 @@ def test_pipeline_uses_it_once_the_windows_settle(monkeypatch):
     monkeypatch.setattr(heuristics, "best_toposort", lambda p, y: (period.copy(), frac.copy(), value, {}))
     res = schedule.solve_schedule(problem, time_limit=60, threads=1, exact_max_columns=0)
     assert res.objective == pytest.approx(value + 4.0)
-    assert res.info["lp_guided_log"][0][3] == pytest.approx(4.0)
+    assert max(row[4] for row in res.info["lp_guided_log"]) == pytest.approx(4.0)
     assert check_schedule(problem, res.solution).feasible
 
 
@@ -93,7 +93,7 @@ def test_never_worse_and_checked(case):
     assert report.feasible, report.violations
     assert report.objective == pytest.approx(v2, rel=1e-9, abs=1e-9)
     assert value - 1e-9 <= v2 <= brute_force(problem) + 1e-6
-    assert all(row[3] >= 0.0 for row in info["rounds"])
+    assert all(row[4] >= 0.0 for row in info["rounds"])
 
 
 def test_free_columns_are_the_disagreements_furthest_first():
@@ -103,3 +103,16 @@ def test_free_columns_are_the_disagreements_furthest_first():
                      [0.0, 0.0, 0.9]])         # unmined: w[2, 2] = 0 vs 0.9
     assert np.argwhere(lpfix.free_columns(period, lp_w, 10)).tolist() == [[1, 0], [2, 2]]
     assert np.argwhere(lpfix.free_columns(period, lp_w, 1)).tolist() == [[2, 2]]
+
+
+def test_a_window_frees_every_disagreement_of_its_blocks_only():
+    """Window [1, 1]: block 1 disagrees there, so its period-0 column is freed too; block 2 disagrees
+    only in period 2, so none of its columns is."""
+    period = np.array([0, 0, -1])
+    lp_w = np.array([[1.0, 1.0, 1.0],          # agrees
+                     [0.0, 0.5, 1.0],          # period 0: disagrees in periods 0 and 1
+                     [0.0, 0.0, 0.9]])         # unmined: disagrees in period 2
+    assert np.argwhere(lpfix.free_columns(period, lp_w, 10, 1, 1)).tolist() == [[1, 0], [1, 1]]
+    assert np.argwhere(lpfix.free_columns(period, lp_w, 10, 2, 2)).tolist() == [[2, 2]]
+    assert lpfix.windows_by_disagreement(period, lp_w, 2) == [(0, 1), (1, 2)]     # masses 1.5, 1.4
+    assert lpfix.windows_by_disagreement(period, lp_w, 5) == [(0, 2)]
