@@ -48,6 +48,18 @@ print(json.dumps({"beside": {n: r.beside for n, r in study.results.items()},
 """
 
 
+def _last_line_of(script: str, drop_env=()) -> str:
+    """Run ``script`` in a fresh interpreter (where HiGHS has not run, so children fork) and return
+    the last line it printed; skipped where children are not forked (not Linux, one core)."""
+    if sys.platform != "linux" or (os.cpu_count() or 1) < 2:
+        pytest.skip("children are forked on Linux with two cores or more")
+    env = {k: v for k, v in os.environ.items() if k not in drop_env}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
+                         env=dict(env, MPLBACKEND="Agg"), timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout.strip().splitlines()[-1]
+
+
 def _fail():
     raise InputError("capacity must be positive", path="mine.toml", line=3, field="mill_capacity")
 
@@ -85,12 +97,7 @@ def test_no_child_is_forked_when_memory_cannot_hold_another_copy(monkeypatch):
 
 
 def test_strategies_side_by_side_give_the_same_kpis_as_one_by_one():
-    if sys.platform != "linux" or (os.cpu_count() or 1) < 2:
-        pytest.skip("children are forked on Linux with two cores or more")
-    out = subprocess.run([sys.executable, "-c", SIDE_BY_SIDE], capture_output=True, text=True, cwd=ROOT,
-                         env=dict(os.environ, MPLBACKEND="Agg"), timeout=600)
-    assert out.returncode == 0, out.stderr[-2000:]
-    forked, alone = json.loads(out.stdout.strip().splitlines()[-1])
+    forked, alone = json.loads(_last_line_of(SIDE_BY_SIDE))
     assert set(forked) == {"high-grade", "npv", "green"}
     assert forked == alone
 
@@ -113,22 +120,11 @@ print(numba.threading_layer())
 
 
 def test_a_child_forked_after_a_parallel_kernel_runs_one_too():
-    if sys.platform != "linux" or (os.cpu_count() or 1) < 2:
-        pytest.skip("children are forked on Linux with two cores or more")
-    env = {k: v for k, v in os.environ.items() if k != "NUMBA_THREADING_LAYER"}
-    out = subprocess.run([sys.executable, "-c", FORK_AFTER_KERNEL], capture_output=True, text=True, cwd=ROOT,
-                         env=env, timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.split()[-1] == "workqueue"
+    assert _last_line_of(FORK_AFTER_KERNEL, drop_env=("NUMBA_THREADING_LAYER",)) == "workqueue"
 
 
 def test_a_strategy_beside_green_is_timed_by_its_own_run():
-    if sys.platform != "linux" or (os.cpu_count() or 1) < 2:
-        pytest.skip("children are forked on Linux with two cores or more")
-    out = subprocess.run([sys.executable, "-c", BESIDE_TIMINGS], capture_output=True, text=True, cwd=ROOT,
-                         env=dict(os.environ, MPLBACKEND="Agg"), timeout=600)
-    assert out.returncode == 0, out.stderr[-2000:]
-    got = json.loads(out.stdout.strip().splitlines()[-1])
+    got = json.loads(_last_line_of(BESIDE_TIMINGS))
     assert got["beside"] == {"high-grade": True, "npv": True, "green": False}
     for name in ("high-grade", "npv"):      # not the wait for it after green (about nothing)
         assert got["timings"][f"schedule {name}"] == got["seconds"][name] > 0.05
