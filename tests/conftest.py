@@ -45,3 +45,14 @@ def pytest_sessionstart(session):
 def hypothesis_settings_at_start():
     """Hypothesis' default settings when the session started, before any test module was imported."""
     return _HYPOTHESIS_AT_START[0]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``slow`` (minutes each: full MineLib solves) run only with OREPIT_SLOW=1;
+    CI runs them after the suite (`.ci/run`)."""
+    if os.environ.get("OREPIT_SLOW"):
+        return
+    skip = pytest.mark.skip(reason="slow: set OREPIT_SLOW=1")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

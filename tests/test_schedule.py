@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 import pytest
@@ -11,7 +10,6 @@ from solvers.check import check_schedule
 from solvers.schedule import solve_schedule
 from _schedule_cases import brute_force, random_problem
 
-SLOW = [pytest.mark.slow, pytest.mark.skipif(not os.environ.get("OREPIT_SLOW"), reason="set OREPIT_SLOW=1")]
 
 
 @pytest.mark.parametrize("case", [dict(seed=2, n=6, T=3), dict(seed=13, n=5, T=2, D=2, R=2)],
@@ -46,8 +44,7 @@ def test_newman1_beats_published(instance, kind, published):
     assert set(summary) >= {"status", "objective", "bound", "gap", "seconds"}
 
 
-@SLOW[0]
-@SLOW[1]
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["cpit", "pcpsp"])
 def test_newman1_near_optimal(instance, kind):
     from orepit.data.minelib import load_instance
