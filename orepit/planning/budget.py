@@ -12,7 +12,10 @@ schedule, so the share is searched with few schedules:
 3. green at ``s1``; when it misses the target, one secant step back towards ``s0``
    (``SECANT_SAFETY`` of the way), and ``s0`` when that misses too.
 
-Every plan tried is kept, so the rule price and the frontier reuse them.
+Every plan tried is kept, so the rule price and the frontier reuse them.  The closures of green's
+values at rising credits share their work: each credit search and the first guess continue from
+the pseudoflow state an earlier search left (``states``, `solvers.parametric.smallest_parameter`),
+so only green's first search starts from scratch (the pits and credits are the same).
 """
 from __future__ import annotations
 

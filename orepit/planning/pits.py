@@ -248,8 +248,8 @@ def pushbacks(deposit: Deposit, values: np.ndarray, pit: np.ndarray, n_pushbacks
               solver: PseudoflowSolver | None = None, n_shells: int = 25) -> tuple[np.ndarray, np.ndarray]:
     """(pushback, shell) per block, -1 outside ``pit``.
 
-    Shells are nested pits inside ``pit`` at ``n_shells`` rising revenue factors (0.2 to 1; the last
-    shell is the rest of the pit); pushbacks group consecutive shells into about ``n_pushbacks``
+    Shells are nested pits inside ``pit`` (a closure; solved within it) at ``n_shells`` rising revenue
+    factors (0.2 to 1; the last shell is the rest of the pit); pushbacks group consecutive shells into about ``n_pushbacks``
     groups of similar tonnage.  A shell is a closed set, so mining shells in order keeps every slope.
     """
     solver = PseudoflowSolver(deposit.precedence) if solver is None else solver
