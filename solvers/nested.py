@@ -47,8 +47,11 @@ def parse_factors(text: str) -> np.ndarray:
     return np.unique(values)
 
 
-def nested_pits(value_fn, factors, precedence, solver: PseudoflowSolver | None = None) -> Result:
+def nested_pits(value_fn, factors, precedence, solver: PseudoflowSolver | None = None, within=None) -> Result:
     """Nested maximum closures of ``value_fn(f)`` (an array per factor) for ascending factors.
+
+    within: optional boolean mask of a closed set every pit must lie in (`PseudoflowSolver.solve`);
+    the solves then work on its nodes only.
 
     Returns a `Result`: solution = shell index per node (the index of the first factor whose pit
     holds it, -1 if none; the pit of factor i is `pit_of_shells`(solution, i)); objective = value
@@ -68,20 +71,20 @@ def nested_pits(value_fn, factors, precedence, solver: PseudoflowSolver | None =
     fixed = np.zeros(solver.n_nodes, dtype=bool)
     objectives, times = [], []
     previous, monotone = None, True
-    parametric = ParametricClosure(solver)
+    parametric = ParametricClosure(solver, within=within)
     for idx, f in enumerate(factors):
         values = np.asarray(value_fn(float(f)), dtype=np.float64)
         monotone = monotone and (previous is None or bool(np.all(values >= previous)))
         if monotone:
             res = parametric.solve(values)
         else:
-            res = solver.solve(values, fixed=fixed if fixed.any() else None)
+            res = solver.solve(values, fixed=fixed if fixed.any() else None, within=within)
         shell[res.solution & ~fixed] = idx
         fixed = res.solution
         objectives.append(res.objective)
         times.append(res.seconds)
         previous = values
-    bound = objectives[-1] if monotone else solver.solve(previous).objective
+    bound = objectives[-1] if monotone else solver.solve(previous, within=within).objective
     info = {"factors": factors.tolist(), "objectives": objectives, "solve_seconds": times}
     return Result(OPTIMAL if monotone else FEASIBLE, objectives[-1], bound, time.perf_counter() - t0, shell,
                   "nested-pseudoflow", info)

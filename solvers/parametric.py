@@ -124,7 +124,8 @@ class ParametricClosure:
 
 
 def smallest_parameter(values, direction, quantity, target: float, precedence=None, solver=None,
-                       start: float = 0.0, first_step: float = 1.0) -> tuple[np.ndarray, float]:
+                       start: float = 0.0, first_step: float = 1.0, states: dict | None = None
+                       ) -> tuple[np.ndarray, float]:
     """(pit, lam): the smallest ``lam >= start`` at which a maximum closure of ``values + lam * direction``
     holds at least ``target`` of ``quantity`` (summed over the closure), and that closure.
 
@@ -140,6 +141,10 @@ def smallest_parameter(values, direction, quantity, target: float, precedence=No
     Work: one solve at ``start``, then closures at ``start + first_step * 2**i`` until the target is
     reached (each continuing the last), then line intersections inside the bracket, each continuing
     from the state at the bracket's lower end; the bracket holds one breakpoint after a few steps.
+    states: {lam: `ParametricClosure`} of closures of the same ``values + lam * direction`` solved
+    before (e.g. by an earlier search): the solve at ``start`` continues from a copy of the one at
+    the largest lam <= start instead of a fresh state (much cheaper than a first solve; the closures
+    are the same), and the state at the final bracket's lower end is added to it.
     """
     solver = solver if solver is not None else PseudoflowSolver(precedence)
     a = solver.check_values(values)
@@ -151,9 +156,10 @@ def smallest_parameter(values, direction, quantity, target: float, precedence=No
             raise InputError(f"{name} of node {i} is {arr[i]}; it must be non-negative", field=name)
     if not (math.isfinite(start) and math.isfinite(first_step) and first_step > 0):
         raise InputError(f"start {start} and first step {first_step} must be finite, the step positive")
-    low = ParametricClosure(solver)
+    low = state_below(states, start) or ParametricClosure(solver)
     low_pit = low.closure(a + start * b)
     if math.fsum(q[low_pit]) >= target:
+        _keep(states, start, low)
         return low_pit, float(start)
     total = math.fsum(q)
     if total < target:
@@ -182,9 +188,23 @@ def smallest_parameter(values, direction, quantity, target: float, precedence=No
         pit = trial.closure(a + lam * b)
         size = int(pit.sum())
         if size == int(low_pit.sum()) or size == int(hi_pit.sum()):
+            _keep(states, lo, low)
             return hi_pit, lam          # the two closures tie at lam: the one breakpoint of the bracket
         if math.fsum(q[pit]) >= target:
             hi, hi_pit = lam, pit
         else:
             low, lo, low_pit = trial, lam, pit
+    _keep(states, lo, low)
     return hi_pit, hi
+
+
+def state_below(states: dict | None, parameter: float) -> "ParametricClosure | None":
+    """A copy of the state in ``states`` ({parameter: `ParametricClosure`}) at the largest parameter
+    <= ``parameter``, to continue from; None when there is none."""
+    below = [lam for lam in (states or {}) if lam <= parameter]
+    return states[max(below)].copy() if below else None
+
+
+def _keep(states: dict | None, parameter: float, state: ParametricClosure) -> None:
+    if states is not None and parameter not in states:
+        states[float(parameter)] = state

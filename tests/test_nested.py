@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 from orepit.planning.pits import ShellInputs, nested_shells, pit_by_pit, ultimate_pit
 from solvers.closure import is_closed, max_closure
 from solvers.errors import InputError
-from solvers.nested import nested_closures, parse_factors, pit_of_shells
+from solvers.nested import nested_closures, nested_pits, parse_factors, pit_of_shells
 from solvers.problem import Precedence
 
 from test_closure import dags
@@ -49,6 +49,23 @@ def test_nested_even_with_negative_revenue(case, revenue):
     best = max_closure(2.0 * revenue - cost, prec).objective
     assert res.bound == pytest.approx(best) and res.objective <= best + 1e-9
     assert res.status == ("optimal" if (revenue >= 0).all() else "feasible")
+
+
+@settings(max_examples=60, deadline=None)
+@given(dags(max_nodes=10), st.lists(st.integers(0, 30), min_size=10, max_size=10), st.floats(0.0, 2.0))
+def test_nested_within_a_closed_set_are_the_shells_of_the_set_alone(case, revenue, size):
+    """Solved within a closed set, the shells are those of the values with every node outside the
+    set priced out, whatever the outside nodes are worth."""
+    cost, prec = case
+    n = cost.size
+    revenue = np.array(revenue[:n], dtype=np.float64)
+    within = max_closure(size * revenue - cost, prec).solution
+    big = np.abs(revenue).sum() * 2.0 + np.abs(cost).sum() + 1.0
+    factors = [0.3, 0.8, 1.5, 2.5]
+    alone = nested_pits(lambda f: f * revenue - cost, factors, prec, within=within)
+    priced_out = nested_pits(lambda f: np.where(within, f * revenue - cost, -big), factors, prec)
+    assert np.array_equal(alone.solution, priced_out.solution)
+    assert alone.status == "optimal" and alone.objective == pytest.approx(priced_out.objective)
 
 
 def test_parse_factors():

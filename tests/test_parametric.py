@@ -151,6 +151,39 @@ def test_smallest_parameter_gives_the_cold_bisections_answer(case, numbers, shar
     assert lam <= credit <= lam + 1e-9 * max(1.0, lam) + 2.0 ** -30 * max(1.0, credit)
 
 
+@settings(max_examples=100, deadline=None)
+@given(dags(max_nodes=9), st.lists(st.integers(0, 5), min_size=18, max_size=18), st.floats(0.0, 1.0),
+       st.floats(0.0, 1.0), st.floats(0.0, 1.0))
+def test_smallest_parameter_continues_from_earlier_states_to_the_same_answer(case, numbers, first, second, below):
+    """A search that continues from an earlier search's state (``states``) finds the same pit and
+    parameter as a fresh one, and starts no fresh pseudoflow state of its own."""
+    a, prec = case
+    n = a.size
+    b = np.array(numbers[:n], dtype=np.float64)
+    q = np.array(numbers[9:9 + n], dtype=np.float64)
+    states = {}
+    try:
+        smallest_parameter(a, b, q, first * q.sum(), prec, states=states)
+        lam_cold = smallest_parameter(a, b, q, second * q.sum(), prec)[1]
+    except InfeasibleError:
+        return
+    assert states and min(states) >= 0.0
+    start = max(min(states), below * lam_cold)          # a start at or above a state kept
+    pit_cold, lam_cold = smallest_parameter(a, b, q, second * q.sum(), prec, start=start)
+    counting = _StartCounting(prec)
+    pit, lam = smallest_parameter(a, b, q, second * q.sum(), solver=counting, start=start, states=states)
+    assert np.array_equal(pit, pit_cold) and lam == pytest.approx(lam_cold, rel=1e-9, abs=1e-12)
+    assert counting.starts == 0
+
+
+class _StartCounting(PseudoflowSolver):
+    starts = 0
+
+    def start(self, scaled, active, tol):
+        self.starts += 1
+        return super().start(scaled, active, tol)
+
+
 def test_infeasible_targets_and_bad_input():
     prec = Precedence.from_arcs(3, [1, 2], [0, 0])
     a = np.array([-5.0, 1.0, 1.0])

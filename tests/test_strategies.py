@@ -8,10 +8,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from orepit.planning.budget import GREEN_BUDGET, search_floor
-from orepit.planning.layout import low_grade_edge, margin_per_tonne
+from orepit.planning.budget import GREEN_BUDGET, first_guess, search_floor
+from orepit.planning.layout import cut_layout, low_grade_edge, margin_per_tonne
 from orepit.planning.strategies import (STRATEGY_NAMES, ScheduleSetup, StrategyOptions, compare, derive_capacities,
-                                        frontier, run_strategy, strategy_options)
+                                        frontier, run_strategy, strategy_layouts, strategy_options)
 from orepit.planning.pits import credit_bracket, utilisation_pit
 from orepit.planning.verify import check_block_schedule, limits_of
 from orepit.valuation.deposit import value_deposit
@@ -257,12 +257,53 @@ def test_known_credits_narrow_the_utilisation_search_and_change_nothing(deposit)
     assert credit_bracket(known, 1e-9) == (0.0, 1.0)    # nothing below the floor: the full search
 
 
+def test_green_searches_continue_from_the_states_before_and_change_nothing(deposit, economic):
+    """The credit searches and the first guess of green's budget search continue from the pseudoflow
+    state of the search before (``states``): the same pits and credits bit for bit, no fresh solve."""
+    values = deposit.pit_values(True)
+    ore_metal = deposit.ore_metal
+    share = ore_metal[economic].sum() / ore_metal.sum()
+    states = {}
+    pit0, credit0 = utilisation_pit(deposit, values, share, PseudoflowSolver(deposit.precedence), (), states)
+    assert states and max(states) <= credit0
+    known = [(credit0, ore_metal[pit0].sum() / ore_metal.sum())]     # the next searches start at credit0
+    for floor in (share + 0.02, share + 0.05):
+        cold = utilisation_pit(deposit, values, floor, None, known)
+        counting = _CountingSolver(deposit.precedence)
+        warm = utilisation_pit(deposit, values, floor, counting, known, states)
+        np.testing.assert_array_equal(warm[0], cold[0])
+        assert warm[1] == cold[1] and counting.starts == 0
+    guess = [first_guess(deposit, values, pit0, credit0, 1e8, 0.08, 10, solver, [], given)
+             for solver, given in ((PseudoflowSolver(deposit.precedence), None), (counting, states))]
+    assert guess[0] == guess[1] > share and counting.starts == 0
+
+
+def test_the_routing_layout_keeps_the_sequence_layouts_cuts(deposit, economic):
+    setup = derive_capacities(deposit, economic, ScheduleSetup())
+    values = deposit.pit_values(False)
+    sequence, routing = strategy_layouts(deposit, economic, values, setup, PseudoflowSolver(deposit.precedence))
+    assert not routing.integer and routing.cut_precedence is sequence.cut_precedence
+    again = cut_layout(deposit, economic, values, setup.n_pushbacks, setup.n_bins, setup.block_limit,
+                       shells=(sequence.block_pushback, sequence.block_position))
+    for name in ("block_cut", "block_parcel", "block_bin", "block_position", "block_pushback", "parcel_cut",
+                 "parcel_bin", "parcel_ore"):
+        np.testing.assert_array_equal(getattr(routing, name), getattr(again, name), err_msg=name)
+    np.testing.assert_array_equal(routing.cut_precedence.indptr, again.cut_precedence.indptr)
+    np.testing.assert_array_equal(routing.cut_precedence.indices, again.cut_precedence.indices)
+    assert routing.n_parcels > sequence.n_parcels          # finer grade bins, the same cuts
+
+
 class _CountingSolver(PseudoflowSolver):
     advances = 0
+    starts = 0
 
     def advance(self, state, active):
         self.advances += 1
         return super().advance(state, active)
+
+    def start(self, scaled, active, tol):
+        self.starts += 1
+        return super().start(scaled, active, tol)
 
 
 def test_green_with_every_term_off_is_the_npv_strategy(deposit, results):

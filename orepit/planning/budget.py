@@ -12,7 +12,10 @@ schedule, so the share is searched with few schedules:
 3. green at ``s1``; when it misses the target, one secant step back towards ``s0``
    (``SECANT_SAFETY`` of the way), and ``s0`` when that misses too.
 
-Every plan tried is kept, so the rule price and the frontier reuse them.
+Every plan tried is kept, so the rule price and the frontier reuse them.  The closures of green's
+values at rising credits share their work: each credit search and the first guess continue from
+the pseudoflow state an earlier search left (``states``, `solvers.parametric.smallest_parameter`),
+so only green's first search starts from scratch (the pits and credits are the same).
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from solvers.parametric import ParametricClosure
+from solvers.parametric import ParametricClosure, state_below
 
 GREEN_BUDGET = 0.03       # share of npv's economic NPV that green may give up for metal
 GUESS_SHARE = 0.7         # the first guess spends this share of what is left of the budget
@@ -43,7 +46,7 @@ class BudgetSearch:
 
 
 def first_guess(deposit, values: np.ndarray, pit0: np.ndarray, credit0: float, room: float,
-                discount: float, life: int, solver, known: list | None = None) -> float:
+                discount: float, life: int, solver, known: list | None = None, states: dict | None = None) -> float:
     """The share of the deposit's ore-grade metal in the largest pit ``values + credit * metal``
     whose blocks beyond ``pit0`` cost at most ``room`` (their economic value, discounted at mid-life).
 
@@ -51,7 +54,9 @@ def first_guess(deposit, values: np.ndarray, pit0: np.ndarray, credit0: float, r
     ``credit0`` (currency per t of metal); room: currency; discount: per period; life: periods of
     green's plan on ``pit0``.  The credit rises in `GUESS_STEPS` geometric steps on one parametric
     closure (`solvers.parametric.ParametricClosure`), so the sweep costs a few closures.  known: a
-    list to which each (credit, share of the metal) solved is added (`orepit.planning.pits.credit_bracket`).
+    list to which each (credit, share of the metal) solved is added (`orepit.planning.pits.credit_bracket`);
+    states: {credit: `ParametricClosure`} of closures of ``values + credit * metal`` solved before, the
+    sweep continuing from the one below its first credit (`solvers.parametric.state_below`).
     """
     ore_metal = deposit.ore_metal
     total = float(ore_metal.sum())
@@ -63,7 +68,7 @@ def first_guess(deposit, values: np.ndarray, pit0: np.ndarray, credit0: float, r
     last = (float(np.abs(values).sum()) + 1.0) / float(ore_metal[ore_metal > 0].min())
     credit = max(credit0, last * 1e-9)
     growth = (last / credit) ** (1.0 / GUESS_STEPS)
-    state = ParametricClosure(solver)
+    state = state_below(states, credit * growth) or ParametricClosure(solver)
     best = pit0
     for _ in range(GUESS_STEPS):
         credit *= growth

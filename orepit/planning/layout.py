@@ -199,16 +199,11 @@ def cut_layout(deposit: Deposit, pit: np.ndarray, values: np.ndarray, n_pushback
     Block by block when the pit has at most ``block_limit`` blocks (integer cuts); otherwise cuts
     are (pushback, bench), pushbacks grouped from nested shells of ``values`` to about
     ``n_pushbacks`` of similar tonnage, and each cut is split into parcels by grade bin (``n_bins``
-    margin-per-tonne quantiles of the pit's ore).  shells: (pushback, shell) per block from an
-    earlier layout of the same pit, to reuse its cuts with other bins.
+    margin-per-tonne quantiles of the pit's ore, `with_bins`).  shells: (pushback, shell) per block
+    from an earlier layout of the same pit, to reuse its cuts with other bins.
     """
     n = deposit.n_blocks
-    ton = deposit.tonnage
-    blocks = np.flatnonzero(pit & (ton > 0))
-    edges = bin_edges(deposit, pit, n_bins, by_value=True)
-    ore = deposit.ore
-    per_t = margin_per_tonne(deposit)
-    grade_bin = np.where(ore, np.clip(np.searchsorted(edges, per_t, side="right") - 1, 0, edges.size - 2), -1)
+    blocks = np.flatnonzero(pit & (deposit.tonnage > 0))
     block_cut = np.full(n, -1, dtype=np.int64)
     integer = blocks.size <= block_limit
     bench = deposit.model.k
@@ -216,19 +211,11 @@ def cut_layout(deposit: Deposit, pit: np.ndarray, values: np.ndarray, n_pushback
         block_cut[blocks] = np.arange(blocks.size)
         pushback = np.where(pit, 0, -1)
         shell = np.where(pit, 0, -1)
-        key = np.arange(blocks.size)                                  # one parcel per block
     else:
         pushback, shell = pushbacks(deposit, values, pit, n_pushbacks, solver) if shells is None else shells
         n_k = int(bench.max()) + 1
         uniq, cut_idx = np.unique(pushback[blocks] * n_k + bench[blocks], return_inverse=True)
         block_cut[blocks] = cut_idx
-        key = cut_idx * (n_bins + 1) + (grade_bin[blocks] + 1)
-    parcel_key, parcel_of = np.unique(key, return_inverse=True)
-    n_p = parcel_key.size
-    block_parcel = np.full(n, -1, dtype=np.int64)
-    block_parcel[blocks] = parcel_of
-    first = np.zeros(n_p, dtype=np.int64)
-    first[parcel_of[::-1]] = blocks[::-1]                             # a representative block per parcel
     nodes, preds = deposit.precedence.arcs()
     keep = (block_cut[nodes] >= 0) & (block_cut[preds] >= 0) & (block_cut[nodes] != block_cut[preds])
     a, b = block_cut[nodes[keep]], block_cut[preds[keep]]
@@ -241,10 +228,33 @@ def cut_layout(deposit: Deposit, pit: np.ndarray, values: np.ndarray, n_pushback
             a, b = np.concatenate([a, ea]), np.concatenate([b, eb])
     pair = np.unique(a * n_cuts + b)
     cut_precedence = transitive_reduction(Precedence.from_arcs(n_cuts, pair // n_cuts, pair % n_cuts))
-    block_bin = np.where(block_parcel >= 0, grade_bin, -1)
-    return Layout(block_cut, block_parcel, block_bin, np.where(pit, shell, -1).astype(np.int64),
-                  np.where(pit, pushback, -1).astype(np.int64), block_cut[first], grade_bin[first], ore[first],
-                  cut_precedence, integer)
+    none = np.zeros(0, dtype=np.int64)
+    cuts = Layout(block_cut, block_cut, block_cut, np.where(pit, shell, -1).astype(np.int64),
+                  np.where(pit, pushback, -1).astype(np.int64), none, none, none.astype(bool), cut_precedence, integer)
+    return with_bins(deposit, cuts, pit, n_bins)
+
+
+def with_bins(deposit: Deposit, layout: Layout, pit: np.ndarray, n_bins: int) -> Layout:
+    """``layout`` (of ``pit``) with its cuts split into parcels by ``n_bins`` grade bins (margin-per-tonne
+    quantiles of the pit's ore, `bin_edges` by value; one parcel per block when cuts are blocks): its
+    cuts, block order and cut precedence are kept as they are."""
+    block_cut = layout.block_cut
+    blocks = np.flatnonzero(block_cut >= 0)
+    edges = bin_edges(deposit, pit, n_bins, by_value=True)
+    ore = deposit.ore
+    grade_bin = np.where(ore, np.clip(np.searchsorted(edges, margin_per_tonne(deposit), side="right") - 1, 0,
+                                      edges.size - 2), -1)
+    if layout.integer:
+        key = np.arange(blocks.size)                                  # one parcel per block
+    else:
+        key = block_cut[blocks] * (n_bins + 1) + (grade_bin[blocks] + 1)
+    parcel_key, parcel_of = np.unique(key, return_inverse=True)
+    block_parcel = np.full(block_cut.size, -1, dtype=np.int64)
+    block_parcel[blocks] = parcel_of
+    first = np.zeros(parcel_key.size, dtype=np.int64)
+    first[parcel_of[::-1]] = blocks[::-1]                             # a representative block per parcel
+    return replace(layout, block_parcel=block_parcel, block_bin=np.where(block_parcel >= 0, grade_bin, -1),
+                   parcel_cut=block_cut[first], parcel_bin=grade_bin[first], parcel_ore=ore[first])
 
 
 def transitive_reduction(precedence: Precedence, max_nodes: int = 5000) -> Precedence:

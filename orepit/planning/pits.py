@@ -200,7 +200,8 @@ def instance_shell_inputs(instance) -> tuple[ShellInputs, Precedence]:
 # pits of a valued deposit: the utilisation pit and pushbacks
 
 def utilisation_pit(deposit: Deposit, values: np.ndarray, floor: float | None,
-                    solver: PseudoflowSolver | None = None, known=()) -> tuple[np.ndarray, float]:
+                    solver: PseudoflowSolver | None = None, known=(), states: dict | None = None
+                    ) -> tuple[np.ndarray, float]:
     """The best pit (for block ``values``) holding at least ``floor`` of the deposit's ore-grade metal.
 
     A credit (currency per t of metal) is added to every ore-grade block, and the smallest credit
@@ -209,7 +210,8 @@ def utilisation_pit(deposit: Deposit, values: np.ndarray, floor: float | None,
     floor's price (its Lagrange multiplier).  Returns (pit mask, credit); the credit is 0 when the
     floor does not bind.  Raises `InfeasibleError` when even the largest pit misses the floor.
     known: (credit, share) pairs already solved for these ``values`` (`credit_bracket`); they only
-    narrow the search, the pit and credit are the same.
+    narrow the search, the pit and credit are the same.  states: {credit: `ParametricClosure`} of
+    these ``values``' closures solved before, to continue from (`solvers.parametric.smallest_parameter`).
     """
     solver = PseudoflowSolver(deposit.precedence) if solver is None else solver
     ore_metal = deposit.ore_metal
@@ -219,7 +221,7 @@ def utilisation_pit(deposit: Deposit, values: np.ndarray, floor: float | None,
     start, step = credit_bracket(known, floor)
     try:
         return smallest_parameter(values, ore_metal, ore_metal, floor * total, solver=solver, start=start,
-                                  first_step=step)
+                                  first_step=step, states=states)
     except InfeasibleError:
         full = solver.solve((ore_metal > 0) * 1.0).solution          # every block holding ore-grade metal
         raise InfeasibleError(f"utilisation floor {floor:.3f} cannot be met: no pit holds more than "
@@ -246,8 +248,8 @@ def pushbacks(deposit: Deposit, values: np.ndarray, pit: np.ndarray, n_pushbacks
               solver: PseudoflowSolver | None = None, n_shells: int = 25) -> tuple[np.ndarray, np.ndarray]:
     """(pushback, shell) per block, -1 outside ``pit``.
 
-    Shells are nested pits inside ``pit`` at ``n_shells`` rising revenue factors (0.2 to 1; the last
-    shell is the rest of the pit); pushbacks group consecutive shells into about ``n_pushbacks``
+    Shells are nested pits inside ``pit`` (a closure; solved within it) at ``n_shells`` rising revenue
+    factors (0.2 to 1; the last shell is the rest of the pit); pushbacks group consecutive shells into about ``n_pushbacks``
     groups of similar tonnage.  A shell is a closed set, so mining shells in order keeps every slope.
     """
     solver = PseudoflowSolver(deposit.precedence) if solver is None else solver
@@ -260,7 +262,7 @@ def pushbacks(deposit: Deposit, values: np.ndarray, pit: np.ndarray, n_pushbacks
     def value_at(f):
         return np.where(outside, -big, f * positive + negative)
 
-    nested = nested_pits(value_at, factors, deposit.precedence, solver)
+    nested = nested_pits(value_at, factors, deposit.precedence, solver, within=pit)
     shell = np.where(pit, np.where(nested.solution >= 0, nested.solution, factors.size), -1)
     tonnage = deposit.tonnage
     shell_t = np.bincount(shell[pit], weights=tonnage[pit], minlength=factors.size + 1)

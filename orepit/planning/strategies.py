@@ -34,7 +34,7 @@ from solvers.errors import InfeasibleError, InputError
 
 from orepit.planning.budget import GREEN_BUDGET, first_guess, search_floor
 from orepit.planning.forked import Forked, can_fork
-from orepit.planning.layout import Layout, cut_layout, low_grade_edge
+from orepit.planning.layout import Layout, cut_layout, low_grade_edge, with_bins
 from orepit.planning.pits import utilisation_pit
 from orepit.planning.plan_model import PlanSettings
 from orepit.planning.rules import rule_prices
@@ -252,14 +252,15 @@ class StrategyResult:
 def run_strategy(deposit: Deposit, name: str, setup: ScheduleSetup, options: StrategyOptions | None = None,
                  solver: PseudoflowSolver | None = None, low_edge: float | None = None, extend=None,
                  economic_pit: np.ndarray | None = None, layouts: tuple[Layout, Layout] | None = None,
-                 known=()) -> StrategyResult:
+                 known=(), states: dict | None = None) -> StrategyResult:
     """Pit, cuts, block schedule and KPIs of one strategy on a mine whose capacities are set.
 
     low_edge: the low-grade margin per tonne (default: from the economic pit); extend(model): a plan
     model extension (`orepit.planning.plan_model`); economic_pit: the economic ultimate pit, if known;
     layouts: `strategy_layouts` of the strategy's pit, if known (strategies without environmental
     price and floor share the economic pit's); known: (credit, share) points of the strategy's
-    values already solved, to narrow the utilisation pit's search (`utilisation_pit`).
+    values already solved, to narrow the utilisation pit's search (`utilisation_pit`); states: the
+    pseudoflow states of those closures by credit, for the search to continue from (`utilisation_pit`).
     """
     start = time.perf_counter()
     options = strategy_options(name) if options is None else options
@@ -276,7 +277,7 @@ def run_strategy(deposit: Deposit, name: str, setup: ScheduleSetup, options: Str
     if floor is None and not options.env_price:
         pit, credit = economic_pit, 0.0             # the closure of these values is the economic pit
     else:
-        pit, credit = utilisation_pit(deposit, values, floor, solver, known)
+        pit, credit = utilisation_pit(deposit, values, floor, solver, known, states)
     values = values + credit * deposit.ore_metal
     sequence, routing = strategy_layouts(deposit, pit, values, setup, solver) if layouts is None else layouts
     plan = plan_schedule(deposit, pit, sequence, routing, plan_settings(setup, options), low_edge,
@@ -290,9 +291,7 @@ def strategy_layouts(deposit: Deposit, pit: np.ndarray, values: np.ndarray, setu
     """(sequence, routing): the cuts of ``pit`` (pushbacks from nested shells of ``values``) with
     ``setup.sequence_bins`` grade bins for the cut model, and the same cuts with ``setup.n_bins``."""
     sequence = cut_layout(deposit, pit, values, setup.n_pushbacks, setup.sequence_bins, setup.block_limit, solver)
-    routing = cut_layout(deposit, pit, values, setup.n_pushbacks, setup.n_bins, setup.block_limit, solver,
-                         shells=(sequence.block_pushback, sequence.block_position))
-    return sequence, routing
+    return sequence, with_bins(deposit, sequence, pit, setup.n_bins)
 
 
 def compare(deposit: Deposit, names=STRATEGY_NAMES, setup: ScheduleSetup | None = None,
@@ -359,10 +358,11 @@ def run_green(deposit: Deposit, setup: ScheduleSetup, options: StrategyOptions, 
     s0 = max(options.utilisation_floor or 0.0, share)
 
     known = []              # (credit, share of the metal) of green's closures solved so far
+    states = {}             # credit -> pseudoflow state of green's searches, for the next to continue from
 
     def run(floor):
         result = run_strategy(deposit, "green", setup, replace(options, utilisation_floor=floor), solver, low_edge,
-                              extend, economic_pit, known=known)
+                              extend, economic_pit, known=known, states=states)
         known.append((result.credit, economic_share(deposit, result.pit)))
         return result
 
@@ -375,7 +375,7 @@ def run_green(deposit: Deposit, setup: ScheduleSetup, options: StrategyOptions, 
 
         def guess(base, room):
             return first_guess(deposit, values, base.pit, base.credit, room, setup.discount_rate,
-                               max(1, base.kpis["mining_periods"]), solver, known)
+                               max(1, base.kpis["mining_periods"]), solver, known, states)
 
         search = search_floor(lambda floor: first if floor == s0 else run(floor), s0, npv().kpis["npv"],
                               options.budget, guess)
