@@ -1,0 +1,118 @@
+"""LP-guided fixing (solvers.lpfix): never worse, checked, and a gain the period windows cannot find.
+
+Every solve has a short time limit (s)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from solvers import bz, heuristics, improve, lpfix, schedule
+from solvers.check import check_schedule
+from solvers.problem import CpitProblem, Precedence
+from _schedule_cases import brute_force, random_problem
+
+
+def early_block_to_swap(T: int = 8):
+    """T blocks fill T periods (one tonne a period): block 0 (worth 1) in period 0, blocks 1..T-1
+    (worth 10) in periods 1..T-1; block T (worth 5) is unmined.  No discounting.  The optimum swaps
+    block 0 for block T (+4), which needs block 0 dropped from period 0: a window that is not the
+    last keeps its blocks mined, and the last one (4 periods wide) holds only blocks worth 10."""
+    values = np.r_[1.0, np.full(T - 1, 10.0), 5.0]
+    problem = CpitProblem(values, Precedence.empty(T + 1), T, 0.0, np.ones((T + 1, 1)),
+                          np.full((1, T), -np.inf), np.ones((1, T)), name="swap")
+    period = np.r_[np.arange(T), -1]
+    frac = np.ones((T + 1, 1))
+    return problem, period, frac
+
+
+def test_finds_the_swap_the_windows_cannot():
+    """The LP bound is the incumbent + 4; LP-guided fixing reaches it (so it is optimal), checked."""
+    problem, period, frac = early_block_to_swap()
+    value = heuristics.schedule_value(problem, period, frac)
+    lp = bz.solve_lp(problem, time_limit=20)
+    assert lp.bound == pytest.approx(value + 4.0)
+    _, _, v_windows, winfo = improve.improve_windows(problem, period, frac, width=2, max_width=4, time_limit=60,
+                                                     window_limit=10, threads=1,
+                                                     lp_mined=lp.solution.sum(axis=(1, 2)) > 1e-6)
+    assert v_windows == pytest.approx(value) and not winfo["stopped_by_time"]     # settled, no gain
+    p2, f2, v2, info = lpfix.improve_lp_guided(problem, period, frac, lp.solution, time_limit=30, threads=1)
+    assert v2 == pytest.approx(lp.bound)
+    assert p2[0] == -1 and p2[-1] >= 0
+    report = check_schedule(problem, heuristics.to_schedule(p2, f2))
+    assert report.feasible and report.objective == pytest.approx(v2)
+    assert max(row[4] for row in info["rounds"]) == pytest.approx(4.0)
+
+
+def test_windows_resumed_with_memory_skip_what_is_settled():
+    """A second call with the first's memory starts no window (all settled, schedule unchanged); once
+    LP-guided fixing has changed every period, each window is solved again."""
+    problem, period, frac = early_block_to_swap(T=5)
+    memory: dict = {}
+    kwargs = dict(width=2, max_width=4, time_limit=60, window_limit=10, threads=1, memory=memory)
+    _, _, _, first = improve.improve_windows(problem, period, frac, **kwargs)
+    assert first["windows"] and not first["stopped_by_time"]
+    _, _, _, again = improve.improve_windows(problem, period, frac, **kwargs)
+    assert again["windows"] == []
+    lp = bz.solve_lp(problem, time_limit=20)
+    p2, f2, _, _ = lpfix.improve_lp_guided(problem, period, frac, lp.solution, time_limit=30, threads=1)
+    _, _, _, after = improve.improve_windows(problem, p2, f2, **kwargs)
+    assert len(after["windows"]) >= problem.n_periods - 1
+
+
+def test_windows_stop_starting_once_stalled():
+    """stall_seconds=0: stalled from the start, so no window runs and the schedule is unchanged."""
+    problem, period, frac = early_block_to_swap(T=5)
+    period = np.r_[4, 0, 1, 2, 3, -1]              # block 0 (worth 1) last: the last window swaps it
+    value = heuristics.schedule_value(problem, period, frac)
+    kwargs = dict(width=2, max_width=2, time_limit=60, window_limit=10, threads=1, lp_mined=np.ones(6, bool))
+    _, _, v, info = improve.improve_windows(problem, period, frac, **kwargs)
+    assert v > value and info["windows"] and not info["stalled"]
+    _, _, v0, info0 = improve.improve_windows(problem, period, frac, stall_seconds=0.0, **kwargs)
+    assert v0 == value and info0["windows"] == [] and info0["stalled"]
+
+
+def test_pipeline_uses_it_once_the_windows_settle(monkeypatch):
+    """The pipeline from the same schedule (TopoSort replaced by it, no exact MIP): the optimum."""
+    problem, period, frac = early_block_to_swap()
+    value = heuristics.schedule_value(problem, period, frac)
+    monkeypatch.setattr(heuristics, "best_toposort", lambda p, y: (period.copy(), frac.copy(), value, {}))
+    res = schedule.solve_schedule(problem, time_limit=60, threads=1, exact_max_columns=0)
+    assert res.objective == pytest.approx(value + 4.0)
+    assert max(row[4] for row in res.info["lp_guided_log"]) == pytest.approx(4.0)
+    assert check_schedule(problem, res.solution).feasible
+
+
+@pytest.mark.parametrize("case", [dict(seed=s, n=6, T=3) for s in range(3)] +
+                         [dict(seed=10 + s, n=6, T=3, D=2, R=2) for s in range(3)], ids=lambda c: f"seed{c['seed']}")
+def test_never_worse_and_checked(case):
+    problem = random_problem(**case)
+    lp = bz.solve_lp(problem, time_limit=20)
+    period, frac, value, _ = heuristics.best_toposort(problem, lp.solution)
+    p2, f2, v2, info = lpfix.improve_lp_guided(problem, period, frac, lp.solution, time_limit=30, threads=1)
+    report = check_schedule(problem, heuristics.to_schedule(p2, f2))
+    assert report.feasible, report.violations
+    assert report.objective == pytest.approx(v2, rel=1e-9, abs=1e-9)
+    assert value - 1e-9 <= v2 <= brute_force(problem) + 1e-6
+    assert all(row[4] >= 0.0 for row in info["rounds"])
+
+
+def test_free_columns_are_the_disagreements_furthest_first():
+    period = np.array([0, 1, -1])
+    lp_w = np.array([[1.0, 1.0, 1.0],          # agrees
+                     [0.5, 1.0, 1.0],          # period 1: w[1, 0] = 0 vs 0.5
+                     [0.0, 0.0, 0.9]])         # unmined: w[2, 2] = 0 vs 0.9
+    assert np.argwhere(lpfix.free_columns(period, lp_w, 10)).tolist() == [[1, 0], [2, 2]]
+    assert np.argwhere(lpfix.free_columns(period, lp_w, 1)).tolist() == [[2, 2]]
+
+
+def test_a_window_frees_every_disagreement_of_its_blocks_only():
+    """Window [1, 1]: block 1 disagrees there, so its period-0 column is freed too; block 2 disagrees
+    only in period 2, so none of its columns is."""
+    period = np.array([0, 0, -1])
+    lp_w = np.array([[1.0, 1.0, 1.0],          # agrees
+                     [0.0, 0.5, 1.0],          # period 0: disagrees in periods 0 and 1
+                     [0.0, 0.0, 0.9]])         # unmined: disagrees in period 2
+    assert np.argwhere(lpfix.free_columns(period, lp_w, 10, 1, 1)).tolist() == [[1, 0], [1, 1]]
+    assert np.argwhere(lpfix.free_columns(period, lp_w, 10, 2, 2)).tolist() == [[2, 2]]
+    assert lpfix.windows_by_disagreement(period, lp_w, 2) == [(0, 1), (1, 2)]     # masses 1.5, 1.4
+    assert lpfix.windows_by_disagreement(period, lp_w, 5) == [(0, 2)]
