@@ -3,13 +3,13 @@
     1. LP bound by Bienstock-Zuckerberg (`solvers.bz`): a valid upper bound and
        the LP fractions that guide the rounding.
     2. TopoSort rounding (`solvers.heuristics`): a feasible schedule in a second.
-    3. Improvement: MIPs over sliding time windows (`solvers.improve`); when they stall (no
-       gain for ``STALL_SECONDS``) or settle, LP-guided fixing (`solvers.lpfix`): MIPs on the
-       columns where the LP and the schedule disagree, one window of periods at a time; then the windows go on
-       (those settled stay so unless the change reached them), after a gain with the stall limit,
-       else to the end without it; on small
-       instances (at most ``exact_max_columns`` binaries) then the exact MIP of
-       `solvers.mip` started from that schedule, whose dual bound tightens the LP bound.
+    3. Improvement: MIPs over sliding time windows (`solvers.improve`).  On small instances
+       (at most ``exact_max_columns`` binaries) then the exact MIP of `solvers.mip` started from
+       that schedule, whose dual bound tightens the LP bound.  On the others, when the windows
+       stall (no gain for ``STALL_SECONDS``) or settle, LP-guided fixing (`solvers.lpfix`): MIPs on
+       the columns where the LP and the schedule disagree, one window of periods at a time; then
+       the windows go on (those settled stay so unless the change reached them), after a gain
+       with the stall limit, else to the end without it.
     4. Verification by the independent checker (`solvers.check`) before returning.
 """
 from __future__ import annotations
@@ -44,7 +44,11 @@ MIP_MIN_SECONDS = 1.5
 WINDOW_SECONDS = 30.0
 MAX_WINDOW_WIDTH = 4
 # The windows have stalled when none gained for this long (s); LP-guided fixing then gets at most
-# LP_GUIDED_SHARE of the improvement time left.
+# LP_GUIDED_SHARE of the improvement time left.  It runs only where the exact MIP does not (more
+# than ``exact_max_columns`` binaries): where it does, the exact MIP, started from the windows'
+# schedule, searches every neighbourhood LP-guided fixing would and can prove optimality, so LP-guided
+# rounds before it only take its time (newman1 CPIT, 30 s: 0.450 % short of the optimum with them,
+# 0.136 % without).
 STALL_SECONDS = 2 * WINDOW_SECONDS
 LP_GUIDED_SHARE = 0.5
 
@@ -64,7 +68,10 @@ def solve_schedule(problem: PcpspProblem, time_limit: float = 900.0, threads: in
     bound; status 'optimal' when the gap is at most ``mip_gap``, 'time_limit' when time ran out
     first, else 'feasible'.  info: model sizes, per-phase seconds (``phases``) and figures (``lp``,
     ``toposort``, ``mip``).  threads: HiGHS threads; progress(phase, incumbent, bound) is called
-    between steps (phases 'lp N', 'toposort', 'window T0-T1', 'mip', 'done').
+    between steps (phases 'lp N', 'toposort', 'window T0-T1', 'lp-guided', 'mip', 'done').
+    exact_max_columns: a model with at most this many binaries gets the exact MIP after the windows
+    and no LP-guided fixing (the exact MIP would use that time better, see ``STALL_SECONDS``);
+    a larger one gets LP-guided fixing and no exact MIP.
     """
     conflicts = capacity_conflicts(problem)
     if conflicts:
@@ -111,7 +118,8 @@ def solve_schedule(problem: PcpspProblem, time_limit: float = 900.0, threads: in
     cpu0 = cpu_seconds()
     if period is not None:
         improving = deadline.child(share=WINDOW_SHARE_SMALL if small else 1.0, reserve=RESERVE)
-        log, rounds, stall, busy, width, memory = [], [], STALL_SECONDS, 0.0, 2, {}
+        stall = math.inf if small else STALL_SECONDS        # infinite: windows alone, no LP-guided fixing
+        log, rounds, busy, width, memory = [], [], 0.0, 2, {}
         while True:
             period, frac, value, winfo = improve.improve_windows(
                 problem, period, frac, lm=lm, width=2, max_width=MAX_WINDOW_WIDTH, time_limit=improving.left(),
