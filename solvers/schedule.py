@@ -6,10 +6,11 @@
     3. Improvement: MIPs over sliding time windows (`solvers.improve`).  On small instances
        (at most ``exact_max_columns`` binaries) then the exact MIP of `solvers.mip` started from
        that schedule, whose dual bound tightens the LP bound.  On the others, when the windows
-       stall (no gain for ``STALL_SECONDS``) or settle, LP-guided fixing (`solvers.lpfix`): MIPs on
-       the columns where the LP and the schedule disagree, one window of periods at a time; then
-       the windows go on (those settled stay so unless the change reached them), after a gain
-       with the stall limit, else to the end without it.
+       stall (no gain for ``STALL_SECONDS``: the running windows are stopped) or settle,
+       LP-guided fixing (`solvers.lpfix`): MIPs on the columns where the LP and the schedule
+       disagree, one window of periods at a time; then the windows go on (those settled stay
+       so unless the change reached them), after a gain with the stall limit, else to the end
+       without it.
     4. Verification by the independent checker (`solvers.check`) before returning.
 """
 from __future__ import annotations
@@ -43,12 +44,13 @@ MIP_MIN_SECONDS = 1.5
 # MAX_WINDOW_WIDTH.  With ``threads`` >= 2 that many windows run side by side, one thread each.
 WINDOW_SECONDS = 30.0
 MAX_WINDOW_WIDTH = 4
-# The windows have stalled when none gained for this long (s); LP-guided fixing then gets at most
-# LP_GUIDED_SHARE of the improvement time left.  It runs only where the exact MIP does not (more
-# than ``exact_max_columns`` binaries): where it does, the exact MIP, started from the windows'
-# schedule, searches every neighbourhood LP-guided fixing would and can prove optimality, so LP-guided
-# rounds before it only take its time (newman1 CPIT, 30 s: 0.450 % short of the optimum with them,
-# 0.136 % without).
+# The windows have stalled when none gained for this long (s); the running ones are then stopped
+# (on kd at 300 s, windows whose limits had doubled to 240 s ran on to the end and left LP-guided
+# fixing no time) and LP-guided fixing gets at most LP_GUIDED_SHARE of the improvement time left.
+# It runs only where the exact MIP does not (more than ``exact_max_columns`` binaries): where it
+# does, the exact MIP, started from the windows' schedule, searches every neighbourhood LP-guided
+# fixing would and can prove optimality, so LP-guided rounds before it only take its time (newman1
+# CPIT, 30 s: 0.450 % short of the optimum with them, 0.136 % without).
 STALL_SECONDS = 2 * WINDOW_SECONDS
 LP_GUIDED_SHARE = 0.5
 

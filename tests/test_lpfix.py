@@ -5,12 +5,16 @@ Instances of 3 periods and windows at most 2 wide keep the number of MIPs (each 
 about a second) small; every solve has a short time limit (s)."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
 from solvers import bz, heuristics, improve, lpfix, schedule
 from solvers.check import check_schedule
+from solvers.highs import LinearModel
 from solvers.problem import CpitProblem, Precedence
+from solvers.result import TIME_LIMIT, Result
 from _schedule_cases import brute_force, random_problem
 
 
@@ -71,6 +75,43 @@ def test_windows_stop_starting_once_stalled():
     assert v > value and info["windows"] and not info["stalled"]
     _, _, v0, info0 = improve.improve_windows(problem, period, frac, stall_seconds=0.0, **kwargs)
     assert v0 == value and info0["windows"] == [] and info0["stalled"]
+
+
+def window_that_finds_nothing(limits: list, most: float = float("inf")):
+    """A stand-in for a window MIP's `LinearModel.solve`: records its time limit (s), waits until
+    the limit, ``most`` seconds or its stop event, and returns no solution."""
+    def solve(self, time_limit, stop=None, **_):
+        limits.append(time_limit)
+        stop.wait(min(time_limit, most))
+        return Result(TIME_LIMIT, -np.inf, np.inf, 0.0, None, "stand-in")
+    return solve
+
+
+def test_running_windows_are_stopped_once_stalled(monkeypatch):
+    """A window MIP that would run to its 30 s limit without a gain is stopped at the 1 s stall: the
+    call returns in seconds and its try does not count (the window keeps its 30 s limit)."""
+    problem, period, frac = early_block_to_swap()
+    limits: list = []
+    monkeypatch.setattr(LinearModel, "solve", window_that_finds_nothing(limits))
+    memory: dict = {}
+    t0 = time.perf_counter()
+    _, _, _, info = improve.improve_windows(problem, period, frac, width=2, max_width=2, time_limit=60,
+                                            window_limit=30, threads=1, stall_seconds=1.0, memory=memory)
+    assert time.perf_counter() - t0 < 10
+    assert info["stalled"] and [row[4] for row in info["windows"]] == ["stopped"] and limits == [30]
+    assert memory["tried"] == {}
+
+
+def test_windows_the_end_would_cut_short_are_not_started(monkeypatch):
+    """8 s for windows of 10 s (each stand-in window gives up after 1 s): windows start while they
+    can still get half the 8 s, then none; the call ends with windows left for lack of time."""
+    problem, period, frac = early_block_to_swap()
+    limits: list = []
+    monkeypatch.setattr(LinearModel, "solve", window_that_finds_nothing(limits, most=1.0))
+    _, _, _, info = improve.improve_windows(problem, period, frac, width=2, max_width=2, time_limit=8,
+                                            window_limit=10, threads=1)
+    assert limits and min(limits) >= improve.MIN_CUT_SHARE * 8 - 0.1
+    assert info["stopped_by_time"] and info["improve_s"] < 8 - 2
 
 
 def test_pipeline_uses_it_once_the_windows_settle(monkeypatch):
