@@ -50,11 +50,6 @@ WINDOW_RESERVE = 1.0
 # while nothing near it changes (on kd, HiGHS' root heuristics can need 60-100 s to find a
 # width-2 window's gain, far beyond a first limit of 30 s).
 MAX_LIMIT_DOUBLINGS = 3
-# A window whose limit the end of the time would cut short is started only if it still gets at
-# least this share of the call's ``time_limit`` (s per s): cut to a sliver of its limit it seldom
-# gains, and the seconds serve the caller's next phase better (newman1 CPIT at 30 s: a last window
-# started with 3 s left took 2.6 s from the exact MIP that follows the windows).
-MIN_CUT_SHARE = 0.5
 
 
 def window_bounds(lm: LinearModel, period: np.ndarray, t0: int, t1: int,
@@ -114,11 +109,10 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
     window when unmined.  progress(f"window {t0}-{t1}", value, +inf) after each window.
     info: ``windows`` (one row per window MIP: t0, t1, free blocks, seconds, status, gain),
     ``improve_s``, ``busy_s`` (the window MIPs' seconds summed: busy_s / improve_s is the average
-    number running), ``stopped_by_time`` (a window is left that the time left cannot take),
-    ``width`` (the widest width tried), ``stalled``: no window gained for ``stall_seconds`` (then
-    no window is started and those running are stopped, logged with status 'stopped'; such a try
-    does not count, the window keeps its limit for the next call: the caller's next phase gets the
-    time instead of windows running on for minutes).
+    number running), ``stopped_by_time``, ``width`` (the widest width tried), ``stalled``: no
+    window gained for ``stall_seconds`` (then no window is started and those running are stopped,
+    logged with status 'stopped'; such a try does not count, the window keeps its limit for the
+    next call: the caller's next phase gets the time instead of windows running on for minutes).
     memory: a dict kept by the caller between calls on the same problem and lm: settled windows stay
     settled until the schedule changes near them (also by a change made between the calls).
     """
@@ -156,27 +150,13 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
     def time_for_one():
         return deadline.left() >= MIN_WINDOW_SECONDS + WINDOW_RESERVE and not stalled()
 
-    def doublings_of(key):
-        """Doublings of the window's next limit: it keeps its limit once it needed a longer one, and
-        doubles it when nothing changed near it."""
-        seen = tried.get(key)
-        return 0 if seen is None else min(MAX_LIMIT_DOUBLINGS, seen[1] + (seen[0] == near(*key)))
-
-    def limit_of(key):
-        """The window's time limit (s) and whether it is worth starting (see `MIN_CUT_SHARE`)."""
-        full = window_limit * 2 ** doublings_of(key)
-        limit = deadline.child(reserve=WINDOW_RESERVE, maximum=full).seconds
-        return limit, limit >= min(full, MIN_CUT_SHARE * time_limit)
-
-    def next_window(ignore_time=False):
-        """The next window to start (None: wait, or none left); ignore_time: also one the end of the
-        time would cut short."""
+    def next_window():
         busy = [job[0] for job in running.values()]
         for w in range(width, max_width + 1):
             best = None
             for t0 in range(0, T - w + 1):
                 key = (t0, t0 + w - 1)
-                if settled(key) or not (ignore_time or limit_of(key)[1]):
+                if settled(key):
                     continue
                 if any(key[0] <= b1 and b0 <= key[1] for b0, b1 in busy):
                     continue
@@ -191,7 +171,9 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
     def launch(pool, key):
         t0, t1 = key
         lower, upper, free = window_bounds(lm, period, t0, t1, lp_mined)
-        doublings = doublings_of(key)
+        seen = tried.get(key)
+        # a window keeps its limit once it needed a longer one; twice that when nothing changed
+        doublings = 0 if seen is None else min(MAX_LIMIT_DOUBLINGS, seen[1] + (seen[0] == near(*key)))
         started[key] = next(order)
         n_free = int(free.sum())
         if n_free == 0 or n_free > max_free:
@@ -199,10 +181,11 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
             return
         view = copy.copy(lm)                       # the same rows and costs, this window's bounds
         view.col_lower, view.col_upper = lower, upper
+        limit = deadline.child(reserve=WINDOW_RESERVE, maximum=window_limit * 2 ** doublings).seconds
         start = schedule_columns(lm, period, frac)
         stop = threading.Event()
         # in a child process: HiGHS' root cut separation can overrun its time limit
-        job = pool.submit(view.solve, time_limit=limit_of(key)[0], mip_gap=mip_gap, threads=job_threads,
+        job = pool.submit(view.solve, time_limit=limit, mip_gap=mip_gap, threads=job_threads,
                           start=start, isolate=True, stop=stop)
         running[job] = (key, free, stamp.copy(), doublings, stop)
 
@@ -259,8 +242,7 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
     memory["period"], memory["frac"] = period, frac
     return period, frac, value, {"windows": log, "improve_s": time.perf_counter() - t_start, "width": widest,
                                  "busy_s": sum(row[3] for row in log),
-                                 "stopped_by_time": deadline.left() < MIN_WINDOW_SECONDS + WINDOW_RESERVE
-                                 or (not stalled() and next_window(ignore_time=True) is not None),
+                                 "stopped_by_time": deadline.left() < MIN_WINDOW_SECONDS + WINDOW_RESERVE,
                                  "stalled": stalled()}
 
 
