@@ -44,6 +44,8 @@ MIN_TIME_LIMIT = 0.01
 # limit: HiGHS stops by itself at the limit almost everywhere and its result then arrives within
 # milliseconds; root cut separation can overrun by minutes, and then the child is killed.
 CHILD_GRACE = 1.0
+# How often (s) an isolated solve looks whether its caller asked it to stop.
+STOP_POLL_SECONDS = 0.2
 
 
 class LinearModel:
@@ -160,7 +162,8 @@ class LinearModel:
         return _pass_model(_reduce(self, relax).arrays)
 
     def solve(self, time_limit: float = INF, mip_gap: float = 1e-4, threads: int | None = None,
-              relax: bool = False, start=None, progress=None, isolate: bool = False, log: bool = False) -> Result:
+              relax: bool = False, start=None, progress=None, isolate: bool = False, log: bool = False,
+              stop=None) -> Result:
         """Solve with HiGHS; returns a `Result` whose solution is the column vector (None if none found).
 
         time_limit (s); mip_gap: relative gap at which a MIP stops; threads: HiGHS threads (None:
@@ -168,7 +171,9 @@ class LinearModel:
         (MIP start); progress(phase, incumbent, bound) on each improving MIP solution (phase 'mip');
         isolate: solve a MIP with a finite time limit in a child process killed at the limit
         (HiGHS' root cut separation can overrun its own limit by minutes), keeping the last
-        improving solution it reported; log: HiGHS' log on.
+        improving solution it reported; log: HiGHS' log on.  stop: a `threading.Event`; once it is
+        set, an isolated solve kills its child and returns as at its time limit (checked every
+        `STOP_POLL_SECONDS`).
         """
         t0 = time.perf_counter()
         info = {"variables": self.n_vars, "rows": self.n_rows, "nonzeros": int(self.A.nnz)}
@@ -191,7 +196,7 @@ class LinearModel:
             out = {"x": np.zeros(0), "objective": 0.0, "bound": 0.0, "status": OPTIMAL, "nodes": 0,
                    "message": "all columns fixed", "row_dual": None}
         elif isolate and mip and math.isfinite(time_limit):
-            out = _run_isolated(red.arrays, opts, report, float(time_limit))
+            out = _run_isolated(red.arrays, opts, report, float(time_limit), stop)
         else:
             out = _run(red.arrays, opts, report)
         x = None
@@ -391,8 +396,9 @@ def _child_main() -> None:
         send(("failed", str(exc)))
 
 
-def _run_isolated(a: _Arrays, opts: dict, report, time_limit: float) -> dict:
-    """`_run` in a child Python process, killed `CHILD_GRACE` seconds after the time limit."""
+def _run_isolated(a: _Arrays, opts: dict, report, time_limit: float, stop=None) -> dict:
+    """`_run` in a child Python process, killed `CHILD_GRACE` seconds after the time limit or once
+    ``stop`` (a `threading.Event`, optional) is set."""
     import os
     import pickle
     import queue
@@ -425,11 +431,12 @@ def _run_isolated(a: _Arrays, opts: dict, report, time_limit: float) -> dict:
     try:
         proc.stdin.write(pickle.dumps((a, opts), protocol=pickle.HIGHEST_PROTOCOL))
         proc.stdin.close()
-        while not deadline.expired():
+        while not deadline.expired() and not (stop is not None and stop.is_set()):
             try:
-                msg = messages.get(timeout=deadline.left())
+                msg = messages.get(timeout=deadline.left() if stop is None else
+                                   min(deadline.left(), STOP_POLL_SECONDS))
             except queue.Empty:
-                break
+                continue                   # the loop's condition decides: time up or stopped
             if msg is None:
                 break
             if msg[0] == "done":

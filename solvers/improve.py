@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 import itertools
 import math
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
@@ -58,8 +59,7 @@ def window_bounds(lm: LinearModel, period: np.ndarray, t0: int, t1: int,
 
     period[b]: current period (-1 unmined).  extra_free: unmined blocks freed in the last window.
     """
-    w, y = lm.groups["w"], lm.groups["y"]
-    n, D, T = y.shape
+    T = lm.groups["w"].shape[1]
     last = t1 == T - 1
     free = (period >= t0) & (period <= t1)
     if last and extra_free is not None:
@@ -67,27 +67,38 @@ def window_bounds(lm: LinearModel, period: np.ndarray, t0: int, t1: int,
     t = np.arange(T)
     # w bounds: fixed blocks w[b, t] = [0 <= p <= t]; free blocks 0 before t0, 1 from t1 on
     # (last window: free from t0 on)
-    lo = ((t[None, :] >= period[:, None]) & (period[:, None] >= 0)).astype(float)
+    lo = mined_by(period, T)
     hi = lo.copy()
     lo[free] = 0.0
     hi[free] = t >= t0
     if not last:
         lo[free] = t >= t1
+    return (*column_bounds(lm, lo, hi), free)
+
+
+def mined_by(period: np.ndarray, T: int) -> np.ndarray:
+    """w[b, t] of a schedule (0.0 or 1.0): block b mined by the end of period t (period[b], -1 unmined)."""
+    return ((np.arange(T)[None, :] >= period[:, None]) & (period[:, None] >= 0)).astype(float)
+
+
+def column_bounds(lm: LinearModel, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column bounds of ``lm`` (a `solvers.mip.build_matrices` model) with w[b, t] in [lo, hi] and
+    y[b, d, t] open only where block b may be mined in period t (hi[b, t] > lo[b, t - 1])."""
+    w, y = lm.groups["w"], lm.groups["y"]
     col_lower, col_upper = lm.col_lower.copy(), lm.col_upper.copy()
     col_lower[w], col_upper[w] = lo, hi
-    # y[b, d, t] can be non-zero only where block b may be mined in period t
-    prev_lo = np.c_[np.zeros((n, 1)), lo[:, :-1]]
-    can = (hi - prev_lo) > 0                                   # (b, t)
+    prev_lo = np.c_[np.zeros((lo.shape[0], 1)), lo[:, :-1]]
     col_lower[y] = 0.0
-    col_upper[y] = np.where(can[:, None, :], np.inf, 0.0)
-    return col_lower, col_upper, free
+    col_upper[y] = np.where(((hi - prev_lo) > 0)[:, None, :], np.inf, 0.0)
+    return col_lower, col_upper
 
 
 def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
                     lm: LinearModel | None = None, width: int = 2, max_width: int | None = None,
                     time_limit: float = 120.0, window_limit: float = 30.0, threads: int | None = None,
                     workers: int = 1, mip_gap: float = 1e-4, lp_mined: np.ndarray | None = None,
-                    progress=None, max_free: int = 8000):
+                    progress=None, max_free: int = 8000, stall_seconds: float = math.inf,
+                    memory: dict | None = None):
     """Improve (period, frac) by window MIPs; returns (period, frac, value, info).
 
     lm: the `solvers.mip.build_matrices` model of ``problem`` (built when None; not changed).
@@ -98,7 +109,12 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
     window when unmined.  progress(f"window {t0}-{t1}", value, +inf) after each window.
     info: ``windows`` (one row per window MIP: t0, t1, free blocks, seconds, status, gain),
     ``improve_s``, ``busy_s`` (the window MIPs' seconds summed: busy_s / improve_s is the average
-    number running), ``stopped_by_time``, ``width`` (the widest width tried).
+    number running), ``stopped_by_time``, ``width`` (the widest width tried), ``stalled``: no
+    window gained for ``stall_seconds`` (then no window is started and those running are stopped,
+    logged with status 'stopped'; such a try does not count, the window keeps its limit for the
+    next call: the caller's next phase gets the time instead of windows running on for minutes).
+    memory: a dict kept by the caller between calls on the same problem and lm: settled windows stay
+    settled until the schedule changes near them (also by a change made between the calls).
     """
     t_start = time.perf_counter()
     deadline = Deadline(time_limit)
@@ -108,13 +124,20 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
     lm = lm if lm is not None else build_matrices(problem)
     lm.A                                           # built once here, shared by every window's copy
     value = schedule_value(problem, period, frac)
-    stamp = np.zeros(T, np.int64)                  # bumped for each period whose blocks changed
-    tried: dict[tuple[int, int], tuple] = {}       # window -> (stamps near it, doublings, settled)
-    started: dict[tuple[int, int], int] = {}      # window -> when it was last started
-    order = itertools.count()
-    running: dict = {}                             # future -> (window, free, stamps at start, doublings)
+    memory = {} if memory is None else memory
+    stamp = memory.setdefault("stamp", np.zeros(T, np.int64))  # bumped for each period whose blocks changed
+    tried = memory.setdefault("tried", {})         # window -> (stamps near it, doublings, settled)
+    started = memory.setdefault("started", {})     # window -> when it was last started
+    order = memory.setdefault("order", itertools.count())
+    if "period" in memory:
+        touch(stamp, memory["period"], memory["frac"], period, frac)
+    running: dict = {}                   # future -> (window, free, stamps at start, doublings, stop event)
     log: list = []
     job_threads = threads if workers <= 1 else 1
+    last_gain = time.perf_counter()
+
+    def stalled():
+        return time.perf_counter() - last_gain >= stall_seconds
 
     def near(t0, t1, stamps=stamp):
         return tuple(stamps[max(0, t0 - 1):t1 + 2])
@@ -125,7 +148,7 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
         return seen is not None and seen[2] and seen[0] == near(*key)
 
     def time_for_one():
-        return deadline.left() >= MIN_WINDOW_SECONDS + WINDOW_RESERVE
+        return deadline.left() >= MIN_WINDOW_SECONDS + WINDOW_RESERVE and not stalled()
 
     def next_window():
         busy = [job[0] for job in running.values()]
@@ -160,14 +183,15 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
         view.col_lower, view.col_upper = lower, upper
         limit = deadline.child(reserve=WINDOW_RESERVE, maximum=window_limit * 2 ** doublings).seconds
         start = schedule_columns(lm, period, frac)
+        stop = threading.Event()
         # in a child process: HiGHS' root cut separation can overrun its time limit
-        job = pool.submit(view.solve, time_limit=limit, mip_gap=mip_gap, threads=job_threads, start=start,
-                          isolate=True)
-        running[job] = (key, free, stamp.copy(), doublings)
+        job = pool.submit(view.solve, time_limit=limit, mip_gap=mip_gap, threads=job_threads,
+                          start=start, isolate=True, stop=stop)
+        running[job] = (key, free, stamp.copy(), doublings, stop)
 
     def merge(job):
-        nonlocal period, frac, value
-        key, free, stamps_then, doublings = running.pop(job)
+        nonlocal period, frac, value, last_gain
+        key, free, stamps_then, doublings, stop = running.pop(job)
         sol = job.result()
         gain = 0.0
         if sol.solution is not None:
@@ -179,16 +203,17 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
             gain = cand_value - value
             if gain > 1e-9 * max(1.0, abs(value)) and \
                     check_schedule(problem, to_schedule(cand_period, cand_frac)).feasible:
-                changed = (cand_period != period) | (np.abs(cand_frac - frac) > 1e-12).any(axis=1)
-                touched = np.r_[period[changed], cand_period[changed]]
-                stamp[np.unique(touched[touched >= 0])] += 1
+                touch(stamp, period, frac, cand_period, cand_frac)
                 period, frac, value = cand_period, cand_frac, cand_value
+                last_gain = time.perf_counter()
             else:
                 gain = 0.0
         finished = sol.status == OPTIMAL or doublings >= MAX_LIMIT_DOUBLINGS
-        # a window that just gained is changed near itself: it is tried again from the new schedule
-        tried[key] = (near(*key, stamps_then) if gain == 0.0 else None, doublings, finished)
-        log.append((key[0], key[1], int(free.sum()), round(sol.seconds, 2), sol.status, gain))
+        status = "stopped" if stop.is_set() and sol.status != OPTIMAL else sol.status
+        if status != "stopped" or gain > 0.0:          # a stopped try without gain does not count
+            # a window that just gained is changed near itself: it is tried again from the new schedule
+            tried[key] = (near(*key, stamps_then) if gain == 0.0 else None, doublings, finished)
+        log.append((key[0], key[1], int(free.sum()), round(sol.seconds, 2), status, gain))
         if progress is not None:
             progress(f"window {key[0]}-{key[1]}", float(value), math.inf)
 
@@ -205,12 +230,29 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
                 if not time_for_one() or next_window() is None:
                     break
                 continue
-            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            until_stall = last_gain + stall_seconds - time.perf_counter()       # inf: never
+            if until_stall <= 0:               # stalled: stop the windows, the caller's next phase gets the time
+                for job in running.values():
+                    job[4].set()
+            # wake at the stall at the latest, to stop the windows then
+            done, _ = wait(list(running), return_when=FIRST_COMPLETED,
+                           timeout=until_stall if 0 < until_stall < math.inf else None)
             for job in done:
                 merge(job)
+    memory["period"], memory["frac"] = period, frac
     return period, frac, value, {"windows": log, "improve_s": time.perf_counter() - t_start, "width": widest,
                                  "busy_s": sum(row[3] for row in log),
-                                 "stopped_by_time": not time_for_one()}
+                                 "stopped_by_time": deadline.left() < MIN_WINDOW_SECONDS + WINDOW_RESERVE,
+                                 "stalled": stalled()}
+
+
+def touch(stamp: np.ndarray, period: np.ndarray, frac: np.ndarray, new_period: np.ndarray,
+          new_frac: np.ndarray) -> None:
+    """Bump stamp[t] for each period t that a block changed by (period, frac) -> (new_period, new_frac)
+    left or entered."""
+    changed = (new_period != period) | (np.abs(new_frac - frac) > 1e-12).any(axis=1)
+    touched = np.r_[period[changed], new_period[changed]]
+    stamp[np.unique(touched[touched >= 0])] += 1
 
 
 def merge_window(period: np.ndarray, frac: np.ndarray, new_period: np.ndarray, new_frac: np.ndarray,

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from solvers import mip
 from solvers.highs import LinearModel
@@ -70,6 +72,25 @@ def test_thread_count_may_change_between_solves():
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[5.0, 5.0, 5.0, 5.0]"
+
+
+def market_split(m: int = 4, n: int = 30, seed: int = 0) -> LinearModel:
+    """Cornuejols and Dawande's market split (find binary x with A x = b, b half of A's row sums),
+    with slack columns so that x = 0 is feasible: branch and bound needs far more than 30 s."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 100, (m, n)).astype(float)
+    b = np.floor(a.sum(axis=1) / 2)
+    A = sp.csr_matrix(np.hstack([a, np.eye(m), -np.eye(m)]))
+    c = np.r_[np.zeros(n), -np.ones(2 * m)]                  # minimise the slacks
+    return LinearModel.from_arrays(A, c, b, b, np.zeros(n + 2 * m), np.r_[np.ones(n), np.full(2 * m, np.inf)],
+                                   np.r_[np.ones(n, bool), np.zeros(2 * m, bool)])
+
+
+def test_isolated_solve_ends_soon_after_its_stop_event():
+    stop = threading.Event()
+    threading.Timer(0.5, stop.set).start()
+    res = market_split().solve(time_limit=30, mip_gap=0.0, threads=1, isolate=True, stop=stop)
+    assert res.status == "time_limit" and res.seconds < 5
 
 
 def test_isolated_solve_matches_and_keeps_time_limit():
