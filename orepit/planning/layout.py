@@ -228,23 +228,26 @@ def cut_layout(deposit: Deposit, pit: np.ndarray, values: np.ndarray, n_pushback
             a, b = np.concatenate([a, ea]), np.concatenate([b, eb])
     pair = np.unique(a * n_cuts + b)
     cut_precedence = transitive_reduction(Precedence.from_arcs(n_cuts, pair // n_cuts, pair % n_cuts))
-    none = np.zeros(0, dtype=np.int64)
-    cuts = Layout(block_cut, block_cut, block_cut, np.where(pit, shell, -1).astype(np.int64),
-                  np.where(pit, pushback, -1).astype(np.int64), none, none, none.astype(bool), cut_precedence, integer)
-    return with_bins(deposit, cuts, pit, n_bins)
+    return Layout(block_cut=block_cut, block_position=np.where(pit, shell, -1).astype(np.int64),
+                  block_pushback=np.where(pit, pushback, -1).astype(np.int64), cut_precedence=cut_precedence,
+                  integer=integer, **_parcels(deposit, block_cut, integer, pit, n_bins))
 
 
 def with_bins(deposit: Deposit, layout: Layout, pit: np.ndarray, n_bins: int) -> Layout:
     """``layout`` (of ``pit``) with its cuts split into parcels by ``n_bins`` grade bins (margin-per-tonne
     quantiles of the pit's ore, `bin_edges` by value; one parcel per block when cuts are blocks): its
     cuts, block order and cut precedence are kept as they are."""
-    block_cut = layout.block_cut
+    return replace(layout, **_parcels(deposit, layout.block_cut, layout.integer, pit, n_bins))
+
+
+def _parcels(deposit: Deposit, block_cut: np.ndarray, integer: bool, pit: np.ndarray, n_bins: int) -> dict:
+    """The parcel fields of a `Layout` whose cuts are ``block_cut``: cuts split by grade bin."""
     blocks = np.flatnonzero(block_cut >= 0)
     edges = bin_edges(deposit, pit, n_bins, by_value=True)
     ore = deposit.ore
     grade_bin = np.where(ore, np.clip(np.searchsorted(edges, margin_per_tonne(deposit), side="right") - 1, 0,
                                       edges.size - 2), -1)
-    if layout.integer:
+    if integer:
         key = np.arange(blocks.size)                                  # one parcel per block
     else:
         key = block_cut[blocks] * (n_bins + 1) + (grade_bin[blocks] + 1)
@@ -253,8 +256,8 @@ def with_bins(deposit: Deposit, layout: Layout, pit: np.ndarray, n_bins: int) ->
     block_parcel[blocks] = parcel_of
     first = np.zeros(parcel_key.size, dtype=np.int64)
     first[parcel_of[::-1]] = blocks[::-1]                             # a representative block per parcel
-    return replace(layout, block_parcel=block_parcel, block_bin=np.where(block_parcel >= 0, grade_bin, -1),
-                   parcel_cut=block_cut[first], parcel_bin=grade_bin[first], parcel_ore=ore[first])
+    return dict(block_parcel=block_parcel, block_bin=np.where(block_parcel >= 0, grade_bin, -1),
+                parcel_cut=block_cut[first], parcel_bin=grade_bin[first], parcel_ore=ore[first])
 
 
 def transitive_reduction(precedence: Precedence, max_nodes: int = 5000) -> Precedence:
