@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 
 from .errors import InputError
@@ -93,8 +94,11 @@ class Precedence:
     def successors(self) -> "Precedence":
         """The reversed graph: node -> nodes that need it (built once per graph; do not modify)."""
         if "_successors" not in self.__dict__:
-            nodes, preds = self.arcs()
-            self.__dict__["_successors"] = Precedence.from_arcs(self.n_nodes, preds, nodes)
+            indptr = np.zeros(self.n_nodes + 1, dtype=INDEX)
+            np.cumsum(np.bincount(self.indices, minlength=self.n_nodes), out=indptr[1:])
+            indices = np.empty(self.n_arcs, dtype=self.indices.dtype)
+            _reverse(self.indptr, self.indices, indptr[:-1].copy(), indices)
+            self.__dict__["_successors"] = Precedence(indptr, indices)
         return self.__dict__["_successors"]
 
     def topological_order(self) -> np.ndarray:
@@ -107,6 +111,16 @@ class Precedence:
             order.flags.writeable = False
             self.__dict__["_order"] = order
         return self.__dict__["_order"]
+
+
+@numba.njit(cache=True)
+def _reverse(indptr, indices, fill, out):
+    """Write each node's successors, ascending, into ``out`` at ``fill[p]`` onwards (the reversed CSR)."""
+    for b in range(indptr.size - 1):
+        for k in range(indptr[b], indptr[b + 1]):
+            p = indices[k]
+            out[fill[p]] = b
+            fill[p] += 1
 
 
 def _as_limits(lower, upper, shape, what):

@@ -139,3 +139,14 @@ def test_precedence_keeps_node_ids_in_four_bytes_and_checks_them_before_narrowin
     # 2**32 + 1 would wrap to 1 (a valid id) if it were narrowed first
     with pytest.raises(InputError, match="predecessor 4294967297 out of range"):
         Precedence(np.array([0, 0, 1, 3]), np.array([0, 2**32 + 1, 1], dtype=np.int64))
+
+
+def test_successors_are_the_reversed_arcs_in_ascending_order():
+    rng = np.random.default_rng(1)
+    for _ in range(30):
+        n = int(rng.integers(1, 80))
+        prec = Precedence.from_arcs(n, rng.integers(0, n, 4 * n), rng.integers(0, n, 4 * n))
+        nodes, preds = prec.arcs()
+        reference = Precedence.from_arcs(n, preds, nodes)
+        assert np.array_equal(prec.successors().indptr, reference.indptr)
+        assert np.array_equal(prec.successors().indices, reference.indices)
