@@ -18,6 +18,9 @@ nested         `solvers.nested.nested_pits` for 30 revenue factors 0.30-1.75 (va
                ``max(f * margin, 0) - mining``) on one parametric pseudoflow state
 credit         `solvers.parametric.smallest_parameter`: the smallest credit per tonne of recovered
                metal at which the environment-priced pit recovers as much metal as the plain pit
+compare        ``orepit compare --blocks N`` end to end (three strategies, results folder, report) in a
+               process of its own: CPU seconds and peak PSS of its whole process tree (the strategies
+               and block writers it forks beside it included); the bytes per block are all of it
 =============  =================================================================================
 
 Per phase and size: wall seconds, CPU seconds, the process's peak resident memory during the phase
@@ -108,9 +111,35 @@ def credit(run):
     run["figures"].update(credit_per_t=lam, credit_blocks=int(shell.sum()))
 
 
+def compare(run):
+    """`orepit compare --blocks N` end to end (three strategies, results folder, report) in a process of
+    its own; its memory is the peak PSS of its process tree (the strategies and block writers forked
+    beside it included), its CPU seconds those of the whole tree."""
+    out = os.path.join(run["tmp"], "compare")
+    cmd = [sys.executable, "-m", "orepit", "compare", "--blocks", str(run["n_blocks"]), "--out", out, "--quiet"]
+    before = os.times()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL)
+    sampler = TreeMemorySampler(proc.pid)
+    code = proc.wait()
+    sampler.stop()
+    after = os.times()
+    if code:
+        raise RuntimeError(f"orepit compare --blocks {run['n_blocks']} exited {code}")
+    run["figures"].update(compare_cpu_s=after.children_user + after.children_system - before.children_user
+                          - before.children_system, compare_peak_mb=sampler.peak / 2 ** 20)
+    run.setdefault("model", _Blocks(run["n_blocks"]))
+
+
+class _Blocks:
+    """Stands for the model where a phase runs without one (``n_blocks`` only)."""
+
+    def __init__(self, n_blocks):
+        self.n_blocks = n_blocks
+
+
 PHASES = [("synthetic", synthetic), ("write parquet", write_parquet), ("read parquet", read_parquet),
           ("precedence", precedence), ("valuation", valuation), ("pit", pit), ("nested", nested),
-          ("credit", credit)]
+          ("credit", credit), ("compare", compare)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,6 +173,46 @@ class MemorySampler:
         self._thread.join()
 
 
+class TreeMemorySampler:
+    """Proportional set size (PSS: shared pages split among their users) of a process and all its
+    descendants, summed (bytes), sampled every ``period`` s until `stop`; ``peak`` the largest sum."""
+
+    def __init__(self, pid: int, period: float = 0.2):
+        self.pid, self.period, self.peak = pid, period, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _tree(self, pid: int) -> list[int]:
+        pids = [pid]
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as fh:
+                    for child in fh.read().split():
+                        pids += self._tree(int(child))
+        except OSError:
+            pass
+        return pids
+
+    def now(self) -> int:
+        total = 0
+        for pid in self._tree(self.pid):
+            try:
+                with open(f"/proc/{pid}/smaps_rollup") as fh:
+                    total += next(int(line.split()[1]) for line in fh if line.startswith("Pss:")) * 1024
+            except (OSError, StopIteration):
+                pass
+        return total
+
+    def _loop(self):
+        while not self._stop.wait(self.period):
+            self.peak = max(self.peak, self.now())
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+
+
 def run_phases(n_blocks: int, names, sampler=None) -> dict:
     """Run the named phases in order on ``n_blocks``; {"phases": [...], "figures": {...}}."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -157,8 +226,13 @@ def run_phases(n_blocks: int, names, sampler=None) -> dict:
             phase(run)
             wall, cpu = time.perf_counter() - t0, time.process_time() - c0
             peak = max(sampler.peak, sampler.now()) if sampler else 0
-            rows.append({"phase": name, "seconds": wall, "cpu_s": cpu, "peak_mb": peak / 2 ** 20,
-                         "added_bytes_per_block": (peak - start) / run["model"].n_blocks})
+            row = {"phase": name, "seconds": wall, "cpu_s": cpu, "peak_mb": peak / 2 ** 20,
+                   "added_bytes_per_block": (peak - start) / run["model"].n_blocks}
+            if name == "compare":       # a process tree of its own: its CPU and its tree's peak
+                peak_mb = run["figures"]["compare_peak_mb"]
+                row.update(cpu_s=run["figures"]["compare_cpu_s"], peak_mb=peak_mb,
+                           added_bytes_per_block=peak_mb * 2 ** 20 / run["model"].n_blocks)
+            rows.append(row)
             if sampler:
                 print(f"  {run['model'].n_blocks:,} blocks: {name} {wall:.2f} s", file=sys.stderr, flush=True)
         return {"n_blocks": int(run["model"].n_blocks), "phases": rows, "figures": run["figures"]}
@@ -210,9 +284,12 @@ def report(results, names) -> list[str]:
     for name, rows in by_phase.items():
         lines.append(f"{name:<14}" + "".join(f"{p['peak_mb']:>9.0f} / {p['added_bytes_per_block']:>5.0f}"
                                              for p in rows))
-    lines.append(f"{'peak B/block':<14}" + "".join(
-        f"{(max(p['peak_mb'] for p in r['phases']) - r['baseline_mb']) * 2 ** 20 / r['n_blocks']:>17.0f}"
-        for r in results) + "   (the process's peak above its resident memory after the warm-up, per block)")
+    inside = [[p for p in r["phases"] if p["phase"] != "compare"] for r in results]
+    if all(inside):
+        lines.append(f"{'peak B/block':<14}" + "".join(
+            f"{(max(p['peak_mb'] for p in ps) - r['baseline_mb']) * 2 ** 20 / r['n_blocks']:>17.0f}"
+            for ps, r in zip(inside, results))
+            + "   (the process's peak above its resident memory after the warm-up, per block; compare apart)")
     lines.append("")
     for r in results:
         f = r["figures"]
@@ -249,7 +326,8 @@ def main(argv=None):
         print(f"{results[-1]['n_blocks']:,} blocks done", file=sys.stderr, flush=True)
     print(f"{os.cpu_count()} cores, load average {load:.2f} at the start, {os.getloadavg()[0]:.2f} at the end; "
           "s = wall seconds, cpu = process CPU seconds, peak MB = the process's resident peak during the phase, "
-          "B/blk = bytes per block the phase added to the resident memory at its start; k: time ~ blocks^k")
+          "B/blk = bytes per block the phase added to the resident memory at its start (compare: its process "
+          "tree's peak PSS, all of it); k: time ~ blocks^k")
     print("\n".join(report(results, names)))
     if args.json:
         Path(args.json).write_text(json.dumps({"load": load, "results": results}, indent=1))

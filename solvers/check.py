@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import time
 
+import numba
 import numpy as np
 
 from .errors import InputError
@@ -36,6 +37,23 @@ class _Violations:
     def report(self, objective: float) -> Result:
         return Result(INFEASIBLE if self.count else FEASIBLE, objective, math.inf, time.perf_counter() - self.start,
                       self.messages, "check", {"n_violations": self.count})
+
+
+@numba.njit(cache=True)
+def _late_arcs(indptr, indices, when, limit):
+    """Arcs whose predecessor comes after its node (``when[p] > when[b]``), read from the CSR arrays
+    without one temporary per arc: (how many, the first ``limit`` as (node, predecessor) rows in arc order)."""
+    first = np.empty((limit, 2), np.int64)
+    count = 0
+    for b in range(indptr.size - 1):
+        for k in range(indptr[b], indptr[b + 1]):
+            p = indices[k]
+            if when[p] > when[b]:
+                if count < limit:
+                    first[count, 0] = b
+                    first[count, 1] = p
+                count += 1
+    return count, first[:min(count, limit)]
 
 
 def _slack(limit: float, tol: float) -> float:
@@ -64,11 +82,11 @@ def check_pit(problem: UpitProblem, pit) -> Result:
         mask = np.zeros(n, dtype=bool)
         mask[pit] = True
     found = _Violations()
-    nodes, preds = problem.precedence.arcs()
-    bad = np.flatnonzero(mask[nodes] & ~mask[preds])
-    for a in bad[:MAX_LISTED]:
-        found.add(f"precedence: block {nodes[a]} in pit but its predecessor {preds[a]} is not")
-    found.count = int(bad.size)
+    prec = problem.precedence
+    count, late = _late_arcs(prec.indptr, prec.indices, (~mask).view(np.uint8), MAX_LISTED)   # outside: later
+    for b, p in late.tolist():
+        found.add(f"precedence: block {b} in pit but its predecessor {p} is not")
+    found.count = int(count)
     return found.report(math.fsum(problem.values[mask].tolist()))
 
 
@@ -118,17 +136,17 @@ def check_schedule(problem: PcpspProblem, schedule: Schedule, tol: float = 1e-6,
     found.count += max(0, over.size - MAX_LISTED)
 
     # cumulative precedence, on the mined period when integral, on cumulative fractions otherwise
-    nodes, preds = problem.precedence.arcs()
     if frac_bad.size == 0 and over.size == 0:
         period = np.full(n, n_per, dtype=np.int64)  # n_per = never mined
         np.minimum.at(period, xb[nonzero], xt[nonzero])
-        bad = np.flatnonzero(period[preds] > period[nodes])
-        for a in bad[:MAX_LISTED]:
-            b, p = nodes[a], preds[a]
+        prec = problem.precedence
+        count, late = _late_arcs(prec.indptr, prec.indices, period, MAX_LISTED)
+        for b, p in late.tolist():
             when = "never" if period[p] == n_per else f"in period {period[p]}"
             found.add(f"precedence: block {b} mined in period {period[b]} but its predecessor {p} {when}")
-        found.count += max(0, bad.size - MAX_LISTED)
+        found.count += max(0, count - MAX_LISTED)
     else:
+        nodes, preds = problem.precedence.arcs()
         cum = np.zeros((n, n_per))
         np.add.at(cum, (xb, xt), x)
         np.cumsum(cum, axis=1, out=cum)

@@ -105,7 +105,7 @@ def _greedy(indptr, indices, succ_ptr, succ_idx, key, cand, not_before, order, c
             s = succ_idx[k]
             waiting[s] -= 1
             if waiting[s] == 0:
-                heapq.heappush(heap, (key[s], s))
+                heapq.heappush(heap, (key[s], np.int64(s)))
     return period, frac
 
 

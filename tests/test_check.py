@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from orepit.data.minelib import load_instance, read_schedule, read_upit_solution
 from solvers import CpitProblem, PcpspProblem, Precedence, Schedule, SideConstraints, UpitProblem
 from solvers.check import check_pit, check_schedule
+from solvers.errors import InputError
 
 # README: published values (UPIT optimum, CPIT best, PCPSP best)
 PUBLISHED = {
@@ -102,3 +104,49 @@ def test_pit_check_lists_open_arcs():
     report = check_pit(prob, np.array([False, True, True]))
     assert report.objective == 4.0 and report.info["n_violations"] == 1
     assert report.solution == ["precedence: block 2 in pit but its predecessor 0 is not"]
+
+
+def test_precedence_checks_list_late_arcs_in_arc_order_as_a_reference_does():
+    # random graphs and schedules: the CSR pass names the same arcs, in the same order, and counts
+    # them all, as the per-arc reference (every arc's periods compared at once)
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        n, T = int(rng.integers(5, 60)), 4
+        nodes = rng.integers(1, n, 3 * n)
+        preds = (nodes * rng.random(nodes.size)).astype(int)           # a predecessor has a smaller id
+        prec = Precedence.from_arcs(n, nodes, preds)
+        period = rng.integers(-1, T, n)
+        problem = CpitProblem(rng.normal(size=n), prec, T, 0.1, np.ones((n, 1)), np.zeros((1, T)),
+                              np.full((1, T), 1e9))
+        result = check_schedule(problem, Schedule.from_periods(period))
+        when = np.where(period >= 0, period, T)
+        a_node, a_pred = prec.arcs()
+        late = np.flatnonzero(when[a_pred] > when[a_node])
+        named = [re.match(r"precedence: block (\d+) mined in period \d+ but its predecessor (\d+) ", m).groups()
+                 for m in result.solution]
+        assert result.info["n_violations"] == late.size
+        assert named == [(str(a_node[a]), str(a_pred[a])) for a in late[:len(named)]]
+        assert len(named) == min(late.size, 50)
+        pit = period >= 0
+        r = check_pit(UpitProblem(rng.normal(size=n), prec), pit)
+        assert r.info["n_violations"] == int(np.sum(pit[a_node] & ~pit[a_pred]))
+
+
+def test_precedence_keeps_node_ids_in_four_bytes_and_checks_them_before_narrowing():
+    prec = Precedence(np.array([0, 0, 1, 3]), np.array([0, 0, 1], dtype=np.int64))
+    assert prec.indices.dtype == np.int32 and prec.indptr.dtype == np.int64
+    assert prec.successors().indices.dtype == np.int32
+    # 2**32 + 1 would wrap to 1 (a valid id) if it were narrowed first
+    with pytest.raises(InputError, match="predecessor 4294967297 out of range"):
+        Precedence(np.array([0, 0, 1, 3]), np.array([0, 2**32 + 1, 1], dtype=np.int64))
+
+
+def test_successors_are_the_reversed_arcs_in_ascending_order():
+    rng = np.random.default_rng(1)
+    for _ in range(30):
+        n = int(rng.integers(1, 80))
+        prec = Precedence.from_arcs(n, rng.integers(0, n, 4 * n), rng.integers(0, n, 4 * n))
+        nodes, preds = prec.arcs()
+        reference = Precedence.from_arcs(n, preds, nodes)
+        assert np.array_equal(prec.successors().indptr, reference.indptr)
+        assert np.array_equal(prec.successors().indices, reference.indices)

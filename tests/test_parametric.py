@@ -174,6 +174,17 @@ def test_smallest_parameter_continues_from_earlier_states_to_the_same_answer(cas
     pit, lam = smallest_parameter(a, b, q, second * q.sum(), solver=counting, start=start, states=states)
     assert np.array_equal(pit, pit_cold) and lam == pytest.approx(lam_cold, rel=1e-9, abs=1e-12)
     assert counting.starts == 0
+    assert len(states) == 1 and min(states) <= start   # one state kept, the lowest: it serves any later start
+
+
+def test_one_state_is_kept_the_lowest():
+    prec = Precedence.from_arcs(3, [2, 2], [0, 1])
+    a, b, q = np.array([-1.0, -2.0, -3.0]), np.ones(3), np.ones(3)
+    states = {}
+    high = smallest_parameter(a, b, q, 3.0, prec, states=states)[1]
+    low = smallest_parameter(a, b, q, 1.0, prec, states=states)[1]
+    smallest_parameter(a, b, q, 3.0, prec, states=states, start=high)
+    assert low < high and len(states) == 1 and min(states) <= low
 
 
 class _StartCounting(PseudoflowSolver):

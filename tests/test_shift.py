@@ -76,3 +76,34 @@ def test_shifts_keep_every_constraint_and_never_lose_value(seed):
 
 def test_the_docstring_example_runs():
     assert doctest.testmod(solvers.shift).failed == 0
+
+
+def test_expected_periods_equal_the_whole_matrix_formula():
+    # the per-block pass gives, bit for bit, what comparing every block with every period at once gives
+    from types import SimpleNamespace
+
+    from orepit.planning.sequencing import expected_periods
+    rng = np.random.default_rng(3)
+    for _ in range(10):
+        n, cuts, T = 200, 7, int(rng.integers(1, 9))
+        layout = SimpleNamespace(block_cut=rng.integers(-1, cuts, n), block_position=rng.integers(0, 5, n))
+        tonnage = rng.uniform(0, 10, n) * (rng.random(n) > 0.1)
+        mined_by = np.cumsum(rng.uniform(0, 0.4, (cuts, T)), axis=1)
+        out = expected_periods(layout, tonnage, mined_by)
+        blocks = np.flatnonzero(layout.block_cut >= 0)
+        order = blocks[np.lexsort((blocks, layout.block_position[blocks], layout.block_cut[blocks]))]
+        c, t_b = layout.block_cut[order], tonnage[order]
+        total = np.bincount(c, weights=t_b, minlength=cuts)
+        before = np.cumsum(t_b) - t_b
+        start = np.zeros(cuts)
+        first = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+        start[c[first]] = before[first]
+        q = np.where(total[c] > 0, (before - start[c] + 0.5 * t_b) / np.where(total > 0, total, 1.0)[c], 0.5)
+        rows = np.clip(np.maximum.accumulate(mined_by, axis=1), 0.0, 1.0)[c]
+        reached = rows >= q[:, None] - 1e-9
+        t = np.where(reached.any(axis=1), np.argmax(reached, axis=1), T)
+        prev = np.where(t > 0, rows[np.arange(t.size), np.maximum(t - 1, 0)], 0.0)
+        now = rows[np.arange(t.size), np.minimum(t, T - 1)]
+        frac = np.clip((q - prev) / np.maximum(now - prev, 1e-12), 0.0, 1.0)
+        assert np.array_equal(out[order], np.where(t < T, t + frac, np.inf))
+        assert np.isinf(out[layout.block_cut < 0]).all()

@@ -151,6 +151,12 @@ def test_the_budget_buys_metal_within_npvs_npv(results, deposit, economic):
     assert green.kpis["metal_recovered"] > plain.kpis["metal_recovered"]
     assert plain.kpis["npv"] > green.kpis["npv"] >= green.kpis["npv_budget_target"]
     assert green.kpis["npv_budget_target"] == pytest.approx(npv.kpis["npv"] * (1 - GREEN_BUDGET))
+    # only the chosen plan keeps its blocks; the other trials and the plan without the floor keep
+    # what the frontier and the floor's price read (KPIs, credit, pit)
+    others = [r for r in green.tried.values() if r is not green] + [green.without_floor]
+    assert green.block_period.size == deposit.n_blocks and green.layout is not None
+    assert others and all(r.layout is None and r.plan.schedule is None for r in others)
+    assert all(r.pit.size == deposit.n_blocks and "npv" in r.kpis for r in others)
 
 
 class _Plan:

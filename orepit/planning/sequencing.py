@@ -10,6 +10,7 @@ The result keeps every block precedence and every period's mining capacity exact
 """
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from solvers.errors import InputError
@@ -45,14 +46,30 @@ def expected_periods(layout: Layout, tonnage: np.ndarray, mined_by: np.ndarray) 
     safe = np.where(cut_total > 0, cut_total, 1.0)
     q = np.where(cut_total[c] > 0, (before - start[c] + 0.5 * t_b) / safe[c], 0.5)
     W = np.clip(np.maximum.accumulate(mined_by, axis=1), 0.0, 1.0)
+    out[order] = _crossings(c, q, W)
+    return out
+
+
+@numba.njit(cache=True)
+def _crossings(cut, q, W):
+    """Per block: t + the share of period t's advance of its cut's ``W[cut, t]`` past the block's
+    place ``q``, for the first period t in which it reaches q; inf when it never does.  One pass per
+    block, with no (blocks x periods) temporary."""
     T = W.shape[1]
-    rows = W[c]                                                       # (blocks, T)
-    reached = rows >= q[:, None] - 1e-9
-    t = np.where(reached.any(axis=1), np.argmax(reached, axis=1), T)
-    prev = np.where(t > 0, rows[np.arange(t.size), np.maximum(t - 1, 0)], 0.0)
-    now = rows[np.arange(t.size), np.minimum(t, T - 1)]
-    frac = np.clip((q - prev) / np.maximum(now - prev, 1e-12), 0.0, 1.0)
-    out[order] = np.where(t < T, t + frac, np.inf)
+    out = np.empty(q.size)
+    for i in range(q.size):
+        row = W[cut[i]]
+        t = T
+        for s in range(T):
+            if row[s] >= q[i] - 1e-9:
+                t = s
+                break
+        if t == T:
+            out[i] = np.inf
+            continue
+        prev = row[t - 1] if t > 0 else 0.0
+        frac = (q[i] - prev) / max(row[t] - prev, 1e-12)
+        out[i] = t + min(max(frac, 0.0), 1.0)
     return out
 
 

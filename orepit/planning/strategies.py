@@ -210,7 +210,8 @@ class StrategyResult:
     rules: what each green rule costs (`orepit.planning.rules.rule_prices`), when priced;
     without_floor: green's plan with its utilisation floor down to the economic pit's share, when the
     floor is above it (the floor's price, and a point of the frontier); tried: {floor: result} of
-    every green plan the budget search made (points of the frontier); budget_reason: what the
+    every green plan the budget search made (points of the frontier); these two keep their KPIs,
+    credit and pit but not their layout and block schedule (`without_blocks`); budget_reason: what the
     budget bought, in one sentence; beside: planned in a forked child beside green (`compare`; its
     ``seconds`` are that run's own).
     """
@@ -247,6 +248,12 @@ class StrategyResult:
     @property
     def block_pushback(self) -> np.ndarray:
         return self.layout.block_pushback
+
+    def without_blocks(self) -> "StrategyResult":
+        """This result without its cut layout and block schedule (about 64 bytes a block), for a plan
+        kept only for its KPIs, credit and pit: a budget-search trial not chosen (a point of the
+        frontier, the utilisation floor's price)."""
+        return replace(self, layout=None, plan=replace(self.plan, schedule=None))
 
 
 def run_strategy(deposit: Deposit, name: str, setup: ScheduleSetup, options: StrategyOptions | None = None,
@@ -388,6 +395,10 @@ def run_green(deposit: Deposit, setup: ScheduleSetup, options: StrategyOptions, 
         # the floor is above what the economic pit holds: green without it, at that share
         result.without_floor = result.tried.get(share) or run(share)
     result.rules = rule_prices(deposit, result, extend, result.without_floor)
+    # the trials not chosen stay as frontier points and the floor's price: their KPIs, not their blocks
+    result.tried = {floor: r if r is result else r.without_blocks() for floor, r in result.tried.items()}
+    if result.without_floor is not None:
+        result.without_floor = result.without_floor.without_blocks()
     return result
 
 

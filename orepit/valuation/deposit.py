@@ -187,19 +187,20 @@ def value_deposit(model: BlockModel, economics: Economics, environment: Environm
     name = next(iter(economics.elements))
     metal, recovered = metals[name].metal, metals[name].recovered
     hours = values.get("mill_hours_h", np.zeros(model.n_blocks))
-    env_cols = [env[f"env_cost_{d}_{environment.unit}"] for d in DESTINATIONS]
-    co2_cols = [env[f"co2_{d}_kg"] / 1000.0 for d in DESTINATIONS]
+    rehandle = values[f"rehandle_cost_{u}"]
+    env_cost = np.stack([env[f"env_cost_{d}_{environment.unit}"] for d in DESTINATIONS], axis=1)
+    co2 = np.stack([env[f"co2_{d}_kg"] / 1000.0 for d in DESTINATIONS], axis=1)
     kwh = env["process_kwh"]
     water = env["water_m3"]
     zeros = np.zeros(model.n_blocks)
     extras = {"energy_kwh": np.stack([kwh, kwh, zeros], axis=1),
               "water_m3": np.stack([water, water, zeros], axis=1),
               "dump_ha": np.stack([zeros, zeros, env["dump_area_ha"]], axis=1)}
+    del vin, ein, values, env, by_destination, kwh, water, zeros     # the inputs, before the precedence's work
     if precedence is None:
         precedence = precedence_from_geometry(model, block_size=model.block_size, slope=slope, levels=levels)
-    return Deposit(model, precedence, margin, mining, values[f"rehandle_cost_{u}"], value, net,
-                   np.stack(env_cols, axis=1), np.stack(co2_cols, axis=1), metal, recovered, hours, processable,
-                   extras, name, economics.currency, tuple(economics.elements), metals)
+    return Deposit(model, precedence, margin, mining, rehandle, value, net, env_cost, co2, metal, recovered, hours,
+                   processable, extras, name, economics.currency, tuple(economics.elements), metals)
 
 
 def _element_metal(model: BlockModel, element, tonnage: np.ndarray, rock: np.ndarray, rocks,

@@ -17,7 +17,7 @@ import numpy as np
 
 from solvers.errors import InputError
 from solvers.patterns import implied_chains, minimal_pattern, named_pattern, slope_offsets
-from solvers.problem import Precedence
+from solvers.problem import Precedence, node_dtype
 from orepit.data.minelib import write_precedence as _write
 from orepit.valuation.slopes import SlopeTable
 
@@ -230,7 +230,7 @@ class _BlockGrid:
         indptr = np.zeros(self.n + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
         del counts
-        indices = np.empty(int(indptr[-1]), dtype=np.int64)
+        indices = np.empty(int(indptr[-1]), dtype=node_dtype(self.n))
         _fill_predecessors(*args, indptr, indices)
         return Precedence(indptr, indices)
 
