@@ -161,3 +161,31 @@ def test_formats_by_extension(tmp_path):
         with pytest.raises(InputError, match="needs the block size"):
             write_model(no_size, tmp_path / f"m{suffix}")
         assert not (tmp_path / f"m{suffix}").exists()
+
+
+def test_cell_columns_hand_a_dense_models_numbers_over_without_copying():
+    from orepit.data.cells import cell_columns
+    dense = synthetic_deposit(dims=(4, 3, 2), seed=1)
+    assert dense.is_dense
+    columns = {c.name: c.values for c in cell_columns(dense, whole_grid=True)}
+    assert np.shares_memory(columns["cu"], dense["cu"])
+    sparse = _results_like()
+    values = {c.name: c.values for c in cell_columns(sparse, whole_grid=True)}["cu"]
+    assert len(values) == int(np.prod(sparse.dims)) and np.isnan(values).sum() == np.prod(sparse.dims) - sparse.n_blocks
+
+
+def test_vti_arrays_are_encoded_one_at_a_time(tmp_path):
+    """The writer holds about one column's encoded text at a time, not every column's (numpy arrays and
+    the encoded bytes are traced by tracemalloc)."""
+    import tracemalloc
+    model = synthetic_deposit(dims=(50, 40, 25), seed=2)
+    rng = np.random.default_rng(0)
+    model = model.assign(**{f"extra_{k}": rng.random(model.n_blocks) for k in range(20)})
+    one_column = 8 * model.n_blocks * 4 / 3       # bytes of one float column's base64 text
+    tracemalloc.start()
+    try:
+        write_model(model, tmp_path / "m.vti")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 6 * one_column, peak / one_column
