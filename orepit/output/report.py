@@ -32,7 +32,7 @@ BLOCKS = "blocks.parquet"
 #: file -> the columns the report needs (the format in docs/results_format.md has more).
 REQUIRED = {
     "summary.json": (),
-    "blocks.parquet": ("i", "j", "k", "tonnage"),
+    BLOCKS: ("i", "j", "k", "tonnage"),
     "shells.csv": ("shell", "ore_t", "waste_t", "best_case", "worst_case"),
     "gradetonnage.csv": ("cutoff", "tonnes", "mean_grade"),
     "periods.csv": ("strategy", "period", "mined_t", "ore_mined_t", "mill_t", "stockpile_in_t", "dump_t",
