@@ -98,3 +98,13 @@ def test_the_model_does_not_share_writes_with_the_callers_frame():
     frame.iloc[1, frame.columns.get_loc("i")] = 5
     assert model["cu"].tolist() == [0.5, 0.7] and model["tonnage"].tolist() == [10.0, 12.0]
     assert model["i"].tolist() == [0, 1]
+
+
+def test_the_frame_shares_the_models_columns_and_not_writes_to_them():
+    model = BlockModel(pd.DataFrame({"i": [0, 1], "j": [0, 0], "k": [0, 0], "cu": [0.5, 0.7]}), grades=["cu"])
+    frame = model.frame
+    if int(pd.__version__.split(".")[0]) >= 3:     # copy on write: no copy of the table until a write
+        assert np.shares_memory(frame["cu"].to_numpy(), model["cu"])
+    frame.loc[0, "cu"] = 9.0
+    frame["i"] += 3
+    assert model["cu"].tolist() == [0.5, 0.7] and model["i"].tolist() == [0, 1]

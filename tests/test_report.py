@@ -261,3 +261,13 @@ def test_the_page_names_the_deposits_grade_and_currency(tmp_path):
         assert "MEUR" in Image.open(folder / chart).info["axes"] and "MUSD" not in Image.open(folder / chart).info["axes"]
     value = f"value {summary['pit']['objective']:,.0f} EUR"
     assert value in re.sub(r"<[^>]+>", "", page), re.findall(r"ultimate pit[^<]*", page)
+
+
+def test_report_reads_only_the_block_columns_it_uses(report):
+    from orepit.output.report import block_columns, load_results
+    folder, _ = report
+    model = load_results(folder)["blocks.parquet"]
+    written = read_model(folder / "blocks.parquet")
+    assert set(model.columns) == {c for c in written.columns if c in block_columns(["high-grade", "npv", "green"])}
+    assert "bwi" in written.columns and "bwi" not in model.columns     # not drawn: not read
+    assert {"period_green", "destination_green", "env_cost_green", "in_pit", "tonnage"} <= set(model.columns)

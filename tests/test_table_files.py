@@ -52,3 +52,15 @@ def test_row_numbers_of_a_large_table_are_fast_and_right(tmp_path):
     rows = np.arange(200_000)
     expected = 2 + rows + (rows + 999) // 1000        # a blank line after rows 0, 1000, 2000, ...
     assert word == "line" and np.array_equal(numbers, expected)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".omf"])
+def test_only_the_columns_asked_for_are_kept_with_the_grades(tmp_path, suffix):
+    from orepit.data.files import write_model
+    from orepit.valuation.synthetic import synthetic_deposit
+    model = synthetic_deposit(dims=(4, 3, 2), seed=1)
+    write_model(model, tmp_path / f"m{suffix}")
+    back = read_model(tmp_path / f"m{suffix}", only=["i", "j", "k", "tonnage", "no_such_column"],
+                      grades=None if suffix != ".csv" else model.grades, assumptions=[])
+    assert set(back.columns) == {"i", "j", "k", "x", "y", "z", "tonnage", *model.grades}
+    assert np.array_equal(back["tonnage"], model["tonnage"]) and np.array_equal(back["cu"], model["cu"])

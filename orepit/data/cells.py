@@ -25,13 +25,23 @@ def category_codes(s: pd.Series) -> tuple[np.ndarray, list[str]]:
     return codes.astype(np.int64), [str(v) for v in labels]
 
 
+def column_labels(model: BlockModel) -> Iterator[tuple[str, list[str]]]:
+    """(name, labels) of every categorical or text column, in `cell_columns`' order and with its labels."""
+    frame = model.frame
+    for name in frame.columns:
+        if name not in GEOMETRY and frame[name].dtype.kind not in "fiub":
+            yield name, category_codes(frame[name])[1]
+
+
 def cell_columns(model: BlockModel, whole_grid: bool) -> Iterator[CellColumn]:
     """Every column but the geometry, per block or (``whole_grid``) per cell of the x-fastest grid.
 
-    Cells without a block hold NaN (floats), 0 (integers, booleans) or -1 (codes).
+    Cells without a block hold NaN (floats), 0 (integers, booleans) or -1 (codes).  One column at a
+    time, and a dense model's numeric columns as they are (its blocks are its cells): a writer that
+    uses each column and lets it go holds one column's copy at most.
     """
     frame = model.frame
-    cells = model.grid_index() if whole_grid else None
+    cells = model.grid_index() if whole_grid and not model.is_dense else None
     n_cells = int(np.prod(model.dims))
     for name in frame.columns:
         if name in GEOMETRY:

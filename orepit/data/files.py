@@ -47,7 +47,7 @@ def model_kind(path) -> str:
 
 def read_model(path, *, columns: Mapping[str, str] | None = None, block_size=None, origin=None,
                grades: Iterable[str] | None = None, name: str | None = None, defaults: Iterable[str] = (),
-               assumptions: list | None = None) -> BlockModel:
+               assumptions: list | None = None, only: Iterable[str] | None = None) -> BlockModel:
     """Read a block model file (CSV, Parquet, OMF or MineLib ``.blocks``).
 
     columns: ``{model name: file column}`` (`orepit.data.columns.parse_columns` reads the
@@ -59,6 +59,10 @@ def read_model(path, *, columns: Mapping[str, str] | None = None, block_size=Non
     Every assumption made (columns found by name, inferred grid, tonnage from density,
     defaults used) is appended to ``assumptions`` when a list is given, else issued as one
     `orepit.data.defaults.AssumptionsWarning`.
+
+    only: the names of the file columns to keep from a CSV, Parquet or OMF table (those of them the
+    file has, and the grade columns, given or stated); CSV and Parquet read no other column: a reader
+    that needs a few columns of a large table holds those alone.
     """
     kind = model_kind(path)
     if f".{kind}" not in READ_SUFFIXES:
@@ -74,10 +78,11 @@ def read_model(path, *, columns: Mapping[str, str] | None = None, block_size=Non
     else:
         if kind == "omf":
             table, stated, notes = read_omf(path)
+            table = table if only is None else table[[c for c in table.columns if c in _kept(only, grades, stated)]]
             numbers, word = None, "block"
         else:
-            table = read_table(path, kind)
             stated = read_parquet_meta(path) if kind == "parquet" else {}
+            table = read_table(path, kind, None if only is None else _kept(only, grades, stated))
             numbers, word = row_numbers(path, kind, len(table))
         given = {"block_size": block_size, "origin": origin, "grades": grades, "name": name}
         given = {key: stated.get(key) if value is None else value for key, value in given.items()}
@@ -86,6 +91,11 @@ def read_model(path, *, columns: Mapping[str, str] | None = None, block_size=Non
                                  source=path, numbers=numbers, word=word, notes=notes)
     report(notes, assumptions, path)
     return model
+
+
+def _kept(only: Iterable[str], grades: Iterable[str] | None, stated: dict) -> set[str]:
+    """The columns `read_model` keeps: ``only`` and the grade columns (given, else the file's)."""
+    return {*only, *(grades or stated.get("grades") or ())}
 
 
 @dataclass

@@ -173,42 +173,62 @@ def write_omf(model: BlockModel, path) -> None:
 
 
 def _write(omf, model: BlockModel, path) -> None:
+    """The omf package's file (header, compressed arrays, JSON of every object by uid), written a data
+    array at a time: the package copies every array it is given, so each array is written and let go
+    before the next is made, instead of the whole project being held and then written."""
     if model.block_size is None:
         raise InputError("an OMF file needs the block size (the model does not state it)", path=path,
                          field="block_size")
     nx, ny, nz = model.dims
-    data = []
-    for column in cell_columns(model, whole_grid=True):
-        if column.labels is None:
-            values = column.values.astype(np.int64) if column.values.dtype.kind in "bu" else column.values
-            data.append(omf.ScalarData(name=column.name, location="cells", array=values))
-        else:
-            legend = omf.Legend(name=column.name, values=omf.StringArray(column.labels))
-            data.append(omf.MappedData(name=column.name, location="cells", array=omf.ScalarArray(column.values),
-                                       legends=[legend]))
-    if not model.is_dense:
-        mark = np.full(nx * ny * nz, -1, dtype=np.int64)
-        mark[model.grid_index()] = np.arange(model.n_blocks)
-        data.append(omf.ScalarData(name=MARK, location="cells", array=mark,
-                                   description="block number of the cell in orepit, -1 where it holds no block"))
     frame = model.frame
     meta = {"name": model.name, "grades": list(model.grades), "columns": list(frame.columns),
             "dtypes": {c: str(frame[c].dtype) for c in frame.columns}}
-    geometry = omf.VolumeGridGeometry(tensor_u=np.full(nx, model.block_size[0]),
-                                      tensor_v=np.full(ny, model.block_size[1]),
-                                      tensor_w=np.full(nz, model.block_size[2]), origin=list(model.origin))
-    element = omf.VolumeElement(name=model.name or "block model", description=META + json.dumps(meta),
-                                geometry=geometry, data=data)
-    project = omf.Project(name=model.name or "block model", units="m", elements=[element],
-                          description="written by orepit")
+    geometry = _valid(omf.VolumeGridGeometry(tensor_u=np.full(nx, model.block_size[0]),
+                                             tensor_v=np.full(ny, model.block_size[1]),
+                                             tensor_w=np.full(nz, model.block_size[2]), origin=list(model.origin)),
+                      path)
+    project = omf.Project(name=model.name or "block model", units="m", description="written by orepit")
+    registry: dict = {}     # uid -> JSON of each object written, as omf.OMFWriter keeps them
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        omf.OMFWriter.initialize_header(fh, project.uid)
+        data = [_written(item, fh, registry, path) for item in _cell_data(omf, model)]
+        project.elements = [omf.VolumeElement(name=model.name or "block model", description=META + json.dumps(meta),
+                                              geometry=geometry, data=data)]
+        project.serialize(registry=registry, open_file=fh)     # the geometry, element and project; the data are in
+        omf.OMFWriter.update_header(fh)
+        fh.write(json.dumps(registry).encode("utf-8"))
+
+
+def _cell_data(omf, model: BlockModel):
+    """The OMF data arrays of the model's columns, made one at a time, and of the block numbers of a
+    model that is not the whole grid in grid order."""
+    for column in cell_columns(model, whole_grid=True):
+        if column.labels is None:
+            values = column.values.astype(np.int64) if column.values.dtype.kind in "bu" else column.values
+            yield omf.ScalarData(name=column.name, location="cells", array=values)
+        else:
+            legend = omf.Legend(name=column.name, values=omf.StringArray(column.labels))
+            yield omf.MappedData(name=column.name, location="cells", array=omf.ScalarArray(column.values),
+                                 legends=[legend])
+    if not model.is_dense:
+        nx, ny, nz = model.dims
+        mark = np.full(nx * ny * nz, -1, dtype=np.int64)
+        mark[model.grid_index()] = np.arange(model.n_blocks)
+        yield omf.ScalarData(name=MARK, location="cells", array=mark,
+                             description="block number of the cell in orepit, -1 where it holds no block")
+
+
+def _written(data, fh, registry: dict, path):
+    """``data`` checked and written (its array into ``fh``, its JSON into ``registry``), then emptied."""
+    _valid(data, path).serialize(registry=registry, open_file=fh)
+    data.array.array = data.array.array[:0]
+    return data
+
+
+def _valid(item, path):
+    """``item`` once the omf package finds it valid; `InputError` otherwise."""
     try:
-        project.validate()
+        item.validate()
     except Exception as exc:  # noqa: BLE001 - the omf package raises several kinds
         raise InputError(f"cannot write OMF: {exc}", path=path) from None
-    with atomic_path(path) as tmp:
-        try:
-            omf.OMFWriter(project, tmp + ".omf")      # the omf writer adds .omf to names without it
-            os.replace(tmp + ".omf", tmp)
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp + ".omf")
+    return item

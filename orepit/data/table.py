@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -16,15 +17,21 @@ from orepit.data.csv_text import write_csv
 _META_KEY = b"orepit"
 
 
-def read_table(path, kind: str) -> pd.DataFrame:
-    """Read a CSV (header row; the separator sniffed from it) or Parquet table; errors name the file."""
+def read_table(path, kind: str, only: Iterable[str] | None = None) -> pd.DataFrame:
+    """Read a CSV (header row; the separator sniffed from it) or Parquet table; errors name the file.
+    only: the names of the columns to read (those of them the file has; the others are not read)."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise InputError("file not found", path=path)
+    wanted = None if only is None else set(only)
     try:
         if kind == "csv":
-            return pd.read_csv(path, sep=_separator(path), engine="c", low_memory=False)
-        return pd.read_parquet(path)
+            return pd.read_csv(path, sep=_separator(path), engine="c", low_memory=False,
+                               usecols=None if wanted is None else wanted.__contains__)
+        if wanted is None:
+            return pd.read_parquet(path)
+        import pyarrow.parquet as pq
+        return pd.read_parquet(path, columns=[c for c in pq.read_schema(path).names if c in wanted])
     except InputError:
         raise
     except pd.errors.ParserError as exc:  # pandas reports "line N" in its message

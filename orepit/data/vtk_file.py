@@ -13,6 +13,7 @@ binary (UInt64 length header, little-endian), as the VTK XML format describes.
 from __future__ import annotations
 
 import base64
+from itertools import chain
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
@@ -20,7 +21,7 @@ import numpy as np
 from solvers.errors import InputError
 
 from orepit.data.atomic import atomic_path
-from orepit.data.cells import cell_columns
+from orepit.data.cells import cell_columns, column_labels
 from orepit.data.model import BlockModel
 
 HIDDEN_CELL = 32  # vtkDataSetAttributes::HIDDENCELL
@@ -49,20 +50,18 @@ def _labels(name: str, labels) -> str:
 
 
 def _columns(model: BlockModel, whole_grid: bool):
-    """(cell-data arrays, field-data label arrays) of every column but the geometry."""
-    arrays, fields = [], []
-    for column in cell_columns(model, whole_grid):
-        values = column.values
-        if column.labels is not None:
-            values = values.astype(np.int32)
-            fields.append(_labels(f"{column.name}_labels", column.labels))
-        arrays.append(_array(column.name, values))
-    return arrays, fields
+    """(field-data label arrays, cell-data arrays) of every column but the geometry; the cell-data
+    arrays are encoded one at a time, as they are written (a model's columns are never all encoded at
+    once)."""
+    fields = [_labels(f"{name}_labels", labels) for name, labels in column_labels(model)]
+    arrays = (_array(column.name, column.values if column.labels is None else column.values.astype(np.int32))
+              for column in cell_columns(model, whole_grid))
+    return fields, arrays
 
 
-def _write(path, kind: str, head: str, fields: list[str], pieces: list, tail: str) -> None:
-    """The VTK XML file: ``head``, the field data, the ``pieces`` (text or encoded bytes), ``tail``;
-    written piece by piece, atomically (a large model's arrays are never joined into one text)."""
+def _write(path, kind: str, head: str, fields: list[str], pieces, tail: str) -> None:
+    """The VTK XML file: ``head``, the field data, the ``pieces`` (text or encoded bytes, an iterable),
+    ``tail``; written piece by piece, atomically (a large model's arrays are never joined into one text)."""
     field_data = f"<FieldData>{''.join(fields)}</FieldData>\n" if fields else ""
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         fh.write(('<?xml version="1.0"?>\n'
@@ -85,15 +84,15 @@ def write_vti(model: BlockModel, path) -> None:
     nx, ny, nz = model.dims
     n = nx * ny * nz
     cells = model.grid_index()
-    arrays, fields = _columns(model, True)
+    fields, arrays = _columns(model, True)
     block = np.zeros(n, dtype=np.uint8)
     block[cells] = 1
     ghost = np.where(block == 1, 0, HIDDEN_CELL).astype(np.uint8)
-    arrays += [_array("block", block), _array("vtkGhostType", ghost)]
+    arrays = chain(arrays, [_array("block", block), _array("vtkGhostType", ghost)])
     extent = f"0 {nx} 0 {ny} 0 {nz}"
     head = (f'<ImageData WholeExtent="{extent}" Origin="{" ".join(repr(float(v)) for v in model.origin)}" '
             f'Spacing="{" ".join(repr(float(v)) for v in model.block_size)}">\n')
-    _write(path, "ImageData", head, fields, [f'<Piece Extent="{extent}">\n<CellData>\n', *_lines(arrays)],
+    _write(path, "ImageData", head, fields, chain([f'<Piece Extent="{extent}">\n<CellData>\n'], _lines(arrays)),
            "\n</CellData>\n</Piece>\n</ImageData>\n")
 
 
@@ -104,15 +103,19 @@ def write_vtu(model: BlockModel, path) -> None:
     size = np.asarray(model.block_size)
     low = np.stack([model.x, model.y, model.z], axis=1) - size / 2
     points = (low[:, None, :] + _CORNERS[None, :, :] * size).reshape(-1, 3)
-    arrays, fields = _columns(model, False)
-    pieces = [f'<Piece NumberOfPoints="{8 * n}" NumberOfCells="{n}">\n<Points>\n', _array("Points", points.ravel(), 3),
-              "\n</Points>\n<Cells>\n", *_lines([_array("connectivity", np.arange(8 * n, dtype=np.int64)),
-                                                 _array("offsets", 8 * np.arange(1, n + 1, dtype=np.int64)),
-                                                 _array("types", np.full(n, HEXAHEDRON, dtype=np.uint8))]),
-              "\n</Cells>\n<CellData>\n", *_lines(arrays)]
+    fields, arrays = _columns(model, False)
+    pieces = chain([f'<Piece NumberOfPoints="{8 * n}" NumberOfCells="{n}">\n<Points>\n', _array("Points", points.ravel(), 3),
+                    "\n</Points>\n<Cells>\n", *_lines([_array("connectivity", np.arange(8 * n, dtype=np.int64)),
+                                                       _array("offsets", 8 * np.arange(1, n + 1, dtype=np.int64)),
+                                                       _array("types", np.full(n, HEXAHEDRON, dtype=np.uint8))]),
+                    "\n</Cells>\n<CellData>\n"], _lines(arrays))
     _write(path, "UnstructuredGrid", "<UnstructuredGrid>\n", fields, pieces, "\n</CellData>\n</Piece>\n</UnstructuredGrid>\n")
 
 
-def _lines(pieces: list) -> list:
-    """``pieces`` with a line break between each two (what ``"\\n".join`` gives, without joining)."""
-    return [part for k, piece in enumerate(pieces) for part in ((b"\n", piece) if k else (piece,))]
+def _lines(pieces):
+    """``pieces`` with a line break between each two (what ``"\\n".join`` gives, without joining), as
+    they come."""
+    for k, piece in enumerate(pieces):
+        if k:
+            yield b"\n"
+        yield piece

@@ -28,10 +28,11 @@ from orepit.output import viz
 from orepit.version import __version__
 from orepit.data.files import read_model
 
-#: file -> the columns the report uses (the format in docs/results_format.md has more).
+BLOCKS = "blocks.parquet"
+#: file -> the columns the report needs (the format in docs/results_format.md has more).
 REQUIRED = {
     "summary.json": (),
-    "blocks.parquet": ("i", "j", "k", "tonnage"),
+    BLOCKS: ("i", "j", "k", "tonnage"),
     "shells.csv": ("shell", "ore_t", "waste_t", "best_case", "worst_case"),
     "gradetonnage.csv": ("cutoff", "tonnes", "mean_grade"),
     "periods.csv": ("strategy", "period", "mined_t", "ore_mined_t", "mill_t", "stockpile_in_t", "dump_t",
@@ -105,7 +106,7 @@ for _key, _base in (("npv", "npv"), ("high_grade", "high-grade")):       # green
 REPORT = "report.html"
 
 
-def _read(folder: Path, name: str, columns) -> pd.DataFrame | dict:
+def _read(folder: Path, name: str, columns, only=None) -> pd.DataFrame | dict:
     path = folder / name
     try:
         if name.endswith(".json"):
@@ -114,7 +115,7 @@ def _read(folder: Path, name: str, columns) -> pd.DataFrame | dict:
                 raise InputError("expected a JSON object", path=path)
             return data
         if name.endswith(".parquet"):
-            return read_model(path)
+            return read_model(path, only=only)
         frame = pd.read_csv(path)
     except InputError:
         raise
@@ -128,7 +129,8 @@ def _read(folder: Path, name: str, columns) -> pd.DataFrame | dict:
 
 
 def load_results(folder) -> dict:
-    """Read and check every file of a results folder: {file name: DataFrame, dict or BlockModel}."""
+    """Read and check every file of a results folder: {file name: DataFrame, dict or BlockModel}; of
+    ``blocks.parquet`` the columns the report uses (`block_columns`)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError("results folder not found", path=folder)
@@ -136,11 +138,20 @@ def load_results(folder) -> dict:
     if absent:
         raise InputError(f"results folder lacks {', '.join(absent)} (see docs/results_format.md)",
                          path=folder, field=absent[0])
-    data = {name: _read(folder, name, cols) for name, cols in REQUIRED.items()}
+    data = {name: _read(folder, name, cols) for name, cols in REQUIRED.items() if name != BLOCKS}
     for name, cols in OPTIONAL.items():
         if (folder / name).is_file():
             data[name] = _read(folder, name, cols)
+    data[BLOCKS] = _read(folder, BLOCKS, REQUIRED[BLOCKS], only=block_columns(strategies_of(data)))
     return data
+
+
+def block_columns(names) -> list[str]:
+    """The columns of ``blocks.parquet`` the report uses for strategies ``names``: the grid and tonnage,
+    the grade, pit and values the views colour by, each strategy's period, destination and environmental
+    cost (the grade columns the file states are read with them, `orepit.data.files.read_model`)."""
+    return [*REQUIRED[BLOCKS], "x", "y", "z", "cu", "in_pit", "value_mill", "value_dump",
+            *(f"{column}_{strategy_key(name)}" for name in names for column in ("period", "destination", "env_cost"))]
 
 
 def missing_views(model, names) -> list[str]:

@@ -39,7 +39,7 @@ from orepit.valuation.gradetonnage import grade_tonnage
 from orepit.valuation.precedence import SLOPE_BENCHES, SLOPE_DEGREES
 from orepit.valuation.slopes import slope_record
 
-DEST_NAMES = np.array(["", *DESTINATIONS], dtype=object)  # index = destination + 1
+DEST_NAMES = ["", *DESTINATIONS]  # index = destination + 1
 
 
 @dataclass
@@ -235,12 +235,14 @@ def _scheduled_model(study: Study) -> BlockModel:
     for name, r in study.results.items():
         key = strategy_key(name)
         cols[f"period_{key}"] = r.block_period
-        cols[f"destination_{key}"] = DEST_NAMES[r.block_destination + 1].astype(str)
+        cols[f"destination_{key}"] = pd.Categorical.from_codes(r.block_destination + 1, DEST_NAMES).astype("str")
         cols[f"pushback_{key}"] = np.where(r.block_period >= 0, r.block_pushback, -1)
         at = (np.arange(d.n_blocks), np.maximum(r.block_destination, 0))
         cols[f"value_{key}"] = np.where(r.block_destination >= 0, v[at], np.nan)
         cols[f"env_cost_{key}"] = np.where(r.block_destination >= 0, d.env[at], np.nan)
-    return d.model.assign(**cols)
+    model = d.model      # the columns as they are (`BlockModel.assign` would make the text ones numpy arrays)
+    return BlockModel(model.frame.assign(**cols), block_size=model.block_size, origin=model.origin,
+                      grades=model.grades, name=model.name, source=model.source)
 
 
 def _wait(children) -> None:
