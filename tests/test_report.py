@@ -264,10 +264,11 @@ def test_the_page_names_the_deposits_grade_and_currency(tmp_path):
 
 
 def test_report_reads_only_the_block_columns_it_uses(report):
-    from orepit.output.report import block_columns, load_results
+    from orepit.output.report import load_results
+    from orepit.output.viz import columns_read
     folder, _ = report
     model = load_results(folder)["blocks.parquet"]
     written = read_model(folder / "blocks.parquet")
-    assert set(model.columns) == {c for c in written.columns if c in block_columns(["high-grade", "npv", "green"])}
+    assert set(model.columns) == {c for c in written.columns if c in columns_read(["high-grade", "npv", "green"])}
     assert "bwi" in written.columns and "bwi" not in model.columns     # not drawn: not read
     assert {"period_green", "destination_green", "env_cost_green", "in_pit", "tonnage"} <= set(model.columns)

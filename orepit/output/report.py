@@ -130,7 +130,7 @@ def _read(folder: Path, name: str, columns, only=None) -> pd.DataFrame | dict:
 
 def load_results(folder) -> dict:
     """Read and check every file of a results folder: {file name: DataFrame, dict or BlockModel}; of
-    ``blocks.parquet`` the columns the report uses (`block_columns`)."""
+    ``blocks.parquet`` the columns the views read (`orepit.output.viz.columns_read`)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError("results folder not found", path=folder)
@@ -142,16 +142,8 @@ def load_results(folder) -> dict:
     for name, cols in OPTIONAL.items():
         if (folder / name).is_file():
             data[name] = _read(folder, name, cols)
-    data[BLOCKS] = _read(folder, BLOCKS, REQUIRED[BLOCKS], only=block_columns(strategies_of(data)))
+    data[BLOCKS] = _read(folder, BLOCKS, REQUIRED[BLOCKS], only=[*REQUIRED[BLOCKS], *viz.columns_read(strategies_of(data))])
     return data
-
-
-def block_columns(names) -> list[str]:
-    """The columns of ``blocks.parquet`` the report uses for strategies ``names``: the grid and tonnage,
-    the grade, pit and values the views colour by, each strategy's period, destination and environmental
-    cost (the grade columns the file states are read with them, `orepit.data.files.read_model`)."""
-    return [*REQUIRED[BLOCKS], "x", "y", "z", "cu", "in_pit", "value_mill", "value_dump",
-            *(f"{column}_{strategy_key(name)}" for name in names for column in ("period", "destination", "env_cost"))]
 
 
 def missing_views(model, names) -> list[str]:

@@ -375,6 +375,14 @@ def grade_column(model: BlockModel) -> str | None:
     return "cu" if "cu" in model else (model.grades[0] if model.grades else None)
 
 
+def columns_read(strategies) -> list[str]:
+    """The block columns the views of `render_all` and `interactive_html` read for ``strategies``: the
+    grid and tonnage, ``cu`` (`grade_column`; the model's grade columns come with the model), the pit and
+    the destination values (`ore_grade`), and each strategy's period, destination and environmental cost."""
+    return ["i", "j", "k", "x", "y", "z", "tonnage", "cu", "in_pit", "value_mill", "value_dump",
+            *(f"{column}_{strategy_key(s)}" for s in strategies for column in ("period", "destination", "env_cost"))]
+
+
 def render_all(model: BlockModel, folder, strategies, *, window_size=WINDOW, warnings: list | None = None,
                currency: str = "USD") -> dict[str, str]:
     """Every view the model's columns allow, into ``folder``: {view name: PNG path}; per strategy
