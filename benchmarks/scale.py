@@ -5,7 +5,8 @@
 Each size runs in its own Python process (so that its peak memory is its own), after every phase has
 run once on a 2,000-block deposit in that process (numba kernels compiled or loaded from the cache,
 not counted).  The phases, in order (`PHASES`: a list of (name, function) pairs; a function takes
-the run's `dict` of results so far and adds its own, so a phase is added by appending one pair):
+the run's `dict` of results so far and adds its own, so a phase is added by appending one pair; a
+phase that runs in a process of its own returns its own ``cpu_s``, ``peak_mb`` and ``added_bytes_per_block``):
 
 =============  =================================================================================
 synthetic      `orepit.valuation.synthetic.synthetic_deposit` (dense grid, air kept)
@@ -60,6 +61,7 @@ WARM_BLOCKS = 2_000
 def synthetic(run):
     from orepit.valuation.synthetic import synthetic_deposit
     run["model"] = synthetic_deposit(run["n_blocks"])
+    run["blocks"] = run["model"].n_blocks
 
 
 def write_parquet(run):
@@ -125,16 +127,10 @@ def compare(run):
     after = os.times()
     if code:
         raise RuntimeError(f"orepit compare --blocks {run['n_blocks']} exited {code}")
-    run["figures"].update(compare_cpu_s=after.children_user + after.children_system - before.children_user
-                          - before.children_system, compare_peak_mb=sampler.peak / 2 ** 20)
-    run.setdefault("model", _Blocks(run["n_blocks"]))
-
-
-class _Blocks:
-    """Stands for the model where a phase runs without one (``n_blocks`` only)."""
-
-    def __init__(self, n_blocks):
-        self.n_blocks = n_blocks
+    blocks = json.loads(Path(out, "summary.json").read_text())["deposit"]["n_blocks"]
+    run.setdefault("blocks", blocks)
+    cpu = after.children_user + after.children_system - before.children_user - before.children_system
+    return {"cpu_s": cpu, "peak_mb": sampler.peak / 2 ** 20, "added_bytes_per_block": sampler.peak / blocks}
 
 
 PHASES = [("synthetic", synthetic), ("write parquet", write_parquet), ("read parquet", read_parquet),
@@ -223,19 +219,15 @@ def run_phases(n_blocks: int, names, sampler=None) -> dict:
                 continue
             start = sampler.reset() if sampler else 0
             t0, c0 = time.perf_counter(), time.process_time()
-            phase(run)
+            measured = phase(run)        # a phase run elsewhere returns its own cpu_s, peak_mb, ...
             wall, cpu = time.perf_counter() - t0, time.process_time() - c0
             peak = max(sampler.peak, sampler.now()) if sampler else 0
             row = {"phase": name, "seconds": wall, "cpu_s": cpu, "peak_mb": peak / 2 ** 20,
-                   "added_bytes_per_block": (peak - start) / run["model"].n_blocks}
-            if name == "compare":       # a process tree of its own: its CPU and its tree's peak
-                peak_mb = run["figures"]["compare_peak_mb"]
-                row.update(cpu_s=run["figures"]["compare_cpu_s"], peak_mb=peak_mb,
-                           added_bytes_per_block=peak_mb * 2 ** 20 / run["model"].n_blocks)
+                   "added_bytes_per_block": (peak - start) / run["blocks"], **(measured or {})}
             rows.append(row)
             if sampler:
-                print(f"  {run['model'].n_blocks:,} blocks: {name} {wall:.2f} s", file=sys.stderr, flush=True)
-        return {"n_blocks": int(run["model"].n_blocks), "phases": rows, "figures": run["figures"]}
+                print(f"  {run['blocks']:,} blocks: {name} {wall:.2f} s", file=sys.stderr, flush=True)
+        return {"n_blocks": int(run["blocks"]), "phases": rows, "figures": run["figures"]}
 
 
 def worker_main(millions: float, names) -> None:
