@@ -53,10 +53,20 @@ def study_path(tmp_path_factory) -> Path:
     return write_study(tmp_path_factory.mktemp("study"))
 
 
+# the sweeps on a cluster: the same 12 cases on a shorter plan (6 periods), which solve faster; what
+# they check (cluster runs equal serial ones, resume, a lost worker) does not depend on plan length
+SWEEP_STUDY = STUDY.replace("periods = 12", "periods = 6").replace("target_life = 6", "target_life = 3")
+
+
 @pytest.fixture(scope="module")
-def serial(study_path) -> dict:
-    """case id -> KPI rows of a serial run (same process, no Dask)."""
-    rows = {c.case_id: run_case(c.spec) for c in load_study(study_path).cases()}
+def sweep_path(tmp_path_factory) -> Path:
+    return write_study(tmp_path_factory.mktemp("sweep"), SWEEP_STUDY)
+
+
+@pytest.fixture(scope="module")
+def serial(sweep_path) -> dict:
+    """case id -> KPI rows of a serial run of SWEEP_STUDY (same process, no Dask)."""
+    rows = {c.case_id: run_case(c.spec) for c in load_study(sweep_path).cases()}
     assert {r["status"] for rs in rows.values() for r in rs} == {"feasible"}
     return rows
 
@@ -260,11 +270,11 @@ def test_workers_get_single_threads_and_the_shared_numba_cache(tmp_path):
     assert got == {"NUMBA_NUM_THREADS": "1", "NUMBA_CACHE_DIR": cache, "OMP_NUM_THREADS": "1"}
 
 
-def test_sweep_on_two_workers_equals_serial_runs(study_path, serial, tmp_path):
+def test_sweep_on_two_workers_equals_serial_runs(sweep_path, serial, tmp_path):
     from distributed import Client
     out = tmp_path / "out"
     with local_cluster(2) as cluster, Client(cluster) as client:
-        report = run_sweep(study_path, out, client=client, progress=False)
+        report = run_sweep(sweep_path, out, client=client, progress=False)
     assert (report.cases, report.computed, report.skipped, report.failed) == (12, 12, 0, {})
     results_equal(out, serial)
     workers = {pd.read_parquet(p)["worker"].iloc[0] for p in (out / "cases").glob("*.parquet")}
@@ -272,7 +282,7 @@ def test_sweep_on_two_workers_equals_serial_runs(study_path, serial, tmp_path):
     log = [line.split("\t")[0] for line in (out / "computed.log").read_text().splitlines()]
     assert sorted(log) == sorted(serial)
     # a second run finds everything done and computes nothing (no cluster is even started)
-    again = run_sweep(study_path, out, progress=False)
+    again = run_sweep(sweep_path, out, progress=False)
     assert (again.computed, again.skipped) == (0, 12)
     # summary: percentiles over the serial rows, files and charts written
     summary = summarise(out)
@@ -299,7 +309,7 @@ def test_sweep_on_two_workers_equals_serial_runs(study_path, serial, tmp_path):
     assert "| green | 6 |" in (out / "summary.md").read_text()
 
 
-def test_a_worker_killed_mid_sweep_changes_nothing(study_path, serial, tmp_path):
+def test_a_worker_killed_mid_sweep_changes_nothing(sweep_path, serial, tmp_path):
     from distributed import Client
     out = tmp_path / "out"
     killed = {}
@@ -313,7 +323,7 @@ def test_a_worker_killed_mid_sweep_changes_nothing(study_path, serial, tmp_path)
             killed.update(address=victim, pid=pids[victim], busy=bool(busy.get(victim)), done=done)
             os.kill(pids[victim], signal.SIGKILL)
 
-        report = run_sweep(study_path, out, client=client, progress=False, on_result=kill_one)
+        report = run_sweep(sweep_path, out, client=client, progress=False, on_result=kill_one)
         alive = client.run(os.getpid)
     assert killed["busy"] and killed["done"] < 12             # it died holding a case, mid-sweep
     assert killed["pid"] not in alive.values()
@@ -343,9 +353,9 @@ def _stop_group(proc) -> None:
         pass
 
 
-def test_an_interrupted_sweep_resumes_with_only_the_missing_cases(study_path, serial, tmp_path):
+def test_an_interrupted_sweep_resumes_with_only_the_missing_cases(sweep_path, serial, tmp_path):
     out = tmp_path / "out"
-    proc = _cli(study_path, out, "--workers", "1", "--quiet", "--no-summary")
+    proc = _cli(sweep_path, out, "--workers", "1", "--quiet", "--no-summary")
     try:
         deadline = time.monotonic() + 120
         while len(finished_cases(out)) < 3 and proc.poll() is None and time.monotonic() < deadline:
@@ -365,7 +375,7 @@ def test_an_interrupted_sweep_resumes_with_only_the_missing_cases(study_path, se
     mtimes = {cid: (out / "cases" / f"{cid}.parquet").stat().st_mtime_ns for cid in first}
     logged = len((out / "computed.log").read_text().splitlines())
 
-    proc = _cli(study_path, out, "--workers", "2", "--json")
+    proc = _cli(sweep_path, out, "--workers", "2", "--json")
     try:
         stdout, stderr = proc.communicate(timeout=180)
     finally:
