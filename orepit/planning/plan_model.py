@@ -62,6 +62,8 @@ water per period (m3; water is spent where ore is milled)::
 
 `solve_plan_model` compiles the model to matrices with Pyomo's standard-form compiler and solves
 them with HiGHS (`solvers.highs`), then loads the values (and, for LPs, the row duals) back into it.
+`CompiledPlan` does the same in two steps, translate once and solve often: a model whose piles must
+be empty by a period to be found is solved for each period tried by changing bounds only.
 Pyomo is imported on first use, here only.
 """
 from __future__ import annotations
@@ -446,7 +448,7 @@ class CompiledPlan:
         self._bounds = (self.lm.col_lower.copy(), self.lm.col_upper.copy(), self.lm.row_lower.copy(),
                         self.lm.row_upper.copy())
         A = self.lm.A
-        self._pattern = sp.csr_matrix((np.ones(A.nnz), A.indices, A.indptr), shape=A.shape)   # |A| > 0
+        self._pattern = sp.csr_matrix((np.ones(A.nnz), A.indices, A.indptr), shape=A.shape) if piles else None
         # what a solve may change: the columns of inv[g, t] (-1: none) and the period of each row of
         # steady_milling (-1: another row); the columns fixed and the rows free as translated
         self.inv_col = np.zeros((0, 0), dtype=np.int64)
@@ -461,8 +463,7 @@ class CompiledPlan:
             self.fixed_values = np.array([x for _, x in built], dtype=np.float64)
             where = {id(con): t for t, con in steady.items()}
             self.steady_rows = np.array([where.get(id(con), -1) for con, _ in rows], dtype=np.int64)
-        inactive_t = [t for t, con in steady.items() if not con.active]
-        self.free_as_built = np.isin(self.steady_rows, inactive_t) & (self.steady_rows >= 0)
+        self.free_as_built = np.isin(self.steady_rows, [t for t, con in steady.items() if not con.active])
         self.translate_seconds = time.perf_counter() - t0
 
     def _check_emptied(self, empty: np.ndarray, rhs: np.ndarray, sense: np.ndarray, rows: list) -> None:
@@ -495,18 +496,19 @@ class CompiledPlan:
     def solve(self, empty_by: int | None = None, time_limit: float | None = None, mip_gap: float | None = None,
               threads: int | None = None, load: bool = True) -> Result:
         """Solve with the piles empty from ``empty_by`` on (`changes`); load the solution into the
-        model unless ``load`` is False (then `load` it later).  The `Result` is `solve_plan_model`'s
-        (``info``: the one translation's seconds, the size HiGHS was given, ``kept_rows``)."""
+        model unless ``load`` is False (then `load` it later).  The `Result` is `solve_plan_model`'s;
+        ``info`` also holds ``empty_by`` and ``kept_rows`` (the rows HiGHS was given)."""
         t0 = time.perf_counter()
         settings = self.model.settings
         lm = self.linear_model(empty_by)
         cols, values, free = self.changes(empty_by)
         fixed = np.zeros(lm.n_vars, dtype=bool)
         fixed[cols] = True
-        x_fixed = np.zeros(lm.n_vars)
-        x_fixed[cols] = values
-        emptied = ~free & (self._pattern @ (~fixed).astype(np.float64) == 0)
+        entries = self._pattern @ (~fixed).astype(np.float64) if cols.size else np.diff(lm.A.indptr)
+        emptied = ~free & (entries == 0)                              # entries: of each row, in free columns
         if emptied.any():                                             # every variable of the row is fixed now
+            x_fixed = np.zeros(lm.n_vars)
+            x_fixed[cols] = values
             self._check_emptied(emptied, self.rhs - lm.A @ x_fixed, self.sense, self.rows)
         integer = lm.integer & ~fixed
         result = lm.solve(time_limit=settings.time_limit if time_limit is None else time_limit,
@@ -523,8 +525,7 @@ class CompiledPlan:
         solve = time.perf_counter() - t0
         result.info.update(construct_seconds=construct, translate_seconds=self.translate_seconds,
                            build_seconds=construct + self.translate_seconds, solve_seconds=solve,
-                           variables=int(lm.n_vars - cols.size), rows=int(kept.size),
-                           nonzeros=int((self._pattern[kept] @ (~fixed).astype(np.float64)).sum()),
+                           variables=int((~fixed).sum()), rows=int(kept.size), nonzeros=int(entries[kept].sum()),
                            integer_variables=int(integer.sum()), empty_by=empty_by, kept_rows=kept)
         result.seconds = construct + self.translate_seconds + solve
         if load:
