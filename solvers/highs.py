@@ -6,10 +6,10 @@ back) and rows as COO triplets in named families, so a model of 10^5 columns bui
 under a second.  `LinearModel.solve` returns a `solvers.result.Result` whose ``solution`` is the
 column vector x (None when HiGHS found none); for an LP, ``info["row_dual"]`` holds the row duals.
 Before HiGHS sees the model, fixed columns (equal bounds) are removed with the rows they leave
-empty, and free rows (-inf..inf) too (exact presolve steps), every row is scaled to largest |coefficient| 1 (tonnage rows are
-in the millions) and, when a cost exceeds `MAX_COST`, the objective by a power of two (exact) to
-bring the largest cost below it.  `solve_pyomo` solves a Pyomo model with HiGHS through
-``pyomo.contrib.solver``.
+empty, and so are free rows (-inf..inf) (exact presolve steps); every row is scaled to largest
+|coefficient| 1 (tonnage rows are in the millions) and, when a cost exceeds `MAX_COST`, the
+objective by a power of two (exact) to bring the largest cost below it.  `solve_pyomo` solves a
+Pyomo model with HiGHS through ``pyomo.contrib.solver``.
 
 >>> m = LinearModel()
 >>> x = m.add_vars("x", 2, upper=[3, 4], integer=True)
@@ -245,8 +245,7 @@ class _Reduced:
 def _reduce(lm: LinearModel, relax: bool) -> _Reduced:
     """Remove fixed columns, the rows they leave empty and free rows (-inf..inf); scale each row to
     largest |coefficient| 1 and the objective by a power of two to largest |coefficient| at most
-    `MAX_COST`.  Raises
-    `InfeasibleError` when an emptied row is violated by the fixed values."""
+    `MAX_COST`.  Raises `InfeasibleError` when an emptied row is violated by the fixed values."""
     fixed = lm.col_lower == lm.col_upper
     x_fixed = np.where(fixed, lm.col_lower, 0.0)
     keep = np.flatnonzero(~fixed)

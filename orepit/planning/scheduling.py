@@ -299,7 +299,7 @@ def _reclaim(units, settings: PlanSettings, extend, last_mining: int):
     except InfeasibleError:           # the mill cannot stay that full (its hours bind): no steady tail
         model = build_plan_model(parcels, piles, settings, extend, mined=mined, route=route, whole=whole)
         return model, solve_plan_model(model)
-    held = sum(best.solution[j] if j >= 0 else 0.0 for j in plan.inv_col[:, last_mining].tolist())
+    held = sum(best.solution[j] if j >= 0 else 0.0 for j in plan.inv_col[:, last_mining].tolist())  # inv[g, t]
     mill = float(settings.per_period(settings.mill_capacity)[min(last_mining + 1, high)])
     guess = min(high, last_mining + 1 + math.ceil(held / (STEADY_MILLING * mill) * (1 + 1e-9))) \
         if math.isfinite(mill) and mill > 0 else high
