@@ -6,10 +6,10 @@ back) and rows as COO triplets in named families, so a model of 10^5 columns bui
 under a second.  `LinearModel.solve` returns a `solvers.result.Result` whose ``solution`` is the
 column vector x (None when HiGHS found none); for an LP, ``info["row_dual"]`` holds the row duals.
 Before HiGHS sees the model, fixed columns (equal bounds) are removed with the rows they leave
-empty (an exact presolve step), every row is scaled to largest |coefficient| 1 (tonnage rows are
-in the millions) and, when a cost exceeds `MAX_COST`, the objective by a power of two (exact) to
-bring the largest cost below it.  `solve_pyomo` solves a Pyomo model with HiGHS through
-``pyomo.contrib.solver``.
+empty, and so are free rows (-inf..inf) (exact presolve steps); every row is scaled to largest
+|coefficient| 1 (tonnage rows are in the millions) and, when a cost exceeds `MAX_COST`, the
+objective by a power of two (exact) to bring the largest cost below it.  `solve_pyomo` solves a
+Pyomo model with HiGHS through ``pyomo.contrib.solver``.
 
 >>> m = LinearModel()
 >>> x = m.add_vars("x", 2, upper=[3, 4], integer=True)
@@ -243,9 +243,9 @@ class _Reduced:
 
 
 def _reduce(lm: LinearModel, relax: bool) -> _Reduced:
-    """Remove fixed columns and the rows they leave empty; scale each row to largest |coefficient| 1
-    and the objective by a power of two to largest |coefficient| at most `MAX_COST`.  Raises
-    `InfeasibleError` when an emptied row is violated by the fixed values."""
+    """Remove fixed columns, the rows they leave empty and free rows (-inf..inf); scale each row to
+    largest |coefficient| 1 and the objective by a power of two to largest |coefficient| at most
+    `MAX_COST`.  Raises `InfeasibleError` when an emptied row is violated by the fixed values."""
     fixed = lm.col_lower == lm.col_upper
     x_fixed = np.where(fixed, lm.col_lower, 0.0)
     keep = np.flatnonzero(~fixed)
@@ -257,7 +257,7 @@ def _reduce(lm: LinearModel, relax: bool) -> _Reduced:
     bad = np.flatnonzero(empty & ((row_lower > tol) | (row_upper < -tol)))
     if bad.size:
         raise InfeasibleError(f"the fixed values violate row {int(bad[0])} ({lm.family_of(int(bad[0]))})")
-    rows = np.flatnonzero(~empty)
+    rows = np.flatnonzero(~empty & (np.isfinite(row_lower) | np.isfinite(row_upper)))    # free rows go too
     A = A[rows]
     scale = 1.0 / np.maximum(abs(A).max(axis=1).toarray().ravel(), 1e-300) if rows.size else np.zeros(0)
     integer = lm.integer[keep] & (not relax)

@@ -62,6 +62,8 @@ water per period (m3; water is spent where ore is milled)::
 
 `solve_plan_model` compiles the model to matrices with Pyomo's standard-form compiler and solves
 them with HiGHS (`solvers.highs`), then loads the values (and, for LPs, the row duals) back into it.
+`CompiledPlan` does the same in two steps, translate once and solve often: a model whose piles must
+be empty by a period to be found is solved for each period tried by changing bounds only.
 Pyomo is imported on first use, here only.
 """
 from __future__ import annotations
@@ -71,6 +73,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from solvers.errors import InfeasibleError, InputError
 from solvers.highs import LinearModel
@@ -388,62 +391,163 @@ def solve_plan_model(model, time_limit: float | None = None, mip_gap: float | No
     as ``model.dual`` (a `Suffix`: currency per unit of the constraint's right-hand side).
     Raises `InfeasibleError` naming the settings to look at when there is no feasible plan.
     """
-    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+    return CompiledPlan(model).solve(time_limit=time_limit, mip_gap=mip_gap, threads=threads)
 
-    pyo = pyomo_environ()
-    settings = model.settings
-    t0 = time.perf_counter()
-    form = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
-    columns = form.columns
-    n = len(columns)
-    A = form.A.tocsr()
-    rhs = np.asarray(form.rhs, dtype=np.float64)
-    sense = np.array([s for _, s in form.rows], dtype=np.int64)
-    row_lower = np.where(sense <= 0, rhs, -np.inf)
-    row_upper = np.where(sense >= 0, rhs, np.inf)
-    rows = list(form.rows)
-    empty = np.diff(A.indptr) == 0
-    if empty.any():                                                   # every variable of the row is fixed
+
+class CompiledPlan:
+    """A plan model translated once to arrays (Pyomo's standard-form compiler) and solved as often as
+    asked, each time with its piles empty from a chosen period on, without translating it again.
+
+    With ``piles``, the inventories ``inv`` (when there is a stockpile) are translated unfixed and
+    every ``steady_milling`` row active, whatever the model's state; ``solve(empty_by=k)`` then fixes
+    the columns of inv[g, t] to 0 for t >= k and frees the rows of steady_milling[t] for t >= k, so
+    that HiGHS gets the arrays of the model re-translated after `empty_piles_by(model, k)`.
+    ``empty_by=None`` solves the model as it stood when translated.
+    """
+
+    def __init__(self, model, piles: bool = False):
+        from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+        pyo = pyomo_environ()
+        t0 = time.perf_counter()
+        self.model = model
+        stockpile = model.settings.stockpile
+        vary = [v for v in model.inv.values() if v.fixed] if piles and stockpile else []
+        steady = dict(model.steady_milling.items()) if piles and hasattr(model, "steady_milling") else {}
+        inactive = [con for con in steady.values() if not con.active]
+        for v in vary:
+            v.unfix()
+        for con in inactive:
+            con.activate()
+        try:
+            form = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
+        finally:
+            for v in vary:
+                v.fix()
+            for con in inactive:
+                con.deactivate()
+        if form.objectives and form.objectives[0].sense != pyo.maximize:
+            raise InputError("the plan model's objective must be maximized", field="objective")
+        self.columns = columns = form.columns
+        A = form.A.tocsr()
+        rhs = np.asarray(form.rhs, dtype=np.float64)
+        sense = np.array([s for _, s in form.rows], dtype=np.int64)
+        rows = list(form.rows)
+        self._check_emptied(np.diff(A.indptr) == 0, rhs, sense, rows)
+        keep = np.flatnonzero(np.diff(A.indptr) > 0)
+        if keep.size < len(rows):                                     # every variable of the row is fixed
+            A, rhs, sense, rows = A[keep], rhs[keep], sense[keep], [rows[i] for i in keep]
+        self.rows, self.rhs, self.sense = rows, rhs, sense
+        integer = np.array([v.is_integer() for v in columns], dtype=bool)
+        self.lm = LinearModel.from_arrays(
+            A, np.asarray(form.c.toarray()).ravel() if columns else np.zeros(0),
+            np.where(sense <= 0, rhs, -np.inf), np.where(sense >= 0, rhs, np.inf),
+            [-np.inf if v.lb is None else v.lb for v in columns], [np.inf if v.ub is None else v.ub for v in columns],
+            integer)
+        self.offset = float(form.c_offset[0]) if len(form.c_offset) else 0.0
+        self._bounds = (self.lm.col_lower.copy(), self.lm.col_upper.copy(), self.lm.row_lower.copy(),
+                        self.lm.row_upper.copy())
+        A = self.lm.A
+        self._pattern = sp.csr_matrix((np.ones(A.nnz), A.indices, A.indptr), shape=A.shape) if piles else None
+        # what a solve may change: the columns of inv[g, t] (-1: none) and the period of each row of
+        # steady_milling (-1: another row); the columns fixed and the rows free as translated
+        self.inv_col = np.zeros((0, 0), dtype=np.int64)
+        self.steady_rows = np.full(len(rows), -1, dtype=np.int64)
+        self.fixed_as_built, self.fixed_values = np.zeros(0, dtype=np.int64), np.zeros(0)
+        if piles:
+            column = {id(v): j for j, v in enumerate(columns)}
+            self.inv_col = np.array([[column.get(id(model.inv[g, t]), -1) for t in model.T] for g in model.G],
+                                    dtype=np.int64).reshape(len(model.G), model.settings.periods)
+            built = [(column[id(v)], float(v.value)) for v in vary if id(v) in column]
+            self.fixed_as_built = np.array([j for j, _ in built], dtype=np.int64)
+            self.fixed_values = np.array([x for _, x in built], dtype=np.float64)
+            where = {id(con): t for t, con in steady.items()}
+            self.steady_rows = np.array([where.get(id(con), -1) for con, _ in rows], dtype=np.int64)
+        self.free_as_built = np.isin(self.steady_rows, [t for t, con in steady.items() if not con.active])
+        self.translate_seconds = time.perf_counter() - t0
+
+    def _check_emptied(self, empty: np.ndarray, rhs: np.ndarray, sense: np.ndarray, rows: list) -> None:
+        """Raise `InfeasibleError` naming the first row without a free variable that cannot hold."""
         slack = 1e-6 * np.maximum(1.0, np.abs(rhs))
-        bad = empty & ((row_lower > slack) | (row_upper < -slack))
+        bad = empty & (((sense <= 0) & (rhs > slack)) | ((sense >= 0) & (rhs < -slack)))
         if bad.any():
             con = rows[int(np.flatnonzero(bad)[0])][0]
-            raise InfeasibleError(f"no feasible plan: {con.name} cannot hold ({_hint(settings)})")
-        keep = np.flatnonzero(~empty)
-        A, row_lower, row_upper = A[keep], row_lower[keep], row_upper[keep]
-        rows = [rows[i] for i in keep]
-    lower = np.array([-np.inf if v.lb is None else v.lb for v in columns], dtype=np.float64)
-    upper = np.array([np.inf if v.ub is None else v.ub for v in columns], dtype=np.float64)
-    integer = np.array([v.is_integer() for v in columns], dtype=bool)
-    c = np.asarray(form.c.toarray()).ravel() if n else np.zeros(0)
-    offset = float(form.c_offset[0]) if len(form.c_offset) else 0.0
-    if form.objectives and form.objectives[0].sense != pyo.maximize:
-        raise InputError("the plan model's objective must be maximized", field="objective")
-    build = time.perf_counter() - t0
-    result = LinearModel.from_arrays(A, c, row_lower, row_upper, lower, upper, integer).solve(
-        time_limit=settings.time_limit if time_limit is None else time_limit,
-        mip_gap=settings.mip_gap if mip_gap is None else mip_gap,
-        threads=settings.threads if threads is None else threads, isolate=int(integer.sum()) > ISOLATE_ABOVE)
-    result.objective += offset
-    result.bound += offset
-    if result.solution is None:
-        raise InfeasibleError(f"no feasible plan ({result.info.get('highs_status', result.status)}; "
-                              f"{_hint(settings)})")
-    for var, value in zip(columns, np.asarray(result.solution).tolist()):
-        var.set_value(value, skip_validation=True)
-    duals = result.info.get("row_dual")
-    if duals is not None and not integer.any():
-        if not hasattr(model, "dual"):
-            model.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)
-        model.dual.clear()
-        for (con, _), y in zip(rows, np.asarray(duals).tolist()):
-            model.dual[con] = model.dual.get(con, 0.0) + y
-    construct = float(getattr(model, "construct_seconds", 0.0))
-    result.info.update(construct_seconds=construct, translate_seconds=build, build_seconds=construct + build,
-                       solve_seconds=result.seconds, variables=n, rows=len(rows), nonzeros=int(A.nnz),
-                       integer_variables=int(integer.sum()))
-    result.seconds += construct + build
-    return result
+            raise InfeasibleError(f"no feasible plan: {con.name} cannot hold ({_hint(self.model.settings)})")
+
+    def changes(self, empty_by: int | None = None):
+        """(fixed columns, their values, free rows mask) of a solve: inv[g, t] fixed to 0 and
+        steady_milling[t] free for t >= ``empty_by``; None: the model's state as translated."""
+        if empty_by is None:
+            return self.fixed_as_built, self.fixed_values, self.free_as_built
+        fixed = self.inv_col[:, empty_by:].ravel()
+        return fixed[fixed >= 0], np.zeros(int((fixed >= 0).sum())), self.steady_rows >= empty_by
+
+    def linear_model(self, empty_by: int | None = None) -> LinearModel:
+        """The translated `LinearModel` with the bounds of a solve (`changes`): fixed columns with
+        equal bounds, free rows -inf..inf (`solvers.highs` drops both before HiGHS sees the model)."""
+        fixed, values, free = self.changes(empty_by)
+        col_lower, col_upper, row_lower, row_upper = (b.copy() for b in self._bounds)
+        col_lower[fixed] = col_upper[fixed] = values
+        row_lower[free], row_upper[free] = -np.inf, np.inf
+        lm = self.lm
+        lm.col_lower, lm.col_upper, lm.row_lower, lm.row_upper = col_lower, col_upper, row_lower, row_upper
+        return lm
+
+    def solve(self, empty_by: int | None = None, time_limit: float | None = None, mip_gap: float | None = None,
+              threads: int | None = None, load: bool = True) -> Result:
+        """Solve with the piles empty from ``empty_by`` on (`changes`); load the solution into the
+        model unless ``load`` is False (then `load` it later).  The `Result` is `solve_plan_model`'s;
+        ``info`` also holds ``empty_by`` and ``kept_rows`` (the rows HiGHS was given)."""
+        t0 = time.perf_counter()
+        settings = self.model.settings
+        lm = self.linear_model(empty_by)
+        cols, values, free = self.changes(empty_by)
+        fixed = np.zeros(lm.n_vars, dtype=bool)
+        fixed[cols] = True
+        entries = self._pattern @ (~fixed).astype(np.float64) if cols.size else np.diff(lm.A.indptr)
+        emptied = ~free & (entries == 0)                              # entries: of each row, in free columns
+        if emptied.any():                                             # every variable of the row is fixed now
+            x_fixed = np.zeros(lm.n_vars)
+            x_fixed[cols] = values
+            self._check_emptied(emptied, self.rhs - lm.A @ x_fixed, self.sense, self.rows)
+        integer = lm.integer & ~fixed
+        result = lm.solve(time_limit=settings.time_limit if time_limit is None else time_limit,
+                          mip_gap=settings.mip_gap if mip_gap is None else mip_gap,
+                          threads=settings.threads if threads is None else threads,
+                          isolate=int(integer.sum()) > ISOLATE_ABOVE)
+        result.objective += self.offset
+        result.bound += self.offset
+        if result.solution is None:
+            raise InfeasibleError(f"no feasible plan ({result.info.get('highs_status', result.status)}; "
+                                  f"{_hint(settings)})")
+        kept = np.flatnonzero(~emptied & ~free)
+        construct = float(getattr(self.model, "construct_seconds", 0.0))
+        solve = time.perf_counter() - t0
+        result.info.update(construct_seconds=construct, translate_seconds=self.translate_seconds,
+                           build_seconds=construct + self.translate_seconds, solve_seconds=solve,
+                           variables=int((~fixed).sum()), rows=int(kept.size), nonzeros=int(entries[kept].sum()),
+                           integer_variables=int(integer.sum()), empty_by=empty_by, kept_rows=kept)
+        result.seconds = construct + self.translate_seconds + solve
+        if load:
+            self.load(result)
+        return result
+
+    def load(self, result: Result) -> None:
+        """Put a solve's values into the model's variables and, for an LP, its row duals into
+        ``model.dual`` (a `Suffix`)."""
+        pyo = pyomo_environ()
+        model = self.model
+        for var, value in zip(self.columns, np.asarray(result.solution).tolist()):
+            var.set_value(value, skip_validation=True)
+        duals = result.info.get("row_dual")
+        if duals is not None and not result.info["integer_variables"]:
+            if not hasattr(model, "dual"):
+                model.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)
+            model.dual.clear()
+            kept = result.info["kept_rows"]
+            for i, y in zip(kept.tolist(), np.asarray(duals)[kept].tolist()):
+                con = self.rows[i][0]
+                model.dual[con] = model.dual.get(con, 0.0) + y
 
 
 def _hint(settings: PlanSettings) -> str:

@@ -29,7 +29,8 @@ from solvers.errors import InfeasibleError
 from solvers.result import FEASIBLE, Result
 
 from orepit.planning.layout import Layout, pile_means, price_units, regroup
-from orepit.planning.plan_model import PlanSettings, build_plan_model, empty_piles_by, solve_plan_model
+from orepit.planning.plan_model import (CompiledPlan, PlanSettings, build_plan_model, empty_piles_by,
+                                        solve_plan_model)
 from orepit.planning.sequencing import block_periods
 from orepit.planning.simulation import BlockSchedule, Simulation, simulate
 from orepit.planning.verify import check_block_schedule, limits_of, reclaimed_feed
@@ -281,16 +282,16 @@ def _reclaim(units, settings: PlanSettings, extend, last_mining: int):
     """Solve the last model.  When the piles must end empty, the mill works them off at full rate
     once mining ends (a closing mine does not keep a part-loaded mill running): they must be empty by
     the earliest period that allows, found from the stockpile left when mining ends and confirmed by
-    bisection on one model (`empty_piles_by`)."""
+    bisection on one model, translated once (`CompiledPlan`: each attempt changes bounds only)."""
     parcels, piles, mined, route, whole = units
     steady = replace(settings, steady_milling=STEADY_MILLING) if settings.final_stockpile == "empty" else settings
     model = build_plan_model(parcels, piles, steady, extend, mined=mined, route=route, whole=whole)
     if settings.final_stockpile != "empty" or piles.n_bins == 0:
         return model, solve_plan_model(model)
+    plan = CompiledPlan(model, piles=True)
 
     def attempt(empty_by):
-        empty_piles_by(model, empty_by)
-        return solve_plan_model(model)
+        return plan.solve(empty_by=empty_by, load=False)
 
     high = settings.periods - 1
     try:
@@ -298,7 +299,7 @@ def _reclaim(units, settings: PlanSettings, extend, last_mining: int):
     except InfeasibleError:           # the mill cannot stay that full (its hours bind): no steady tail
         model = build_plan_model(parcels, piles, settings, extend, mined=mined, route=route, whole=whole)
         return model, solve_plan_model(model)
-    held = sum(model.inv[g, last_mining].value or 0.0 for g in model.G)
+    held = sum(best.solution[j] if j >= 0 else 0.0 for j in plan.inv_col[:, last_mining].tolist())  # inv[g, t]
     mill = float(settings.per_period(settings.mill_capacity)[min(last_mining + 1, high)])
     guess = min(high, last_mining + 1 + math.ceil(held / (STEADY_MILLING * mill) * (1 + 1e-9))) \
         if math.isfinite(mill) and mill > 0 else high
@@ -316,7 +317,9 @@ def _reclaim(units, settings: PlanSettings, extend, last_mining: int):
             best, found = attempt(mid), mid
         except InfeasibleError:
             low = mid + 1
-    return model, best              # the variables hold the last feasible solve's values: ``found``
+    empty_piles_by(model, found)      # the model states the plan it holds: piles empty from ``found`` on
+    plan.load(best)
+    return model, best
 
 
 def one_hot(group_period: np.ndarray, T: int) -> np.ndarray:
