@@ -45,8 +45,6 @@ MIN_TIME_LIMIT = 0.01
 # limit: HiGHS stops by itself at the limit almost everywhere and its result then arrives within
 # milliseconds; root cut separation can overrun by minutes, and then the child is killed.
 CHILD_GRACE = 1.0
-# How an LP may be solved (`LinearModel.solve`'s lp_method): HiGHS' "solver" option values.
-LP_METHODS = ("choose", "ipm")
 # How often (s) an isolated solve looks whether its caller asked it to stop.
 STOP_POLL_SECONDS = 0.2
 
@@ -166,7 +164,7 @@ class LinearModel:
 
     def solve(self, time_limit: float = INF, mip_gap: float = 1e-4, threads: int | None = None,
               relax: bool = False, start=None, progress=None, isolate: bool = False, log: bool = False,
-              stop=None, lp_method: str = "choose") -> Result:
+              stop=None) -> Result:
         """Solve with HiGHS; returns a `Result` whose solution is the column vector (None if none found).
 
         time_limit (s); mip_gap: relative gap at which a MIP stops; threads: HiGHS threads (None:
@@ -176,12 +174,8 @@ class LinearModel:
         (HiGHS' root cut separation can overrun its own limit by minutes), keeping the last
         improving solution it reported; log: HiGHS' log on.  stop: a `threading.Event`; once it is
         set, an isolated solve kills its child and returns as at its time limit (checked every
-        `STOP_POLL_SECONDS`).  lp_method: how an LP is solved, "choose" (HiGHS' default, the dual
-        simplex) or "ipm" (interior point, then crossover to an optimal vertex: the same optimum,
-        about twice as fast on LPs of tens of thousands of columns such as a cut schedule).
+        `STOP_POLL_SECONDS`).
         """
-        if lp_method not in LP_METHODS:
-            raise ValueError(f"lp_method must be one of {', '.join(LP_METHODS)}, got {lp_method!r}")
         t0 = time.perf_counter()
         info = {"variables": self.n_vars, "rows": self.n_rows, "nonzeros": int(self.A.nnz)}
         try:
@@ -193,7 +187,6 @@ class LinearModel:
         info.update(integer_variables=0 if relax else int(self.integer.sum()),
                     build_seconds=time.perf_counter() - t0)
         opts = {"time_limit": float(time_limit), "mip_gap": float(mip_gap), "threads": threads, "log": log,
-                "lp_method": lp_method,
                 "abs_gap": MIP_ABS_GAP * red.obj_scale,
                 "start": None if start is None else np.asarray(start, dtype=np.float64)[red.keep]}
         report = None
@@ -214,7 +207,7 @@ class LinearModel:
         if out["row_dual"] is not None:
             info["row_dual"] = np.zeros(self.n_rows)
             info["row_dual"][red.rows] = out["row_dual"] * red.scale / red.obj_scale
-        info.update(nodes=out["nodes"], message=out["message"], ipm_iterations=out.get("ipm_iterations", 0))
+        info.update(nodes=out["nodes"], message=out["message"])
         return Result(out["status"], red.unscale(out["objective"]) if x is not None else -INF,
                       red.unscale(out["bound"]), time.perf_counter() - t0, x,
                       "highs-mip" if mip else "highs-lp", info)
@@ -329,8 +322,6 @@ def _run(a: _Arrays, opts: dict, report=None) -> dict:
     h.setOptionValue("mip_rel_gap", opts["mip_gap"])
     h.setOptionValue("mip_abs_gap", opts["abs_gap"])
     mip = bool(a.integer.any())
-    if not mip:
-        h.setOptionValue("solver", opts.get("lp_method", "choose"))
     if mip and opts["start"] is not None:
         sol = highspy.HighsSolution()
         sol.col_value = opts["start"]
@@ -379,8 +370,7 @@ def _run(a: _Arrays, opts: dict, report=None) -> dict:
         bound = objective if optimal else INF
     dual = np.asarray(solution.row_dual) if not mip and optimal and solution.dual_valid else None
     return {"x": np.asarray(solution.col_value) if has_x else None, "objective": objective, "bound": bound,
-            "status": status, "nodes": int(info.mip_node_count), "message": message, "row_dual": dual,
-            "ipm_iterations": int(info.ipm_iteration_count)}
+            "status": status, "nodes": int(info.mip_node_count), "message": message, "row_dual": dual}
 
 
 def _child_main() -> None:

@@ -105,21 +105,6 @@ def test_isolated_solve_matches_and_keeps_time_limit():
     assert calls[-1][1] == pytest.approx(direct.objective, rel=1e-9)
 
 
-def test_an_lp_by_interior_point_reaches_the_simplex_vertex():
-    """lp_method "ipm" (interior point, then crossover) ends on the optimal vertex the dual simplex
-    finds (its duals are optimal too, not necessarily the same: the LP is degenerate); the default
-    never runs the interior point."""
-    lm = mip.build_matrices(random_problem(seed=5, n=30, T=4))
-    simplex = lm.solve(relax=True)
-    ipm = lm.solve(relax=True, lp_method="ipm")
-    assert simplex.info["ipm_iterations"] == 0 and ipm.info["ipm_iterations"] > 0
-    assert ipm.status == "optimal" and ipm.objective == pytest.approx(simplex.objective, rel=1e-12)
-    assert np.allclose(ipm.solution, simplex.solution, atol=1e-9)
-    assert ipm.info["row_dual"] is not None
-    with pytest.raises(ValueError, match="lp_method"):
-        lm.solve(relax=True, lp_method="barrier")
-
-
 def test_an_isolated_solve_takes_the_spare_child_the_last_one_started():
     """Each isolated solve leaves a child started ahead (Python and HiGHS loaded) for the next one,
     which takes it; a forked process never takes its parent's spare; at exit it is ended."""

@@ -149,19 +149,3 @@ def test_bad_settings_are_named():
         PlanSettings(periods=1, discount_rate=8)
     with pytest.raises(InputError, match="empty_by must be a period 0..1"):
         PlanSettings(periods=2, empty_by=2)
-
-
-def test_a_large_lp_is_solved_by_interior_point_to_the_same_plan(monkeypatch):
-    """An LP plan model of more than IPM_ABOVE columns goes to HiGHS' interior point (then
-    crossover): the same routes and value as the dual simplex; a MIP never does."""
-    from orepit.planning import plan_model
-
-    parcels, bins = section(integer=False)
-    model, simplex = solve(parcels, bins, settings())
-    assert simplex.info["ipm_iterations"] == 0
-    monkeypatch.setattr(plan_model, "IPM_ABOVE", 1)
-    ipm_model, ipm = solve(parcels, bins, settings())
-    assert ipm.info["ipm_iterations"] > 0
-    assert ipm.objective == pytest.approx(simplex.objective, rel=1e-12) and routes(ipm_model) == routes(model)
-    _, mip_ = solve(*section(integer=True), settings())
-    assert mip_.info["ipm_iterations"] <= 0 and mip_.objective == pytest.approx(103.0 + 2 / 3, rel=1e-9)

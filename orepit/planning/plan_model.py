@@ -83,10 +83,6 @@ FINAL_STOCKPILE_RULES = ("process", "lost", "empty")
 #: MIPs with more integer variables than this run in a child process HiGHS cannot overrun (its root
 #: cut separation can ignore the time limit); smaller ones run here, without the start-up cost
 ISOLATE_ABOVE = 1000
-# LPs of more columns are solved by interior point and crossover (`solvers.highs.LinearModel.solve`'s
-# lp_method "ipm"): the same optimal vertex about twice as fast as the dual simplex on a cut schedule
-# (2.5 -> 1.4 s at 15,000 columns, 6.7 -> 3.6 s at 30,000); smaller ones by the dual simplex
-IPM_ABOVE = 10_000
 
 
 @dataclass
@@ -427,8 +423,7 @@ def solve_plan_model(model, time_limit: float | None = None, mip_gap: float | No
     result = LinearModel.from_arrays(A, c, row_lower, row_upper, lower, upper, integer).solve(
         time_limit=settings.time_limit if time_limit is None else time_limit,
         mip_gap=settings.mip_gap if mip_gap is None else mip_gap,
-        threads=settings.threads if threads is None else threads, isolate=int(integer.sum()) > ISOLATE_ABOVE,
-        lp_method="ipm" if n > IPM_ABOVE and not integer.any() else "choose")
+        threads=settings.threads if threads is None else threads, isolate=int(integer.sum()) > ISOLATE_ABOVE)
     result.objective += offset
     result.bound += offset
     if result.solution is None:
