@@ -101,6 +101,15 @@ def test_a_forked_value_and_error_come_back_whole():
     assert str(caught.value) == "mine.toml line 3: capacity must be positive"
 
 
+def test_a_child_does_its_own_work_itself():
+    if not can_fork(highs=False):
+        pytest.skip("children are forked on Linux with two cores or more")
+    inner = Forked(lambda: (lambda job: (job.forked, job.result()))(Forked(os.getpid, highs=False)), highs=False)
+    assert inner.forked
+    forked_again, pid = inner.result()
+    assert not forked_again and pid != os.getpid()          # the child's own pid: it ran the work itself
+
+
 def test_a_background_child_yields_the_cores():
     if not can_fork(highs=False):
         pytest.skip("children are forked on Linux with two cores or more")
