@@ -21,6 +21,7 @@ Pyomo model with HiGHS through ``pyomo.contrib.solver``.
 """
 from __future__ import annotations
 
+import atexit
 import math
 import time
 from dataclasses import dataclass
@@ -380,6 +381,8 @@ def _child_main() -> None:
     import struct
     import sys
 
+    import highspy  # noqa: F401 - loaded before the arrays arrive: a spare child waits ready
+
     # messages go to the original stdout; anything HiGHS prints goes to /dev/null
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
@@ -396,20 +399,57 @@ def _child_main() -> None:
         send(("failed", str(exc)))
 
 
+_SPARE: list = []      # [(pid of the process that started it, a child started ahead)]
+
+
+def _take_child():
+    """A child process for `_run_isolated`, waiting for its arrays on stdin: the spare started ahead,
+    if this process has one, else a new one; a new spare is started for the next isolated solve.  A
+    child takes about a second to start Python and import HiGHS; the spare does it while this
+    process builds and solves its next models (it waits idle, and ends when this process does)."""
+    import os
+
+    spare = _SPARE.pop() if _SPARE else None
+    if spare is not None and (spare[0] != os.getpid() or spare[1].poll() is not None):
+        spare = None                    # a forked copy of another process's spare, or a dead one
+    proc = spare[1] if spare is not None else _start_child()
+    _SPARE.append((os.getpid(), _start_child()))
+    return proc
+
+
+def _start_child():
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    return subprocess.Popen([sys.executable, "-c", "from solvers.highs import _child_main; _child_main()"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+
+
+def _drop_spare() -> None:
+    """At exit: end this process's spare child (a forked copy leaves its parent's alone)."""
+    import os
+
+    while _SPARE:
+        pid, proc = _SPARE.pop()
+        if pid == os.getpid() and proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+
+
+atexit.register(_drop_spare)
+
+
 def _run_isolated(a: _Arrays, opts: dict, report, time_limit: float, stop=None) -> dict:
     """`_run` in a child Python process, killed `CHILD_GRACE` seconds after the time limit or once
     ``stop`` (a `threading.Event`, optional) is set."""
-    import os
     import pickle
     import queue
     import struct
-    import subprocess
-    import sys
     import threading
 
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    proc = subprocess.Popen([sys.executable, "-c", "from solvers.highs import _child_main; _child_main()"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    proc = _take_child()
     deadline = Deadline(time_limit + CHILD_GRACE)
     messages: queue.Queue = queue.Queue()
 

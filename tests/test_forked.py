@@ -47,6 +47,30 @@ print(json.dumps({"beside": {n: r.beside for n, r in study.results.items()},
                   "timings": summary(study)["timings"]}))
 """
 
+SHELLS_BESIDE = """
+import json, os
+import numpy as np
+import orepit.study.pipeline as pl
+from orepit.valuation.synthetic import default_economics, synthetic_deposit
+
+original = pl._nested_shells
+def tagged(deposit, setup):                         # the table says which process made it
+    nested, shells, seconds = original(deposit, setup)
+    return nested, shells.assign(pid=os.getpid()), seconds
+pl._nested_shells = tagged
+model = synthetic_deposit(6000, seed=3)
+economics = default_economics(model.block_size[2])
+runs = []
+for above in (0, 10**12):                            # a large deposit's shells beside the strategies, then here
+    pl.PARALLEL_ABOVE = above
+    runs.append(pl.run_study(model, economics, strategies=("npv",), frontier_points=0, progress=False))
+beside, here = runs
+print(json.dumps({"made_in": [int(beside.shells.pid[0]), int(here.shells.pid[0]), os.getpid()],
+                  "same_table": beside.shells.drop(columns="pid").equals(here.shells.drop(columns="pid")),
+                  "same_shells": bool(np.array_equal(beside.shell, here.shell)),
+                  "timed": beside.timings["nested shells"] > 0}))
+"""
+
 
 def _last_line_of(script: str, drop_env=()) -> str:
     """Run ``script`` in a fresh interpreter (where HiGHS has not run, so children fork) and return
@@ -75,6 +99,15 @@ def test_a_forked_value_and_error_come_back_whole():
         Forked(_fail).result()
     assert caught.value.field == "mill_capacity" and caught.value.line == 3
     assert str(caught.value) == "mine.toml line 3: capacity must be positive"
+
+
+def test_a_child_does_its_own_work_itself():
+    if not can_fork(highs=False):
+        pytest.skip("children are forked on Linux with two cores or more")
+    inner = Forked(lambda: (lambda job: (job.forked, job.result()))(Forked(os.getpid, highs=False)), highs=False)
+    assert inner.forked
+    forked_again, pid = inner.result()
+    assert not forked_again and pid != os.getpid()          # the child's own pid: it ran the work itself
 
 
 def test_a_background_child_yields_the_cores():
@@ -128,3 +161,10 @@ def test_a_strategy_beside_green_is_timed_by_its_own_run():
     assert got["beside"] == {"high-grade": True, "npv": True, "green": False}
     for name in ("high-grade", "npv"):      # not the wait for it after green (about nothing)
         assert got["timings"][f"schedule {name}"] == got["seconds"][name] > 0.05
+
+
+def test_the_shells_of_a_large_deposit_are_made_beside_the_strategies_the_same():
+    got = json.loads(_last_line_of(SHELLS_BESIDE))
+    beside, here, parent = got["made_in"]
+    assert beside != parent and here == parent
+    assert got["same_table"] and got["same_shells"] and got["timed"]

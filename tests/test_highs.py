@@ -103,3 +103,25 @@ def test_isolated_solve_matches_and_keeps_time_limit():
     assert isolated.seconds < 30
     assert calls and all(phase == "mip" and isinstance(i, float) and isinstance(b, float) for phase, i, b in calls)
     assert calls[-1][1] == pytest.approx(direct.objective, rel=1e-9)
+
+
+def test_an_isolated_solve_takes_the_spare_child_the_last_one_started():
+    """Each isolated solve leaves a child started ahead (Python and HiGHS loaded) for the next one,
+    which takes it; a forked process never takes its parent's spare; at exit it is ended."""
+    import os
+
+    from solvers import highs
+
+    lm = mip.build_matrices(random_problem(seed=3, n=5, T=2))
+    first = lm.solve(mip_gap=0.0, threads=1, time_limit=30, isolate=True)
+    (owner, spare), = highs._SPARE
+    assert owner == os.getpid() and spare.poll() is None            # waiting for the next arrays
+    second = lm.solve(mip_gap=0.0, threads=1, time_limit=30, isolate=True)
+    assert second.objective == first.objective and spare.wait(5) is not None    # it solved and ended
+    (_, next_spare), = highs._SPARE
+    assert next_spare is not spare
+    highs._SPARE[:] = [(os.getpid() + 1, next_spare)]              # as a forked child sees it
+    assert highs._take_child() is not next_spare
+    highs._SPARE.append((os.getpid(), next_spare))
+    highs._drop_spare()
+    assert not highs._SPARE and next_spare.poll() is not None

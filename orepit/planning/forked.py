@@ -25,11 +25,14 @@ MEMORY_PER_CHILD = 2.0
 
 def can_fork(highs: bool = True) -> bool:
     """True where a child may be forked safely: the system forks (Linux), it has more than one core,
+    this process is not itself a child (`Forked`'s children are daemons, which may have none),
     the memory available holds another copy of this process (`MEMORY_PER_CHILD`; a model too large
     for that runs its work here, one piece after another, instead of being killed for memory), and,
     when the child may run HiGHS (``highs``), HiGHS has not run in this process (its worker threads
     would be missing in the child)."""
     if "fork" not in multiprocessing.get_all_start_methods() or (os.cpu_count() or 1) < 2:
+        return False
+    if multiprocessing.current_process().daemon:        # a child itself: it may have none
         return False
     if highs and "highspy" in sys.modules:
         return False

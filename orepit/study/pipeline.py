@@ -29,7 +29,7 @@ from orepit.planning.verify import limits_of
 from orepit.planning.pits import ShellInputs, pit_warnings, shells_table
 from orepit.planning.budget import GREEN_BUDGET
 from orepit.planning.forked import Forked
-from orepit.planning.strategies import (PARALLEL_ABOVE, strategy_key, RECOVERY_FLOOR, STRATEGY_NAMES,
+from orepit.planning.strategies import (BACKGROUND_NICE, PARALLEL_ABOVE, strategy_key, RECOVERY_FLOOR, STRATEGY_NAMES,
                                         ScheduleSetup, compare, derive_capacities, frontier, kpi_table)
 from orepit.valuation.deposit import Deposit, value_deposit
 from orepit.valuation.destinations import DESTINATIONS, DUMP, MILL
@@ -98,8 +98,8 @@ def run_study(model: BlockModel, economics: Economics, environment: Environment 
     `SlopeTable` of angles per domain) and ``levels``.
     """
     setup = ScheduleSetup() if setup is None else setup
-    names = ["value + environment", "ultimate pit", "nested shells", "grade-tonnage",
-             *[f"schedule {s}" for s in strategies]] + (["frontier"] if frontier_points else [])
+    names = ["value + environment", "ultimate pit", "grade-tonnage", *[f"schedule {s}" for s in strategies],
+             "nested shells"] + (["frontier"] if frontier_points else [])
     phases = Phases(names, progress)
     with phases.phase("value + environment"):
         deposit = value_deposit(model, economics, environment, precedence, slope=slope, levels=levels)
@@ -107,13 +107,10 @@ def run_study(model: BlockModel, economics: Economics, environment: Environment 
         solver = PseudoflowSolver(deposit.precedence)
         pit_result = solver.solve(deposit.pit_values(False))
     setup = derive_capacities(deposit, pit_result.solution, setup)
-    with phases.phase("nested shells"):
-        v = deposit.values(False)
-        process = np.where(np.isfinite(v[:, MILL]), v[:, MILL], v[:, DUMP])
-        inputs = ShellInputs.from_destinations(v[:, DUMP], process, deposit.tonnage, model.k)
-        nested, shells = shells_table(inputs, deposit.precedence, np.round(np.arange(0.3, 1.0001, 0.05), 2),
-                                      mining_rate=float(setup.mining_capacity), discount_rate=setup.discount_rate)
-        shells = shells.rename(columns={"best_case_dv": "best_case", "worst_case_dv": "worst_case"})
+    # the shells need nothing of the strategies: on a large deposit a forked child makes them on the
+    # time the strategies leave idle (`BACKGROUND_NICE`); the phase then counts the child's own seconds
+    shells_job = Forked(lambda: _nested_shells(deposit, setup), deposit.n_blocks > PARALLEL_ABOVE, highs=False,
+                        nice=BACKGROUND_NICE)
     with phases.phase("grade-tonnage"):
         element = economics.elements[next(iter(economics.elements))]
         grade = grade or element.column
@@ -123,6 +120,10 @@ def run_study(model: BlockModel, economics: Economics, environment: Environment 
         gt = gt.rename(columns={c: "metal" for c in gt.columns if c.startswith("metal")})
     results = compare(deposit, strategies, setup, recovery_floor, utilisation_floor, budget, solver=solver,
                       phase=lambda name: phases.phase(f"schedule {name}"), economic_pit=pit_result.solution)
+    with phases.phase("nested shells"):
+        nested, shells, seconds = shells_job.result()
+    if shells_job.forked:
+        phases.timings["nested shells"] = seconds
     for name, r in results.items():
         if r.beside:        # its phase timed the wait for it after green: the run's own seconds instead
             phases.timings[f"schedule {name}"] = r.seconds
@@ -144,6 +145,18 @@ def run_study(model: BlockModel, economics: Economics, environment: Environment 
               else {"from": "geometry", **slope_record(slope), "benches": levels})
     return Study(deposit, pit_result.solution, pit_result.objective, pit_result.seconds, nested.solution, shells, gt,
                  results, table, setup, phases.timings, warnings, source)
+
+
+def _nested_shells(deposit: Deposit, setup: ScheduleSetup) -> tuple:
+    """(nested pits `Result`, pit-by-pit table, seconds) of the deposit at revenue factors 0.3 to 1.0."""
+    start = time.perf_counter()
+    v = deposit.values(False)
+    process = np.where(np.isfinite(v[:, MILL]), v[:, MILL], v[:, DUMP])
+    inputs = ShellInputs.from_destinations(v[:, DUMP], process, deposit.tonnage, deposit.model.k)
+    nested, shells = shells_table(inputs, deposit.precedence, np.round(np.arange(0.3, 1.0001, 0.05), 2),
+                                  mining_rate=float(setup.mining_capacity), discount_rate=setup.discount_rate)
+    shells = shells.rename(columns={"best_case_dv": "best_case", "worst_case_dv": "worst_case"})
+    return nested, shells, time.perf_counter() - start
 
 
 def round_cutoffs(top: float, steps: int = 40) -> np.ndarray:
