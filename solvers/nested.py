@@ -90,33 +90,6 @@ def nested_pits(value_fn, factors, precedence, solver: PseudoflowSolver | None =
                   "nested-pseudoflow", info)
 
 
-def join_nested(lower: Result, upper: Result) -> Result:
-    """One `nested_pits` result from two over consecutive factor ranges: ``lower``'s factors all below
-    ``upper``'s, the values never falling from the first factor to the last.  Each part may be
-    solved on its own (``upper`` from a cold start, e.g. in another process): a maximum closure found
-    from a cold start is the same minimal one the warm sequence reaches, so the shells are those of
-    one `nested_pits` over all the factors.  ``seconds``: both parts' own.
-
-    >>> from solvers.problem import Precedence
-    >>> prec = Precedence.from_arcs(2, [0], [1])                    # node 0 needs node 1
-    >>> fn = lambda f: f * np.array([10.0, 0.0]) - np.array([4.0, 3.0])
-    >>> whole = nested_pits(fn, [0.5, 0.8, 1.0], prec)
-    >>> joined = join_nested(nested_pits(fn, [0.5], prec), nested_pits(fn, [0.8, 1.0], prec))
-    >>> whole.solution.tolist(), joined.solution.tolist(), joined.info["factors"]
-    ([1, 1], [1, 1], [0.5, 0.8, 1.0])
-    """
-    if lower.status != OPTIMAL or upper.status != OPTIMAL:
-        raise InputError("only nested pits of values that never fall can be joined", field="factors")
-    if lower.info["factors"] and upper.info["factors"] and lower.info["factors"][-1] >= upper.info["factors"][0]:
-        raise InputError("the lower part's factors must all lie below the upper part's", field="factors")
-    offset = len(lower.info["factors"])
-    shell = np.where(lower.solution >= 0, lower.solution,
-                     np.where(upper.solution >= 0, upper.solution + offset, -1))
-    info = {key: list(lower.info[key]) + list(upper.info[key]) for key in ("factors", "objectives", "solve_seconds")}
-    return Result(OPTIMAL, upper.objective, upper.bound, lower.seconds + upper.seconds, shell,
-                  "nested-pseudoflow", info)
-
-
 def nested_closures(revenue, cost, factors, precedence, solver: PseudoflowSolver | None = None) -> Result:
     """Nested pits for node values ``f * revenue - cost`` at each factor f (ascending)."""
     revenue = np.ascontiguousarray(revenue, dtype=np.float64)

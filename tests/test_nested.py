@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 from orepit.planning.pits import ShellInputs, nested_shells, pit_by_pit, ultimate_pit
 from solvers.closure import is_closed, max_closure
 from solvers.errors import InputError
-from solvers.nested import join_nested, nested_closures, nested_pits, parse_factors, pit_of_shells
+from solvers.nested import nested_closures, nested_pits, parse_factors, pit_of_shells
 from solvers.problem import Precedence
 
 from test_closure import dags
@@ -122,36 +122,3 @@ def test_shell_inputs_validation():
         ShellInputs(np.zeros(2), np.zeros(2), np.zeros(1), np.zeros(2))
     inp = ShellInputs.from_destinations([-5.0, -5.0], [10.0, -8.0], [1.0, 1.0], [0, 0])
     assert inp.values(1.0).tolist() == [10.0, -5.0]
-
-
-@settings(max_examples=60, deadline=None)
-@given(dags(max_nodes=10), st.lists(st.integers(0, 30), min_size=10, max_size=10),
-       st.lists(st.floats(0.1, 3.0), min_size=2, max_size=6, unique=True), st.integers(1, 5))
-def test_joined_parts_are_the_shells_of_one_sequence(case, revenue, factors, k):
-    """The factors split in two, each part solved on its own (the upper from a cold start) and
-    joined: the very shells, objectives and factors of one warm sequence over all of them."""
-    cost, prec = case
-    revenue = np.array(revenue[:cost.size], dtype=np.float64)
-    factors = np.sort(factors)
-    k = min(k, factors.size - 1)
-
-    def fn(f):
-        return f * revenue - cost
-
-    whole = nested_pits(fn, factors, prec)
-    joined = join_nested(nested_pits(fn, factors[:k], prec), nested_pits(fn, factors[k:], prec))
-    assert joined.solution.tolist() == whole.solution.tolist()
-    assert joined.info["factors"] == whole.info["factors"] and joined.status == "optimal"
-    assert joined.info["objectives"] == pytest.approx(whole.info["objectives"], abs=1e-9)
-    assert joined.objective == pytest.approx(whole.objective, abs=1e-9)
-
-
-def test_only_rising_parts_in_order_are_joined():
-    prec = Precedence.from_arcs(2, [0], [1])
-    rising = nested_pits(lambda f: f * np.array([10.0, 0.0]) - 3.0, [0.5, 1.0], prec)
-    falling = nested_pits(lambda f: np.array([10.0, -f]) - 3.0, [0.5, 1.0], prec)
-    assert falling.status == "feasible"
-    with pytest.raises(InputError, match="never fall"):
-        join_nested(rising, falling)
-    with pytest.raises(InputError, match="below"):
-        join_nested(rising, rising)

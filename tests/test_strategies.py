@@ -360,28 +360,3 @@ def test_capacities_that_cannot_move_the_pit_are_refused(deposit, economic, sett
         derive_capacities(deposit, economic, ScheduleSetup(**settings))
     assert err.value.field == field and "more than 100: is it in t per period?" in str(err.value)
     assert math.isfinite(derive_capacities(deposit, economic, ScheduleSetup()).mining_capacity)
-
-
-def test_the_shells_of_a_large_pit_are_made_on_two_cores_the_same(deposit, economic, monkeypatch):
-    """Above `SPLIT_SHELLS_ABOVE` blocks the upper revenue factors of a pit's pushback shells are
-    solved in a forked child: the same pushbacks and shells as one sequence here."""
-    from orepit.planning import pits
-    from orepit.planning.forked import Forked, can_fork
-
-    if not can_fork(highs=False):
-        pytest.skip("children are forked on Linux with two cores or more")
-    values = deposit.pit_values(False)
-    here = pits.pushbacks(deposit, values, economic, 4)
-    children = []
-
-    class Counted(Forked):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            children.append(self)
-
-    monkeypatch.setattr(pits, "Forked", Counted)
-    monkeypatch.setattr(pits, "SPLIT_SHELLS_ABOVE", 0)
-    split = pits.pushbacks(deposit, values, economic, 4)
-    assert [child.forked for child in children] == [True]
-    assert [a.tolist() for a in split] == [a.tolist() for a in here]
-    assert len(np.unique(here[1][economic])) > 4                     # shells on both sides of the split

@@ -39,12 +39,11 @@ import pandas as pd
 
 from solvers.closure import PseudoflowSolver
 from solvers.errors import InfeasibleError, InputError
-from solvers.nested import join_nested, nested_pits, pit_of_shells
+from solvers.nested import nested_pits, pit_of_shells
 from solvers.parametric import smallest_parameter
 from solvers.problem import Precedence
 from solvers.result import Result
 
-from orepit.planning.forked import Forked
 from orepit.valuation.deposit import Deposit
 from orepit.valuation.precedence import precedence_from_geometry
 
@@ -263,7 +262,7 @@ def pushbacks(deposit: Deposit, values: np.ndarray, pit: np.ndarray, n_pushbacks
     def value_at(f):
         return np.where(outside, -big, f * positive + negative)
 
-    nested = _shells_within(value_at, factors, deposit.precedence, solver, pit)
+    nested = nested_pits(value_at, factors, deposit.precedence, solver, within=pit)
     shell = np.where(pit, np.where(nested.solution >= 0, nested.solution, factors.size), -1)
     tonnage = deposit.tonnage
     shell_t = np.bincount(shell[pit], weights=tonnage[pit], minlength=factors.size + 1)
@@ -276,28 +275,6 @@ def pushbacks(deposit: Deposit, values: np.ndarray, pit: np.ndarray, n_pushbacks
         group[s] = current
         acc += t
     return np.where(pit, group[np.maximum(shell, 0)], -1), shell
-
-
-#: pits of more blocks have their shells made on two cores: the upper factors in a forked child
-SPLIT_SHELLS_ABOVE = 100_000
-#: the share of the factors made here (the first solve, from a cold start, costs most)
-SPLIT_SHARE = 0.25
-
-
-def _shells_within(value_at, factors: np.ndarray, precedence, solver: PseudoflowSolver, pit: np.ndarray,
-                   split_above: int | None = None) -> Result:
-    """`nested_pits` of ``value_at`` within ``pit``; on a pit of more than ``split_above`` blocks
-    (default `SPLIT_SHELLS_ABOVE`) the factors above the first `SPLIT_SHARE` are solved in a forked
-    child meanwhile and the two parts joined (`join_nested`: the same shells)."""
-    split_above = SPLIT_SHELLS_ABOVE if split_above is None else split_above
-    k = max(1, int(SPLIT_SHARE * factors.size))
-    if int(pit.sum()) <= split_above or factors.size < 2:
-        return nested_pits(value_at, factors, precedence, solver, within=pit)
-    upper = Forked(lambda: nested_pits(value_at, factors[k:], precedence, solver, within=pit), highs=False)
-    if not upper.forked:        # one core, or no memory for a child: one sequence here
-        return nested_pits(value_at, factors, precedence, solver, within=pit)
-    lower = nested_pits(value_at, factors[:k], precedence, solver, within=pit)
-    return join_nested(lower, upper.result())
 
 
 def pit_warnings(deposit: Deposit, pit: np.ndarray, label: str) -> list[str]:
