@@ -56,6 +56,7 @@ def study_path(tmp_path_factory) -> Path:
 # the sweeps on a cluster: the same 12 cases on a shorter plan (6 periods), which solve faster; what
 # they check (cluster runs equal serial ones, resume, a lost worker) does not depend on plan length
 SWEEP_STUDY = STUDY.replace("periods = 12", "periods = 6").replace("target_life = 6", "target_life = 3")
+assert SWEEP_STUDY.count("periods = 6") == 1 and "target_life = 3" in SWEEP_STUDY    # both edits took
 
 
 @pytest.fixture(scope="module")
