@@ -56,6 +56,8 @@ FIRST_STAGE = ("mined_once", "precedence", "mine_out", "mining", "steady_mining"
 BLENDS = (1.0, 0.5, 0.25)
 #: KPIs of the in-sample replay kept per candidate (`in_sample`); the plan kept has the best objective
 IN_SAMPLE_KPIS = ("objective", "npv", "npv_after_environment")
+#: the candidates' blocks are placed with their slope cones pulled forward (`sequencing.pulled_keys`)
+PULL = True
 #: the price of mining a tonne in another period than the deterministic sequence, as a share of the
 #: optimum's value per tonne of the pit (`solve_closest`): moving every tonne costs this share
 TIE_PRICE = 1e-5
@@ -182,6 +184,9 @@ class StochasticPlan:
     blend      b of the plan kept (1: the model's sequence; 0: the deterministic plan itself)
     scores     per candidate b: the in-sample replay's means (`in_sample`)
     tried      per candidate b: its `StrategyResult`
+    reference  the in-sample means (`in_sample`) of the deterministic sequence placed as the blends
+               are (`PULL`), not a candidate: the blends' gain over the deterministic plan that is
+               the placement's alone (None without a deterministic sequence or `PULL`)
     """
 
     result: StrategyResult
@@ -193,6 +198,7 @@ class StochasticPlan:
     blend: float
     scores: dict
     tried: dict
+    reference: dict | None = None
 
     @property
     def bound(self) -> float:
@@ -203,7 +209,7 @@ class StochasticPlan:
         another period than the deterministic sequence, horizon, the model's variables, seconds."""
         info = self.solved.info
         return {"bound": self.bound, "optimum": self.solved.objective, "blend": self.blend,
-                "candidates": {f"{b:g}": s for b, s in self.scores.items()},
+                "candidates": {f"{b:g}": s for b, s in self.scores.items()}, "placement_reference": self.reference,
                 "sequence_value": info.get("value_kept", self.solved.objective),
                 "moved_t": info.get("distance_t", math.nan), "realisations": len(self.cases),
                 "periods": int(self.model.settings.periods), "variables": info["variables"],
@@ -262,17 +268,22 @@ def stochastic_plan(estimate: Deposit, deposits: list[Deposit], base: StrategyRe
 
         plan = plan_schedule(estimate, base.pit, sequence, routing, plan_settings(setup, base.options), low_edge,
                              base.options.env_price, setup.periods, extend, sequence_model=build,
-                             sequence_solve=solve_blend)
+                             sequence_solve=solve_blend, pull=PULL)
         plan.simulation.kpis["resource_credit"] = base.credit
         return StrategyResult(name, base.options, base.pit, routing, plan, base.credit, plan.result.seconds)
 
     tried = {float(b): candidate(b) for b in blends}
-    solved, towards, _, model = next(o for o in outcomes.values() if not isinstance(o, InfeasibleError))
+    solved, towards, own, model = next(o for o in outcomes.values() if not isinstance(o, InfeasibleError))
     if towards is not None:
         tried[0.0] = StrategyResult(name, base.options, base.pit, routing, base.plan, base.credit, base.seconds)
     scores = {b: in_sample(deposits, fixed_plan(estimate, name, r, low_edge)) for b, r in tried.items()}
     chosen = max(scores, key=lambda b: (scores[b]["objective"], b))
-    return StochasticPlan(tried[chosen], model, sequence, cases, solved, towards, chosen, scores, tried)
+    reference = None
+    if towards is not None and PULL:            # how much of the gain over green is the placement's alone
+        reference = in_sample(deposits, fixed_plan(estimate, name, candidate(0.0), low_edge))
+    for key, var in model.w.items():        # the model holds its own sequence again, not the last blend's
+        var.set_value(own[key], skip_validation=True)
+    return StochasticPlan(tried[chosen], model, sequence, cases, solved, towards, chosen, scores, tried, reference)
 
 
 def in_sample(deposits: list[Deposit], plan: FixedPlan) -> dict:
