@@ -29,7 +29,9 @@ deterministic plan's cut sequence among them (`sequence_value` values a given on
 planner's own steps 2-5 (blocks placed in time, routes, block destinations on the estimate, the
 simulation and the independent check), so each is a block schedule like any strategy's, and keeps
 the one (the deterministic plan among them) whose grade-control replay on the same realisations is
-worth most: the placement loses value of its own, differently for each sequence.
+worth most.  The blends' blocks are placed with their slope cones pulled forward (`PULL`,
+`orepit.planning.sequencing.pulled_keys`): placed as the deterministic plan's are, a sequence the
+model mines cut in step with cut lost 2 to 3 % of its value.
 `recourse_value` values a block schedule in the model's second stage (its blocks' periods fixed).
 """
 from __future__ import annotations
@@ -226,8 +228,9 @@ def stochastic_plan(estimate: Deposit, deposits: list[Deposit], base: StrategyRe
     estimate by `orepit.planning.scheduling.plan_schedule` (which lengthens the horizon, or lets
     the fleet slow down, as for the deterministic plan when the model has no feasible sequence);
     ``base`` (the deterministic plan, b = 0) is a candidate too.  Every blend is a sequence of the
-    model worth at least the deterministic one in it (the recourse is concave in the sequence), but
-    the placement loses a share of its own on each.  The plan kept is the candidate whose
+    model worth at least the deterministic one in it (the recourse is concave in the sequence); each
+    is placed with its cones pulled (`PULL`), and so is the deterministic sequence for
+    ``reference`` (not a candidate).  The plan kept is the candidate whose
     grade-control replay (`orepit.planning.replay`) on the same ``deposits`` has the highest mean
     objective: chosen in sample, never on a realisation it is judged on."""
     routing = base.layout
