@@ -9,11 +9,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from solvers.errors import InputError
+from solvers.errors import InfeasibleError, InputError
 
 from solvers.problem import Precedence
 
 from orepit.planning import stochastic
+from orepit.study import risk
 from orepit.planning.sequencing import pulled_keys
 from orepit.planning.stochastic import BLENDS, in_sample, recourse_value, sequence_value
 from orepit.planning.strategies import ScheduleSetup
@@ -136,6 +137,17 @@ def test_one_realisation_equal_to_the_estimate_gives_the_deterministic_sequence(
     else:               # every blend is the deterministic sequence: the plan kept is its pulled placement
         assert plan.scores[plan.blend] == pytest.approx(plan.reference, rel=1e-12)
         assert plan.result.kpis["objective"] > green.kpis["objective"]
+
+
+def test_a_deterministic_sequence_the_realisations_cannot_keep_is_valued_nan(setting, monkeypatch):
+    _, _, plan, _ = setting
+
+    def infeasible(model, mined_by):
+        raise InfeasibleError("no feasible plan (a realisation's ore below the recovery floor)")
+
+    monkeypatch.setattr(risk, "sequence_value", infeasible)
+    assert np.isnan(risk.deterministic_sequence_value(plan))
+    assert np.isnan(risk.deterministic_sequence_value(replace(plan, deterministic=None)))
 
 
 def test_the_stochastic_plan_needs_green(setting):
