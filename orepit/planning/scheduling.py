@@ -86,7 +86,7 @@ def horizon(deposit: Deposit, pit: np.ndarray, settings: PlanSettings, max_perio
 
 def plan_schedule(deposit: Deposit, pit: np.ndarray, sequence: Layout, routing: Layout, settings: PlanSettings,
                   low_grade_edge: float, env_price: bool, max_periods: int, extend=None,
-                  sequence_model=None, sequence_solve=solve_plan_model) -> StrategyPlan:
+                  sequence_model=None, sequence_solve=solve_plan_model, pull: bool = False) -> StrategyPlan:
     """Steps 1-5 of the module docstring for one strategy.
 
     sequence: the layout the cut model sequences (coarse grade bins keep it small); routing: the same
@@ -95,7 +95,8 @@ def plan_schedule(deposit: Deposit, pit: np.ndarray, sequence: Layout, routing: 
     plan-model extension applied to every model solved; sequence_model(settings): builds step 1's
     model in place of the plan model over ``sequence``'s parcels (its ``w[c, t]``: the cuts' mined
     shares), and sequence_solve(model) solves it in place of `solve_plan_model` (raising
-    `InfeasibleError` as it does), e.g. the stochastic model of `orepit.planning.stochastic`.
+    `InfeasibleError` as it does), e.g. the stochastic model of `orepit.planning.stochastic`; pull:
+    step 2 orders the blocks with their slope cones pulled forward (`sequencing.pulled_keys`).
     """
     t0 = time.perf_counter()
     stages, warnings = {}, []
@@ -136,7 +137,7 @@ def plan_schedule(deposit: Deposit, pit: np.ndarray, sequence: Layout, routing: 
     longer = min(max_periods, periods + OVERFLOW_PERIODS)
     routes = replace(settings, periods=longer, mine_out_by=None)
     period = block_periods(deposit, sequence, pit, W, _pace(deposit, sequence, W, routes),
-                           deposit.pit_values(env_price), _must_mill(deposit, routes))
+                           deposit.pit_values(env_price), _must_mill(deposit, routes), pull)
     unplaced = pit & (deposit.tonnage > 0) & (period < 0)
     if unplaced.any():
         warnings.append(f"{int(unplaced.sum())} blocks of the pit do not fit in {longer} periods at the mining "

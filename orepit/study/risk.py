@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from solvers.errors import InputError
+from solvers.errors import InfeasibleError, InputError
 
 from orepit.data.atomic import atomic_path, write_text
 from orepit.data.jsonable import jsonable
@@ -92,7 +92,8 @@ def build_stochastic(study: Study, inputs: RiskInputs, judged: int, built: int,
     """The stochastic green plan on realisations `build_realisations` (judged, built), added to ``inputs.plans``
     as `STOCHASTIC`, and its in-sample figures (currency; means over the build realisations):
     ``bound`` the model's optimum, ``deterministic_sequence`` the deterministic cut model's sequence
-    valued in the same model (so ``bound`` minus it is the VSS inside the model, >= 0), and per plan
+    valued in the same model (so ``bound`` minus it is the VSS inside the model, >= 0; NaN when it
+    cannot keep green's rules in every build realisation, `deterministic_sequence_value`), and per plan
     (stochastic, green) the mean NPV and NPV after environmental cost of the grade-control replay
     on the build realisations."""
     check_baseline(study.results)
@@ -101,13 +102,26 @@ def build_stochastic(study: Study, inputs: RiskInputs, judged: int, built: int,
     edge = low_grade_edge(study.deposit, study.pit)
     plan = stochastic_plan(study.deposit, deposits, study.results[BASELINE], study.setup, edge, extend, STOCHASTIC)
     inputs.plans[STOCHASTIC] = fixed_plan(study.deposit, STOCHASTIC, plan.result, edge)
-    figures = {**plan.figures(), "realisations_built": [rows.start, rows.stop - 1], "deterministic_sequence":
-               math.nan if plan.deterministic is None else sequence_value(plan.model, plan.deterministic)}
+    figures = {**plan.figures(), "realisations_built": [rows.start, rows.stop - 1],
+               "deterministic_sequence": deterministic_sequence_value(plan)}
     green = plan.scores.get(0.0) or in_sample(deposits, inputs.plans[BASELINE])
     for key in ("npv", "npv_after_environment"):
         figures[f"{key}_in_sample"] = plan.scores[plan.blend][key]
         figures[f"{key}_in_sample_{BASELINE}"] = green[key]
     return plan, figures
+
+
+def deterministic_sequence_value(plan: StochasticPlan) -> float:
+    """The deterministic cut sequence valued in the stochastic model (currency); NaN without one, or
+    when its second stage has no routes keeping the rules in every realisation (measured: CV 0.8,
+    500 m ranges, no steady mining, 30,000 blocks: the deterministic sequence keeps green's rules
+    on the estimate but not in every build realisation; the model's own sequence keeps them)."""
+    if plan.deterministic is None:
+        return math.nan
+    try:
+        return sequence_value(plan.model, plan.deterministic)
+    except InfeasibleError:
+        return math.nan
 
 
 def value_of_stochastic_solution(summary: dict) -> dict:
