@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import atexit
 import math
+import os
+import threading
 import time
 from dataclasses import dataclass
 
@@ -376,7 +378,6 @@ def _run(a: _Arrays, opts: dict, report=None) -> dict:
 def _child_main() -> None:
     """Entry of the child process of `_run_isolated`: read the arrays from stdin, stream improving
     solutions and the final result to stdout (length-prefixed pickles)."""
-    import os
     import pickle
     import struct
     import sys
@@ -400,25 +401,36 @@ def _child_main() -> None:
 
 
 _SPARE: list = []      # [(pid of the process that started it, a child started ahead)]
+_SPARE_LOCK = threading.Lock()      # isolated solves side by side in threads take and leave one spare
+
+
+def _new_spare_lock() -> None:
+    """A forked child gets a lock of its own (its parent's may have been held by another thread)."""
+    global _SPARE_LOCK
+    _SPARE_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_spare_lock)
 
 
 def _take_child():
     """A child process for `_run_isolated`, waiting for its arrays on stdin: the spare started ahead,
     if this process has one, else a new one; a new spare is started for the next isolated solve.  A
     child takes about a second to start Python and import HiGHS; the spare does it while this
-    process builds and solves its next models (it waits idle, and ends when this process does)."""
-    import os
+    process builds and solves its next models (it waits idle, and ends when this process does).
+    Threads take their children one at a time, so a process keeps one spare, not one per thread."""
 
-    spare = _SPARE.pop() if _SPARE else None
-    if spare is not None and (spare[0] != os.getpid() or spare[1].poll() is not None):
-        spare = None                    # a forked copy of another process's spare, or a dead one
-    proc = spare[1] if spare is not None else _start_child()
-    _SPARE.append((os.getpid(), _start_child()))
+    with _SPARE_LOCK:
+        spare = _SPARE.pop() if _SPARE else None
+        if spare is not None and (spare[0] != os.getpid() or spare[1].poll() is not None):
+            spare = None                    # a forked copy of another process's spare, or a dead one
+        proc = spare[1] if spare is not None else _start_child()
+        _SPARE.append((os.getpid(), _start_child()))
     return proc
 
 
 def _start_child():
-    import os
     import subprocess
     import sys
 
@@ -429,7 +441,6 @@ def _start_child():
 
 def _drop_spare() -> None:
     """At exit: end this process's spare child (a forked copy leaves its parent's alone)."""
-    import os
 
     while _SPARE:
         pid, proc = _SPARE.pop()
@@ -503,7 +514,6 @@ _BANNER_SHOWN = False
 def new_highs():
     """A `highspy.Highs` instance with output off.  HiGHS prints a banner on stdout when the first
     instance of a process is made; it is sent to stderr so that stdout stays clean (JSON)."""
-    import os
     import sys
 
     import highspy

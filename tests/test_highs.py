@@ -128,3 +128,31 @@ def test_an_isolated_solve_takes_the_spare_child_the_last_one_started():
     highs._SPARE.append((os.getpid(), next_spare))
     highs._drop_spare()
     assert not highs._SPARE and next_spare.poll() is not None
+
+
+def test_threads_taking_children_at_once_leave_one_spare():
+    """Isolated solves side by side in threads (`improve_windows(workers=2)`) take their children one
+    at a time: the process keeps one spare child, not one per thread."""
+    import threading
+
+    from solvers import highs
+
+    highs._drop_spare()
+    taken = []
+    for _ in range(3):
+        start = threading.Barrier(2)
+
+        def take():
+            start.wait()
+            taken.append(highs._take_child())
+
+        threads = [threading.Thread(target=take) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(highs._SPARE) == 1
+    for proc in taken:
+        proc.kill()
+        proc.wait(5)
+    highs._drop_spare()
