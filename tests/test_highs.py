@@ -112,9 +112,6 @@ def test_an_isolated_solve_takes_the_spare_child_the_last_one_started():
 
     from solvers import highs
 
-    # earlier tests may leave two spares: isolated solves run side by side in threads
-    # (`improve_windows(workers=2)`) each start one when none is left to take
-    highs._drop_spare()
     lm = mip.build_matrices(random_problem(seed=3, n=5, T=2))
     first = lm.solve(mip_gap=0.0, threads=1, time_limit=30, isolate=True)
     (owner, spare), = highs._SPARE
@@ -137,7 +134,6 @@ def test_threads_taking_children_at_once_leave_one_spare():
 
     from solvers import highs
 
-    highs._drop_spare()
     taken = []
     for _ in range(3):
         start = threading.Barrier(2)

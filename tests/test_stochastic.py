@@ -1,7 +1,8 @@
 """The stochastic green schedule (orepit.planning.stochastic, orepit.study.risk.build_stochastic): a
 checked block schedule, its model's bound over the deterministic sequence, the plan kept at least
-the deterministic one in sample, disjoint build and judgement realisations, and one realisation
-equal to the estimate giving the deterministic plan back."""
+the deterministic one in sample, the blocks' slope cones pulled in its placement, disjoint build and
+judgement realisations, and one realisation equal to the estimate giving the deterministic sequence
+back."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -10,12 +11,11 @@ import numpy as np
 import pytest
 
 from solvers.errors import InfeasibleError, InputError
-
 from solvers.problem import Precedence
 
 from orepit.planning import stochastic
-from orepit.study import risk
 from orepit.planning.sequencing import pulled_keys
+from orepit.study import risk
 from orepit.planning.stochastic import BLENDS, in_sample, recourse_value, sequence_value
 from orepit.planning.strategies import ScheduleSetup
 from orepit.study.pipeline import run_study
