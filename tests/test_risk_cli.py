@@ -86,15 +86,3 @@ def test_bad_variogram_exits_2_naming_the_field(tmp_path, capsys, text, field):
 def test_bad_options_exit_2(tmp_path, capsys, argv, word):
     code, payload = run(capsys, *argv, "--out", str(tmp_path / "o"))
     assert code == 2 and word in payload["error"], payload
-
-
-def test_the_report_splits_the_stochastic_gain_into_placement_and_sequence():
-    """The VSS sentence says how much of the in-sample gain green's own sequence, placed as the
-    stochastic plan's blocks are, already has; the two shares add up to the gain."""
-    from orepit.output.report import placement_split
-    plan = {"blend": 1.0, "npv_in_sample": 1_050e6, "npv_in_sample_green": 1_000e6,
-            "placement_reference": {"npv": 1_040e6, "objective": 0.0}}
-    sentence = placement_split(plan, "green", "USD")
-    assert "+40.0 M USD is the block placement's and +10.0 M USD the sequence's" in sentence
-    assert placement_split({**plan, "blend": 0.0}, "green", "USD") == ""
-    assert placement_split({**plan, "placement_reference": None}, "green", "USD") == ""

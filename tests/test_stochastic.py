@@ -1,7 +1,7 @@
 """The stochastic green schedule (orepit.planning.stochastic, orepit.study.risk.build_stochastic): a
 checked block schedule, its model's bound over the deterministic sequence, the plan kept at least
-the deterministic one in sample, the blocks' slope cones pulled in its placement, disjoint build and
-judgement realisations, and one realisation equal to the estimate giving the deterministic sequence
+the deterministic one in sample (its blocks placed as the deterministic plan's are), disjoint build
+and judgement realisations, and one realisation equal to the estimate giving the deterministic plan
 back."""
 from __future__ import annotations
 
@@ -11,10 +11,7 @@ import numpy as np
 import pytest
 
 from solvers.errors import InfeasibleError, InputError
-from solvers.problem import Precedence
 
-from orepit.planning import stochastic
-from orepit.planning.sequencing import pulled_keys
 from orepit.study import risk
 from orepit.planning.stochastic import BLENDS, in_sample, recourse_value, sequence_value
 from orepit.planning.strategies import ScheduleSetup
@@ -74,38 +71,17 @@ def test_the_plan_kept_is_at_least_the_deterministic_plan_in_sample(setting):
     assert set(plan.scores) == {*map(float, BLENDS), 0.0}
     assert plan.scores[plan.blend]["objective"] >= green["objective"]
     assert figures["npv_after_environment_in_sample"] >= figures["npv_after_environment_in_sample_green"]
-    # measured (cones pulled, `stochastic.PULL`): every blend, the model's own sequence too (12.54
-    # against 12.35 G USD), is worth more in sample than the deterministic plan, and a blend is kept
+    # measured, every candidate placed in the same order (cones pulled): every blend, the model's own
+    # sequence too (12.538 against 12.526 G USD), is worth more in sample than the deterministic plan,
+    # and a blend is kept (b = 0.5, 12.540): the sequence's own gain
     assert min(plan.scores[float(b)]["objective"] for b in BLENDS) > green["objective"]
     assert plan.blend > 0 and plan.scores[plan.blend]["objective"] > green["objective"]
-    # part of that is the placement's alone: the deterministic sequence placed as the blends are is
-    # worth more than the deterministic plan (12.53), and the sequence kept more again
-    assert green["objective"] < plan.reference["objective"] < plan.scores[plan.blend]["objective"]
+    assert {r.plan.result.info["block_order"] for r in plan.tried.values()} == {"pulled"}
     # the plan kept is also worth more in the model's own second stage over its block periods
     settings = plan.result.plan.settings
     mine = recourse_value(plan.cases, plan.result.block_period, settings, True)
     theirs = recourse_value(plan.cases, study.results[BASELINE].block_period, settings, True)
     assert np.isfinite(mine).all() and mine.mean() > theirs.mean()
-
-
-def test_without_pulled_cones_the_models_sequence_loses_in_the_placement(setting, monkeypatch):
-    study, inputs, _, _ = setting
-    monkeypatch.setattr(stochastic, "PULL", False)
-    plan, _ = build_stochastic(study, replace(inputs, plans=dict(inputs.plans)), JUDGED, BUILT)
-    green = plan.scores[0.0]["objective"]
-    # measured: placed in order of their own cuts' shares, the first blocks of a cut the model mines
-    # in step with the cut above wait for that cut's last blocks, and the period's capacity goes to
-    # others: the model's own sequence is worth less than the deterministic plan (11.89 against
-    # 12.35 G USD), and no placement reference is made
-    assert plan.scores[1.0]["objective"] < green and plan.reference is None
-
-
-def test_pulled_keys_put_no_block_after_a_block_that_needs_it():
-    precedence = Precedence.from_arcs(4, np.array([1, 2, 3]), np.array([0, 0, 2]))     # (node, predecessor)
-    key = np.array([3.0, 0.5, 2.0, 1.0])
-    inside = np.array([True, True, True, False])
-    # block 0 is needed by 1 (0.5) and 2 (2.0): it takes 0.5; block 3 (outside) pulls nothing
-    assert pulled_keys(precedence, key, inside).tolist() == [0.5, 0.5, 2.0, 1.0]
 
 
 def test_build_and_judgement_realisations_are_disjoint(setting):
@@ -121,22 +97,17 @@ def test_build_and_judgement_realisations_are_disjoint(setting):
         assert not any(np.allclose(cu, other) for other in judged)
 
 
-@pytest.mark.parametrize("pull", [False, True])
-def test_one_realisation_equal_to_the_estimate_gives_the_deterministic_sequence(setting, monkeypatch, pull):
+def test_one_realisation_equal_to_the_estimate_gives_the_deterministic_plan(setting):
     study, inputs, _, _ = setting
-    monkeypatch.setattr(stochastic, "PULL", pull)
     exact = replace(inputs, variogram=Variogram(cv={"cu": 0.0}, seed=3), plans=dict(inputs.plans))
     plan, figures = build_stochastic(study, exact, JUDGED, 1)
     green = study.results[BASELINE]
     assert plan.bound == pytest.approx(green.plan.result.info["cut_model_objective"], rel=1e-9)
     assert figures["deterministic_sequence"] == pytest.approx(plan.bound, rel=1e-9)
     assert figures["moved_t"] == pytest.approx(0.0, abs=1e-6 * study.deposit.tonnage.sum())
-    if not pull:        # placed as green's blocks are: the deterministic plan itself
-        assert np.array_equal(plan.result.block_period, green.block_period)
-        assert plan.result.kpis["objective"] == pytest.approx(green.kpis["objective"], rel=1e-12)
-    else:               # every blend is the deterministic sequence: the plan kept is its pulled placement
-        assert plan.scores[plan.blend] == pytest.approx(plan.reference, rel=1e-12)
-        assert plan.result.kpis["objective"] > green.kpis["objective"]
+    # every blend is the deterministic sequence, placed as green's blocks are: green's plan itself
+    assert np.array_equal(plan.result.block_period, green.block_period)
+    assert plan.result.kpis["objective"] == pytest.approx(green.kpis["objective"], rel=1e-12)
 
 
 def test_a_deterministic_sequence_the_realisations_cannot_keep_is_valued_nan(setting, monkeypatch):

@@ -212,23 +212,7 @@ def vss_html(risk: dict, currency: str) -> str:
     return (f"<p>Stochastic plan: one sequence for realisations {built[0]} to {built[1]}{same}, judged with the others "
             f"on the {judged} realisations above. Value of the stochastic solution against {vss['baseline']} (expected "
             f"economic NPV): {vss['absolute'] / 1e6:,.1f} M {html.escape(currency)} ({vss['percent']:+.2f} %); "
-            f"P10 NPV {vss['p10_difference'] / 1e6:+,.1f} M.{placement_split(plan, vss['baseline'], currency)}</p>")
-
-
-def placement_split(plan: dict, baseline: str, currency: str) -> str:
-    """One sentence: how much of the stochastic plan's in-sample gain over the ``baseline`` plan (mean
-    economic NPV over the build realisations, currency) the baseline's own sequence already has when
-    its blocks are placed as the stochastic plan's are (``placement_reference``): the placement's
-    share, the rest the sequence's; nothing without that reference or when the plan kept is the baseline's."""
-    reference = plan.get("placement_reference") or {}
-    kept, base = plan.get("npv_in_sample"), plan.get(f"npv_in_sample_{baseline}")
-    if "npv" not in reference or kept is None or base is None or plan.get("blend") == 0:
-        return ""
-    unit = f"M {html.escape(currency)}"
-    return (f" In sample (mean economic NPV over the build realisations) the plan kept has {kept / 1e6:,.1f} {unit} "
-            f"and {baseline}'s plan {base / 1e6:,.1f} {unit}; {baseline}'s own sequence with its blocks placed the "
-            f"same way has {reference['npv'] / 1e6:,.1f} {unit}: of the gain, {(reference['npv'] - base) / 1e6:+,.1f} "
-            f"{unit} is the block placement's and {(kept - reference['npv']) / 1e6:+,.1f} {unit} the sequence's.")
+            f"P10 NPV {vss['p10_difference'] / 1e6:+,.1f} M.</p>")
 
 
 def table_html(frame: pd.DataFrame, max_rows: int = 200) -> str:

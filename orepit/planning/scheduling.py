@@ -4,7 +4,7 @@
                   and where its parcels go (an LP over cuts; a MIP when cuts are single blocks)
     2. blocks     each block's period from its cut's mined shares and its place in the cut, kept
                   below its upper neighbours, within the mining capacity and at about the pace the
-                  cut model mines (`sequencing`)
+                  cut model mines, in the better of two block orders (`sequencing`)
     3. routes     the plan model again with the blocks' mining fixed, over (parcel, period) groups:
                   what share of each group goes to the mill, the stockpile and the dump
     4. blocks     a MIP: a group the routes send one way keeps that route; every block of the other
@@ -86,7 +86,7 @@ def horizon(deposit: Deposit, pit: np.ndarray, settings: PlanSettings, max_perio
 
 def plan_schedule(deposit: Deposit, pit: np.ndarray, sequence: Layout, routing: Layout, settings: PlanSettings,
                   low_grade_edge: float, env_price: bool, max_periods: int, extend=None,
-                  sequence_model=None, sequence_solve=solve_plan_model, pull: bool = False) -> StrategyPlan:
+                  sequence_model=None, sequence_solve=solve_plan_model) -> StrategyPlan:
     """Steps 1-5 of the module docstring for one strategy.
 
     sequence: the layout the cut model sequences (coarse grade bins keep it small); routing: the same
@@ -95,8 +95,7 @@ def plan_schedule(deposit: Deposit, pit: np.ndarray, sequence: Layout, routing: 
     plan-model extension applied to every model solved; sequence_model(settings): builds step 1's
     model in place of the plan model over ``sequence``'s parcels (its ``w[c, t]``: the cuts' mined
     shares), and sequence_solve(model) solves it in place of `solve_plan_model` (raising
-    `InfeasibleError` as it does), e.g. the stochastic model of `orepit.planning.stochastic`; pull:
-    step 2 orders the blocks with their slope cones pulled forward (`sequencing.pulled_keys`).
+    `InfeasibleError` as it does), e.g. the stochastic model of `orepit.planning.stochastic`.
     """
     t0 = time.perf_counter()
     stages, warnings = {}, []
@@ -136,8 +135,8 @@ def plan_schedule(deposit: Deposit, pit: np.ndarray, sequence: Layout, routing: 
 
     longer = min(max_periods, periods + OVERFLOW_PERIODS)
     routes = replace(settings, periods=longer, mine_out_by=None)
-    period = block_periods(deposit, sequence, pit, W, _pace(deposit, sequence, W, routes),
-                           deposit.pit_values(env_price), _must_mill(deposit, routes), pull)
+    period, order = block_periods(deposit, sequence, pit, W, _pace(deposit, sequence, W, routes),
+                                  deposit.pit_values(env_price), settings.discount_rate, _must_mill(deposit, routes))
     unplaced = pit & (deposit.tonnage > 0) & (period < 0)
     if unplaced.any():
         warnings.append(f"{int(unplaced.sum())} blocks of the pit do not fit in {longer} periods at the mining "
@@ -174,6 +173,7 @@ def plan_schedule(deposit: Deposit, pit: np.ndarray, sequence: Layout, routing: 
             for name, r in stages.items()}
     info["cut_model_objective"] = stages["sequence"].objective
     info["periods"] = longer
+    info["block_order"] = order
     result = Result(status=FEASIBLE, objective=sim.kpis["objective"], bound=math.inf,
                     seconds=time.perf_counter() - t0, info=info,
                     algorithm="block-mip+routes" if sequence.integer else "cut-lp+toposort+routes+block-mip")

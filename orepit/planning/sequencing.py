@@ -3,10 +3,12 @@
 `block_periods`: the cut model says what share of each cut is mined by the end of each period.
 Each block gets an *expected period* from its position in its cut (inner shells first): the
 moment its cut's cumulative mined share passes the block's place in the cut.  Blocks are then
-scheduled one by one in order of expected period, each in the earliest period at or after the
-periods of all its predecessors (the slope cone) in which the mining capacity still has room
-(TopoSort, `solvers.heuristics`); then single blocks move in time where that pays (`solvers.shift`).
-The result keeps every block precedence and every period's mining capacity exactly.
+scheduled one by one in order of a key, each in the earliest period at or after the periods of
+all its predecessors (the slope cone) in which the mining capacity still has room (TopoSort,
+`solvers.heuristics`); then single blocks move in time where that pays (`solvers.shift`).  Two
+orders are placed (`ORDERS`): by expected period, and with the slope cone of every block worth
+mining pulled forward to it (`pulled_keys`); the placement whose discounted block value is the
+higher is kept.  The result keeps every block precedence and every period's mining capacity exactly.
 """
 from __future__ import annotations
 
@@ -73,9 +75,15 @@ def _crossings(cut, q, W):
     return out
 
 
-def pulled_keys(precedence, key: np.ndarray, inside: np.ndarray) -> np.ndarray:
+#: the block orders `block_periods` places, first kept on a tie
+ORDERS = ("expected", "pulled")
+
+
+def pulled_keys(precedence, key: np.ndarray, inside: np.ndarray, pulls: np.ndarray) -> np.ndarray:
     """``key`` (expected periods) lowered so that no block of ``inside`` comes after a block of
-    ``inside`` that needs it: key[p] = min(key[p], key[b]) for every b whose slope cone holds p.
+    ``inside & pulls`` that needs it: key[p] = min(key[p], key[b]) for every such b whose slope cone
+    holds p (through blocks that do not pull too).  ``pulls``: the blocks worth mining, whose cones
+    the cut model means to be mined with them; a waste block's own key pulls nothing.
 
     The cut model's precedence binds cuts by their mined shares only, so it may mine a cut in step
     with the cut above it although the first blocks of the lower cut need the last blocks of the
@@ -83,36 +91,41 @@ def pulled_keys(precedence, key: np.ndarray, inside: np.ndarray) -> np.ndarray:
     the capacity of the period the model meant goes to other blocks (measured on a 3,000-block
     deposit: a blocked cut mined wholly a period late).  Pulled, the cone of a block the model
     mines early is mined with it."""
-    out = np.where(inside, key, np.inf).astype(np.float64)
-    _pull(precedence.indptr, precedence.indices, precedence.topological_order(), out)
-    return np.where(inside, out, key)
+    own = np.where(inside & pulls, key, np.inf).astype(np.float64)
+    passed = np.full(key.size, np.inf)
+    _pull(precedence.indptr, precedence.indices, precedence.topological_order(), own, passed)
+    return np.where(inside, np.minimum(key, passed), key)
 
 
 @numba.njit(cache=True)
-def _pull(indptr, indices, order, key):
-    """In reverse topological order, each predecessor takes its successor's key when smaller."""
+def _pull(indptr, indices, order, own, passed):
+    """In reverse topological order, each block passes the smaller of its own pulling key and the key
+    passed to it on to its predecessors (``passed[p]``: the least key of the blocks that need p)."""
     for i in range(order.size - 1, -1, -1):
         b = order[i]
+        k = min(own[b], passed[b])
         for j in range(indptr[b], indptr[b + 1]):
             p = indices[j]
-            if key[b] < key[p] and np.isfinite(key[p]):
-                key[p] = key[b]
+            if k < passed[p]:
+                passed[p] = k
 
 
 def block_periods(deposit: Deposit, layout: Layout, pit: np.ndarray, mined_by: np.ndarray,
-                  capacity: np.ndarray, value: np.ndarray, also=(), pull: bool = False) -> np.ndarray:
-    """Period of every block of ``pit`` (-1 when it does not fit in ``capacity``'s periods).
+                  capacity: np.ndarray, value: np.ndarray, discount_rate: float,
+                  also=()) -> tuple[np.ndarray, str]:
+    """(period of every block of ``pit``, -1 when it does not fit in ``capacity``'s periods; the
+    order of `ORDERS` kept).
 
     mined_by[c, t]: the cut model's cumulative mined share; capacity[t]: t that may be mined in
-    period t (its length is the horizon); value: per block (currency), for `solvers.shift`;
-    also: further (use per block, limit per period) pairs every period must keep (e.g. the ore a
-    plan without a stockpile must mill); pull: order the blocks by `pulled_keys` (each block's slope
-    cone no later than the block itself).
-    Blocks are taken in order of expected period and placed as early as their predecessors and the
+    period t (its length is the horizon); value: per block (currency), for `solvers.shift` and to
+    choose between the orders; discount_rate: per period; also: further (use per block, limit per
+    period) pairs every period must keep (e.g. the ore a plan without a stockpile must mill).
+    Blocks are taken in order of their key and placed as early as their predecessors and the
     capacity allow (not before their cut's period when cuts are single blocks, whose periods the
-    model decided); blocks of the pit outside every cut (air) weigh nothing and go as soon as their
-    predecessors do.  Then, for cuts of many blocks, blocks of negative value wait and blocks of
-    positive value move up where precedence and capacity allow.
+    model decided: then only the expected order); blocks of the pit outside every cut (air) weigh
+    nothing and go as soon as their predecessors do.  Then, for cuts of many blocks, blocks of
+    negative value wait and blocks of positive value move up where precedence and capacity allow.
+    Kept: the placement with the highest `discounted_value`.
     """
     n = deposit.n_blocks
     capacity = np.asarray(capacity, dtype=np.float64)
@@ -128,8 +141,9 @@ def block_periods(deposit: Deposit, layout: Layout, pit: np.ndarray, mined_by: n
     else:
         expected = expected_periods(layout, deposit.tonnage, mined_by)
     key = np.where(in_cut, np.where(np.isfinite(expected), expected, capacity.size + 1.0), 0.0)
-    if pull and not layout.integer:
-        key = pulled_keys(deposit.precedence, key, np.asarray(pit, dtype=bool) & in_cut)
+    keys = {"expected": key}
+    if not layout.integer:
+        keys["pulled"] = pulled_keys(deposit.precedence, key, np.asarray(pit, dtype=bool) & in_cut, value > 0)
     uses = [deposit.tonnage] + [np.asarray(u, dtype=np.float64) for u, _ in also]
     limits = [capacity] + [np.broadcast_to(np.asarray(c, dtype=np.float64), capacity.shape) for _, c in also]
     problem = PcpspProblem(values=np.zeros((n, 1)), precedence=deposit.precedence,
@@ -140,8 +154,20 @@ def block_periods(deposit: Deposit, layout: Layout, pit: np.ndarray, mined_by: n
     candidates = np.asarray(pit, dtype=bool)
     if not_before is not None:
         candidates = candidates & (not_before < capacity.size)
-    period, _ = toposort_schedule(problem, key, candidates, not_before=not_before)
-    if not layout.integer and not also and (period >= 0).any():
-        last = int(period.max())               # moving blocks in time must not lengthen the mine's life
-        shift_periods(deposit.precedence, period, deposit.tonnage, capacity[:last + 1], value)
-    return period
+    best = None
+    for name in (o for o in ORDERS if o in keys):
+        period, _ = toposort_schedule(problem, keys[name], candidates, not_before=not_before)
+        if not layout.integer and not also and (period >= 0).any():
+            last = int(period.max())               # moving blocks in time must not lengthen the mine's life
+            shift_periods(deposit.precedence, period, deposit.tonnage, capacity[:last + 1], value)
+        score = discounted_value(period, value, discount_rate)
+        if best is None or score > best[0]:
+            best = (score, period, name)
+    return best[1], best[2]
+
+
+def discounted_value(period: np.ndarray, value: np.ndarray, discount_rate: float) -> float:
+    """Sum over the blocks placed (period >= 0) of value x (1 + discount_rate)^-period (currency):
+    how `block_periods` ranks two placements of the same blocks."""
+    placed = period >= 0
+    return float(np.sum(value[placed] * (1.0 + discount_rate) ** -period[placed]))

@@ -29,9 +29,9 @@ deterministic plan's cut sequence among them (`sequence_value` values a given on
 planner's own steps 2-5 (blocks placed in time, routes, block destinations on the estimate, the
 simulation and the independent check), so each is a block schedule like any strategy's, and keeps
 the one (the deterministic plan among them) whose grade-control replay on the same realisations is
-worth most.  The blends' blocks are placed with their slope cones pulled forward (`PULL`,
-`orepit.planning.sequencing.pulled_keys`): placed as the deterministic plan's are, a sequence the
-model mines cut in step with cut lost 2 to 3 % of its value.
+worth most.  Every candidate's blocks are placed as the deterministic plan's are (the better of two
+block orders, `orepit.planning.sequencing.block_periods`), so the plan kept gains on the
+deterministic one by its sequence alone.
 `recourse_value` values a block schedule in the model's second stage (its blocks' periods fixed).
 """
 from __future__ import annotations
@@ -58,8 +58,6 @@ FIRST_STAGE = ("mined_once", "precedence", "mine_out", "mining", "steady_mining"
 BLENDS = (1.0, 0.5, 0.25)
 #: KPIs of the in-sample replay kept per candidate (`in_sample`); the plan kept has the best objective
 IN_SAMPLE_KPIS = ("objective", "npv", "npv_after_environment")
-#: the candidates' blocks are placed with their slope cones pulled forward (`sequencing.pulled_keys`)
-PULL = True
 #: the price of mining a tonne in another period than the deterministic sequence, as a share of the
 #: optimum's value per tonne of the pit (`solve_closest`): moving every tonne costs this share
 TIE_PRICE = 1e-5
@@ -186,9 +184,6 @@ class StochasticPlan:
     blend      b of the plan kept (1: the model's sequence; 0: the deterministic plan itself)
     scores     per candidate b: the in-sample replay's means (`in_sample`)
     tried      per candidate b: its `StrategyResult`
-    reference  the in-sample means (`in_sample`) of the deterministic sequence placed as the blends
-               are (`PULL`), not a candidate: the blends' gain over the deterministic plan that is
-               the placement's alone (None without a deterministic sequence or `PULL`)
     """
 
     result: StrategyResult
@@ -200,7 +195,6 @@ class StochasticPlan:
     blend: float
     scores: dict
     tried: dict
-    reference: dict | None = None
 
     @property
     def bound(self) -> float:
@@ -211,7 +205,7 @@ class StochasticPlan:
         another period than the deterministic sequence, horizon, the model's variables, seconds."""
         info = self.solved.info
         return {"bound": self.bound, "optimum": self.solved.objective, "blend": self.blend,
-                "candidates": {f"{b:g}": s for b, s in self.scores.items()}, "placement_reference": self.reference,
+                "candidates": {f"{b:g}": s for b, s in self.scores.items()},
                 "sequence_value": info.get("value_kept", self.solved.objective),
                 "moved_t": info.get("distance_t", math.nan), "realisations": len(self.cases),
                 "periods": int(self.model.settings.periods), "variables": info["variables"],
@@ -228,9 +222,8 @@ def stochastic_plan(estimate: Deposit, deposits: list[Deposit], base: StrategyRe
     estimate by `orepit.planning.scheduling.plan_schedule` (which lengthens the horizon, or lets
     the fleet slow down, as for the deterministic plan when the model has no feasible sequence);
     ``base`` (the deterministic plan, b = 0) is a candidate too.  Every blend is a sequence of the
-    model worth at least the deterministic one in it (the recourse is concave in the sequence); each
-    is placed with its cones pulled (`PULL`), and so is the deterministic sequence for
-    ``reference`` (not a candidate).  The plan kept is the candidate whose
+    model worth at least the deterministic one in it (the recourse is concave in the sequence).  The
+    plan kept is the candidate whose
     grade-control replay (`orepit.planning.replay`) on the same ``deposits`` has the highest mean
     objective: chosen in sample, never on a realisation it is judged on."""
     routing = base.layout
@@ -271,7 +264,7 @@ def stochastic_plan(estimate: Deposit, deposits: list[Deposit], base: StrategyRe
 
         plan = plan_schedule(estimate, base.pit, sequence, routing, plan_settings(setup, base.options), low_edge,
                              base.options.env_price, setup.periods, extend, sequence_model=build,
-                             sequence_solve=solve_blend, pull=PULL)
+                             sequence_solve=solve_blend)
         plan.simulation.kpis["resource_credit"] = base.credit
         return StrategyResult(name, base.options, base.pit, routing, plan, base.credit, plan.result.seconds)
 
@@ -281,12 +274,9 @@ def stochastic_plan(estimate: Deposit, deposits: list[Deposit], base: StrategyRe
         tried[0.0] = StrategyResult(name, base.options, base.pit, routing, base.plan, base.credit, base.seconds)
     scores = {b: in_sample(deposits, fixed_plan(estimate, name, r, low_edge)) for b, r in tried.items()}
     chosen = max(scores, key=lambda b: (scores[b]["objective"], b))
-    reference = None
-    if towards is not None and PULL:            # how much of the gain over green is the placement's alone
-        reference = in_sample(deposits, fixed_plan(estimate, name, candidate(0.0), low_edge))
     for key, var in model.w.items():        # the model holds its own sequence again, not the last blend's
         var.set_value(own[key], skip_validation=True)
-    return StochasticPlan(tried[chosen], model, sequence, cases, solved, towards, chosen, scores, tried, reference)
+    return StochasticPlan(tried[chosen], model, sequence, cases, solved, towards, chosen, scores, tried)
 
 
 def in_sample(deposits: list[Deposit], plan: FixedPlan) -> dict:
