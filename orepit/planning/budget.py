@@ -10,7 +10,10 @@ schedule, so the share is searched with few schedules:
 2. a first guess ``s1``: the largest resource credit whose added blocks cost (their economic value,
    discounted at mid-life) at most ``GUESS_SHARE`` of what is left of the budget (``G0 - target``);
 3. green at ``s1``; when it misses the target, one secant step back towards ``s0``
-   (``SECANT_SAFETY`` of the way), and ``s0`` when that misses too.
+   (``SECANT_SAFETY`` of the way), and ``s0`` when that misses too; when it keeps more than
+   ``LEFT_OVER`` of what was left of the budget (the guess's cost estimate is rough), one secant
+   step on beyond ``s1`` (at most as far again and half-way to all the metal), kept when it keeps
+   the target.
 
 Every plan tried is kept, so the rule price and the frontier reuse them.  The closures of green's
 values at rising credits share their work: each credit search and the first guess continue from
@@ -19,6 +22,7 @@ so only green's first search starts from scratch (the pits and credits are the s
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +33,7 @@ GREEN_BUDGET = 0.03       # share of npv's economic NPV that green may give up f
 GUESS_SHARE = 0.7         # the first guess spends this share of what is left of the budget
 SECANT_SAFETY = 0.85      # the secant step aims this share of the way to the target
 GUESS_STEPS = 60          # geometric steps of the first guess's resource credit
+LEFT_OVER = 0.5           # a first guess that spends less than half of the budget left steps on
 
 
 @dataclass
@@ -107,6 +112,8 @@ def search_floor(run, s0: float, npv_reference: float, budget: float, guess) -> 
     if g1 >= target:
         search.floor = s1
         search.reason = f"the budget buys a pit with {100 * s1:.2f} % of the metal"
+        if g1 - target > LEFT_OVER * (g0 - target):
+            _step_on(run, search, s0, g0, s1, g1)
         return search
     s2 = s0 + SECANT_SAFETY * (g0 - target) / (g0 - g1) * (s1 - s0)
     if s2 > s0 * (1 + 1e-9):
@@ -118,6 +125,22 @@ def search_floor(run, s0: float, npv_reference: float, budget: float, guess) -> 
             return search
     search.reason = "larger pits tried cost more than the budget"
     return search
+
+
+def _step_on(run, search: BudgetSearch, s0: float, g0: float, s1: float, g1: float) -> None:
+    """One secant step beyond ``s1`` (green's NPV ``g1``, above the target) towards the target,
+    ``SECANT_SAFETY`` of the way, at most ``s1 - s0`` further and half-way from ``s1`` to all the
+    metal; kept in ``search`` when its plan keeps the target."""
+    room = g1 - search.target
+    step = SECANT_SAFETY * room / (g0 - g1) * (s1 - s0) if g0 > g1 else math.inf
+    s2 = min(s1 + step, s1 + (s1 - s0), 0.5 * (1.0 + s1))
+    if s2 <= s1 * (1 + 1e-9):
+        return
+    trial = run(s2)
+    search.tried[s2] = trial
+    if trial.kpis["npv"] >= search.target:
+        search.floor = s2
+        search.reason = f"the budget buys a pit with {100 * s2:.2f} % of the metal"
 
 
 def _share(reference: float, value: float) -> str:
