@@ -8,7 +8,7 @@ all its predecessors (the slope cone) in which the mining capacity still has roo
 `solvers.heuristics`); then single blocks move in time where that pays (`solvers.shift`).  Two
 orders are placed (`ORDERS`): by expected period, and with the slope cone of every block worth
 mining pulled forward to it (`pulled_keys`); the placement whose discounted block value is the
-higher is kept.  The result keeps every block precedence and every period's mining capacity exactly.
+higher is kept (of two that place all the pit's blocks).  The result keeps every block precedence and every period's mining capacity exactly.
 """
 from __future__ import annotations
 
@@ -125,7 +125,8 @@ def block_periods(deposit: Deposit, layout: Layout, pit: np.ndarray, mined_by: n
     model decided: then only the expected order); blocks of the pit outside every cut (air) weigh
     nothing and go as soon as their predecessors do.  Then, for cuts of many blocks, blocks of
     negative value wait and blocks of positive value move up where precedence and capacity allow.
-    Kept: the placement with the highest `discounted_value`.
+    Kept: the placement that leaves the fewest tonnes of the pit unplaced, then the one with the
+    highest `discounted_value`.
     """
     n = deposit.n_blocks
     capacity = np.asarray(capacity, dtype=np.float64)
@@ -160,7 +161,8 @@ def block_periods(deposit: Deposit, layout: Layout, pit: np.ndarray, mined_by: n
         if not layout.integer and not also and (period >= 0).any():
             last = int(period.max())               # moving blocks in time must not lengthen the mine's life
             shift_periods(deposit.precedence, period, deposit.tonnage, capacity[:last + 1], value)
-        score = discounted_value(period, value, discount_rate)
+        left = float(deposit.tonnage[candidates & (period < 0)].sum())     # t that did not fit
+        score = (-left, discounted_value(period, value, discount_rate))
         if best is None or score > best[0]:
             best = (score, period, name)
     return best[1], best[2]
