@@ -166,7 +166,7 @@ class LinearModel:
 
     def solve(self, time_limit: float = INF, mip_gap: float = 1e-4, threads: int | None = None,
               relax: bool = False, start=None, progress=None, isolate: bool = False, log: bool = False,
-              stop=None) -> Result:
+              stop=None, method: str | None = None) -> Result:
         """Solve with HiGHS; returns a `Result` whose solution is the column vector (None if none found).
 
         time_limit (s); mip_gap: relative gap at which a MIP stops; threads: HiGHS threads (None:
@@ -176,7 +176,8 @@ class LinearModel:
         (HiGHS' root cut separation can overrun its own limit by minutes), keeping the last
         improving solution it reported; log: HiGHS' log on.  stop: a `threading.Event`; once it is
         set, an isolated solve kills its child and returns as at its time limit (checked every
-        `STOP_POLL_SECONDS`).
+        `STOP_POLL_SECONDS`).  method: HiGHS' LP algorithm (its ``solver`` option: ``"simplex"``,
+        ``"ipm"``: interior point, then crossover to a vertex); None: HiGHS decides.
         """
         t0 = time.perf_counter()
         info = {"variables": self.n_vars, "rows": self.n_rows, "nonzeros": int(self.A.nnz)}
@@ -189,6 +190,7 @@ class LinearModel:
         info.update(integer_variables=0 if relax else int(self.integer.sum()),
                     build_seconds=time.perf_counter() - t0)
         opts = {"time_limit": float(time_limit), "mip_gap": float(mip_gap), "threads": threads, "log": log,
+                "method": method,
                 "abs_gap": MIP_ABS_GAP * red.obj_scale,
                 "start": None if start is None else np.asarray(start, dtype=np.float64)[red.keep]}
         report = None
@@ -209,7 +211,7 @@ class LinearModel:
         if out["row_dual"] is not None:
             info["row_dual"] = np.zeros(self.n_rows)
             info["row_dual"][red.rows] = out["row_dual"] * red.scale / red.obj_scale
-        info.update(nodes=out["nodes"], message=out["message"])
+        info.update(nodes=out["nodes"], message=out["message"], ipm_iterations=out.get("ipm_iterations", 0))
         return Result(out["status"], red.unscale(out["objective"]) if x is not None else -INF,
                       red.unscale(out["bound"]), time.perf_counter() - t0, x,
                       "highs-mip" if mip else "highs-lp", info)
@@ -323,6 +325,8 @@ def _run(a: _Arrays, opts: dict, report=None) -> dict:
     set_threads(h, opts["threads"])
     h.setOptionValue("mip_rel_gap", opts["mip_gap"])
     h.setOptionValue("mip_abs_gap", opts["abs_gap"])
+    if opts.get("method"):
+        h.setOptionValue("solver", opts["method"])
     mip = bool(a.integer.any())
     if mip and opts["start"] is not None:
         sol = highspy.HighsSolution()
@@ -372,7 +376,8 @@ def _run(a: _Arrays, opts: dict, report=None) -> dict:
         bound = objective if optimal else INF
     dual = np.asarray(solution.row_dual) if not mip and optimal and solution.dual_valid else None
     return {"x": np.asarray(solution.col_value) if has_x else None, "objective": objective, "bound": bound,
-            "status": status, "nodes": int(info.mip_node_count), "message": message, "row_dual": dual}
+            "status": status, "nodes": int(info.mip_node_count), "message": message, "row_dual": dual,
+            "ipm_iterations": int(info.ipm_iteration_count)}
 
 
 def _child_main() -> None:

@@ -33,6 +33,19 @@ def test_mip_and_its_relaxation():
     assert lp.info["row_dual"] == pytest.approx([0.5])          # the row binds: x1 = 2.5 is worth 1 per 2 units
 
 
+def test_an_lp_by_interior_point_ends_on_the_simplex_optimum():
+    """method="ipm" reaches HiGHS (interior-point iterations counted) and crosses over to a vertex
+    with the simplex's objective and duals."""
+    rng = np.random.default_rng(3)
+    A = sp.random(40, 60, density=0.3, random_state=rng, data_rvs=lambda k: rng.uniform(0.1, 1.0, k))
+    model = LinearModel.from_arrays(A, rng.uniform(0.0, 1.0, 60), np.full(40, -np.inf), np.full(40, 3.0),
+                                    np.zeros(60), np.ones(60), np.zeros(60, bool))
+    simplex, ipm = model.solve(method="simplex"), model.solve(method="ipm")
+    assert simplex.info["ipm_iterations"] == 0 and ipm.info["ipm_iterations"] > 0
+    assert ipm.status == "optimal" and ipm.objective == pytest.approx(simplex.objective, rel=1e-9)
+    assert ipm.info["row_dual"] == pytest.approx(simplex.info["row_dual"])
+
+
 def test_infeasible_model_says_so():
     m = _knapsack()
     m.add_rows([0], m.groups["x"][:1], [1.0], lower=[10.0])

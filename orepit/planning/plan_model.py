@@ -382,16 +382,17 @@ def _capped(m, name: str, limits, body) -> None:
 
 
 def solve_plan_model(model, time_limit: float | None = None, mip_gap: float | None = None,
-                     threads: int | None = None) -> Result:
+                     threads: int | None = None, method: str | None = None) -> Result:
     """Solve a plan model with HiGHS and load the solution (and LP duals) into it.
 
     Returns the `Result` (objective in currency, discounted; ``info``: ``construct_seconds`` the Pyomo
     model's construction, ``translate_seconds`` its translation to matrices, ``build_seconds`` the
     two together, ``solve_seconds`` HiGHS; ``seconds`` all of it).  An LP's row duals are stored on the model
     as ``model.dual`` (a `Suffix`: currency per unit of the constraint's right-hand side).
-    Raises `InfeasibleError` naming the settings to look at when there is no feasible plan.
+    Raises `InfeasibleError` naming the settings to look at when there is no feasible plan.  method:
+    HiGHS' LP algorithm (`solvers.highs.LinearModel.solve`; None: HiGHS decides).
     """
-    return CompiledPlan(model).solve(time_limit=time_limit, mip_gap=mip_gap, threads=threads)
+    return CompiledPlan(model).solve(time_limit=time_limit, mip_gap=mip_gap, threads=threads, method=method)
 
 
 class CompiledPlan:
@@ -494,7 +495,7 @@ class CompiledPlan:
         return lm
 
     def solve(self, empty_by: int | None = None, time_limit: float | None = None, mip_gap: float | None = None,
-              threads: int | None = None, load: bool = True) -> Result:
+              threads: int | None = None, load: bool = True, method: str | None = None) -> Result:
         """Solve with the piles empty from ``empty_by`` on (`changes`); load the solution into the
         model unless ``load`` is False (then `load` it later).  The `Result` is `solve_plan_model`'s;
         ``info`` also holds ``empty_by`` and ``kept_rows`` (the rows HiGHS was given)."""
@@ -514,7 +515,7 @@ class CompiledPlan:
         result = lm.solve(time_limit=settings.time_limit if time_limit is None else time_limit,
                           mip_gap=settings.mip_gap if mip_gap is None else mip_gap,
                           threads=settings.threads if threads is None else threads,
-                          isolate=int(integer.sum()) > ISOLATE_ABOVE)
+                          isolate=int(integer.sum()) > ISOLATE_ABOVE, method=method)
         result.objective += self.offset
         result.bound += self.offset
         if result.solution is None:

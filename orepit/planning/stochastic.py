@@ -58,6 +58,10 @@ FIRST_STAGE = ("mined_once", "precedence", "mine_out", "mining", "steady_mining"
 BLENDS = (1.0, 0.5, 0.25)
 #: KPIs of the in-sample replay kept per candidate (`in_sample`); the plan kept has the best objective
 IN_SAMPLE_KPIS = ("objective", "npv", "npv_after_environment")
+#: HiGHS' algorithm for the model's optimum (the bound), whose vertex is not kept: interior point
+#: with crossover, 3.7 times faster than the dual simplex on the built-in deposit's 20 realisations
+#: (75 against 279 CPU s, the same optimum to 11 digits)
+BOUND_METHOD = "ipm"
 #: the price of mining a tonne in another period than the deterministic sequence, as a share of the
 #: optimum's value per tonne of the pit (`solve_closest`): moving every tonne costs this share
 TIE_PRICE = 1e-5
@@ -125,7 +129,7 @@ def solve_closest(model, towards: np.ndarray | None, tonnage: np.ndarray) -> Res
     ``info["distance_t"]`` the tonnes moved and ``info["value_kept"]`` the expected value of the
     sequence kept (<= the optimum); the model holds that sequence."""
     pyo = pyomo_environ()
-    best = solve_plan_model(model)
+    best = solve_plan_model(model, method=BOUND_METHOD if towards is not None else None)
     if towards is None:
         return best
     m = model
