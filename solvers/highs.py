@@ -177,7 +177,7 @@ class LinearModel:
         improving solution it reported; log: HiGHS' log on.  stop: a `threading.Event`; once it is
         set, an isolated solve kills its child and returns as at its time limit (checked every
         `STOP_POLL_SECONDS`).  method: HiGHS' LP algorithm (its ``solver`` option: ``"simplex"``,
-        ``"ipm"``: interior point, then crossover to a vertex); None: HiGHS decides.
+        ``"ipm"``: interior point, then crossover to a vertex) of an LP; None, and for a MIP: HiGHS decides.
         """
         t0 = time.perf_counter()
         info = {"variables": self.n_vars, "rows": self.n_rows, "nonzeros": int(self.A.nnz)}
@@ -325,9 +325,9 @@ def _run(a: _Arrays, opts: dict, report=None) -> dict:
     set_threads(h, opts["threads"])
     h.setOptionValue("mip_rel_gap", opts["mip_gap"])
     h.setOptionValue("mip_abs_gap", opts["abs_gap"])
-    if opts.get("method"):
-        h.setOptionValue("solver", opts["method"])
     mip = bool(a.integer.any())
+    if opts.get("method") and not mip:          # a MIP's relaxations are left to HiGHS
+        h.setOptionValue("solver", opts["method"])
     if mip and opts["start"] is not None:
         sol = highspy.HighsSolution()
         sol.col_value = opts["start"]

@@ -44,6 +44,8 @@ def test_an_lp_by_interior_point_ends_on_the_simplex_optimum():
     assert simplex.info["ipm_iterations"] == 0 and ipm.info["ipm_iterations"] > 0
     assert ipm.status == "optimal" and ipm.objective == pytest.approx(simplex.objective, rel=1e-9)
     assert ipm.info["row_dual"] == pytest.approx(simplex.info["row_dual"])
+    # a MIP stays a MIP: the method is for LPs only
+    assert _knapsack().solve(method="ipm").objective == 5.0
 
 
 def test_infeasible_model_says_so():
