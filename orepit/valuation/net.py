@@ -28,8 +28,9 @@ _ENV_COST_AT = 21
 
 
 # Note on numba's cache: it watches only this file, so after editing `econ_block`, `env_block` or
-# `bond_kwh_per_t` delete __pycache__/net.*.nbi/*.nbc here (the test that compares these values with
-# the separately compiled kernels of economics.py and environment.py then catches a stale build).
+# `bond_kwh_per_t` delete net.*.nbi/*.nbc in __pycache__ here and in the shared cache the tests use
+# ($NUMBA_CACHE_DIR, default ~/.cache/orepit/numba; the test that compares these values with the
+# separately compiled kernels of economics.py and environment.py then catches a stale build).
 @numba.njit(parallel=True, cache=True)
 def _destination_kernel(eargs, vargs, value_mill, value_stock, value_dump, net_mill, net_stock, net_dump):
     """net_* (n,) for every block; value_* (n,) too, or (0,) to skip the economic values."""
