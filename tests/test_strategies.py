@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from orepit.planning.budget import GREEN_BUDGET, first_guess, search_floor
+from orepit.planning.budget import GREEN_BUDGET, MAX_PLANS, first_guess, search_floor
 from orepit.planning.layout import cut_layout, low_grade_edge, margin_per_tonne
 from orepit.planning.strategies import (STRATEGY_NAMES, ScheduleSetup, StrategyOptions, compare, derive_capacities,
                                         frontier, run_strategy, strategy_layouts, strategy_options)
@@ -166,14 +166,15 @@ class _Plan:
 
 @pytest.mark.parametrize("npv_at, expected", [
     (lambda f: 100.0 - 5.0 * (f - 0.5), 0.8),                      # the guess fits the budget
-    (lambda f: 100.0 - 2.0 * (f - 0.5), 0.9),                      # and leaves most of it: a step on,
-    (lambda f: 100.0 - 2.0 * (f - 0.5) - (40.0 if f > 0.85 else 0.0), 0.8),    # kept if it fits
+    (lambda f: 100.0 - 2.0 * (f - 0.5), 0.95),                     # leaves most of it: on to 0.9, 0.95
+    (lambda f: 100.0 - 2.0 * (f - 0.5) - (40.0 if f > 0.85 else 0.0),          # 0.9 misses: back
+     0.8 + 0.85 * 2.4 / 40.2 * 0.1),
     (lambda f: 100.0 - 40.0 * (f - 0.5), 0.5 + 0.85 * 3.0 / 12.0 * 0.3),   # one secant step back
     (lambda f: 100.0 if f == 0.5 else 90.0, 0.5),                 # neither: the economic share
     (lambda f: 95.0, 0.5)])                                       # over budget already at the economic share
 def test_the_budget_search_guesses_then_steps_back_by_a_secant(npv_at, expected):
     """npv's NPV is 100 and the budget 3 %: green must keep 97.  The first guess is 0.8 of the metal;
-    a step on from it goes at most as far again (1.1) and half-way to all the metal (0.9)."""
+    a step on from it goes at most as far again and half-way to all the metal; four plans at most."""
     tried = []
 
     def run(floor):
@@ -184,6 +185,7 @@ def test_the_budget_search_guesses_then_steps_back_by_a_secant(npv_at, expected)
     assert search.target == pytest.approx(97.0) and search.reason
     assert search.floor == pytest.approx(expected)
     assert sorted(search.tried) == sorted(tried) and search.tried[search.floor].kpis["npv"] == npv_at(search.floor)
+    assert len(tried) <= MAX_PLANS
     assert npv_at(search.floor) >= 97.0 or search.floor == 0.5
 
 

@@ -9,11 +9,11 @@ schedule, so the share is searched with few schedules:
 1. green with the floor at the economic pit's share (``s0``, its cheapest pit), NPV ``G0``;
 2. a first guess ``s1``: the largest resource credit whose added blocks cost (their economic value,
    discounted at mid-life) at most ``GUESS_SHARE`` of what is left of the budget (``G0 - target``);
-3. green at ``s1``; when it misses the target, one secant step back towards ``s0``
-   (``SECANT_SAFETY`` of the way), and ``s0`` when that misses too; when it keeps more than
-   ``LEFT_OVER`` of what was left of the budget (the guess's cost estimate is rough), one secant
-   step on beyond ``s1`` (at most as far again and half-way to all the metal), kept when it keeps
-   the target.
+3. green at ``s1``, then secant steps (``SECANT_SAFETY`` of the way to the target): back towards
+   the largest share that kept the target when a share missed it, on beyond it (at most as far
+   again, and half-way to all the metal) when none missed yet; they stop when a plan keeps the
+   target with at most ``LEFT_OVER`` of the budget left, or after ``MAX_PLANS`` plans.  The
+   largest share that kept the target is chosen (``s0`` when none did).
 
 Every plan tried is kept, so the rule price and the frontier reuse them.  The closures of green's
 values at rising credits share their work: each credit search and the first guess continue from
@@ -33,7 +33,9 @@ GREEN_BUDGET = 0.03       # share of npv's economic NPV that green may give up f
 GUESS_SHARE = 0.7         # the first guess spends this share of what is left of the budget
 SECANT_SAFETY = 0.85      # the secant step aims this share of the way to the target
 GUESS_STEPS = 60          # geometric steps of the first guess's resource credit
-LEFT_OVER = 0.5           # a first guess that spends less than half of the budget left steps on
+LEFT_OVER = 0.5           # a plan that keeps more than this share of the budget left is improved on
+MAX_PLANS = 4             # green plans the search makes at most, the economic pit's share included
+MIN_STEP = 1e-4           # shares of the metal: a smaller step is not tried
 
 
 @dataclass
@@ -102,45 +104,43 @@ def search_floor(run, s0: float, npv_reference: float, budget: float, guess) -> 
                          f"{_share(npv_reference, g0)} of npv's NPV, more than its budget "
                          f"({100 * budget:g} %): the budget buys no more metal")
         return search
-    s1 = guess(base, GUESS_SHARE * (g0 - target))
-    if s1 <= s0 * (1 + 1e-9):
+    share = guess(base, GUESS_SHARE * (g0 - target))
+    if share <= s0 * (1 + 1e-9):
         search.reason = "no larger pit fits the budget"
         return search
-    trial = run(s1)
-    search.tried[s1] = trial
-    g1 = trial.kpis["npv"]
-    if g1 >= target:
-        search.floor = s1
-        search.reason = f"the budget buys a pit with {100 * s1:.2f} % of the metal"
-        if g1 - target > LEFT_OVER * (g0 - target):
-            _step_on(run, search, s0, g0, s1, g1)
-        return search
-    s2 = s0 + SECANT_SAFETY * (g0 - target) / (g0 - g1) * (s1 - s0)
-    if s2 > s0 * (1 + 1e-9):
-        second = run(s2)
-        search.tried[s2] = second
-        if second.kpis["npv"] >= target:
-            search.floor = s2
-            search.reason = f"the budget buys a pit with {100 * s2:.2f} % of the metal"
-            return search
-    search.reason = "larger pits tried cost more than the budget"
+    fit, miss = (s0, g0), None          # (share, NPV): the largest that keeps the target, the least that does not
+    for _ in range(MAX_PLANS - 1):
+        trial = run(share)
+        search.tried[share] = trial
+        npv = trial.kpis["npv"]
+        if npv >= target:
+            fit = (share, npv)
+            if npv - target <= LEFT_OVER * (g0 - target):
+                break                       # most of the budget spent
+        else:
+            miss = (share, npv)
+        share = _next_share(s0, g0, fit, miss, target)
+        if share is None:
+            break
+    search.floor = fit[0]
+    search.reason = (f"the budget buys a pit with {100 * fit[0]:.2f} % of the metal" if fit[0] > s0 else
+                     "larger pits tried cost more than the budget")
     return search
 
 
-def _step_on(run, search: BudgetSearch, s0: float, g0: float, s1: float, g1: float) -> None:
-    """One secant step beyond ``s1`` (green's NPV ``g1``, above the target) towards the target,
-    ``SECANT_SAFETY`` of the way, at most ``s1 - s0`` further and half-way from ``s1`` to all the
-    metal; kept in ``search`` when its plan keeps the target."""
-    room = g1 - search.target
-    step = SECANT_SAFETY * room / (g0 - g1) * (s1 - s0) if g0 > g1 else math.inf
-    s2 = min(s1 + step, s1 + (s1 - s0), 0.5 * (1.0 + s1))
-    if s2 <= s1 * (1 + 1e-9):
-        return
-    trial = run(s2)
-    search.tried[s2] = trial
-    if trial.kpis["npv"] >= search.target:
-        search.floor = s2
-        search.reason = f"the budget buys a pit with {100 * s2:.2f} % of the metal"
+def _next_share(s0: float, g0: float, fit: tuple, miss: tuple | None, target: float) -> float | None:
+    """The next share to try: a secant step from ``fit`` (share, NPV) towards the target,
+    `SECANT_SAFETY` of the way, back towards ``miss`` when a larger share missed, else on beyond
+    ``fit`` along the line from (s0, g0), at most as far again and half-way to all the metal; None
+    when the step is below `MIN_STEP`."""
+    share, npv = fit
+    if miss is not None:
+        drop = npv - miss[1]
+        step = SECANT_SAFETY * (npv - target) / drop * (miss[0] - share) if drop > 0 else 0.5 * (miss[0] - share)
+    else:
+        step = SECANT_SAFETY * (npv - target) / (g0 - npv) * (share - s0) if g0 > npv else math.inf
+        step = min(step, share - s0, 0.5 * (1.0 - share))
+    return share + step if step >= MIN_STEP else None
 
 
 def _share(reference: float, value: float) -> str:
