@@ -68,13 +68,17 @@ def test_grade_control_mills_the_richest_ore_first_and_keeps_the_mill(setting):
             assert not np.any((period >= 0) & ~ore & (dest != DUMP))              # realised waste: dump
             if not plan.settings.stockpile:
                 assert not np.any(dest == STOCKPILE)
-            for t, cut in enumerate(plan.mill_cutoff):
-                rich = (period == t) & ore & (per_t >= cut)
-                milled, passed = rich & (dest == MILL), rich & (dest != MILL)
-                if milled.any() and passed.any():
-                    assert per_t[passed].max() <= per_t[milled].min()
             rows = result.simulation.periods
             mill, hours = plan.settings.mill_capacity, plan.settings.mill_hours
+            for t, cut in enumerate(plan.mill_cutoff):
+                # richest first: an ore block above the cut-off is passed over only when it did not fit
+                # beside the richer ones milled (first fit: a smaller one after it may still go)
+                rich = (period == t) & ore & (per_t >= cut)
+                milled = rich & (dest == MILL)
+                for b in np.flatnonzero(rich & (dest != MILL)):
+                    before = milled & (per_t > per_t[b])
+                    assert (deposit.tonnage[before].sum() + deposit.tonnage[b] > mill * (1 + 1e-12)
+                            or deposit.mill_hours[before].sum() + deposit.mill_hours[b] > hours * (1 + 1e-12))
             assert (rows["mill_t"] <= mill * (1 + 1e-9)).all() and (rows["mill_hours"] <= hours * (1 + 1e-9)).all()
             # binds: in some period the room left is less than one block's tonnes or hours
             assert ((rows["mill_t"] > mill - deposit.tonnage.max()) | (rows["mill_hours"] > hours - deposit.mill_hours.max())).any()

@@ -8,7 +8,7 @@ mining cost), period by period, keeping the mill's tonnes and hours and the stoc
 
     1. realised waste (margin <= 0, or not processable) goes to the dump;
     2. ore at or above the plan's mill cut-off of the period goes to the mill, richest first, while
-       the mill's tonnes and hours last;
+       the mill's tonnes and hours last (a block that no longer fits waits: the next that fits goes);
     3. the mill's room left is filled from the stockpiles of earlier periods, the pile worth most
        per tonne first (worth on the plan's own footing, with or without the environmental cost);
        piles worth less than nothing only when the plan must empty them, and then once mining has
@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import numba
 import numpy as np
 
 from solvers.errors import InputError
@@ -183,12 +184,24 @@ def _extended(value, periods: int) -> np.ndarray:
 
 
 def _fill(blocks: np.ndarray, ton: np.ndarray, hours: np.ndarray, room: np.ndarray) -> np.ndarray:
-    """The longest prefix of ``blocks`` that fits the mill's ``room`` (t, h), which it uses up."""
-    fits = (np.cumsum(ton[blocks]) <= room[0] * (1 + 1e-12)) & (np.cumsum(hours[blocks]) <= room[1] * (1 + 1e-12))
-    k = int(np.argmin(fits)) if not fits.all() else blocks.size
-    room -= [ton[blocks[:k]].sum(), hours[blocks[:k]].sum()]
+    """The blocks of ``blocks`` the mill's ``room`` (t, h) takes, in their order, each that still fits
+    (a block too big for what is left waits, the next that fits goes); the room is used up."""
+    taken = _first_fit(blocks, ton, hours, room)
     np.maximum(room, 0.0, out=room)
-    return blocks[:k]
+    return blocks[taken]
+
+
+@numba.njit(cache=True)
+def _first_fit(blocks, ton, hours, room):
+    """Mask of ``blocks`` taken in order while each fits ``room`` (t, h; reduced in place)."""
+    taken = np.zeros(blocks.size, dtype=np.bool_)
+    for i in range(blocks.size):
+        b = blocks[i]
+        if ton[b] <= room[0] * (1 + 1e-12) and hours[b] <= room[1] * (1 + 1e-12):
+            taken[i] = True
+            room[0] -= ton[b]
+            room[1] -= hours[b]
+    return taken
 
 
 def _reclaim(pools: np.ndarray, room: np.ndarray, at_a_loss: bool) -> np.ndarray:
