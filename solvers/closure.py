@@ -27,7 +27,7 @@ Implementation notes
   never reach a deficit again and are lifted to the final label ``n``.
 * Values are scaled to exact int64 when they have at most 6 decimals (and the
   scaled sum fits with headroom); otherwise float64 with a small tolerance.
-  The reported objective is always ``math.fsum(values[pit])``.
+  The reported objective is always ``math.fsum(values[pit])`` (taken by `solvers.exactsum.masked_fsum`).
 
 Tie-breaking: nodes whose trees end with zero excess are left out, so among
 several optimal closures the solver returns the *minimal* one (the
@@ -42,6 +42,7 @@ import numba
 import numpy as np
 
 from .errors import InputError
+from .exactsum import masked_fsum
 from .problem import Precedence
 from .result import OPTIMAL, Result
 from .patterns import GridPrecedence
@@ -610,7 +611,7 @@ class PseudoflowSolver:
         pit = self.advance(state, active)
         if fixed is not None:
             pit |= fixed
-        objective = math.fsum(values[pit])
+        objective = masked_fsum(values, pit)
         seconds = time.perf_counter() - t0
         info = {"n_in_pit": int(pit.sum()), "n_arcs": self.n_arcs, "scale": scale, "exact": scale is not None,
                 "merges": state.merges, "relabels": state.relabels, "n_nodes": self.n_nodes}
