@@ -19,6 +19,10 @@ nested         `solvers.nested.nested_pits` for 30 revenue factors 0.30-1.75 (va
                ``max(f * margin, 0) - mining``) on one parametric pseudoflow state
 credit         `solvers.parametric.smallest_parameter`: the smallest credit per tonne of recovered
                metal at which the environment-priced pit recovers as much metal as the plain pit
+shells         `orepit.planning.pits.pushbacks` as the planner makes them: 25 revenue factors 0.2-1.0 inside
+               the economic pit (24 warm parametric steps after the first solve)
+green          `orepit.planning.pits.utilisation_pit` as green's plan calls it: the resource credit at which the
+               environment-priced pit holds the economic pit's share of the ore-grade metal
 compare        ``orepit compare --blocks N`` end to end (three strategies, results folder, report) in a
                process of its own: CPU seconds and peak PSS of its whole process tree (the strategies
                and block writers it forks beside it included); the bytes per block are all of it
@@ -28,13 +32,14 @@ Per phase and size: wall seconds, CPU seconds, the process's peak resident memor
 (sampled every 5 ms from /proc) and the bytes per block it added over the resident memory at the
 phase's start (memory freed by earlier phases and reused shows as nothing added); per size the
 whole run's peak above the process's memory after the warm-up, per block.  Then per phase the growth exponent k of time ~ blocks^k (least squares on the logs
-over the sizes run), and the multiples nested / pit and credit / pit at each size (wall: over the
+over the sizes run), and the multiples nested, credit, shells and green / pit at each size (wall: over the
 solve seconds of the one closure; cpu: over the pit phase's CPU seconds).  ``--quick`` runs 0.1 and 0.3 million blocks (CI).  On a shared
 machine the wall seconds include waiting for the cores: read the CPU seconds too.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -57,6 +62,11 @@ WARM_BLOCKS = 2_000
 
 # ---------------------------------------------------------------------------------------------
 # the phases: each takes the run's results so far and adds its own
+
+def digest(array) -> str:
+    """Short SHA-1 of an array's bytes: the same pit or shells before and after a solver change."""
+    return hashlib.sha1(np.ascontiguousarray(array).tobytes()).hexdigest()[:12]
+
 
 def synthetic(run):
     from orepit.valuation.synthetic import synthetic_deposit
@@ -101,7 +111,7 @@ def nested(run):
     deposit = run["deposit"]
     margin = np.where(deposit.processable, deposit.margin, 0.0)
     result = nested_pits(lambda f: np.maximum(f * margin, 0.0) - deposit.mining, FACTORS, None, run["solver"])
-    run["figures"].update(nested_status=result.status, nested_factors=len(FACTORS))
+    run["figures"].update(nested_status=result.status, nested_factors=len(FACTORS), nested_sha1=digest(result.solution))
 
 
 def credit(run):
@@ -110,7 +120,23 @@ def credit(run):
     metal = deposit.recovered
     target = float(metal[run["pit"]].sum())
     shell, lam = smallest_parameter(deposit.pit_values(True), metal, metal, target, solver=run["solver"])
-    run["figures"].update(credit_per_t=lam, credit_blocks=int(shell.sum()))
+    run["figures"].update(credit_per_t=lam, credit_blocks=int(shell.sum()), credit_sha1=digest(shell))
+
+
+def shells(run):
+    from orepit.planning.pits import pushbacks
+    deposit = run["deposit"]
+    _, shell = pushbacks(deposit, deposit.pit_values(False), run["pit"], 8, run["solver"])
+    run["figures"].update(shells=int(shell.max()) + 1, shells_sha1=digest(shell))
+
+
+def green(run):
+    from orepit.planning.pits import utilisation_pit
+    from orepit.planning.strategies import economic_share
+    deposit = run["deposit"]
+    floor = economic_share(deposit, run["pit"]) * (1 - 1e-12)
+    pit, lam = utilisation_pit(deposit, deposit.pit_values(True), floor, run["solver"])
+    run["figures"].update(green_credit=lam, green_blocks=int(pit.sum()), green_sha1=digest(pit))
 
 
 def compare(run):
@@ -135,7 +161,7 @@ def compare(run):
 
 PHASES = [("synthetic", synthetic), ("write parquet", write_parquet), ("read parquet", read_parquet),
           ("precedence", precedence), ("valuation", valuation), ("pit", pit), ("nested", nested),
-          ("credit", credit), ("compare", compare)]
+          ("credit", credit), ("shells", shells), ("green", green), ("compare", compare)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -289,8 +315,11 @@ def report(results, names) -> list[str]:
         if "pit_solve_s" in f:
             parts = [f"one closure {f['pit_solve_s']:.2f} s"]
             parts += [f"{name} {seconds[name] / f['pit_solve_s']:.1f} x (cpu {cpu[name] / cpu['pit']:.1f} x)"
-                      for name in ("nested", "credit") if name in seconds]
+                      for name in ("nested", "credit", "shells", "green") if name in seconds]
             lines.append(f"{r['n_blocks']:>12,} blocks: " + ", ".join(parts))
+        sums = [f"{key[:-5]} {value}" for key, value in f.items() if key.endswith("_sha1")]
+        if sums:
+            lines.append(f"{'':>12}  results (SHA-1 of the pit or shell per block): " + ", ".join(sums))
     return lines
 
 

@@ -27,7 +27,7 @@ Implementation notes
   never reach a deficit again and are lifted to the final label ``n``.
 * Values are scaled to exact int64 when they have at most 6 decimals (and the
   scaled sum fits with headroom); otherwise float64 with a small tolerance.
-  The reported objective is always ``math.fsum(values[pit])``.
+  The reported objective is always ``math.fsum(values[pit])`` (taken by `solvers.exactsum.masked_fsum`).
 
 Tie-breaking: nodes whose trees end with zero excess are left out, so among
 several optimal closures the solver returns the *minimal* one (the
@@ -42,6 +42,7 @@ import numba
 import numpy as np
 
 from .errors import InputError
+from .exactsum import masked_fsum
 from .problem import Precedence
 from .result import OPTIMAL, Result
 from .patterns import GridPrecedence
@@ -335,35 +336,41 @@ def _run(excess, g, up, parent, first_child, next_sib, prev_sib, next_scan, next
 
 
 @numba.njit(cache=True)
-def _rises(new, old, active, node_map, rise):
+def _rises(new, old, active, node_map, rise, seeds):
     """rise[node_map[i]] = new[i] - old[i] at active nodes, 0 at the others (node_map empty: the
-    identity); returns the first active node whose value fell (rise partly written), else -1."""
+    identity), and the positions with a rise > 0 in ``seeds[:m]``.  Returns (m, -1), or (0, the first
+    active node whose value fell) with rise partly written.  One pass over the nodes."""
+    m = 0
     for i in range(new.size):
         x = node_map[i] if node_map.size else i
         d = new[i] - old[i]
         if not active[i]:
             d = d * 0
         elif d < 0:
-            return i
+            return 0, i
+        elif d > 0:
+            seeds[m] = x
+            m += 1
         rise[x] = d
-    return -1
+    return m, -1
 
 
 @numba.njit(cache=True)
-def _add_supply(rise, tol, excess, g, up, parent, first_child, next_sib, prev_sib, label, bnext, bhead, btail,
-                stats, pending, order):
+def _add_supply(rise, seeds, tol, excess, g, up, parent, first_child, next_sib, prev_sib, label, bnext, bhead,
+                btail, stats, pending, order):
     """Raise node supplies by ``rise >= 0`` and carry each rise along its tree to the root.
 
-    Only nodes with a rise and their ancestors are visited (``pending`` must be -1 everywhere on
-    entry; it counts a node's children not yet settled), children before their parent, so one pass
-    moves every rise; an arc whose flow cannot carry it is cut and its lower end becomes a strong
-    root (the split of the merge step).  Nodes at the final label are in the closure already.
-    ``rise`` is used up (amounts gather at the visited nodes).
+    seeds: the nodes with a rise > 0 (rise is 0 elsewhere).  Only they and their ancestors are
+    visited (``pending`` must be -1 everywhere on entry; it counts a node's children not yet
+    settled), children before their parent, so one pass moves every rise; an arc whose flow cannot
+    carry it is cut and its lower end becomes a strong root (the split of the merge step).  Nodes at
+    the final label are in the closure already.  ``rise`` is used up (amounts gather at the visited
+    nodes).
     """
     n = label.size
     m = 0
-    for x in range(n):
-        if rise[x] > 0 and label[x] < n:
+    for x in seeds:
+        if label[x] < n:
             y = x
             while y != -1 and pending[y] < 0:
                 pending[y] = 0
@@ -435,6 +442,7 @@ class FlowState:
         self.stack = np.empty(n, i32)
         self.stats = np.array([1, 0, 0], np.int64)
         self._rise = None                          # scratch: the rise of each node's supply
+        self._seeds = None                         # scratch: the nodes whose supply rises
         _start(self.excess, tol, active, self.label, self.count, self.bnext, self.bhead, self.btail)
 
     def run(self, lowest_first, grid, indptr, indices, off_lin) -> None:
@@ -446,12 +454,13 @@ class FlowState:
         Returns -1, or the first active node whose value fell (the state is then unchanged)."""
         if self._rise is None or self._rise.dtype != self.excess.dtype:
             self._rise = np.zeros_like(self.excess)
-        fell = _rises(new, old, active, node_map, self._rise)
+            self._seeds = np.empty(self.excess.size, np.int32)
+        m, fell = _rises(new, old, active, node_map, self._rise, self._seeds)
         if fell < 0:
             self.next_scan.fill(-1)
-            _add_supply(self._rise, self.tol, self.excess, self.g, self.up, self.parent, self.first_child,
-                        self.next_sib, self.prev_sib, self.label, self.bnext, self.bhead, self.btail, self.stats,
-                        self.next_scan, self.stack)
+            _add_supply(self._rise, self._seeds[:m], self.tol, self.excess, self.g, self.up, self.parent,
+                        self.first_child, self.next_sib, self.prev_sib, self.label, self.bnext, self.bhead,
+                        self.btail, self.stats, self.next_scan, self.stack)
         return int(fell)
 
     def in_closure(self) -> np.ndarray:
@@ -461,7 +470,7 @@ class FlowState:
     def copy(self) -> "FlowState":
         twin = object.__new__(FlowState)
         twin.tol = self.tol
-        twin._rise = None
+        twin._rise = twin._seeds = None
         for name in self._ARRAYS:
             array = getattr(self, name)
             setattr(twin, name, np.empty_like(array) if name in self._SCRATCH else array.copy())
@@ -610,7 +619,7 @@ class PseudoflowSolver:
         pit = self.advance(state, active)
         if fixed is not None:
             pit |= fixed
-        objective = math.fsum(values[pit])
+        objective = masked_fsum(values, pit)
         seconds = time.perf_counter() - t0
         info = {"n_in_pit": int(pit.sum()), "n_arcs": self.n_arcs, "scale": scale, "exact": scale is not None,
                 "merges": state.merges, "relabels": state.relabels, "n_nodes": self.n_nodes}
@@ -639,7 +648,7 @@ class PseudoflowSolver:
 
     def tolerance(self, values) -> np.float64:
         """Float tolerance of a solve of these values: 1e-12 of the largest |value| per log2(nodes)."""
-        top = float(np.abs(values).max(initial=0.0))
+        top = max(float(values.max(initial=0.0)), -float(values.min(initial=0.0)))     # max |value|, no copy
         return np.float64(top * 1e-12 * max(1.0, math.log2(max(self.n_nodes, 2))))
 
     @property

@@ -25,6 +25,7 @@ import numpy as np
 
 from .closure import _INT_HEADROOM, PseudoflowSolver, scale_values
 from .errors import InfeasibleError, InputError
+from .exactsum import masked_fsum
 from .result import OPTIMAL, Result
 
 
@@ -75,7 +76,7 @@ class ParametricClosure:
         t0 = time.perf_counter()
         values = self.solver.check_values(values)
         pit = self.closure(values)
-        objective = math.fsum(values[pit])
+        objective = masked_fsum(values, pit)
         info = {"n_in_pit": int(pit.sum()), "exact": self._scale is not None, "scale": self._scale,
                 "merges": self._state.merges, "relabels": self._state.relabels, "solves": self.solves}
         return Result(OPTIMAL, objective, objective, time.perf_counter() - t0, pit, self.algorithm, info)
@@ -159,39 +160,39 @@ def smallest_parameter(values, direction, quantity, target: float, precedence=No
         raise InputError(f"start {start} and first step {first_step} must be finite, the step positive")
     low = state_below(states, start) or ParametricClosure(solver)
     low_pit = low.closure(a + start * b)
-    if math.fsum(q[low_pit]) >= target:
+    if masked_fsum(q, low_pit) >= target:
         _keep(states, start, low)
         return low_pit, float(start)
-    total = math.fsum(q)
+    total = masked_fsum(q)
     if total < target:
         raise InfeasibleError(f"target {target:.6g} exceeds the quantity of every node together ({total:.6g})")
     positive = b > 0
     # beyond this parameter every node with direction > 0 is in each maximum closure: nothing changes
-    last_change = start + (math.fsum(np.abs(a)) + 1.0) / float(b[positive].min()) if positive.any() else start
+    last_change = start + (masked_fsum(np.abs(a)) + 1.0) / float(b[positive].min()) if positive.any() else start
     lo, step = float(start), float(first_step)
     while True:
         hi = start + step
         trial = low.copy()
         hi_pit = trial.closure(a + hi * b)
-        if math.fsum(q[hi_pit]) >= target:
+        if masked_fsum(q, hi_pit) >= target:
             break
         if hi > last_change:
             raise InfeasibleError(f"no closure holds {target:.6g} of the quantity: the largest holds "
-                                  f"{math.fsum(q[hi_pit]):.6g}")
+                                  f"{masked_fsum(q, hi_pit):.6g}")
         low, lo, low_pit, step = trial, hi, hi_pit, step * 2.0
     for _ in range(4 * 64):
         between = hi_pit & ~low_pit
-        slope = math.fsum(b[between])
+        slope = masked_fsum(b, between)
         if slope <= 0:
             break
-        lam = min(max(lo, -math.fsum(a[between]) / slope), hi)     # lo first: 0.0, not -0.0, on a tie
+        lam = min(max(lo, -masked_fsum(a, between) / slope), hi)     # lo first: 0.0, not -0.0, on a tie
         trial = low.copy()
         pit = trial.closure(a + lam * b)
         size = int(pit.sum())
         if size == int(low_pit.sum()) or size == int(hi_pit.sum()):
             _keep(states, lo, low)
             return hi_pit, lam          # the two closures tie at lam: the one breakpoint of the bracket
-        if math.fsum(q[pit]) >= target:
+        if masked_fsum(q, pit) >= target:
             hi, hi_pit = lam, pit
         else:
             low, lo, low_pit = trial, lam, pit
