@@ -18,6 +18,7 @@ from orepit.valuation.deposit import value_deposit
 from orepit.valuation.destinations import DUMP, MILL, STOCKPILE
 from orepit.valuation.synthetic import default_economics, synthetic_deposit
 from solvers import InputError
+from solvers.errors import InfeasibleError
 from solvers.closure import PseudoflowSolver, is_closed, max_closure
 
 
@@ -187,6 +188,16 @@ def test_the_budget_search_guesses_then_steps_back_by_a_secant(npv_at, expected)
     assert sorted(search.tried) == sorted(tried) and search.tried[search.floor].kpis["npv"] == npv_at(search.floor)
     assert len(tried) <= MAX_PLANS
     assert npv_at(search.floor) >= 97.0 or search.floor == 0.5
+
+
+def test_the_budget_search_stops_at_a_share_no_pit_holds():
+    def run(floor):
+        if floor > 0.85:
+            raise InfeasibleError("utilisation floor cannot be met", field="utilisation_floor")
+        return _Plan(100.0 - 2.0 * (floor - 0.5))
+
+    search = search_floor(run, 0.5, 100.0, 0.03, lambda base, room: 0.8)
+    assert search.floor == 0.8 and sorted(search.tried) == [0.5, 0.8]
 
 
 def test_price_of_green_on_both_footings_and_per_tonne_saved(results):

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from solvers.errors import InfeasibleError
 from solvers.parametric import ParametricClosure, state_below
 
 GREEN_BUDGET = 0.03       # share of npv's economic NPV that green may give up for metal
@@ -110,7 +111,10 @@ def search_floor(run, s0: float, npv_reference: float, budget: float, guess) -> 
         return search
     fit, miss = (s0, g0), None          # (share, NPV): the largest that keeps the target, the least that does not
     for _ in range(MAX_PLANS - 1):
-        trial = run(share)
+        try:
+            trial = run(share)
+        except InfeasibleError:             # no pit holds that share of the metal: stop there
+            break
         search.tried[share] = trial
         npv = trial.kpis["npv"]
         if npv >= target:
