@@ -35,7 +35,7 @@ GUESS_SHARE = 0.7         # the first guess spends this share of what is left of
 SECANT_SAFETY = 0.85      # the secant step aims this share of the way to the target
 GUESS_STEPS = 60          # geometric steps of the first guess's resource credit
 LEFT_OVER = 0.5           # a plan that keeps more than this share of the budget left is improved on
-MAX_PLANS = 4             # green plans the search makes at most, the economic pit's share included
+MAX_PLANS = 3             # green plans (full schedules) the search makes at most, s0's included
 MIN_STEP = 1e-4           # shares of the metal: a smaller step is not tried
 
 
