@@ -190,7 +190,9 @@ def run_risk(inputs: RiskInputs, realisations: int, *, serial: bool = False, cli
 
 
 def _on(client, inputs: RiskInputs, realisations: int) -> list:
-    shared = client.scatter(inputs, broadcast=True)
+    # a key of its own (hash=False): the same inputs scattered again, by a second run on the same
+    # client, must not take the key the scheduler is still releasing from the first ("lost data")
+    shared = client.scatter(inputs, broadcast=True, hash=False)
     futures = [client.submit(_risk_task, shared, r, key=f"orepit-risk-{os.getpid()}-{time.time_ns()}-{r}")
                for r in range(realisations)]
     return client.gather(futures)
