@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 
 # One numba cache for this process and every process it starts (sweep and risk workers, CLI
-# subprocesses): the sweep's shared cache, $NUMBA_CACHE_DIR, else $XDG_CACHE_HOME/orepit/numba
-# (~/.cache/...), as `orepit.study.sweep.default_numba_cache` says; set before numba is imported.
-# Without it this process caches in __pycache__ and the workers, which always use the shared cache,
-# compiled every kernel again from cold (2.5 min of a cold suite).
-os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(
-    os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "orepit", "numba"))
+# subprocesses): the sweep's shared cache, set before numba is imported. Without it this process
+# caches in __pycache__ and the workers, which always use the shared cache, compiled every kernel
+# again from cold (2.5 min of a cold suite).
+from orepit.study.numba_cache import default_numba_cache  # noqa: E402  (imports no numba)
+
+os.environ["NUMBA_CACHE_DIR"] = default_numba_cache()
 
 import pytest  # noqa: E402
 from hypothesis import settings  # noqa: E402

@@ -21,6 +21,7 @@ import numpy as np
 
 from solvers.errors import InputError
 
+from orepit.study.numba_cache import default_numba_cache
 from orepit.study.sweep_study import Case, SweepStudy, _copy, case_id, case_model, load_study
 from solvers.errors import InfeasibleError
 from orepit.valuation.economics import Economics
@@ -87,14 +88,6 @@ def _case_task(spec: dict, numba_threads: int = 1) -> list[dict]:
 
 # ---------------------------------------------------------------------------------------------
 # the cluster
-
-def default_numba_cache() -> str:
-    """The shared numba cache: $NUMBA_CACHE_DIR, else $XDG_CACHE_HOME/orepit/numba (~/.cache/...)."""
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        return os.environ["NUMBA_CACHE_DIR"]
-    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(root, "orepit", "numba")
-
 
 def worker_environment(numba_cache: str | None = None) -> dict[str, str]:
     """Environment of sweep workers: one thread for numba and BLAS, and the shared numba cache
