@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from orepit.cli import main
-from orepit.data.model import BlockModel
 from orepit.data.files import read_model
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

@@ -123,7 +123,6 @@ def test_cli_report_bad_folder(tmp_path, capsys):
 
 
 def test_strategy_that_mines_nothing_is_reported_not_fatal(tmp_path):
-    from orepit.data.model import BlockModel
     folder = make_results(tmp_path / "r")
     model = read_model(folder / "blocks.parquet")
     write_model(model.assign(period_green=-1, destination_green=""), folder / "blocks.parquet")

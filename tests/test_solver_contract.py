@@ -5,14 +5,13 @@ import json
 import math
 import time
 
-import numpy as np
 import pytest
 
 from solvers import bz, improve, heuristics, mip, schedule
 from solvers.check import check_pit, check_schedule
 from solvers.closure import max_closure
 from solvers.deadline import Deadline
-from solvers.highs import LinearModel, solve_pyomo
+from solvers.highs import solve_pyomo
 from solvers.nested import nested_closures
 from solvers.problem import Precedence, Schedule, UpitProblem
 from solvers.result import Result

@@ -22,7 +22,6 @@ from solvers.errors import InputError
 
 from orepit.output import charts, risk_charts
 from orepit.data.atomic import write_text
-from orepit.data.model import BlockModel
 from orepit.planning.strategies import strategy_key
 from orepit.output import viz
 from orepit.version import __version__
