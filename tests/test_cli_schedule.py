@@ -28,6 +28,8 @@ def test_schedule_cli_time_limit_and_out(instance, tmp_path, capsys, kind, publi
     assert set(res) >= {"objective", "bound", "gap", "status", "seconds"}
     assert res["status"] in ("optimal", "feasible", "time_limit")
     assert res["objective"] >= published and res["objective"] <= res["bound"]
+    assert res["bound"] <= 24_486_184 * (1 + 1e-6)             # at most the LP value
+    assert res["bound"] >= 24_176_864.82 * (1 - 1e-9)          # the known optimum
     assert main(["check", str(instance("newman1")), str(out), "--problem", kind, "--json"]) == 0
     check = _json(capsys)
     assert check["feasible"] is True

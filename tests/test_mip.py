@@ -110,13 +110,3 @@ def test_pyomo_solve_equals_brute_force(case):
     assert res.bound >= res.objective - 1e-6
     report = check_schedule(problem, mip.schedule_from_pyomo(model, problem))
     assert report.feasible, report.violations
-
-
-def test_lp_relaxation_newman1_matches_published(instance):
-    from orepit.data.minelib import load_instance
-
-    inst = load_instance(instance("newman1"))
-    for problem, published in ((inst.cpit(), 24_486_184), (inst.pcpsp(), 24_486_549)):
-        lp = mip.build_matrices(problem).solve(relax=True, threads=2)
-        assert lp.status == "optimal"
-        assert lp.objective == pytest.approx(published, rel=1e-6)
