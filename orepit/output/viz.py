@@ -476,6 +476,8 @@ def interactive_data(model: BlockModel, strategies) -> dict | None:
             continue
         f, d, c = np.concatenate(faces), np.concatenate(dirs), np.concatenate(codes)
         total += len(d)
+        if total > MAX_FACES:
+            return None             # too large already: the other strategies' faces are not needed
         out[name] = {"faces": b64(f), "dir": b64(d), "cls": b64(c), "n": int(len(d))}
     if not out or total > MAX_FACES:
         return None

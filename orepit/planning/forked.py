@@ -10,6 +10,10 @@ result is first asked for; `Forked.result` returns the value or raises the child
 child must not change anything its parent reads later: what it computes is lost but its result.
 A child whose result is wanted last can yield the cores (``nice``): it then runs on what the
 others leave idle, so that it does not slow the work its parent waits for.
+
+`ForkedSeries(fns)` runs several functions one after another in one child, each result sent back
+as soon as it is made: work that shares what the first computes (e.g. the economic pit's cuts of
+npv and high-grade) is then done once; `ForkedSeries.job(i)` is a `Forked`-like handle on ``fns[i]``.
 """
 from __future__ import annotations
 
@@ -90,23 +94,105 @@ class Forked:
                     self._outcome = ("died", None)
                 self._pipe.close()
                 self._process.join()
-        kind, payload = self._outcome
-        if kind == "value":
-            return payload
-        if kind == "raised":
-            raise payload
-        if kind == "died":
-            raise RuntimeError(f"a worker process ended without a result (exit code {self._process.exitcode})")
-        cls, args, fields = payload
-        error = cls.__new__(cls)
-        error.args = args
-        error.__dict__.update(fields)
-        raise error
+        return _unpack(self._outcome, self._process)
+
+
+class ForkedSeries:
+    """``fns[0]()``, ``fns[1]()``, ... one after another in one forked child (``parallel`` and
+    `can_fork`), each result sent back as soon as it is made; or here, each on demand, in order.
+    highs: as `Forked`'s; nice: the child's niceness increment for ``fns[0]``; later_nice: its
+    increment from ``fns[1]`` on (at least ``nice``: the work after the first may yield the cores)."""
+
+    def __init__(self, fns, parallel: bool = True, highs: bool = True, nice: int = 0, later_nice: int | None = None):
+        self._fns = list(fns)
+        self._outcomes = []
+        self._process = None
+        if parallel and can_fork(highs):
+            context = multiprocessing.get_context("fork")
+            self._pipe, child_end = context.Pipe(duplex=False)
+            later = nice if later_nice is None else max(nice, later_nice)
+            self._process = context.Process(target=_series_child, args=(self._fns, child_end, nice, later),
+                                            daemon=True)
+            self._process.start()
+            child_end.close()
+            self._fns = [None] * len(self._fns)      # the child has them
+
+    @property
+    def forked(self) -> bool:
+        return self._process is not None
+
+    def result(self, i: int):
+        """The value of ``fns[i]()`` (those before it are made first); its exception is raised here."""
+        while len(self._outcomes) <= i:
+            k = len(self._outcomes)
+            if self._process is None:
+                fn, self._fns[k] = self._fns[k], None
+                try:
+                    self._outcomes.append(("value", fn()))
+                except BaseException as exc:  # noqa: BLE001 - raised below, and again if asked again
+                    self._outcomes.append(("raised", exc))
+            else:
+                try:
+                    self._outcomes.append(self._pipe.recv())
+                except EOFError:
+                    self._outcomes.extend([("died", None)] * (len(self._fns) - k))
+                if len(self._outcomes) == len(self._fns):
+                    self._pipe.close()
+                    self._process.join()
+        return _unpack(self._outcomes[i], self._process)
+
+    def job(self, i: int) -> "_SeriesJob":
+        """A handle on ``fns[i]`` with `Forked`'s ``result()`` and ``forked``."""
+        return _SeriesJob(self, i)
+
+
+class _SeriesJob:
+    def __init__(self, series: ForkedSeries, i: int):
+        self._series, self._i = series, i
+
+    @property
+    def forked(self) -> bool:
+        return self._series.forked
+
+    def result(self):
+        return self._series.result(self._i)
+
+
+def _unpack(outcome, process):
+    """The value of a ``(kind, payload)`` outcome, or its exception raised."""
+    kind, payload = outcome
+    if kind == "value":
+        return payload
+    if kind == "raised":
+        raise payload
+    if kind == "died":
+        raise RuntimeError(f"a worker process ended without a result (exit code {process.exitcode})")
+    cls, args, fields = payload
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(fields)
+    raise error
 
 
 def _child(fn, pipe, nice: int) -> None:
     if nice:
         os.nice(nice)
+    _send(pipe, fn)
+    pipe.close()
+
+
+def _series_child(fns, pipe, nice: int, later: int) -> None:
+    if nice:
+        os.nice(nice)
+    for k, fn in enumerate(fns):
+        if k == 1 and later > nice:
+            os.nice(later - nice)
+        _send(pipe, fn)
+    pipe.close()
+
+
+def _send(pipe, fn) -> None:
+    """Run ``fn`` and send its outcome (value or error) through ``pipe``."""
     try:
         outcome = ("value", fn())
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
@@ -115,4 +201,3 @@ def _child(fn, pipe, nice: int) -> None:
         pipe.send(outcome)
     except Exception as exc:  # noqa: BLE001 - a result that cannot be pickled
         pipe.send(("error", (RuntimeError, (f"a worker's result could not be sent back: {exc}",), {})))
-    pipe.close()

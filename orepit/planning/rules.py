@@ -50,7 +50,15 @@ def rule_prices(deposit: Deposit, result, extend=None, without_floor=None) -> li
         model = build_plan_model(parcels, bins, s, extend, mined=mined)
         return model, solve_plan_model(model)
 
-    base_model, base = solve(settings)
+    capped = settings.co2_cap is not None or settings.co2_total_cap is not None
+    routes = result.plan.result.info.get("routes") or {}
+    if capped or routes.get("objective") is None:
+        base_model, base = solve(settings)
+        base_objective = base.objective
+    else:
+        # the schedule's own routes stage (`orepit.planning.scheduling`, step 3) solved this very
+        # model: its objective is the base (the model itself is needed for the emission cap only)
+        base_model, base_objective = None, float(routes["objective"])
     rows = []
 
     def add(rule, relaxed_settings, unit, amount_of):
@@ -58,9 +66,9 @@ def rule_prices(deposit: Deposit, result, extend=None, without_floor=None) -> li
             model, relaxed = solve(relaxed_settings)
         except InfeasibleError:
             return
-        price = relaxed.objective - base.objective
+        price = relaxed.objective - base_objective
         amount = amount_of(model)
-        binding = price > BINDING_TOL * max(1.0, abs(base.objective))
+        binding = price > BINDING_TOL * max(1.0, abs(base_objective))
         rows.append({"rule": rule, "binding": bool(binding), "price": max(price, 0.0) if binding else 0.0,
                      "unit": unit, "amount": amount,
                      "per_unit": price / amount if binding and amount > 0 else math.nan})

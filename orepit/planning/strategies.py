@@ -33,10 +33,10 @@ from solvers.closure import PseudoflowSolver
 from solvers.errors import InfeasibleError, InputError
 
 from orepit.planning.budget import GREEN_BUDGET, first_guess, search_floor
-from orepit.planning.forked import Forked, can_fork
+from orepit.planning.forked import ForkedSeries, can_fork
 from orepit.planning.layout import Layout, cut_layout, low_grade_edge, with_bins
 from orepit.planning.pits import utilisation_pit
-from orepit.planning.plan_model import PlanSettings
+from orepit.planning.plan_model import PlanSettings, pyomo_environ
 from orepit.planning.rules import rule_prices
 from orepit.planning.scheduling import StrategyPlan, plan_schedule
 from orepit.valuation.deposit import Deposit
@@ -312,8 +312,9 @@ def compare(deposit: Deposit, names=STRATEGY_NAMES, setup: ScheduleSetup | None 
     it is then not returned).  The strategies without environmental price share the economic pit
     and its cuts.  On a deposit of more than `PARALLEL_ABOVE` blocks the other strategies run side
     by side with green, each in a forked child process (`orepit.planning.forked`; the results are
-    the same, and a phase then times the wait for its strategy); npv at green's priority, the others
-    on the time green and npv leave idle (`BACKGROUND_NICE`).  solver: a `PseudoflowSolver` on the
+    the same, and a phase then times the wait for its strategy): one child makes the economic pit's
+    cuts once and plans npv on them at green's priority, then the others on the time green leaves
+    idle (`BACKGROUND_NICE`).  solver: a `PseudoflowSolver` on the
     deposit's precedence to reuse; phase(name): a context manager around each strategy (progress
     bars, timings); extend: a plan-model extension; economic_pit: the economic ultimate pit, if known.
     """
@@ -326,17 +327,28 @@ def compare(deposit: Deposit, names=STRATEGY_NAMES, setup: ScheduleSetup | None 
     if "green" in names and "npv" not in names and budget is not None:
         others.append("npv")
     parallel = deposit.n_blocks > PARALLEL_ABOVE and "green" in names and can_fork()
-    # one by one, the strategies share the economic pit's cuts; side by side each child makes them
-    # itself, so that green starts at once
+    # one by one, the strategies share the economic pit's cuts; side by side one child makes them,
+    # so that green starts at once, and plans the strategies on them one after another, npv first
     layouts = strategy_layouts(deposit, economic, deposit.pit_values(False), setup, solver) \
         if len(others) > 1 and not parallel else None
+    made = {}
 
-    def job(name):
+    def plan(name):
+        start = time.perf_counter()
+        if layouts is None and len(others) > 1 and "cuts" not in made:      # the child's first strategy
+            made["cuts"] = strategy_layouts(deposit, economic, deposit.pit_values(False), setup, solver)
         options = strategy_options(name, recovery_floor, utilisation_floor, budget)
-        return Forked(lambda: run_strategy(deposit, name, setup, options, solver, edge, extend, economic, layouts),
-                      parallel, nice=0 if name == "npv" else BACKGROUND_NICE)
+        result = run_strategy(deposit, name, setup, options, solver, edge, extend, economic,
+                              layouts if layouts is not None else made.get("cuts"))
+        result.seconds = time.perf_counter() - start        # the cuts' time counts for the one that made them
+        return result
 
-    jobs = {name: job(name) for name in others}
+    if parallel and others:
+        pyomo_environ()         # imported once here, not in each child (green needs it too)
+    order = sorted(others, key=lambda name: name != "npv") if parallel else others   # npv first: green waits for it
+    series = ForkedSeries([lambda name=name: plan(name) for name in order], parallel and bool(order),
+                          nice=0 if order[:1] == ["npv"] else BACKGROUND_NICE, later_nice=BACKGROUND_NICE)
+    jobs = {name: series.job(k) for k, name in enumerate(order)}
     results = {}
     greens = ["green"] if "green" in names else []
     for name in [*greens, *others] if parallel else [*others, *greens]:   # side by side: green here first

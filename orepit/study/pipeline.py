@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing
 import sys
 import time
 from contextlib import contextmanager
@@ -26,7 +27,7 @@ from orepit.data.jsonable import jsonable
 from orepit.data.model import BlockModel
 from orepit.data.schema import BLOCK_FORMATS, write_schema
 from orepit.planning.verify import limits_of
-from orepit.planning.pits import ShellInputs, pit_warnings, shells_table
+from orepit.planning.pits import ShellInputs, nested_shells, pit_by_pit, pit_warnings
 from orepit.planning.budget import GREEN_BUDGET
 from orepit.planning.forked import Forked
 from orepit.planning.strategies import (BACKGROUND_NICE, PARALLEL_ABOVE, strategy_key, RECOVERY_FLOOR, STRATEGY_NAMES,
@@ -103,14 +104,22 @@ def run_study(model: BlockModel, economics: Economics, environment: Environment 
     phases = Phases(names, progress)
     with phases.phase("value + environment"):
         deposit = value_deposit(model, economics, environment, precedence, slope=slope, levels=levels)
-    with phases.phase("ultimate pit"):
-        solver = PseudoflowSolver(deposit.precedence)
-        pit_result = solver.solve(deposit.pit_values(False))
-    setup = derive_capacities(deposit, pit_result.solution, setup)
-    # the shells need nothing of the strategies: on a large deposit a forked child makes them on the
-    # time the strategies leave idle (`BACKGROUND_NICE`); the phase then counts the child's own seconds
-    shells_job = Forked(lambda: _nested_shells(deposit, setup), deposit.n_blocks > PARALLEL_ABOVE, highs=False,
+    # the shells need nothing of the pit nor the strategies: on a large deposit a forked child makes
+    # them on the core the pit's solve leaves idle, then on the time the strategies leave idle
+    # (`BACKGROUND_NICE`); only their pit-by-pit table waits for the mining capacity, sent when known.
+    # The phase then counts the child's own seconds
+    mine = multiprocessing.get_context("fork").SimpleQueue()
+    shells_job = Forked(lambda: _nested_shells(deposit, mine.get), deposit.n_blocks > PARALLEL_ABOVE, highs=False,
                         nice=BACKGROUND_NICE)
+    try:
+        with phases.phase("ultimate pit"):
+            solver = PseudoflowSolver(deposit.precedence)
+            pit_result = solver.solve(deposit.pit_values(False))
+        setup = derive_capacities(deposit, pit_result.solution, setup)
+    except BaseException:
+        mine.put(None)          # the child stops waiting (its error is never read)
+        raise
+    mine.put(setup)
     with phases.phase("grade-tonnage"):
         element = economics.elements[next(iter(economics.elements))]
         grade = grade or element.column
@@ -147,16 +156,22 @@ def run_study(model: BlockModel, economics: Economics, environment: Environment 
                  results, table, setup, phases.timings, warnings, source)
 
 
-def _nested_shells(deposit: Deposit, setup: ScheduleSetup) -> tuple:
-    """(nested pits `Result`, pit-by-pit table, seconds) of the deposit at revenue factors 0.3 to 1.0."""
+def _nested_shells(deposit: Deposit, setup) -> tuple:
+    """(nested pits `Result`, pit-by-pit table, seconds) of the deposit at revenue factors 0.3 to 1.0.
+    setup: the `ScheduleSetup` (its mining capacity and discount rate), or a function returning it,
+    called once the nested pits are made (seconds spent waiting for it are not counted)."""
     start = time.perf_counter()
     v = deposit.values(False)
     process = np.where(np.isfinite(v[:, MILL]), v[:, MILL], v[:, DUMP])
     inputs = ShellInputs.from_destinations(v[:, DUMP], process, deposit.tonnage, deposit.model.k)
-    nested, shells = shells_table(inputs, deposit.precedence, np.round(np.arange(0.3, 1.0001, 0.05), 2),
-                                  mining_rate=float(setup.mining_capacity), discount_rate=setup.discount_rate)
+    nested = nested_shells(inputs, deposit.precedence, np.round(np.arange(0.3, 1.0001, 0.05), 2))
+    made = time.perf_counter()
+    setup = setup() if callable(setup) else setup
+    waited = time.perf_counter() - made
+    shells = pit_by_pit(nested, inputs, mining_rate=float(setup.mining_capacity), discount_rate=setup.discount_rate)
+    nested.seconds = time.perf_counter() - start - waited
     shells = shells.rename(columns={"best_case_dv": "best_case", "worst_case_dv": "worst_case"})
-    return nested, shells, time.perf_counter() - start
+    return nested, shells, nested.seconds
 
 
 def round_cutoffs(top: float, steps: int = 40) -> np.ndarray:
