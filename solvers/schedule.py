@@ -8,7 +8,8 @@
        that schedule, whose dual bound tightens the LP bound.  On the others, when the windows
        stall (no gain for ``STALL_SECONDS``: the running windows are stopped) or settle,
        LP-guided fixing (`solvers.lpfix`): MIPs on the columns where the LP and the schedule
-       disagree, one window of periods at a time; then the windows go on (those settled stay
+       disagree, one window of periods at a time, after block-level cone shifts and swaps
+       between adjacent periods (`solvers.frontier`); then the windows go on (those settled stay
        so unless the change reached them), after a gain with the stall limit, else to the end
        without it.
     4. Verification by the independent checker (`solvers.check`) before returning.
@@ -19,7 +20,7 @@ import math
 import os
 import time
 
-from . import bz, heuristics, improve, lpfix, mip
+from . import bz, frontier, heuristics, improve, lpfix, mip
 from .check import capacity_conflicts, check_schedule
 from .deadline import Deadline
 from .errors import InfeasibleError
@@ -52,6 +53,24 @@ MAX_WINDOW_WIDTH = 4
 # fixing would and can prove optimality, so LP-guided rounds before it would only take its time.
 STALL_SECONDS = 2 * WINDOW_SECONDS
 LP_GUIDED_SHARE = 0.5
+# When the windows stall, before LP-guided fixing: block-level cone shifts and swaps between
+# adjacent periods (`solvers.frontier`), at most this share of the improvement time left (it
+# usually ends in a few seconds, when a pass moves nothing).  FRONTIER False switches it off.
+FRONTIER = True
+FRONTIER_SHARE = 0.1
+
+
+def frontier_step(problem: PcpspProblem, period, frac, value: float, seconds_left: float):
+    """`solvers.frontier`'s cone shifts and swaps on the schedule, for at most FRONTIER_SHARE of
+    ``seconds_left`` (s); the result is adopted when it gains and passes the checker.  Returns
+    (period, frac, value, info) with info: moves, swaps, passes, frontier_s, gain."""
+    p2, f2, info = frontier.improve_frontier(problem, period, frac, time_limit=FRONTIER_SHARE * seconds_left)
+    v2 = heuristics.schedule_value(problem, p2, f2)
+    info["gain"] = 0.0
+    if v2 - value > 1e-9 * max(1.0, abs(value)) and check_schedule(problem, heuristics.to_schedule(p2, f2)).feasible:
+        info["gain"] = v2 - value
+        return p2, f2, v2, info
+    return period, frac, value, info
 
 
 def cpu_seconds() -> float:
@@ -120,7 +139,7 @@ def solve_schedule(problem: PcpspProblem, time_limit: float = 900.0, threads: in
     if period is not None:
         improving = deadline.child(share=WINDOW_SHARE_SMALL if small else 1.0, reserve=RESERVE)
         stall = math.inf if small else STALL_SECONDS        # infinite: windows alone, no LP-guided fixing
-        log, rounds, busy, width, memory = [], [], 0.0, 2, {}
+        log, rounds, busy, width, memory, searches = [], [], 0.0, 2, {}, []
         while True:
             period, frac, value, winfo = improve.improve_windows(
                 problem, period, frac, lm=lm, width=2, max_width=MAX_WINDOW_WIDTH, time_limit=improving.left(),
@@ -130,6 +149,10 @@ def solve_schedule(problem: PcpspProblem, time_limit: float = 900.0, threads: in
             if winfo["stopped_by_time"] or not math.isfinite(stall):
                 break
             before = value
+            if FRONTIER:
+                period, frac, value, finfo = frontier_step(problem, period, frac, value, improving.left())
+                searches.append(finfo)
+                tell("frontier", value)
             period, frac, value, ginfo = lpfix.improve_lp_guided(
                 problem, period, frac, lp.solution, lm=lm, time_limit=improving.child(share=LP_GUIDED_SHARE).seconds,
                 round_limit=WINDOW_SECONDS, threads=threads, mip_gap=mip_gap,
@@ -144,6 +167,7 @@ def solve_schedule(problem: PcpspProblem, time_limit: float = 900.0, threads: in
         info["window_width"] = width
         info["improve_log"] = log
         info["lp_guided_log"] = rounds
+        info["frontier_log"] = searches
         info["phases"]["windows_busy_s"] = busy
     info["phases"]["improve_cpu_s"] = cpu_seconds() - cpu0
     info["phases"]["improve_s"] = time.perf_counter() - tp
