@@ -32,6 +32,9 @@ from .problem import PcpspProblem
 
 # Largest cone (blocks) a move may carry: deeper cones are skipped (they are MIP territory).
 MAX_CONE = 400
+# Most partner cones (that fit the limits with it) tried for one gaining cone in a pass: the
+# partners are taken best first, and a clash check costs a cone's arcs.
+MAX_TRIES = 50
 
 
 @numba.njit(cache=True)
@@ -88,7 +91,7 @@ def _pair_fits(used, da, db, lower, upper, s, t, T):
 
 @numba.njit(cache=True)
 def _search(pred_ptr, pred_idx, succ_ptr, succ_idx, when, value, use, disc, lower, upper,
-            max_cone, tol, passes, swaps, seconds_left):
+            max_cone, max_tries, tol, passes, swaps, seconds_left):
     """Cone shifts and swaps between periods t - 1 and t, t = 1..T, until a pass moves nothing.
     when[b]: period, T for not mined (changed in place).  Returns (moves, swaps done, passes)."""
     n = when.size
@@ -99,7 +102,10 @@ def _search(pred_ptr, pred_idx, succ_ptr, succ_idx, when, value, use, disc, lowe
         for r in range(R):
             used[r, when[b]] += use[b, r]
     mark = np.zeros(n, np.int64)
+    mark_a = np.zeros(n, np.int64)
     stamp = 0
+    da = np.zeros(R)
+    db = np.zeros(R)
     cone_a = np.empty(max_cone, np.int64)
     cone_b = np.empty(max_cone, np.int64)
     delta = np.zeros(R)
@@ -192,17 +198,32 @@ def _search(pred_ptr, pred_idx, succ_ptr, succ_idx, when, value, use, disc, lowe
                     now = time.perf_counter()
                 if now - start > seconds_left:
                     return moves, pairs, done
+                ka = -2                                  # cone a as it is now: found at the first fit
+                gain_a = 0.0
+                tries = 0
                 for j in ob:
-                    if a_gain[i] + b_gain[j] <= tol:
+                    if (gain_a if ka >= 0 else a_gain[i]) + b_gain[j] <= tol or tries >= max_tries:
                         break
-                    if not _pair_fits(used, a_use[i], b_use[j], lower, upper, s, t, T):
+                    if not _pair_fits(used, da if ka >= 0 else a_use[i], b_use[j], lower, upper, s, t, T):
                         continue
-                    # the cones as they are now (earlier moves may have changed them)
-                    stamp += 1
-                    ka = _cone(a_root[i], when, t, pred_ptr, pred_idx, mark, stamp, cone_a, max_cone)
+                    if ka == -2:
+                        stamp += 1
+                        ka = _cone(a_root[i], when, t, pred_ptr, pred_idx, mark_a, stamp, cone_a, max_cone)
+                        if ka < 0 or when[a_root[i]] != t:
+                            break
+                        gain_a = 0.0
+                        da[:] = 0.0
+                        for q in range(ka):
+                            gain_a += value[cone_a[q]] * (disc[s] - disc[t])
+                            da += use[cone_a[q]]
+                        continue_check = gain_a + b_gain[j] > tol and \
+                            _pair_fits(used, da, b_use[j], lower, upper, s, t, T)
+                        if not continue_check:
+                            continue
+                    tries += 1
                     stamp += 1
                     kb = _cone(b_root[j], when, s, succ_ptr, succ_idx, mark, stamp, cone_b, max_cone)
-                    if ka < 0 or kb < 0 or when[a_root[i]] != t or when[b_root[j]] != s:
+                    if kb < 0 or when[b_root[j]] != s:
                         continue
                     # cone b (marked with this stamp) must hold no predecessor of cone a
                     clash = False
@@ -216,12 +237,8 @@ def _search(pred_ptr, pred_idx, succ_ptr, succ_idx, when, value, use, disc, lowe
                             break
                     if clash:
                         continue
-                    gain = 0.0
-                    da = np.zeros(R)
-                    db = np.zeros(R)
-                    for q in range(ka):
-                        gain += value[cone_a[q]] * (disc[s] - disc[t])
-                        da += use[cone_a[q]]
+                    gain = gain_a
+                    db[:] = 0.0
                     for q in range(kb):
                         gain += value[cone_b[q]] * (disc[t] - disc[s])
                         db += use[cone_b[q]]
@@ -243,13 +260,14 @@ def _search(pred_ptr, pred_idx, succ_ptr, succ_idx, when, value, use, disc, lowe
 
 
 def improve_frontier(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray, time_limit: float = 30.0,
-                     passes: int = 50, swaps: bool = True, max_cone: int = MAX_CONE):
+                     passes: int = 50, swaps: bool = True, max_cone: int = MAX_CONE,
+                     max_tries: int = MAX_TRIES):
     """Cone shifts and swaps (see the module docstring) on a feasible (period, frac) schedule;
     returns (period, frac, info), new arrays; the inputs are not changed.
 
     period[b]: period of block b (-1 not mined); frac[b, d]: destination shares.  time_limit (s)
-    is checked once per period pair; passes: most sweeps over the periods; swaps: False for shifts
-    only.  info: ``moves`` (shifts and swaps kept), ``swaps``, ``passes``, ``frontier_s``.
+    is checked once per period pair and gaining cone; passes: most sweeps over the periods; swaps:
+    False for shifts only; max_cone: largest cone moved (blocks); max_tries: partners tried a cone.  info: ``moves`` (shifts and swaps kept), ``swaps``, ``passes``, ``frontier_s``.
     """
     t0 = time.perf_counter()
     period = np.asarray(period, np.int64).copy()
@@ -271,7 +289,7 @@ def improve_frontier(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray
     succ = prec.successors()
     moves, pairs, done = _search(prec.indptr, prec.indices, succ.indptr, succ.indices, when, value,
                                  np.ascontiguousarray(use), disc, problem.resource_lower, problem.resource_upper,
-                                 int(max_cone), tol, int(passes), bool(swaps), float(time_limit))
+                                 int(max_cone), int(max_tries), tol, int(passes), bool(swaps), float(time_limit))
     period = np.where(when >= T, -1, when)
     frac[(period < 0) & unmined] = 0.0                        # blocks that stayed out: as they came
     return period, frac, {"moves": int(moves), "swaps": int(pairs), "passes": int(done),

@@ -58,13 +58,15 @@ LP_GUIDED_SHARE = 0.5
 # usually ends in a few seconds, when a pass moves nothing).  FRONTIER False switches it off.
 FRONTIER = True
 FRONTIER_SHARE = 0.1
+FRONTIER_MIN_SECONDS = 2.0
 
 
 def frontier_step(problem: PcpspProblem, period, frac, value: float, seconds_left: float):
-    """`solvers.frontier`'s cone shifts and swaps on the schedule, for at most FRONTIER_SHARE of
-    ``seconds_left`` (s); the result is adopted when it gains and passes the checker.  Returns
+    """`solvers.frontier`'s cone shifts and swaps on the schedule, for FRONTIER_SHARE of
+    ``seconds_left`` (s), at least FRONTIER_MIN_SECONDS of it; the result is adopted when it gains and passes the checker.  Returns
     (period, frac, value, info) with info: moves, swaps, passes, frontier_s, gain."""
-    p2, f2, info = frontier.improve_frontier(problem, period, frac, time_limit=FRONTIER_SHARE * seconds_left)
+    seconds = min(seconds_left, max(FRONTIER_MIN_SECONDS, FRONTIER_SHARE * seconds_left))
+    p2, f2, info = frontier.improve_frontier(problem, period, frac, time_limit=seconds)
     v2 = heuristics.schedule_value(problem, p2, f2)
     info["gain"] = 0.0
     if v2 - value > 1e-9 * max(1.0, abs(value)) and check_schedule(problem, heuristics.to_schedule(p2, f2)).feasible:
