@@ -39,10 +39,12 @@ def test_shifts_alone_cannot_exchange():
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_random_schedules_gain_checked_and_below_the_optimum(seed):
+@pytest.mark.parametrize("D", [1, 2])
+def test_random_schedules_gain_checked_and_below_the_optimum(seed, D):
     """From a weak start (TopoSort in block order), the result passes the checker, is worth at least
-    the start and at most the brute-force optimum."""
-    problem = random_problem(seed, n=5, T=2)
+    the start and at most the brute-force optimum (CPIT, and PCPSP with two destinations and two
+    resources: destination shares kept)."""
+    problem = random_problem(seed, n=5, T=2, D=D, R=D)
     period, frac = heuristics.toposort_schedule(problem, np.arange(problem.n_blocks, dtype=float))
     start = heuristics.schedule_value(problem, period, frac)
     p2, f2, _ = frontier.improve_frontier(problem, period, frac)
