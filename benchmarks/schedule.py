@@ -113,7 +113,7 @@ def run(name: str, kind: str, time_limit: float, threads: int | None) -> dict:
             if phases.get("improve_s") else None,
             "windows_running_pct": 100.0 * phases["windows_busy_s"] / phases["improve_s"]
             if phases.get("improve_s") and "windows_busy_s" in phases else None,
-            "lp_guided_log": res.info.get("lp_guided_log"),
+            "lp_guided_log": res.info.get("lp_guided_log"), "frontier_log": res.info.get("frontier_log"),
             "lp_bound": res.info["lp"]["bound"], "lp_vs_published_pct": 100.0 * (res.info["lp"]["bound"] - lp) / lp,
             "phases": phases}
 
@@ -153,6 +153,9 @@ def main(argv=None):
               f"{_cell(row['seconds_to_best_known'], '.1f', 9)} {_cell(row['seconds_to_final'], '.1f', 10)} "
               f"{_cell(row['improve_cpu_pct'], '.0f', 6)} {_cell(row['windows_running_pct'], '.0f', 6)} "
               f"{str(row['feasible']):>8}", flush=True)
+        for f in row["frontier_log"] or []:
+            print(f"  frontier search: {f['moves']} moves ({f['swaps']} swaps), {f['passes']} passes, "
+                  f"{f['frontier_s']:.1f} s, gain {f['gain']:,.0f}", flush=True)
     if args.build:
         print(f"\n{'instance':<11} {'problem':<6} {'columns':>9} {'rows':>9} {'Pyomo build':>12} "
               f"{'Pyomo->HiGHS':>13} {'matrices':>9} {'->highspy':>10}")
