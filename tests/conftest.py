@@ -3,14 +3,15 @@ settings in force when the session started."""
 from __future__ import annotations
 
 import os
+import runpy
 
 # One numba cache for this process and every process it starts (sweep and risk workers, CLI
-# subprocesses): the sweep's shared cache, set before numba is imported. Without it this process
-# caches in __pycache__ and the workers, which always use the shared cache, compiled every kernel
-# again from cold (2.5 min of a cold suite).
-from orepit.study.numba_cache import default_numba_cache  # noqa: E402  (imports no numba)
-
-os.environ["NUMBA_CACHE_DIR"] = default_numba_cache()
+# subprocesses): the sweep's shared cache (`orepit.study.numba_cache`), set before numba is imported.
+# Without it this process caches in __pycache__ and the workers, which always use the shared cache,
+# compiled every kernel again from cold (2.5 min of a cold suite). The module's file is run on its
+# own: importing it through the package would load numba first.
+os.environ["NUMBA_CACHE_DIR"] = runpy.run_path(os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "orepit", "study", "numba_cache.py"))["default_numba_cache"]()
 
 import pytest  # noqa: E402
 from hypothesis import settings  # noqa: E402

@@ -1,4 +1,6 @@
-"""Where numba caches compiled kernels for orepit's processes and workers (imports no numba)."""
+"""Where numba caches compiled kernels for orepit's processes and workers.
+
+Imports nothing but `os`: tests/conftest.py runs this file on its own before numba loads."""
 from __future__ import annotations
 
 import os
