@@ -90,6 +90,30 @@ def _pair_fits(used, da, db, lower, upper, s, t, T):
 
 
 @numba.njit(cache=True)
+def _cone_sum(cone, k, value, use, dgain, delta):
+    """The gain of moving the cone's k blocks, sum value[x] * dgain, returned; their resource use
+    summed into ``delta`` (cleared first)."""
+    gain = 0.0
+    delta[:] = 0.0
+    for i in range(k):
+        x = cone[i]
+        gain += value[x] * dgain
+        for r in range(delta.size):
+            delta[r] += use[x, r]
+    return gain
+
+
+@numba.njit(cache=True)
+def _shift(cone, k, when, used, delta, src, dst):
+    """Move the cone's k blocks from period src to dst, and their resource use ``delta`` with them."""
+    for i in range(k):
+        when[cone[i]] = dst
+    for r in range(delta.size):
+        used[r, dst] += delta[r]
+        used[r, src] -= delta[r]
+
+
+@numba.njit(cache=True)
 def _search(pred_ptr, pred_idx, succ_ptr, succ_idx, when, value, use, disc, lower, upper,
             max_cone, max_tries, tol, passes, swaps, seconds_left):
     """Cone shifts and swaps between periods t - 1 and t, t = 1..T, until a pass moves nothing.
@@ -137,21 +161,11 @@ def _search(pred_ptr, pred_idx, succ_ptr, succ_idx, when, value, use, disc, lowe
                 k = _cone(b, when, t, pred_ptr, pred_idx, mark, stamp, cone_a, max_cone)
                 if k < 0:
                     continue
-                gain = 0.0
-                delta[:] = 0.0
-                for i in range(k):
-                    x = cone_a[i]
-                    gain += value[x] * (disc[s] - disc[t])
-                    for r in range(R):
-                        delta[r] += use[x, r]
+                gain = _cone_sum(cone_a, k, value, use, disc[s] - disc[t], delta)
                 if gain <= tol:
                     continue
                 if _fits(used, delta, 1.0, lower, upper, s, T) and _fits(used, delta, -1.0, lower, upper, t, T):
-                    for i in range(k):
-                        when[cone_a[i]] = s
-                    for r in range(R):
-                        used[r, s] += delta[r]
-                        used[r, t] -= delta[r]
+                    _shift(cone_a, k, when, used, delta, t, s)
                     moves += 1
                     continue
                 a_root[na] = b
@@ -167,20 +181,10 @@ def _search(pred_ptr, pred_idx, succ_ptr, succ_idx, when, value, use, disc, lowe
                 k = _cone(c, when, s, succ_ptr, succ_idx, mark, stamp, cone_b, max_cone)
                 if k < 0:
                     continue
-                gain = 0.0
-                delta[:] = 0.0
-                for i in range(k):
-                    x = cone_b[i]
-                    gain += value[x] * (disc[t] - disc[s])
-                    for r in range(R):
-                        delta[r] += use[x, r]
+                gain = _cone_sum(cone_b, k, value, use, disc[t] - disc[s], delta)
                 if gain > tol and _fits(used, delta, 1.0, lower, upper, t, T) and \
                         _fits(used, delta, -1.0, lower, upper, s, T):
-                    for i in range(k):
-                        when[cone_b[i]] = t
-                    for r in range(R):
-                        used[r, t] += delta[r]
-                        used[r, s] -= delta[r]
+                    _shift(cone_b, k, when, used, delta, s, t)
                     moves += 1
                     continue
                 b_root[nb] = c
@@ -211,11 +215,7 @@ def _search(pred_ptr, pred_idx, succ_ptr, succ_idx, when, value, use, disc, lowe
                         ka = _cone(a_root[i], when, t, pred_ptr, pred_idx, mark_a, stamp, cone_a, max_cone)
                         if ka < 0 or when[a_root[i]] != t:
                             break
-                        gain_a = 0.0
-                        da[:] = 0.0
-                        for q in range(ka):
-                            gain_a += value[cone_a[q]] * (disc[s] - disc[t])
-                            da += use[cone_a[q]]
+                        gain_a = _cone_sum(cone_a, ka, value, use, disc[s] - disc[t], da)
                         continue_check = gain_a + b_gain[j] > tol and \
                             _pair_fits(used, da, b_use[j], lower, upper, s, t, T)
                         if not continue_check:
