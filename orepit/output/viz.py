@@ -479,7 +479,7 @@ def interactive_data(model: BlockModel, strategies) -> dict | None:
         if total > MAX_FACES:
             return None             # too large already: the other strategies' faces are not needed
         out[name] = {"faces": b64(f), "dir": b64(d), "cls": b64(c), "n": int(len(d))}
-    if not out or total > MAX_FACES:
+    if not out:
         return None
     nx, ny, nz = model.dims
     return {"dims": [nx, ny, nz], "size": list(_spacing(model)), "origin": list(model.origin),

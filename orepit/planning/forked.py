@@ -13,7 +13,7 @@ others leave idle, so that it does not slow the work its parent waits for.
 
 `ForkedSeries(fns)` runs several functions one after another in one child, each result sent back
 as soon as it is made: work that shares what the first computes (e.g. the economic pit's cuts of
-npv and high-grade) is then done once; `ForkedSeries.job(i)` is a `Forked`-like handle on ``fns[i]``.
+npv and high-grade) is then done once; `ForkedSeries.job(i)` is a `Forked` handle on ``fns[i]``.
 """
 from __future__ import annotations
 
@@ -55,46 +55,6 @@ def memory() -> tuple[float, float]:
     except (OSError, StopIteration, ValueError):
         return 0.0, 0.0
     return 1024.0 * available, 1024.0 * resident
-
-
-class Forked:
-    """``fn()`` in a forked child process (``parallel`` and `can_fork`), or here, on demand.
-    highs: False when ``fn`` never runs HiGHS (it may then fork after HiGHS has run here); nice: the
-    child's niceness increment (0: as its parent; 19: only idle cores, see ``os.nice``)."""
-
-    def __init__(self, fn, parallel: bool = True, highs: bool = True, nice: int = 0):
-        self._fn = fn
-        self._outcome = None
-        self._process = None
-        if parallel and can_fork(highs):
-            context = multiprocessing.get_context("fork")
-            self._pipe, child_end = context.Pipe(duplex=False)
-            self._process = context.Process(target=_child, args=(fn, child_end, nice), daemon=True)
-            self._process.start()
-            child_end.close()
-            self._fn = None             # the child has it: let go of what it holds here
-
-    @property
-    def forked(self) -> bool:
-        return self._process is not None
-
-    def result(self):
-        """The value of ``fn()``; its exception (with its fields, e.g. an `InputError`'s) is raised here."""
-        if self._outcome is None:
-            if self._process is None:
-                fn, self._fn = self._fn, None
-                try:
-                    self._outcome = ("value", fn())
-                except BaseException as exc:  # noqa: BLE001 - raised below, and again if asked again
-                    self._outcome = ("raised", exc)
-            else:
-                try:
-                    self._outcome = self._pipe.recv()
-                except EOFError:
-                    self._outcome = ("died", None)
-                self._pipe.close()
-                self._process.join()
-        return _unpack(self._outcome, self._process)
 
 
 class ForkedSeries:
@@ -141,20 +101,32 @@ class ForkedSeries:
                     self._process.join()
         return _unpack(self._outcomes[i], self._process)
 
-    def job(self, i: int) -> "_SeriesJob":
-        """A handle on ``fns[i]`` with `Forked`'s ``result()`` and ``forked``."""
-        return _SeriesJob(self, i)
+    def job(self, i: int) -> "Forked":
+        """A handle on ``fns[i]``: `Forked`'s ``result()`` and ``forked``."""
+        return Forked._of(self, i)
 
 
-class _SeriesJob:
-    def __init__(self, series: ForkedSeries, i: int):
-        self._series, self._i = series, i
+class Forked:
+    """``fn()`` in a forked child process (``parallel`` and `can_fork`), or here, on demand: a
+    `ForkedSeries` of one function.  highs: False when ``fn`` never runs HiGHS (it may then fork
+    after HiGHS has run here); nice: the child's niceness increment (0: as its parent; 19: only idle
+    cores, see ``os.nice``)."""
+
+    def __init__(self, fn, parallel: bool = True, highs: bool = True, nice: int = 0):
+        self._series, self._i = ForkedSeries([fn], parallel, highs, nice), 0
+
+    @classmethod
+    def _of(cls, series: ForkedSeries, i: int) -> "Forked":
+        job = cls.__new__(cls)
+        job._series, job._i = series, i
+        return job
 
     @property
     def forked(self) -> bool:
         return self._series.forked
 
     def result(self):
+        """The value of ``fn()``; its exception (with its fields, e.g. an `InputError`'s) is raised here."""
         return self._series.result(self._i)
 
 
@@ -172,13 +144,6 @@ def _unpack(outcome, process):
     error.args = args
     error.__dict__.update(fields)
     raise error
-
-
-def _child(fn, pipe, nice: int) -> None:
-    if nice:
-        os.nice(nice)
-    _send(pipe, fn)
-    pipe.close()
 
 
 def _series_child(fns, pipe, nice: int, later: int) -> None:

@@ -22,6 +22,7 @@ maximised.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import time
 from dataclasses import dataclass, field, replace
@@ -329,17 +330,18 @@ def compare(deposit: Deposit, names=STRATEGY_NAMES, setup: ScheduleSetup | None 
     parallel = deposit.n_blocks > PARALLEL_ABOVE and "green" in names and can_fork()
     # one by one, the strategies share the economic pit's cuts; side by side one child makes them,
     # so that green starts at once, and plans the strategies on them one after another, npv first
-    layouts = strategy_layouts(deposit, economic, deposit.pit_values(False), setup, solver) \
-        if len(others) > 1 and not parallel else None
-    made = {}
+    @functools.cache
+    def shared_cuts():
+        return strategy_layouts(deposit, economic, deposit.pit_values(False), setup, solver) \
+            if len(others) > 1 else None
+
+    if not parallel:
+        shared_cuts()                  # before the strategies, untimed; side by side: the child's first
 
     def plan(name):
         start = time.perf_counter()
-        if layouts is None and len(others) > 1 and "cuts" not in made:      # the child's first strategy
-            made["cuts"] = strategy_layouts(deposit, economic, deposit.pit_values(False), setup, solver)
         options = strategy_options(name, recovery_floor, utilisation_floor, budget)
-        result = run_strategy(deposit, name, setup, options, solver, edge, extend, economic,
-                              layouts if layouts is not None else made.get("cuts"))
+        result = run_strategy(deposit, name, setup, options, solver, edge, extend, economic, shared_cuts())
         result.seconds = time.perf_counter() - start        # the cuts' time counts for the one that made them
         return result
 

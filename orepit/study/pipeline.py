@@ -156,17 +156,17 @@ def run_study(model: BlockModel, economics: Economics, environment: Environment 
                  results, table, setup, phases.timings, warnings, source)
 
 
-def _nested_shells(deposit: Deposit, setup) -> tuple:
+def _nested_shells(deposit: Deposit, setup_when_known) -> tuple:
     """(nested pits `Result`, pit-by-pit table, seconds) of the deposit at revenue factors 0.3 to 1.0.
-    setup: the `ScheduleSetup` (its mining capacity and discount rate), or a function returning it,
-    called once the nested pits are made (seconds spent waiting for it are not counted)."""
+    setup_when_known(): the `ScheduleSetup` (its mining capacity and discount rate), called once the
+    nested pits are made (seconds spent waiting for it are not counted)."""
     start = time.perf_counter()
     v = deposit.values(False)
     process = np.where(np.isfinite(v[:, MILL]), v[:, MILL], v[:, DUMP])
     inputs = ShellInputs.from_destinations(v[:, DUMP], process, deposit.tonnage, deposit.model.k)
     nested = nested_shells(inputs, deposit.precedence, np.round(np.arange(0.3, 1.0001, 0.05), 2))
     made = time.perf_counter()
-    setup = setup() if callable(setup) else setup
+    setup = setup_when_known()
     waited = time.perf_counter() - made
     shells = pit_by_pit(nested, inputs, mining_rate=float(setup.mining_capacity), discount_rate=setup.discount_rate)
     nested.seconds = time.perf_counter() - start - waited
