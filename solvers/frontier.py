@@ -9,13 +9,15 @@ along its *successor cone*: c and every successor, transitively, also mined in s
 keeps precedence; its gain is sum value[x] * (disc[new] - disc[old]) over the cone, and it is
 kept when every resource of the two periods stays within its limits.
 
-A cone that gains but does not fit (the earlier period is full) is paired with a successor cone
-moved the other way (from t - 1 to t) that makes room: the pair is kept when the two gains sum
-to more than zero, the two periods' limits hold after both, and no block of the later-moved cone
-is a predecessor of a block of the earlier-moved one.  This is the ejection move of block
-local search for open-pit scheduling (exchange of blocks between adjacent periods; e.g. Lamghari,
-Dimitrakopoulos & Ferland 2014, Kenny, Li & Ernst 2017); sub-MIPs over period windows contain
-it but on large instances stall before finding it.
+A cone that gains but does not fit (the earlier period is full) makes room by moving cones of
+the earlier period the other way (successor cones, least loss first) until it fits; the exchange
+is kept when the gains sum to more than zero and both periods' limits hold, else undone.  A cone
+holding a predecessor of the gaining cone cannot leave.  The mirror exchange follows: a cone
+moving later (a loss) is kept when gaining predecessor cones of the later period fill its room.
+These are the ejection moves of block local search for open-pit scheduling (exchanges of blocks
+between adjacent periods; e.g. Lamghari, Dimitrakopoulos & Ferland 2014, Kenny, Li & Ernst
+2017); sub-MIPs over period windows contain them but on large instances stall before finding
+them.  `near_boundary` gives the blocks such moves reach, for windows restricted to them.
 
 Destination shares stay as they are (a block not mined takes its most valuable destination when
 it enters), so a block's value and resource use are fixed numbers.  General side constraints are
@@ -32,8 +34,8 @@ from .problem import PcpspProblem
 
 # Largest cone (blocks) a move may carry: deeper cones are skipped (they are MIP territory).
 MAX_CONE = 400
-# Most partner cones (that fit the limits with it) tried for one gaining cone in a pass: the
-# partners are taken best first, and a clash check costs a cone's arcs.
+# Most partner cones tried to make room for one cone in a pass (those that would overfill its
+# period are skipped): partners are taken least loss first, and a clash check costs a cone's arcs.
 MAX_TRIES = 50
 
 
@@ -73,23 +75,6 @@ def _fits(used, delta, sign, lower, upper, t, T):
 
 
 @numba.njit(cache=True)
-def _pair_fits(used, da, db, lower, upper, s, t, T):
-    """Limits of periods s (gets cone a, loses cone b) and t (loses a, gets b) after a swap."""
-    R = used.shape[0]
-    for r in range(R):
-        for q in range(2):
-            p = s if q == 0 else t
-            if p >= T:
-                continue
-            v = used[r, p] + (da[r] - db[r] if q == 0 else db[r] - da[r])
-            if v > upper[r, p] + 1e-9 * max(1.0, abs(upper[r, p])):
-                return False
-            if v < lower[r, p] - 1e-9 * max(1.0, abs(lower[r, p])):
-                return False
-    return True
-
-
-@numba.njit(cache=True)
 def _cone_sum(cone, k, value, use, dgain, delta):
     """The gain of moving the cone's k blocks, sum value[x] * dgain, returned; their resource use
     summed into ``delta`` (cleared first)."""
@@ -114,6 +99,110 @@ def _shift(cone, k, when, used, delta, src, dst):
 
 
 @numba.njit(cache=True)
+def _below(used, add, remove, upper, t, T):
+    """Whether period t (t == T: not mined, no limits) stays within its upper limits with
+    used + add - remove."""
+    if t >= T:
+        return True
+    for r in range(used.shape[0]):
+        if used[r, t] + add[r] - remove[r] > upper[r, t] + 1e-9 * max(1.0, abs(upper[r, t])):
+            return False
+    return True
+
+
+@numba.njit(cache=True)
+def _make_room(cone_x, kx, gain_x, dx, src, dst, y_root, y_gain, y_use, oy, x_ptr, x_idx, y_ptr, y_idx, when,
+               value, use, disc, used, lower, upper, mark, mark_x, stamp, cone_y, moved, dy, max_cone, max_tries,
+               tol):
+    """Make room in period dst for cone x (its kx blocks in period src; gain gain_x, resource use
+    dx) by moving cones of dst the other way, to src (candidates y_root in the order oy, with the
+    gains and uses they had when listed; a cone is y_root and its neighbours in y_ptr/y_idx in
+    dst), until cone x fits both periods' limits; then x moves too and the moves are kept when
+    the gains sum to more than tol, else every cone moved goes back.  A cone holding a
+    neighbour of cone x in x_ptr/x_idx is skipped (it must stay on its side of x); cone x's
+    blocks carry ``stamp`` in mark_x.  Returns (kept, the last stamp used)."""
+    T = disc.size - 1
+    R = dx.size
+    x_stamp = stamp
+    for q in range(kx):
+        b = cone_x[q]
+        for m in range(x_ptr[b], x_ptr[b + 1]):
+            mark_x[x_idx[m]] = x_stamp
+    gain = gain_x
+    out, tries = 0, 0
+    for j in oy:
+        if tries >= max_tries or gain + y_gain[j] <= tol:
+            break
+        c = y_root[j]
+        if when[c] != dst or mark_x[c] == x_stamp or not _below(used, y_use[j], dx, upper, src, T):
+            continue
+        tries += 1
+        stamp += 1
+        ky = _cone(c, when, dst, y_ptr, y_idx, mark, stamp, cone_y, max_cone)
+        if ky < 0:
+            continue
+        clash = False
+        for q in range(ky):
+            if mark_x[cone_y[q]] == x_stamp:
+                clash = True
+                break
+        if clash:
+            continue
+        gy = _cone_sum(cone_y, ky, value, use, disc[src] - disc[dst], dy)
+        if gain + gy <= tol or not _below(used, dy, dx, upper, src, T):
+            continue
+        _shift(cone_y, ky, when, used, dy, dst, src)
+        moved[out:out + ky] = cone_y[:ky]
+        out += ky
+        gain += gy
+        if _fits(used, dx, 1.0, lower, upper, dst, T) and _fits(used, dx, -1.0, lower, upper, src, T):
+            _shift(cone_x, kx, when, used, dx, src, dst)
+            return True, stamp
+    for q in range(out):                                  # no room made: every cone moved goes back
+        b = moved[q]
+        when[b] = dst
+        for r in range(R):
+            used[r, src] -= use[b, r]
+            used[r, dst] += use[b, r]
+    return False, stamp
+
+
+@numba.njit(cache=True)
+def _exchanges(x_root, x_gain, nx, y_root, y_gain, y_use, ny, src, dst, x_ptr, x_idx, y_ptr, y_idx, when, value,
+               use, disc, used, lower, upper, mark, mark_x, stamp, cone_x, cone_y, moved, dx, dy, max_cone,
+               max_tries, tol, start, seconds_left):
+    """`_make_room` for the listed cones x (roots x_root, moving src -> dst, best gain first) that
+    gain but did not fit, with the listed cones y of dst as partners.  Returns (exchanges kept,
+    the last stamp used, whether time ran out)."""
+    kept_count = 0
+    if nx == 0 or ny == 0:
+        return 0, stamp, False
+    ox = np.argsort(-x_gain[:nx])
+    oy = np.argsort(-y_gain[:ny])
+    for i in ox:
+        if x_gain[i] + y_gain[oy[0]] <= tol:
+            break
+        with numba.objmode(now="f8"):
+            now = time.perf_counter()
+        if now - start > seconds_left:
+            return kept_count, stamp, True
+        if when[x_root[i]] != src:
+            continue
+        stamp += 1
+        kx = _cone(x_root[i], when, src, x_ptr, x_idx, mark_x, stamp, cone_x, max_cone)
+        if kx < 0:
+            continue
+        gain_x = _cone_sum(cone_x, kx, value, use, disc[dst] - disc[src], dx)
+        if gain_x + y_gain[oy[0]] <= tol:
+            continue
+        kept, stamp = _make_room(cone_x, kx, gain_x, dx, src, dst, y_root, y_gain, y_use, oy, x_ptr, x_idx, y_ptr,
+                                 y_idx, when, value, use, disc, used, lower, upper, mark, mark_x, stamp, cone_y,
+                                 moved, dy, max_cone, max_tries, tol)
+        kept_count += kept
+    return kept_count, stamp, False
+
+
+@numba.njit(cache=True)
 def _search(pred_ptr, pred_idx, succ_ptr, succ_idx, when, value, use, disc, lower, upper,
             max_cone, max_tries, tol, passes, swaps, seconds_left):
     """Cone shifts and swaps between periods t - 1 and t, t = 1..T, until a pass moves nothing.
@@ -130,6 +219,7 @@ def _search(pred_ptr, pred_idx, succ_ptr, succ_idx, when, value, use, disc, lowe
     stamp = 0
     da = np.zeros(R)
     db = np.zeros(R)
+    moved = np.empty(n, np.int64)
     cone_a = np.empty(max_cone, np.int64)
     cone_b = np.empty(max_cone, np.int64)
     delta = np.zeros(R)
@@ -193,70 +283,66 @@ def _search(pred_ptr, pred_idx, succ_ptr, succ_idx, when, value, use, disc, lowe
                 nb += 1
             if not swaps or na == 0 or nb == 0:
                 continue
-            oa = np.argsort(-a_gain[:na])
-            ob = np.argsort(-b_gain[:nb])
-            for i in oa:
-                if a_gain[i] + b_gain[ob[0]] <= tol:
-                    break
-                with numba.objmode(now="f8"):
-                    now = time.perf_counter()
-                if now - start > seconds_left:
+            for q in range(2):      # earlier cones making room by later ones, then the other way
+                if q == 0:
+                    kept, stamp, late = _exchanges(a_root, a_gain, na, b_root, b_gain, b_use, nb, t, s, pred_ptr,
+                                                   pred_idx, succ_ptr, succ_idx, when, value, use, disc, used, lower,
+                                                   upper, mark, mark_a, stamp, cone_a, cone_b, moved, da, db,
+                                                   max_cone, max_tries, tol, start, seconds_left)
+                else:
+                    kept, stamp, late = _exchanges(b_root, b_gain, nb, a_root, a_gain, a_use, na, s, t, succ_ptr,
+                                                   succ_idx, pred_ptr, pred_idx, when, value, use, disc, used, lower,
+                                                   upper, mark, mark_a, stamp, cone_b, cone_a, moved, db, da,
+                                                   max_cone, max_tries, tol, start, seconds_left)
+                moves += kept
+                pairs += kept
+                if late:
                     return moves, pairs, done
-                ka = -2                                  # cone a as it is now: found at the first fit
-                gain_a = 0.0
-                tries = 0
-                for j in ob:
-                    if (gain_a if ka >= 0 else a_gain[i]) + b_gain[j] <= tol or tries >= max_tries:
-                        break
-                    if not _pair_fits(used, da if ka >= 0 else a_use[i], b_use[j], lower, upper, s, t, T):
-                        continue
-                    if ka == -2:
-                        stamp += 1
-                        ka = _cone(a_root[i], when, t, pred_ptr, pred_idx, mark_a, stamp, cone_a, max_cone)
-                        if ka < 0 or when[a_root[i]] != t:
-                            break
-                        gain_a = _cone_sum(cone_a, ka, value, use, disc[s] - disc[t], da)
-                        continue_check = gain_a + b_gain[j] > tol and \
-                            _pair_fits(used, da, b_use[j], lower, upper, s, t, T)
-                        if not continue_check:
-                            continue
-                    tries += 1
-                    stamp += 1
-                    kb = _cone(b_root[j], when, s, succ_ptr, succ_idx, mark, stamp, cone_b, max_cone)
-                    if kb < 0 or when[b_root[j]] != s:
-                        continue
-                    # cone b (marked with this stamp) must hold no predecessor of cone a
-                    clash = False
-                    for q in range(ka):
-                        x = cone_a[q]
-                        for m in range(pred_ptr[x], pred_ptr[x + 1]):
-                            if mark[pred_idx[m]] == stamp:
-                                clash = True
-                                break
-                        if clash:
-                            break
-                    if clash:
-                        continue
-                    gain = gain_a
-                    db[:] = 0.0
-                    for q in range(kb):
-                        gain += value[cone_b[q]] * (disc[t] - disc[s])
-                        db += use[cone_b[q]]
-                    if gain <= tol or not _pair_fits(used, da, db, lower, upper, s, t, T):
-                        continue
-                    for q in range(ka):
-                        when[cone_a[q]] = s
-                    for q in range(kb):
-                        when[cone_b[q]] = t
-                    for r in range(R):
-                        used[r, s] += da[r] - db[r]
-                        used[r, t] += db[r] - da[r]
-                    moves += 1
-                    pairs += 1
-                    break                                # cone a has moved: the next one
         if moves == before:
             break
     return moves, pairs, done
+
+
+@numba.njit(cache=True)
+def _near_boundary(pred_ptr, pred_idx, succ_ptr, succ_idx, when, t0, t1, drop_last, max_cone):
+    """Blocks of periods t0..t1 (in ``when``) whose successor cone within their period has at most
+    max_cone blocks and may move later (period < t1, or drop_last), or whose predecessor cone
+    within their period has at most max_cone blocks and may move earlier (period > t0)."""
+    n = when.size
+    mark = np.zeros(n, np.int64)
+    out = np.empty(max_cone, np.int64)
+    near = np.zeros(n, np.bool_)
+    stamp = 0
+    for b in range(n):
+        p = when[b]
+        if p < t0 or p > t1:
+            continue
+        if p < t1 or drop_last:
+            stamp += 1
+            if _cone(b, when, p, succ_ptr, succ_idx, mark, stamp, out, max_cone) > 0:
+                near[b] = True
+                continue
+        if p > t0:
+            stamp += 1
+            near[b] = _cone(b, when, p, pred_ptr, pred_idx, mark, stamp, out, max_cone) > 0
+    return near
+
+
+def near_boundary(precedence, period: np.ndarray, t0: int, t1: int, max_cone: int,
+                  drop_last: bool = False) -> np.ndarray:
+    """Mask of the blocks of periods t0..t1 that can move to a neighbouring period of the window
+    carrying at most ``max_cone`` blocks of their own period with them (their successor cone to
+    move later, their predecessor cone to move earlier); drop_last: blocks of t1 may also be
+    dropped (t1 is the last period).  period[b]: -1 not mined.
+
+    >>> from solvers.problem import Precedence
+    >>> chain = Precedence.from_arcs(3, [1, 2], [0, 1])          # 0 before 1 before 2
+    >>> near_boundary(chain, np.array([0, 0, 0]), 0, 1, max_cone=2).tolist()
+    [False, True, True]
+    """
+    succ = precedence.successors()
+    return _near_boundary(precedence.indptr, precedence.indices, succ.indptr, succ.indices,
+                          np.asarray(period, np.int64), int(t0), int(t1), bool(drop_last), int(max_cone))
 
 
 def improve_frontier(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray, time_limit: float = 30.0,

@@ -35,6 +35,7 @@ import numpy as np
 
 from .check import check_schedule
 from .deadline import Deadline
+from .frontier import near_boundary
 from .heuristics import schedule_value, to_schedule
 from .highs import LinearModel
 from .mip import build_matrices, fractions
@@ -53,15 +54,19 @@ MAX_LIMIT_DOUBLINGS = 3
 
 
 def window_bounds(lm: LinearModel, period: np.ndarray, t0: int, t1: int,
-                  extra_free: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  extra_free: np.ndarray | None = None,
+                  movable: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Column bounds of ``lm`` (a `solvers.mip.build_matrices` model) for the window [t0, t1]:
     returns (col_lower, col_upper, free) with free[b] True for the blocks free to move.
 
     period[b]: current period (-1 unmined).  extra_free: unmined blocks freed in the last window.
+    movable: when given, only these blocks of the window are free (the others keep their period).
     """
     T = lm.groups["w"].shape[1]
     last = t1 == T - 1
     free = (period >= t0) & (period <= t1)
+    if movable is not None:
+        free &= movable
     if last and extra_free is not None:
         free |= extra_free & (period < 0)
     t = np.arange(T)
@@ -98,7 +103,7 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
                     time_limit: float = 120.0, window_limit: float = 30.0, threads: int | None = None,
                     workers: int = 1, mip_gap: float = 1e-4, lp_mined: np.ndarray | None = None,
                     progress=None, max_free: int = 8000, stall_seconds: float = math.inf,
-                    memory: dict | None = None):
+                    memory: dict | None = None, band_cone: int | None = None):
     """Improve (period, frac) by window MIPs; returns (period, frac, value, info).
 
     lm: the `solvers.mip.build_matrices` model of ``problem`` (built when None; not changed).
@@ -115,6 +120,9 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
     next call: the caller's next phase gets the time instead of windows running on for minutes).
     memory: a dict kept by the caller between calls on the same problem and lm: settled windows stay
     settled until the schedule changes near them (also by a change made between the calls).
+    band_cone: when given, a window frees only the blocks near the boundaries between its periods,
+    those that can move to a neighbouring period of the window carrying at most this many blocks
+    of their own period (`solvers.frontier.near_boundary`); the others keep their period.
     """
     t_start = time.perf_counter()
     deadline = Deadline(time_limit)
@@ -170,7 +178,9 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
 
     def launch(pool, key):
         t0, t1 = key
-        lower, upper, free = window_bounds(lm, period, t0, t1, lp_mined)
+        movable = None if band_cone is None else \
+            near_boundary(problem.precedence, period, t0, t1, band_cone, drop_last=t1 == T - 1)
+        lower, upper, free = window_bounds(lm, period, t0, t1, lp_mined, movable)
         seen = tried.get(key)
         # a window keeps its limit once it needed a longer one; twice that when nothing changed
         doublings = 0 if seen is None else min(MAX_LIMIT_DOUBLINGS, seen[1] + (seen[0] == near(*key)))
