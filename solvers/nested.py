@@ -47,17 +47,23 @@ def parse_factors(text: str) -> np.ndarray:
     return np.unique(values)
 
 
-def nested_pits(value_fn, factors, precedence, solver: PseudoflowSolver | None = None, within=None) -> Result:
+def nested_pits(value_fn, factors, precedence, solver: PseudoflowSolver | None = None, within=None,
+                core=None) -> Result:
     """Nested maximum closures of ``value_fn(f)`` (an array per factor) for ascending factors.
 
     within: optional boolean mask of a closed set every pit must lie in (`PseudoflowSolver.solve`);
-    the solves then work on its nodes only.
+    the solves then work on its nodes only.  core: optional boolean mask of a closed set known to lie
+    in the minimal maximum closure at the first factor (e.g. that closure for values nowhere above
+    these, within a set inside ``within``): the solves then work without its nodes, and the pits are
+    the same (the minimal maximum closure holds every closed subset of itself, and the later pits
+    hold it).  A core outside that closure is the caller's mistake: the pits would be the best ones
+    holding it.
 
     Returns a `Result`: solution = shell index per node (the index of the first factor whose pit
     holds it, -1 if none; the pit of factor i is `pit_of_shells`(solution, i)); objective = value
     of the last (largest) pit at the last factor.  info: ``factors`` (ascending, duplicates
     dropped), ``objectives`` (value of pit i at factor i, ``math.fsum`` of node values),
-    ``solve_seconds`` (per factor).  Status 'optimal' when every pit is a maximum closure at its
+    ``solve_seconds`` (per factor), ``core_nodes`` (nodes of the core).  Status 'optimal' when every pit is a maximum closure at its
     factor, which holds when the values never fall as the factor rises; otherwise some pit may be
     only the best one containing the previous pit: status 'feasible', and the bound is the
     maximum closure at the last factor.
@@ -67,11 +73,15 @@ def nested_pits(value_fn, factors, precedence, solver: PseudoflowSolver | None =
     if factors.size == 0 or not np.isfinite(factors).all():
         raise InputError("factors must be a non-empty list of finite numbers", field="factors")
     solver = solver or PseudoflowSolver(precedence)
+    if core is not None:
+        core = np.asarray(core, dtype=bool)
+        if within is not None and np.any(core & ~np.asarray(within, dtype=bool)):
+            raise InputError("core: every node of the core must lie within the pits' bounding set", field="core")
     shell = np.full(solver.n_nodes, -1, dtype=np.int64)
     fixed = np.zeros(solver.n_nodes, dtype=bool)
     objectives, times = [], []
     previous, monotone = None, True
-    parametric = ParametricClosure(solver, within=within)
+    parametric = ParametricClosure(solver, fixed=core, within=within)
     for idx, f in enumerate(factors):
         values = np.asarray(value_fn(float(f)), dtype=np.float64)
         monotone = monotone and (previous is None or bool(np.all(values >= previous)))
@@ -85,7 +95,8 @@ def nested_pits(value_fn, factors, precedence, solver: PseudoflowSolver | None =
         times.append(res.seconds)
         previous = values
     bound = objectives[-1] if monotone else solver.solve(previous, within=within).objective
-    info = {"factors": factors.tolist(), "objectives": objectives, "solve_seconds": times}
+    info = {"factors": factors.tolist(), "objectives": objectives, "solve_seconds": times,
+            "core_nodes": 0 if core is None else int(core.sum())}
     return Result(OPTIMAL if monotone else FEASIBLE, objectives[-1], bound, time.perf_counter() - t0, shell,
                   "nested-pseudoflow", info)
 

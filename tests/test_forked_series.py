@@ -50,10 +50,10 @@ from orepit.valuation.synthetic import default_economics, synthetic_deposit
 
 log = tempfile.NamedTemporaryFile("r", delete=False).name
 original = st.strategy_layouts
-def logged(deposit, pit, values, setup, solver):
+def logged(*args, **kwargs):
     with open(log, "a") as f:
         f.write(f"{os.getpid()}\\n")
-    return original(deposit, pit, values, setup, solver)
+    return original(*args, **kwargs)
 st.strategy_layouts = logged
 model = synthetic_deposit(6000, seed=3)
 deposit = value_deposit(model, default_economics(model.block_size[2]))

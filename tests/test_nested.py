@@ -68,6 +68,32 @@ def test_nested_within_a_closed_set_are_the_shells_of_the_set_alone(case, revenu
     assert alone.status == "optimal" and alone.objective == pytest.approx(priced_out.objective)
 
 
+@given(dags(max_nodes=10), st.lists(st.integers(0, 30), min_size=10, max_size=10), st.floats(0.0, 2.0),
+       st.floats(0.0, 1.0))
+def test_nested_pits_from_a_core_are_the_pits_without_it(case, revenue, size, rise):
+    """A core (the first pit of values nowhere above these, within a smaller closed set) changes
+    nothing but the nodes the solves work on."""
+    cost, prec = case
+    n = cost.size
+    revenue = np.array(revenue[:n], dtype=np.float64)
+    within = max_closure(size * revenue - cost, prec).solution
+    smaller = max_closure((size - rise) * revenue - cost, prec).solution & within
+    factors = [0.3, 0.8, 1.5, 2.5]
+    earlier = nested_pits(lambda f: f * (1 - rise / 2) * revenue - cost, factors, prec, within=smaller)
+    core = earlier.solution == 0
+    fresh = nested_pits(lambda f: f * revenue - cost, factors, prec, within=within)
+    reused = nested_pits(lambda f: f * revenue - cost, factors, prec, within=within, core=core)
+    assert np.array_equal(fresh.solution, reused.solution)
+    assert reused.objective == fresh.objective and reused.info["core_nodes"] == int(core.sum())
+
+
+def test_a_core_outside_the_bounding_set_is_refused():
+    prec = Precedence.from_arcs(2, [1], [0])
+    with pytest.raises(InputError, match="core"):
+        nested_pits(lambda f: np.array([f, f]), [1.0], prec, within=np.array([True, False]),
+                    core=np.array([False, True]))
+
+
 def test_parse_factors():
     assert parse_factors("0.3:2.0:0.05").size == 35
     assert parse_factors("0.3:2.0:0.05")[-1] == pytest.approx(2.0)

@@ -11,8 +11,9 @@ import pytest
 from orepit.planning.budget import GREEN_BUDGET, MAX_PLANS, first_guess, search_floor
 from orepit.planning.layout import cut_layout, low_grade_edge, margin_per_tonne
 from orepit.planning.strategies import (STRATEGY_NAMES, ScheduleSetup, StrategyOptions, compare, derive_capacities,
-                                        frontier, run_strategy, strategy_layouts, strategy_options)
-from orepit.planning.pits import credit_bracket, utilisation_pit
+                                        economic_share, frontier, run_strategy, strategy_layouts,
+                                        strategy_options)
+from orepit.planning.pits import credit_bracket, shell_core, utilisation_pit
 from orepit.planning.verify import check_block_schedule, limits_of
 from orepit.valuation.deposit import value_deposit
 from orepit.valuation.destinations import DUMP, MILL, STOCKPILE
@@ -312,6 +313,30 @@ def test_the_routing_layout_keeps_the_sequence_layouts_cuts(deposit, economic):
     np.testing.assert_array_equal(routing.cut_precedence.indptr, again.cut_precedence.indptr)
     np.testing.assert_array_equal(routing.cut_precedence.indices, again.cut_precedence.indices)
     assert routing.n_parcels > sequence.n_parcels          # finer grade bins, the same cuts
+
+
+def test_a_green_plan_solves_its_shells_from_the_last_plans_first_shell(results, deposit, economic):
+    """Green's plans at rising floors: each layout's first shell is kept (by credit), and the next
+    plan's nested shells start from it; the cuts and the plan are those made from scratch."""
+    mine, share = _mine(results), economic_share(deposit, economic)
+    solver = PseudoflowSolver(deposit.precedence)
+    cores = {}
+    plans = [run_strategy(deposit, "green", mine, strategy_options("green", utilisation_floor=floor), solver,
+                          economic_pit=economic, cores=cores) for floor in (share, share + 0.03)]
+    assert len(cores) == 2 and plans[1].credit > plans[0].credit
+    core = shell_core({plans[0].credit: cores[plans[0].credit]}, plans[1].credit, plans[1].pit)
+    assert core is not None and core.any()
+    fresh = run_strategy(deposit, "green", mine, strategy_options("green", utilisation_floor=share + 0.03),
+                         PseudoflowSolver(deposit.precedence), economic_pit=economic)
+    assert fresh.credit == plans[1].credit and fresh.kpis.keys() == plans[1].kpis.keys()
+    for key, value in fresh.kpis.items():
+        assert value == plans[1].kpis[key] or (value != value and plans[1].kpis[key] != plans[1].kpis[key]), key
+    for name in ("block_cut", "block_parcel", "block_position", "block_pushback"):
+        np.testing.assert_array_equal(getattr(fresh.layout, name), getattr(plans[1].layout, name), err_msg=name)
+    np.testing.assert_array_equal(fresh.block_period, plans[1].block_period)
+    np.testing.assert_array_equal(fresh.block_destination, plans[1].block_destination)
+    assert shell_core(cores, plans[0].credit, plans[0].pit) is cores[plans[0].credit][1]
+    assert shell_core(cores, plans[0].credit - 1.0, plans[0].pit) is None       # no pit at a lower credit
 
 
 class _CountingSolver(PseudoflowSolver):

@@ -193,14 +193,15 @@ def bin_edges(deposit: Deposit, pit: np.ndarray, n_bins: int, by_value: bool = F
 
 
 def cut_layout(deposit: Deposit, pit: np.ndarray, values: np.ndarray, n_pushbacks: int, n_bins: int,
-               block_limit: int, solver: PseudoflowSolver | None = None, shells=None) -> Layout:
+               block_limit: int, solver: PseudoflowSolver | None = None, shells=None, core=None) -> Layout:
     """Cuts, parcels and bins of ``pit``.
 
     Block by block when the pit has at most ``block_limit`` blocks (integer cuts); otherwise cuts
     are (pushback, bench), pushbacks grouped from nested shells of ``values`` to about
     ``n_pushbacks`` of similar tonnage, and each cut is split into parcels by grade bin (``n_bins``
     margin-per-tonne quantiles of the pit's ore, `with_bins`).  shells: (pushback, shell) per block
-    from an earlier layout of the same pit, to reuse its cuts with other bins.
+    from an earlier layout of the same pit, to reuse its cuts with other bins; core: blocks known to
+    lie in the first of the nested shells (`orepit.planning.pits.pushbacks`: the same cuts, sooner).
     """
     n = deposit.n_blocks
     blocks = np.flatnonzero(pit & (deposit.tonnage > 0))
@@ -212,7 +213,8 @@ def cut_layout(deposit: Deposit, pit: np.ndarray, values: np.ndarray, n_pushback
         pushback = np.where(pit, 0, -1)
         shell = np.where(pit, 0, -1)
     else:
-        pushback, shell = pushbacks(deposit, values, pit, n_pushbacks, solver) if shells is None else shells
+        pushback, shell = pushbacks(deposit, values, pit, n_pushbacks, solver, core=core) if shells is None \
+            else shells
         n_k = int(bench.max()) + 1
         uniq, cut_idx = np.unique(pushback[blocks] * n_k + bench[blocks], return_inverse=True)
         block_cut[blocks] = cut_idx

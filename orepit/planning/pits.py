@@ -245,12 +245,15 @@ def credit_bracket(known, floor: float, margin: float = 1e-9) -> tuple[float, fl
 
 
 def pushbacks(deposit: Deposit, values: np.ndarray, pit: np.ndarray, n_pushbacks: int,
-              solver: PseudoflowSolver | None = None, n_shells: int = 25) -> tuple[np.ndarray, np.ndarray]:
+              solver: PseudoflowSolver | None = None, n_shells: int = 25, core: np.ndarray | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
     """(pushback, shell) per block, -1 outside ``pit``.
 
     Shells are nested pits inside ``pit`` (a closure; solved within it) at ``n_shells`` rising revenue
     factors (0.2 to 1; the last shell is the rest of the pit); pushbacks group consecutive shells into about ``n_pushbacks``
     groups of similar tonnage.  A shell is a closed set, so mining shells in order keeps every slope.
+    core: a closed set known to lie in the first shell (`shell_core`): the shells are the same,
+    solved without its blocks (`solvers.nested.nested_pits`).
     """
     solver = PseudoflowSolver(deposit.precedence) if solver is None else solver
     positive = np.maximum(values, 0.0)
@@ -262,7 +265,7 @@ def pushbacks(deposit: Deposit, values: np.ndarray, pit: np.ndarray, n_pushbacks
     def value_at(f):
         return np.where(outside, -big, f * positive + negative)
 
-    nested = nested_pits(value_at, factors, deposit.precedence, solver, within=pit)
+    nested = nested_pits(value_at, factors, deposit.precedence, solver, within=pit, core=core)
     shell = np.where(pit, np.where(nested.solution >= 0, nested.solution, factors.size), -1)
     tonnage = deposit.tonnage
     shell_t = np.bincount(shell[pit], weights=tonnage[pit], minlength=factors.size + 1)
@@ -275,6 +278,17 @@ def pushbacks(deposit: Deposit, values: np.ndarray, pit: np.ndarray, n_pushbacks
         group[s] = current
         acc += t
     return np.where(pit, group[np.maximum(shell, 0)], -1), shell
+
+
+def shell_core(cores: dict | None, credit: float, pit: np.ndarray) -> np.ndarray | None:
+    """Blocks sure to lie in the first shell of `pushbacks` of ``pit`` for values ``v + credit * m``,
+    from ``cores`` ({credit: (pit, its first shell)} of earlier pits of the same ``v`` and ``m >= 0``,
+    at the same shell factors): the first shell at the largest credit up to ``credit`` whose pit lies
+    in ``pit``.  Its values were nowhere higher (``m >= 0``) within a pit inside this one, and minimal
+    maximum closures only grow as values rise, so it lies in the new first shell.  None when there
+    is none."""
+    below = [c for c in (cores or {}) if c <= credit and not np.any(cores[c][0] & ~pit)]
+    return cores[max(below)][1] if below else None
 
 
 def pit_warnings(deposit: Deposit, pit: np.ndarray, label: str) -> list[str]:

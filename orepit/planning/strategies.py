@@ -36,7 +36,7 @@ from solvers.errors import InfeasibleError, InputError
 from orepit.planning.budget import GREEN_BUDGET, first_guess, search_floor
 from orepit.planning.forked import ForkedSeries, can_fork
 from orepit.planning.layout import Layout, cut_layout, low_grade_edge, with_bins
-from orepit.planning.pits import utilisation_pit
+from orepit.planning.pits import shell_core, utilisation_pit
 from orepit.planning.plan_model import PlanSettings, pyomo_environ
 from orepit.planning.rules import rule_prices
 from orepit.planning.scheduling import StrategyPlan, plan_schedule
@@ -260,7 +260,7 @@ class StrategyResult:
 def run_strategy(deposit: Deposit, name: str, setup: ScheduleSetup, options: StrategyOptions | None = None,
                  solver: PseudoflowSolver | None = None, low_edge: float | None = None, extend=None,
                  economic_pit: np.ndarray | None = None, layouts: tuple[Layout, Layout] | None = None,
-                 known=(), states: dict | None = None) -> StrategyResult:
+                 known=(), states: dict | None = None, cores: dict | None = None) -> StrategyResult:
     """Pit, cuts, block schedule and KPIs of one strategy on a mine whose capacities are set.
 
     low_edge: the low-grade margin per tonne (default: from the economic pit); extend(model): a plan
@@ -268,7 +268,10 @@ def run_strategy(deposit: Deposit, name: str, setup: ScheduleSetup, options: Str
     layouts: `strategy_layouts` of the strategy's pit, if known (strategies without environmental
     price and floor share the economic pit's); known: (credit, share) points of the strategy's
     values already solved, to narrow the utilisation pit's search (`utilisation_pit`); states: the
-    pseudoflow states of those closures by credit, for the search to continue from (`utilisation_pit`).
+    pseudoflow states of those closures by credit, for the search to continue from (`utilisation_pit`);
+    cores: {credit: (pit, first nested shell)} of the strategy's layouts made so far, read to solve the
+    shells of this pit without what they already hold (`orepit.planning.pits.shell_core`; the cuts are
+    the same) and given this one's.
     """
     start = time.perf_counter()
     options = strategy_options(name) if options is None else options
@@ -287,7 +290,13 @@ def run_strategy(deposit: Deposit, name: str, setup: ScheduleSetup, options: Str
     else:
         pit, credit = utilisation_pit(deposit, values, floor, solver, known, states)
     values = values + credit * deposit.ore_metal
-    sequence, routing = strategy_layouts(deposit, pit, values, setup, solver) if layouts is None else layouts
+    if layouts is None:
+        sequence, routing = strategy_layouts(deposit, pit, values, setup, solver,
+                                             None if cores is None else shell_core(cores, credit, pit))
+        if cores is not None and not sequence.integer:
+            cores[credit] = (pit, sequence.block_position == 0)
+    else:
+        sequence, routing = layouts
     plan = plan_schedule(deposit, pit, sequence, routing, plan_settings(setup, options), low_edge,
                          options.env_price, setup.periods, extend)
     plan.simulation.kpis["resource_credit"] = credit
@@ -295,10 +304,12 @@ def run_strategy(deposit: Deposit, name: str, setup: ScheduleSetup, options: Str
 
 
 def strategy_layouts(deposit: Deposit, pit: np.ndarray, values: np.ndarray, setup: ScheduleSetup,
-                     solver: PseudoflowSolver) -> tuple[Layout, Layout]:
+                     solver: PseudoflowSolver, core: np.ndarray | None = None) -> tuple[Layout, Layout]:
     """(sequence, routing): the cuts of ``pit`` (pushbacks from nested shells of ``values``) with
-    ``setup.sequence_bins`` grade bins for the cut model, and the same cuts with ``setup.n_bins``."""
-    sequence = cut_layout(deposit, pit, values, setup.n_pushbacks, setup.sequence_bins, setup.block_limit, solver)
+    ``setup.sequence_bins`` grade bins for the cut model, and the same cuts with ``setup.n_bins``.
+    core: blocks known to lie in the first nested shell (`orepit.planning.pits.shell_core`)."""
+    sequence = cut_layout(deposit, pit, values, setup.n_pushbacks, setup.sequence_bins, setup.block_limit, solver,
+                          core=core)
     return sequence, with_bins(deposit, sequence, pit, setup.n_bins)
 
 
@@ -380,10 +391,11 @@ def run_green(deposit: Deposit, setup: ScheduleSetup, options: StrategyOptions, 
 
     known = []              # (credit, share of the metal) of green's closures solved so far
     states = {}             # credit -> pseudoflow state of green's searches, for the next to continue from
+    cores = {}              # credit -> (pit, first nested shell) of green's layouts, for the next one's shells
 
     def run(floor):
         result = run_strategy(deposit, "green", setup, replace(options, utilisation_floor=floor), solver, low_edge,
-                              extend, economic_pit, known=known, states=states)
+                              extend, economic_pit, known=known, states=states, cores=cores)
         known.append((result.credit, economic_share(deposit, result.pit)))
         return result
 
