@@ -2,9 +2,9 @@
 
 Knows nothing of tonnes, grades or dollars: arrays, graphs, problems, results.
 """
-from .errors import InputError, InfeasibleError
+from .errors import InputError, InfeasibleError, TimeLimitError
 from .problem import Precedence, UpitProblem, CpitProblem, PcpspProblem, SideConstraints, Schedule
 from .result import Result
 
-__all__ = ["InputError", "InfeasibleError", "Precedence", "UpitProblem", "CpitProblem",
+__all__ = ["InputError", "InfeasibleError", "TimeLimitError", "Precedence", "UpitProblem", "CpitProblem",
            "PcpspProblem", "SideConstraints", "Schedule", "Result"]

@@ -33,3 +33,9 @@ class InputError(ValueError):
 
 class InfeasibleError(InputError):
     """The constraints cannot all hold (for example a capacity too small from period 0)."""
+
+
+class TimeLimitError(InputError):
+    """No solution found within the time limit: the problem may well be feasible (raise the limit).
+    Not an `InfeasibleError`, so no caller takes it for infeasibility and plans around it: a result
+    that depended on the machine's speed or load."""

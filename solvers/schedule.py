@@ -25,7 +25,7 @@ import time
 from . import bz, frontier, heuristics, improve, lpfix, mip
 from .check import capacity_conflicts, check_schedule
 from .deadline import Deadline
-from .errors import InfeasibleError
+from .errors import InfeasibleError, TimeLimitError
 from .problem import PcpspProblem
 from .result import FEASIBLE, OPTIMAL, TIME_LIMIT, Result, relative_gap
 
@@ -210,8 +210,8 @@ def solve_schedule(problem: PcpspProblem, time_limit: float = 900.0, threads: in
             bound = min(bound, sol.bound)
         mip_status = sol.status
     if period is None:
-        raise InfeasibleError(f"no feasible schedule found within the time limit of {time_limit:g} s; the best "
-                              f"bound found is {state['bound']:,.6g}; raise the time limit", field="time_limit")
+        raise TimeLimitError(f"no feasible schedule found within the time limit of {time_limit:g} s; the best "
+                             f"bound found is {state['bound']:,.6g}; raise the time limit", field="time_limit")
 
     # 4. verify
     schedule = heuristics.to_schedule(period, frac)

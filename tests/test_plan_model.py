@@ -8,7 +8,7 @@ import pytest
 from orepit.planning.layout import Bins, Parcels
 from orepit.planning.plan_model import PlanSettings, build_plan_model, flow, solve_plan_model
 from orepit.valuation.destinations import DUMP, MILL, STOCKPILE
-from solvers import InfeasibleError, InputError, Precedence
+from solvers import InfeasibleError, InputError, Precedence, TimeLimitError
 
 
 def section(integer=True):
@@ -136,6 +136,22 @@ def test_no_plan_names_what_to_check():
         solve(parcels, bins, settings(metal_floor=5.0))
     with pytest.raises(InfeasibleError, match="the whole pit mined by period 0"):
         solve(parcels, bins, settings(mining_capacity=10.0, mine_out_by=0))
+
+
+def test_a_solve_out_of_time_without_a_plan_is_not_called_infeasible(monkeypatch):
+    """HiGHS stopped by its time limit before any plan (a slow or loaded machine): the error says so
+    and is no `InfeasibleError`, which callers answer by planning otherwise (a fleet that slows
+    down, a stockpile left full), so the plan would depend on the machine's load."""
+    from solvers.highs import LinearModel
+    from solvers.result import TIME_LIMIT, Result
+
+    monkeypatch.setattr(LinearModel, "solve", lambda self, **kw: Result(TIME_LIMIT, -np.inf, np.inf, 5.0, None,
+                                                                        "highs", {}))
+    parcels, bins = section()
+    with pytest.raises(TimeLimitError, match="within the time limit of 5 s") as caught:
+        model = build_plan_model(parcels, bins, settings())
+        solve_plan_model(model, time_limit=5.0)
+    assert not isinstance(caught.value, InfeasibleError)
 
 
 def test_bad_settings_are_named():

@@ -75,9 +75,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from solvers.errors import InfeasibleError, InputError
+from solvers.errors import InfeasibleError, InputError, TimeLimitError
 from solvers.highs import LinearModel
-from solvers.result import Result
+from solvers.result import TIME_LIMIT, Result
 
 from orepit.planning.layout import Bins, Parcels
 from orepit.valuation.destinations import DUMP, MILL, STOCKPILE
@@ -389,7 +389,8 @@ def solve_plan_model(model, time_limit: float | None = None, mip_gap: float | No
     model's construction, ``translate_seconds`` its translation to matrices, ``build_seconds`` the
     two together, ``solve_seconds`` HiGHS; ``seconds`` all of it).  An LP's row duals are stored on the model
     as ``model.dual`` (a `Suffix`: currency per unit of the constraint's right-hand side).
-    Raises `InfeasibleError` naming the settings to look at when there is no feasible plan.  method:
+    Raises `InfeasibleError` naming the settings to look at when there is no feasible plan, and
+    `TimeLimitError` when HiGHS found none within the time limit.  method:
     HiGHS' LP algorithm (`solvers.highs.LinearModel.solve`; None: HiGHS decides).
     """
     return CompiledPlan(model).solve(time_limit=time_limit, mip_gap=mip_gap, threads=threads, method=method)
@@ -512,12 +513,16 @@ class CompiledPlan:
             x_fixed[cols] = values
             self._check_emptied(emptied, self.rhs - lm.A @ x_fixed, self.sense, self.rows)
         integer = lm.integer & ~fixed
-        result = lm.solve(time_limit=settings.time_limit if time_limit is None else time_limit,
+        limit = settings.time_limit if time_limit is None else time_limit
+        result = lm.solve(time_limit=limit,
                           mip_gap=settings.mip_gap if mip_gap is None else mip_gap,
                           threads=settings.threads if threads is None else threads,
                           isolate=int(integer.sum()) > ISOLATE_ABOVE, method=method)
         result.objective += self.offset
         result.bound += self.offset
+        if result.solution is None and result.status == TIME_LIMIT:
+            raise TimeLimitError(f"no plan found within the time limit of {limit:g} s ({int(integer.sum())} integer "
+                                 f"variables); raise the time limit (--time-limit)", field="time_limit")
         if result.solution is None:
             raise InfeasibleError(f"no feasible plan ({result.info.get('highs_status', result.status)}; "
                                   f"{_hint(settings)})")
