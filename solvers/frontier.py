@@ -283,21 +283,21 @@ def _search(pred_ptr, pred_idx, succ_ptr, succ_idx, when, value, use, disc, lowe
                 nb += 1
             if not swaps or na == 0 or nb == 0:
                 continue
-            for q in range(2):      # earlier cones making room by later ones, then the other way
-                if q == 0:
-                    kept, stamp, late = _exchanges(a_root, a_gain, na, b_root, b_gain, b_use, nb, t, s, pred_ptr,
-                                                   pred_idx, succ_ptr, succ_idx, when, value, use, disc, used, lower,
-                                                   upper, mark, mark_a, stamp, cone_a, cone_b, moved, da, db,
-                                                   max_cone, max_tries, tol, start, seconds_left)
-                else:
-                    kept, stamp, late = _exchanges(b_root, b_gain, nb, a_root, a_gain, a_use, na, s, t, succ_ptr,
-                                                   succ_idx, pred_ptr, pred_idx, when, value, use, disc, used, lower,
-                                                   upper, mark, mark_a, stamp, cone_b, cone_a, moved, db, da,
-                                                   max_cone, max_tries, tol, start, seconds_left)
-                moves += kept
-                pairs += kept
-                if late:
-                    return moves, pairs, done
+            # earlier cones making room by later ones, then later cones making room by earlier ones
+            kept, stamp, late = _exchanges(a_root, a_gain, na, b_root, b_gain, b_use, nb, t, s, pred_ptr, pred_idx,
+                                           succ_ptr, succ_idx, when, value, use, disc, used, lower, upper, mark,
+                                           mark_a, stamp, cone_a, cone_b, moved, da, db, max_cone, max_tries, tol,
+                                           start, seconds_left)
+            moves, pairs = moves + kept, pairs + kept
+            if late:
+                return moves, pairs, done
+            kept, stamp, late = _exchanges(b_root, b_gain, nb, a_root, a_gain, a_use, na, s, t, succ_ptr, succ_idx,
+                                           pred_ptr, pred_idx, when, value, use, disc, used, lower, upper, mark,
+                                           mark_a, stamp, cone_b, cone_a, moved, db, da, max_cone, max_tries, tol,
+                                           start, seconds_left)
+            moves, pairs = moves + kept, pairs + kept
+            if late:
+                return moves, pairs, done
         if moves == before:
             break
     return moves, pairs, done
