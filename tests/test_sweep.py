@@ -310,6 +310,7 @@ def test_sweep_on_two_workers_equals_serial_runs(sweep_path, serial, tmp_path):
     assert "| green | 6 |" in (out / "summary.md").read_text()
 
 
+@pytest.mark.slow            # 32 s: CI runs it after the suite (`.ci/run`), keeping the suite under 15 min
 def test_a_worker_killed_mid_sweep_changes_nothing(sweep_path, serial, tmp_path):
     from distributed import Client
     out = tmp_path / "out"
@@ -354,6 +355,7 @@ def _stop_group(proc) -> None:
         pass
 
 
+@pytest.mark.slow            # 34 s: CI runs it after the suite (`.ci/run`), keeping the suite under 15 min
 def test_an_interrupted_sweep_resumes_with_only_the_missing_cases(sweep_path, serial, tmp_path):
     out = tmp_path / "out"
     proc = _cli(sweep_path, out, "--workers", "1", "--quiet", "--no-summary")
