@@ -20,7 +20,10 @@ fractions too.  Every merged schedule is verified by the independent checker
 before it is adopted.  A window that was solved to optimality is not solved
 again until a schedule change near it; one stopped by its time limit is retried
 with twice the limit (up to `MAX_LIMIT_DOUBLINGS` times); when every window of
-one width is settled the windows widen by one period.
+one width is settled the windows widen by one period.  A window that frees only
+the blocks near its period boundaries (``band_cone``) and was solved to
+optimality without a gain is not settled yet: it is tried again with twice the
+band, until the band holds every block of the window.
 """
 from __future__ import annotations
 
@@ -122,7 +125,9 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
     settled until the schedule changes near them (also by a change made between the calls).
     band_cone: when given, a window frees only the blocks near the boundaries between its periods,
     those that can move to a neighbouring period of the window carrying at most this many blocks
-    of their own period (`solvers.frontier.near_boundary`); the others keep their period.
+    of their own period (`solvers.frontier.near_boundary`); the others keep their period.  A
+    window solved to optimality without a gain is tried again with twice the band, until the band
+    holds every block of the window; only then is it settled.
     """
     t_start = time.perf_counter()
     deadline = Deadline(time_limit)
@@ -134,12 +139,12 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
     value = schedule_value(problem, period, frac)
     memory = {} if memory is None else memory
     stamp = memory.setdefault("stamp", np.zeros(T, np.int64))  # bumped for each period whose blocks changed
-    tried = memory.setdefault("tried", {})         # window -> (stamps near it, doublings, settled)
+    tried = memory.setdefault("tried", {})         # window -> (stamps near it, doublings, settled, band doublings)
     started = memory.setdefault("started", {})     # window -> when it was last started
     order = memory.setdefault("order", itertools.count())
     if "period" in memory:
         touch(stamp, memory["period"], memory["frac"], period, frac)
-    running: dict = {}                   # future -> (window, free, stamps at start, doublings, stop event)
+    running: dict = {}             # future -> (window, free, stamps at start, doublings, stop event, band grows)
     log: list = []
     job_threads = threads if workers <= 1 else 1
     last_gain = time.perf_counter()
@@ -178,16 +183,19 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
 
     def launch(pool, key):
         t0, t1 = key
-        movable = None if band_cone is None else \
-            near_boundary(problem.precedence, period, t0, t1, band_cone, drop_last=t1 == T - 1)
-        lower, upper, free = window_bounds(lm, period, t0, t1, lp_mined, movable)
         seen = tried.get(key)
+        widened = 0 if seen is None else seen[3]
+        movable = None if band_cone is None else \
+            near_boundary(problem.precedence, period, t0, t1, band_cone << widened, drop_last=t1 == T - 1)
+        lower, upper, free = window_bounds(lm, period, t0, t1, lp_mined, movable)
+        # a band narrower than the whole window grows when it is solved without a gain
+        grows = movable is not None and not movable[(period >= t0) & (period <= t1)].all()
         # a window keeps its limit once it needed a longer one; twice that when nothing changed
         doublings = 0 if seen is None else min(MAX_LIMIT_DOUBLINGS, seen[1] + (seen[0] == near(*key)))
         started[key] = next(order)
         n_free = int(free.sum())
         if n_free == 0 or n_free > max_free:
-            tried[key] = (near(*key), 0, True)
+            tried[key] = (near(*key), 0, not grows or n_free > max_free, widened + 1)
             return
         view = copy.copy(lm)                       # the same rows and costs, this window's bounds
         view.col_lower, view.col_upper = lower, upper
@@ -197,11 +205,11 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
         # in a child process: HiGHS' root cut separation can overrun its time limit
         job = pool.submit(view.solve, time_limit=limit, mip_gap=mip_gap, threads=job_threads,
                           start=start, isolate=True, stop=stop)
-        running[job] = (key, free, stamp.copy(), doublings, stop)
+        running[job] = (key, free, stamp.copy(), doublings, stop, grows)
 
     def merge(job):
         nonlocal period, frac, value, last_gain
-        key, free, stamps_then, doublings, stop = running.pop(job)
+        key, free, stamps_then, doublings, stop, grows = running.pop(job)
         sol = job.result()
         gain = 0.0
         if sol.solution is not None:
@@ -219,10 +227,14 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
             else:
                 gain = 0.0
         finished = sol.status == OPTIMAL or doublings >= MAX_LIMIT_DOUBLINGS
+        widened = tried[key][3] if key in tried else 0
+        # a window that just gained is changed near itself: it is tried again from the new schedule
+        stamps = near(*key, stamps_then) if gain == 0.0 else None
+        if sol.status == OPTIMAL and gain == 0.0 and grows:     # nothing in this band: twice the band next,
+            finished, widened, stamps = False, widened + 1, None   # with the same time limit
         status = "stopped" if stop.is_set() and sol.status != OPTIMAL else sol.status
         if status != "stopped" or gain > 0.0:          # a stopped try without gain does not count
-            # a window that just gained is changed near itself: it is tried again from the new schedule
-            tried[key] = (near(*key, stamps_then) if gain == 0.0 else None, doublings, finished)
+            tried[key] = (stamps, doublings, finished, widened)
         log.append((key[0], key[1], int(free.sum()), round(sol.seconds, 2), status, gain))
         if progress is not None:
             progress(f"window {key[0]}-{key[1]}", float(value), math.inf)
