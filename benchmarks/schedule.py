@@ -113,7 +113,7 @@ def run(name: str, kind: str, time_limit: float, threads: int | None) -> dict:
             if phases.get("improve_s") else None,
             "windows_running_pct": 100.0 * phases["windows_busy_s"] / phases["improve_s"]
             if phases.get("improve_s") and "windows_busy_s" in phases else None,
-            "lp_guided_log": res.info.get("lp_guided_log"), "frontier_log": res.info.get("frontier_log"),
+            "frontier_log": res.info.get("frontier_log"),
             "lp_bound": res.info["lp"]["bound"], "lp_vs_published_pct": 100.0 * (res.info["lp"]["bound"] - lp) / lp,
             "phases": phases}
 

@@ -8,12 +8,9 @@
        window freeing only the blocks near the boundaries between its periods.  On small instances
        (at most ``exact_max_columns`` binaries) then the exact MIP of `solvers.mip` started from
        that schedule, whose dual bound tightens the LP bound.  On the others, when the windows
-       stall (no gain for ``STALL_SECONDS``: the running windows are stopped) or settle,
-       LP-guided fixing (`solvers.lpfix`): MIPs on the columns where the LP and the schedule
-       disagree, one window of periods at a time, after block-level cone shifts and swaps
-       between adjacent periods (`solvers.frontier`); then the windows go on (those settled stay
-       so unless the change reached them), after a gain with the stall limit, else to the end
-       without it.
+       stall (no gain for ``STALL_SECONDS``: the running windows are stopped) or settle, the
+       cone shifts and swaps again; then the windows go on (those settled stay so unless the
+       change reached them), after a gain with the stall limit, else to the end without it.
     4. Verification by the independent checker (`solvers.check`) before returning.
 """
 from __future__ import annotations
@@ -22,7 +19,7 @@ import math
 import os
 import time
 
-from . import bz, frontier, heuristics, improve, lpfix, mip
+from . import bz, frontier, heuristics, improve, mip
 from .check import capacity_conflicts, check_schedule
 from .deadline import Deadline
 from .errors import InfeasibleError, TimeLimitError
@@ -47,16 +44,15 @@ MIP_MIN_SECONDS = 1.5
 # MAX_WINDOW_WIDTH.  With ``threads`` >= 2 that many windows run side by side, one thread each.
 WINDOW_SECONDS = 30.0
 MAX_WINDOW_WIDTH = 4
-# The windows have stalled when none gained for this long (s); the running ones are then stopped
-# (on kd at 300 s, windows whose limits had doubled to 240 s ran on to the end and left LP-guided
-# fixing no time) and LP-guided fixing gets at most LP_GUIDED_SHARE of the improvement time left.
-# It runs only where the exact MIP does not (more than ``exact_max_columns`` binaries): where it
-# does, the exact MIP, started from the windows' schedule, searches every neighbourhood LP-guided
-# fixing would and can prove optimality, so LP-guided rounds before it would only take its time.
+# On large models (more than ``exact_max_columns`` binaries: no exact MIP follows) the windows have
+# stalled when none gained for this long (s); the running ones are then stopped for the cone shifts
+# and swaps below.  (LP-guided fixing, MIPs on the columns where the LP and the schedule disagree,
+# ran here until 2026-12-02: in the 900 s runs of kd CPIT, kd PCPSP and zuck_small CPIT its rounds of
+# 11,000-23,000 free columns took 285, 325 and 171 s, nearly all stopped by their limits, for gains
+# of 0, 1,004 and 0, one MIP at a time.)
 STALL_SECONDS = 2 * WINDOW_SECONDS
-LP_GUIDED_SHARE = 0.5
-# On large models (no exact MIP), on TopoSort's schedule before the windows and each time the
-# windows stall, before LP-guided fixing: block-level cone shifts and swaps between adjacent
+# On large models, on TopoSort's schedule before the windows and each time the windows stall or
+# settle: block-level cone shifts and swaps between adjacent
 # periods (`solvers.frontier`), this share of the improvement time left (it usually ends sooner,
 # when a pass moves nothing; kd: 0.14 CPU s a pass).  FRONTIER False switches it off.
 FRONTIER = True
@@ -103,10 +99,9 @@ def solve_schedule(problem: PcpspProblem, time_limit: float = 900.0, threads: in
     bound; status 'optimal' when the gap is at most ``mip_gap``, 'time_limit' when time ran out
     first, else 'feasible'.  info: model sizes, per-phase seconds (``phases``) and figures (``lp``,
     ``toposort``, ``mip``).  threads: HiGHS threads; progress(phase, incumbent, bound) is called
-    between steps (phases 'lp N', 'toposort', 'window T0-T1', 'lp-guided', 'mip', 'done').
-    exact_max_columns: a model with at most this many binaries gets the exact MIP after the windows
-    and no LP-guided fixing (the exact MIP would use that time better, see ``STALL_SECONDS``);
-    a larger one gets LP-guided fixing and no exact MIP.
+    between steps (phases 'lp N', 'toposort', 'frontier', 'window T0-T1', 'mip', 'done').
+    exact_max_columns: a model with at most this many binaries gets the exact MIP after the windows;
+    a larger one gets band windows (``BAND_CONE``) and the cone shifts and swaps when they stall.
     """
     conflicts = capacity_conflicts(problem)
     if conflicts:
@@ -153,8 +148,9 @@ def solve_schedule(problem: PcpspProblem, time_limit: float = 900.0, threads: in
     cpu0 = cpu_seconds()
     if period is not None:
         improving = deadline.child(share=WINDOW_SHARE_SMALL if small else 1.0, reserve=RESERVE)
-        stall = math.inf if small else STALL_SECONDS        # infinite: windows alone, no LP-guided fixing
-        log, rounds, busy, width, memory, searches = [], [], 0.0, 2, {}, []
+        # infinite: windows alone to the end (small models, or large ones without the cone search)
+        stall = STALL_SECONDS if FRONTIER and not small else math.inf
+        log, busy, width, memory, searches = [], 0.0, 2, {}, []
         if FRONTIER and not small:                         # TopoSort's schedule, before any window
             period, frac, value, finfo = frontier_step(problem, period, frac, value, improving.left())
             searches.append(finfo)
@@ -168,25 +164,17 @@ def solve_schedule(problem: PcpspProblem, time_limit: float = 900.0, threads: in
             log, busy, width = log + winfo["windows"], busy + winfo["busy_s"], max(width, winfo["width"])
             if winfo["stopped_by_time"] or not math.isfinite(stall):
                 break
-            before = value
-            if FRONTIER:
-                period, frac, value, finfo = frontier_step(problem, period, frac, value, improving.left())
-                searches.append(finfo)
-                tell("frontier", value)
-            period, frac, value, ginfo = lpfix.improve_lp_guided(
-                problem, period, frac, lp.solution, lm=lm, time_limit=improving.child(share=LP_GUIDED_SHARE).seconds,
-                round_limit=WINDOW_SECONDS, threads=threads, mip_gap=mip_gap,
-                progress=lambda phase, v, _: tell(phase, v))
-            rounds += ginfo["rounds"]
-            if value <= before:
+            period, frac, value, finfo = frontier_step(problem, period, frac, value, improving.left())
+            searches.append(finfo)
+            tell("frontier", value)
+            if finfo["gain"] <= 0.0:
                 if not winfo["stalled"]:
-                    break                              # every window settled and no LP-guided gain
+                    break                              # every window settled and no gain from the search
                 stall = math.inf                       # the windows alone for the rest
         info["improve_stopped_by_time"] = winfo["stopped_by_time"]
         info["windows"] = len(log)
         info["window_width"] = width
         info["improve_log"] = log
-        info["lp_guided_log"] = rounds
         info["frontier_log"] = searches
         info["phases"]["windows_busy_s"] = busy
     info["phases"]["improve_cpu_s"] = cpu_seconds() - cpu0

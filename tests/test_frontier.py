@@ -99,9 +99,9 @@ def test_a_gain_on_some_random_case():
 
 
 def test_pipeline_runs_it_when_the_windows_end_without_a_gain(monkeypatch):
-    """solve_schedule on a model above exact_max_columns, with windows and LP-guided fixing that find
-    nothing (stand-ins): the frontier search makes the exchange, and its gain is logged."""
-    from solvers import improve, lpfix, schedule
+    """solve_schedule on a model above exact_max_columns, with windows that find nothing (a
+    stand-in): the frontier search makes the exchange, and its gain is logged."""
+    from solvers import improve, schedule
 
     problem, period, frac = full_periods()
     value = heuristics.schedule_value(problem, period, frac)
@@ -109,8 +109,6 @@ def test_pipeline_runs_it_when_the_windows_end_without_a_gain(monkeypatch):
     monkeypatch.setattr(heuristics, "best_toposort", lambda p, y: (period.copy(), frac.copy(), value, {}))
     monkeypatch.setattr(improve, "improve_windows", lambda p, per, fr, **kw: (per, fr, heuristics.schedule_value(
         p, per, fr), dict(settled)))
-    monkeypatch.setattr(lpfix, "improve_lp_guided",
-                        lambda p, per, fr, y, **kw: (per, fr, heuristics.schedule_value(p, per, fr), {"rounds": []}))
     res = schedule.solve_schedule(problem, time_limit=60, threads=1, exact_max_columns=0)
     assert res.objective == pytest.approx(brute_force(problem))
     assert res.info["frontier_log"][0]["gain"] == pytest.approx(res.objective - value)
