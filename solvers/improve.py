@@ -194,8 +194,9 @@ def improve_windows(problem: PcpspProblem, period: np.ndarray, frac: np.ndarray,
         doublings = 0 if seen is None else min(MAX_LIMIT_DOUBLINGS, seen[1] + (seen[0] == near(*key)))
         started[key] = next(order)
         n_free = int(free.sum())
+        # no block, or too many: settled (a window with blocks has some whose cone of 1 block fits any band)
         if n_free == 0 or n_free > max_free:
-            tried[key] = (near(*key), 0, not grows or n_free > max_free, widened + 1)
+            tried[key] = (near(*key), 0, True, widened)
             return
         view = copy.copy(lm)                       # the same rows and costs, this window's bounds
         view.col_lower, view.col_upper = lower, upper
