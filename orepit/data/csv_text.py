@@ -3,10 +3,11 @@
 pandas formats every value in Python (each float through ``str``) and writes the rows through the
 ``csv`` module; on a million blocks with forty columns that takes tens of seconds.  Here a column
 becomes text in bulk: whole numbers and booleans through Arrow; floats through Arrow's shortest
-round-trip digits where they read the same as Python's (non-integral, 1e-4 <= |x| < 1e9) and
-through numpy's ``str`` (what pandas uses) elsewhere; text and categories by formatting each
-distinct value once with the ``csv`` module (quoted where pandas quotes it).  Empty values (NaN,
-None) are empty fields, as pandas' default ``na_rep``.  Rows are joined by Arrow, a chunk at a time.
+round-trip digits where they read the same as Python's (non-integral, 1e-4 <= |x| < 1e9), whole
+ones below 1e16 as integers and ``.0``, and through numpy's ``str`` (what pandas uses) elsewhere;
+text and categories by formatting each distinct value once with the ``csv`` module (quoted where
+pandas quotes it).  Empty values (NaN, None) are empty fields, as pandas' default ``na_rep``.  Rows
+are joined by Arrow, a chunk at a time.
 
 Frames of fewer than two columns (where the ``csv`` module quotes a lone empty field) are written
 by pandas itself.
@@ -67,18 +68,29 @@ def _column_text(s: pd.Series):
 
 
 def _float_text(values: np.ndarray):
-    """Floats as pandas writes them: numpy's shortest text (of the float's own width), NaN empty."""
+    """Floats as pandas writes them: numpy's shortest text (of the float's own width), NaN empty.
+    float64 in bulk: whole numbers below 1e16 as Arrow's integer text and ``.0``, non-integral ones in
+    `SAME_AS_PYTHON` as Arrow's float text, NaN empty; the rest (infinities, -0.0, very small or large
+    values) through numpy."""
     import pyarrow as pa
     import pyarrow.compute as pc
     if values.dtype != np.float64:
         return pa.array(_numpy_text(values), pa.string())
     with np.errstate(invalid="ignore"):
         size = np.abs(values)
-        own = ~((size >= SAME_AS_PYTHON[0]) & (size < SAME_AS_PYTHON[1]) & (values != np.floor(values)))
+        nan = np.isnan(values)
+        whole = (values == np.floor(values)) & (size < 1e16) & ~((values == 0) & np.signbit(values))
+        arrow = (size >= SAME_AS_PYTHON[0]) & (size < SAME_AS_PYTHON[1]) & (values != np.floor(values))
+    own = ~(nan | whole | arrow)
     text = pc.cast(pa.array(values), pa.string())
-    if not own.any():
-        return text
-    return pc.replace_with_mask(text, pa.array(own), pa.array(_numpy_text(values[own]), pa.string()))
+    if whole.any():
+        digits = pc.cast(pa.array(values[whole].astype(np.int64)), pa.string())
+        text = pc.replace_with_mask(text, pa.array(whole), pc.binary_join_element_wise(digits, "0", "."))
+    if nan.any():
+        text = pc.replace_with_mask(text, pa.array(nan), pa.array(np.full(int(nan.sum()), ""), pa.string()))
+    if own.any():
+        text = pc.replace_with_mask(text, pa.array(own), pa.array(_numpy_text(values[own]), pa.string()))
+    return text
 
 
 def _numpy_text(values: np.ndarray) -> np.ndarray:
