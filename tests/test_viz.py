@@ -173,39 +173,3 @@ def test_views_carry_axes_scale_and_north_and_periods_one_tick_each(model, tmp_p
                                           (0.7, 0.5)])
 def test_scale_bar_length_is_round(span, length):
     assert viz.scale_length(span) == length
-
-
-SPLIT_SCRIPT = """
-import json, sys
-sys.path.insert(0, {tests!r})
-from _results_fixture import fake_model
-from orepit.output import viz
-viz.SPLIT_ABOVE = {split}
-warnings = []
-paths = viz.render_all(fake_model(), {folder!r}, ["high-grade", "green"], window_size={size!r}, warnings=warnings)
-print(json.dumps({{"paths": paths, "drew_here": viz._drew_here, "warnings": warnings}}))
-"""
-
-
-def test_large_models_draw_their_views_in_two_children_with_the_same_pictures(tmp_path):
-    """Above `viz.SPLIT_ABOVE` blocks two forked children draw the views, half each (the process
-    itself draws none), in the order and with the pixels of the views drawn one after another here.
-    Each run in a fresh interpreter: a process that has drawn draws on itself."""
-    import json
-    import os
-    import subprocess
-    import sys
-    tests = os.path.dirname(os.path.abspath(__file__))
-    runs = {}
-    for split in (-1, 10 ** 9):
-        folder = tmp_path / str(split)
-        folder.mkdir()
-        script = SPLIT_SCRIPT.format(tests=tests, split=split, folder=str(folder), size=SIZE)
-        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-        runs[split] = json.loads(out.stdout.strip().splitlines()[-1])
-    split, one = runs[-1], runs[10 ** 9]
-    assert split["drew_here"] is False and one["drew_here"] is True
-    assert list(split["paths"]) == list(one["paths"]) and len(one["paths"]) == 8
-    assert split["warnings"] == one["warnings"]
-    for name in one["paths"]:
-        assert (pixels(split["paths"][name]) == pixels(one["paths"][name])).all(), name

@@ -30,13 +30,9 @@ from solvers.errors import InputError
 
 from orepit.data.atomic import atomic_path
 from orepit.data.model import BlockModel
-from orepit.planning.forked import Forked
 from orepit.planning.strategies import strategy_key
 
 WINDOW = (900, 600)  # default image size (width, height) in pixels
-#: `render_all` on a model of more blocks draws its views in two forked children, half each (on 2 cores
-#: about half the time: a view of a million blocks takes about a second, most of it VTK's drawing)
-SPLIT_ABOVE = 50_000
 BACKGROUND = "white"
 #: destination class -> colour; "ore to dump" marks ore-grade blocks the plan sends to the dump.
 CLASS_COLOURS = {"mill": "#d62728", "stockpile": "#ff9f1c", "ore to dump": "#e000e0", "waste to dump": "#9a9a9a"}
@@ -412,41 +408,15 @@ def render_all(model: BlockModel, folder, strategies, *, window_size=WINDOW, war
     for s in with_env if clim else ():
         jobs.append(("env_cost " + s, env_cost_view, f"view_env_cost_{strategy_key(s)}.png", (s,),
                      {"clim": clim, "currency": currency}))
-    for _, _, _, _, kwargs in jobs:
-        kwargs.setdefault("window_size", window_size)
-    if model.n_blocks > SPLIT_ABOVE and not _drew_here:
-        pyvista()                                   # imported once, before the children part
-        halves = [Forked(lambda part=jobs[k::2]: _draw(model, folder, part), highs=False) for k in (0, 1)]
-        drawn = [half.result() for half in halves]
-    else:
-        drawn = [_draw(model, folder, jobs)]
     out = {}
-    for name, *_ in jobs:                           # in the order of the jobs, whoever drew them
-        for paths, problems in drawn:
-            if name in paths:
-                out[name] = paths[name]
-            elif name in problems and warnings is not None:
-                warnings.append(problems[name])
-    return out
-
-
-#: whether this process has drawn a view: a process that has (VTK's EGL state is set up) draws on here
-#: instead of forking children to draw
-_drew_here = False
-
-
-def _draw(model: BlockModel, folder: str, jobs) -> tuple[dict[str, str], dict[str, str]]:
-    """Draw the views of ``jobs`` (name, function, file name, args, kwargs): ({name: PNG path}, {name:
-    why it was left out}) (an `InputError`: a strategy that mines nothing, no blocks in the pit)."""
-    global _drew_here
-    _drew_here = True
-    paths, problems = {}, {}
     for name, view, filename, args, kwargs in jobs:
+        kwargs.setdefault("window_size", window_size)
         try:
-            paths[name] = view(model, os.path.join(folder, filename), *args, **kwargs)
+            out[name] = view(model, os.path.join(folder, filename), *args, **kwargs)
         except InputError as exc:
-            problems[name] = f"view '{name}' left out: {exc}"
-    return paths, problems
+            if warnings is not None:
+                warnings.append(f"view '{name}' left out: {exc}")
+    return out
 
 
 # -- interactive view: a small self-written canvas viewer embedded in report.html ---------------------
