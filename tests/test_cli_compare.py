@@ -15,6 +15,7 @@ KPI_KEYS = ["npv", "npv_economic", "npv_after_environment", "objective", "metal_
             "ore_to_dump_tonnes", "co2_tonnes", "life_of_mine_periods", "metal_balance_residual"]
 
 
+@pytest.mark.slow
 def test_compare_kd_json(tmp_path, minelib, capsys):
     root = __import__("pathlib").Path(__file__).resolve().parent.parent
     code = main(["compare", str(minelib / "kd"), "--economics", str(root / "examples" / "kd_green.toml"),

@@ -75,6 +75,7 @@ def cluster(tmp_path_factory):
                 p.kill()
 
 
+@pytest.mark.slow
 def test_two_workers_give_the_serial_table(cluster, tmp_path, capsys):
     model = synthetic_deposit(3000, seed=BUILTIN_SEED)
     econ = default_economics(model.block_size[2])

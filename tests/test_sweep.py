@@ -271,6 +271,7 @@ def test_workers_get_single_threads_and_the_shared_numba_cache(tmp_path):
     assert got == {"NUMBA_NUM_THREADS": "1", "NUMBA_CACHE_DIR": cache, "OMP_NUM_THREADS": "1"}
 
 
+@pytest.mark.slow
 def test_sweep_on_two_workers_equals_serial_runs(sweep_path, serial, tmp_path):
     from distributed import Client
     out = tmp_path / "out"
