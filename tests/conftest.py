@@ -57,7 +57,7 @@ def hypothesis_settings_at_start():
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``slow`` (full MineLib solves, cluster sweeps that lose a worker) run only with OREPIT_SLOW=1;
+    """Tests marked ``slow`` (full MineLib solves, cluster sweeps, end-to-end runs of half a minute) run only with OREPIT_SLOW=1;
     CI runs them after the suite (`.ci/run`)."""
     if os.environ.get("OREPIT_SLOW"):
         return

@@ -24,6 +24,7 @@ from orepit.data.atomic import atomic_path
 
 CHUNK = 1 << 16          # rows formatted and written at a time
 SAME_AS_PYTHON = (1e-4, 1e9)   # |x| where Arrow's float text equals Python's (non-integral x)
+WHOLE_BELOW = 1e16             # |x| of whole floats that Python writes as their integer and ".0"
 
 
 def write_csv(frame: pd.DataFrame, path) -> None:
@@ -69,7 +70,7 @@ def _column_text(s: pd.Series):
 
 def _float_text(values: np.ndarray):
     """Floats as pandas writes them: numpy's shortest text (of the float's own width), NaN empty.
-    float64 in bulk: whole numbers below 1e16 as Arrow's integer text and ``.0``, non-integral ones in
+    float64 in bulk: whole numbers below `WHOLE_BELOW` as Arrow's integer text and ``.0``, non-integral ones in
     `SAME_AS_PYTHON` as Arrow's float text, NaN empty; the rest (infinities, -0.0, very small or large
     values) through numpy."""
     import pyarrow as pa
@@ -79,8 +80,9 @@ def _float_text(values: np.ndarray):
     with np.errstate(invalid="ignore"):
         size = np.abs(values)
         nan = np.isnan(values)
-        whole = (values == np.floor(values)) & (size < 1e16) & ~((values == 0) & np.signbit(values))
-        arrow = (size >= SAME_AS_PYTHON[0]) & (size < SAME_AS_PYTHON[1]) & (values != np.floor(values))
+        integral = values == np.floor(values)
+        whole = integral & (size < WHOLE_BELOW) & ~((values == 0) & np.signbit(values))      # not -0.0
+        arrow = (size >= SAME_AS_PYTHON[0]) & (size < SAME_AS_PYTHON[1]) & ~integral
     own = ~(nan | whole | arrow)
     text = pc.cast(pa.array(values), pa.string())
     if whole.any():
