@@ -51,6 +51,23 @@ def test_omf_round_trip_keeps_every_column_and_type(tmp_path):
                                                                       model.grades, model.name)
 
 
+def test_omf_arrays_are_compressed_at_the_stated_zlib_level(tmp_path):
+    """Each array's zlib stream (at the offsets the file's index lists) says its level in its header:
+    0x78 0x01, the fastest; the package's own serializer is as it was afterwards."""
+    import re
+    import zlib
+
+    import omf.serializers
+
+    from orepit.data import omf_file
+    write_model(_results_like(), tmp_path / "r.omf")
+    raw = (tmp_path / "r.omf").read_bytes()
+    starts = [int(m) for m in re.findall(rb'"start": (\d+)', raw)]
+    assert omf_file.ZLIB_LEVEL == 1 and len(starts) >= 6
+    assert {raw[s:s + 2] for s in starts} == {b"\x78\x01"}
+    assert omf.serializers.zlib is zlib
+
+
 def test_written_omf_opens_in_the_omf_package(tmp_path):
     import omf
     model = _results_like().subset(np.arange(_results_like().n_blocks) % 3 > 0)

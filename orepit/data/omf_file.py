@@ -24,7 +24,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import types
 import warnings
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -37,6 +39,10 @@ from orepit.data.model import BlockModel
 
 MARK = "orepit_block"   # the block (row) number of each cell, -1 where the cell holds no block
 META = "orepit "        # description prefix of the JSON metadata
+#: zlib level of the arrays written (the omf package compresses at zlib's default, 6, and has no
+#: setting for it).  At 1 a million-block results model takes 6.6 CPU s instead of 10.8 s, for a
+#: file 1 % larger (102 against 101 MB); any level reads back the same.
+ZLIB_LEVEL = 1
 
 
 @contextlib.contextmanager
@@ -189,7 +195,7 @@ def _write(omf, model: BlockModel, path) -> None:
                       path)
     project = omf.Project(name=model.name or "block model", units="m", description="written by orepit")
     registry: dict = {}     # uid -> JSON of each object written, as omf.OMFWriter keeps them
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh, _zlib_level(omf, ZLIB_LEVEL):
         omf.OMFWriter.initialize_header(fh, project.uid)
         data = [_written(item, fh, registry, path) for item in _cell_data(omf, model)]
         project.elements = [omf.VolumeElement(name=model.name or "block model", description=META + json.dumps(meta),
@@ -197,6 +203,20 @@ def _write(omf, model: BlockModel, path) -> None:
         project.serialize(registry=registry, open_file=fh)     # the geometry, element and project; the data are in
         omf.OMFWriter.update_header(fh)
         fh.write(json.dumps(registry).encode("utf-8"))
+
+
+@contextlib.contextmanager
+def _zlib_level(omf, level: int):
+    """The omf package's array serializer compressing at ``level`` while the block is run (it calls
+    ``zlib.compress`` of the module ``omf.serializers`` imported)."""
+    serializers = omf.serializers
+    before = serializers.zlib
+    serializers.zlib = types.SimpleNamespace(compress=lambda data: zlib.compress(data, level),
+                                             decompress=zlib.decompress)
+    try:
+        yield
+    finally:
+        serializers.zlib = before
 
 
 def _cell_data(omf, model: BlockModel):
