@@ -9,9 +9,8 @@
        (at most ``exact_max_columns`` binaries) then the exact MIP of `solvers.mip` started from
        that schedule, whose dual bound tightens the LP bound, when the budget leaves it at least
        ``EXACT_MIP_MIN_SECONDS`` (else the windows get the time; the MIP runs only if they settle
-       first).  On the others, when the windows
-       stall (no gain for ``STALL_SECONDS``: the running windows are stopped) or settle, the
-       cone shifts and swaps again; then the windows go on (those settled stay so unless the
+       first).  On the others, when the windows stall (no gain for ``STALL_SECONDS``: the running
+       windows are stopped) or settle, the cone shifts and swaps again; then the windows go on (those settled stay so unless the
        change reached them), after a gain with the stall limit, else to the end without it.
     4. Verification by the independent checker (`solvers.check`) before returning.
 """

@@ -207,8 +207,8 @@ def _write(omf, model: BlockModel, path) -> None:
 
 @contextlib.contextmanager
 def _zlib_level(omf, level: int):
-    """The omf package's array serializer compressing at ``level`` while the block is run (it calls
-    ``zlib.compress`` of the module ``omf.serializers`` imported)."""
+    """The omf package's array serializer compressing at ``level`` inside the ``with`` block (it
+    calls ``zlib.compress`` on the ``zlib`` that ``omf.serializers`` imported)."""
     serializers = omf.serializers
     before = serializers.zlib
     serializers.zlib = types.SimpleNamespace(compress=lambda data: zlib.compress(data, level),
