@@ -8,10 +8,11 @@
        window freeing only the blocks near the boundaries between its periods.  On small instances
        (at most ``exact_max_columns`` binaries) then the exact MIP of `solvers.mip` started from
        that schedule, whose dual bound tightens the LP bound, when the budget leaves it at least
-       ``EXACT_MIP_MIN_SECONDS`` (else the windows get the time; the MIP runs only if they settle
+       ``MIP_SHARE_MIN_SECONDS`` (else the windows get the time; the MIP runs only if they settle
        first).  On the others, when the windows stall (no gain for ``STALL_SECONDS``: the running
-       windows are stopped) or settle, the cone shifts and swaps again; then the windows go on (those settled stay so unless the
-       change reached them), after a gain with the stall limit, else to the end without it.
+       windows are stopped) or settle, the cone shifts and swaps again; then the windows go on
+       (those settled stay so unless the change reached them), after a gain with the stall limit,
+       else to the end without it.
     4. Verification by the independent checker (`solvers.check`) before returning.
 """
 from __future__ import annotations
@@ -36,17 +37,18 @@ LP_MIN_SECONDS = 1.0
 # On small instances (the exact MIP follows) the windows get this share of what is left; the exact
 # MIP, which can prove optimality, gets the rest.  On large instances the windows get it all.
 WINDOW_SHARE_SMALL = 0.3
-# ... but only when the exact MIP's part is at least this long (s); with less the windows get it
-# all (the exact MIP still runs if they settle before the end).  On newman1 (6,360 binaries, AMD
-# EPYC 2 cores) HiGHS' presolve of the exact MIP alone takes 14 s and in 65 s it neither left the
-# root nor improved the windows' schedule: with 30 s the pipeline ended at 24,068,120 (0.45 % short
-# of the optimum) and with 90 s at 24,168,138, where windows alone reached 24,168,138 in 28 s and
-# the optimum 24,176,865 at 77 s of 88 s.
-EXACT_MIP_MIN_SECONDS = 120.0
 # Kept back at the end for the final check of the schedule and the return to the caller.
 RESERVE = 1.5
 # The exact MIP is started only with at least this long to run: less is spent in HiGHS' presolve.
 MIP_MIN_SECONDS = 1.5
+# The exact MIP is given its share of the budget (1 - WINDOW_SHARE_SMALL) only when that share is at
+# least this long (s); with less the windows get it all, and the exact MIP runs only on what they
+# leave when they settle (at least MIP_MIN_SECONDS).  On newman1 (6,360 binaries, AMD EPYC 2 cores)
+# HiGHS' presolve of the exact MIP alone takes 14 s and in 65 s it neither left the root nor
+# improved the windows' schedule: with 30 s the pipeline ended at 24,068,120 (0.45 % short of the
+# optimum) and with 90 s at 24,168,138, where windows alone reached 24,168,138 in 28 s and the
+# optimum 24,176,865 at 77 s of 88 s.
+MIP_SHARE_MIN_SECONDS = 120.0
 # Window MIPs (`solvers.improve`): a window's first try gets this limit (s), doubled on retries;
 # windows start two periods wide and widen, once every window of a width is settled, up to
 # MAX_WINDOW_WIDTH.  With ``threads`` >= 2 that many windows run side by side, one thread each.
@@ -97,9 +99,9 @@ def frontier_step(problem: PcpspProblem, period, frac, value: float, seconds_lef
 
 def window_share(small: bool, seconds_left: float) -> float:
     """Share of ``seconds_left`` (s, after the reserve) that the windows get: all of it on large
-    models and on small ones whose exact MIP would get less than EXACT_MIP_MIN_SECONDS, else
+    models and on small ones whose exact MIP would get less than MIP_SHARE_MIN_SECONDS, else
     WINDOW_SHARE_SMALL."""
-    if small and (1.0 - WINDOW_SHARE_SMALL) * seconds_left >= EXACT_MIP_MIN_SECONDS:
+    if small and (1.0 - WINDOW_SHARE_SMALL) * seconds_left >= MIP_SHARE_MIN_SECONDS:
         return WINDOW_SHARE_SMALL
     return 1.0
 

@@ -82,9 +82,9 @@ def test_running_windows_are_stopped_once_stalled(monkeypatch):
     assert memory["tried"] == {}
 
 
-def test_short_budgets_of_small_instances_go_to_the_windows(monkeypatch):
-    """A small model gets the exact MIP after 30 % of windows only when the MIP's part is at least
-    EXACT_MIP_MIN_SECONDS; with 20 s the windows get nearly all of it."""
+def settled_at_once(monkeypatch):
+    """`early_block_to_swap` with TopoSort returning its schedule and windows that settle at once
+    without a gain; returns (problem, value, the windows' time limits as they are called)."""
     problem, period, frac = early_block_to_swap()
     value = heuristics.schedule_value(problem, period, frac)
     settled = {"windows": [], "busy_s": 0.0, "width": 2, "stopped_by_time": False, "stalled": False}
@@ -95,10 +95,17 @@ def test_short_budgets_of_small_instances_go_to_the_windows(monkeypatch):
         return per, fr, value, dict(settled)
     monkeypatch.setattr(heuristics, "best_toposort", lambda p, y: (period.copy(), frac.copy(), value, {}))
     monkeypatch.setattr(improve, "improve_windows", windows)
+    return problem, value, limits
+
+
+def test_short_budgets_of_small_instances_go_to_the_windows(monkeypatch):
+    """A small model gets the exact MIP after 30 % of windows only when the MIP's part is at least
+    MIP_SHARE_MIN_SECONDS; with 20 s the windows get nearly all of it."""
+    problem, _, limits = settled_at_once(monkeypatch)
     res = schedule.solve_schedule(problem, time_limit=20, threads=1)
     assert limits[0] > 0.9 * (20 - res.info["phases"]["lp_s"] - schedule.RESERVE)
     assert res.info["mip"]["status"] == "optimal"             # the windows settled: the MIP still runs
-    left = schedule.EXACT_MIP_MIN_SECONDS / (1 - schedule.WINDOW_SHARE_SMALL)
+    left = schedule.MIP_SHARE_MIN_SECONDS / (1 - schedule.WINDOW_SHARE_SMALL)
     assert schedule.window_share(True, left) == schedule.WINDOW_SHARE_SMALL
     assert schedule.window_share(True, 0.99 * left) == 1.0
     assert schedule.window_share(False, 10 * left) == 1.0
@@ -107,11 +114,7 @@ def test_short_budgets_of_small_instances_go_to_the_windows(monkeypatch):
 def test_pipeline_leaves_small_instances_to_the_exact_mip(monkeypatch):
     """Windows that settle at once without a gain: a model above exact_max_columns gets no exact MIP;
     a small one gets the exact MIP, which finds the swap."""
-    problem, period, frac = early_block_to_swap()
-    value = heuristics.schedule_value(problem, period, frac)
-    settled = {"windows": [], "busy_s": 0.0, "width": 2, "stopped_by_time": False, "stalled": False}
-    monkeypatch.setattr(heuristics, "best_toposort", lambda p, y: (period.copy(), frac.copy(), value, {}))
-    monkeypatch.setattr(improve, "improve_windows", lambda p, per, fr, **kw: (per, fr, value, dict(settled)))
+    problem, value, _ = settled_at_once(monkeypatch)
     large = schedule.solve_schedule(problem, time_limit=20, threads=1, exact_max_columns=0)
     assert "mip" not in large.info and check_schedule(problem, large.solution).feasible
     small = schedule.solve_schedule(problem, time_limit=20, threads=1)
