@@ -129,6 +129,18 @@ def test_no_child_is_forked_when_memory_cannot_hold_another_copy(monkeypatch):
     assert not job.forked and job.result() == os.getpid()      # the work runs here instead
 
 
+def test_a_child_whose_own_memory_is_known_forks_where_a_copy_would_not_fit(monkeypatch):
+    available, resident = forked.memory()
+    if not can_fork(highs=False) or not resident:
+        pytest.skip("children are forked on Linux with two cores or more")
+    monkeypatch.setattr(forked, "memory", lambda: (1.9 * resident, resident))
+    assert not can_fork(highs=False)                                    # another copy would not fit
+    assert can_fork(highs=False, own=0.9 * resident)                    # what the work holds does
+    assert not can_fork(highs=False, own=resident)
+    job = Forked(os.getpid, highs=False, own=0.5 * resident)
+    assert job.forked and job.result() != os.getpid()
+
+
 def test_strategies_side_by_side_give_the_same_kpis_as_one_by_one():
     forked, alone = json.loads(_last_line_of(SIDE_BY_SIDE))
     assert set(forked) == {"high-grade", "npv", "green"}

@@ -221,6 +221,24 @@ def test_side_by_side_the_files_are_the_same_and_the_report_runs_meanwhile(small
     pd.testing.assert_frame_equal(a.frame, b.frame)
 
 
+def test_the_block_writers_fork_beside_a_parent_too_large_to_copy(small_study, tmp_path, monkeypatch):
+    from orepit.planning import forked
+    from orepit.study import pipeline
+    available, resident = forked.memory()
+    if not forked.can_fork(highs=False) or not resident:
+        pytest.skip("children are forked on Linux with two cores or more")
+    monkeypatch.setattr(pipeline, "PARALLEL_ABOVE", 0)
+    own = pipeline.WRITER_BYTES_PER_BLOCK * small_study.deposit.n_blocks
+    # the memory available holds the writers' own bytes but not another copy of this process
+    monkeypatch.setattr(forked, "memory", lambda: (max(1.9 * resident, 2.0 * own), 1e3 * own + resident))
+    made, real = [], pipeline.Forked
+    monkeypatch.setattr(pipeline, "Forked", lambda *args, **kwargs: made.append(real(*args, **kwargs)) or made[-1])
+    pipeline.write_results(small_study, tmp_path / "r", meanwhile=lambda out: None)
+    assert [child.forked for child in made] == [True] * len(pipeline.CHILD_FORMATS)
+    assert not forked.can_fork(highs=False)
+    assert {f"blocks{suffix}" for suffix in pipeline.BLOCK_FORMATS} <= {p.name for p in (tmp_path / "r").iterdir()}
+
+
 def test_one_by_one_every_block_file_is_written_before_the_report(small_study, tmp_path):
     from orepit.study import pipeline
     seen = []

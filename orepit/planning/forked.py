@@ -22,16 +22,18 @@ import os
 import sys
 
 
-#: a child is forked only while the memory available is at least this many times this process's
-#: resident size: a child may come to write (and so copy) as much as its parent holds
+#: a child is forked only while the memory available is at least this many times what it may come to
+#: hold of its own: by default this process's resident size (a child may write, and so copy, as much
+#: as its parent holds), or the bytes its work is known to need (``own``)
 MEMORY_PER_CHILD = 2.0
 
 
-def can_fork(highs: bool = True) -> bool:
+def can_fork(highs: bool = True, own: float | None = None) -> bool:
     """True where a child may be forked safely: the system forks (Linux), it has more than one core,
     this process is not itself a child (`Forked`'s children are daemons, which may have none),
-    the memory available holds another copy of this process (`MEMORY_PER_CHILD`; a model too large
-    for that runs its work here, one piece after another, instead of being killed for memory), and,
+    the memory available holds another copy of this process, or ``own`` bytes when the child's work
+    is known to hold no more of its own (`MEMORY_PER_CHILD`; a model too large for that runs its work
+    here, one piece after another, instead of being killed for memory), and,
     when the child may run HiGHS (``highs``), HiGHS has not run in this process (its worker threads
     would be missing in the child)."""
     if "fork" not in multiprocessing.get_all_start_methods() or (os.cpu_count() or 1) < 2:
@@ -41,7 +43,7 @@ def can_fork(highs: bool = True) -> bool:
     if highs and "highspy" in sys.modules:
         return False
     available, resident = memory()
-    return available >= MEMORY_PER_CHILD * resident
+    return available >= MEMORY_PER_CHILD * (resident if own is None else own)
 
 
 def memory() -> tuple[float, float]:
@@ -61,13 +63,15 @@ class ForkedSeries:
     """``fns[0]()``, ``fns[1]()``, ... one after another in one forked child (``parallel`` and
     `can_fork`), each result sent back as soon as it is made; or here, each on demand, in order.
     highs: as `Forked`'s; nice: the child's niceness increment for ``fns[0]``; later_nice: its
-    increment from ``fns[1]`` on (at least ``nice``: the work after the first may yield the cores)."""
+    increment from ``fns[1]`` on (at least ``nice``: the work after the first may yield the cores);
+    own: the bytes the child may come to hold of its own (`can_fork`; default: as much as this process)."""
 
-    def __init__(self, fns, parallel: bool = True, highs: bool = True, nice: int = 0, later_nice: int | None = None):
+    def __init__(self, fns, parallel: bool = True, highs: bool = True, nice: int = 0, later_nice: int | None = None,
+                 own: float | None = None):
         self._fns = list(fns)
         self._outcomes = []
         self._process = None
-        if parallel and can_fork(highs):
+        if parallel and can_fork(highs, own):
             context = multiprocessing.get_context("fork")
             self._pipe, child_end = context.Pipe(duplex=False)
             later = nice if later_nice is None else max(nice, later_nice)
@@ -110,10 +114,10 @@ class Forked:
     """``fn()`` in a forked child process (``parallel`` and `can_fork`), or here, on demand: a
     `ForkedSeries` of one function.  highs: False when ``fn`` never runs HiGHS (it may then fork
     after HiGHS has run here); nice: the child's niceness increment (0: as its parent; 19: only idle
-    cores, see ``os.nice``)."""
+    cores, see ``os.nice``); own: as `ForkedSeries`'s."""
 
-    def __init__(self, fn, parallel: bool = True, highs: bool = True, nice: int = 0):
-        self._series, self._i = ForkedSeries([fn], parallel, highs, nice), 0
+    def __init__(self, fn, parallel: bool = True, highs: bool = True, nice: int = 0, own: float | None = None):
+        self._series, self._i = ForkedSeries([fn], parallel, highs, nice, own=own), 0
 
     @classmethod
     def _of(cls, series: ForkedSeries, i: int) -> "Forked":

@@ -220,8 +220,14 @@ def _limits(settings) -> dict:
 
 
 #: the block-model files written by forked children on large models, a group to a child; the other
-#: formats (Parquet, which `orepit.data.schema` and the report read) are written here first
-CHILD_FORMATS = ((".omf",), (".csv", ".vti"))
+#: formats (Parquet, which `orepit.data.schema` and the report read, and CSV) are written here first.
+#: One child: with a second (CSV) the 10M-block run peaked at 16.7 GB against 15.9 GB (the pages the
+#: parent's report writes are copied while children share them; benchmarks/README.md)
+CHILD_FORMATS = ((".vti", ".omf"),)
+#: bytes per block a block-writer child may come to hold of its own (it writes an array at a time
+#: and copies none of the table; at 10M blocks 0.3-0.7 GB): it forks while the memory available
+#: holds that, not another copy of a parent that holds the whole study
+WRITER_BYTES_PER_BLOCK = 200
 
 
 def write_results(study: Study, out, meanwhile=None) -> Path:
@@ -235,7 +241,8 @@ def write_results(study: Study, out, meanwhile=None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     scheduled = _scheduled_model(study)
     parallel = study.deposit.n_blocks > PARALLEL_ABOVE
-    children = [Forked(lambda group=group: _write_blocks(scheduled, out, group), parallel, highs=False)
+    own = WRITER_BYTES_PER_BLOCK * study.deposit.n_blocks
+    children = [Forked(lambda group=group: _write_blocks(scheduled, out, group), parallel, highs=False, own=own)
                 for group in CHILD_FORMATS]
     try:
         _write_blocks(scheduled, out, [s for s in BLOCK_FORMATS if not any(s in g for g in CHILD_FORMATS)])
