@@ -224,13 +224,12 @@ def test_side_by_side_the_files_are_the_same_and_the_report_runs_meanwhile(small
 def test_the_block_writers_fork_beside_a_parent_too_large_to_copy(small_study, tmp_path, monkeypatch):
     from orepit.planning import forked
     from orepit.study import pipeline
-    available, resident = forked.memory()
-    if not forked.can_fork(highs=False) or not resident:
+    if not forked.can_fork(highs=False):
         pytest.skip("children are forked on Linux with two cores or more")
     monkeypatch.setattr(pipeline, "PARALLEL_ABOVE", 0)
     own = pipeline.WRITER_BYTES_PER_BLOCK * small_study.deposit.n_blocks
-    # the memory available holds the writers' own bytes but not another copy of this process
-    monkeypatch.setattr(forked, "memory", lambda: (max(1.9 * resident, 2.0 * own), 1e3 * own + resident))
+    # the memory available holds just the writers' own bytes, not another copy of this (larger) process
+    monkeypatch.setattr(forked, "memory", lambda: (forked.MEMORY_PER_CHILD * own, 10.0 * own))
     made, real = [], pipeline.Forked
     monkeypatch.setattr(pipeline, "Forked", lambda *args, **kwargs: made.append(real(*args, **kwargs)) or made[-1])
     pipeline.write_results(small_study, tmp_path / "r", meanwhile=lambda out: None)
