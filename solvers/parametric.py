@@ -143,10 +143,12 @@ def smallest_parameter(values, direction, quantity, target: float, precedence=No
     reached (each continuing the last), then line intersections inside the bracket, each continuing
     from the state at the bracket's lower end; the bracket holds one breakpoint after a few steps.
     states: {lam: `ParametricClosure`} of closures of the same ``values + lam * direction`` solved
-    before (e.g. by an earlier search): the solve at ``start`` continues from a copy of the one at
-    the largest lam <= start instead of a fresh state (much cheaper than a first solve; the closures
-    are the same), and the state at the final bracket's lower end takes its place when it is lower
-    than the one there (one state is kept, see `_keep`).
+    before (e.g. by an earlier search, or a first closure at ``start`` made elsewhere): the solve at
+    ``start`` continues from a copy of the one at the largest lam <= start instead of a fresh state
+    (much cheaper than a first solve; the closures are the same), and the state at the final
+    bracket's lower end takes its place when it is lower than the one there (one state is kept, see
+    `_keep`).  A state at ``start`` itself is taken, not copied, and the lower end's state takes its
+    place: the search only moved it on.
     """
     solver = solver if solver is not None else PseudoflowSolver(precedence)
     a = solver.check_values(values)
@@ -158,7 +160,8 @@ def smallest_parameter(values, direction, quantity, target: float, precedence=No
             raise InputError(f"{name} of node {i} is {arr[i]}; it must be non-negative", field=name)
     if not (math.isfinite(start) and math.isfinite(first_step) and first_step > 0):
         raise InputError(f"start {start} and first step {first_step} must be finite, the step positive")
-    low = state_below(states, start) or ParametricClosure(solver)
+    taken = states.pop(start, None) if states else None     # moved on below, so not copied
+    low = taken or state_below(states, start) or ParametricClosure(solver)
     low_pit = low.closure(a + start * b)
     if masked_fsum(q, low_pit) >= target:
         _keep(states, start, low)

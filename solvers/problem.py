@@ -91,6 +91,25 @@ class Precedence:
         nodes = np.repeat(np.arange(self.n_nodes, dtype=self.indices.dtype), np.diff(self.indptr))
         return nodes, self.indices
 
+    def group_arcs(self, group) -> tuple[np.ndarray, np.ndarray]:
+        """The arcs between groups of nodes: (group, predecessor group) int64 arrays, each pair once
+        (sorted), for every arc whose two nodes lie in different groups; ``group`` holds each node's
+        group (>= 0) or -1 for a node in none (its arcs are left out).  One pass over the arcs of the
+        grouped nodes, without the arc list of the whole graph.
+
+        >>> Precedence.from_arcs(4, [2, 2, 3], [0, 1, 2]).group_arcs(np.array([0, 0, 1, -1]))
+        (array([1]), array([0]))
+        """
+        group = np.ascontiguousarray(group, dtype=np.int64)
+        if group.shape != (self.n_nodes,):
+            raise InputError(f"group has {group.size} entries for {self.n_nodes} nodes", field="group")
+        count = _group_arcs(self.indptr, self.indices, group, np.zeros(0, np.int64), np.zeros(0, np.int64))
+        a, b = np.empty(count, np.int64), np.empty(count, np.int64)
+        _group_arcs(self.indptr, self.indices, group, a, b)
+        n_groups = int(group.max(initial=-1)) + 1
+        pair = np.unique(a * n_groups + b)
+        return pair // max(n_groups, 1), pair % max(n_groups, 1)
+
     def successors(self) -> "Precedence":
         """The reversed graph: node -> nodes that need it (built once per graph; do not modify)."""
         if "_successors" not in self.__dict__:
@@ -121,6 +140,28 @@ def _reverse(indptr, indices, fill, out):
             p = indices[k]
             out[fill[p]] = b
             fill[p] += 1
+
+
+@numba.njit(cache=True)
+def _group_arcs(indptr, indices, group, out_a, out_b):
+    """Count the arcs between different groups (>= 0); write (group, predecessor group) of each into
+    ``out_a``/``out_b`` when they hold room (a node's repeated predecessor group written once in a row)."""
+    m = 0
+    write = out_a.size > 0
+    for b in range(indptr.size - 1):
+        g = group[b]
+        if g < 0:
+            continue
+        last = -1
+        for k in range(indptr[b], indptr[b + 1]):
+            h = group[indices[k]]
+            if h >= 0 and h != g and h != last:
+                if write:
+                    out_a[m] = g
+                    out_b[m] = h
+                m += 1
+                last = h
+    return m
 
 
 def _as_limits(lower, upper, shape, what):

@@ -141,6 +141,22 @@ def test_precedence_keeps_node_ids_in_four_bytes_and_checks_them_before_narrowin
         Precedence(np.array([0, 0, 1, 3]), np.array([0, 2**32 + 1, 1], dtype=np.int64))
 
 
+def test_group_arcs_are_the_arcs_between_different_groups_each_once():
+    """Against the arc list of the whole graph, filtered and made unique in numpy."""
+    rng = np.random.default_rng(2)
+    for _ in range(60):
+        n = int(rng.integers(1, 80))
+        prec = Precedence.from_arcs(n, rng.integers(0, n, 4 * n), rng.integers(0, n, 4 * n))
+        group = rng.integers(-1, int(rng.integers(1, 12)), n)
+        nodes, preds = prec.arcs()
+        keep = (group[nodes] >= 0) & (group[preds] >= 0) & (group[nodes] != group[preds])
+        expected = sorted(set(zip(group[nodes[keep]].tolist(), group[preds[keep]].tolist())))
+        a, b = prec.group_arcs(group)
+        assert list(zip(a.tolist(), b.tolist())) == expected
+    with pytest.raises(InputError, match="group has 2 entries for 3 nodes"):
+        Precedence.from_arcs(3, [2], [0]).group_arcs([0, 1])
+
+
 def test_successors_are_the_reversed_arcs_in_ascending_order():
     rng = np.random.default_rng(1)
     for _ in range(30):

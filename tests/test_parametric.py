@@ -168,13 +168,36 @@ def test_smallest_parameter_continues_from_earlier_states_to_the_same_answer(cas
     except InfeasibleError:
         return
     assert states and min(states) >= 0.0
-    start = max(min(states), below * lam_cold)          # a start at or above a state kept
+    kept = min(states)
+    start = max(kept, below * lam_cold)                 # a start at or above a state kept
     pit_cold, lam_cold = smallest_parameter(a, b, q, second * q.sum(), prec, start=start)
     counting = _StartCounting(prec)
     pit, lam = smallest_parameter(a, b, q, second * q.sum(), solver=counting, start=start, states=states)
     assert np.array_equal(pit, pit_cold) and lam == pytest.approx(lam_cold, rel=1e-9, abs=1e-12)
     assert counting.starts == 0
-    assert len(states) == 1 and min(states) <= start   # one state kept, the lowest: it serves any later start
+    assert len(states) == 1                             # one state kept
+    if start > kept:
+        assert min(states) == kept                      # the lowest: it serves any later start
+    else:
+        assert min(states) >= start                     # the one at the start itself, moved on
+
+
+def test_a_state_at_the_start_itself_is_moved_on_not_copied():
+    """A first closure made elsewhere at the search's start (e.g. green's values at no credit, made
+    with the economic pit) is taken by the search, which starts no state of its own and leaves its
+    own lower end in that state's place."""
+    prec = Precedence.from_arcs(3, [2, 2], [0, 1])
+    a, b, q = np.array([-1.0, -2.0, -3.0]), np.ones(3), np.ones(3)
+    cold = smallest_parameter(a, b, q, 3.0, prec)
+    counting = _StartCounting(prec)
+    seed = ParametricClosure(counting)
+    seed.closure(a)
+    counting.starts = 0
+    states = {0.0: seed}
+    pit, lam = smallest_parameter(a, b, q, 3.0, solver=counting, states=states)
+    assert np.array_equal(pit, cold[0]) and lam == cold[1] > 0
+    assert counting.starts == 0
+    assert list(states) != [0.0] and len(states) == 1 and 0.0 < min(states) <= lam
 
 
 def test_one_state_is_kept_the_lowest():

@@ -13,7 +13,7 @@ from orepit.planning.layout import cut_layout, low_grade_edge, margin_per_tonne
 from orepit.planning.strategies import (STRATEGY_NAMES, ScheduleSetup, StrategyOptions, compare, derive_capacities,
                                         economic_share, frontier, run_strategy, strategy_layouts,
                                         strategy_options)
-from orepit.planning.pits import credit_bracket, shell_core, utilisation_pit
+from orepit.planning.pits import credit_bracket, economic_pit, shell_core, utilisation_pit
 from orepit.planning.verify import check_block_schedule, limits_of
 from orepit.valuation.deposit import value_deposit
 from orepit.valuation.destinations import DUMP, MILL, STOCKPILE
@@ -298,6 +298,29 @@ def test_green_searches_continue_from_the_states_before_and_change_nothing(depos
     guess = [first_guess(deposit, values, pit0, credit0, 1e8, 0.08, 10, solver, [], given)
              for solver, given in ((PseudoflowSolver(deposit.precedence), None), (counting, states))]
     assert guess[0] == guess[1] > share and counting.starts == 0
+
+
+def test_the_economic_pit_made_from_greens_first_closure_hands_it_to_greens_search(deposit, economic):
+    """`economic_pit` with ``green_states`` finds the same economic pit by raising green's closure at
+    no credit, and green's first credit search continues from that closure: the same pit and credit
+    as a search from scratch, and no fresh solve."""
+    states = {}
+    result = economic_pit(deposit, None, states)
+    np.testing.assert_array_equal(result.solution, economic)
+    assert result.objective == pytest.approx(deposit.pit_values(False)[economic].sum(), rel=1e-12)
+    assert list(states) == [0.0]
+    np.testing.assert_array_equal(states[0.0].closure(deposit.pit_values(True)),
+                                  max_closure(deposit.pit_values(True), deposit.precedence).solution)
+    share = economic_share(deposit, economic)
+    cold = utilisation_pit(deposit, deposit.pit_values(True), share)
+    counting = _CountingSolver(deposit.precedence)
+    states = {}
+    economic_pit(deposit, counting, states)
+    counting.starts = 0
+    warm = utilisation_pit(deposit, deposit.pit_values(True), share, counting, (), states)
+    np.testing.assert_array_equal(warm[0], cold[0])
+    assert warm[1] == cold[1] > 0 and counting.starts == 0
+    assert economic_pit(deposit, None, None).objective == result.objective
 
 
 def test_the_routing_layout_keeps_the_sequence_layouts_cuts(deposit, economic):

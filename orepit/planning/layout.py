@@ -218,9 +218,7 @@ def cut_layout(deposit: Deposit, pit: np.ndarray, values: np.ndarray, n_pushback
         n_k = int(bench.max()) + 1
         uniq, cut_idx = np.unique(pushback[blocks] * n_k + bench[blocks], return_inverse=True)
         block_cut[blocks] = cut_idx
-    nodes, preds = deposit.precedence.arcs()
-    keep = (block_cut[nodes] >= 0) & (block_cut[preds] >= 0) & (block_cut[nodes] != block_cut[preds])
-    a, b = block_cut[nodes[keep]], block_cut[preds[keep]]
+    a, b = deposit.precedence.group_arcs(block_cut)
     n_cuts = int(block_cut.max()) + 1
     if not integer:                                                   # same bench, previous pushback
         lookup = {int(k): c for c, k in enumerate(uniq)}

@@ -40,7 +40,7 @@ import pandas as pd
 from solvers.closure import PseudoflowSolver
 from solvers.errors import InfeasibleError, InputError
 from solvers.nested import nested_pits, pit_of_shells
-from solvers.parametric import smallest_parameter
+from solvers.parametric import ParametricClosure, smallest_parameter
 from solvers.problem import Precedence
 from solvers.result import Result
 
@@ -198,6 +198,32 @@ def instance_shell_inputs(instance) -> tuple[ShellInputs, Precedence]:
 
 # ---------------------------------------------------------------------------------------------
 # pits of a valued deposit: the utilisation pit and pushbacks
+
+def economic_pit(deposit: Deposit, solver: PseudoflowSolver | None = None, green_states: dict | None = None
+                 ) -> Result:
+    """The economic ultimate pit: the maximum closure of the block values without environmental price.
+
+    green_states: a dict to hold the pseudoflow state of green's values (net of environmental cost) at
+    no resource credit, ``{0.0: ParametricClosure}``, for green's first credit search to continue
+    from (`utilisation_pit`).  The pit is then found from a copy of that state, its values raised to
+    the economic ones, which costs a fraction of a closure (when some block's environmental cost is
+    negative its value would fall instead: the pit is then solved afresh and no state is added).
+    Returns a `solvers.result.Result` (status 'optimal'; solution: the pit mask; objective: its
+    value, currency); the pit is the same either way.
+    """
+    solver = PseudoflowSolver(deposit.precedence) if solver is None else solver
+    economic = deposit.pit_values(False)
+    green = deposit.pit_values(True) if green_states is not None else None
+    if green is None or np.any(green > economic):
+        return solver.solve(economic)
+    start = time.perf_counter()
+    state = ParametricClosure(solver)
+    state.closure(green)
+    result = state.copy().solve(economic)
+    green_states[0.0] = state
+    result.seconds = time.perf_counter() - start
+    return result
+
 
 def utilisation_pit(deposit: Deposit, values: np.ndarray, floor: float | None,
                     solver: PseudoflowSolver | None = None, known=(), states: dict | None = None

@@ -316,7 +316,7 @@ def strategy_layouts(deposit: Deposit, pit: np.ndarray, values: np.ndarray, setu
 def compare(deposit: Deposit, names=STRATEGY_NAMES, setup: ScheduleSetup | None = None,
             recovery_floor: float = RECOVERY_FLOOR, utilisation_floor: float | None = None,
             budget: float | None = GREEN_BUDGET, solver: PseudoflowSolver | None = None, phase=None,
-            extend=None, economic_pit: np.ndarray | None = None) -> dict:
+            extend=None, economic_pit: np.ndarray | None = None, green_states: dict | None = None) -> dict:
     """Run several strategies on one mine (capacities derived once, from the economic ultimate pit,
     where not given) and add the price of green to green's KPIs (`price_of_green`).
 
@@ -328,7 +328,9 @@ def compare(deposit: Deposit, names=STRATEGY_NAMES, setup: ScheduleSetup | None 
     cuts once and plans npv on them at green's priority, then the others on the time green leaves
     idle (`BACKGROUND_NICE`).  solver: a `PseudoflowSolver` on the
     deposit's precedence to reuse; phase(name): a context manager around each strategy (progress
-    bars, timings); extend: a plan-model extension; economic_pit: the economic ultimate pit, if known.
+    bars, timings); extend: a plan-model extension; economic_pit: the economic ultimate pit, if known;
+    green_states: pseudoflow states of green's closures already made, for its credit searches to
+    continue from (`orepit.planning.pits.economic_pit`).
     """
     setup = ScheduleSetup() if setup is None else setup
     solver = PseudoflowSolver(deposit.precedence) if solver is None else solver
@@ -369,7 +371,7 @@ def compare(deposit: Deposit, names=STRATEGY_NAMES, setup: ScheduleSetup | None 
             if name == "green":
                 options = strategy_options(name, recovery_floor, utilisation_floor, budget)
                 results[name] = run_green(deposit, setup, options, solver, edge, extend, economic,
-                                          jobs["npv"].result if "npv" in jobs else None)
+                                          jobs["npv"].result if "npv" in jobs else None, green_states)
             else:
                 results[name] = jobs[name].result()
                 results[name].beside = jobs[name].forked
@@ -379,18 +381,21 @@ def compare(deposit: Deposit, names=STRATEGY_NAMES, setup: ScheduleSetup | None 
 
 
 def run_green(deposit: Deposit, setup: ScheduleSetup, options: StrategyOptions, solver: PseudoflowSolver,
-              low_edge: float, extend, economic_pit: np.ndarray, npv=None) -> StrategyResult:
+              low_edge: float, extend, economic_pit: np.ndarray, npv=None, states: dict | None = None
+              ) -> StrategyResult:
     """Green with its utilisation floor chosen by its NPV budget against npv's economic NPV
     (`orepit.planning.budget.search_floor`), never below ``options.utilisation_floor`` nor the
     economic pit's share; what each green rule costs is priced on the plan chosen.
 
     npv: None, or a function returning npv's `StrategyResult`, called once green's first plan is made
-    (npv may be running meanwhile)."""
+    (npv may be running meanwhile); states: {credit: `solvers.parametric.ParametricClosure`} of green's
+    values' closures made before (`orepit.planning.pits.economic_pit`), for its searches to continue
+    from (used up)."""
     share = economic_share(deposit, economic_pit)
     s0 = max(options.utilisation_floor or 0.0, share)
 
     known = []              # (credit, share of the metal) of green's closures solved so far
-    states = {}             # credit -> pseudoflow state of green's searches, for the next to continue from
+    states = {} if states is None else states   # credit -> pseudoflow state, for the next search to continue from
     cores = {}              # credit -> (pit, first nested shell) of green's layouts, for the next one's shells
 
     def run(floor):

@@ -27,7 +27,7 @@ from orepit.data.jsonable import jsonable
 from orepit.data.model import BlockModel
 from orepit.data.schema import BLOCK_FORMATS, write_schema
 from orepit.planning.verify import limits_of
-from orepit.planning.pits import ShellInputs, nested_shells, pit_by_pit, pit_warnings
+from orepit.planning.pits import ShellInputs, economic_pit, nested_shells, pit_by_pit, pit_warnings
 from orepit.planning.budget import GREEN_BUDGET
 from orepit.planning.forked import Forked
 from orepit.planning.strategies import (BACKGROUND_NICE, PARALLEL_ABOVE, strategy_key, RECOVERY_FLOOR, STRATEGY_NAMES,
@@ -114,7 +114,8 @@ def run_study(model: BlockModel, economics: Economics, environment: Environment 
     try:
         with phases.phase("ultimate pit"):
             solver = PseudoflowSolver(deposit.precedence)
-            pit_result = solver.solve(deposit.pit_values(False))
+            green_states = {} if "green" in strategies else None     # green's first closure, made here
+            pit_result = economic_pit(deposit, solver, green_states)
         setup = derive_capacities(deposit, pit_result.solution, setup)
     except BaseException:
         mine.put(None)          # the child stops waiting (its error is never read)
@@ -128,7 +129,8 @@ def run_study(model: BlockModel, economics: Economics, environment: Environment 
                            grade_unit=element.grade_unit)
         gt = gt.rename(columns={c: "metal" for c in gt.columns if c.startswith("metal")})
     results = compare(deposit, strategies, setup, recovery_floor, utilisation_floor, budget, solver=solver,
-                      phase=lambda name: phases.phase(f"schedule {name}"), economic_pit=pit_result.solution)
+                      phase=lambda name: phases.phase(f"schedule {name}"), economic_pit=pit_result.solution,
+                      green_states=green_states)
     with phases.phase("nested shells"):
         nested, shells, seconds = shells_job.result()
     if shells_job.forked:
