@@ -127,6 +127,21 @@ def test_visible_blocks_are_those_with_a_neighbour_outside_the_mask():
     assert 0 < got.sum() < mask.sum()               # some blocks hidden, some shown
 
 
+def test_a_mostly_empty_grid_keeps_every_block_rather_than_lay_the_grid_out():
+    """A 3 x 3 x 3 cube (its centre hidden in a compact grid) and one block far away: the grid is then
+    mostly empty (200^3 cells for 28 blocks), so no byte-a-cell layout and no block left out."""
+    import pandas as pd
+    from orepit import BlockModel
+    i, j, k = (a.ravel() for a in np.meshgrid(np.arange(3), np.arange(3), np.arange(3), indexing="ij"))
+    cube = pd.DataFrame({"i": i, "j": j, "k": k, "tonnage": 1.0})
+    compact = BlockModel(cube, block_size=(1, 1, 1))
+    assert viz.visible(compact, np.ones(27, bool)).sum() == 26                      # the centre is hidden
+    far = BlockModel(pd.concat([cube, pd.DataFrame({"i": [199], "j": [199], "k": [199], "tonnage": [1.0]})],
+                               ignore_index=True), block_size=(1, 1, 1))
+    assert far.dims == (200, 200, 200)
+    assert viz.visible(far, np.ones(28, bool)).all()
+
+
 def test_an_opaque_mesh_of_the_visible_blocks_draws_the_same_picture(model, tmp_path):
     """Grade view with only the visible blocks meshed against every block: fewer cells, the same image
     (a pixel or two may round the other way on an edge)."""

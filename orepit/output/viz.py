@@ -93,13 +93,20 @@ def block_mesh(model: BlockModel, mask, *, opaque: bool = True, **cell_arrays) -
     return mesh
 
 
+#: `visible` lays the grid out densely (a byte a cell) only while it has at most this many cells a block
+VISIBLE_CELLS_PER_BLOCK = 64
+
+
 def visible(model: BlockModel, mask) -> np.ndarray:
     """``mask`` without the blocks whose six grid neighbours are all in it: drawn opaque they are
     hidden by their neighbours, and leaving them out of a mesh draws the same picture with a tenth
-    of the cells on a large model."""
+    of the cells on a large model.  A model whose grid is mostly empty (over
+    `VISIBLE_CELLS_PER_BLOCK` cells a block) keeps every block of the mask."""
     mask = np.asarray(mask, dtype=bool)
     i, j, k = model.i, model.j, model.k
     nx, ny, nz = model.dims
+    if (nx + 2) * (ny + 2) * (nz + 2) > VISIBLE_CELLS_PER_BLOCK * max(model.n_blocks, 1):
+        return mask
     inside = np.zeros((nz + 2, ny + 2, nx + 2), dtype=bool)    # a margin of blocks never in the mask
     inside[k[mask] + 1, j[mask] + 1, i[mask] + 1] = True
     core = inside[1:-1, 1:-1, 1:-1]
