@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
 from _results_fixture import fake_model
+from orepit import BlockModel
 from orepit.output import viz
 from solvers.errors import InputError
 
@@ -108,8 +110,6 @@ def test_block_mesh_has_one_cell_per_block(model):
 def test_visible_blocks_are_those_with_a_neighbour_outside_the_mask():
     """Brute force on a random grid: a block is hidden exactly when its six grid neighbours are all
     in the mask (a block on the grid's edge always shows)."""
-    import pandas as pd
-    from orepit import BlockModel
     rng = np.random.default_rng(7)
     nx, ny, nz = 6, 5, 4
     i, j, k = (a.ravel() for a in np.meshgrid(np.arange(nx), np.arange(ny), np.arange(nz), indexing="ij"))
@@ -130,8 +130,6 @@ def test_visible_blocks_are_those_with_a_neighbour_outside_the_mask():
 def test_a_mostly_empty_grid_keeps_every_block_rather_than_lay_the_grid_out():
     """A 3 x 3 x 3 cube (its centre hidden in a compact grid) and one block far away: the grid is then
     mostly empty (200^3 cells for 28 blocks), so no byte-a-cell layout and no block left out."""
-    import pandas as pd
-    from orepit import BlockModel
     i, j, k = (a.ravel() for a in np.meshgrid(np.arange(3), np.arange(3), np.arange(3), indexing="ij"))
     cube = pd.DataFrame({"i": i, "j": j, "k": k, "tonnage": 1.0})
     compact = BlockModel(cube, block_size=(1, 1, 1))
@@ -142,18 +140,15 @@ def test_a_mostly_empty_grid_keeps_every_block_rather_than_lay_the_grid_out():
     assert viz.visible(far, np.ones(28, bool)).all()
 
 
-def test_an_opaque_mesh_of_the_visible_blocks_draws_the_same_picture(model, tmp_path):
+def test_an_opaque_mesh_of_the_visible_blocks_draws_the_same_picture(model, tmp_path, monkeypatch):
     """Grade view with only the visible blocks meshed against every block: fewer cells, the same image
     (a pixel or two may round the other way on an edge)."""
     show = viz.solid(model)
     assert viz.block_mesh(model, show).n_cells < 0.7 * viz.block_mesh(model, show, opaque=False).n_cells
+    viz.grade_view(model, tmp_path / "visible.png", grade="cu", window_size=SIZE, cut=False)
     original = viz.block_mesh
-    try:
-        viz.grade_view(model, tmp_path / "visible.png", grade="cu", window_size=SIZE, cut=False)
-        viz.block_mesh = lambda m, mask, **arrays: original(m, mask, **{**arrays, "opaque": False})
-        viz.grade_view(model, tmp_path / "all.png", grade="cu", window_size=SIZE, cut=False)
-    finally:
-        viz.block_mesh = original
+    monkeypatch.setattr(viz, "block_mesh", lambda m, mask, **arrays: original(m, mask, **{**arrays, "opaque": False}))
+    viz.grade_view(model, tmp_path / "all.png", grade="cu", window_size=SIZE, cut=False)
     differ = (np.abs(pixels(tmp_path / "visible.png") - pixels(tmp_path / "all.png")) > 0).any(axis=2)
     assert differ.sum() <= 0.001 * differ.size
 
@@ -167,8 +162,6 @@ def test_missing_columns_are_named(model, tmp_path):
 
 
 def test_block_faces_count_and_corners():
-    import pandas as pd
-    from orepit import BlockModel
     two = BlockModel(pd.DataFrame({"i": [0, 1], "j": [0, 0], "k": [0, 0], "tonnage": [1.0, 1.0]}), block_size=(1, 1, 1))
     corners, dirs = viz.block_faces(two, [True, True])
     assert len(dirs) == 10 and corners.shape == (10, 4)  # the shared face is hidden

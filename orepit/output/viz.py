@@ -37,8 +37,10 @@ WINDOW = (900, 600)  # default image size (width, height) in pixels
 BACKGROUND = "white"
 #: destination class -> colour; "ore to dump" marks ore-grade blocks the plan sends to the dump.
 CLASS_COLOURS = {"mill": "#d62728", "stockpile": "#ff9f1c", "ore to dump": "#e000e0", "waste to dump": "#9a9a9a"}
-#: `destination_classes`' labels by index: not mined, then the classes above
-CLASSES = np.array(["", "mill", "stockpile", "ore to dump", "waste to dump"], dtype=object)
+#: `destination_classes`' labels by index: 0 not mined, then the classes above in their order
+CLASSES = np.array(["", *CLASS_COLOURS], dtype=object)
+#: the six grid neighbours of a block (di, dj, dk), in face order -x, +x, -y, +y, -z, +z
+_DIRS = ((-1, 0, 0), (1, 0, 0), (0, -1, 0), (0, 1, 0), (0, 0, -1), (0, 0, 1))
 
 
 def pyvista():
@@ -103,16 +105,23 @@ def visible(model: BlockModel, mask) -> np.ndarray:
     of the cells on a large model.  A model whose grid is mostly empty (over
     `VISIBLE_CELLS_PER_BLOCK` cells a block) keeps every block of the mask."""
     mask = np.asarray(mask, dtype=bool)
-    i, j, k = model.i, model.j, model.k
     nx, ny, nz = model.dims
     if (nx + 2) * (ny + 2) * (nz + 2) > VISIBLE_CELLS_PER_BLOCK * max(model.n_blocks, 1):
         return mask
-    inside = np.zeros((nz + 2, ny + 2, nx + 2), dtype=bool)    # a margin of blocks never in the mask
-    inside[k[mask] + 1, j[mask] + 1, i[mask] + 1] = True
-    core = inside[1:-1, 1:-1, 1:-1]
-    hidden = (core & inside[:-2, 1:-1, 1:-1] & inside[2:, 1:-1, 1:-1] & inside[1:-1, :-2, 1:-1]
-              & inside[1:-1, 2:, 1:-1] & inside[1:-1, 1:-1, :-2] & inside[1:-1, 1:-1, 2:])
-    return mask & ~hidden[k, j, i]
+    cover = _cover(model, mask)
+    hidden = cover[1:-1, 1:-1, 1:-1].copy()     # per grid cell: in the mask, and so is each neighbour
+    for di, dj, dk in _DIRS:
+        hidden &= cover[1 + di:nx + 1 + di, 1 + dj:ny + 1 + dj, 1 + dk:nz + 1 + dk]
+    return mask & ~hidden[model.i, model.j, model.k]
+
+
+def _cover(model: BlockModel, blocks) -> np.ndarray:
+    """The grid with a margin of one cell all round, True at the cells of ``blocks`` (a boolean mask):
+    cell (i + 1, j + 1, k + 1) is block (i, j, k)'s."""
+    nx, ny, nz = model.dims
+    cover = np.zeros((nx + 2, ny + 2, nz + 2), dtype=bool)
+    cover[model.i[blocks] + 1, model.j[blocks] + 1, model.k[blocks] + 1] = True
+    return cover
 
 
 def cutaway(model: BlockModel) -> np.ndarray:
@@ -339,8 +348,8 @@ def destination_view(model: BlockModel, path, strategy: str, *, window_size=WIND
     for label, colour in CLASS_COLOURS.items():
         sel = keep & (classes == label)
         if sel.any():
-            opacity = 0.18 if label == "waste to dump" else 1.0
-            p.add_mesh(block_mesh(model, sel, opaque=opacity == 1.0), color=colour, opacity=opacity)
+            opaque = label != "waste to dump"       # translucent, so that the ore inside stays visible
+            p.add_mesh(block_mesh(model, sel, opaque=opaque), color=colour, opacity=1.0 if opaque else 0.18)
     tonnage = model["tonnage"] if "tonnage" in model else np.ones(model.n_blocks)
     dumped_kt = tonnage[classes == "ore to dump"].sum() / 1e3
     _title(p, f"{strategy}: destinations, ore-grade blocks dumped {dumped_kt:,.0f} kt"
@@ -445,7 +454,6 @@ def render_all(model: BlockModel, folder, strategies, *, window_size=WINDOW, war
 
 
 # -- interactive view: a small self-written canvas viewer embedded in report.html ---------------------
-_DIRS = ((-1, 0, 0), (1, 0, 0), (0, -1, 0), (0, 1, 0), (0, 0, -1), (0, 0, 1))
 #: lattice offsets (along i, j, k) of the four corners of a face normal to x, y and z
 _FACE_CORNERS = {0: ((0, 0, 0), (0, 1, 0), (0, 1, 1), (0, 0, 1)),
                  1: ((0, 0, 0), (1, 0, 0), (1, 0, 1), (0, 0, 1)),
@@ -461,9 +469,7 @@ def block_faces(model: BlockModel, mask, hide=None) -> tuple[np.ndarray, np.ndar
     """
     nx, ny, nz = model.dims
     mask = np.asarray(mask, dtype=bool)
-    cover = np.zeros((nx + 2, ny + 2, nz + 2), dtype=bool)
-    hidden = mask if hide is None else np.asarray(hide, dtype=bool)
-    cover[model.i[hidden] + 1, model.j[hidden] + 1, model.k[hidden] + 1] = True
+    cover = _cover(model, mask if hide is None else np.asarray(hide, dtype=bool))
     i, j, k = model.i[mask], model.j[mask], model.k[mask]
     corners, dirs = [], []
     for d, (di, dj, dk) in enumerate(_DIRS):
