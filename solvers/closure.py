@@ -394,34 +394,34 @@ def _rises(new, old, active, node_map, rise, seeds):
 
 
 @numba.njit(cache=True)
-def _add_supply(rise, seeds, tol, excess, g, node, label, bhead, stats, order):
+def _add_supply(rise, seeds, tol, excess, g, node, label, bhead, stats, pending, order):
     """Raise node supplies by ``rise >= 0`` and carry each rise along its tree to the root.
 
     seeds: the nodes with a rise > 0 (rise is 0 elsewhere).  Only they and their ancestors are
-    visited (the node table's scan column must be -1 everywhere on entry; here it counts a node's
-    children not yet settled), children before their parent, so one pass moves every rise; an arc
-    whose flow cannot carry it is cut and its lower end becomes a strong root (the split of the merge
-    step).  Nodes at the final label are in the closure already.  ``rise`` is used up (amounts gather
-    at the visited nodes).
+    visited (``pending`` is -1 everywhere on entry and on return; it counts a node's children not
+    yet settled), children before their parent, so one pass moves every rise; an arc whose flow
+    cannot carry it is cut and its lower end becomes a strong root (the split of the merge step).
+    Nodes at the final label are in the closure already.  ``rise`` is used up (amounts gather at
+    the visited nodes).
     """
     n = label.size
     m = 0
     for x in seeds:
         if label[x] < n:
             y = x
-            while y != -1 and node[y, _NEXT_SCAN] < 0:
-                node[y, _NEXT_SCAN] = 0
+            while y != -1 and pending[y] < 0:
+                pending[y] = 0
                 order[m] = y
                 m += 1
                 y = node[y, _PARENT]
     for i in range(m):
         p = node[order[i], _PARENT]
         if p != -1:
-            node[p, _NEXT_SCAN] += 1
+            pending[p] += 1
     queue = np.empty(m, np.int32)
     sp = 0
     for i in range(m):
-        if node[order[i], _NEXT_SCAN] == 0:
+        if pending[order[i]] == 0:
             queue[sp] = order[i]
             sp += 1
     while sp > 0:
@@ -442,10 +442,12 @@ def _add_supply(rise, seeds, tol, excess, g, node, label, bhead, stats, order):
             if sent < amt:
                 stats[0] = max(stats[0], label[y])
             rise[p] += sent
-        node[p, _NEXT_SCAN] -= 1
-        if node[p, _NEXT_SCAN] == 0:
+        pending[p] -= 1
+        if pending[p] == 0:
             queue[sp] = p
             sp += 1
+    for i in range(m):
+        pending[order[i]] = -1
 
 
 class FlowState:
@@ -468,6 +470,7 @@ class FlowState:
         self.stats = np.array([1, 0, 0], np.int64)
         self._rise = None                          # scratch: the rise of each node's supply
         self._seeds = None                         # scratch: the nodes whose supply rises
+        self._pending = None                       # scratch of `_add_supply`, -1 between calls
 
     def run(self, lowest_first, grid, indptr, indices, off_lin) -> None:
         _run(*(getattr(self, a) for a in self._ARRAYS), self.tol, lowest_first, grid, indptr, indices, off_lin)
@@ -479,11 +482,12 @@ class FlowState:
         if self._rise is None or self._rise.dtype != self.excess.dtype:
             self._rise = np.zeros_like(self.excess)
             self._seeds = np.empty(self.excess.size, np.int32)
+        if self._pending is None:
+            self._pending = np.full(self.excess.size, -1, np.int32)
         m, fell = _rises(new, old, active, node_map, self._rise, self._seeds)
         if fell < 0:
-            self.node[:, _NEXT_SCAN] = -1
             _add_supply(self._rise, self._seeds[:m], self.tol, self.excess, self.g, self.node, self.label,
-                        self.bhead, self.stats, self.stack)
+                        self.bhead, self.stats, self._pending, self.stack)
         return int(fell)
 
     def in_closure(self) -> np.ndarray:
@@ -493,7 +497,7 @@ class FlowState:
     def copy(self) -> "FlowState":
         twin = object.__new__(FlowState)
         twin.tol = self.tol
-        twin._rise = twin._seeds = None
+        twin._rise = twin._seeds = twin._pending = None
         for name in self._ARRAYS:
             array = getattr(self, name)
             setattr(twin, name, np.empty_like(array) if name == "stack" else array.copy())
