@@ -587,17 +587,20 @@ class PseudoflowSolver:
         if isinstance(precedence, GridPrecedence):
             self._grid = True
             self.n_nodes = precedence.n_nodes
-            # pad the grid with inactive cells (sides and top) so every offset stays inside
+            # pad the grid with inactive cells so every offset stays inside: px cells after each
+            # row, py rows after each bench, pz benches on top.  Offsets point up (dk >= 1), so an
+            # offset running off a row's (bench's) start lands in the padding after the row (bench)
+            # before it, and the padding serves both sides.
             nx, ny, nz = precedence.dims
             off = precedence.offsets
             px = int(np.abs(off[:, 0]).max(initial=0))
             py = int(np.abs(off[:, 1]).max(initial=0))
             pz = int(off[:, 2].max(initial=0))
-            gx, gy, gz = nx + 2 * px, ny + 2 * py, nz + pz
+            gx, gy, gz = nx + px, ny + py, nz + pz
             if gx * gy * gz >= 2 ** 31 - 2:
                 raise InputError(f"grid {precedence.dims} with its pattern padding exceeds 2^31 cells")
-            i = np.arange(nx, dtype=np.int64) + px
-            j = np.arange(ny, dtype=np.int64) + py
+            i = np.arange(nx, dtype=np.int64)
+            j = np.arange(ny, dtype=np.int64)
             k = np.arange(nz, dtype=np.int64)
             self._map = (i[None, None, :] + gx * (j[None, :, None] + gy * k[:, None, None])).ravel()
             self._n_padded = gx * gy * gz
