@@ -52,7 +52,6 @@ from .problem import Precedence
 from .result import OPTIMAL, Result
 from .patterns import GridPrecedence
 
-_I32 = np.int32
 MAX_SCALE = 10 ** 6
 _INT_HEADROOM = 2.0 ** 60        # |scaled values| summed must stay below this
 
@@ -138,6 +137,9 @@ def _find_merger(x, target, label, node, grid, indptr, indices, off_lin):
         m = off_lin.size
         a = node[x, _NEXT_ARC]
         while a < m:
+            # the index made unsigned first and the node recomputed on a match: this form is the
+            # faster (the 2.8 M grid's solve, alternating: 3.92-4.15 s against 4.17-4.27 s with the
+            # signed node kept and cast in the index)
             p = np.uintp(x + off_lin[a])
             if label[p] == target:
                 node[x, _NEXT_ARC] = a
@@ -459,6 +461,8 @@ class FlowState:
     """
 
     _ARRAYS = ("excess", "g", "node", "label", "bhead", "count", "stack", "stats")
+    #: the array written before it is read in each `run` and `raise_supply` (not copied by `copy`)
+    _SCRATCH = "stack"
 
     def __init__(self, excess, active, tol):
         self.tol = tol
@@ -500,7 +504,7 @@ class FlowState:
         twin._rise = twin._seeds = twin._pending = None
         for name in self._ARRAYS:
             array = getattr(self, name)
-            setattr(twin, name, np.empty_like(array) if name == "stack" else array.copy())
+            setattr(twin, name, np.empty_like(array) if name == self._SCRATCH else array.copy())
         return twin
 
     def rescale(self, factor, tol) -> None:
