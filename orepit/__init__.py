@@ -5,7 +5,15 @@ schedules, KPIs, I/O, plots, CLI) on top of the domain-free `solvers` package.
 """
 from solvers.errors import InputError
 
-from orepit.data.model import BlockModel
-
 from orepit.version import __version__
+
 __all__ = ["BlockModel", "InputError", "__version__"]
+
+
+def __getattr__(name):
+    """`BlockModel` on first use: importing a light module (``orepit.data.values``) or the
+    command line does not load pandas."""
+    if name == "BlockModel":
+        from orepit.data.model import BlockModel
+        return BlockModel
+    raise AttributeError(f"module 'orepit' has no attribute {name!r}")

@@ -12,7 +12,8 @@ from orepit.planning.strategies import RECOVERY_FLOOR, ScheduleSetup, compare, f
 from orepit.study.pipeline import run_study
 from orepit.study.sweep_study import parse_study
 from orepit.valuation.deposit import value_deposit
-from orepit.valuation.precedence import SLOPE_BENCHES, SLOPE_DEGREES, precedence_from_geometry
+from orepit.valuation.precedence import precedence_from_geometry
+from orepit.valuation.slope_defaults import SLOPE_BENCHES, SLOPE_DEGREES
 
 
 def _defaults(function) -> dict:

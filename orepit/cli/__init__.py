@@ -4,34 +4,38 @@ Exit status: 0 success, 2 bad input (an `InputError`, message on stderr),
 1 internal failure.  With ``--json`` every verb prints exactly one JSON object
 on stdout, also on failure (``{"error": ...}``).  The options several verbs share
 are defined once, in `orepit.cli.options`.
+
+Start-up is lean: ``orepit VERB`` imports only that verb's module (all of them for ``orepit
+--help``), so that ``orepit pit --grid`` does not wait for the libraries other verbs need.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
 
 from solvers.errors import InputError
 
-from orepit.cli import (check, compare, convert, demo, gt, info, init, pit, prec, report, risk, schedule, shells,
-                        sweep, synth, value)
 from orepit.cli.options import Parser, check_renamed
 from orepit.cli.output import plain_warnings, route_library_output
 from orepit.version import __version__
 
-#: The verbs, in the order ``orepit --help`` lists them; each module has ``register(subparsers)``
-#: adding its parser with ``func=run``.
-VERBS = (info, check, pit, shells, prec, value, gt, synth, convert, init, schedule, compare, demo, report, sweep,
-         risk)
+#: The verbs, in the order ``orepit --help`` lists them; each is the module ``orepit.cli.VERB``, whose
+#: ``register(subparsers)`` adds its parser with ``func=run``.
+VERBS = ("info", "check", "pit", "shells", "prec", "value", "gt", "synth", "convert", "init", "schedule", "compare",
+         "demo", "report", "sweep", "risk")
 
 
-def build_parser() -> Parser:
+def build_parser(argv=None) -> Parser:
+    """The parser of every verb; with ``argv`` naming a verb, of that verb only."""
     parser = Parser(prog="orepit", description="Ore-body resource optimization: pits, schedules, green mining.")
     parser.add_argument("--version", action="version", version=f"orepit {__version__}")
     sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=Parser)
     sub.required = True
-    for module in VERBS:
-        module.register(sub)
+    named = next((word for word in argv or () if not word.startswith("-")), None)
+    for verb in (named,) if named in VERBS else VERBS:
+        importlib.import_module(f"orepit.cli.{verb}").register(sub)
     return parser
 
 
@@ -40,7 +44,7 @@ def main(argv=None) -> int:
     want_json = "--json" in argv
     try:
         check_renamed(argv)
-        args = build_parser().parse_args(argv)
+        args = build_parser(argv).parse_args(argv)
         route_library_output(quiet=getattr(args, "quiet", False))
         with plain_warnings():
             code = args.func(args)

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from solvers.errors import InputError
 
-from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_builtin_deposit, add_columns,
-                                add_discount_rate, add_json, add_mining_capacity, add_model, add_parameter_files,
-                                add_quiet, add_slope, add_solver, count, default_of, discount_rate_of, instance_slopes,
-                                open_model_of, positive, share, slope_of)
+from orepit.cli.opening import (add_builtin_deposit, add_discount_rate, discount_rate_of, instance_slopes,
+                                open_model_of, slope_of)
+from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_columns, add_json, add_mining_capacity,
+                                add_model, add_parameter_files, add_quiet, add_slope, add_solver, count, default_of,
+                                positive, share)
 from orepit.cli.output import emit
 from orepit.output.report import REPORT, write_report
 from orepit.planning.strategies import STRATEGY_NAMES, ScheduleSetup, kpi_table, strategy_options

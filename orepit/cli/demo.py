@@ -6,7 +6,7 @@ it takes compare's plan, slope, solver and output options.
 from __future__ import annotations
 
 from orepit.cli.compare import add_study_options, run
-from orepit.cli.options import add_builtin_deposit
+from orepit.cli.opening import add_builtin_deposit
 from orepit.planning.strategies import STRATEGY_NAMES
 
 

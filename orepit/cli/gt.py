@@ -8,7 +8,8 @@ import os
 
 from solvers.errors import InputError
 
-from orepit.cli.options import MINELIB, MODEL_FILES, add_columns, add_json, add_model, default_of, open_model_of
+from orepit.cli.opening import open_model_of
+from orepit.cli.options import MINELIB, MODEL_FILES, add_columns, add_json, add_model, default_of
 from orepit.cli.output import emit
 from orepit.data.atomic import atomic_path
 from orepit.valuation.gradetonnage import METAL_UNITS, grade_tonnage, parse_cutoffs

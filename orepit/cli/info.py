@@ -1,7 +1,8 @@
 """``orepit info MODEL``: size and value range of a MineLib instance, or what a block model holds."""
 from __future__ import annotations
 
-from orepit.cli.options import MINELIB, MODEL_FILES, add_block_size, add_columns, add_json, add_model, open_model_of
+from orepit.cli.opening import open_model_of
+from orepit.cli.options import MINELIB, MODEL_FILES, add_block_size, add_columns, add_json, add_model
 from orepit.cli.output import emit
 from orepit.data.describe import describe
 

@@ -13,8 +13,8 @@ from dataclasses import asdict
 
 from solvers.errors import InputError
 
-from orepit.cli.options import (MODEL_FILES, add_block_size, add_columns, add_json, add_model, model_columns,
-                                open_model_of)
+from orepit.cli.opening import open_model_of
+from orepit.cli.options import MODEL_FILES, add_block_size, add_columns, add_json, add_model, model_columns
 from orepit.cli.output import emit
 from orepit.data.atomic import write_text
 from orepit.data.starter import starter_text

@@ -4,6 +4,10 @@ Each ``add_*`` function adds options with their help, unit (in brackets) and def
 are read from the code that owns them (`default_of`, the dataclasses, the constants), never
 written here; `HelpFormatter` shows them in ``--help``.  Values are checked by the ``type``
 functions below, so a bad value exits with status 2 and a message naming the option.
+
+This module loads no domain module that imports pandas, so that a verb which needs none
+(``orepit pit --grid``) starts lean; the options whose defaults live in such modules, and the
+opening of what options name, are in `orepit.cli.opening`.
 """
 from __future__ import annotations
 
@@ -16,11 +20,7 @@ from solvers.errors import InputError
 from solvers.patterns import NAMED_PATTERNS
 
 from orepit.data.columns import columns_argument, combined_columns
-from orepit.data.files import ModelSource, open_model
-from orepit.planning.strategies import ScheduleSetup
-from orepit.valuation.precedence import SLOPE_BENCHES, SLOPE_DEGREES
-from orepit.valuation.slopes import SlopeTable
-from orepit.valuation.synthetic import BUILTIN_BLOCKS, BUILTIN_SEED
+from orepit.valuation.slope_defaults import SLOPE_BENCHES, SLOPE_DEGREES
 
 #: Options that were renamed: the old spelling is answered with the new one (exit status 2).
 RENAMED = {"--levels": "--benches", "--mining-rate": "--mining-capacity"}
@@ -176,27 +176,6 @@ def model_columns(args) -> dict[str, str]:
     return combined_columns(getattr(args, "columns", None), [getattr(args, "economics", None)])
 
 
-def open_model_of(args, grades=(), economics=None, environment=None) -> ModelSource:
-    """The MODEL argument opened with the run's --block-size and column mapping; ``grades``: grade
-    columns the run needs (a --grade), found by name like the mapped ones; ``economics``: the
-    `Economics` the run values with, whose elements' grade columns are needed too; ``environment``:
-    the `Environment` the run prices, whose work-index and sulphur columns, when they have their
-    standard names and the model lacks them, take their documented defaults (and density, for the
-    dumps' volume, is derived from tonnage)."""
-    if economics is not None:
-        grades = [*grades, *(e.column for e in economics.elements.values())]
-    defaults = []
-    if environment is not None:
-        if environment.bwi_column == "bwi" and environment.bwi_default is None:
-            defaults.append("bwi")
-        if environment.sulphur_column == "sulphur":
-            defaults.append("sulphur")
-        if environment.dump_density_t_m3 is None:
-            defaults.append("density")          # tonnage / block volume: derived, not assumed
-    return open_model(args.model, block_size=getattr(args, "block_size", None), columns=model_columns(args),
-                      grades=[g for g in grades if g], defaults=defaults)
-
-
 def check_table_out(path) -> None:
     """Refuse an --out table that is not ``.parquet`` or ``.csv`` (before the work, not after it)."""
     if not os.fspath(path).lower().endswith((".parquet", ".csv")):
@@ -242,31 +221,6 @@ def add_slope(p, pattern: bool = True, applies: str = "") -> None:
                             "MineLib newman1) (default: the slope cone)")
 
 
-def slope_of(args):
-    """The run's slopes: a `SlopeTable` from --slope-table, else from the --economics file's [slopes]
-    table, else the --slope angle(s).  `InputError` when a table meets --pattern or a typed --slope."""
-    table = None
-    if getattr(args, "slope_table", None):
-        table = SlopeTable.from_toml(args.slope_table)
-    elif getattr(args, "economics", None):
-        table = SlopeTable.from_parameter_file(args.economics)
-    if table is not None and getattr(args, "pattern", None):
-        raise InputError("--pattern and a slope table exclude each other (the table gives the slope cones)",
-                         path=table.source, field="pattern")
-    if table is not None and getattr(args, "slope_given", False):
-        raise InputError("--slope and a slope table exclude each other (the table gives every block's angles)",
-                         path=table.source, field="slope")
-    return args.slope if table is None else table
-
-
-def instance_slopes(source: ModelSource, slope):
-    """The MineLib instance of ``source``, after refusing a slope table (an instance has its .prec)."""
-    if isinstance(slope, SlopeTable):
-        raise InputError(f"a slope table applies to a block-model file; MineLib instance {source.instance.name} "
-                         "has its own precedences (.prec)", path=slope.source, field="slopes")
-    return source.instance
-
-
 def add_solver(p, time_limit: float, threads: int | None, gap: float, each: str) -> None:
     """--time-limit, --threads and --gap; the defaults are the caller's owner's (``each``: what the
     time limit applies to)."""
@@ -279,34 +233,9 @@ def add_solver(p, time_limit: float, threads: int | None, gap: float, each: str)
                    help="relative MIP gap at which a solve stops (0.01 = 1 %%) [fraction]")
 
 
-def add_discount_rate(p) -> None:
-    p.add_argument("--discount-rate", type=rate, metavar="RATE",
-                   help="discount rate per period (0.08 = 8 %%) [fraction/period] (default: the MineLib "
-                        f"instance's DISCOUNT_RATE, else {show(ScheduleSetup.discount_rate)})")
-
-
-def discount_rate_of(args, source: ModelSource | None = None) -> float:
-    """The run's discount rate per period, as --discount-rate's help says: the option, else the MineLib
-    instance's DISCOUNT_RATE (its .pcpsp), else `ScheduleSetup`'s."""
-    if args.discount_rate is not None:
-        return args.discount_rate
-    instance = None if source is None else source.instance
-    if instance is not None and instance.path(".pcpsp").exists():
-        return instance.pcpsp().discount_rate
-    return ScheduleSetup.discount_rate
-
-
 def add_mining_capacity(p, note: str) -> None:
     p.add_argument("--mining-capacity", type=positive, metavar="T",
                    help=f"rock mined per period [t/period] (default: {note})")
-
-
-def add_builtin_deposit(p) -> None:
-    """--blocks and --seed of the built-in synthetic deposit (`orepit.valuation.synthetic`)."""
-    p.add_argument("--blocks", type=block_count, default=BUILTIN_BLOCKS, metavar="N",
-                   help="about this many blocks in the synthetic deposit, e.g. 1e6 [blocks]")
-    p.add_argument("--seed", type=natural, default=BUILTIN_SEED, metavar="SEED",
-                   help="seed of the synthetic deposit [-]")
 
 
 def add_parameter_files(p, economics: str | None, environment: str) -> None:
@@ -316,6 +245,14 @@ def add_parameter_files(p, economics: str | None, environment: str) -> None:
                    help="economic parameters (TOML)" + (f" (default: {economics})" if economics else ""))
     p.add_argument("--environment", metavar="ENVIRONMENT.toml",
                    help=f"environmental parameters (TOML) (default: {environment})")
+
+
+def add_valuation(p) -> None:
+    """--economics, --environment and --columns for a verb that can value a block model
+    (`orepit.cli.opening.open_valued`)."""
+    add_parameter_files(p, "none: a MineLib instance's own block values; required with a block-model file",
+                        "none: the economic values; with it, the values net of environmental cost")
+    add_columns(p)
 
 
 def add_cluster(p) -> None:

@@ -8,6 +8,9 @@ A values file (`orepit.data.values`) holds one block value per line in grid orde
 then y, then z from the bottom bench (block (i, j, k) is line i + nx * (j + ny * k) + 1, not
 counting blank and comment lines); or it is a ``.npy`` array or a one-column ``.parquet`` table in
 the same order.
+
+A ``--grid`` run loads no pandas (the model path imports `orepit.cli.opening` when it runs), so
+that the command starts as fast as the closure solver it calls.
 """
 from __future__ import annotations
 
@@ -19,10 +22,8 @@ from solvers.errors import InputError
 from solvers.patterns import GridPrecedence, minimal_pattern, named_pattern, slope_offsets
 
 from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_dims, add_json, add_model, add_slope,
-                                default_of, show)
+                                add_valuation, default_of, show)
 from orepit.cli.output import emit
-from orepit.cli.valued import add_valuation, open_valued
-from orepit.data.minelib import write_upit_solution
 from orepit.data.values import read_values
 
 
@@ -67,16 +68,6 @@ def grid_problem(args):
     return values, GridPrecedence((nx, ny, nz), offsets), os.path.basename(args.grid)
 
 
-def model_problem(args, verb: str):
-    """(values, precedence, label) of a MODEL: its blocks valued with --economics (net of
-    environmental cost with --environment), or a MineLib instance's UPIT values."""
-    source, deposit = open_valued(args, verb)
-    if deposit is not None:
-        return deposit.pit_values(bool(args.environment)), deposit.precedence, deposit.model.name or args.model
-    problem = source.minelib(f"orepit {verb}").upit()
-    return problem.values, problem.precedence, source.instance.name
-
-
 def run(args) -> int:
     t0 = time.perf_counter()
     if args.grid:
@@ -86,9 +77,11 @@ def run(args) -> int:
     else:
         if not args.model:
             raise InputError("orepit pit: give a MODEL or --grid VALUES_FILE")
+        from orepit.cli.opening import model_problem     # the domain, pandas with it: not for a --grid
         values, precedence, name = model_problem(args, "pit")
     result = PseudoflowSolver(precedence).solve(values)
     if args.out:
+        from orepit.data.minelib import write_upit_solution     # likewise
         write_upit_solution(args.out, result.solution)
     out = {"instance": name, "objective": result.objective, "blocks_in_pit": result.info["n_in_pit"],
            "seconds": result.seconds, "total_seconds": time.perf_counter() - t0,

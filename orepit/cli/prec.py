@@ -13,8 +13,8 @@ import time
 
 from solvers.errors import InputError
 
-from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_columns, add_json, add_model, add_slope,
-                                open_model_of, slope_of)
+from orepit.cli.opening import open_model_of, slope_of
+from orepit.cli.options import MINELIB, MODEL_FILES, add_block_size, add_columns, add_json, add_model, add_slope
 from orepit.cli.output import emit
 from orepit.valuation.precedence import precedence_from_geometry, write_precedence
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import time
 
 from orepit.cli.compare import add_study_options, strategy_names, study_inputs, study_of
-from orepit.cli.options import add_block_size, add_builtin_deposit, add_cluster, add_columns, add_model, \
-    add_parameter_files, check_cluster, count, natural, MINELIB, MODEL_FILES
+from orepit.cli.opening import add_builtin_deposit
+from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_cluster, add_columns, add_model,
+                                add_parameter_files, check_cluster, count, natural)
 from orepit.cli.output import emit
 from orepit.output.report import make_report
 from orepit.output.risk_charts import RISK_CHARTS, write_risk_charts

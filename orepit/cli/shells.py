@@ -16,11 +16,10 @@ import numpy as np
 from solvers.errors import InputError
 from solvers.nested import parse_factors
 
-from orepit.cli.options import (MINELIB, MODEL_FILES, add_discount_rate, add_json, add_mining_capacity, add_model,
-                                discount_rate_of, positive)
+from orepit.cli.opening import add_discount_rate, discount_rate_of, open_valued
+from orepit.cli.options import MINELIB, MODEL_FILES, add_json, add_mining_capacity, add_model, add_valuation, positive
 from orepit.cli.output import emit
 from orepit.cli.pit import add_grid_arguments, grid_problem
-from orepit.cli.valued import add_valuation, open_valued
 from orepit.data.atomic import write_text
 from orepit.planning.pits import REVENUE_FACTORS, ShellInputs, instance_shell_inputs, nested_shells, pit_by_pit
 from orepit.planning.strategies import ScheduleSetup

@@ -8,7 +8,8 @@ from __future__ import annotations
 import os
 import time
 
-from orepit.cli.options import add_builtin_deposit, add_dims, add_json, check_table_out, default_of
+from orepit.cli.opening import add_builtin_deposit
+from orepit.cli.options import add_dims, add_json, check_table_out, default_of
 from orepit.cli.output import emit
 from orepit.data.atomic import write_text
 from orepit.data.files import write_model

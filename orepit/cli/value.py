@@ -15,8 +15,9 @@ import numpy as np
 
 from solvers.errors import InputError
 
+from orepit.cli.opening import open_model_of
 from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_columns, add_json, add_model,
-                                add_parameter_files, check_table_out, open_model_of)
+                                add_parameter_files, check_table_out)
 from orepit.cli.output import emit
 from orepit.data.files import write_model
 from orepit.valuation.destinations import destination_columns

@@ -37,7 +37,7 @@ from orepit.valuation.destinations import DESTINATIONS, DUMP, MILL
 from orepit.valuation.economics import Economics
 from orepit.valuation.environment import Environment
 from orepit.valuation.gradetonnage import grade_tonnage
-from orepit.valuation.precedence import SLOPE_BENCHES, SLOPE_DEGREES
+from orepit.valuation.slope_defaults import SLOPE_BENCHES, SLOPE_DEGREES
 from orepit.valuation.slopes import slope_record
 
 DEST_NAMES = ["", *DESTINATIONS]  # index = destination + 1

@@ -37,8 +37,8 @@ from orepit.planning.budget import GREEN_BUDGET
 from orepit.planning.strategies import RECOVERY_FLOOR, STRATEGY_NAMES, ScheduleSetup
 from orepit.valuation.economics import Economics
 from orepit.valuation.environment import Environment
-from orepit.valuation.precedence import SLOPE_BENCHES, SLOPE_DEGREES
 from orepit.valuation.realisations import GradeRealisations, Variogram
+from orepit.valuation.slope_defaults import SLOPE_BENCHES, SLOPE_DEGREES
 from orepit.valuation.synthetic import EXTENT_M, default_economics, grid_for, synthetic_deposit
 
 #: sections of a study file and the keys each may hold (economics/environment: their own fields)

@@ -21,7 +21,8 @@ from orepit.valuation.destinations import DESTINATIONS, DUMP, MILL, STOCKPILE
 from orepit.valuation.economics import PRICE_UNITS_KG, Economics, rock_codes, value_arrays, value_inputs
 from orepit.valuation.environment import Environment, env_arrays, env_inputs
 from orepit.valuation.net import destination_values
-from orepit.valuation.precedence import SLOPE_BENCHES, SLOPE_DEGREES, precedence_from_geometry
+from orepit.valuation.precedence import precedence_from_geometry
+from orepit.valuation.slope_defaults import SLOPE_BENCHES, SLOPE_DEGREES
 
 
 @dataclass

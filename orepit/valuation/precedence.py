@@ -19,15 +19,8 @@ from solvers.errors import InputError
 from solvers.patterns import implied_chains, minimal_pattern, named_pattern, slope_offsets
 from solvers.problem import Precedence, node_dtype
 from orepit.data.minelib import write_precedence as _write
+from orepit.valuation.slope_defaults import SLOPE_BENCHES, SLOPE_DEGREES
 from orepit.valuation.slopes import SlopeTable
-
-#: Overall slope angle (degrees) when none is given.
-SLOPE_DEGREES = 45.0
-#: Benches the slope cone spans when none is given.  A cone over more benches follows the slope
-#: angle more closely, at the cost of more arcs: on the 62,500-block demo deposit (40 m cubes, 45
-#: degrees) the ultimate pit's value is 2.6 % above that of a 12-bench cone with 4 benches and 0.5 %
-#: above it with 8 (1.7 times the arcs of 4); 8 is also the depth of MineLib's kd precedences.
-SLOPE_BENCHES = 8
 
 
 def pattern_offsets(block_size=None, slope=SLOPE_DEGREES, levels: int = SLOPE_BENCHES,
