@@ -274,6 +274,7 @@ def test_every_verb_module_is_registered():
     assert set(VERBS) == modules == set(verbs(build_parser()))
     assert set(verbs(build_parser(["pit", "--grid", "v.txt"]))) == {"pit"}      # a named verb: only its module
     assert set(verbs(build_parser(["--help"]))) == set(verbs(build_parser(["pti"]))) == modules
+    assert set(verbs(build_parser(["--version"]))) == set(verbs(build_parser([]))) == set()
 
 
 def test_a_missing_verb_is_an_import_error():

@@ -6,7 +6,8 @@ on stdout, also on failure (``{"error": ...}``).  The options several verbs shar
 are defined once, in `orepit.cli.options`.
 
 Start-up is lean: ``orepit VERB`` imports only that verb's module (all of them for ``orepit
---help``), so that ``orepit pit --grid`` does not wait for the libraries other verbs need.
+--help``, none for ``orepit --version``), so that ``orepit pit --grid`` does not wait for the
+libraries other verbs need.
 """
 from __future__ import annotations
 
@@ -28,13 +29,15 @@ VERBS = ("info", "check", "pit", "shells", "prec", "value", "gt", "synth", "conv
 
 
 def build_parser(argv=None) -> Parser:
-    """The parser of every verb; with ``argv`` naming a verb, of that verb only."""
+    """The parser of every verb; with ``argv`` naming a verb, of that verb only; with ``argv`` holding
+    no word but ``--version``, of none."""
     parser = Parser(prog="orepit", description="Ore-body resource optimization: pits, schedules, green mining.")
     parser.add_argument("--version", action="version", version=f"orepit {__version__}")
     sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=Parser)
     sub.required = True
     named = next((word for word in argv or () if not word.startswith("-")), None)
-    for verb in (named,) if named in VERBS else VERBS:
+    verbs = (named,) if named in VERBS else () if argv is not None and set(argv) <= {"--version"} else VERBS
+    for verb in verbs:
         importlib.import_module(f"orepit.cli.{verb}").register(sub)
     return parser
 
