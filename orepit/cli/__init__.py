@@ -36,7 +36,12 @@ def build_parser(argv=None) -> Parser:
     sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=Parser)
     sub.required = True
     named = next((word for word in argv or () if not word.startswith("-")), None)
-    verbs = (named,) if named in VERBS else () if argv is not None and set(argv) <= {"--version"} else VERBS
+    if named in VERBS:
+        verbs = (named,)
+    elif argv is not None and set(argv) <= {"--version"}:
+        verbs = ()              # argparse answers --version (or wants a verb) before any verb is read
+    else:
+        verbs = VERBS           # --help, or a word that is no verb: all of them, to list them
     for verb in verbs:
         importlib.import_module(f"orepit.cli.{verb}").register(sub)
     return parser
