@@ -1,5 +1,3 @@
-import sys
+from orepit.cli import entry
 
-from orepit.cli import main
-
-sys.exit(main())
+entry()

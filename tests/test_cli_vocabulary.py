@@ -9,6 +9,7 @@ import json
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -306,6 +307,18 @@ def test_a_grid_pit_loads_no_pandas(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.splitlines()[0])["objective"] == 2.0
     assert json.loads(proc.stdout.splitlines()[-1]) == [0, []]
+
+
+def test_the_program_exits_with_the_status_after_freezing_the_collector(monkeypatch):
+    """`entry` (the ``orepit`` script and ``python -m orepit``) spares the shutdown's collections."""
+    calls = []
+    monkeypatch.setattr(orepit.cli, "main", lambda: calls.append("main") or 3)
+    monkeypatch.setattr(orepit.cli.gc, "freeze", lambda: calls.append("freeze"))
+    with pytest.raises(SystemExit) as exc:
+        orepit.cli.entry()
+    assert (exc.value.code, calls) == (3, ["main", "freeze"])
+    scripts = tomllib.loads((Path(orepit.cli.__file__).parents[2] / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"orepit": "orepit.cli:entry"}
 
 
 def test_a_removed_option_says_why(capsys):

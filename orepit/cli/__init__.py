@@ -11,6 +11,7 @@ libraries other verbs need.
 """
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -78,5 +79,18 @@ def main(argv=None) -> int:
     return status
 
 
+def entry() -> None:
+    """The ``orepit`` program (``python -m orepit`` too): `main`, then exit with its status.
+
+    The objects still alive then, most of them numba's, are frozen out of the garbage collections
+    the interpreter makes as it shuts down: the verb's work is done and its files are closed, and
+    those collections took about 0.1 s of every run (``orepit pit --grid`` on 8 blocks: 0.55 s
+    instead of 0.66 s).  Exit handlers still run.
+    """
+    status = main()
+    gc.freeze()
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
