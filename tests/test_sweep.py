@@ -394,6 +394,21 @@ def test_an_interrupted_sweep_resumes_with_only_the_missing_cases(sweep_path, se
     assert {row["strategy"] for row in payload["summary"]} == {"npv", "green"}
 
 
+def test_a_worker_that_imported_numba_before_its_environment_still_compiles():
+    """A local worker gets its environment (one numba thread) after its process started, and the
+    ``orepit`` script, the program's main module, is imported again there first, numba with it: the
+    task reads numba's settings again before the thread pool starts, so later compilations agree."""
+    code = ("import os\nimport numba\n"                          # numba's settings read: 2 threads
+            "os.environ['NUMBA_NUM_THREADS'] = '1'\n"             # the worker's environment arrives
+            "from orepit.study.sweep import limit_numba_threads\n"
+            "limit_numba_threads(1)\n"
+            "add = numba.njit(lambda x: x + 1)\n"
+            "print(add(1), numba.get_num_threads(), numba.config.NUMBA_NUM_THREADS)\n")
+    env = {**os.environ, "NUMBA_NUM_THREADS": "2"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert (proc.returncode, proc.stdout.split()) == (0, ["2", "1", "1"]), proc.stderr[-600:]
+
+
 def test_a_failing_case_is_reported_and_retried_next_time(tmp_path):
     from distributed import Client
 

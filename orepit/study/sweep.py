@@ -72,8 +72,16 @@ def _run_case(spec: dict, start: float) -> list[dict]:
 
 
 def limit_numba_threads(threads: int = 1) -> None:
-    """Numba on at most ``threads`` threads in this worker thread (the first step of a Dask task)."""
+    """Numba on at most ``threads`` threads in this worker thread (the first step of a Dask task).
+
+    numba's settings are read again first, before its thread pool starts: a local worker receives
+    its environment (`worker_environment`) after its process has started, and by then the process
+    may have imported numba (the ``orepit`` script, the main module of the program, is imported
+    again in each spawned worker); numba would then start the pool at the core count and refuse the
+    environment's pool size at its next compilation."""
     import numba
+    import numba.core.config
+    numba.core.config.reload_config()
     if numba.get_num_threads() > threads:
         numba.set_num_threads(threads)
 
