@@ -153,6 +153,8 @@ def test_shells_on_a_block_model_reports_tonnes_and_a_grid_without_tonnage_count
     np.savetxt(grid, np.random.default_rng(2).normal(-1.0, 3.0, 5 * 4 * 3))
     code, out = run_json(["shells", "--grid", str(grid), "--dims", "5", "4", "3", "--factors", "1"], capsys)
     assert code == 0 and "ore_blocks" in out["table"][0] and "ore_t" not in out["table"][0]
+    row = out["table"][-1]
+    assert isinstance(row["ore_blocks"], int) and row["ore_blocks"] + row["waste_blocks"] == row["blocks"]
     assert "mining_rate_blocks_per_period" in out
     code, out = run_json(["shells", "--grid", str(grid), "--dims", "5", "4", "3", "--factors", "1", "--tonnage", "50"],
                          capsys)

@@ -79,6 +79,7 @@ def run(args) -> int:
     unit = "t"
     if not tonnes_known:            # every block weighed 1: the "tonnes" are block counts
         table = table.rename(columns={"ore_t": "ore_blocks", "waste_t": "waste_blocks"})
+        table[["ore_blocks", "waste_blocks"]] = table[["ore_blocks", "waste_blocks"]].round().astype("int64")
         unit = "blocks"
     seconds = time.perf_counter() - t0
     if args.out:
