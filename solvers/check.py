@@ -193,10 +193,11 @@ def check_schedule(problem: PcpspProblem, schedule: Schedule, tol: float = 1e-6,
     return found.report(objective)
 
 
-def capacity_conflicts(problem: PcpspProblem) -> list[str]:
+def capacity_conflicts(problem: PcpspProblem) -> list[tuple[int, int, str]]:
     """Resource limits no schedule can meet, whatever it mines: a lower limit above what mining
     every block to its most demanding destination would use, or an upper limit below what mining
-    nothing would use (zero).  Each message names the resource, the period and the shortfall."""
+    nothing would use (zero).  One ``(resource, period, message)`` each; the message names the
+    resource, the period and the shortfall."""
     out = []
     coef = problem.resource_coef
     most = np.maximum(coef, 0.0).max(axis=1).sum(axis=0)        # per resource: everything, greediest
@@ -205,9 +206,9 @@ def capacity_conflicts(problem: PcpspProblem) -> list[str]:
         for t in range(problem.n_periods):
             lo, hi = problem.resource_lower[r, t], problem.resource_upper[r, t]
             if lo > most[r] + _slack(lo, 1e-9):
-                out.append(f"resource {r} period {t}: needs at least {lo:.10g} but mining every block uses "
-                           f"at most {most[r]:.10g} (short by {lo - most[r]:.6g})")
+                out.append((r, t, f"resource {r} period {t}: needs at least {lo:.10g} but mining every block uses "
+                                  f"at most {most[r]:.10g} (short by {lo - most[r]:.6g})"))
             if hi < min(0.0, least[r]) - _slack(hi, 1e-9):
-                out.append(f"resource {r} period {t}: limit {hi:.10g} is below the least possible use "
-                           f"{min(0.0, least[r]):.10g} (by {min(0.0, least[r]) - hi:.6g})")
+                out.append((r, t, f"resource {r} period {t}: limit {hi:.10g} is below the least possible use "
+                                  f"{min(0.0, least[r]):.10g} (by {min(0.0, least[r]) - hi:.6g})"))
     return out

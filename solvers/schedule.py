@@ -127,7 +127,8 @@ def solve_schedule(problem: PcpspProblem, time_limit: float = 900.0, threads: in
     """
     conflicts = capacity_conflicts(problem)
     if conflicts:
-        raise InfeasibleError("capacities cannot be met: " + "; ".join(conflicts[:5]), field="resource")
+        raise InfeasibleError("capacities cannot be met: " + "; ".join(m for _, _, m in conflicts[:5]),
+                              field="resource")
     t0 = time.perf_counter()
     deadline = Deadline(time_limit)
     info: dict = {"blocks": problem.n_blocks, "periods": problem.n_periods,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 
 import pytest
@@ -47,3 +48,19 @@ def test_schedule_cli_text_output_and_progress(instance, capsys):
 def test_schedule_cli_time_limit_used_up_by_reading(instance, capsys):
     assert main(["schedule", str(instance("newman1")), "--problem", "cpit", "--time-limit", "0.001", "--json"]) == 2
     assert "--time-limit 0.001 s is used up by reading" in _json(capsys)["error"]
+
+
+def test_capacities_no_schedule_can_meet_name_the_file_and_line(instance, tmp_path, capsys):
+    prefix = instance("newman1")
+    folder = tmp_path / "tight"
+    folder.mkdir()
+    for suffix in (".blocks", ".prec"):
+        shutil.copy(f"{prefix}{suffix}", folder / f"tight{suffix}")
+    lines = open(f"{prefix}.cpit", encoding="utf-8").read().splitlines()
+    row = next(n for n, text in enumerate(lines) if text.split()[:2] == ["0", "3"] and len(text.split()) == 4)
+    lines[row] = "0 3 G 1e12"                      # resource 0 must use 1e12 in period 3: nothing can
+    (folder / "tight.cpit").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["schedule", str(folder), "--problem", "cpit", "--time-limit", "10", "--json"]) == 2
+    error = _json(capsys)["error"]
+    assert error.startswith(f"tight.cpit line {row + 1}: capacities cannot be met: resource 0 period 3: needs at "
+                            "least 1e+12"), error

@@ -300,9 +300,10 @@ def test_a_grid_pit_loads_no_pandas(tmp_path):
     """``orepit pit --grid`` starts lean: no pandas, no scipy.sparse, nor any library of the other verbs."""
     values = tmp_path / "v.txt"
     values.write_text("1\n-1\n-2\n5\n-1\n-1\n-1\n-1\n")
+    unwanted = (*HEAVY, "pandas", "scipy.sparse")
     code = ("import json, sys\nfrom orepit.cli import main\n"
             f"status = main(['pit', '--grid', {str(values)!r}, '--dims', '2', '2', '2', '--json'])\n"
-            f"print(json.dumps([status, sorted(m for m in {(*HEAVY, 'pandas', 'scipy.sparse')!r} if m in sys.modules)]))")
+            f"print(json.dumps([status, sorted(m for m in {unwanted!r} if m in sys.modules)]))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.splitlines()[0])["objective"] == 2.0

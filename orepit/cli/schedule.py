@@ -9,13 +9,14 @@ import math
 import sys
 import time
 
-from solvers.errors import InputError
+from solvers.check import capacity_conflicts
+from solvers.errors import InfeasibleError, InputError
 from solvers.schedule import solve_schedule
 
 from orepit.cli.options import MINELIB, add_json, add_model, add_quiet, add_solver, default_of
 from orepit.cli.output import emit
 from orepit.data.files import open_model
-from orepit.data.minelib import write_schedule
+from orepit.data.minelib import limit_line, write_schedule
 
 #: solve_schedule's time limit (s), threads and MIP gap: the defaults of the options
 SOLVER_DEFAULTS = tuple(default_of(solve_schedule, name) for name in ("time_limit", "threads", "mip_gap"))
@@ -54,6 +55,12 @@ def run(args) -> int:
     t0 = time.perf_counter()
     inst = open_model(args.model).minelib("orepit schedule")
     problem = inst.problem(args.problem)
+    conflicts = capacity_conflicts(problem)
+    if conflicts:                       # the solver would refuse them too, without the file's line
+        r, t, _ = conflicts[0]
+        path = inst.path(f".{args.problem.lower()}")
+        raise InfeasibleError("capacities cannot be met: " + "; ".join(m for _, _, m in conflicts[:5]), path=path,
+                              line=limit_line(path, r, t), field="RESOURCE_CONSTRAINT_LIMITS")
     # the limit covers reading and writing too: keep a small margin for the output
     budget = args.time_limit - (time.perf_counter() - t0) - min(1.0, 0.03 * args.time_limit)
     if budget <= 0:

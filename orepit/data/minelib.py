@@ -290,6 +290,18 @@ def _limits(rows, n_rows, n_cols, path, key, names):
     return out_l, out_u, out_k
 
 
+def limit_line(path, resource: int, period: int) -> int | None:
+    """File line of the RESOURCE_CONSTRAINT_LIMITS row of ``resource`` in ``period`` (None if absent)."""
+    _, sections = _parse_sections(os.fspath(path))
+    for number, tokens in sections.get("RESOURCE_CONSTRAINT_LIMITS", []):
+        try:
+            if [int(float(tok)) for tok in tokens[:2]] == [resource, period]:
+                return number
+        except ValueError:
+            continue
+    return None
+
+
 def read_problem(path, precedence: Precedence | None = None) -> UpitProblem | CpitProblem | PcpspProblem:
     """Read a ``.upit``, ``.cpit`` or ``.pcpsp`` file (the TYPE field decides).
 
