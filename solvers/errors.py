@@ -35,6 +35,17 @@ class InfeasibleError(InputError):
     """The constraints cannot all hold (for example a capacity too small from period 0)."""
 
 
+class CapacityError(InfeasibleError):
+    """Resource limits no schedule can meet, whatever it mines (`solvers.check.capacity_conflicts`):
+    ``conflicts`` holds ``(resource, period, message)`` for each; the message names the first five.
+    A caller that knows where the limits were read from raises it again with the file and line."""
+
+    def __init__(self, conflicts, path=None, line: int | None = None, field: str = "resource"):
+        self.conflicts = list(conflicts)
+        super().__init__("capacities cannot be met: " + "; ".join(m for _, _, m in self.conflicts[:5]),
+                         path=path, line=line, field=field)
+
+
 class TimeLimitError(InputError):
     """No solution found within the time limit: the problem may well be feasible (raise the limit).
     Not an `InfeasibleError`, so no caller takes it for infeasibility and plans around it: a result

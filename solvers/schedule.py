@@ -24,7 +24,7 @@ import time
 from . import bz, frontier, heuristics, improve, mip
 from .check import capacity_conflicts, check_schedule
 from .deadline import Deadline
-from .errors import InfeasibleError, TimeLimitError
+from .errors import CapacityError, TimeLimitError
 from .problem import PcpspProblem
 from .result import FEASIBLE, OPTIMAL, TIME_LIMIT, Result, relative_gap
 
@@ -127,8 +127,7 @@ def solve_schedule(problem: PcpspProblem, time_limit: float = 900.0, threads: in
     """
     conflicts = capacity_conflicts(problem)
     if conflicts:
-        raise InfeasibleError("capacities cannot be met: " + "; ".join(m for _, _, m in conflicts[:5]),
-                              field="resource")
+        raise CapacityError(conflicts)
     t0 = time.perf_counter()
     deadline = Deadline(time_limit)
     info: dict = {"blocks": problem.n_blocks, "periods": problem.n_periods,

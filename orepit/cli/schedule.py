@@ -9,8 +9,7 @@ import math
 import sys
 import time
 
-from solvers.check import capacity_conflicts
-from solvers.errors import InfeasibleError, InputError
+from solvers.errors import CapacityError, InputError
 from solvers.schedule import solve_schedule
 
 from orepit.cli.options import MINELIB, add_json, add_model, add_quiet, add_solver, default_of
@@ -55,18 +54,18 @@ def run(args) -> int:
     t0 = time.perf_counter()
     inst = open_model(args.model).minelib("orepit schedule")
     problem = inst.problem(args.problem)
-    conflicts = capacity_conflicts(problem)
-    if conflicts:                       # the solver would refuse them too, without the file's line
-        r, t, _ = conflicts[0]
-        path = inst.path(f".{args.problem.lower()}")
-        raise InfeasibleError("capacities cannot be met: " + "; ".join(m for _, _, m in conflicts[:5]), path=path,
-                              line=limit_line(path, r, t), field="RESOURCE_CONSTRAINT_LIMITS")
     # the limit covers reading and writing too: keep a small margin for the output
     budget = args.time_limit - (time.perf_counter() - t0) - min(1.0, 0.03 * args.time_limit)
     if budget <= 0:
         raise InputError(f"--time-limit {args.time_limit} s is used up by reading the instance", field="time_limit")
-    result = solve_schedule(problem, time_limit=budget, threads=args.threads, mip_gap=args.gap,
-                            progress=_Progress(args.quiet, t0))
+    try:
+        result = solve_schedule(problem, time_limit=budget, threads=args.threads, mip_gap=args.gap,
+                                progress=_Progress(args.quiet, t0))
+    except CapacityError as exc:        # named again with the file and line of the first limit
+        path = inst.path(f".{args.problem.lower()}")
+        resource, period, _ = exc.conflicts[0]
+        raise CapacityError(exc.conflicts, path=path, line=limit_line(path, resource, period),
+                            field="RESOURCE_CONSTRAINT_LIMITS") from None
     if args.out:
         write_schedule(args.out, result.solution)
     seconds = time.perf_counter() - t0
