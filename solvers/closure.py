@@ -531,6 +531,32 @@ class FlowState:
 # value scaling
 # --------------------------------------------------------------------------------------------
 
+_CHUNK = 1 << 16    # values per step of scale_values' passes: one small buffer, not model-sized temporaries
+                    # (fresh large numpy arrays get huge pages, slow to write first: see `_start`)
+
+
+def _abs_sum(v) -> float:
+    """Sum of |v| through one small buffer (NaN if a value is NaN, inf if one is infinite)."""
+    buf = np.empty(min(_CHUNK, v.size))
+    total = 0.0
+    for s in range(0, v.size, _CHUNK):
+        b = np.abs(v[s:s + _CHUNK], out=buf[:min(_CHUNK, v.size - s)])
+        total += float(b.sum())
+    return total
+
+
+def _scaled_exactly(v, scale, out) -> bool:
+    """Fill int64 ``out`` with round(v * scale); whether round(v * scale) / scale == v for every value."""
+    buf = np.empty(min(_CHUNK, v.size))
+    for s in range(0, v.size, _CHUNK):
+        c = v[s:s + _CHUNK]
+        b = np.round(np.multiply(c, scale, out=buf[:c.size]), out=buf[:c.size])
+        out[s:s + c.size] = b
+        if not np.array_equal(np.divide(b, scale, out=b), c):
+            return False
+    return True
+
+
 def scale_values(values, smallest: int = 1) -> tuple[np.ndarray, int | None]:
     """Values as exact int64 multiples of ``1/scale`` when possible.
 
@@ -541,22 +567,20 @@ def scale_values(values, smallest: int = 1) -> tuple[np.ndarray, int | None]:
     v = np.ascontiguousarray(values, dtype=np.float64)
     if v.ndim != 1:
         raise InputError(f"values must be one-dimensional, got shape {v.shape}")
-    bad = ~np.isfinite(v)
-    if bad.any():
-        b = int(np.flatnonzero(bad)[0])
-        raise InputError(f"value of block {b} is {v[b]}", field="values")
-    total = float(np.abs(v).sum()) if v.size else 0.0
-    if not math.isfinite(total) or total > 1e300:
+    total = _abs_sum(v)
+    if not total <= 1e300:                   # NaN, inf or too large
+        bad = np.flatnonzero(~np.isfinite(v))
+        if bad.size:
+            raise InputError(f"value of block {bad[0]} is {v[bad[0]]}", field="values")
         raise InputError(f"values too large: sum of |values| = {total}", field="values")
     sample = v[::max(1, v.size // 2048)]     # rejects most scales without a full pass
+    scaled = np.empty(v.size, np.int64)
     scale = smallest
     while scale <= MAX_SCALE:
         if total * scale >= _INT_HEADROOM:
             break
-        if np.array_equal(np.round(sample * scale) / scale, sample):
-            r = np.round(v * scale)
-            if np.array_equal(r / scale, v):
-                return r.astype(np.int64), scale
+        if np.array_equal(np.round(sample * scale) / scale, sample) and _scaled_exactly(v, scale, scaled):
+            return scaled, scale
         scale *= 10
     if scale == smallest:  # integral-looking but even at the smallest scale beyond int64 headroom
         if np.array_equal(np.round(v * scale) / scale, v):

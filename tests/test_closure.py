@@ -87,6 +87,22 @@ def test_scale_detection_and_refusals():
         scale_values([9e18, -9e18])
 
 
+def test_scale_reads_every_chunk_and_holds_no_model_sized_temporaries():
+    import tracemalloc
+    n = 1_000_003                                       # several of scale_values' chunks, the last one short
+    values = np.arange(n, dtype=np.float64) - n // 2
+    values[-1] += 0.25                                  # the only fraction, in the last chunk; the sample skips it
+    tracemalloc.start()
+    scaled, scale = scale_values(values)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert scale == 100 and np.array_equal(scaled / 100, values)
+    assert peak < 1.5 * scaled.nbytes                   # the result and small buffers (model-sized: 4x or more)
+    values[n - 2] = np.nan
+    with pytest.raises(InputError, match=f"block {n - 2} is nan"):
+        scale_values(values)
+
+
 def test_solver_is_reusable_and_checks_length():
     prec = Precedence.from_arcs(4, [1, 2, 3], [0, 1, 1])
     solver = PseudoflowSolver(prec)
