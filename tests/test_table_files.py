@@ -1,4 +1,4 @@
-"""CSV and Parquet block tables: the separator sniffed from the header, line numbers of rows with blank lines and any
+"""CSV and Parquet block tables: the separator sniffed from the header (and decimal commas in a ';' file), line numbers of rows with blank lines and any
 line ends, read by the C parser; Parquet read a column at a time, as pandas reads it."""
 from __future__ import annotations
 
@@ -35,6 +35,24 @@ def test_separators_and_line_ends_give_the_same_model(tmp_path, sep, end):
     assert model.n_blocks == 4 and model.dims == (2, 2, 1)
     assert np.array_equal(np.sort(model["tonnage"]), [1.5, 2.0, 3.0, 4.0])
     assert np.allclose(np.sort(model["CU"]), [0.1, 0.2, 0.3, 0.4])
+
+
+def test_decimal_commas_of_a_semicolon_file_are_read_and_stated(tmp_path):
+    path = tmp_path / "m.csv"
+    _write(path, ";", "\r\n", [tuple(f.replace(".", ",") for f in row) for row in ROWS])
+    notes = []
+    model = read_model(path, block_size=(10, 10, 10), assumptions=notes)
+    assert np.array_equal(np.sort(model["tonnage"]), [1.5, 2.0, 3.0, 4.0])
+    assert np.allclose(np.sort(model["CU"]), [0.1, 0.2, 0.3, 0.4])
+    assert any("decimal commas" in note for note in notes)
+
+
+def test_a_file_mixing_decimal_commas_and_points_is_refused_by_line(tmp_path):
+    path = tmp_path / "m.csv"
+    rows = [*ROWS[:3], ("15", "15", "5", "4", "0,3")]            # one comma among decimal points: no guess
+    _write(path, ";", "\n", rows)
+    with pytest.raises(InputError, match=r"m.csv line 6: column CU: values that are not finite numbers in 1 row"):
+        read_model(path, block_size=(10, 10, 10), grades=("CU",), assumptions=[])
 
 
 @pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])

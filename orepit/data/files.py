@@ -82,7 +82,7 @@ def read_model(path, *, columns: Mapping[str, str] | None = None, block_size=Non
             numbers, word = None, "block"
         else:
             stated = read_parquet_meta(path) if kind == "parquet" else {}
-            table = read_table(path, kind, None if only is None else _kept(only, grades, stated))
+            table = read_table(path, kind, None if only is None else _kept(only, grades, stated), notes)
             numbers, word = row_numbers(path, kind, len(table))
         given = {"block_size": block_size, "origin": origin, "grades": grades, "name": name}
         given = {key: stated.get(key) if value is None else value for key, value in given.items()}

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
+import re
 from typing import Iterable
 
 import numpy as np
@@ -17,16 +19,22 @@ from orepit.data.csv_text import write_csv
 _META_KEY = b"orepit"
 
 
-def read_table(path, kind: str, only: Iterable[str] | None = None) -> pd.DataFrame:
-    """Read a CSV (header row; the separator sniffed from it) or Parquet table; errors name the file.
-    only: the names of the columns to read (those of them the file has; the others are not read)."""
+def read_table(path, kind: str, only: Iterable[str] | None = None, notes: list | None = None) -> pd.DataFrame:
+    """Read a CSV (header row; the separator sniffed from it, decimal commas as `_decimal_mark` says)
+    or Parquet table; errors name the file.
+    only: the names of the columns to read (those of them the file has; the others are not read);
+    notes: receives one line when the numbers are read with decimal commas."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise InputError("file not found", path=path)
     wanted = None if only is None else set(only)
     try:
         if kind == "csv":
-            return pd.read_csv(path, sep=_separator(path), engine="c", low_memory=False,
+            sep = _separator(path)
+            decimal = _decimal_mark(path, sep)
+            if decimal == "," and notes is not None:
+                notes.append("numbers with decimal commas (fields separated by ';', no number with a decimal point)")
+            return pd.read_csv(path, sep=sep, decimal=decimal, engine="c", low_memory=False,
                                usecols=None if wanted is None else wanted.__contains__)
         return _read_parquet(path, wanted)
     except InputError:
@@ -65,6 +73,28 @@ def _separator(path) -> str:
             if line.strip():
                 return csv.Sniffer().sniff(line).delimiter
     return ","
+
+
+_COMMA_NUMBER = re.compile(r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*")
+_POINT_NUMBER = re.compile(r"\s*[+-]?\d*\.\d+(?:[eE][+-]?\d+)?\s*")
+
+
+def _decimal_mark(path, sep: str, lines: int = 1000) -> str:
+    """',' for a file that separates its fields with ';' and writes decimal commas (as spreadsheets
+    do in many countries): among its first ``lines`` data lines some field is a number with a
+    decimal comma (``2,747``) and none a number with a decimal point; else '.'."""
+    if sep != ";":
+        return "."
+    comma = False
+    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+        rows = (line for line in fh if line.strip())
+        next(rows, None)                                        # the header
+        for line in itertools.islice(rows, lines):
+            for field in line.rstrip("\r\n").split(";"):
+                if _POINT_NUMBER.fullmatch(field):
+                    return "."
+                comma = comma or bool(_COMMA_NUMBER.fullmatch(field))
+    return "," if comma else "."
 
 
 def row_numbers(path, kind: str, n_rows: int) -> tuple[np.ndarray, str]:
