@@ -540,8 +540,8 @@ def _abs_sum(v) -> float:
     buf = np.empty(min(_CHUNK, v.size))
     total = 0.0
     for s in range(0, v.size, _CHUNK):
-        b = np.abs(v[s:s + _CHUNK], out=buf[:min(_CHUNK, v.size - s)])
-        total += float(b.sum())
+        c = v[s:s + _CHUNK]
+        total += float(np.abs(c, out=buf[:c.size]).sum())
     return total
 
 
