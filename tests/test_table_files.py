@@ -1,4 +1,4 @@
-"""CSV and Parquet block tables: the separator sniffed from the header (and decimal commas in a ';' file), line numbers of rows with blank lines and any
+"""CSV and Parquet block tables: the separator sniffed from the header (and decimal commas in a ';' file; UTF-8 or Windows-1252 text), line numbers of rows with blank lines and any
 line ends, read by the C parser; Parquet read a column at a time, as pandas reads it."""
 from __future__ import annotations
 
@@ -45,6 +45,21 @@ def test_decimal_commas_of_a_semicolon_file_are_read_and_stated(tmp_path):
     assert np.array_equal(np.sort(model["tonnage"]), [1.5, 2.0, 3.0, 4.0])
     assert np.allclose(np.sort(model["CU"]), [0.1, 0.2, 0.3, 0.4])
     assert any("decimal commas" in note for note in notes)
+
+
+def test_windows_1252_text_is_read_and_stated_and_other_bytes_named_by_line(tmp_path):
+    path = tmp_path / "m.csv"
+    lines = ["X,Y,Z,TONNAGE,Cu_%,Roche", *(",".join((*row, "granodiorite")) for row in ROWS)]
+    lines[3] = lines[3].replace("granodiorite", "diorite à quartz")
+    path.write_bytes("\r\n".join(lines).encode("cp1252"))
+    notes = []
+    model = read_model(path, block_size=(10, 10, 10), grades=("Cu_%",), assumptions=notes)
+    assert np.allclose(np.sort(model["Cu_%"]), [0.1, 0.2, 0.3, 0.4])
+    assert sorted(set(model["Roche"])) == ["diorite à quartz", "granodiorite"]
+    assert any("Windows-1252" in note and "line 4" in note for note in notes)
+    path.write_bytes(path.read_bytes().replace(b"granodiorite", b"grano\x81", 1))   # 0x81: no character there
+    with pytest.raises(InputError, match=r"m.csv line 2: text is neither UTF-8 nor Windows-1252"):
+        read_model(path, block_size=(10, 10, 10), assumptions=[])
 
 
 def test_a_file_mixing_decimal_commas_and_points_is_refused_by_line(tmp_path):

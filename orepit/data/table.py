@@ -20,22 +20,17 @@ _META_KEY = b"orepit"
 
 
 def read_table(path, kind: str, only: Iterable[str] | None = None, notes: list | None = None) -> pd.DataFrame:
-    """Read a CSV (header row; the separator sniffed from it, decimal commas as `_decimal_mark` says)
-    or Parquet table; errors name the file.
+    """Read a CSV (header row; the separator sniffed from it, decimal commas as `_decimal_mark` says;
+    UTF-8 or Windows-1252 text) or Parquet table; errors name the file.
     only: the names of the columns to read (those of them the file has; the others are not read);
-    notes: receives one line when the numbers are read with decimal commas."""
+    notes: receives one line for each assumption made (decimal commas, Windows-1252 text)."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise InputError("file not found", path=path)
     wanted = None if only is None else set(only)
     try:
         if kind == "csv":
-            sep = _separator(path)
-            decimal = _decimal_mark(path, sep)
-            if decimal == "," and notes is not None:
-                notes.append("numbers with decimal commas (fields separated by ';', no number with a decimal point)")
-            return pd.read_csv(path, sep=sep, decimal=decimal, engine="c", low_memory=False,
-                               usecols=None if wanted is None else wanted.__contains__)
+            return _read_csv(path, wanted, [] if notes is None else notes)
         return _read_parquet(path, wanted)
     except InputError:
         raise
@@ -43,6 +38,38 @@ def read_table(path, kind: str, only: Iterable[str] | None = None, notes: list |
         raise InputError(f"cannot parse CSV: {exc}", path=path) from None
     except Exception as exc:  # noqa: BLE001 - any reader failure is bad input here
         raise InputError(f"cannot read {kind} table: {exc}", path=path) from None
+
+
+def _read_csv(path: str, wanted: set | None, notes: list) -> pd.DataFrame:
+    """A CSV table: UTF-8 text, else Windows-1252 (what software on Windows writes; ``notes`` says so)."""
+    sep = _separator(path)
+    decimal = _decimal_mark(path, sep)
+    if decimal == ",":
+        notes.append("numbers with decimal commas (fields separated by ';', no number with a decimal point)")
+    options = dict(sep=sep, decimal=decimal, engine="c", low_memory=False,
+                   usecols=None if wanted is None else wanted.__contains__)
+    try:
+        return pd.read_csv(path, encoding="utf-8", **options)
+    except UnicodeDecodeError:
+        pass
+    try:
+        table = pd.read_csv(path, encoding="cp1252", **options)
+    except UnicodeDecodeError:
+        raise InputError("text is neither UTF-8 nor Windows-1252: save the file as UTF-8", path=path,
+                         line=_first_line_not_in(path, "cp1252")) from None
+    notes.append(f"text read as Windows-1252, not UTF-8 (line {_first_line_not_in(path, 'utf-8')} is not UTF-8)")
+    return table
+
+
+def _first_line_not_in(path, encoding: str) -> int | None:
+    """The number of the first line of the file that is not text in ``encoding`` (None: every line is)."""
+    with open(path, "rb") as fh:
+        for number, line in enumerate(fh, 1):
+            try:
+                line.decode(encoding)
+            except UnicodeDecodeError:
+                return number
+    return None
 
 
 def _read_parquet(path: str, wanted: set | None) -> pd.DataFrame:
