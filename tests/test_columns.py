@@ -11,6 +11,7 @@ def test_parse_columns_text():
     assert parse_columns("x=XC,y=YC,z=ZC,density=DENSITY,cu=CU,au=AU") == {
         "x": "XC", "y": "YC", "z": "ZC", "density": "DENSITY", "cu": "CU", "au": "AU"}
     assert parse_columns(" cu = Cu pct , x=X ") == {"cu": "Cu pct", "x": "X"}
+    assert parse_columns("bi=BI_PPM,rock2=ALT,Cu=CU") == {"bi": "BI_PPM", "rock2": "ALT", "Cu": "CU"}   # grades
 
 
 @pytest.mark.parametrize("text,message", [
@@ -21,6 +22,11 @@ def test_parse_columns_text():
     ("x=XC=YC", "pair 1 'x=XC=YC' has two '='"),
     ("x=XC,x=YC", "'x' is mapped twice (to 'XC' and 'YC')"),
     ("x=XC,y=XC", "file column 'XC' is mapped twice (to 'x' and 'y')"),
+    ("tonnes=TONNES", "model name 'tonnes' in tonnes=TONNES: did you mean tonnage=TONNES?"),
+    ("Density=SG", "did you mean density=SG?"),
+    ("easting=E,y=N", "did you mean x=E?"),
+    ("densty=SG", "did you mean density=SG?"),
+    ("sulfur=S_PCT", "did you mean sulphur=S_PCT?"),
 ])
 def test_parse_columns_errors(text, message):
     with pytest.raises(InputError) as err:

@@ -11,6 +11,7 @@ matched case-insensitively too (``cu`` finds ``CU``).
 """
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from typing import Iterable, Mapping
@@ -126,8 +127,25 @@ def check_columns(mapping: Mapping[str, str], *, path=None, source: str = "colum
         if column in seen:
             raise InputError(f"file column '{column}' is mapped twice (to '{seen[column]}' and '{name}')",
                              path=path, field=source)
+        meant = _attribute_meant(name)
+        if meant:
+            raise InputError(f"model name '{name}' in {name}={column}: did you mean {meant}={column}? (model names: "
+                             f"{', '.join(COMMON_NAMES)}, or a grade's own name)", path=path, field=source)
         seen[column] = name
     return dict(mapping)
+
+
+def _attribute_meant(name: str) -> str | None:
+    """The model attribute a mapped name stands for without being it: one of its common names
+    (``tonnes``, ``sg``, ``easting``) or a near spelling of a long one (``densty``); else None."""
+    if name in COMMON_NAMES:
+        return None
+    lower = name.lower()
+    for attribute, aliases in COMMON_NAMES.items():
+        if lower in aliases:
+            return attribute
+    close = difflib.get_close_matches(lower, [a for a in COMMON_NAMES if len(a) >= 5], n=1, cutoff=0.8)
+    return close[0] if close else None
 
 
 def resolve_columns(file_columns: Iterable[str], mapping: Mapping[str, str] | None,
