@@ -42,6 +42,9 @@ def test_columns_table_in_toml(tmp_path):
     with pytest.raises(InputError) as err:
         read_columns(path)
     assert str(err.value) == "params.toml line 5: columns.y: expected the name of a file column in quotes, got 3"
+    path.write_text('currency = "USD"\n\n[columns]\nx = "XC"\ntonnes = "T"\n')
+    with pytest.raises(InputError, match=r"^params.toml line 5: model name 'tonnes' in tonnes=T: did you mean tonnage=T\?"):
+        read_columns(path)
     assert columns_from_toml({"currency": "USD"}) == {}
     with pytest.raises(InputError, match="columns: expected a table"):
         columns_from_toml({"columns": "x=XC"}, text='columns = "x=XC"\n')

@@ -75,9 +75,13 @@ def columns_from_toml(data: Mapping, path=None, text: str | None = None) -> dict
         raise InputError("columns: expected a table [columns] with lines NAME = \"FILECOLUMN\"", path=path,
                          line=key_line(text, None, "columns"), field="columns")
     for name, column in table.items():
-        if not isinstance(column, str) or not column.strip():
-            raise InputError(f"columns.{name}: expected the name of a file column in quotes, got {column!r}",
-                             path=path, line=key_line(text, "columns", name), field=f"columns.{name}")
+        try:
+            if not isinstance(column, str) or not column.strip():
+                raise InputError(f"columns.{name}: expected the name of a file column in quotes, got {column!r}")
+            check_columns({str(name): column.strip()})
+        except InputError as exc:
+            raise InputError(exc.reason, path=path, line=key_line(text, "columns", name),
+                             field=f"columns.{name}") from None
     return check_columns({str(k): v.strip() for k, v in table.items()}, path=path, source="columns")
 
 
