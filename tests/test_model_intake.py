@@ -159,6 +159,19 @@ def test_one_bench_needs_the_block_size(tmp_path):
         read_model(path, block_size=(10, 10, 10), origin=(0, 0, 0))
 
 
+def test_a_block_size_that_divides_the_centroid_spacing_is_refused(tmp_path):
+    path = tmp_path / "m.csv"
+    x, y = np.meshgrid([50.0, 150.0, 350.0], [50.0, 150.0], indexing="ij")        # 100 m blocks, one column absent
+    pd.DataFrame({"X": x.ravel(), "Y": y.ravel(), "Z": 50.0, "TONNAGE": 1.0}).to_csv(path, index=False)
+    model, _ = _read(path, block_size=(100, 100, 100))
+    assert model.dims == (4, 2, 1)
+    with pytest.raises(InputError) as err:
+        read_model(path, block_size=(50, 100, 100), assumptions=[])        # a sub-block's size given for the block's
+    assert str(err.value) == ("m.csv: column X (x): x centroids are 100 m apart or a multiple of it, 2 blocks of "
+                              "the 50 m given, so the cells between them would all be empty: is the block size "
+                              "along x 100 m?")
+
+
 def test_assumptions_are_one_warning_or_the_callers_list(tmp_path):
     path = tmp_path / "m.csv"
     path.write_text("XC,YC,ZC,SG,Cu,BWI\n5,5,5,2.7,0.5,12\n15,5,5,2.5,0.1,\n")

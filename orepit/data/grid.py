@@ -6,7 +6,8 @@ of the smallest gap (a sparse model skips cells, so gaps of 2 or 3 blocks are fi
 size is then the span divided by the number of steps, and the origin (the lower corner of cell
 0) half a block below the lowest centroid.  A centroid more than `TOLERANCE` of a block from a
 block centre is off the grid.  A rotated grid, or sub-blocks given without their sizes, fail
-this test and are refused with the spacings found.
+this test and are refused with the spacings found.  A block size given that divides every spacing
+(50 m for centroids 100 m apart) is refused too: it would leave every other cell empty.
 """
 from __future__ import annotations
 
@@ -92,6 +93,11 @@ def fit_axis(values, axis: str, size: float | None = None, origin: float | None 
                       f"block size {fmt(size)} m", np.flatnonzero(off))
     if (index < 0).any():
         raise OffGrid(f"{axis} centroids lie below the grid origin {fmt(origin)} m", np.flatnonzero(index < 0))
+    apart = int(np.gcd.reduce(np.diff(np.unique(index)).astype(np.int64)))
+    if apart > 1:
+        raise OffGrid(f"{axis} centroids are {fmt(apart * size)} m apart or a multiple of it, {apart} blocks of the "
+                      f"{fmt(size)} m given, so the cells between them would all be empty: is the block size "
+                      f"along {axis} {fmt(apart * size)} m?")
     return index.astype(np.int64), float(origin), float(size)
 
 
