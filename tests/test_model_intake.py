@@ -172,6 +172,19 @@ def test_a_block_size_that_divides_the_centroid_spacing_is_refused(tmp_path):
                               "along x 100 m?")
 
 
+def test_a_density_in_kg_per_m3_is_refused_by_line(tmp_path):
+    path = tmp_path / "m.csv"
+    frame = pd.DataFrame({"X": [5.0, 15.0, 25.0], "Y": 5.0, "Z": 5.0, "DENSITY": [2.7, 5.3, 2650.0]})
+    frame.to_csv(path, index=False)
+    with pytest.raises(InputError) as err:
+        read_model(path, block_size=(10, 10, 10), assumptions=[])
+    assert str(err.value) == ("m.csv line 4: column DENSITY (density): densities above 10 t/m3 (orepit reads "
+                              "density in t/m3: 2.7, not 2700 kg/m3) in 1 row")
+    frame.loc[2, "DENSITY"] = 2.65                                       # magnetite's 5.3 t/m3 passes
+    frame.to_csv(path, index=False)
+    assert np.allclose(read_model(path, block_size=(10, 10, 10), assumptions=[])["tonnage"], [2700, 5300, 2650])
+
+
 def test_assumptions_are_one_warning_or_the_callers_list(tmp_path):
     path = tmp_path / "m.csv"
     path.write_text("XC,YC,ZC,SG,Cu,BWI\n5,5,5,2.7,0.5,12\n15,5,5,2.5,0.1,\n")

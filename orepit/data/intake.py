@@ -26,6 +26,7 @@ RULES = {**{c: "any" for c in COORDINATES}, **{c: "pos" for c in SIZES}, **{c: "
 OPTIONAL_NUMERIC = ("bwi", "sulphur")
 FARTHEST = 1e9  # m: no coordinate or block size is larger
 LARGEST = 1e15  # no tonnage, density, grade or other attribute is larger
+DENSEST = 10.0  # t/m3: no rock is denser (massive sulphides and iron ores: 4-5.5)
 
 
 def _fmt3(values, sep=" x ") -> str:
@@ -81,6 +82,9 @@ def _check_values(frame: pd.DataFrame, problems: Problems, grades, defaults) -> 
         if rule == "nonneg":
             ok &= problems.check(name, values < 0, "negative values")
             ok &= problems.check(name, values > LARGEST, f"values beyond {LARGEST:.0e}")
+        if name == "density":
+            ok &= problems.check(name, values > DENSEST, f"densities above {DENSEST:g} t/m3 (orepit reads "
+                                 f"density in t/m3: 2.7, not 2700 kg/m3)")
         elif rule == "pos":
             ok &= problems.check(name, values <= 0, "sizes that are not positive")
         elif rule == "index":
