@@ -76,13 +76,23 @@ def _infer_size(values: np.ndarray, axis: str) -> tuple[float, float]:
     return snap((levels[-1] - levels[0]) / steps.sum()), levels[0]
 
 
+def _levels_apart(index: np.ndarray) -> int:
+    """The greatest common divisor of the gaps between the occupied grid levels (1 when no level is
+    skipped everywhere); counted with `np.bincount` when the levels span no more than 8 per value."""
+    shifted = index.astype(np.int64) - int(index.min())
+    top = int(shifted.max())
+    levels = np.flatnonzero(np.bincount(shifted)) if top <= 8 * shifted.size else np.unique(shifted)
+    return int(np.gcd.reduce(np.diff(levels))) if levels.size > 1 else 1
+
+
 def fit_axis(values, axis: str, size: float | None = None, origin: float | None = None):
     """(grid index of each value, origin, block size) along one axis; `OffGrid` when off the grid."""
     values = np.asarray(values, dtype=np.float64)
-    if size is None:
-        size, lowest = _infer_size(values, axis)
-    else:
+    given = size is not None
+    if given:
         lowest = values.min()
+    else:
+        size, lowest = _infer_size(values, axis)        # one block between the nearest centroids
     if origin is None:
         origin = snap(lowest - size / 2)
     position = (values - origin) / size - 0.5
@@ -93,7 +103,7 @@ def fit_axis(values, axis: str, size: float | None = None, origin: float | None 
                       f"block size {fmt(size)} m", np.flatnonzero(off))
     if (index < 0).any():
         raise OffGrid(f"{axis} centroids lie below the grid origin {fmt(origin)} m", np.flatnonzero(index < 0))
-    apart = int(np.gcd.reduce(np.diff(np.unique(index)).astype(np.int64)))
+    apart = _levels_apart(index) if given else 1
     if apart > 1:
         raise OffGrid(f"{axis} centroids are {fmt(apart * size)} m apart or a multiple of it, {apart} blocks of the "
                       f"{fmt(size)} m given, so the cells between them would all be empty: is the block size "
