@@ -42,8 +42,9 @@ def read_table(path, kind: str, only: Iterable[str] | None = None, notes: list |
 
 def _read_csv(path: str, wanted: set | None, notes: list) -> pd.DataFrame:
     """A CSV table: UTF-8 text, else Windows-1252 (what software on Windows writes; ``notes`` says so)."""
-    sep = _separator(path)
-    decimal = _decimal_mark(path, sep)
+    head = _head(path)
+    sep = csv.Sniffer().sniff(head[0]).delimiter if head else ","
+    decimal = _decimal_mark(head[1:], sep)
     if decimal == ",":
         notes.append("numbers with decimal commas (fields separated by ';', no number with a decimal point)")
     options = dict(sep=sep, decimal=decimal, engine="c", low_memory=False,
@@ -52,24 +53,28 @@ def _read_csv(path: str, wanted: set | None, notes: list) -> pd.DataFrame:
         return pd.read_csv(path, encoding="utf-8", **options)
     except UnicodeDecodeError:
         pass
-    try:
-        table = pd.read_csv(path, encoding="cp1252", **options)
-    except UnicodeDecodeError:
+    not_utf8, not_cp1252 = _first_lines_not_in(path, ("utf-8", "cp1252"))
+    if not_cp1252 is not None:
         raise InputError("text is neither UTF-8 nor Windows-1252: save the file as UTF-8", path=path,
-                         line=_first_line_not_in(path, "cp1252")) from None
-    notes.append(f"text read as Windows-1252, not UTF-8 (line {_first_line_not_in(path, 'utf-8')} is not UTF-8)")
-    return table
+                         line=not_cp1252)
+    notes.append(f"text read as Windows-1252, not UTF-8 (line {not_utf8} is not UTF-8)")
+    return pd.read_csv(path, encoding="cp1252", **options)
 
 
-def _first_line_not_in(path, encoding: str) -> int | None:
-    """The number of the first line of the file that is not text in ``encoding`` (None: every line is)."""
+def _first_lines_not_in(path, encodings) -> list[int | None]:
+    """For each encoding, the number of the first line of the file that is not text in it (None: none)."""
+    first: list[int | None] = [None] * len(encodings)
     with open(path, "rb") as fh:
         for number, line in enumerate(fh, 1):
-            try:
-                line.decode(encoding)
-            except UnicodeDecodeError:
-                return number
-    return None
+            for e, encoding in enumerate(encodings):
+                if first[e] is None:
+                    try:
+                        line.decode(encoding)
+                    except UnicodeDecodeError:
+                        first[e] = number
+            if None not in first:
+                break
+    return first
 
 
 def _read_parquet(path: str, wanted: set | None) -> pd.DataFrame:
@@ -93,34 +98,28 @@ def _read_parquet(path: str, wanted: set | None) -> pd.DataFrame:
     return frame
 
 
-def _separator(path) -> str:
-    """The separator of a CSV file, sniffed from its first non-blank line (the header)."""
+def _head(path, lines: int = 1000) -> list[str]:
+    """The first non-blank line of a CSV file (the header) and up to ``lines`` non-blank lines after it."""
     with open(path, encoding="utf-8", errors="replace", newline="") as fh:
-        for line in fh:
-            if line.strip():
-                return csv.Sniffer().sniff(line).delimiter
-    return ","
+        return list(itertools.islice((line for line in fh if line.strip()), lines + 1))
 
 
 _COMMA_NUMBER = re.compile(r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*")
 _POINT_NUMBER = re.compile(r"\s*[+-]?\d*\.\d+(?:[eE][+-]?\d+)?\s*")
 
 
-def _decimal_mark(path, sep: str, lines: int = 1000) -> str:
+def _decimal_mark(rows: list[str], sep: str) -> str:
     """',' for a file that separates its fields with ';' and writes decimal commas (as spreadsheets
-    do in many countries): among its first ``lines`` data lines some field is a number with a
-    decimal comma (``2,747``) and none a number with a decimal point; else '.'."""
+    do in many countries): among its data ``rows`` (the first of the file) some field is a number with
+    a decimal comma (``2,747``) and none a number with a decimal point; else '.'."""
     if sep != ";":
         return "."
     comma = False
-    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
-        rows = (line for line in fh if line.strip())
-        next(rows, None)                                        # the header
-        for line in itertools.islice(rows, lines):
-            for field in line.rstrip("\r\n").split(";"):
-                if _POINT_NUMBER.fullmatch(field):
-                    return "."
-                comma = comma or bool(_COMMA_NUMBER.fullmatch(field))
+    for line in rows:
+        for field in line.rstrip("\r\n").split(";"):
+            if _POINT_NUMBER.fullmatch(field):
+                return "."
+            comma = comma or bool(_COMMA_NUMBER.fullmatch(field))
     return "," if comma else "."
 
 
