@@ -75,14 +75,11 @@ def columns_from_toml(data: Mapping, path=None, text: str | None = None) -> dict
         raise InputError("columns: expected a table [columns] with lines NAME = \"FILECOLUMN\"", path=path,
                          line=key_line(text, None, "columns"), field="columns")
     for name, column in table.items():
-        try:
-            if not isinstance(column, str) or not column.strip():
-                raise InputError(f"columns.{name}: expected the name of a file column in quotes, got {column!r}")
-            check_columns({str(name): column.strip()})
-        except InputError as exc:
-            raise InputError(exc.reason, path=path, line=key_line(text, "columns", name),
-                             field=f"columns.{name}") from None
-    return check_columns({str(k): v.strip() for k, v in table.items()}, path=path, source="columns")
+        if not isinstance(column, str) or not column.strip():
+            raise InputError(f"columns.{name}: expected the name of a file column in quotes, got {column!r}",
+                             path=path, line=key_line(text, "columns", name), field=f"columns.{name}")
+    return check_columns({str(k): v.strip() for k, v in table.items()}, path=path, source="columns",
+                         line_of=lambda name: key_line(text, "columns", name))
 
 
 def read_columns(path) -> dict[str, str]:
@@ -117,24 +114,27 @@ def combined_columns(given: Mapping[str, str] | None = None, parameter_files: It
     return check_columns(merged)
 
 
-def check_columns(mapping: Mapping[str, str], *, path=None, source: str = "columns") -> dict[str, str]:
-    """A valid mapping: names and columns are non-empty text and no file column is mapped twice."""
+def check_columns(mapping: Mapping[str, str], *, path=None, source: str = "columns", line_of=None) -> dict[str, str]:
+    """A valid mapping: names and columns are non-empty text, no file column is mapped twice, and no
+    name stands for a model attribute without being it (`_attribute_meant`).
+    line_of: the file line of a model name (a parameter file's ``[columns]`` table), for the errors."""
     if not isinstance(mapping, Mapping):
         raise InputError(f"column mapping must be {{model name: file column}}, got {mapping!r}", path=path,
                          field=source)
     seen: dict[str, str] = {}
     for name, column in mapping.items():
+        def refuse(message):
+            return InputError(message, path=path, line=line_of(name) if line_of else None, field=source)
         if not isinstance(name, str) or not _NAME.match(name) or name != name.strip():
-            raise InputError(f"model name {name!r} must be text without '=' or ','", path=path, field=source)
+            raise refuse(f"model name {name!r} must be text without '=' or ','")
         if not isinstance(column, str) or not column.strip():
-            raise InputError(f"{name}: file column {column!r} must be a non-empty name", path=path, field=source)
+            raise refuse(f"{name}: file column {column!r} must be a non-empty name")
         if column in seen:
-            raise InputError(f"file column '{column}' is mapped twice (to '{seen[column]}' and '{name}')",
-                             path=path, field=source)
+            raise refuse(f"file column '{column}' is mapped twice (to '{seen[column]}' and '{name}')")
         meant = _attribute_meant(name)
         if meant:
-            raise InputError(f"model name '{name}' in {name}={column}: did you mean {meant}={column}? (model names: "
-                             f"{', '.join(COMMON_NAMES)}, or a grade's own name)", path=path, field=source)
+            raise refuse(f"model name '{name}' in {name}={column}: did you mean {meant}={column}? (model names: "
+                         f"{', '.join(COMMON_NAMES)}, or a grade's own name)")
         seen[column] = name
     return dict(mapping)
 
