@@ -265,6 +265,9 @@ def test_grade_units_checked_with_evidence():
     in_ppm = Economics(elements={"cu": Element(column="cu", grade_unit="ppm", price=8800.0)}, rock_column=None)
     with pytest.warns(GradeUnitWarning, match="every grade is below 0.003 ppm"):
         block_values(BlockModel(frame), in_ppm)
+    with pytest.warns(GradeUnitWarning, match=r"cu: every grade is below 0.003 %, low for '%'; check whether the "
+                                              r"grades are written as fractions \(0.005 for 0.5 %\)"):
+        block_values(BlockModel(frame), in_pct)
     frame["cu"] = [0.3, 0.5, 1.2]
     with warnings.catch_warnings():
         warnings.simplefilter("error")

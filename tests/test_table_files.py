@@ -70,6 +70,19 @@ def test_a_file_mixing_decimal_commas_and_points_is_refused_by_line(tmp_path):
         read_model(path, block_size=(10, 10, 10), grades=("CU",), assumptions=[])
 
 
+def test_a_units_row_under_the_header_is_refused_as_such(tmp_path):
+    """Some packages write the units under the header; refused by name (not as five bad columns),
+    while one text cell in line 2 is still that column's problem."""
+    path = tmp_path / "m.csv"
+    _write(path, ",", "\n", [("m", "m", "m", "t", "%"), *ROWS], blank_after=())
+    with pytest.raises(InputError, match=r"m.csv line 2: the first row under the header holds text in every number "
+                                         r"column \(m, m, m, t, %\): it looks like a units row; delete it"):
+        read_model(path, block_size=(10, 10, 10), grades=("CU",), assumptions=[])
+    _write(path, ",", "\n", [("5", "5", "5", "1.5", "%"), *ROWS[1:]], blank_after=())
+    with pytest.raises(InputError, match=r"m.csv line 2: column CU: values that are not finite numbers in 1 row"):
+        read_model(path, block_size=(10, 10, 10), grades=("CU",), assumptions=[])
+
+
 @pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
 def test_a_bad_row_is_named_by_its_file_line(tmp_path, end):
     path = tmp_path / "m.csv"

@@ -56,6 +56,7 @@ def model_from_table(table: pd.DataFrame, *, columns=None, block_size=None, orig
     if not len(frame):
         problems.add(None, "the file holds no blocks")
     problems.raise_if_any()
+    _refuse_units_row(frame, problems, grades)
     geometry_ok = _check_values(frame, problems, grades, defaults)
     frame, size, corner = _place(frame, problems, geometry_ok, block_size, origin, notes)
     problems.raise_if_any()
@@ -64,6 +65,22 @@ def model_from_table(table: pd.DataFrame, *, columns=None, block_size=None, orig
     if defaults:
         frame = fill_defaults(frame, defaults, notes, None if size is None else float(np.prod(size)))
     return BlockModel(frame, block_size=size, origin=corner, grades=grades, name=name, source=source)
+
+
+def _refuse_units_row(frame: pd.DataFrame, problems: Problems, grades) -> None:
+    """Refuse a first row that holds text in every known number column while the rows below hold
+    numbers: the units row some packages write under the header (``m, m, m, t/m3, %``)."""
+    names = [c for c in frame.columns if c in RULES or c in grades]
+    if len(frame) < 2 or not names:
+        return
+    head = frame[names].iloc[:2]
+    text = [str(v).strip() for v in head.iloc[0]]
+    numeric = head.apply(pd.to_numeric, errors="coerce")
+    if head.iloc[0].notna().all() and all(text) and numeric.iloc[0].isna().all() and numeric.iloc[1].notna().all():
+        problems.add(None, f"the first row under the header holds text in every number column "
+                           f"({', '.join(text)}): it looks like a units row; delete it (orepit reads lengths in "
+                           f"m, density in t/m3 and grades in the units of the economics file)", [0])
+        problems.raise_if_any()
 
 
 def _check_values(frame: pd.DataFrame, problems: Problems, grades, defaults) -> bool:

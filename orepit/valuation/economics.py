@@ -322,7 +322,8 @@ class GradeUnitWarning(UserWarning):
 
 def check_grade_unit(grade: np.ndarray, element: Element, source=None) -> None:
     """Refuse grades above 100 % and warn, with the evidence, when grades look like another unit:
-    in % but with a 95th percentile above 20 (ppm or g/t?), or in ppm / g/t but all below 0.05 (%?)."""
+    in % but with a 95th percentile above 20 (ppm or g/t?) or all below 0.05 (fractions: 0.005 for
+    0.5 %?), or in ppm / g/t but all below 0.05 (%?)."""
     if grade.size == 0:
         return
     top = float(grade.max())
@@ -338,6 +339,10 @@ def check_grade_unit(grade: np.ndarray, element: Element, source=None) -> None:
         warnings.warn(f"{element.column}: 95 % of the positive grades are below {p95:g}, high for '%' "
                       f"(median {float(np.median(positive)):g}); check whether the unit is ppm or g/t",
                       GradeUnitWarning, stacklevel=3)
+    elif element.grade_unit == "%" and top < 0.05:
+        warnings.warn(f"{element.column}: every grade is below {top:g} %, low for '%'; check whether the grades "
+                      f"are written as fractions (0.005 for 0.5 %): then multiply them by 100", GradeUnitWarning,
+                      stacklevel=3)
     elif element.grade_unit in ("ppm", "g/t") and top < 0.05:
         warnings.warn(f"{element.column}: every grade is below {top:g} {element.grade_unit}, low for "
                       f"'{element.grade_unit}'; check whether the unit is %", GradeUnitWarning, stacklevel=3)
