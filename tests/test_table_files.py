@@ -1,4 +1,4 @@
-"""CSV and Parquet block tables: the separator sniffed from the header (and decimal commas in a ';' file; UTF-8 or Windows-1252 text), line numbers of rows with blank lines and any
+"""CSV and Parquet block tables: '#' lines above the header skipped, the separator sniffed from the header (and decimal commas in a ';' file; UTF-8 or Windows-1252 text), line numbers of rows with blank lines and any
 line ends, read by the C parser; Parquet read a column at a time, as pandas reads it."""
 from __future__ import annotations
 
@@ -68,6 +68,27 @@ def test_a_file_mixing_decimal_commas_and_points_is_refused_by_line(tmp_path):
     _write(path, ";", "\n", rows)
     with pytest.raises(InputError, match=r"m.csv line 6: column CU: values that are not finite numbers in 1 row"):
         read_model(path, block_size=(10, 10, 10), grades=("CU",), assumptions=[])
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_comment_lines_above_the_header_are_skipped_stated_and_counted(tmp_path, end):
+    """An export's notes above the header ('# source, date, units') are skipped and said so; the
+    lines of the rows below keep their numbers in the file."""
+    path = tmp_path / "m.csv"
+    _write(path, ",", end, [*ROWS[:3], ("15", "15", "5", "-4", "0.3")], blank_after=())
+    text = path.read_bytes().decode()
+    path.write_bytes(f"# exported 2026-11-01{end}{end}  # units: m, t{end}".encode() + text.encode())
+    with pytest.raises(InputError, match=r"m.csv line 8: column TONNAGE \(tonnage\): negative values in 1 row"):
+        read_model(path, block_size=(10, 10, 10), assumptions=[])
+    assert row_numbers(path, "csv", 4)[0].tolist() == [5, 6, 7, 8]
+    path.write_bytes(path.read_bytes().replace(b"-4", b"4"))
+    notes = []
+    model = read_model(path, block_size=(10, 10, 10), assumptions=notes)
+    assert notes[0] == "lines 1 and 3 above the header skipped (they start with '#')"
+    assert model.n_blocks == 4 and model.frame["tonnage"].tolist() == [1.5, 2.0, 3.0, 4.0]
+    path.write_bytes(f"# notes{end}# only{end}".encode())
+    with pytest.raises(InputError, match=r"m.csv: no header row: every line that is not blank starts with '#'"):
+        read_model(path, block_size=(10, 10, 10), assumptions=[])
 
 
 def test_a_units_row_under_the_header_is_refused_as_such(tmp_path):

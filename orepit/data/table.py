@@ -20,10 +20,12 @@ _META_KEY = b"orepit"
 
 
 def read_table(path, kind: str, only: Iterable[str] | None = None, notes: list | None = None) -> pd.DataFrame:
-    """Read a CSV (header row; the separator sniffed from it, decimal commas as `_decimal_mark` says;
-    UTF-8 or Windows-1252 text) or Parquet table; errors name the file.
+    """Read a CSV (header row, after any lines starting with '#'; the separator sniffed from it,
+    decimal commas as `_decimal_mark` says; UTF-8 or Windows-1252 text) or Parquet table; errors
+    name the file.
     only: the names of the columns to read (those of them the file has; the others are not read);
-    notes: receives one line for each assumption made (decimal commas, Windows-1252 text)."""
+    notes: receives one line for each assumption made (comment lines skipped, decimal commas,
+    Windows-1252 text)."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise InputError("file not found", path=path)
@@ -41,13 +43,20 @@ def read_table(path, kind: str, only: Iterable[str] | None = None, notes: list |
 
 
 def _read_csv(path: str, wanted: set | None, notes: list) -> pd.DataFrame:
-    """A CSV table: UTF-8 text, else Windows-1252 (what software on Windows writes; ``notes`` says so)."""
-    head = _head(path)
+    """A CSV table: UTF-8 text, else Windows-1252 (what software on Windows writes; ``notes`` says so).
+    Lines starting with '#' above the header (an export's notes on its source, date and units) are
+    skipped, and ``notes`` says which."""
+    comments, head = _head(path)
+    if comments and not head:
+        raise InputError("no header row: every line that is not blank starts with '#'", path=path)
+    if comments:
+        notes.append(f"{_lines(comments)} above the header skipped (they start with '#')")
     sep = csv.Sniffer().sniff(head[0]).delimiter if head else ","
     decimal = _decimal_mark(head[1:], sep)
     if decimal == ",":
         notes.append("numbers with decimal commas (fields separated by ';', no number with a decimal point)")
     options = dict(sep=sep, decimal=decimal, engine="c", low_memory=False,
+                   header=len(comments),                      # pandas counts no blank line here
                    usecols=None if wanted is None else wanted.__contains__)
     try:
         return pd.read_csv(path, encoding="utf-8", **options)
@@ -98,10 +107,27 @@ def _read_parquet(path: str, wanted: set | None) -> pd.DataFrame:
     return frame
 
 
-def _head(path, lines: int = 1000) -> list[str]:
-    """The first non-blank line of a CSV file (the header) and up to ``lines`` non-blank lines after it."""
+def _head(path, lines: int = 1000) -> tuple[list[int], list[str]]:
+    """(the numbers of the comment lines above the header, the header and up to ``lines`` non-blank
+    lines after it) of a CSV file: the header is its first non-blank line not starting with '#'."""
+    comments = []
     with open(path, encoding="utf-8", errors="replace", newline="") as fh:
-        return list(itertools.islice((line for line in fh if line.strip()), lines + 1))
+        for number, line in enumerate(fh, 1):
+            text = line.strip()
+            if text and not text.startswith("#"):
+                return comments, [line, *itertools.islice((x for x in fh if x.strip()), lines)]
+            if text:
+                comments.append(number)
+    return comments, []
+
+
+def _lines(numbers: list[int]) -> str:
+    """'line 1' or 'lines 1-3' (numbers consecutive) or 'lines 1, 3 and 4'."""
+    if len(numbers) == 1:
+        return f"line {numbers[0]}"
+    if numbers[-1] - numbers[0] == len(numbers) - 1:
+        return f"lines {numbers[0]}-{numbers[-1]}"
+    return "lines " + ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}"
 
 
 _COMMA_NUMBER = re.compile(r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*")
@@ -137,6 +163,13 @@ def row_numbers(path, kind: str, n_rows: int) -> tuple[np.ndarray, str]:
         ends = np.append(ends, data.size - 1)       # a last line without a line break
     starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
     filled = np.flatnonzero(np.logical_or.reduceat(_FILLED[data], starts)) + 1 if ends.size else ends
+    comments = 0                                      # lines starting with '#' above the header
+    while comments < filled.size:
+        start = starts[filled[comments] - 1]
+        if not data[start:start + 256].tobytes().lstrip().startswith(b"#"):
+            break
+        comments += 1
+    filled = filled[comments:]
     if filled.size == n_rows + 1:
         return filled[1:], "line"
     return np.arange(2, n_rows + 2), "line"     # quoted line breaks: one row per line assumed
