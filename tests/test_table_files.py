@@ -70,14 +70,14 @@ def test_a_file_mixing_decimal_commas_and_points_is_refused_by_line(tmp_path):
         read_model(path, block_size=(10, 10, 10), grades=("CU",), assumptions=[])
 
 
-@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
-def test_comment_lines_above_the_header_are_skipped_stated_and_counted(tmp_path, end):
+@pytest.mark.parametrize("end, bom", [("\n", ""), ("\r\n", "\ufeff"), ("\r", "")])
+def test_comment_lines_above_the_header_are_skipped_stated_and_counted(tmp_path, end, bom):
     """An export's notes above the header ('# source, date, units') are skipped and said so; the
     lines of the rows below keep their numbers in the file."""
     path = tmp_path / "m.csv"
     _write(path, ",", end, [*ROWS[:3], ("15", "15", "5", "-4", "0.3")], blank_after=())
     text = path.read_bytes().decode()
-    path.write_bytes(f"# exported 2026-11-01{end}{end}  # units: m, t{end}".encode() + text.encode())
+    path.write_bytes(f"{bom}# exported 2026-11-01{end}{end}  # units: m, t{end}".encode() + text.encode())
     with pytest.raises(InputError, match=r"m.csv line 8: column TONNAGE \(tonnage\): negative values in 1 row"):
         read_model(path, block_size=(10, 10, 10), assumptions=[])
     assert row_numbers(path, "csv", 4)[0].tolist() == [5, 6, 7, 8]

@@ -113,7 +113,7 @@ def _head(path, lines: int = 1000) -> tuple[list[int], list[str]]:
     comments = []
     with open(path, encoding="utf-8", errors="replace", newline="") as fh:
         for number, line in enumerate(fh, 1):
-            text = line.strip()
+            text = line.strip().lstrip("\ufeff")       # a byte-order mark first (Excel's CSV UTF-8)
             if text and not text.startswith("#"):
                 return comments, [line, *itertools.islice((x for x in fh if x.strip()), lines)]
             if text:
@@ -166,7 +166,7 @@ def row_numbers(path, kind: str, n_rows: int) -> tuple[np.ndarray, str]:
     comments = 0                                      # lines starting with '#' above the header
     while comments < filled.size:
         start = starts[filled[comments] - 1]
-        if not data[start:start + 256].tobytes().lstrip().startswith(b"#"):
+        if not data[start:start + 256].tobytes().removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"#"):
             break
         comments += 1
     filled = filled[comments:]
