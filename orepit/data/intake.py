@@ -70,10 +70,10 @@ def model_from_table(table: pd.DataFrame, *, columns=None, block_size=None, orig
 def _refuse_units_row(frame: pd.DataFrame, problems: Problems, grades) -> None:
     """Refuse a first row that holds text in every known number column while the rows below hold
     numbers: the units row some packages write under the header (``m, m, m, t/m3, %``)."""
-    names = [c for c in frame.columns if c in RULES or c in grades]
+    names = _number_columns(frame, grades)
     if len(frame) < 2 or not names:
         return
-    head = frame[names].iloc[:2]
+    head = frame.iloc[:2][names]
     text = [str(v).strip() for v in head.iloc[0]]
     numeric = head.apply(pd.to_numeric, errors="coerce")
     if head.iloc[0].notna().all() and all(text) and numeric.iloc[0].isna().all() and numeric.iloc[1].notna().all():
@@ -83,10 +83,15 @@ def _refuse_units_row(frame: pd.DataFrame, problems: Problems, grades) -> None:
         problems.raise_if_any()
 
 
+def _number_columns(frame: pd.DataFrame, grades) -> list[str]:
+    """The model's columns that must hold numbers: those with a rule (`RULES`) and the grades."""
+    return [c for c in frame.columns if c in RULES or c in grades]
+
+
 def _check_values(frame: pd.DataFrame, problems: Problems, grades, defaults) -> bool:
     """Check (and make numeric) every known column; False when a geometry column is bad."""
     geometry_ok = True
-    for name in [c for c in frame.columns if c in RULES or c in grades]:
+    for name in _number_columns(frame, grades):
         raw = frame[name]
         values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
         missing = raw.isna().to_numpy()

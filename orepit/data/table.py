@@ -150,8 +150,9 @@ def _decimal_mark(rows: list[str], sep: str) -> str:
 
 
 def row_numbers(path, kind: str, n_rows: int) -> tuple[np.ndarray, str]:
-    """(file number of each table row, what it counts): CSV lines (header = line 1; blank lines are
-    skipped by the reader and counted here; a line ends at \\n, \\r\\n or \\r), or 1-based Parquet rows."""
+    """(file number of each table row, what it counts): CSV lines (counted from 1 at the top of the
+    file; the header, the comment lines above it (`_head`) and blank lines are no rows; a line ends
+    at \\n, \\r\\n or \\r), or 1-based Parquet rows."""
     if kind != "csv":
         return np.arange(1, n_rows + 1), "row"
     with open(path, "rb") as fh:
@@ -163,13 +164,7 @@ def row_numbers(path, kind: str, n_rows: int) -> tuple[np.ndarray, str]:
         ends = np.append(ends, data.size - 1)       # a last line without a line break
     starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
     filled = np.flatnonzero(np.logical_or.reduceat(_FILLED[data], starts)) + 1 if ends.size else ends
-    comments = 0                                      # lines starting with '#' above the header
-    while comments < filled.size:
-        start = starts[filled[comments] - 1]
-        if not data[start:start + 256].tobytes().removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"#"):
-            break
-        comments += 1
-    filled = filled[comments:]
+    filled = filled[len(_head(path, lines=0)[0]):]   # not the comment lines above the header
     if filled.size == n_rows + 1:
         return filled[1:], "line"
     return np.arange(2, n_rows + 2), "line"     # quoted line breaks: one row per line assumed
