@@ -1,4 +1,4 @@
-"""CSV and Parquet block tables: '#' lines above the header skipped, the separator sniffed from the header (and decimal commas in a ';' file; UTF-8 or Windows-1252 text), line numbers of rows with blank lines and any
+"""CSV and Parquet block tables: '#' lines above the header and Vulcan's description lines under it skipped, the separator sniffed from the header (and decimal commas in a ';' file; UTF-8 or Windows-1252 text), line numbers of rows with blank lines and any
 line ends, read by the C parser; Parquet read a column at a time, as pandas reads it."""
 from __future__ import annotations
 
@@ -102,6 +102,52 @@ def test_a_units_row_under_the_header_is_refused_as_such(tmp_path):
     _write(path, ",", "\n", [("5", "5", "5", "1.5", "%"), *ROWS[1:]], blank_after=())
     with pytest.raises(InputError, match=r"m.csv line 2: column CU: values that are not finite numbers in 1 row"):
         read_model(path, block_size=(10, 10, 10), grades=("CU",), assumptions=[])
+
+
+VULCAN_HEAD = ("centroid_x,centroid_y,centroid_z,dim_x,dim_y,dim_z,volume,density,cu,domain",
+               'Variable descriptions:,,,,,,,Dry bulk density,"Copper grade, %",Estimation domain',
+               "Variable types:,,,,,,,float,float,name",
+               "Variable defaults:,,,,,,,2.7,-99,none")
+
+
+def _write_vulcan(path, end, cu=("0.2", "0.4", "0.1", "0.3")):
+    """A block model as Vulcan's 'Model to CSV' writes it: the header, then the variables'
+    descriptions, types and defaults (the first seven fields empty but the first), then the blocks."""
+    rows = [f"{x},{y},5,10,10,10,1000,2.5,{c},{'ore' if float(c) > 0.15 else 'waste'}"
+            for (x, y, *_), c in zip(ROWS, cu)]
+    path.write_bytes(end.join([*VULCAN_HEAD, *rows]).encode() + end.encode())
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_vulcan_description_lines_under_the_header_are_skipped_stated_and_counted(tmp_path, end):
+    """Vulcan's lines 2-4 (descriptions, types, defaults) are no blocks: skipped and said so, the
+    rows keep their file lines, and the defaults are kept with the table."""
+    path = tmp_path / "m.csv"
+    _write_vulcan(path, end)
+    notes = []
+    table = read_table(path, "csv", notes=notes)
+    assert notes == ["lines 2-4 under the header skipped (Vulcan's variable descriptions, types and defaults)"]
+    assert table["cu"].tolist() == [0.2, 0.4, 0.1, 0.3] and table["centroid_x"].dtype.kind in "if"   # numbers, not text
+    assert table.attrs["defaults"] == {"density": "2.7", "cu": "-99", "domain": "none"}
+    assert row_numbers(path, "csv", 4)[0].tolist() == [5, 6, 7, 8]
+    notes = []
+    model = read_model(path, grades=("cu",), assumptions=notes)
+    assert model.block_size == (10.0, 10.0, 10.0) and model.frame["tonnage"].tolist() == [2500.0] * 4
+    assert model.frame["domain"].tolist() == ["ore", "ore", "waste", "ore"]
+
+
+def test_grades_left_at_vulcans_default_are_named_as_never_set(tmp_path):
+    """Blocks outside the estimate keep Vulcan's default (-99): refused, with the default named, at
+    their file lines; a negative grade that is not the default gets the plain message."""
+    path = tmp_path / "m.csv"
+    _write_vulcan(path, "\r\n", cu=("0.2", "-99", "0.1", "-99"))
+    with pytest.raises(InputError, match=r"m.csv line 6: column cu: negative values \(-99, the file's default for this "
+                                         r"variable: blocks never given a value; give them one, 0 for a grade "
+                                         r"outside the estimate, before reading\) in 2 rows \(lines 6, 8\)"):
+        read_model(path, grades=("cu",), assumptions=[])
+    _write_vulcan(path, "\r\n", cu=("0.2", "-99", "0.1", "-1"))
+    with pytest.raises(InputError, match=r"m.csv line 6: column cu: negative values in 2 rows \(lines 6, 8\)$"):
+        read_model(path, grades=("cu",), assumptions=[])
 
 
 @pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])

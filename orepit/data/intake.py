@@ -57,7 +57,8 @@ def model_from_table(table: pd.DataFrame, *, columns=None, block_size=None, orig
         problems.add(None, "the file holds no blocks")
     problems.raise_if_any()
     _refuse_units_row(frame, problems, grades)
-    geometry_ok = _check_values(frame, problems, grades, defaults)
+    unset = {rename.get(file, file): value for file, value in _numbers(table.attrs.get("defaults", {})).items()}
+    geometry_ok = _check_values(frame, problems, grades, defaults, unset)
     frame, size, corner = _place(frame, problems, geometry_ok, block_size, origin, notes)
     problems.raise_if_any()
     if "tonnage" not in frame:
@@ -88,8 +89,16 @@ def _number_columns(frame: pd.DataFrame, grades) -> list[str]:
     return [c for c in frame.columns if c in RULES or c in grades]
 
 
-def _check_values(frame: pd.DataFrame, problems: Problems, grades, defaults) -> bool:
-    """Check (and make numeric) every known column; False when a geometry column is bad."""
+def _numbers(texts: dict) -> dict:
+    """The entries of ``{column: text}`` that are numbers, as floats."""
+    values = {name: pd.to_numeric(text, errors="coerce") for name, text in texts.items()}
+    return {name: float(value) for name, value in values.items() if np.isfinite(value)}
+
+
+def _check_values(frame: pd.DataFrame, problems: Problems, grades, defaults, unset=None) -> bool:
+    """Check (and make numeric) every known column; False when a geometry column is bad.
+    unset: {column: the value the file's software writes where a variable was never set (Vulcan's
+    defaults, -99 say)}: negative values that are all that value are named so."""
     geometry_ok = True
     for name in _number_columns(frame, grades):
         raw = frame[name]
@@ -102,7 +111,12 @@ def _check_values(frame: pd.DataFrame, problems: Problems, grades, defaults) -> 
         if rule in ("any", "pos"):
             ok &= problems.check(name, np.abs(values) > FARTHEST, f"lengths beyond {FARTHEST:.0e} m")
         if rule == "nonneg":
-            ok &= problems.check(name, values < 0, "negative values")
+            negative = values < 0
+            default = (unset or {}).get(name)
+            never_set = default is not None and default < 0 and bool(np.all(values[negative] == default))
+            ok &= problems.check(name, negative, "negative values" + (
+                f" ({default:g}, the file's default for this variable: blocks never given a value; give them "
+                f"one, 0 for a grade outside the estimate, before reading)" if never_set else ""))
             ok &= problems.check(name, values > LARGEST, f"values beyond {LARGEST:.0e}")
         if name == "density":
             ok &= problems.check(name, values > DENSEST, f"densities above {DENSEST:g} t/m3 (orepit reads "

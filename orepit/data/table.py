@@ -44,30 +44,39 @@ def read_table(path, kind: str, only: Iterable[str] | None = None, notes: list |
 
 def _read_csv(path: str, wanted: set | None, notes: list) -> pd.DataFrame:
     """A CSV table: UTF-8 text, else Windows-1252 (what software on Windows writes; ``notes`` says so).
-    Lines starting with '#' above the header (an export's notes on its source, date and units) are
-    skipped, and ``notes`` says which."""
-    comments, head = _head(path)
+    Lines starting with '#' above the header (an export's notes on its source, date and units) and
+    Vulcan's variable descriptions, types and defaults under it (`_preamble`) are skipped, and
+    ``notes`` says which; Vulcan's defaults go to the frame's ``attrs["defaults"]`` ({column: text})."""
+    comments, described, sep, head = _preamble(path)
     if comments and not head:
         raise InputError("no header row: every line that is not blank starts with '#'", path=path)
     if comments:
         notes.append(f"{_lines(comments)} above the header skipped (they start with '#')")
-    sep = csv.Sniffer().sniff(head[0]).delimiter if head else ","
-    decimal = _decimal_mark(head[1:], sep)
+    if described:
+        kinds = [kind for kind, _, _ in described]
+        notes.append(f"{_lines([n for _, _, n in described])} under the header skipped (Vulcan's variable "
+                     f"{' and '.join([', '.join(kinds[:-1]), kinds[-1]] if len(kinds) > 1 else kinds)})")
+    decimal = _decimal_mark(head[1 + len(described):], sep)
     if decimal == ",":
         notes.append("numbers with decimal commas (fields separated by ';', no number with a decimal point)")
-    options = dict(sep=sep, decimal=decimal, engine="c", low_memory=False,
-                   header=len(comments),                      # pandas counts no blank line here
+    options = dict(sep=sep, decimal=decimal, engine="c", low_memory=False, header=0,
+                   skiprows=[n - 1 for n in _skipped(comments, described)],       # 0-based lines
                    usecols=None if wanted is None else wanted.__contains__)
     try:
-        return pd.read_csv(path, encoding="utf-8", **options)
+        frame = pd.read_csv(path, encoding="utf-8", **options)
     except UnicodeDecodeError:
-        pass
-    not_utf8, not_cp1252 = _first_lines_not_in(path, ("utf-8", "cp1252"))
-    if not_cp1252 is not None:
-        raise InputError("text is neither UTF-8 nor Windows-1252: save the file as UTF-8", path=path,
-                         line=not_cp1252)
-    notes.append(f"text read as Windows-1252, not UTF-8 (line {not_utf8} is not UTF-8)")
-    return pd.read_csv(path, encoding="cp1252", **options)
+        not_utf8, not_cp1252 = _first_lines_not_in(path, ("utf-8", "cp1252"))
+        if not_cp1252 is not None:
+            raise InputError("text is neither UTF-8 nor Windows-1252: save the file as UTF-8", path=path,
+                             line=not_cp1252) from None
+        notes.append(f"text read as Windows-1252, not UTF-8 (line {not_utf8} is not UTF-8)")
+        frame = pd.read_csv(path, encoding="cp1252", **options)
+    defaults = next((fields for kind, fields, _ in described if kind == "defaults"), None)
+    if defaults is not None:
+        names = [name.strip() for name in next(csv.reader([head[0].lstrip("\ufeff")], delimiter=sep))]
+        frame.attrs["defaults"] = {name: value.strip() for name, value in zip(names[1:], defaults[1:])
+                                   if name in frame.columns and value.strip()}   # the first: the line's name
+    return frame
 
 
 def _first_lines_not_in(path, encodings) -> list[int | None]:
@@ -107,18 +116,51 @@ def _read_parquet(path: str, wanted: set | None) -> pd.DataFrame:
     return frame
 
 
-def _head(path, lines: int = 1000) -> tuple[list[int], list[str]]:
-    """(the numbers of the comment lines above the header, the header and up to ``lines`` non-blank
-    lines after it) of a CSV file: the header is its first non-blank line not starting with '#'."""
+def _preamble(path, lines: int = 1000):
+    """What a CSV file holds before its first row: (comments, described, sep, head).
+
+    comments: the numbers of the lines above the header that start with '#'; the header is the
+    first non-blank line that does not.  described: Vulcan's description, type and default lines
+    directly under the header, as (``descriptions`` / ``types`` / ``defaults``, the line's fields,
+    its number).  sep: the field separator, sniffed from the header.  head: the header and up to
+    ``lines`` non-blank lines after it.  Lines are counted from 1 and end at \\n, \\r\\n or \\r.
+    """
     comments = []
     with open(path, encoding="utf-8", errors="replace", newline="") as fh:
-        for number, line in enumerate(fh, 1):
+        numbered = enumerate(fh, 1)
+        for number, line in numbered:
             text = line.strip().lstrip("\ufeff")       # a byte-order mark first (Excel's CSV UTF-8)
             if text and not text.startswith("#"):
-                return comments, [line, *itertools.islice((x for x in fh if x.strip()), lines)]
+                rest = list(itertools.islice(((n, x) for n, x in numbered if x.strip()), max(lines, 3)))
+                sep = csv.Sniffer().sniff(line).delimiter
+                return comments, _described(rest[:3], sep), sep, [line, *(x for _, x in rest[:lines])]
             if text:
                 comments.append(number)
-    return comments, []
+    return comments, [], ",", []
+
+
+# Vulcan's "Model to CSV" writes three lines under the header: the variables' descriptions, types and
+# defaults, each named in its first field ("Variable descriptions:"), the next six fields (the block's
+# centroid, lengths and volume) empty.
+_DESCRIBED = re.compile(r"(?:variable\s+)?(description|type|default)s?\s*:?", re.IGNORECASE)
+
+
+def _described(lines: list[tuple[int, str]], sep: str) -> list[tuple[str, list[str], int]]:
+    """Vulcan's description, type and default lines among the numbered ``lines`` under the header,
+    from the first on: [(``descriptions`` / ``types`` / ``defaults``, the line's fields, its number)]."""
+    found = []
+    for number, line in lines:
+        fields = next(csv.reader([line.rstrip("\r\n")], delimiter=sep), [])
+        match = _DESCRIBED.fullmatch(fields[0].strip()) if fields else None
+        if match is None or any(field.strip() for field in fields[1:7]):
+            break
+        found.append((match.group(1).lower() + "s", fields, number))
+    return found
+
+
+def _skipped(comments: list[int], described) -> list[int]:
+    """The numbers of the lines `_preamble` found that are no rows: comments and Vulcan's lines."""
+    return comments + [number for _, _, number in described]
 
 
 def _lines(numbers: list[int]) -> str:
@@ -151,7 +193,8 @@ def _decimal_mark(rows: list[str], sep: str) -> str:
 
 def row_numbers(path, kind: str, n_rows: int) -> tuple[np.ndarray, str]:
     """(file number of each table row, what it counts): CSV lines (counted from 1 at the top of the
-    file; the header, the comment lines above it (`_head`) and blank lines are no rows; a line ends
+    file; the header, the comment lines above it and Vulcan's descriptions under it
+    (`_preamble`) and blank lines are no rows; a line ends
     at \\n, \\r\\n or \\r), or 1-based Parquet rows."""
     if kind != "csv":
         return np.arange(1, n_rows + 1), "row"
@@ -164,7 +207,8 @@ def row_numbers(path, kind: str, n_rows: int) -> tuple[np.ndarray, str]:
         ends = np.append(ends, data.size - 1)       # a last line without a line break
     starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
     filled = np.flatnonzero(np.logical_or.reduceat(_FILLED[data], starts)) + 1 if ends.size else ends
-    filled = filled[len(_head(path, lines=0)[0]):]   # not the comment lines above the header
+    comments, described, _, _ = _preamble(path, lines=0)
+    filled = filled[~np.isin(filled, _skipped(comments, described))]   # comments, Vulcan's lines
     if filled.size == n_rows + 1:
         return filled[1:], "line"
     return np.arange(2, n_rows + 2), "line"     # quoted line breaks: one row per line assumed
