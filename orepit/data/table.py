@@ -54,8 +54,8 @@ def _read_csv(path: str, wanted: set | None, notes: list) -> pd.DataFrame:
         notes.append(f"{_lines(comments)} above the header skipped (they start with '#')")
     if described:
         kinds = [kind for kind, _, _ in described]
-        notes.append(f"{_lines([n for _, _, n in described])} under the header skipped (Vulcan's variable "
-                     f"{' and '.join([', '.join(kinds[:-1]), kinds[-1]] if len(kinds) > 1 else kinds)})")
+        listed = ", ".join(kinds[:-1]) + " and " + kinds[-1] if len(kinds) > 1 else kinds[0]
+        notes.append(f"{_lines([n for _, _, n in described])} under the header skipped (Vulcan's variable {listed})")
     decimal = _decimal_mark(head[1 + len(described):], sep)
     if decimal == ",":
         notes.append("numbers with decimal commas (fields separated by ';', no number with a decimal point)")
@@ -193,9 +193,8 @@ def _decimal_mark(rows: list[str], sep: str) -> str:
 
 def row_numbers(path, kind: str, n_rows: int) -> tuple[np.ndarray, str]:
     """(file number of each table row, what it counts): CSV lines (counted from 1 at the top of the
-    file; the header, the comment lines above it and Vulcan's descriptions under it
-    (`_preamble`) and blank lines are no rows; a line ends
-    at \\n, \\r\\n or \\r), or 1-based Parquet rows."""
+    file; the header, the comment lines above it, Vulcan's descriptions under it (`_preamble`) and
+    blank lines are no rows; a line ends at \\n, \\r\\n or \\r), or 1-based Parquet rows."""
     if kind != "csv":
         return np.arange(1, n_rows + 1), "row"
     with open(path, "rb") as fh:
