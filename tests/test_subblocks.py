@@ -42,6 +42,7 @@ def sub_blocked(seed: int, dims=(6, 5, 4)):
                     parents.append(cell)
     table = pd.DataFrame(rows, columns=["XC", "YC", "ZC", "XINC", "YINC", "ZINC", "DENSITY", "CU", "AU", "ROCK",
                                         "DOMAIN"])
+    table["VOLUME"] = table["XINC"] * table["YINC"] * table["ZINC"]      # as Vulcan writes it, m3
     order = rng.permutation(len(table))
     return table.iloc[order].reset_index(drop=True), np.array(parents)[order]
 
@@ -62,12 +63,14 @@ def test_tonnes_and_metal_are_conserved(seed):
     by_parent = pd.DataFrame({"key": key, "t": tonnes, "metal": tonnes * table["CU"],
                               "v": table["XINC"] * table["YINC"] * table["ZINC"]}).groupby("key").sum()
     mine = pd.DataFrame({"key": list(zip(model.i, model.j, model.k)), "t": t, "metal": t * model["cu"],
-                         "density": model["density"]}).set_index("key").loc[by_parent.index]
+                         "density": model["density"], "v": model["VOLUME"]}).set_index("key").loc[by_parent.index]
     np.testing.assert_allclose(mine["t"], by_parent["t"], rtol=1e-12)
     np.testing.assert_allclose(mine["metal"], by_parent["metal"], rtol=1e-12)
     np.testing.assert_allclose(mine["density"], by_parent["t"] / by_parent["v"], rtol=1e-12)
+    np.testing.assert_allclose(mine["v"], by_parent["v"], rtol=1e-12)     # a volume column is summed
     assert notes[-1].startswith(f"sub-blocks: {len(table)} blocks regularised to {model.n_blocks} parent blocks "
                                 "of 10 x 10 x 5 m (origin 500000, 7000000, 1800 m, parent size = the largest")
+    assert "sub-block size): tonnage and VOLUME summed, grades and other numeric columns tonnage-weighted" in notes[-1]
 
 
 def test_categories_take_the_majority_tonnage():

@@ -18,7 +18,7 @@ from orepit.data.defaults import fill_defaults
 from orepit.data.grid import TOLERANCE, fit_grid, fmt, snap
 from orepit.data.model import BlockModel
 from orepit.data.problems import Problems
-from orepit.data.subblocks import regularise
+from orepit.data.subblocks import regularise, summed
 
 #: numeric model columns and what their values must be: 'any' finite, 'nonneg' >= 0, 'pos' > 0, 'index'
 RULES = {**{c: "any" for c in COORDINATES}, **{c: "pos" for c in SIZES}, **{c: "index" for c in INDICES},
@@ -221,8 +221,8 @@ def _regularise(frame, problems, block_size, origin, notes):
         parents = parents.drop(columns="tonnage")
     parent = "" if block_size is not None else ", parent size = the largest sub-block size"
     notes.append(f"sub-blocks: {n} blocks regularised to {len(parents)} parent blocks of {_fmt3(size)} m "
-                 f"(origin {_fmt3(corner, ', ')} m{parent}): tonnage summed, grades and other "
-                 "numeric columns tonnage-weighted, categorical columns by majority tonnage")
+                 f"(origin {_fmt3(corner, ', ')} m{parent}): {' and '.join(['tonnage', *summed(parents)])} summed, "
+                 "grades and other numeric columns tonnage-weighted, categorical columns by majority tonnage")
     return parents.drop(columns=list(COORDINATES)), size, corner
 
 

@@ -7,6 +7,7 @@ parent cell:
 
 - ``tonnage`` is the sum of the sub-blocks' tonnages;
 - ``density`` (when present) is that tonnage over the sub-blocks' volume (empty space not counted);
+- a numeric column named ``volume`` (any case; Vulcan writes one, in m3) is summed, as tonnage is;
 - every other numeric (float) column - grades, work index, sulphur - is the tonnage-weighted mean,
   so that tonnage x grade (metal) is conserved; a parent without tonnage takes the volume-weighted
   mean;
@@ -26,6 +27,9 @@ from orepit.data.grid import AXES, TOLERANCE, fmt, snap
 from orepit.data.problems import Problems
 
 SIZES = ("dx", "dy", "dz")
+# Columns (their names in lower case) summed over a parent's sub-blocks, as tonnage is: quantities of
+# the block, not of its rock (Vulcan's exports carry each block's volume, m3).
+SUMMED = ("volume",)
 
 
 def parent_origin(corner: np.ndarray, size: np.ndarray, parent: float) -> float:
@@ -95,13 +99,15 @@ def _aggregate(frame: pd.DataFrame, group: np.ndarray, volume: np.ndarray, fille
     m = filled.size
     tonnage = frame["tonnage"].to_numpy(dtype=np.float64)
     tonnes = np.bincount(group, weights=tonnage, minlength=m)
-    columns = {}
+    columns, added = {}, summed(frame)
     for name in frame.columns:
         s = frame[name]
         if name == "tonnage":
             columns[name] = tonnes
         elif name == "density":
             columns[name] = np.where(filled > 0, tonnes / np.where(filled > 0, filled, 1), 0.0)
+        elif name in added:
+            columns[name] = np.bincount(group, weights=s.to_numpy(dtype=np.float64), minlength=m)
         elif pd.api.types.is_float_dtype(s.dtype):
             v = s.to_numpy(dtype=np.float64)
             by_t = np.bincount(group, weights=tonnage * v, minlength=m) / np.where(tonnes > 0, tonnes, 1)
@@ -110,6 +116,12 @@ def _aggregate(frame: pd.DataFrame, group: np.ndarray, volume: np.ndarray, fille
         else:
             columns[name] = _majority(s, group, tonnage, volume)
     return pd.DataFrame(columns)
+
+
+def summed(frame: pd.DataFrame) -> list[str]:
+    """The columns of ``frame`` summed over a parent's sub-blocks besides tonnage: the numeric ones
+    named in `SUMMED`."""
+    return [c for c in frame.columns if str(c).lower() in SUMMED and pd.api.types.is_numeric_dtype(frame[c].dtype)]
 
 
 def _majority(values: pd.Series, group: np.ndarray, tonnage: np.ndarray, volume: np.ndarray) -> pd.Series:
