@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from orepit.data.problems import Problems
+from orepit.data.problems import Problems, listed
 
 TOLERANCE = 1e-3  # of the block size: how far a centroid may be from its block centre
 AXES = ("x", "y", "z")
@@ -52,7 +52,7 @@ def _spacings(gaps: np.ndarray) -> str:
     values, counts = np.unique(np.round(gaps, 6), return_counts=True)
     order = np.lexsort((values, -counts))[:6]
     text = [f"{values[o]:g}" for o in order]
-    return ", ".join(text[:-1]) + " and " + text[-1] if len(text) > 1 else text[0]
+    return listed(text)
 
 
 def _infer_size(values: np.ndarray, axis: str) -> tuple[float, float]:

@@ -95,7 +95,7 @@ def _numbers(texts: dict) -> dict:
     return {name: float(value) for name, value in values.items() if np.isfinite(value)}
 
 
-def _check_values(frame: pd.DataFrame, problems: Problems, grades, defaults, unset=None) -> bool:
+def _check_values(frame: pd.DataFrame, problems: Problems, grades, defaults, unset: dict) -> bool:
     """Check (and make numeric) every known column; False when a geometry column is bad.
     unset: {column: the value the file's software writes where a variable was never set (Vulcan's
     defaults, -99 say)}: negative values that are all that value are named so."""
@@ -112,7 +112,7 @@ def _check_values(frame: pd.DataFrame, problems: Problems, grades, defaults, uns
             ok &= problems.check(name, np.abs(values) > FARTHEST, f"lengths beyond {FARTHEST:.0e} m")
         if rule == "nonneg":
             negative = values < 0
-            default = (unset or {}).get(name)
+            default = unset.get(name)
             never_set = default is not None and default < 0 and bool(np.all(values[negative] == default))
             ok &= problems.check(name, negative, "negative values" + (
                 f" ({default:g}, the file's default for this variable: blocks never given a value; give them "

@@ -8,6 +8,12 @@ from solvers.errors import InputError
 SHOWN = 5  # rows named per problem
 
 
+def listed(words) -> str:
+    """'a', 'a and b' or 'a, b and c': words for a message."""
+    words = [str(w) for w in words]
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else words[0]
+
+
 class Problems:
     """Collects problems (column, message, rows) and raises them together.
 

@@ -15,6 +15,7 @@ from solvers.errors import InputError
 
 from orepit.data.atomic import atomic_path
 from orepit.data.csv_text import write_csv
+from orepit.data.problems import listed
 
 _META_KEY = b"orepit"
 
@@ -53,9 +54,8 @@ def _read_csv(path: str, wanted: set | None, notes: list) -> pd.DataFrame:
     if comments:
         notes.append(f"{_lines(comments)} above the header skipped (they start with '#')")
     if described:
-        kinds = [kind for kind, _, _ in described]
-        listed = ", ".join(kinds[:-1]) + " and " + kinds[-1] if len(kinds) > 1 else kinds[0]
-        notes.append(f"{_lines([n for _, _, n in described])} under the header skipped (Vulcan's variable {listed})")
+        notes.append(f"{_lines([n for _, _, n in described])} under the header skipped (Vulcan's variable "
+                     f"{listed(kind for kind, _, _ in described)})")
     decimal = _decimal_mark(head[1 + len(described):], sep)
     if decimal == ",":
         notes.append("numbers with decimal commas (fields separated by ';', no number with a decimal point)")
@@ -169,7 +169,7 @@ def _lines(numbers: list[int]) -> str:
         return f"line {numbers[0]}"
     if numbers[-1] - numbers[0] == len(numbers) - 1:
         return f"lines {numbers[0]}-{numbers[-1]}"
-    return "lines " + ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}"
+    return "lines " + listed(numbers)
 
 
 _COMMA_NUMBER = re.compile(r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*")
