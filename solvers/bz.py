@@ -35,9 +35,11 @@ from .result import FEASIBLE, OPTIMAL, TIME_LIMIT, Result
 
 
 class ChainLP:
-    """The LP in chain variables: objective cz, side rows Az (lower <= Az z <= upper), closure graph."""
+    """The LP in chain variables: objective cz, side rows Az (lower <= Az z <= upper), closure graph;
+    ``fixed`` (bool per node, or None): the nodes held at 0, those of periods before a block's
+    earliest period (`solvers.earliest`)."""
 
-    def __init__(self, problem: PcpspProblem):
+    def __init__(self, problem: PcpspProblem, earliest: np.ndarray | None = None):
         n, T, D = problem.n_blocks, problem.n_periods, problem.n_destinations
         self.problem = problem
         self.n, self.T, self.D = n, T, D
@@ -73,6 +75,23 @@ class ChainLP:
         self.arc_from = np.r_[chain_from, pf]
         self.arc_to = np.r_[chain_from + 1, pt]
         self.graph = Precedence.from_arcs(self.size, self.arc_from, self.arc_to)
+        self.fixed = None
+        if earliest is not None and np.any(np.asarray(earliest) > 0):
+            early = t[None, :] < np.asarray(earliest, dtype=np.int64)[:, None]             # (b, t)
+            self.fixed = np.repeat(early[:, :, None], D, axis=2).ravel()
+
+    def closure_values(self, values: np.ndarray) -> np.ndarray:
+        """Node values for the closure, the fixed nodes priced out: each below minus the sum of every
+        positive value, so no maximum closure holds one (and with it every node that needs it)."""
+        if self.fixed is None:
+            return values
+        values = values.copy()
+        values[self.fixed] = -(1.0 + np.maximum(values[~self.fixed], 0.0).sum())
+        return values
+
+    def split_fixed(self, part: np.ndarray) -> np.ndarray:
+        """The partition refined so that no part mixes fixed and free nodes."""
+        return part if self.fixed is None else part * 2 + self.fixed
 
     def fractions(self, z: np.ndarray) -> np.ndarray:
         """y[b, d, t] from chain values z."""
@@ -88,10 +107,13 @@ class ChainLP:
 
 
 def _solve_master(lp: ChainLP, part: np.ndarray, n_parts: int, threads: int | None):
-    """Master LP over the partition; returns (value, lambda, side-row duals)."""
+    """Master LP over the partition (a part of fixed nodes held at 0); returns (value, lambda,
+    side-row duals)."""
     P = sp.csr_matrix((np.ones(lp.size), (np.arange(lp.size), part)), shape=(lp.size, n_parts))
     master = LinearModel()
     lam = master.add_vars("part", n_parts)
+    if lp.fixed is not None:
+        master.fix(lam[np.unique(part[lp.fixed])], 0.0)
     master.add_objective(lam, P.T @ lp.cz)
     side = (P.T @ lp.AzT).T.tocoo()
     master.add_rows(side.row, side.col, side.data, lp.lower, lp.upper, "side")
@@ -107,8 +129,12 @@ def _solve_master(lp: ChainLP, part: np.ndarray, n_parts: int, threads: int | No
 
 
 def solve_lp(problem: PcpspProblem, time_limit: float = 600.0, tol: float = 1e-7, max_iter: int = 500,
-             threads: int | None = None, progress=None) -> Result:
+             threads: int | None = None, progress=None, earliest: np.ndarray | None = None) -> Result:
     """LP relaxation of CPIT / PCPSP by Bienstock-Zuckerberg.
+
+    earliest: each block's earliest period (`solvers.earliest.earliest_periods`); the LP then holds
+    every block unmined before it.  No schedule is lost, so the bound stays valid for every
+    schedule, and it is tighter where the resource limits bind early (None: the plain LP).
 
     Returns a `Result`: solution = LP fractions y[b, d, t] of the best master solution (its
     value is ``objective``); bound = best Lagrangian upper bound on the LP optimum; status
@@ -119,14 +145,14 @@ def solve_lp(problem: PcpspProblem, time_limit: float = 600.0, tol: float = 1e-7
     """
     t0 = time.perf_counter()
     deadline = Deadline(time_limit)
-    lp = ChainLP(problem)
+    lp = ChainLP(problem, earliest)
     solver = PseudoflowSolver(lp.graph)
     nrow = lp.Az.shape[0]
     best_bound, best_mu = math.inf, np.zeros(nrow)
     history = []
     # initial partition from the closure without side rows
-    res = solver.solve(lp.cz.copy())
-    part = res.solution.astype(np.int64)
+    res = solver.solve(lp.closure_values(lp.cz.copy()))
+    part = lp.split_fixed(res.solution.astype(np.int64))
     objective, status = -math.inf, FEASIBLE
     best_lam_part = None
     if nrow == 0:
@@ -139,7 +165,7 @@ def solve_lp(problem: PcpspProblem, time_limit: float = 600.0, tol: float = 1e-7
         if value >= objective:
             objective, best_lam_part = value, (lam.copy(), part.copy())
         mu, rhs_value = lp.lagrangian_rhs(duals)
-        res = solver.solve(lp.cz - lp.Az.T @ mu)
+        res = solver.solve(lp.closure_values(lp.cz - lp.Az.T @ mu))
         bound = rhs_value + res.objective
         if bound < best_bound:
             best_bound, best_mu = bound, mu
@@ -154,7 +180,7 @@ def solve_lp(problem: PcpspProblem, time_limit: float = 600.0, tol: float = 1e-7
             break
         # refine: level sets of the master solution x closure membership
         level = np.unique(np.round(lam, 10), return_inverse=True)[1][part]
-        part = level * 2 + res.solution.astype(np.int64)
+        part = lp.split_fixed(level * 2 + res.solution.astype(np.int64))
     lam, part = best_lam_part
     return Result(status, objective, best_bound, time.perf_counter() - t0, lp.fractions(lam[part]),
                   "bienstock-zuckerberg", {"mu": best_mu, "iterations": it, "history": history})

@@ -1,7 +1,8 @@
 """The scheduling pipeline for CPIT / PCPSP: bound, schedule, improve, verify.
 
-    1. LP bound by Bienstock-Zuckerberg (`solvers.bz`): a valid upper bound and
-       the LP fractions that guide the rounding.
+    1. LP bound by Bienstock-Zuckerberg (`solvers.bz`), each block held unmined before its
+       earliest period (`solvers.earliest`): a valid upper bound and the LP fractions that guide
+       the rounding.
     2. TopoSort rounding (`solvers.heuristics`): a feasible schedule in a second.
     3. Improvement: MIPs over sliding time windows (`solvers.improve`), on large instances from
        TopoSort's schedule after block-level cone shifts and swaps (`solvers.frontier`), each
@@ -21,7 +22,9 @@ import math
 import os
 import time
 
-from . import bz, frontier, heuristics, improve, mip
+import numpy as np
+
+from . import bz, earliest, frontier, heuristics, improve, mip
 from .check import capacity_conflicts, check_schedule
 from .deadline import Deadline
 from .errors import CapacityError, TimeLimitError
@@ -140,13 +143,14 @@ def solve_schedule(problem: PcpspProblem, time_limit: float = 900.0, threads: in
         if progress is not None:
             progress(phase, float(state["objective"]), float(state["bound"]))
 
-    # 1. LP bound
+    # 1. LP bound, every block held unmined before its earliest period
     tp = time.perf_counter()
+    first = earliest.earliest_periods(problem)
     lp = bz.solve_lp(problem, time_limit=deadline.child(share=LP_SHARE, minimum=LP_MIN_SECONDS).seconds,
-                     threads=threads, progress=lambda phase, lp_value, bound: tell(phase, bound=bound))
+                     threads=threads, progress=lambda phase, lp_value, bound: tell(phase, bound=bound), earliest=first)
     info["phases"]["lp_s"] = time.perf_counter() - tp
     info["lp"] = {"objective": lp.objective, "bound": lp.bound, "iterations": lp.info["iterations"],
-                  "status": lp.status}
+                  "status": lp.status, "blocks_held_back": int(np.count_nonzero(first))}
     tell("lp", bound=lp.bound)
 
     # 2. TopoSort
