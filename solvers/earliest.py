@@ -35,7 +35,7 @@ import numpy as np
 from .problem import PcpspProblem
 
 # Most blocks of a cone explored (per block); beyond it the earliest period is taken from the part
-# explored.  MineLib's largest cones (kd, zuck_small) hold a few thousand blocks.
+# explored, which bounds the work on very large models (it grows as blocks x cone size).
 MAX_VISITS = 200_000
 
 
