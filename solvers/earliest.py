@@ -13,7 +13,7 @@ This is the earliest-start reduction of the open-pit scheduling literature (e.g.
 Lambert, Brickey, Newman & Eurek 2014).  Fixing "mined by t" to 0 for t < earliest[b] removes no
 schedule, so the LP with those fixings (`solvers.bz.solve_lp`'s ``earliest``) is still an upper
 bound on every schedule, and a tighter one where the limits bind early: on zuck_small CPIT
-851,568,734 against the plain LP's 854,190,248.
+851,568,738 against the plain LP's 854,190,248.
 
 Only resources whose coefficients are all non-negative count (a negative use elsewhere could make
 room).  A cone larger than ``max_visits`` blocks is counted only as far as it was explored, which
