@@ -84,3 +84,22 @@ def test_compare_on_a_csv_exported_from_elsewhere(tmp_path, capsys):
     assert green["npv"] >= 0.97 * npv["npv"] and green["ore_to_dump_tonnes"] == 0.0
     assert green["mining_recovery_rate"] >= 0.95 and hg["ore_to_dump_tonnes"] > 0
     assert main(["check", str(tmp_path / "p")]) == 0
+
+
+def test_the_plans_do_not_depend_on_the_order_of_the_files_rows(tmp_path, capsys):
+    """The example CSV and the same blocks exported in another row order give the same plans: the
+    blocks are read in grid order (`orepit.data.intake.in_grid_order`)."""
+    root = __import__("pathlib").Path(__file__).resolve().parent.parent / "examples"
+    table = pd.read_csv(root / "porphyry_blocks.csv")
+    shuffled = tmp_path / "shuffled.csv"
+    table.sample(frac=1.0, random_state=3).to_csv(shuffled, index=False)
+    kpis = []
+    for path in (root / "porphyry_blocks.csv", shuffled):
+        code = main(["compare", str(path), "--economics", str(root / "economics_porphyry_blocks.toml"),
+                     "--out", str(tmp_path / path.stem), "--no-report", "--quiet", "--json"])
+        assert code == 0
+        kpis.append(json.loads(capsys.readouterr().out)["strategies"])
+    assert kpis[0] == kpis[1]
+    assert set(kpis[0]) == {"high-grade", "npv", "green"}
+    blocks = [pd.read_parquet(tmp_path / stem / "blocks.parquet") for stem in ("porphyry_blocks", "shuffled")]
+    pd.testing.assert_frame_equal(*blocks)

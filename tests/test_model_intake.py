@@ -36,7 +36,9 @@ def test_example_grid_is_inferred_from_utm_centroids():
     assert model.origin == ORIGIN and model.block_size == (100.0, 100.0, 100.0) and model.dims == DIMS
     raw = pd.read_csv(EXAMPLE)
     assert model.n_blocks == len(raw)
-    np.testing.assert_array_equal(model["tonnage"], raw["DENSITY"].to_numpy() * 1e6)
+    in_grid_order = raw.iloc[np.lexsort((raw["XC"], raw["YC"], raw["ZC"]))]      # the file's rows are z fastest
+    np.testing.assert_array_equal(model["tonnage"], in_grid_order["DENSITY"].to_numpy() * 1e6)
+    assert any("blocks numbered in grid order" in n for n in notes)
     # every block sits in the cell it came from in the generator
     source = synthetic_deposit(dims=DIMS, seed=SEED, air="remove")
     key = lambda m: m.i + 100 * (m.j + 100 * m.k)                      # noqa: E731
@@ -69,7 +71,9 @@ def test_centroid_and_index_paths_give_the_same_model(tmp_path, suffix):
     assert (a.block_size, a.origin, a.grades) == (b.block_size, b.origin, b.grades) == (size, origin, ("cu",))
     pd.testing.assert_frame_equal(a.frame, b.frame)
     assert a.columns == ["i", "j", "k", "density", "cu", "rock", "tonnage", "x", "y", "z"]
-    np.testing.assert_allclose(b["tonnage"], by_index["density"] * 625.0)
+    # the rows in grid order (the table's last two are not): block (1, 1, 1) before (2, 1, 1)
+    np.testing.assert_array_equal(a.i, [0, 1, 2, 0, 1, 2])
+    np.testing.assert_allclose(b["tonnage"], by_index["density"].to_numpy()[[0, 1, 2, 3, 5, 4]] * 625.0)
 
 
 def test_irregular_spacing_is_refused_with_the_spacings_and_lines(tmp_path):
@@ -238,9 +242,10 @@ def test_inferred_grid_recovers_any_sparse_regular_grid(data):
     # a sparse axis whose kept cells are all k steps apart reads as blocks k times as large
     steps = np.array([np.gcd.reduce(np.diff(np.unique(cells[:, a]))) for a in range(3)])
     np.testing.assert_allclose(model.block_size, np.asarray(size) * steps)
-    np.testing.assert_allclose(np.stack([model.x, model.y, model.z], axis=1), xyz, rtol=0, atol=1e-6)
+    grid_order = np.lexsort((cells[:, 0], cells[:, 1], cells[:, 2]))      # the model's rows, whatever the table's
+    np.testing.assert_allclose(np.stack([model.x, model.y, model.z], axis=1), xyz[grid_order], rtol=0, atol=1e-6)
     np.testing.assert_allclose(model.origin, np.asarray(origin) + np.asarray(size) * (1 - steps) / 2, atol=1e-9)
-    np.testing.assert_array_equal(np.stack([model.i, model.j, model.k], axis=1), cells // steps)
+    np.testing.assert_array_equal(np.stack([model.i, model.j, model.k], axis=1), cells[grid_order] // steps)
 
 
 def test_density_from_tonnage_when_asked(tmp_path):
@@ -264,3 +269,23 @@ def test_with_defaults_on_a_model_and_a_minelib_file(tmp_path):
     write_model(model.assign(tonnage=np.ones(6)), tmp_path / "m.blocks")
     back, notes = _read(tmp_path / "m.blocks", defaults=["sulphur"])
     assert back["sulphur"].tolist() == [0.0] * 6 and notes[0].startswith("sulphur: not in the model")
+
+
+def test_a_model_file_in_another_row_order_reads_as_the_same_model(tmp_path):
+    """orepit's own block file sorted by grade (its ``id`` column travelling with the rows) reads back
+    as the model written; ids that do not number the blocks 0..n-1 are refused as before."""
+    model = synthetic_deposit(n_blocks=400, seed=3)
+    write_model(model, tmp_path / "m.parquet")
+    table = pd.read_parquet(tmp_path / "m.parquet")
+    by_grade = table.sort_values("cu", ascending=False, kind="stable")
+    by_grade.to_parquet(tmp_path / "by_grade.parquet", index=False)
+    back, notes = _read(tmp_path / "by_grade.parquet")
+    pd.testing.assert_frame_equal(back.frame[model.columns], model.frame, check_dtype=False)
+    assert any(n.startswith("blocks numbered in grid order") and "id column" not in n for n in notes)
+    by_grade.assign(id=np.arange(len(table))).to_parquet(tmp_path / "own_ids.parquet", index=False)
+    back, notes = _read(tmp_path / "own_ids.parquet")          # numbered by grade: renumbered, and said
+    pd.testing.assert_frame_equal(back.frame[model.columns], model.frame, check_dtype=False)
+    assert any("the file's id column is replaced" in n for n in notes)
+    by_grade.assign(id=by_grade["id"] + 1).to_parquet(tmp_path / "bad.parquet", index=False)
+    with pytest.raises(InputError, match="block ids must be 0"):
+        _read(tmp_path / "bad.parquet")
