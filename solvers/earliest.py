@@ -32,6 +32,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .frontier import _cone
 from .problem import PcpspProblem
 
 # Most blocks of a cone explored (per block); beyond it the earliest period is taken from the part
@@ -43,30 +44,23 @@ MAX_VISITS = 200_000
 def _earliest(order, ptr, idx, use, cum_upper, max_visits, out):
     """For each block, in ``order`` (predecessors first): the first period t whose cumulative limits
     ``cum_upper[:, t]`` hold the least use ``use`` of its predecessor cone (``ptr``/``idx``: predecessor
-    lists), at least its predecessors' periods; written to ``out``."""
+    lists; at most ``max_visits`` blocks of it, `solvers.frontier._cone`), at least its predecessors'
+    periods; written to ``out``."""
     n = ptr.size - 1
     n_res, n_per = cum_upper.shape
+    anywhere = np.zeros(n, np.int64)            # the cone is not limited to one period here
     mark = np.zeros(n, np.int64)
-    queue = np.empty(n, idx.dtype)
+    cone = np.empty(max(1, min(n, max_visits)), np.int64)
     total = np.empty(n_res)
     for i in range(order.size):
         b = order[i]
-        stamp = i + 1
-        total[:] = use[b]
-        queue[0] = b
-        mark[b] = stamp
-        size, head = 1, 0
-        while head < size and size < max_visits:
-            x = queue[head]
-            head += 1
-            for k in range(ptr[x], ptr[x + 1]):
-                y = idx[k]
-                if mark[y] != stamp:
-                    mark[y] = stamp
-                    queue[size] = y
-                    size += 1
-                    for r in range(n_res):
-                        total[r] += use[y, r]
+        size = _cone(b, anywhere, 0, ptr, idx, mark, i + 1, cone, cone.size)
+        if size < 0:                            # cut at max_visits: the part explored
+            size = cone.size
+        total[:] = 0.0
+        for j in range(size):
+            for r in range(n_res):
+                total[r] += use[cone[j], r]
         t = 0
         while t < n_per:
             fits = True
