@@ -273,7 +273,8 @@ def test_with_defaults_on_a_model_and_a_minelib_file(tmp_path):
 
 def test_a_model_file_in_another_row_order_reads_as_the_same_model(tmp_path):
     """orepit's own block file sorted by grade (its ``id`` column travelling with the rows) reads back
-    as the model written; ids that do not number the blocks 0..n-1 are refused as before."""
+    as the model written: the ids number the blocks (a precedence file may refer to them), whatever
+    the grid order; ids that do not number the blocks 0..n-1 are refused as before."""
     model = synthetic_deposit(n_blocks=400, seed=3)
     write_model(model, tmp_path / "m.parquet")
     table = pd.read_parquet(tmp_path / "m.parquet")
@@ -281,11 +282,12 @@ def test_a_model_file_in_another_row_order_reads_as_the_same_model(tmp_path):
     by_grade.to_parquet(tmp_path / "by_grade.parquet", index=False)
     back, notes = _read(tmp_path / "by_grade.parquet")
     pd.testing.assert_frame_equal(back.frame[model.columns], model.frame, check_dtype=False)
-    assert any(n.startswith("blocks numbered in grid order") and "id column" not in n for n in notes)
-    by_grade.assign(id=np.arange(len(table))).to_parquet(tmp_path / "own_ids.parquet", index=False)
-    back, notes = _read(tmp_path / "own_ids.parquet")          # numbered by grade: renumbered, and said
-    pd.testing.assert_frame_equal(back.frame[model.columns], model.frame, check_dtype=False)
-    assert any("the file's id column is replaced" in n for n in notes)
+    assert any(n.startswith("blocks numbered by their id column") for n in notes)
+    numbered = by_grade.assign(id=np.arange(len(table)))                 # block 0 the richest
+    numbered.to_parquet(tmp_path / "numbered.parquet", index=False)
+    back, notes = _read(tmp_path / "numbered.parquet")
+    np.testing.assert_array_equal(back["cu"], numbered["cu"])
+    assert not any(n.startswith("blocks numbered") for n in notes)
     by_grade.assign(id=by_grade["id"] + 1).to_parquet(tmp_path / "bad.parquet", index=False)
     with pytest.raises(InputError, match="block ids must be 0"):
         _read(tmp_path / "bad.parquet")

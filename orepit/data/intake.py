@@ -5,9 +5,9 @@ column; place the blocks on the grid - by their grid indices ``i, j, k`` when th
 else by their centroids ``x, y, z`` (`orepit.data.grid`), regularising sub-blocks to the parent
 grid when block sizes ``dx, dy, dz`` vary (`orepit.data.subblocks`); tonnage = density x block
 volume when there is no tonnage; optional attributes filled from their defaults when asked
-(`orepit.data.defaults`); the blocks put in grid order (x fastest, then y, then z from the bottom
-bench), so that a model gives the same results however its rows were ordered by the software that
-exported it.  Every problem found is reported together in one `InputError` (by the file's line
+(`orepit.data.defaults`); the blocks put in the order of their ``id`` column when the table has
+one, else in grid order (x fastest, then y, then z from the bottom bench), so that a model gives
+the same results however its rows were ordered by the software that exported it.  Every problem found is reported together in one `InputError` (by the file's line
 numbers); every assumption made is one line in ``notes``.
 """
 from __future__ import annotations
@@ -72,23 +72,24 @@ def model_from_table(table: pd.DataFrame, *, columns=None, block_size=None, orig
 
 
 def in_grid_order(frame: pd.DataFrame, notes: list) -> pd.DataFrame:
-    """The table with its rows in grid order (i fastest, then j, then k from the bottom bench), with
-    a note when that moved any row.  An ``id`` column that numbers the blocks 0..n-1 (as orepit
-    writes it) is dropped then, the blocks numbered by their new rows, and the note says when that
-    changed a block's number; other ids are left for `BlockModel` to refuse."""
-    order = np.lexsort((frame["i"].to_numpy(), frame["j"].to_numpy(), frame["k"].to_numpy()))
-    if (order == np.arange(len(order))).all():
-        return frame
-    renumbered = ""
+    """The table with its rows in the order of its block numbers: an ``id`` column that numbers the
+    blocks 0..n-1 (as orepit writes it, and as a precedence file beside it refers to them), else
+    grid order (i fastest, then j, then k from the bottom bench), with a note when that moved any
+    row.  Other ids are left for `BlockModel` to refuse."""
+    n = len(frame)
     if "id" in frame:
         ids = pd.to_numeric(frame["id"], errors="coerce").to_numpy()
-        if not np.array_equal(np.sort(ids), np.arange(len(order))):
+        if not np.array_equal(np.sort(ids), np.arange(n)):
             return frame
-        if not np.array_equal(ids[order], np.arange(len(order))):
-            renumbered = "; the file's id column is replaced by these numbers"
-    notes.append("blocks numbered in grid order (x fastest, then y, then z from the bottom bench), not in the "
-                 "order of the file's rows" + renumbered)
-    return frame.drop(columns="id", errors="ignore").iloc[order].reset_index(drop=True)
+        order = np.argsort(ids)
+        what = "by their id column"
+    else:
+        order = np.lexsort((frame["i"].to_numpy(), frame["j"].to_numpy(), frame["k"].to_numpy()))
+        what = "in grid order (x fastest, then y, then z from the bottom bench)"
+    if (order == np.arange(n)).all():
+        return frame
+    notes.append(f"blocks numbered {what}, not in the order of the file's rows")
+    return frame.iloc[order].reset_index(drop=True).assign(**({"id": np.arange(n)} if "id" in frame else {}))
 
 
 def _refuse_units_row(frame: pd.DataFrame, problems: Problems, grades) -> None:
