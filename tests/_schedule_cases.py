@@ -27,18 +27,24 @@ def random_problem(seed: int, n: int = 5, T: int = 2, D: int = 1, R: int = 1, ra
     return PcpspProblem(values, prec, T, rate, coef, lower, upper, name=f"rand{seed}")
 
 
-def brute_force(problem: PcpspProblem) -> float:
-    """Optimum by enumerating each block's period (or unmined); destinations by a small LP."""
-    n, T, D, R = problem.n_blocks, problem.n_periods, problem.n_destinations, problem.n_resources
-    disc = problem.discount_factors()
+def precedence_feasible_periods(problem: PcpspProblem):
+    """Every assignment of a period (-1: not mined) to each block that keeps the precedence: a mined
+    block has each predecessor mined no later.  Resource limits are not looked at."""
     nodes, preds = problem.precedence.arcs()
-    best = -np.inf
-    for periods in itertools.product(range(-1, T), repeat=n):
+    for periods in itertools.product(range(-1, problem.n_periods), repeat=problem.n_blocks):
         p = np.array(periods)
         mined = p >= 0
-        # a mined block needs each predecessor mined no later
-        if np.any(mined[nodes] & (~mined[preds] | (p[preds] > p[nodes]))):
-            continue
+        if not np.any(mined[nodes] & (~mined[preds] | (p[preds] > p[nodes]))):
+            yield p
+
+
+def brute_force(problem: PcpspProblem) -> float:
+    """Optimum by enumerating each block's period (or unmined); destinations by a small LP."""
+    T, D, R = problem.n_periods, problem.n_destinations, problem.n_resources
+    disc = problem.discount_factors()
+    best = -np.inf
+    for p in precedence_feasible_periods(problem):
+        mined = p >= 0
         blocks = np.flatnonzero(mined)
         if blocks.size == 0:
             best = max(best, 0.0)

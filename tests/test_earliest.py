@@ -3,15 +3,13 @@ a block (all schedules enumerated), and the LP with them held back: still above 
 to the full LP with those columns fixed, below the plain LP where they bind, and on zuck_small."""
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 
 from solvers import bz, earliest, mip
 from solvers.problem import CpitProblem, PcpspProblem, Precedence
 from solvers.schedule import solve_schedule
-from _schedule_cases import brute_force
+from _schedule_cases import brute_force, precedence_feasible_periods
 
 
 def deep_problem(seed: int, n: int = 7, T: int = 3, D: int = 1, R: int = 1) -> PcpspProblem:
@@ -56,13 +54,8 @@ def cone_rule(problem) -> np.ndarray:
 
 def feasible_periods(problem):
     """Every feasible CPIT schedule as each block's period (-1: not mined)."""
-    nodes, preds = problem.precedence.arcs()
     use = problem.resource_coef[:, 0, :]
-    for periods in itertools.product(range(-1, problem.n_periods), repeat=problem.n_blocks):
-        p = np.array(periods)
-        mined = p >= 0
-        if np.any(mined[nodes] & (~mined[preds] | (p[preds] > p[nodes]))):
-            continue
+    for p in precedence_feasible_periods(problem):
         per = np.array([use[p == t].sum(axis=0) for t in range(problem.n_periods)]).T
         if np.all(per <= problem.resource_upper + 1e-9):
             yield p
