@@ -32,7 +32,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .frontier import _cone
+from .frontier import cone_blocks
 from .problem import PcpspProblem
 
 # Most blocks of a cone explored (per block); beyond it the earliest period is taken from the part
@@ -43,9 +43,9 @@ MAX_VISITS = 200_000
 @numba.njit(cache=True)
 def _earliest(order, ptr, idx, use, cum_upper, max_visits, out):
     """For each block, in ``order`` (predecessors first): the first period t whose cumulative limits
-    ``cum_upper[:, t]`` hold the least use ``use`` of its predecessor cone (``ptr``/``idx``: predecessor
-    lists; at most ``max_visits`` blocks of it, `solvers.frontier._cone`), at least its predecessors'
-    periods; written to ``out``."""
+    ``cum_upper[:, t]`` hold the least use ``use`` of its predecessor cone (``ptr``/``idx``:
+    predecessor lists; at most ``max_visits`` blocks of it, `solvers.frontier.cone_blocks`), at
+    least its predecessors' periods; written to ``out``."""
     n = ptr.size - 1
     n_res, n_per = cum_upper.shape
     anywhere = np.zeros(n, np.int64)            # the cone is not limited to one period here
@@ -54,7 +54,7 @@ def _earliest(order, ptr, idx, use, cum_upper, max_visits, out):
     total = np.empty(n_res)
     for i in range(order.size):
         b = order[i]
-        size = _cone(b, anywhere, 0, ptr, idx, mark, i + 1, cone, cone.size)
+        size = cone_blocks(b, anywhere, 0, ptr, idx, mark, i + 1, cone, cone.size)
         if size < 0:                            # cut at max_visits: the part explored
             size = cone.size
         total[:] = 0.0

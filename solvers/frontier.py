@@ -40,7 +40,7 @@ MAX_TRIES = 50
 
 
 @numba.njit(cache=True)
-def _cone(root, when, t, ptr, idx, mark, stamp, out, max_cone):
+def cone_blocks(root, when, t, ptr, idx, mark, stamp, out, max_cone):
     """Blocks of the cone of ``root`` (itself and, transitively, its neighbours in ``ptr``/``idx``
     with ``when == t``) written to ``out``; returns how many, or -1 when more than max_cone."""
     out[0] = root
@@ -138,7 +138,7 @@ def _make_room(cone_x, kx, gain_x, dx, src, dst, y_root, y_gain, y_use, oy, x_pt
             continue
         tries += 1
         stamp += 1
-        ky = _cone(c, when, dst, y_ptr, y_idx, mark, stamp, cone_y, max_cone)
+        ky = cone_blocks(c, when, dst, y_ptr, y_idx, mark, stamp, cone_y, max_cone)
         if ky < 0:
             continue
         clash = False
@@ -189,7 +189,7 @@ def _exchanges(x_root, x_gain, nx, y_root, y_gain, y_use, ny, src, dst, x_ptr, x
         if when[x_root[i]] != src:
             continue
         stamp += 1
-        kx = _cone(x_root[i], when, src, x_ptr, x_idx, mark_x, stamp, cone_x, max_cone)
+        kx = cone_blocks(x_root[i], when, src, x_ptr, x_idx, mark_x, stamp, cone_x, max_cone)
         if kx < 0:
             continue
         gain_x = _cone_sum(cone_x, kx, value, use, disc[dst] - disc[src], dx)
@@ -248,7 +248,7 @@ def _search(pred_ptr, pred_idx, succ_ptr, succ_idx, when, value, use, disc, lowe
                 if when[b] != t:
                     continue
                 stamp += 1
-                k = _cone(b, when, t, pred_ptr, pred_idx, mark, stamp, cone_a, max_cone)
+                k = cone_blocks(b, when, t, pred_ptr, pred_idx, mark, stamp, cone_a, max_cone)
                 if k < 0:
                     continue
                 gain = _cone_sum(cone_a, k, value, use, disc[s] - disc[t], delta)
@@ -268,7 +268,7 @@ def _search(pred_ptr, pred_idx, succ_ptr, succ_idx, when, value, use, disc, lowe
                 if when[c] != s:
                     continue
                 stamp += 1
-                k = _cone(c, when, s, succ_ptr, succ_idx, mark, stamp, cone_b, max_cone)
+                k = cone_blocks(c, when, s, succ_ptr, succ_idx, mark, stamp, cone_b, max_cone)
                 if k < 0:
                     continue
                 gain = _cone_sum(cone_b, k, value, use, disc[t] - disc[s], delta)
@@ -319,12 +319,12 @@ def _near_boundary(pred_ptr, pred_idx, succ_ptr, succ_idx, when, t0, t1, drop_la
             continue
         if p < t1 or drop_last:
             stamp += 1
-            if _cone(b, when, p, succ_ptr, succ_idx, mark, stamp, out, max_cone) > 0:
+            if cone_blocks(b, when, p, succ_ptr, succ_idx, mark, stamp, out, max_cone) > 0:
                 near[b] = True
                 continue
         if p > t0:
             stamp += 1
-            near[b] = _cone(b, when, p, pred_ptr, pred_idx, mark, stamp, out, max_cone) > 0
+            near[b] = cone_blocks(b, when, p, pred_ptr, pred_idx, mark, stamp, out, max_cone) > 0
     return near
 
 

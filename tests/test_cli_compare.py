@@ -88,7 +88,7 @@ def test_compare_on_a_csv_exported_from_elsewhere(tmp_path, capsys):
 
 def test_the_plans_do_not_depend_on_the_order_of_the_files_rows(tmp_path, capsys):
     """The example CSV and the same blocks exported in another row order give the same plans: the
-    blocks are read in grid order (`orepit.data.intake.in_grid_order`)."""
+    blocks are read in grid order (`orepit.data.intake.in_block_order`)."""
     root = __import__("pathlib").Path(__file__).resolve().parent.parent / "examples"
     table = pd.read_csv(root / "porphyry_blocks.csv")
     shuffled = tmp_path / "shuffled.csv"

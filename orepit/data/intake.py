@@ -7,8 +7,9 @@ grid when block sizes ``dx, dy, dz`` vary (`orepit.data.subblocks`); tonnage = d
 volume when there is no tonnage; optional attributes filled from their defaults when asked
 (`orepit.data.defaults`); the blocks put in the order of their ``id`` column when the table has
 one, else in grid order (x fastest, then y, then z from the bottom bench), so that a model gives
-the same results however its rows were ordered by the software that exported it.  Every problem found is reported together in one `InputError` (by the file's line
-numbers); every assumption made is one line in ``notes``.
+the same results however its rows were ordered by the software that exported it.  Every problem
+found is reported together in one `InputError` (by the file's line numbers); every assumption
+made is one line in ``notes``.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import pandas as pd
 from orepit.data.columns import COMMON_NAMES, COORDINATES, INDICES, SIZES, resolve_columns
 from orepit.data.defaults import fill_defaults
 from orepit.data.grid import TOLERANCE, fit_grid, fmt, snap
-from orepit.data.model import BlockModel
+from orepit.data.model import BlockModel, grid_position
 from orepit.data.problems import Problems
 from orepit.data.subblocks import regularise, summed
 
@@ -67,15 +68,15 @@ def model_from_table(table: pd.DataFrame, *, columns=None, block_size=None, orig
         _tonnage_from_density(frame, None if size is None else float(np.prod(size)), "block", notes)
     if defaults:
         frame = fill_defaults(frame, defaults, notes, None if size is None else float(np.prod(size)))
-    return BlockModel(in_grid_order(frame, notes), block_size=size, origin=corner, grades=grades, name=name,
+    return BlockModel(in_block_order(frame, notes), block_size=size, origin=corner, grades=grades, name=name,
                       source=source)
 
 
-def in_grid_order(frame: pd.DataFrame, notes: list) -> pd.DataFrame:
+def in_block_order(frame: pd.DataFrame, notes: list) -> pd.DataFrame:
     """The table with its rows in the order of its block numbers: an ``id`` column that numbers the
     blocks 0..n-1 (as orepit writes it, and as a precedence file beside it refers to them), else
-    grid order (i fastest, then j, then k from the bottom bench), with a note when that moved any
-    row.  Other ids are left for `BlockModel` to refuse."""
+    grid order (`orepit.data.model.grid_position`), with a note when that moved any row.  Other ids
+    are left for `BlockModel` to refuse."""
     n = len(frame)
     if "id" in frame:
         ids = pd.to_numeric(frame["id"], errors="coerce").to_numpy()
@@ -84,12 +85,13 @@ def in_grid_order(frame: pd.DataFrame, notes: list) -> pd.DataFrame:
         order = np.argsort(ids)
         what = "by their id column"
     else:
-        order = np.lexsort((frame["i"].to_numpy(), frame["j"].to_numpy(), frame["k"].to_numpy()))
+        order = np.argsort(grid_position(frame["i"].to_numpy(), frame["j"].to_numpy(), frame["k"].to_numpy()),
+                           kind="stable")
         what = "in grid order (x fastest, then y, then z from the bottom bench)"
     if (order == np.arange(n)).all():
         return frame
     notes.append(f"blocks numbered {what}, not in the order of the file's rows")
-    return frame.iloc[order].reset_index(drop=True).assign(**({"id": np.arange(n)} if "id" in frame else {}))
+    return frame.iloc[order].drop(columns="id", errors="ignore").reset_index(drop=True)
 
 
 def _refuse_units_row(frame: pd.DataFrame, problems: Problems, grades) -> None:

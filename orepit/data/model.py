@@ -28,6 +28,15 @@ XYZ = ("x", "y", "z")
 _COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
 
 
+def grid_position(i: np.ndarray, j: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Linear grid position i + nx * (j + ny * k) of blocks with grid indices i, j, k (nx, ny: the
+    largest i and j plus one): grid order is x fastest, then y, then z from the bottom bench."""
+    if len(i) == 0:
+        return np.zeros(0, np.int64)
+    nx, ny = int(i.max()) + 1, int(j.max()) + 1
+    return i + nx * (j + ny * k)
+
+
 class BlockModel:
     """A validated block model.
 
@@ -90,8 +99,7 @@ class BlockModel:
                 self._fail(f"grid index {col} = {frame[col].iloc[r]} is not a non-negative integer", col, r)
             frame[col] = values.astype(np.int64)
         if n:
-            key = (frame["k"].to_numpy() * (frame["j"].max() + 1) + frame["j"].to_numpy()) * (frame["i"].max() + 1) \
-                + frame["i"].to_numpy()
+            key = grid_position(frame["i"].to_numpy(), frame["j"].to_numpy(), frame["k"].to_numpy())
             dup = pd.Index(key).duplicated()
             if dup.any():
                 r = int(np.flatnonzero(dup)[0])
@@ -183,9 +191,8 @@ class BlockModel:
         return bool(np.array_equal(self.grid_index(), np.arange(self.n_blocks)))
 
     def grid_index(self) -> np.ndarray:
-        """Linear grid position i + nx * (j + ny * k) of every block."""
-        nx, ny, _ = self.dims
-        return self.i + nx * (self.j + ny * self.k)
+        """Linear grid position i + nx * (j + ny * k) of every block (`grid_position`)."""
+        return grid_position(self.i, self.j, self.k)
 
     def assign(self, **columns) -> "BlockModel":
         """A new model with columns added or replaced (arrays of length n_blocks)."""
