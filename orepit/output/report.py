@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 import os
 import time
 from pathlib import Path
@@ -461,6 +462,29 @@ def plan_notes(periods: pd.DataFrame, frontier: pd.DataFrame | None, currency: s
     return notes
 
 
+def bound_table(summary: dict, currency: str) -> pd.DataFrame:
+    """Per strategy (summary.json): its objective, the upper bound no schedule of its pit beats under
+    its rules (`orepit.planning.bound`), the gap between them and the plan's status."""
+    rows = []
+    for name, s in (summary.get("strategies") or {}).items():
+        if isinstance(s, dict) and "objective" in s:
+            bound, gap = s.get("bound"), s.get("gap")
+            rows.append({"strategy": name, f"objective (M{currency})": _million(s["objective"]),
+                         f"upper bound (M{currency})": _million(bound),
+                         "gap (%)": "n/a" if gap is None else f"{100 * float(gap):.2f}",
+                         "status": s.get("status")})
+    return pd.DataFrame(rows)
+
+
+def _million(value):
+    """A currency amount in millions for a table (n/a when unknown)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return "n/a"
+    return f"{v / 1e6:,.1f}" if math.isfinite(v) else "n/a"
+
+
 def solver_table(summary: dict) -> pd.DataFrame:
     """Per strategy and model solved (summary.json): status, seconds, size."""
     rows = []
@@ -574,7 +598,14 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
            "strategy; the NPV after environmental cost prices the same plan with the environmental cost; "
            "the objective is what the strategy maximised. Rates are in % (mining recovery: ore-grade tonnes "
            "sent to mill or stockpile over ore-grade tonnes mined; comprehensive utilisation: metal recovered "
-           "over the deposit's ore-grade metal). " + html.escape(metal_note(summary, data["kpis.csv"])) + "</p>"),
+           "over the deposit's ore-grade metal). " + html.escape(metal_note(summary, data["kpis.csv"])) + "</p>"
+         + "<h3>How far each plan may be from the best possible</h3>"
+         + table_html(bound_table(summary, currency))
+         + "<p class='muted'>The upper bound is what no block schedule of the strategy's pit can beat under "
+           "its rules and capacities over its periods (a Lagrangian relaxation: stockpiled blocks may be "
+           "reclaimed unblended, blocks divided between periods); the gap is (bound - objective) / "
+           "objective. It is a guarantee, not an estimate: the true distance to the best plan is at most "
+           "the gap, and may be much less.</p>"),
         ("balance", "Where the metal goes",
          metal_balances(data["kpis.csv"], summary)
          + "<p class='muted'>For every strategy and element: ore-grade metal in the deposit = recovered + lost in "

@@ -28,6 +28,7 @@ import numpy as np
 from solvers.errors import InfeasibleError
 from solvers.result import FEASIBLE, Result
 
+from orepit.planning.bound import cut_model_prices
 from orepit.planning.layout import Layout, pile_means, price_units, regroup
 from orepit.planning.plan_model import (CompiledPlan, PlanSettings, build_plan_model, empty_piles_by,
                                         solve_plan_model)
@@ -50,11 +51,12 @@ class StrategyPlan:
     schedule     `BlockSchedule` (period, destination, stockpile bin per block; reclaim per bin and period)
     simulation   KPIs and per-period table (`orepit.planning.simulation.Simulation`)
     settings     the `PlanSettings` of the schedule's horizon
-    result       `Result`: status 'feasible' (a heuristic disaggregation of the cut model; no proven
-                 bound), objective on the strategy's own footing; ``info`` holds each stage's
-                 status, objective and seconds and the cut model's objective
+    result       `Result`: status 'feasible' (a heuristic disaggregation of the cut model), objective
+                 on the strategy's own footing, bound +inf until `orepit.planning.bound` gives one;
+                 ``info`` holds each stage's status, objective and seconds and the cut model's objective
     check        the independent checker's report
     warnings     sentences for the report (horizon too short, blocks left in the pit, ...)
+    prices       {row family: per-period duals} of the cut model (LP), the bound's first prices
     """
 
     schedule: BlockSchedule
@@ -63,6 +65,7 @@ class StrategyPlan:
     result: Result
     check: object
     warnings: list = field(default_factory=list)
+    prices: dict = field(default_factory=dict)
 
 
 def horizon(deposit: Deposit, pit: np.ndarray, settings: PlanSettings, max_periods: int) -> tuple[int, int | None]:
@@ -132,6 +135,7 @@ def plan_schedule(deposit: Deposit, pit: np.ndarray, sequence: Layout, routing: 
             periods = min(max_periods, periods + max(2, periods // 2))
             out_by = periods - 1
     W = _values2(model.w, sequence.n_cuts, periods)
+    prices = cut_model_prices(model)
 
     longer = min(max_periods, periods + OVERFLOW_PERIODS)
     routes = replace(settings, periods=longer, mine_out_by=None)
@@ -177,7 +181,7 @@ def plan_schedule(deposit: Deposit, pit: np.ndarray, sequence: Layout, routing: 
     result = Result(status=FEASIBLE, objective=sim.kpis["objective"], bound=math.inf,
                     seconds=time.perf_counter() - t0, info=info,
                     algorithm="block-mip+routes" if sequence.integer else "cut-lp+toposort+routes+block-mip")
-    return StrategyPlan(schedule, sim, routes, result, check, warnings)
+    return StrategyPlan(schedule, sim, routes, result, check, warnings, prices)
 
 
 def _routes_and_destinations(deposit: Deposit, routing: Layout, period: np.ndarray, routes: PlanSettings,

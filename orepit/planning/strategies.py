@@ -33,6 +33,7 @@ import pandas as pd
 from solvers.closure import PseudoflowSolver
 from solvers.errors import InfeasibleError, InputError
 
+from orepit.planning.bound import bounded, plan_bound
 from orepit.planning.budget import GREEN_BUDGET, first_guess, search_floor
 from orepit.planning.forked import ForkedSeries, can_fork
 from orepit.planning.layout import Layout, cut_layout, low_grade_edge, with_bins
@@ -105,6 +106,8 @@ class ScheduleSetup:
     sequence_bins      coarser grade bins of the cut model that sequences the mining (a smaller LP)
     block_limit        pits of at most this many blocks are scheduled block by block (a MIP)
     time_limit, mip_gap, threads   for HiGHS (s per solve, relative gap, threads; 0: HiGHS decides)
+    bound_seconds      s spent lowering each plan's upper bound (`orepit.planning.bound`; 0: its first
+                       prices only)
     """
 
     periods: int = 40
@@ -123,6 +126,7 @@ class ScheduleSetup:
     time_limit: float = PlanSettings.time_limit
     mip_gap: float = PlanSettings.mip_gap
     threads: int | None = PlanSettings.threads
+    bound_seconds: float = 10.0
 
     def __post_init__(self):
         check_setup(self)
@@ -156,6 +160,8 @@ def check_setup(setup: ScheduleSetup) -> None:
     if not 0 <= setup.stockpile_loss < 1:
         raise InputError(f"stockpile loss must be a share in [0, 1) per period, got {setup.stockpile_loss!r}",
                          field="stockpile_loss")
+    if not (isinstance(setup.bound_seconds, (int, float)) and setup.bound_seconds >= 0):
+        raise InputError(f"bound seconds must be a number >= 0 (s), got {setup.bound_seconds!r}", field="bound_seconds")
     for name, low in (("n_pushbacks", 1), ("n_bins", 1), ("sequence_bins", 1), ("block_limit", 0)):
         if not isinstance(getattr(setup, name), (int, np.integer)) or getattr(setup, name) < low:
             raise InputError(f"{name} must be a whole number >= {low}, got {getattr(setup, name)!r}", field=name)
@@ -355,6 +361,7 @@ def compare(deposit: Deposit, names=STRATEGY_NAMES, setup: ScheduleSetup | None 
         start = time.perf_counter()
         options = strategy_options(name, recovery_floor, utilisation_floor, budget)
         result = run_strategy(deposit, name, setup, options, solver, edge, extend, economic, shared_cuts())
+        bound_strategy(deposit, result, setup)
         result.seconds = time.perf_counter() - start        # the cuts' time counts for the one that made them
         return result
 
@@ -426,11 +433,21 @@ def run_green(deposit: Deposit, setup: ScheduleSetup, options: StrategyOptions, 
         # the floor is above what the economic pit holds: green without it, at that share
         result.without_floor = result.tried.get(share) or run(share)
     result.rules = rule_prices(deposit, result, extend, result.without_floor)
+    bound_strategy(deposit, result, setup)
     # the trials not chosen stay as frontier points and the floor's price: their KPIs, not their blocks
     result.tried = {floor: r if r is result else r.without_blocks() for floor, r in result.tried.items()}
     if result.without_floor is not None:
         result.without_floor = result.without_floor.without_blocks()
     return result
+
+
+def bound_strategy(deposit: Deposit, result: StrategyResult, setup: ScheduleSetup) -> None:
+    """Give the strategy's plan its upper bound (`orepit.planning.bound`): ``result.plan.result`` then
+    states its bound and gap, and is 'optimal' when they meet within ``setup.mip_gap``."""
+    plan = result.plan
+    bound = plan_bound(deposit, result.pit, plan.settings, result.options.env_price, plan.simulation.periods,
+                       plan.simulation.kpis, plan.prices, setup.bound_seconds)
+    plan.result = bounded(plan.result, bound, setup.mip_gap)
 
 
 def price_of_green(results: dict) -> None:

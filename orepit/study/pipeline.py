@@ -203,7 +203,8 @@ def summary(study: Study) -> dict:
         "setup": setup,
         "precedence": dict(study.precedence, **({"file": PRECEDENCE_FILE} if study.precedence.get("from") == "file"
                                                else {})),
-        "strategies": {name: {**r.kpis, "status": r.plan.result.status, "algorithm": r.plan.result.algorithm,
+        "strategies": {name: {**r.kpis, "status": r.plan.result.status,
+                              "bound": r.plan.result.bound, "gap": r.plan.result.gap, "algorithm": r.plan.result.algorithm,
                               "seconds": r.seconds, "stages": r.plan.result.info, "rules": r.rules,
                               "budget": r.budget_reason, "warnings": r.plan.warnings, "settings": _limits(r.plan.settings)}
                        for name, r in study.results.items()},
