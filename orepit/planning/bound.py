@@ -47,6 +47,9 @@ from orepit.valuation.destinations import DUMP, MILL, STOCKPILE
 #: the priced rows, in order: per-period families, then the life-of-mine rows
 PERIOD_ROWS = ("mining", "steady", "mill", "mill_hours", "co2", "stockpile", "recovery")
 LIFE_ROWS = ("metal", "co2_total")
+#: relative: a plan keeps its capacities within the checker's tolerance (1e-6 of each), so its objective
+#: may pass the bound by as little; more means the relaxation misses something a plan may do
+BOUND_TOL = 1e-5
 #: the cut model's duals are tried at these multiples first (its capacities are coarser than the
 #: blocks': lower prices usually give the lower bound)
 START_SCALES = (1.0, 0.8, 0.65, 0.5)
@@ -271,7 +274,7 @@ def cut_model_prices(model) -> dict:
     """{row family: duals} of a solved plan-model LP (none for a MIP): per period, or one value.
     The recovery floor's rows (running balances) become the prices of its cumulative rows."""
     dual = getattr(model, "dual", None)
-    if dual is None:
+    if dual is None or not isinstance(getattr(model, "settings", None), PlanSettings):
         return {}
     out = {}
     for family, name in MODEL_ROWS.items():
@@ -294,7 +297,7 @@ def cut_model_prices(model) -> dict:
 
 def bounded(result: Result, bound: Result, mip_gap: float) -> Result:
     """``result`` (a plan's) with ``bound``'s upper bound: 'optimal' when within ``mip_gap``."""
-    if bound.bound < result.objective - 1e-6 * max(abs(result.objective), 1.0):
+    if bound.bound < result.objective - BOUND_TOL * max(abs(result.objective), 1.0):
         raise RuntimeError(f"the plan's objective {result.objective:,.2f} is above its upper bound "
                            f"{bound.bound:,.2f}: the relaxation misses something the plan may do")
     value = max(bound.bound, result.objective)

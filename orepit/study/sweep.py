@@ -62,6 +62,7 @@ def _run_case(spec: dict, start: float) -> list[dict]:
     seconds = time.perf_counter() - start
     for name, r in study.results.items():
         row = {**base, "strategy": name, "status": str(r.plan.result.status), "error": "",
+               "bound": float(r.plan.result.bound), "gap": float(r.plan.result.gap),
                "feasible": bool(r.simulation.feasible), "seconds": seconds, "strategy_seconds": float(r.seconds)}
         for key, value in r.kpis.items():
             if key == "price_of_green" and len(study.results) == 1:
