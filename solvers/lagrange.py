@@ -125,7 +125,7 @@ def lagrangian_bound(price, rhs: np.ndarray, starts, columns=(), time_limit: flo
         objs.append(float(objective))
     for lam in starts:
         try_prices(lam)
-        if deadline.expired():
+        if deadline.expired() or iterations >= max_iter:
             break
     while iterations < max_iter and not deadline.expired() and cols and not _stalled(history, stall, tol):
         duals = _master(cols, objs, rhs[rows])

@@ -75,14 +75,14 @@ def test_bound_lies_between_the_block_mip_and_its_lp(small, case):
     for name, off in binding.items():                  # each row of the case binds: without it the LP gains
         assert block_model(deposit, pit, replace(settings, **{name: off}), env_price, integer=False) > lp * 1.001, name
     periods, kpis = nothing_mined(settings.periods)
-    bound = plan_bound(deposit, pit, settings, env_price, periods, kpis, None, seconds=120, max_iter=400, tol=1e-7)
+    bound = plan_bound(deposit, pit, settings, env_price, periods, kpis, None, prices=400, tol=1e-7)
     assert mip <= bound.bound * (1 + 1e-7)
     assert bound.bound <= lp * (1 + 1e-4)             # converged: as tight as the LP, or tighter (earliest periods)
 
 
 def test_every_strategy_states_its_bound_and_gap(small):
     deposit, _ = small
-    results = compare(deposit, setup=ScheduleSetup(bound_seconds=2.0, block_limit=0, time_limit=20), budget=None)
+    results = compare(deposit, setup=ScheduleSetup(bound_prices=8, block_limit=0, time_limit=20), budget=None)
     for name, r in results.items():
         result = r.plan.result
         assert np.isfinite(result.bound), name
@@ -100,3 +100,18 @@ def test_a_pit_too_large_for_the_graph_says_so_instead_of_a_bound(small, monkeyp
     periods, kpis = nothing_mined(settings.periods)
     result = plan_bound(deposit, pit, settings, False, periods, kpis)
     assert result.bound == float("inf") and "more than 10 nodes" in result.info["skipped"]
+
+
+@pytest.mark.parametrize("prices", [0, 2.5, "12"])
+def test_a_bound_budget_that_is_not_a_whole_number_of_prices_is_refused(prices):
+    from solvers.errors import InputError
+    with pytest.raises(InputError, match="bound_prices must be a whole number >= 1"):
+        ScheduleSetup(bound_prices=prices)
+
+
+def test_the_bound_is_the_same_on_every_run(small):
+    deposit, pit = small
+    settings = settings_cases(deposit, pit)["stockpile room"][0]
+    periods, kpis = nothing_mined(settings.periods)
+    first, again = (plan_bound(deposit, pit, settings, False, periods, kpis, None, prices=6) for _ in range(2))
+    assert first.bound == again.bound and first.info["iterations"] == again.info["iterations"] == 6

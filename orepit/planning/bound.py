@@ -26,7 +26,8 @@ What the bound allows that a plan may not (so that it is an upper bound, not an 
 The whole pit is mined by the last period when the plan mines it all (else mining is optional).
 
 The prices start from the duals of the strategy's cut model (`orepit.planning.scheduling`, step 1),
-scaled, and column generation lowers the bound for ``seconds``.  The footing is the strategy's own
+scaled, and column generation lowers the bound, ``prices`` tried in all (deterministic: the same
+bound on any machine).  The footing is the strategy's own
 objective (NPV, or NPV after environmental cost), discounted like the plan's.
 """
 from __future__ import annotations
@@ -53,20 +54,20 @@ BOUND_TOL = 1e-5
 #: the cut model's duals are tried at these multiples first (its capacities are coarser than the
 #: blocks': lower prices usually give the lower bound)
 START_SCALES = (1.0, 0.8, 0.65, 0.5)
-#: (block, period) nodes above which no bound is computed: one price of a larger graph takes more than
-#: the default `bound_seconds` (about 2.5 s per million nodes) and its arrays a GB and more
-MAX_NODES = 2_000_000
+#: (block, period) nodes above which no bound is computed: a price takes about 2.5 s per million nodes
+#: (so the default 12 prices half a minute here) and the graph's arrays a GB and more beyond
+MAX_NODES = 1_000_000
 
 
 def plan_bound(deposit: Deposit, pit: np.ndarray, settings: PlanSettings, env_price: bool, periods_table,
-               kpis: dict, prices: dict | None = None, seconds: float = 10.0, max_iter: int = 100,
-               tol: float = 1e-4) -> Result:
+               kpis: dict, duals: dict | None = None, prices: int = 12, tol: float = 1e-4) -> Result:
     """The bound on a strategy's objective (module docstring) as a `Result` whose ``bound`` it is.
 
     pit: the strategy's pit; settings: the plan's `PlanSettings` (its periods, capacities and rules);
     env_price: the strategy's footing; periods_table, kpis: the plan's simulation (its row use, a
-    schedule the master LP starts from); prices: {row family: per-period duals} of the cut model;
-    seconds, max_iter, tol: when to stop lowering it (`solvers.lagrange.lagrangian_bound`).  ``objective`` is the best the relaxation was found to reach
+    schedule the master LP starts from); duals: {row family: per-period duals} of the cut model;
+    prices: how many prices to try (the first ones the cut model's duals, scaled); tol: stop sooner
+    when bound and relaxation meet (`solvers.lagrange.lagrangian_bound`).  ``objective`` is the best the relaxation was found to reach
     (the master LP's value), ``info["nodes"]`` the size of the time-expanded graph; a pit too large
     for the graph (`MAX_NODES`) gives bound +inf with ``info["skipped"]`` saying so.
     """
@@ -75,11 +76,11 @@ def plan_bound(deposit: Deposit, pit: np.ndarray, settings: PlanSettings, env_pr
         return Result(FEASIBLE, -math.inf, math.inf, 0.0, None, "not computed",
                       {"skipped": f"{relaxation.n} blocks x {relaxation.T} periods is more than {MAX_NODES:,} nodes",
                        "nodes": relaxation.n * relaxation.T})
-    first = relaxation.prices(prices or {})
+    first = relaxation.prices(duals or {})
     starts = [first * s for s in START_SCALES] if first.any() else [first]
     result = lagrangian_bound(relaxation.price, relaxation.rhs, starts,
-                              columns=[relaxation.use_of_plan(periods_table, kpis)], time_limit=seconds,
-                              max_iter=max_iter, tol=tol, stall=max(STALL, max_iter // 5))
+                              columns=[relaxation.use_of_plan(periods_table, kpis)], time_limit=math.inf,
+                              max_iter=prices, tol=tol, stall=max(STALL, prices // 5))
     result.info["nodes"] = relaxation.n * relaxation.T
     return result
 

@@ -47,11 +47,12 @@ DEPOSIT_KEYS = {"synthetic", "model", "economics", "environment", "block_size", 
                 "grade_sigma", "perturb_seed", "perturb_columns", "variogram"}
 SYNTHETIC_KEYS = {"blocks", "seed"}
 #: plan keys: `ScheduleSetup` fields (HiGHS threads are always 1 in a sweep) and the green floors
-PLAN_INT = {"periods": 1, "target_life": 1, "n_pushbacks": 1, "n_bins": 1, "sequence_bins": 1, "block_limit": 0}
+PLAN_INT = {"periods": 1, "target_life": 1, "n_pushbacks": 1, "n_bins": 1, "sequence_bins": 1, "block_limit": 0,
+            "bound_prices": 1}
 PLAN_FLOAT = {"discount_rate": (0.0, 1.0), "mining_capacity": (0.0, math.inf), "mill_capacity": (0.0, math.inf),
               "mill_hours": (0.0, math.inf), "stockpile_loss": (0.0, 0.999999), "time_limit": (0.0, math.inf),
               "mip_gap": (0.0, 1.0), "recovery_floor": (0.0, 1.0), "utilisation_floor": (0.0, 1.0),
-              "green_budget": (0.0, 1.0), "bound_seconds": (0.0, math.inf)}
+              "green_budget": (0.0, 1.0)}
 #: plan keys that are green's switches, not `ScheduleSetup` fields
 GREEN_KEYS = ("recovery_floor", "utilisation_floor", "green_budget")
 PLAN_KEYS = set(PLAN_INT) | set(PLAN_FLOAT)
@@ -62,8 +63,7 @@ PLAN_RETIRED = {"tail_periods": "the life of mine now follows from the capacitie
 #: the plan keys every case states, at their owners' defaults unless the study sets them
 PLAN_DEFAULTS = {"periods": ScheduleSetup.periods, "target_life": ScheduleSetup.target_life,
                  "discount_rate": ScheduleSetup.discount_rate, "recovery_floor": RECOVERY_FLOOR,
-                 "utilisation_floor": None, "green_budget": GREEN_BUDGET,
-                 "bound_seconds": 0.0}       # a sweep's bounds: the cut model's prices only (cases/min)
+                 "utilisation_floor": None, "green_budget": GREEN_BUDGET}
 GRID_SECTIONS = ("economics", "environment", "plan")
 #: study.npv_cost_pct default: the summary's NPV-cost threshold (%), see `orepit.study.sweep_summary`
 NPV_COST_PCT = 5.0
