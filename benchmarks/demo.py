@@ -44,7 +44,10 @@ def main(argv=None):
     for name, kpis in summary["strategies"].items():
         stages = {k: v for k, v in (kpis.get("stages") or {}).items() if isinstance(v, dict) and "variables" in v}
         sizes = ", ".join(f"{k} {v['variables']:,} ({v.get('integer_variables', 0):,} integer)" for k, v in stages.items())
-        print(f"schedule {name:<12} {kpis['status']:<8} {kpis['seconds']:6.2f} s   variables: {sizes}")
+        bound = kpis.get("stages", {}).get("bound") or {}
+        gap = "-" if kpis.get("gap") is None else f"{100 * kpis['gap']:.2f} %"
+        print(f"schedule {name:<12} {kpis['status']:<8} {kpis['seconds']:6.2f} s   gap to bound {gap} "
+              f"({bound.get('iterations', 0)} prices, {bound.get('seconds', 0.0):.1f} s)   variables: {sizes}")
 
 
 if __name__ == "__main__":

@@ -107,8 +107,9 @@ class ScheduleSetup:
     block_limit        pits of at most this many blocks are scheduled block by block (a MIP)
     time_limit, mip_gap, threads   for HiGHS (s per solve, relative gap, threads; 0: HiGHS decides)
     bound_prices       prices tried for each plan's upper bound (`orepit.planning.bound`): the first 4
-                       are the cut model's duals, scaled; more lower the bound (about a second each
-                       at 300,000 blocks x periods); the same on every machine
+                       are the cut model's duals, scaled; column generation needs a few dozen more to
+                       lower it (about a second each at 300,000 blocks x periods); the same on every
+                       machine
     """
 
     periods: int = 40
@@ -127,7 +128,7 @@ class ScheduleSetup:
     time_limit: float = PlanSettings.time_limit
     mip_gap: float = PlanSettings.mip_gap
     threads: int | None = PlanSettings.threads
-    bound_prices: int = 12
+    bound_prices: int = 4
 
     def __post_init__(self):
         check_setup(self)
