@@ -115,3 +115,14 @@ def test_the_bound_is_the_same_on_every_run(small):
     periods, kpis = nothing_mined(settings.periods)
     first, again = (plan_bound(deposit, pit, settings, False, periods, kpis, None, prices=6) for _ in range(2))
     assert first.bound == again.bound and first.info["iterations"] == again.info["iterations"] == 6
+
+
+def test_a_bound_below_the_plan_is_an_error_not_a_clamp():
+    from solvers.result import Result
+
+    from orepit.planning.bound import bounded
+    plan = Result("feasible", 100.0, float("inf"), 1.0)
+    assert bounded(plan, Result("feasible", 90.0, 100.0 + 1e-4, 0.5), mip_gap=1e-4).status == "optimal"
+    assert bounded(plan, Result("feasible", 90.0, 120.0, 0.5), mip_gap=1e-4).gap == pytest.approx(0.2)
+    with pytest.raises(RuntimeError, match="above its upper bound"):
+        bounded(plan, Result("feasible", 90.0, 99.0, 0.5), mip_gap=1e-4)
