@@ -43,6 +43,7 @@ from solvers.problem import CpitProblem, Precedence
 from solvers.result import FEASIBLE, OPTIMAL, Result
 
 from orepit.planning.plan_model import PlanSettings
+from orepit.planning.verify import CAPACITY_TOL
 from orepit.valuation.deposit import Deposit
 from orepit.valuation.destinations import DUMP, MILL, STOCKPILE
 
@@ -68,16 +69,18 @@ def plan_bound(deposit: Deposit, pit: np.ndarray, settings: PlanSettings, env_pr
     env_price: the strategy's footing; periods_table, kpis: the plan's simulation (its row use, a
     schedule the master LP starts from); duals: {row family: per-period duals} of the cut model;
     prices: how many prices to try (the first ones the cut model's duals, scaled); tol: stop sooner
-    when bound and relaxation meet (`solvers.lagrange.lagrangian_bound`).  ``objective`` is the best the relaxation was found to reach
-    (the master LP's value), ``info["nodes"]`` the size of the time-expanded graph; a pit too large
-    for the graph (`MAX_NODES`) gives bound +inf with ``info["skipped"]`` saying so.
+    when bound and relaxation meet (`solvers.lagrange.lagrangian_bound`).  ``objective`` is the best
+    the relaxation was found to reach (the master LP's value), ``info["nodes"]`` the size of the
+    time-expanded graph; a pit too large for the graph (`MAX_NODES`) gives bound +inf with
+    ``info["skipped"]`` saying so.
     """
     started = time.perf_counter()
-    relaxation = Relaxation(deposit, pit, settings, env_price, periods_table)
-    if relaxation.n * relaxation.T > MAX_NODES:
+    n = int(np.count_nonzero(pit & (deposit.tonnage > 0)))
+    if n * settings.periods > MAX_NODES:                # before any of the graph is made
         return Result(FEASIBLE, -math.inf, math.inf, 0.0, None, "not computed",
-                      {"skipped": f"{relaxation.n} blocks x {relaxation.T} periods is more than {MAX_NODES:,} nodes",
-                       "nodes": relaxation.n * relaxation.T})
+                      {"skipped": f"{n} blocks x {settings.periods} periods is more than {MAX_NODES:,} nodes",
+                       "nodes": n * settings.periods})
+    relaxation = Relaxation(deposit, pit, settings, env_price, periods_table)
     first = relaxation.prices(duals or {})
     starts = [first * s for s in START_SCALES] if first.any() else [first]
     result = lagrangian_bound(relaxation.price, relaxation.rhs, starts,
@@ -116,21 +119,24 @@ class Relaxation:
         allowed[:, STOCKPILE] &= ore & S.stockpile & np.isfinite(self.at_reclaim)
         allowed[:, DUMP] &= ~ore | (not S.no_ore_to_dump)
         self.allowed = allowed
+        self.disc = S.discount()
+        # (block, period, destination): the objective of mining it then and there, the same at any price
+        self.gain = self.disc[None, :T, None] * np.where(allowed, self.at_mining, 0.0)[:, None, :]
         per = S.per_period
         whole = float(self.ton.sum())
         mined = np.cumsum(np.asarray(plan_periods["mined_t"], dtype=np.float64))[:T]
         steady = np.full(T, math.inf)
         if S.steady_mining is not None:
             steady = -np.minimum(np.minimum(S.steady_mining * np.cumsum(per(S.mining_capacity)), whole), mined)
-        limits = {"mining": per(S.mining_capacity), "steady": steady, "mill": per(S.mill_capacity), "mill_hours": per(S.mill_hours),
-                  "co2": per(math.inf if S.co2_cap is None else S.co2_cap),
+        limits = {"mining": per(S.mining_capacity), "steady": steady, "mill": per(S.mill_capacity),
+                  "mill_hours": per(S.mill_hours), "co2": per(math.inf if S.co2_cap is None else S.co2_cap),
                   "stockpile": per(S.stockpile_capacity if S.stockpile else math.inf),
                   "recovery": np.zeros(T) if S.recovery_floor is not None else np.full(T, math.inf),
                   "metal": [-S.metal_floor if S.metal_floor is not None else math.inf],
                   "co2_total": [S.co2_total_cap if S.co2_total_cap is not None else math.inf]}
         self.rhs = np.concatenate([np.asarray(limits[k], dtype=np.float64) for k in PERIOD_ROWS + LIFE_ROWS])
         earliest = None
-        mining = per(S.mining_capacity)
+        mining = per(S.mining_capacity) * (1 + CAPACITY_TOL)        # what a plan may mine (`verify`)
         if n and np.isfinite(mining).all():
             earliest = np.minimum(earliest_periods(CpitProblem(np.zeros(n), precedence, T, 0.0, self.ton[:, None],
                                                                -np.inf, mining[None, :])), T - 1)
@@ -161,8 +167,9 @@ class Relaxation:
         kept = periods["ore_recovered_t"].to_numpy()
         dumped = periods["ore_mined_t"].to_numpy() - kept
         T = self.T
-        rows = {"mining": periods["mined_t"], "steady": -np.cumsum(periods["mined_t"]), "mill": periods["mill_t"], "mill_hours": periods["mill_hours"],
-                "co2": periods["co2_t"], "stockpile": periods["stockpile_balance_t"],
+        rows = {"mining": periods["mined_t"], "steady": -np.cumsum(periods["mined_t"]), "mill": periods["mill_t"],
+                "mill_hours": periods["mill_hours"], "co2": periods["co2_t"],
+                "stockpile": periods["stockpile_balance_t"],
                 "recovery": -np.cumsum((1 - rho) * kept - rho * dumped)}
         use = [np.asarray(rows[k], dtype=np.float64)[:T] for k in PERIOD_ROWS]
         use += [[-float(kpis.get("metal_recovered", 0.0))], [float(np.sum(periods["co2_t"]))]]
@@ -172,25 +179,22 @@ class Relaxation:
         """The best schedule at prices ``lam``: (reduced value, row use, objective) (`lagrangian_bound`)."""
         S, T, n = self.settings, self.T, self.n
         p = self.split(lam)
-        disc = S.discount()
         rho = S.recovery_floor or 0.0
-        keep = 1.0 - S.stockpile_loss
         later = np.cumsum(p["recovery"][::-1])[::-1]               # recovery prices of periods t.. on
         co2_price = p["co2"] + p["co2_total"]
         value = np.full((n, T, 3), -np.inf)
-        gain = np.zeros((n, T, 3))                                  # the objective, unpriced
-        reclaim = np.full((n, T), -1, dtype=np.int64)               # period reclaimed (T: never)
+        gain = self.gain.copy()                                     # the objective, unpriced
+        reclaim = np.full((n, T), T, dtype=np.int64)                # period reclaimed (T: never)
         for t in range(T):
             mined = -(p["mining"][t] - p["steady"][t:].sum()) * self.ton
-            for d in (MILL, STOCKPILE, DUMP):
-                gain[:, t, d] = disc[t] * np.where(self.allowed[:, d], self.at_mining[:, d], 0.0)
             kept = (1 - rho) * self.ore_t * later[t]
             value[:, t, MILL] = gain[:, t, MILL] + mined - (p["mill"][t] * self.ton + p["mill_hours"][t] * self.hours
                                                            + co2_price[t] * self.co2[:, MILL]
                                                            - p["metal"] * self.recovered) + kept
-            value[:, t, DUMP] = gain[:, t, DUMP] + mined - co2_price[t] * self.co2[:, DUMP] - rho * self.ore_t * later[t]
+            value[:, t, DUMP] = gain[:, t, DUMP] + mined - co2_price[t] * self.co2[:, DUMP] \
+                - rho * self.ore_t * later[t]
             if S.stockpile:
-                best, earned, when = self._best_reclaim(p, disc, keep, t)
+                best, earned, when = self._best_reclaim(p, co2_price, t)
                 value[:, t, STOCKPILE] = gain[:, t, STOCKPILE] + mined - co2_price[t] * self.co2[:, STOCKPILE] \
                     + kept + best
                 gain[:, t, STOCKPILE] += earned
@@ -205,15 +209,16 @@ class Relaxation:
         objective = float(gain[i, t, d].sum())
         return reduced, self._use(i, t, d, reclaim[i, t]), objective
 
-    def _best_reclaim(self, p: dict, disc: np.ndarray, keep: float, t: int):
+    def _best_reclaim(self, p: dict, co2_price: np.ndarray, t: int):
         """For blocks stockpiled in period t: (best priced value of their reclaim, its unpriced
-        value, the period chosen; T: never reclaimed) over reclaims in periods t..T-1 and none."""
-        S, T = self.settings, self.T
+        value, the period chosen; T: never reclaimed) over reclaims in periods t..T-1 and none.
+        p: the prices by row family; co2_price: per period, of a t CO2 (per period and life)."""
+        S, T, disc = self.settings, self.T, self.disc
+        keep = 1.0 - S.stockpile_loss
         best = np.full(self.n, -np.inf)
         earned = np.zeros(self.n)
         when = np.full(self.n, T, dtype=np.int64)
         held = np.zeros(self.n)                  # stockpile price paid while the tonnes wait
-        co2_price = p["co2"] + p["co2_total"]
         for s in range(t, T + 1):
             f = keep ** (s - t)
             if s < T:
@@ -250,7 +255,7 @@ class Relaxation:
         mill, stock = d == MILL, d == STOCKPILE
         back = stock & (s < T)                                       # reclaimed within the periods
         f = np.where(back, keep ** np.maximum(s - t, 0), 0.0)
-        sb = np.clip(s, 0, T - 1)
+        sb = np.minimum(s, T - 1)                                    # f is 0 where s is T
         held = np.zeros(T)
         for u in range(T):
             waiting = stock & (t <= u) & (u < s)
@@ -306,9 +311,9 @@ def bounded(result: Result, bound: Result, mip_gap: float) -> Result:
                            f"{bound.bound:,.2f}: the relaxation misses something the plan may do")
     value = max(bound.bound, result.objective)
     status = OPTIMAL if (value - result.objective) <= mip_gap * max(abs(result.objective), 1.0) else result.status
-    info = dict(result.info, bound={"status": bound.status, "bound": bound.bound, "relaxation_reaches": bound.objective,
-                                    "seconds": bound.seconds, "iterations": bound.info.get("iterations", 0),
-                                    "nodes": bound.info.get("nodes"), **({"skipped": bound.info["skipped"]}
-                                                                          if "skipped" in bound.info else {})})
+    figures = {"status": bound.status, "bound": bound.bound, "relaxation_reaches": bound.objective,
+               "seconds": bound.seconds, "iterations": bound.info.get("iterations", 0)}
+    figures.update({k: bound.info[k] for k in ("nodes", "skipped") if k in bound.info})
+    info = dict(result.info, bound=figures)
     return Result(status, result.objective, value, result.seconds + bound.seconds, result.solution,
                   result.algorithm, info)
