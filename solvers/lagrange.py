@@ -32,9 +32,9 @@ import time
 
 import numpy as np
 
+from .closure import PseudoflowSolver
 from .deadline import Deadline
 from .errors import InputError
-from .closure import PseudoflowSolver
 from .highs import LinearModel
 from .problem import Precedence
 from .result import FEASIBLE, OPTIMAL, Result
@@ -78,7 +78,8 @@ class PeriodClosure:
         if values.shape != (self.n, self.T):
             raise InputError(f"values have shape {values.shape}, expected ({self.n}, {self.T})", field="values")
         weight = values - np.c_[values[:, 1:], np.zeros(self.n)]        # "mined by t" pays v[t] - v[t+1]
-        by_end = self.solver.solve(weight.ravel(), fixed=self.fixed, within=self.within).solution.reshape(self.n, self.T)
+        by_end = self.solver.solve(weight.ravel(), fixed=self.fixed, within=self.within).solution
+        by_end = by_end.reshape(self.n, self.T)
         return np.where(by_end.any(axis=1), np.argmax(by_end, axis=1), -1)
 
 
@@ -92,8 +93,8 @@ def lagrangian_bound(price, rhs: np.ndarray, starts, columns=(), time_limit: flo
     to try first (e.g. the duals of a coarser model, scaled); columns: (use, objective) of schedules
     known to keep the rows (e.g. a plan's), so that the master LP is feasible from the start.
     Stops when bound and master meet within ``tol`` (relative), when ``stall`` prices in a row lowered
-    the bound by less than ``tol`` in all, after ``max_iter`` prices or at ``time_limit`` (s).  progress(phase, incumbent, bound) after each price ("lagrange k", the
-    master's value, the bound).
+    the bound by less than ``tol`` in all, after ``max_iter`` prices or at ``time_limit`` (s).
+    progress(phase, incumbent, bound) after each price ("lagrange k", the master's value, the bound).
 
     Result: bound = the lowest L; objective = the master's value (what the relaxation is known to
     reach; -inf before a master is solved); status 'optimal' when they meet, 'feasible' otherwise;
@@ -105,6 +106,9 @@ def lagrangian_bound(price, rhs: np.ndarray, starts, columns=(), time_limit: flo
     rows = np.flatnonzero(np.isfinite(rhs))
     cols, objs = [], []
     best, best_lam, master_value, history, iterations = math.inf, None, -math.inf, [], 0
+
+    def close(gain):                          # below the tolerance, relative to the bound
+        return gain <= tol * max(abs(best), 1.0)
 
     def try_prices(lam):
         nonlocal best, best_lam, iterations
@@ -132,16 +136,16 @@ def lagrangian_bound(price, rhs: np.ndarray, starts, columns=(), time_limit: flo
         if duals is None:
             break
         master_value, y, sigma = duals
-        if best - master_value <= tol * max(abs(best), 1.0):
+        if close(best - master_value):
             break
         lam = np.zeros(rhs.size)
         lam[rows] = y
         if best_lam is not None:
             try_prices(STEP * lam + (1 - STEP) * best_lam)
-            if objs[-1] - float(cols[-1] @ y) - sigma > tol * max(abs(best), 1.0):
+            if not close(objs[-1] - float(cols[-1] @ y) - sigma):
                 continue                      # the smoothed prices found a column the master lacks
         try_prices(lam)                       # else the master's own duals (plain column generation)
-    status = OPTIMAL if best - master_value <= tol * max(abs(best), 1.0) else FEASIBLE
+    status = OPTIMAL if close(best - master_value) else FEASIBLE
     return Result(status, master_value, best, time.perf_counter() - t0, best_lam, "lagrangian column generation",
                   {"iterations": iterations, "history": history})
 
