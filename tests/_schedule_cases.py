@@ -27,11 +27,11 @@ def random_problem(seed: int, n: int = 5, T: int = 2, D: int = 1, R: int = 1, ra
     return PcpspProblem(values, prec, T, rate, coef, lower, upper, name=f"rand{seed}")
 
 
-def precedence_feasible_periods(problem: PcpspProblem):
-    """Every assignment of a period (-1: not mined) to each block that keeps the precedence: a mined
-    block has each predecessor mined no later.  Resource limits are not looked at."""
-    nodes, preds = problem.precedence.arcs()
-    for periods in itertools.product(range(-1, problem.n_periods), repeat=problem.n_blocks):
+def precedence_feasible_periods(precedence, n_periods: int):
+    """Every assignment of a period (-1: not mined) to each node of ``precedence`` that keeps it: a
+    mined node has each predecessor mined no later.  Nothing else (resource limits) is looked at."""
+    nodes, preds = precedence.arcs()
+    for periods in itertools.product(range(-1, n_periods), repeat=precedence.n_nodes):
         p = np.array(periods)
         mined = p >= 0
         if not np.any(mined[nodes] & (~mined[preds] | (p[preds] > p[nodes]))):
@@ -43,7 +43,7 @@ def brute_force(problem: PcpspProblem) -> float:
     T, D, R = problem.n_periods, problem.n_destinations, problem.n_resources
     disc = problem.discount_factors()
     best = -np.inf
-    for p in precedence_feasible_periods(problem):
+    for p in precedence_feasible_periods(problem.precedence, T):
         mined = p >= 0
         blocks = np.flatnonzero(mined)
         if blocks.size == 0:

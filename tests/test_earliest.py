@@ -55,7 +55,7 @@ def cone_rule(problem) -> np.ndarray:
 def feasible_periods(problem):
     """Every feasible CPIT schedule as each block's period (-1: not mined)."""
     use = problem.resource_coef[:, 0, :]
-    for p in precedence_feasible_periods(problem):
+    for p in precedence_feasible_periods(problem.precedence, problem.n_periods):
         per = np.array([use[p == t].sum(axis=0) for t in range(problem.n_periods)]).T
         if np.all(per <= problem.resource_upper + 1e-9):
             yield p

@@ -1,7 +1,5 @@
 """solvers.lagrange: the time-expanded closure against brute force, and the Lagrangian bound
 against the LP relaxation it converges to and the integer optimum it must stay above."""
-import itertools
-
 import numpy as np
 import pytest
 
@@ -9,6 +7,7 @@ from solvers.highs import LinearModel
 from solvers.lagrange import PeriodClosure, lagrangian_bound
 from solvers.problem import Precedence
 from solvers.result import OPTIMAL
+from _schedule_cases import precedence_feasible_periods
 
 
 def random_dag(rng, n):
@@ -21,18 +20,15 @@ def random_dag(rng, n):
     return Precedence.from_arcs(n, heads, preds)
 
 
-def schedules(precedence, n, T, earliest=None, mine_all=False):
-    """Every precedence-feasible period assignment (-1: unmined)."""
-    heads, preds = precedence.arcs()
-    for period in itertools.product(range(-1, T), repeat=n):
-        p = np.array(period)
+def schedules(precedence, T, earliest=None, mine_all=False):
+    """Every precedence-feasible period assignment (-1: unmined), every node mined with ``mine_all``
+    and none before its ``earliest`` period."""
+    for p in precedence_feasible_periods(precedence, T):
         if mine_all and (p < 0).any():
             continue
         if earliest is not None and np.any((p >= 0) & (p < earliest)):
             continue
-        ph, pp = p[heads], p[preds]
-        if np.all((ph < 0) | ((pp >= 0) & (pp <= ph))):
-            yield p
+        yield p
 
 
 def value_of(values, period):
@@ -52,9 +48,10 @@ def test_period_closure_is_the_best_schedule(seed):
         for i in prec.topological_order():
             earliest[i] = max([int(rng.integers(0, 2))] + [earliest[p] for p in prec.predecessors(i)])
     mine_all = seed % 3 == 2
-    best = max(value_of(values, p) for p in schedules(prec, n, T, earliest, mine_all))
+    feasible = list(schedules(prec, T, earliest, mine_all))
+    best = max(value_of(values, p) for p in feasible)
     period = PeriodClosure(prec, T, earliest, mine_all).solve(values)
-    assert any(np.array_equal(period, p) for p in schedules(prec, n, T, earliest, mine_all))
+    assert any(np.array_equal(period, p) for p in feasible)
     assert value_of(values, period) == pytest.approx(best, abs=1e-9)
 
 
@@ -109,7 +106,7 @@ def test_bound_converges_to_the_lp_and_stays_above_every_schedule(seed):
     keep it feasible until a schedule within the rows is found)."""
     T = 3
     prec, values, tonnes, capacity = capacitated(seed, T=T)
-    best = max(value_of(values, p) for p in schedules(prec, values.shape[0], T)
+    best = max(value_of(values, p) for p in schedules(prec, T)
                if np.all(np.bincount(p[p >= 0], weights=tonnes[p >= 0], minlength=T) <= capacity + 1e-9))
     lp = lp_value(prec, values, tonnes, capacity)
     result = lagrangian_bound(pricing(prec, values, tonnes, T), capacity, [np.zeros(T)],
