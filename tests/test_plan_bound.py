@@ -51,6 +51,7 @@ def settings_cases(deposit, pit):
     ore_t = deposit.tonnage[pit & deposit.ore].sum()
     hours = deposit.mill_hours[pit & deposit.ore].sum()
     co2 = deposit.co2[pit].max(axis=1).sum()
+    metal = deposit.recovered[pit & deposit.ore].sum()
     base = PlanSettings(periods=3, discount_rate=0.1, mining_capacity=0.4 * ton, mill_capacity=0.2 * ore_t,
                         stockpile=True, stockpile_loss=0.1, final_stockpile="process", time_limit=60, mip_gap=1e-7)
     inf = float("inf")
@@ -62,11 +63,12 @@ def settings_cases(deposit, pit):
         "co2 caps, empty": (replace(base, co2_cap=0.08 * co2, co2_total_cap=0.2 * co2, final_stockpile="empty"), True,
                             {"co2_cap": None, "co2_total_cap": None}),
         "recovery floor": (replace(base, recovery_floor=0.97, stockpile=False), True, {"recovery_floor": None}),
+        "metal floor, lost": (replace(base, metal_floor=0.83 * metal, final_stockpile="lost"), False, {"metal_floor": None}),
     }
 
 
 @pytest.mark.parametrize("case", ["mining and mill", "stockpile room", "mill hours, lost", "co2 caps, empty",
-                                  "recovery floor"])
+                                  "recovery floor", "metal floor, lost"])
 def test_bound_lies_between_the_block_mip_and_its_lp(small, case):
     deposit, pit = small
     settings, env_price, binding = settings_cases(deposit, pit)[case]
