@@ -28,15 +28,21 @@ def small():
     return deposit, pit
 
 
-def block_model(deposit, pit, settings, env_price, integer):
-    """The plan model with one cut and one pile per block: its optimum with whole blocks in whole
-    periods (``integer``; destinations may still be split), or its LP relaxation."""
+def block_units(deposit, pit, env_price, integer):
+    """(parcels, bins) with one cut and one pile per block (cuts numbered in block order), whole
+    blocks in whole periods when ``integer``."""
     layout = cut_layout(deposit, pit, deposit.pit_values(False), 1, 1, block_limit=10**6)
     parcels, _ = price_units(deposit, layout, env_price)
     pile = np.where(deposit.ore, layout.block_parcel, -1)
     bins = pile_means(deposit, pile, deposit.flows(env_price).at_reclaim)
     parcels = replace(parcels, bin=np.where(parcels.ore, np.arange(parcels.n_parcels), -1), integer_cuts=integer)
-    return solve_plan_model(build_plan_model(parcels, bins, settings)).objective
+    return parcels, bins
+
+
+def block_model(deposit, pit, settings, env_price, integer):
+    """The plan model of `block_units`: its optimum with whole blocks in whole periods (``integer``;
+    destinations may still be split), or its LP relaxation."""
+    return solve_plan_model(build_plan_model(*block_units(deposit, pit, env_price, integer), settings)).objective
 
 
 def nothing_mined(T):
@@ -63,7 +69,8 @@ def settings_cases(deposit, pit):
         "co2 caps, empty": (replace(base, co2_cap=0.08 * co2, co2_total_cap=0.2 * co2, final_stockpile="empty"), True,
                             {"co2_cap": None, "co2_total_cap": None}),
         "recovery floor": (replace(base, recovery_floor=0.97, stockpile=False), True, {"recovery_floor": None}),
-        "metal floor, lost": (replace(base, metal_floor=0.83 * metal, final_stockpile="lost"), False, {"metal_floor": None}),
+        "metal floor, lost": (replace(base, metal_floor=0.83 * metal, final_stockpile="lost"), False,
+                              {"metal_floor": None}),
     }
 
 

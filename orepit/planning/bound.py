@@ -43,6 +43,7 @@ from solvers.problem import CpitProblem, Precedence
 from solvers.result import FEASIBLE, OPTIMAL, Result
 
 from orepit.planning.plan_model import PlanSettings
+from orepit.planning.replay import FixedPlan, Replay
 from orepit.planning.verify import CAPACITY_TOL
 from orepit.valuation.deposit import Deposit
 from orepit.valuation.destinations import DUMP, MILL, STOCKPILE
@@ -56,6 +57,13 @@ BOUND_TOL = 1e-5
 #: the cut model's duals are tried at these multiples first (its capacities are coarser than the
 #: blocks': lower prices usually give the lower bound)
 START_SCALES = (1.0, 0.8, 0.65, 0.5)
+#: `Relaxation`'s ``final``: a stockpiled tonne left at the end may be processed after it or lost,
+#: whichever is worth more (what grade control's replay of a plan that empties its stockpile may do:
+#: `replay_bound`)
+PROCESS_OR_LOST = "process or lost"
+#: `replay_bound`: realisations x (block, period) nodes above MAX_NODES times this are not bounded
+#: (each realisation holds a few arrays of a value per node: about 50 bytes a node in all)
+MAX_REALISATIONS = 20
 #: (block, period) nodes above which no bound is computed: a price takes about 2.5 s per million nodes
 #: (the default 4 prices 10 s here) and the graph's arrays a GB and more beyond
 MAX_NODES = 1_000_000
@@ -91,11 +99,91 @@ def plan_bound(deposit: Deposit, pit: np.ndarray, settings: PlanSettings, env_pr
     return result
 
 
+def replay_bound(deposits: list[Deposit], plan: FixedPlan, replays: list[Replay], duals: dict | None = None,
+                 prices: int = 4, tol: float = 1e-4) -> Result:
+    """An upper bound on the mean objective over the realisations ``deposits`` (valued like the
+    estimate: same blocks and precedence) of every block sequence of ``plan``'s pit and horizon whose
+    destinations, decided on each realisation, keep the plan's capacities and rules in every one of
+    them (as the stochastic model asks).  What is left on the stockpile at the end follows the plan's
+    rule, except where the plan must empty it: grade control's replay then mills it in periods after
+    the plan's (`orepit.planning.replay.EXTRA_PERIODS`), which the bound takes as processed just after
+    the last period (sooner, and without the mill's limit) or lost, whichever is worth more.  As
+    `plan_bound` otherwise: the sequences mine at least as fast as the plan (its steady mining), the
+    whole pit when the plan does.  The rows of every realisation are priced, and the best sequence at
+    those prices is one maximum closure on the mean of the realisations' best values per (block,
+    period).
+
+    replays: the plan's own replays on ``deposits`` (`orepit.planning.replay`), the master's first
+    column; grade control does not enforce the rules, so where a replay breaks one the plan is not
+    among the sequences bounded and the bound is not computed (``info["skipped"]`` says where).
+    duals: the cut model's, as for `plan_bound` (the same prices in every realisation to start
+    with).  On the plan's footing (``plan.env_price``), currency."""
+    started = time.perf_counter()
+    pit, T, R = plan.pit, plan.settings.periods, len(deposits)
+    n = int(np.count_nonzero(pit & (deposits[0].tonnage > 0)))
+
+    def skipped(why):
+        return Result(FEASIBLE, -math.inf, math.inf, time.perf_counter() - started, None, "not computed",
+                      {"skipped": why, "nodes": n * T})
+
+    if n * T * R > MAX_NODES * MAX_REALISATIONS:         # every realisation holds a value per node
+        return skipped(f"{n} blocks x {T} periods x {R} realisations is more than "
+                       f"{MAX_NODES * MAX_REALISATIONS:,} node values")
+    mined = np.bincount(plan.period[plan.period >= 0], weights=deposits[0].tonnage[plan.period >= 0], minlength=T)
+    final = PROCESS_OR_LOST if plan.settings.final_stockpile == "empty" else None      # as `replay` does
+    first = Relaxation(deposits[0], pit, plan.settings, plan.env_price, {"mined_t": mined[:T]}, final=final)
+    parts = [first] + [Relaxation(d, pit, plan.settings, plan.env_price, {"mined_t": mined[:T]}, first.closure,
+                                  final) for d in deposits[1:]]
+    for r, (part, rep) in enumerate(zip(parts, replays)):
+        broken = part.broken_by(rep.simulation.periods, rep.kpis)
+        if broken:
+            return skipped(f"on realisation {r} of the {R} grade control breaks the plan's {broken}")
+    mean = MeanRelaxation(parts)
+    lam = first.prices(duals or {})
+    starts = [np.tile(lam * s, R) for s in START_SCALES] if lam.any() else [np.tile(lam, R)]
+    result = lagrangian_bound(mean.price, mean.rhs, starts, columns=[mean.use_of_replays(replays)] if replays else [],
+                              time_limit=math.inf, max_iter=prices, tol=tol, stall=max(STALL, prices // 5))
+    result.info["nodes"] = n * T
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+class MeanRelaxation:
+    """The priced problem of one sequence over several realisations (`replay_bound`): the rows of
+    realisation r are ``parts[r]``'s, priced by their own slice of the price vector; the objective,
+    the row use and the limits are the realisations' over their number (a mean)."""
+
+    def __init__(self, parts: list["Relaxation"]):
+        self.parts = parts
+        self.k = parts[0].rhs.size
+        self.rhs = np.concatenate([p.rhs for p in parts]) / len(parts)
+
+    def price(self, lam: np.ndarray):
+        """(reduced value, row use, objective) of the best sequence at prices ``lam`` (`lagrangian_bound`)."""
+        R, k = len(self.parts), self.k
+        values = [p.node_values(lam[r * k:(r + 1) * k]) for r, p in enumerate(self.parts)]
+        weight = sum(np.where(np.isfinite(v[0]), v[0], -1e300) for v in values) / R
+        period = self.parts[0].closure.solve(weight)
+        cols = [p.column(period, *v) for p, v in zip(self.parts, values)]
+        return (sum(c[0] for c in cols) / R, np.concatenate([c[1] for c in cols]) / R,
+                sum(c[2] for c in cols) / R)
+
+    def use_of_replays(self, replays: list[Replay]) -> tuple[np.ndarray, float]:
+        """(row use, objective) of a plan's replays, one per realisation in order."""
+        cols = [p.use_of_plan(r.simulation.periods, r.kpis) for p, r in zip(self.parts, replays)]
+        return np.concatenate([c[0] for c in cols]) / len(cols), float(np.mean([c[1] for c in cols]))
+
+
 class Relaxation:
     """The priced problem of one plan: its rows' limits (``rhs``, +inf where absent) and `price`."""
 
-    def __init__(self, deposit: Deposit, pit: np.ndarray, settings: PlanSettings, env_price: bool, plan_periods):
+    def __init__(self, deposit: Deposit, pit: np.ndarray, settings: PlanSettings, env_price: bool, plan_periods,
+                 closure: PeriodClosure | None = None, final: str | None = None):
+        """closure: the time-expanded graph of another `Relaxation` of the same pit, settings and plan
+        periods (shared instead of made again); final: what a stockpiled tonne left at the end may
+        become, the settings' ``final_stockpile`` by default, or `PROCESS_OR_LOST`."""
         S = settings
+        self.final = final or S.final_stockpile
         T = S.periods
         self.settings, self.T = S, T
         blocks = np.flatnonzero(pit & (deposit.tonnage > 0))
@@ -135,13 +223,19 @@ class Relaxation:
                   "metal": [-S.metal_floor if S.metal_floor is not None else math.inf],
                   "co2_total": [S.co2_total_cap if S.co2_total_cap is not None else math.inf]}
         self.rhs = np.concatenate([np.asarray(limits[k], dtype=np.float64) for k in PERIOD_ROWS + LIFE_ROWS])
+        self.closure = closure or self._graph(precedence, mined, whole)
+
+    def _graph(self, precedence: Precedence, mined: np.ndarray, whole: float) -> PeriodClosure:
+        """The time-expanded graph: earliest periods from the mining capacity, the pit mined out
+        when the plan mines it all."""
+        S, T, n = self.settings, self.T, self.n
         earliest = None
-        mining = per(S.mining_capacity) * (1 + CAPACITY_TOL)        # what a plan may mine (`verify`)
+        mining = S.per_period(S.mining_capacity) * (1 + CAPACITY_TOL)        # what a plan may mine (`verify`)
         if n and np.isfinite(mining).all():
             earliest = np.minimum(earliest_periods(CpitProblem(np.zeros(n), precedence, T, 0.0, self.ton[:, None],
                                                                -np.inf, mining[None, :])), T - 1)
         mine_all = bool(mined[-1] >= whole * (1 - 1e-9)) if T else False
-        self.closure = PeriodClosure(precedence, T, earliest, mine_all)
+        return PeriodClosure(precedence, T, earliest, mine_all)
 
     def split(self, lam: np.ndarray) -> dict:
         """Row family -> its prices (per period, or one)."""
@@ -175,8 +269,37 @@ class Relaxation:
         use += [[-float(kpis.get("metal_recovered", 0.0))], [float(np.sum(periods["co2_t"]))]]
         return np.concatenate(use), float(kpis["objective"])
 
+    def broken_by(self, periods, kpis: dict) -> str:
+        """The first row a plan's simulation breaks, as 'family in period t' ('' when none): its
+        capacities within the checker's tolerance, its rules within as much of its tonnes mined."""
+        use, _ = self.use_of_plan(periods, kpis)
+        scale = CAPACITY_TOL * max(float(self.ton.sum()), 1.0)
+        over = np.flatnonzero(use > self.rhs + np.maximum(CAPACITY_TOL * np.abs(self.rhs), scale))
+        names = [f"{k} in period {t}" for k in PERIOD_ROWS for t in range(self.T)] + list(LIFE_ROWS)
+        if over.size:
+            return names[over[0]]
+        dumped = periods["ore_mined_t"].to_numpy() - periods["ore_recovered_t"].to_numpy()
+        if self.settings.no_ore_to_dump and dumped.sum() > scale:
+            return f"rule of no ore to the dump (period {int(np.argmax(dumped))})"
+        return ""
+
     def price(self, lam: np.ndarray):
         """The best schedule at prices ``lam``: (reduced value, row use, objective) (`lagrangian_bound`)."""
+        values = self.node_values(lam)
+        period = self.closure.solve(np.where(np.isfinite(values[0]), values[0], -1e300))
+        return self.column(period, *values)
+
+    def column(self, period: np.ndarray, best_value, dest, gain, reclaim):
+        """(reduced value, row use, objective) of mining each block in ``period`` (-1: not at all) at
+        the prices `node_values` gave ``best_value`` ... ``reclaim`` for."""
+        i = np.flatnonzero(period >= 0)
+        t, d = period[i], dest[i, period[i]]
+        return float(best_value[i, t].sum()), self._use(i, t, d, reclaim[i, t]), float(gain[i, t].sum())
+
+    def node_values(self, lam: np.ndarray):
+        """At prices ``lam``, per (block, period) mined: the best priced value (-inf: not allowed), the
+        destination that gives it, the objective there (unpriced), and the period a block stockpiled
+        is reclaimed in (T: processed after the end, T + 1: never)."""
         S, T, n = self.settings, self.T, self.n
         p = self.split(lam)
         rho = S.recovery_floor or 0.0
@@ -184,7 +307,7 @@ class Relaxation:
         co2_price = p["co2"] + p["co2_total"]
         value = np.full((n, T, 3), -np.inf)
         gain = self.gain.copy()                                     # the objective, unpriced
-        reclaim = np.full((n, T), T, dtype=np.int64)                # period reclaimed (T: never)
+        reclaim = np.full((n, T), T + 1, dtype=np.int64)            # period reclaimed (T + 1: never)
         for t in range(T):
             mined = -(p["mining"][t] - p["steady"][t:].sum()) * self.ton
             kept = (1 - rho) * self.ore_t * later[t]
@@ -202,32 +325,27 @@ class Relaxation:
         value = np.where(self.allowed[:, None, :], value, -np.inf)
         dest = np.argmax(value, axis=2)
         best_value = np.take_along_axis(value, dest[:, :, None], axis=2)[:, :, 0]
-        period = self.closure.solve(np.where(np.isfinite(best_value), best_value, -1e300))
-        i = np.flatnonzero(period >= 0)
-        t, d = period[i], dest[i, period[i]]
-        reduced = float(best_value[i, t].sum())
-        objective = float(gain[i, t, d].sum())
-        return reduced, self._use(i, t, d, reclaim[i, t]), objective
+        return best_value, dest, np.take_along_axis(gain, dest[:, :, None], axis=2)[:, :, 0], reclaim
 
     def _best_reclaim(self, p: dict, co2_price: np.ndarray, t: int):
         """For blocks stockpiled in period t: (best priced value of their reclaim, its unpriced
-        value, the period chosen; T: never reclaimed) over reclaims in periods t..T-1 and none.
+        value, the period chosen; T: processed after the end, T + 1: never) over reclaims in periods
+        t..T-1 and what ``final`` allows at the end.
         p: the prices by row family; co2_price: per period, of a t CO2 (per period and life)."""
         S, T, disc = self.settings, self.T, self.disc
         keep = 1.0 - S.stockpile_loss
         best = np.full(self.n, -np.inf)
         earned = np.zeros(self.n)
-        when = np.full(self.n, T, dtype=np.int64)
+        when = np.full(self.n, T + 1, dtype=np.int64)
         held = np.zeros(self.n)                  # stockpile price paid while the tonnes wait
-        for s in range(t, T + 1):
+        final = {"process": (T,), "lost": (T + 1,), PROCESS_OR_LOST: (T, T + 1)}.get(self.final, ())
+        for s in [*range(t, T), *final]:
             f = keep ** (s - t)
             if s < T:
                 pay = f * disc[s] * self.at_reclaim
                 priced = pay - f * (p["mill"][s] * self.ton + p["mill_hours"][s] * self.hours
                                     + co2_price[s] * self.co2_reclaim - p["metal"] * self.recovered) - held
-            elif S.final_stockpile == "empty":
-                break
-            elif S.final_stockpile == "process":           # milled one period after the last
+            elif s == T:                                    # milled one period after the last
                 f = keep ** (T - 1 - t)
                 pay = f * disc[T] * self.at_reclaim
                 priced = pay - f * (p["co2_total"] * self.co2_reclaim - p["metal"] * self.recovered) - held
@@ -262,7 +380,7 @@ class Relaxation:
             held[u] = float((ton[waiting] * keep ** (u - t[waiting])).sum())
         ore = self.ore_t[i]
         kept = per_period(t, np.where(d != DUMP, (1 - rho) * ore, -rho * ore))
-        final = stock & (s >= T) & (S.final_stockpile == "process")
+        final = stock & (s == T)                                     # processed after the end
         f_final = np.where(final, keep ** np.maximum(T - 1 - t, 0), 0.0)
         co2 = per_period(t, self.co2[i, d]) + per_period(sb, f * self.co2_reclaim[i])
         rows = {"mining": per_period(t, ton), "steady": -np.cumsum(per_period(t, ton)),
