@@ -53,6 +53,8 @@ def test_risk_writes_tables_charts_and_the_report_section(tmp_path, capsys):
         assert (out / name).stat().st_size > 0, name
     page = open(make_report(out, views=False)["report"], encoding="utf-8").read()
     assert 'id="risk"' in page and "least chance of meeting" in page and "Value of the stochastic solution" in page
+    assert risk["stochastic"]["in_sample_objective"] <= risk["stochastic"]["in_sample_bound"]
+    assert f"does better than {risk['stochastic']['in_sample_bound'] / 1e6:,.1f} M in the mean" in page
 
 
 def test_no_stochastic_plan_without_green_or_when_asked(tmp_path, capsys):

@@ -127,3 +127,12 @@ def test_the_stochastic_plan_needs_green(setting):
     with pytest.raises(InputError) as err:
         build_stochastic(without, inputs, JUDGED, 1)
     assert err.value.field == "stochastic"
+
+
+def test_the_plan_states_how_far_it_may_be_from_the_best_sequence_in_sample(setting):
+    _, _, plan, figures = setting
+    # its objective in sample is green's footing, the mean of its replays on the build realisations
+    assert figures["in_sample_objective"] == pytest.approx(figures["npv_after_environment_in_sample"], rel=1e-12)
+    assert figures["in_sample_objective"] <= figures["in_sample_bound"] < figures["in_sample_objective"] * 1.3
+    assert figures["in_sample_gap"] == pytest.approx(
+        (figures["in_sample_bound"] - figures["in_sample_objective"]) / figures["in_sample_objective"])

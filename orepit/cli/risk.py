@@ -15,7 +15,7 @@ from orepit.cli.opening import add_builtin_deposit
 from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_cluster, add_columns, add_model,
                                 add_parameter_files, check_cluster, count, natural)
 from orepit.cli.output import emit
-from orepit.output.report import make_report
+from orepit.output.report import in_sample_text, make_report
 from orepit.output.risk_charts import RISK_CHARTS, write_risk_charts
 from orepit.planning.replay import replay
 from orepit.planning.strategies import STRATEGY_NAMES
@@ -105,7 +105,8 @@ def run(args) -> int:
     if vss is not None:
         text += (f"\n\nVSS (stochastic minus green, expected NPV over the {n} judged realisations): "
                  f"{vss['absolute'] / 1e6:,.3f} M {econ.currency} ({vss['percent']:+.3f} %); "
-                 f"P10 NPV difference {vss['p10_difference'] / 1e6:,.3f} M {econ.currency}")
+                 f"P10 NPV difference {vss['p10_difference'] / 1e6:,.3f} M {econ.currency}\n"
+                 + in_sample_text(stochastic_summary, econ.currency))
     emit(args, payload, text + f"\n\nresults: {out}" + (f"\nreport: {report}" if report else ""))
     return 0
 

@@ -212,7 +212,21 @@ def vss_html(risk: dict, currency: str) -> str:
     return (f"<p>Stochastic plan: one sequence for realisations {built[0]} to {built[1]}{same}, judged with the others "
             f"on the {judged} realisations above. Value of the stochastic solution against {vss['baseline']} (expected "
             f"economic NPV): {vss['absolute'] / 1e6:,.1f} M {html.escape(currency)} ({vss['percent']:+.2f} %); "
-            f"P10 NPV {vss['p10_difference'] / 1e6:+,.1f} M.</p>")
+            f"P10 NPV {vss['p10_difference'] / 1e6:+,.1f} M. {html.escape(in_sample_text(plan, currency))}</p>")
+
+
+def in_sample_text(plan: dict, currency: str) -> str:
+    """How far the stochastic plan (risk.json's ``stochastic``) may be from the best sequence on the
+    realisations it was built on, in one sentence; nothing without that bound."""
+    bound = plan.get("in_sample_bound")
+    if bound is None:
+        return ""
+    if not math.isfinite(bound):
+        return f"Its in-sample bound was not computed: {plan.get('in_sample_bound_skipped', 'no reason given')}."
+    return (f"On the realisations it was built on, its mean objective (green's: NPV after environmental cost) is "
+            f"{plan['in_sample_objective'] / 1e6:,.1f} M {currency}; no sequence of its pit that keeps its capacities "
+            f"and rules on every one of them does better than {bound / 1e6:,.1f} M in the mean "
+            f"(gap {100 * plan['in_sample_gap']:.2f} %).")
 
 
 def table_html(frame: pd.DataFrame, max_rows: int = 200) -> str:

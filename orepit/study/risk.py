@@ -28,10 +28,12 @@ import numpy as np
 import pandas as pd
 
 from solvers.errors import InfeasibleError, InputError
+from solvers.result import FEASIBLE, Result
 
 from orepit.data.atomic import atomic_path, write_text
 from orepit.data.jsonable import jsonable
 from orepit.data.model import BlockModel
+from orepit.planning.bound import bounded, replay_bound
 from orepit.planning.layout import low_grade_edge
 from orepit.planning.replay import FixedPlan, fixed_plan, replay
 from orepit.planning.stochastic import StochasticPlan, in_sample, sequence_value, stochastic_plan
@@ -108,7 +110,25 @@ def build_stochastic(study: Study, inputs: RiskInputs, judged: int, built: int,
     for key in ("npv", "npv_after_environment"):
         figures[f"{key}_in_sample"] = plan.scores[plan.blend][key]
         figures[f"{key}_in_sample_{BASELINE}"] = green[key]
+    figures.update(in_sample_bound(deposits, inputs.plans[STOCHASTIC], study.results[BASELINE].plan.prices,
+                                   study.setup.bound_prices))
     return plan, figures
+
+
+def in_sample_bound(deposits: list[Deposit], fixed: FixedPlan, duals: dict, prices: int) -> dict:
+    """The stochastic plan's in-sample figures against the best any sequence of its pit could do on
+    the same realisations (`orepit.planning.bound.replay_bound`, ``prices`` prices from ``duals``, the
+    deterministic green cut model's, on): ``in_sample_bound``
+    (currency, on the plan's footing), ``in_sample_objective`` (the mean of its replays' objectives),
+    ``in_sample_gap`` (relative), ``in_sample_bound_status`` and ``_seconds``.  A bound below the
+    plan's own mean is an error (`orepit.planning.bound.bounded`)."""
+    replays = [replay(d, fixed) for d in deposits]
+    bound = replay_bound(deposits, fixed, replays, duals, prices)
+    objective = float(np.mean([r.kpis["objective"] for r in replays]))
+    checked = bounded(Result(FEASIBLE, objective, math.inf, 0.0), bound, 0.0)
+    return {"in_sample_objective": objective, "in_sample_bound": bound.bound, "in_sample_gap": checked.gap,
+            "in_sample_bound_status": bound.status, "in_sample_bound_seconds": bound.seconds,
+            **({"in_sample_bound_skipped": bound.info["skipped"]} if "skipped" in bound.info else {})}
 
 
 def deterministic_sequence_value(plan: StochasticPlan) -> float:
