@@ -43,7 +43,14 @@ from .result import FEASIBLE, OPTIMAL, Result
 STEP = 0.5
 #: cost (in the master's largest column objective) of breaking a row by its own limit: caps the duals
 PENALTY = 100.0
-#: prices in a row that may fail to lower the bound (by ``tol`` in all) before the search stops
+#: a master whose rows are kept within this share of their width (the larger of the limit and the
+#: columns' use) is within them: a plan kept its capacities within the checker's 1e-6, and a floor
+#: written as "use <= 0" has no limit to be a share of
+SLACK_TOL = 1e-6
+#: prices in a row that may fail to lower the bound and to raise the master's value (by ``tol`` in
+#: all, each) before the search stops: while the master still rises, the columns are closing the gap
+#: from below, and the bound follows (the demo's npv plan: 20 prices without a lower bound, then 8 %
+#: off its gap by the 100th)
 STALL = 20
 
 
@@ -93,7 +100,8 @@ def lagrangian_bound(price, rhs: np.ndarray, starts, columns=(), time_limit: flo
     to try first (e.g. the duals of a coarser model, scaled); columns: (use, objective) of schedules
     known to keep the rows (e.g. a plan's), so that the master LP is feasible from the start.
     Stops when bound and master meet within ``tol`` (relative), when ``stall`` prices in a row lowered
-    the bound by less than ``tol`` in all, after ``max_iter`` prices or at ``time_limit`` (s).
+    the bound and raised the master's value by less than ``tol`` in all, after ``max_iter`` prices or
+    at ``time_limit`` (s).
     progress(phase, incumbent, bound) after each price ("lagrange k", the master's value, the bound).
 
     Result: bound = the lowest L; objective = the master's value (what the relaxation is known to
@@ -106,6 +114,7 @@ def lagrangian_bound(price, rhs: np.ndarray, starts, columns=(), time_limit: flo
     rows = np.flatnonzero(np.isfinite(rhs))
     cols, objs = [], []
     best, best_lam, master_value, history, iterations = math.inf, None, -math.inf, [], 0
+    rising = []                               # the master's value at each price
 
     def close(gain):                          # below the tolerance, relative to the bound
         return gain <= tol * max(abs(best), 1.0)
@@ -121,6 +130,7 @@ def lagrangian_bound(price, rhs: np.ndarray, starts, columns=(), time_limit: flo
         if value < best:
             best, best_lam = value, lam
         history.append((time.perf_counter() - t0, best))
+        rising.append(master_value)
         if progress is not None:
             progress(f"lagrange {iterations}", master_value, best)
 
@@ -131,7 +141,7 @@ def lagrangian_bound(price, rhs: np.ndarray, starts, columns=(), time_limit: flo
         try_prices(lam)
         if deadline.expired() or iterations >= max_iter:
             break
-    while iterations < max_iter and not deadline.expired() and cols and not _stalled(history, stall, tol):
+    while iterations < max_iter and not deadline.expired() and cols and not _stalled(history, rising, stall, tol):
         duals = _master(cols, objs, rhs[rows])
         if duals is None:
             break
@@ -150,20 +160,23 @@ def lagrangian_bound(price, rhs: np.ndarray, starts, columns=(), time_limit: flo
                   {"iterations": iterations, "history": history})
 
 
-def _stalled(history, stall: int, tol: float) -> bool:
-    """The last ``stall`` prices lowered the bound by less than ``tol`` (relative) in all."""
+def _stalled(history, rising, stall: int, tol: float) -> bool:
+    """The last ``stall`` prices lowered the bound, and raised the master's value, by less than
+    ``tol`` (relative to the bound) in all."""
     if len(history) <= stall:
         return False
     before, now = history[-stall - 1][1], history[-1][1]
-    return before - now <= tol * max(abs(now), 1.0)
+    low, high = rising[-stall - 1], rising[-1]
+    risen = high - low if math.isfinite(high) and math.isfinite(low) else (math.inf if math.isfinite(high) else 0.0)
+    return max(before - now, risen) <= tol * max(abs(now), 1.0)
 
 
 def _master(cols, objs, limits):
     """The master LP: max sum_k objs_k alpha_k - PENALTY sum_i slack_i, sum_k use_k alpha_k - width_i
-    slack_i <= limits_i, sum alpha = 1, alpha, slack >= 0 (width_i: |limit_i|, at least 1).  The slacks
-    keep it feasible before a schedule within the rows is known (they cap the duals).  Returns (value
-    of the columns' mix, -inf while a slack is used; row duals >= 0; the convexity row's dual) or None
-    when HiGHS finds no solution."""
+    slack_i <= limits_i, sum alpha = 1, alpha, slack >= 0 (width_i: the largest of |limit_i| and the
+    columns' |use_ik|, at least 1).  The slacks keep it feasible before a schedule within the rows is
+    known (they cap the duals).  Returns (value of the columns' mix, -inf while a slack is used beyond
+    `SLACK_TOL`; row duals >= 0; the convexity row's dual) or None when HiGHS finds no solution."""
     use = np.array(cols).T                                   # (rows, columns)
     m, K = use.shape
     lm = LinearModel()
@@ -174,7 +187,7 @@ def _master(cols, objs, limits):
     lm.add_objective(alpha, objs * scale)
     lm.add_objective(slack, -PENALTY)
     r, k = np.nonzero(use)
-    width = np.maximum(np.abs(limits), 1.0)
+    width = np.maximum(np.maximum(np.abs(limits), np.abs(use).max(axis=1, initial=0.0)), 1.0)
     lm.add_rows(np.r_[r, np.arange(m)], np.r_[alpha[k], slack], np.r_[use[r, k], -width], upper=limits,
                 family="rows")
     lm.add_rows(np.zeros(K, dtype=np.int64), alpha, 1.0, lower=1.0, upper=1.0, family="convexity")
@@ -182,6 +195,6 @@ def _master(cols, objs, limits):
     if res.status != OPTIMAL:
         return None
     x = res.solution
-    value = float(objs @ x[alpha]) if x[slack].max(initial=0.0) <= 1e-9 else -math.inf
+    value = float(objs @ x[alpha]) if x[slack].max(initial=0.0) <= SLACK_TOL else -math.inf
     row_dual = res.info["row_dual"] / scale
     return value, np.maximum(row_dual[:m], 0.0), float(row_dual[m])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from solvers.highs import LinearModel
-from solvers.lagrange import PeriodClosure, lagrangian_bound
+from solvers.lagrange import PeriodClosure, _stalled, lagrangian_bound
 from solvers.problem import Precedence
 from solvers.result import OPTIMAL
 from _schedule_cases import precedence_feasible_periods
@@ -132,3 +132,12 @@ def test_every_price_gives_a_bound_and_a_short_search_says_so():
         assert one.info["iterations"] == 1
     short = lagrangian_bound(price, capacity, [np.full(T, 5.0)], max_iter=1)
     assert short.status == "feasible" and short.bound > lp
+
+
+def test_the_search_goes_on_while_the_master_rises():
+    flat = [(k, 100.0) for k in range(30)]
+    assert _stalled(flat, [50.0] * 30, stall=20, tol=1e-4)                  # neither side moves: stop
+    assert not _stalled(flat, list(np.linspace(50.0, 60.0, 30)), stall=20, tol=1e-4)   # the master rises
+    assert not _stalled(flat, [-np.inf] * 15 + [50.0] * 15, stall=20, tol=1e-4)      # it became feasible
+    falling = [(k, 100.0 - k) for k in range(30)]
+    assert not _stalled(falling, [50.0] * 30, stall=20, tol=1e-4)            # the bound falls
