@@ -103,3 +103,20 @@ def test_the_plans_do_not_depend_on_the_order_of_the_files_rows(tmp_path, capsys
     assert set(kpis[0]) == {"high-grade", "npv", "green"}
     blocks = [pd.read_parquet(tmp_path / stem / "blocks.parquet") for stem in ("porphyry_blocks", "shuffled")]
     pd.testing.assert_frame_equal(*blocks)
+
+
+def test_more_bound_prices_give_a_tighter_bound(tmp_path, capsys):
+    bounds = {}
+    for prices in ("4", "40"):
+        out = tmp_path / prices
+        code = main(["compare", "--blocks", "4000", "--strategies", "npv", "--bound-prices", prices, "--out", str(out),
+                     "--no-report", "--json"])
+        capsys.readouterr()
+        assert code == 0
+        summary = json.loads((out / "summary.json").read_text())["strategies"]["npv"]
+        assert 4 <= summary["stages"]["bound"]["iterations"] <= int(prices)
+        bounds[prices] = (summary["bound"], summary["objective"])
+    assert bounds["40"][1] == bounds["4"][1]                       # the same plan
+    assert bounds["4"][1] <= bounds["40"][0] < bounds["4"][0]
+    assert main(["compare", "--blocks", "4000", "--bound-prices", "0", "--json"]) == 2
+    assert "argument --bound-prices: must be at least 1, got 0" in json.loads(capsys.readouterr().out)["error"]

@@ -65,6 +65,9 @@ def add_study_options(p, out: str) -> None:
     add_slope(p, pattern=False, applies=" (for models without a MineLib .prec)")
     add_solver(p, ScheduleSetup.time_limit, ScheduleSetup.threads, ScheduleSetup.mip_gap,
                "each schedule solve (one per strategy and frontier point)")
+    p.add_argument("--bound-prices", type=count, default=ScheduleSetup.bound_prices, metavar="N",
+                   help="prices each plan's upper bound tries: more give a tighter bound (a smaller gap) in more "
+                        "time, about 0.15 s a price per 20,000 blocks (docs/planning.md) [-]")
     p.add_argument("--out", default=out, metavar="DIR", help="results folder")
     p.add_argument("--no-report", action="store_true", help="skip charts and report.html")
     add_quiet(p)
@@ -77,7 +80,8 @@ def study_of(args, inputs, strategies, frontier_points: int = 0):
     model, econ, env, precedence, discount, slope = inputs
     setup = ScheduleSetup(periods=args.periods, target_life=args.target_life, discount_rate=discount,
                           mining_capacity=args.mining_capacity, mill_capacity=args.mill_capacity,
-                          mill_hours=args.mill_hours, time_limit=args.time_limit, mip_gap=args.gap, threads=args.threads)
+                          mill_hours=args.mill_hours, time_limit=args.time_limit, mip_gap=args.gap, threads=args.threads,
+                          bound_prices=args.bound_prices)
     return run_study(model, econ, env, strategies, setup, frontier_points=frontier_points, slope=slope,
                      levels=args.benches, precedence=precedence, progress=not (args.quiet or args.json),
                      recovery_floor=args.recovery_floor, utilisation_floor=args.utilisation_floor,
