@@ -43,10 +43,6 @@ from .result import FEASIBLE, OPTIMAL, Result
 STEP = 0.5
 #: cost (in the master's largest column objective) of breaking a row by its own limit: caps the duals
 PENALTY = 100.0
-#: a master whose rows are kept within this share of their width (the larger of the limit and the
-#: columns' use) is within them: a plan kept its capacities within the checker's 1e-6, and a floor
-#: written as "use <= 0" has no limit to be a share of
-SLACK_TOL = 1e-6
 #: prices in a row that may fail to lower the bound and to raise the master's value (by ``tol`` in
 #: all, each) before the search stops: while the master still rises, the columns are closing the gap
 #: from below, and the bound follows (the demo's npv plan: 20 prices without a lower bound, then 8 %
@@ -175,8 +171,11 @@ def _master(cols, objs, limits):
     """The master LP: max sum_k objs_k alpha_k - PENALTY sum_i slack_i, sum_k use_k alpha_k - width_i
     slack_i <= limits_i, sum alpha = 1, alpha, slack >= 0 (width_i: the largest of |limit_i| and the
     columns' |use_ik|, at least 1).  The slacks keep it feasible before a schedule within the rows is
-    known (they cap the duals).  Returns (value of the columns' mix, -inf while a slack is used beyond
-    `SLACK_TOL`; row duals >= 0; the convexity row's dual) or None when HiGHS finds no solution."""
+    known and cap row i's dual at PENALTY / width_i (of the largest column objective): with the width
+    |limit_i| alone a floor written as use <= 0 had its dual capped at PENALTY per tonne, and on the
+    demo's green plan the master's duals never gave it a column within its rows.  Returns (value of
+    the columns' mix, -inf while a slack is used; row duals >= 0; the convexity row's dual) or None
+    when HiGHS finds no solution."""
     use = np.array(cols).T                                   # (rows, columns)
     m, K = use.shape
     lm = LinearModel()
@@ -195,6 +194,6 @@ def _master(cols, objs, limits):
     if res.status != OPTIMAL:
         return None
     x = res.solution
-    value = float(objs @ x[alpha]) if x[slack].max(initial=0.0) <= SLACK_TOL else -math.inf
+    value = float(objs @ x[alpha]) if x[slack].max(initial=0.0) <= 1e-9 else -math.inf
     row_dual = res.info["row_dual"] / scale
     return value, np.maximum(row_dual[:m], 0.0), float(row_dual[m])
