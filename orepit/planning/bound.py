@@ -61,9 +61,9 @@ START_SCALES = (1.0, 0.8, 0.65, 0.5)
 #: whichever is worth more (what grade control's replay of a plan that empties its stockpile may do:
 #: `replay_bound`)
 PROCESS_OR_LOST = "process or lost"
-#: `replay_bound`: realisations x (block, period) nodes above MAX_NODES times this are not bounded
-#: (each realisation holds a few arrays of a value per node: about 50 bytes a node in all)
-MAX_REALISATIONS = 20
+#: `replay_bound`: realisations x (block, period) nodes above this are not bounded (each realisation
+#: holds a few arrays of a value per node: about 50 bytes a node in all)
+MAX_NODE_VALUES = 20_000_000
 #: (block, period) nodes above which no bound is computed: a price takes about 2.5 s per million nodes
 #: (the default 4 prices 10 s here) and the graph's arrays a GB and more beyond
 MAX_NODES = 1_000_000
@@ -126,9 +126,8 @@ def replay_bound(deposits: list[Deposit], plan: FixedPlan, replays: list[Replay]
         return Result(FEASIBLE, -math.inf, math.inf, time.perf_counter() - started, None, "not computed",
                       {"skipped": why, "nodes": n * T})
 
-    if n * T * R > MAX_NODES * MAX_REALISATIONS:         # every realisation holds a value per node
-        return skipped(f"{n} blocks x {T} periods x {R} realisations is more than "
-                       f"{MAX_NODES * MAX_REALISATIONS:,} node values")
+    if n * T * R > MAX_NODE_VALUES:                     # every realisation holds a value per node
+        return skipped(f"{n} blocks x {T} periods x {R} realisations is more than {MAX_NODE_VALUES:,} node values")
     mined = np.bincount(plan.period[plan.period >= 0], weights=deposits[0].tonnage[plan.period >= 0], minlength=T)
     final = PROCESS_OR_LOST if plan.settings.final_stockpile == "empty" else None      # as `replay` does
     first = Relaxation(deposits[0], pit, plan.settings, plan.env_price, {"mined_t": mined[:T]}, final=final)
@@ -187,11 +186,7 @@ class Relaxation:
         T = S.periods
         self.settings, self.T = S, T
         blocks = np.flatnonzero(pit & (deposit.tonnage > 0))
-        self.n = n = blocks.size
-        group = np.full(deposit.n_blocks, -1, dtype=np.int64)
-        group[blocks] = np.arange(n)
-        heads, preds = deposit.precedence.group_arcs(group)
-        precedence = Precedence.from_arcs(n, heads, preds)
+        self.n = blocks.size
         flows = deposit.flows(env_price)
         self.ton = deposit.tonnage[blocks]
         self.hours = deposit.mill_hours[blocks]
@@ -223,12 +218,15 @@ class Relaxation:
                   "metal": [-S.metal_floor if S.metal_floor is not None else math.inf],
                   "co2_total": [S.co2_total_cap if S.co2_total_cap is not None else math.inf]}
         self.rhs = np.concatenate([np.asarray(limits[k], dtype=np.float64) for k in PERIOD_ROWS + LIFE_ROWS])
-        self.closure = closure or self._graph(precedence, mined, whole)
+        self.closure = closure or self._graph(deposit, blocks, mined, whole)
 
-    def _graph(self, precedence: Precedence, mined: np.ndarray, whole: float) -> PeriodClosure:
-        """The time-expanded graph: earliest periods from the mining capacity, the pit mined out
-        when the plan mines it all."""
+    def _graph(self, deposit: Deposit, blocks: np.ndarray, mined: np.ndarray, whole: float) -> PeriodClosure:
+        """The time-expanded graph of ``blocks`` (the pit's): earliest periods from the mining
+        capacity, the pit mined out when the plan mines it all."""
         S, T, n = self.settings, self.T, self.n
+        group = np.full(deposit.n_blocks, -1, dtype=np.int64)
+        group[blocks] = np.arange(n)
+        precedence = Precedence.from_arcs(n, *deposit.precedence.group_arcs(group))
         earliest = None
         mining = S.per_period(S.mining_capacity) * (1 + CAPACITY_TOL)        # what a plan may mine (`verify`)
         if n and np.isfinite(mining).all():
