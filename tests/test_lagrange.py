@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from solvers.highs import LinearModel
-from solvers.lagrange import PeriodClosure, _stalled, lagrangian_bound
+from solvers.lagrange import PeriodClosure, _master, _stalled, lagrangian_bound
 from solvers.problem import Precedence
 from solvers.result import OPTIMAL
 from _schedule_cases import precedence_feasible_periods
@@ -142,3 +142,13 @@ def test_the_search_goes_on_while_the_master_rises():
     falling = [(k, 100.0 - k) for k in range(30)]
     assert not _stalled(falling, [50.0] * 30, stall=20, tol=1e-4)            # the bound falls
 
+
+
+def test_a_mix_within_the_solvers_tolerance_is_within_the_rows():
+    """The master's value counts once its mix breaks no row by more than HiGHS' tolerance (1e-7 of
+    the row), as a plan solved by HiGHS does: 150 t short of a 3 Gt floor is within it, 30,000 t is not."""
+    limit = np.array([-3e9])                                  # at least 3 Gt mined, written as use <= limit
+    within = _master([np.array([-3e9 + 150.0])], [5.0], limit)
+    assert within[0] == pytest.approx(5.0)
+    beyond = _master([np.array([-3e9 + 3e4])], [5.0], limit)
+    assert beyond[0] == -np.inf
