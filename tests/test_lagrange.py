@@ -143,7 +143,6 @@ def test_the_search_goes_on_while_the_master_rises():
     assert not _stalled(falling, [50.0] * 30, stall=20, tol=1e-4)            # the bound falls
 
 
-
 def test_a_mix_within_the_solvers_tolerance_is_within_the_rows():
     """The master's value counts once its mix breaks no row by more than HiGHS' tolerance (1e-7 of
     the row), as a plan solved by HiGHS does: 150 t short of a 3 Gt floor is within it, 30,000 t is not."""
