@@ -49,7 +49,8 @@ PENALTY = 100.0
 #: gap from 4.1 to 1.7 % by the 100th)
 STALL = 20
 #: a mix of columns breaking no row by more than this share of the row's width (``_master``) is within
-#: the rows: HiGHS' own primal feasibility tolerance.  A stricter test never saw green's master on the
+#: the rows, unless the caller says how much each row allows (``lagrangian_bound``'s ``allowance``):
+#: HiGHS' own primal feasibility tolerance.  A stricter test never saw green's master on the
 #: demo as feasible (a slack of 2e-8: 59 t on a 3 Gt floor), so its search stopped, stalled, at 41 of 100
 #: prices with a gap of 6.06 %, where this goes on to 100 and 3.58 %
 FEASIBILITY = 1e-7
@@ -92,7 +93,8 @@ class PeriodClosure:
 
 
 def lagrangian_bound(price, rhs: np.ndarray, starts, columns=(), time_limit: float = 10.0,
-                     max_iter: int = 100, tol: float = 1e-4, stall: int = STALL, progress=None) -> Result:
+                     max_iter: int = 100, tol: float = 1e-4, stall: int = STALL, progress=None,
+                     allowance: np.ndarray | None = None) -> Result:
     """The lowest L(lam) found (module docstring), as a `Result`.
 
     price(lam) -> (reduced, use, objective): the best schedule at prices lam >= 0 (one per row of
@@ -100,6 +102,8 @@ def lagrangian_bound(price, rhs: np.ndarray, starts, columns=(), time_limit: flo
     objective c.  rhs: the rows' limits (a <= rhs; +inf rows are left out).  starts: price vectors
     to try first (e.g. the duals of a coarser model, scaled); columns: (use, objective) of schedules
     known to keep the rows (e.g. a plan's), so that the master LP is feasible from the start.
+    allowance: per row, how far the master's mix may exceed the row's limit and still count as within
+    it (the tolerance of whatever accepted those columns; ``FEASIBILITY`` of each row by default).
     Stops when bound and master meet within ``tol`` (relative), when ``stall`` prices in a row lowered
     the bound and raised the master's value by less than ``tol`` in all, after ``max_iter`` prices or
     at ``time_limit`` (s).
@@ -113,6 +117,8 @@ def lagrangian_bound(price, rhs: np.ndarray, starts, columns=(), time_limit: flo
     deadline = Deadline(time_limit)
     rhs = np.asarray(rhs, dtype=np.float64)
     rows = np.flatnonzero(np.isfinite(rhs))
+    width = np.maximum(np.abs(rhs[rows]), 1.0)
+    allowed = FEASIBILITY * width if allowance is None else np.asarray(allowance, dtype=np.float64)[rows]
     cols, objs = [], []
     best, best_lam, master_value, history, iterations = math.inf, None, -math.inf, [], 0
     rising = []                               # the master's value at each price
@@ -143,7 +149,7 @@ def lagrangian_bound(price, rhs: np.ndarray, starts, columns=(), time_limit: flo
         if deadline.expired() or iterations >= max_iter:
             break
     while iterations < max_iter and not deadline.expired() and cols and not _stalled(history, rising, stall, tol):
-        duals = _master(cols, objs, rhs[rows])
+        duals = _master(cols, objs, rhs[rows], allowed)
         if duals is None:
             break
         master_value, y, sigma = duals
@@ -172,12 +178,13 @@ def _stalled(history, rising, stall: int, tol: float) -> bool:
     return max(before - now, risen) <= tol * max(abs(now), 1.0)
 
 
-def _master(cols, objs, limits):
+def _master(cols, objs, limits, allowed=None):
     """The master LP: max sum_k objs_k alpha_k - PENALTY sum_i slack_i, sum_k use_k alpha_k - width_i
     slack_i <= limits_i, sum alpha = 1, alpha, slack >= 0 (width_i: |limit_i|, at least 1).  The slacks
     keep it feasible before a schedule within the rows is known (they cap the duals).  Returns (value
-    of the columns' mix, -inf while it breaks a row by more than ``FEASIBILITY`` of the row's width;
-    row duals >= 0; the convexity row's dual) or None when HiGHS finds no solution."""
+    of the columns' mix, -inf while it breaks a row by more than ``allowed`` (per row; ``FEASIBILITY``
+    of the row's width when None); row duals >= 0; the convexity row's dual) or None when HiGHS finds
+    no solution."""
     use = np.array(cols).T                                   # (rows, columns)
     m, K = use.shape
     lm = LinearModel()
@@ -196,7 +203,8 @@ def _master(cols, objs, limits):
     if res.status != OPTIMAL:
         return None
     x = res.solution
-    over = (use @ x[alpha] - limits) / width                   # the mix's own excess, in row widths
-    value = float(objs @ x[alpha]) if over.max(initial=0.0) <= FEASIBILITY else -math.inf
+    allowed = FEASIBILITY * width if allowed is None else allowed
+    over = use @ x[alpha] - limits - allowed                   # the mix's own excess beyond what is allowed
+    value = float(objs @ x[alpha]) if over.max(initial=0.0) <= 0.0 else -math.inf
     row_dual = res.info["row_dual"] / scale
     return value, np.maximum(row_dual[:m], 0.0), float(row_dual[m])

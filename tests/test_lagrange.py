@@ -151,3 +151,20 @@ def test_a_mix_within_the_solvers_tolerance_is_within_the_rows():
     assert within[0] == pytest.approx(5.0)
     beyond = _master([np.array([-3e9 + 3e4])], [5.0], limit)
     assert beyond[0] == -np.inf
+
+
+def test_a_mix_within_what_the_caller_allows_is_within_the_rows():
+    """A caller whose rows allow more than HiGHS' tolerance (a checker's 1e-6 of each limit) says so
+    by ``allowance``: the one schedule there is, 1,500 t short of a 3 Gt floor, then counts."""
+    limit = np.array([-3e9])
+    short = np.array([-3e9 + 1500.0])
+
+    def price(lam):                                           # that schedule, or mining nothing
+        reduced = 5.0 - float(lam @ short)
+        return (reduced, short, 5.0) if reduced > 0 else (0.0, np.zeros(1), 0.0)
+
+    assert _master([short], [5.0], limit)[0] == -np.inf
+    assert _master([short], [5.0], limit, np.array([3000.0]))[0] == pytest.approx(5.0)
+    default = lagrangian_bound(price, limit, [np.zeros(1)], max_iter=3)
+    allowed = lagrangian_bound(price, limit, [np.zeros(1)], max_iter=3, allowance=np.array([3000.0]))
+    assert default.objective == -np.inf and allowed.objective == pytest.approx(5.0)

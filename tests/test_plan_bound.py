@@ -11,7 +11,7 @@ import pytest
 
 from solvers.closure import PseudoflowSolver
 
-from orepit.planning.bound import plan_bound
+from orepit.planning.bound import Relaxation, plan_bound
 from orepit.planning.layout import cut_layout, pile_means, price_units
 from orepit.planning.plan_model import PlanSettings, build_plan_model, solve_plan_model
 from orepit.planning.strategies import ScheduleSetup, compare
@@ -135,3 +135,20 @@ def test_a_bound_below_the_plan_is_an_error_not_a_clamp():
     assert bounded(plan, Result("feasible", 90.0, 120.0, 0.5), mip_gap=1e-4).gap == pytest.approx(0.2)
     with pytest.raises(RuntimeError, match="above its upper bound"):
         bounded(plan, Result("feasible", 90.0, 99.0, 0.5), mip_gap=1e-4)
+
+
+@pytest.mark.parametrize("over, counted", [(5e-7, True), (2e-6, False)])
+def test_a_plan_the_checker_accepts_is_within_the_relaxations_rows(small, over, counted):
+    """The master takes the plan's column as the checker takes the plan: a mill fed 5e-7 over its
+    limit is within (the checker allows 1e-6 of it; HiGHS' own 1e-7 would not), 2e-6 over is not.
+    The plan is given an objective no schedule reaches, so the master's value is the plan's or none."""
+    deposit, pit = small
+    settings = settings_cases(deposit, pit)["mining and mill"][0]
+    periods, kpis = nothing_mined(settings.periods)
+    periods.loc[0, ["mined_t", "mill_t", "ore_mined_t", "ore_recovered_t"]] = \
+        settings.per_period(settings.mill_capacity)[0] * (1 + over)
+    kpis["objective"] = 1e15
+    assert Relaxation(deposit, pit, settings, False, periods).broken_by(periods, kpis) == ("" if counted else
+                                                                                            "mill in period 0")
+    result = plan_bound(deposit, pit, settings, False, periods, kpis, None, prices=2)
+    assert result.objective == (1e15 if counted else -np.inf)

@@ -51,6 +51,8 @@ from orepit.valuation.destinations import DUMP, MILL, STOCKPILE
 #: the priced rows, in order: per-period families, then the life-of-mine rows
 PERIOD_ROWS = ("mining", "steady", "mill", "mill_hours", "co2", "stockpile", "recovery")
 LIFE_ROWS = ("metal", "co2_total")
+#: rows of the plan's rules, in tonnes (the others are capacities, as the checker takes them)
+RULE_ROWS = ("steady", "recovery")
 #: relative: a plan keeps its capacities within the checker's tolerance (1e-6 of each), so its objective
 #: may pass the bound by as little; more means the relaxation misses something a plan may do
 BOUND_TOL = 1e-5
@@ -93,7 +95,8 @@ def plan_bound(deposit: Deposit, pit: np.ndarray, settings: PlanSettings, env_pr
     starts = [first * s for s in START_SCALES] if first.any() else [first]
     result = lagrangian_bound(relaxation.price, relaxation.rhs, starts,
                               columns=[relaxation.use_of_plan(periods_table, kpis)], time_limit=math.inf,
-                              max_iter=prices, tol=tol, stall=max(STALL, prices // 5))
+                              max_iter=prices, tol=tol, stall=max(STALL, prices // 5),
+                              allowance=relaxation.allowance)
     result.info["nodes"] = relaxation.n * relaxation.T
     result.seconds = time.perf_counter() - started          # the graph's making too
     return result
@@ -141,7 +144,8 @@ def replay_bound(deposits: list[Deposit], plan: FixedPlan, replays: list[Replay]
     lam = first.prices(duals or {})
     starts = [np.tile(lam * s, R) for s in START_SCALES] if lam.any() else [np.tile(lam, R)]
     result = lagrangian_bound(mean.price, mean.rhs, starts, columns=[mean.use_of_replays(replays)] if replays else [],
-                              time_limit=math.inf, max_iter=prices, tol=tol, stall=max(STALL, prices // 5))
+                              time_limit=math.inf, max_iter=prices, tol=tol, stall=max(STALL, prices // 5),
+                              allowance=mean.allowance)
     result.info["nodes"] = n * T
     result.seconds = time.perf_counter() - started
     return result
@@ -156,6 +160,7 @@ class MeanRelaxation:
         self.parts = parts
         self.k = parts[0].rhs.size
         self.rhs = np.concatenate([p.rhs for p in parts]) / len(parts)
+        self.allowance = np.concatenate([p.allowance for p in parts]) / len(parts)
 
     def price(self, lam: np.ndarray):
         """(reduced value, row use, objective) of the best sequence at prices ``lam`` (`lagrangian_bound`)."""
@@ -218,6 +223,11 @@ class Relaxation:
                   "metal": [-S.metal_floor if S.metal_floor is not None else math.inf],
                   "co2_total": [S.co2_total_cap if S.co2_total_cap is not None else math.inf]}
         self.rhs = np.concatenate([np.asarray(limits[k], dtype=np.float64) for k in PERIOD_ROWS + LIFE_ROWS])
+        # how far a plan may break each row and still be accepted: the checker's tolerance on capacities
+        # (`verify`), as much of the pit's tonnes on the rules' rows (their limits are floors or zero)
+        rule = np.isin(np.repeat(PERIOD_ROWS, T), RULE_ROWS)
+        self.allowance = CAPACITY_TOL * np.maximum(np.abs(self.rhs), 1.0)
+        self.allowance[:rule.size][rule] = np.maximum(self.allowance[:rule.size][rule], CAPACITY_TOL * max(whole, 1.0))
         self.closure = closure or self._graph(deposit, blocks, mined, whole)
 
     def _graph(self, deposit: Deposit, blocks: np.ndarray, mined: np.ndarray, whole: float) -> PeriodClosure:
@@ -268,16 +278,15 @@ class Relaxation:
         return np.concatenate(use), float(kpis["objective"])
 
     def broken_by(self, periods, kpis: dict) -> str:
-        """The first row a plan's simulation breaks, as 'family in period t' ('' when none): its
-        capacities within the checker's tolerance, its rules within as much of its tonnes mined."""
+        """The first row a plan's simulation breaks by more than its ``allowance``, as 'family in period
+        t' ('' when none), or the rule of no ore to the dump."""
         use, _ = self.use_of_plan(periods, kpis)
-        scale = CAPACITY_TOL * max(float(self.ton.sum()), 1.0)
-        over = np.flatnonzero(use > self.rhs + np.maximum(CAPACITY_TOL * np.abs(self.rhs), scale))
+        over = np.flatnonzero(use > self.rhs + self.allowance)
         names = [f"{k} in period {t}" for k in PERIOD_ROWS for t in range(self.T)] + list(LIFE_ROWS)
         if over.size:
             return names[over[0]]
         dumped = periods["ore_mined_t"].to_numpy() - periods["ore_recovered_t"].to_numpy()
-        if self.settings.no_ore_to_dump and dumped.sum() > scale:
+        if self.settings.no_ore_to_dump and dumped.sum() > CAPACITY_TOL * max(float(self.ton.sum()), 1.0):
             return f"rule of no ore to the dump (period {int(np.argmax(dumped))})"
         return ""
 
