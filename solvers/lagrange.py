@@ -117,8 +117,7 @@ def lagrangian_bound(price, rhs: np.ndarray, starts, columns=(), time_limit: flo
     deadline = Deadline(time_limit)
     rhs = np.asarray(rhs, dtype=np.float64)
     rows = np.flatnonzero(np.isfinite(rhs))
-    width = np.maximum(np.abs(rhs[rows]), 1.0)
-    allowed = FEASIBILITY * width if allowance is None else np.asarray(allowance, dtype=np.float64)[rows]
+    allowed = None if allowance is None else np.asarray(allowance, dtype=np.float64)[rows]
     cols, objs = [], []
     best, best_lam, master_value, history, iterations = math.inf, None, -math.inf, [], 0
     rising = []                               # the master's value at each price
