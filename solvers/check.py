@@ -56,8 +56,10 @@ def _late_arcs(indptr, indices, when, limit):
     return count, first[:min(count, limit)]
 
 
-def _slack(limit: float, tol: float) -> float:
-    return tol * max(1.0, abs(limit))
+def slack(limit, tol: float):
+    """How far past ``limit`` (a number or an array) the checker still accepts: ``tol`` of it, at least
+    ``tol`` (inf where the limit is)."""
+    return tol * np.maximum(1.0, np.abs(limit))
 
 
 def check_pit(problem: UpitProblem, pit) -> Result:
@@ -164,10 +166,10 @@ def check_schedule(problem: PcpspProblem, schedule: Schedule, tol: float = 1e-6,
             use[r] = np.bincount(s.period, weights=problem.resource_coef[s.block, s.destination, r] * s.fraction,
                                  minlength=n_per)
         lo, hi = problem.resource_lower, problem.resource_upper
-        for r, t in zip(*np.nonzero(use > hi + np.vectorize(_slack)(hi, tol))):
+        for r, t in zip(*np.nonzero(use > hi + slack(hi, tol))):
             found.add(f"resource {r} period {t}: uses {use[r, t]:.10g}, above the limit {hi[r, t]:.10g} "
                       f"by {use[r, t] - hi[r, t]:.6g}")
-        for r, t in zip(*np.nonzero(use < lo - np.vectorize(_slack)(lo, tol))):
+        for r, t in zip(*np.nonzero(use < lo - slack(lo, tol))):
             found.add(f"resource {r} period {t}: uses {use[r, t]:.10g}, below the limit {lo[r, t]:.10g} "
                       f"by {lo[r, t] - use[r, t]:.6g}")
 
@@ -183,9 +185,9 @@ def check_schedule(problem: PcpspProblem, schedule: Schedule, tol: float = 1e-6,
         contrib = np.where(hit, side.coef * (yval[pos] if yval.size else 0.0), 0.0)
         lhs = np.bincount(side.row, weights=contrib, minlength=side.n_rows)
         for j in range(side.n_rows):
-            if lhs[j] > side.upper[j] + _slack(side.upper[j], tol):
+            if lhs[j] > side.upper[j] + slack(side.upper[j], tol):
                 found.add(f"side constraint {j}: {lhs[j]:.10g} above its limit {side.upper[j]:.10g}")
-            if lhs[j] < side.lower[j] - _slack(side.lower[j], tol):
+            if lhs[j] < side.lower[j] - slack(side.lower[j], tol):
                 found.add(f"side constraint {j}: {lhs[j]:.10g} below its limit {side.lower[j]:.10g}")
 
     disc = problem.discount_factors()
@@ -205,10 +207,10 @@ def capacity_conflicts(problem: PcpspProblem) -> list[tuple[int, int, str]]:
     for r in range(problem.n_resources):
         for t in range(problem.n_periods):
             lo, hi = problem.resource_lower[r, t], problem.resource_upper[r, t]
-            if lo > most[r] + _slack(lo, 1e-9):
+            if lo > most[r] + slack(lo, 1e-9):
                 out.append((r, t, f"resource {r} period {t}: needs at least {lo:.10g} but mining every block uses "
                                   f"at most {most[r]:.10g} (short by {lo - most[r]:.6g})"))
-            if hi < min(0.0, least[r]) - _slack(hi, 1e-9):
+            if hi < min(0.0, least[r]) - slack(hi, 1e-9):
                 out.append((r, t, f"resource {r} period {t}: limit {hi:.10g} is below the least possible use "
                                   f"{min(0.0, least[r]):.10g} (by {min(0.0, least[r]) - hi:.6g})"))
     return out

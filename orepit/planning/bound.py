@@ -37,6 +37,7 @@ import time
 
 import numpy as np
 
+from solvers.check import slack
 from solvers.earliest import earliest_periods
 from solvers.lagrange import STALL, PeriodClosure, lagrangian_bound
 from solvers.problem import CpitProblem, Precedence
@@ -224,10 +225,11 @@ class Relaxation:
                   "co2_total": [S.co2_total_cap if S.co2_total_cap is not None else math.inf]}
         self.rhs = np.concatenate([np.asarray(limits[k], dtype=np.float64) for k in PERIOD_ROWS + LIFE_ROWS])
         # how far a plan may break each row and still be accepted: the checker's tolerance on capacities
-        # (`verify`), as much of the pit's tonnes on the rules' rows (their limits are floors or zero)
-        rule = np.isin(np.repeat(PERIOD_ROWS, T), RULE_ROWS)
-        self.allowance = CAPACITY_TOL * np.maximum(np.abs(self.rhs), 1.0)
-        self.allowance[:rule.size][rule] = np.maximum(self.allowance[:rule.size][rule], CAPACITY_TOL * max(whole, 1.0))
+        # (`verify`), at least ``rule_slack`` (t) on the rules' rows (their limits are floors or zero)
+        self.rule_slack = CAPACITY_TOL * max(whole, 1.0)
+        rule = np.r_[np.isin(np.repeat(PERIOD_ROWS, T), RULE_ROWS), np.zeros(len(LIFE_ROWS), dtype=bool)]
+        self.allowance = np.where(rule, np.maximum(slack(self.rhs, CAPACITY_TOL), self.rule_slack),
+                                  slack(self.rhs, CAPACITY_TOL))
         self.closure = closure or self._graph(deposit, blocks, mined, whole)
 
     def _graph(self, deposit: Deposit, blocks: np.ndarray, mined: np.ndarray, whole: float) -> PeriodClosure:
@@ -286,7 +288,7 @@ class Relaxation:
         if over.size:
             return names[over[0]]
         dumped = periods["ore_mined_t"].to_numpy() - periods["ore_recovered_t"].to_numpy()
-        if self.settings.no_ore_to_dump and dumped.sum() > CAPACITY_TOL * max(float(self.ton.sum()), 1.0):
+        if self.settings.no_ore_to_dump and dumped.sum() > self.rule_slack:
             return f"rule of no ore to the dump (period {int(np.argmax(dumped))})"
         return ""
 
