@@ -130,3 +130,23 @@ def test_a_pile_worth_less_than_nothing_may_be_left_when_grade_control_empties_t
         _, _, _, reclaim = relaxation.node_values(np.zeros(relaxation.rhs.size))
         stocked = relaxation.allowed[:, STOCKPILE]
         assert stocked.any() and (reclaim[stocked, T - 1] == reclaimed).all()
+
+
+@pytest.mark.parametrize("over", [5e-7, 2e-6])
+def test_a_replay_the_checker_would_accept_is_within_the_rows(setting, over):
+    """As for a plan (`test_plan_bound`): a replay feeding the mill 5e-7 over its limit is a column
+    within the rows of every realisation (the checker allows 1e-6 of it), so the master's value is
+    that replay's (given one no sequence reaches); 2e-6 over, the replay breaks the plan and no bound is made."""
+    from types import SimpleNamespace
+    _, _, realised, plans = setting
+    plan = plans["npv"]
+    real = replay(realised[0], plan)
+    periods = real.simulation.periods.copy()
+    periods.loc[0, "mill_t"] = plan.settings.per_period(plan.settings.mill_capacity)[0] * (1 + over)
+    kpis = dict(real.kpis, objective=1e15)
+    fake = SimpleNamespace(simulation=SimpleNamespace(periods=periods, kpis=kpis), kpis=kpis)
+    result = replay_bound([realised[0], realised[0]], plan, [fake, fake], prices=2)
+    if over < 1e-6:
+        assert "skipped" not in result.info and result.objective == 1e15
+    else:
+        assert "grade control breaks the plan's mill in period 0" in result.info["skipped"]
