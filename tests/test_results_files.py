@@ -37,15 +37,30 @@ def blocks(folder):
 
 
 def test_the_scheduled_model_has_period_destination_pushback_and_value_per_strategy(folder, blocks):
+    """value_S is value_mill or value_dump where S sends the block there (a stockpiled block's is the
+    plan's cash, `test_value_per_strategy_adds_up_to_its_plans_cash_flow`)."""
     values = blocks[["value_mill", "value_stockpile", "value_dump"]].to_numpy()
     for s in STRATEGIES:
         mined = blocks[f"period_{s}"].to_numpy() >= 0
         assert mined.any() and ((blocks[f"pushback_{s}"] >= 0) == mined).all()
         dest = blocks[f"destination_{s}"].map({"mill": 0, "stockpile": 1, "dump": 2}).to_numpy()
         assert (np.isnan(dest) == ~mined).all()
-        expected = values[np.flatnonzero(mined), dest[mined].astype(int)]
-        assert np.array_equal(blocks[f"value_{s}"].to_numpy()[mined], expected)
+        direct = mined & (dest != 1)
+        expected = values[np.flatnonzero(direct), dest[direct].astype(int)]
+        assert np.array_equal(blocks[f"value_{s}"].to_numpy()[direct], expected)
         assert np.isnan(blocks[f"value_{s}"].to_numpy()[~mined]).all()
+
+
+def test_value_per_strategy_adds_up_to_its_plans_cash_flow(folder, blocks):
+    """value_S summed over the blocks S mines is the plan's undiscounted cash flow when its stockpile
+    ends empty (green must empty it; high-grade has none), stockpiled blocks included (green sends
+    some there): their value is the plan's cash, not the stockpile delay's estimate."""
+    periods = pd.read_csv(folder / "periods.csv")
+    assert (blocks["destination_green"] == "stockpile").any()
+    for s, name in (("high_grade", "high-grade"), ("green", "green")):
+        mined = blocks[f"period_{s}"].to_numpy() >= 0
+        earned = blocks[f"value_{s}"].to_numpy()[mined].sum()
+        assert earned == pytest.approx(periods.loc[periods["strategy"] == name, "cash_flow"].sum(), rel=1e-9), name
 
 
 def test_env_cost_per_strategy_adds_up_to_its_plans_environmental_cost(folder, blocks):

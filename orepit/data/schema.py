@@ -32,8 +32,9 @@ RESULT_COLUMNS = {
         ("rock", "-", "rock type"),
         ("bwi", "kWh/t", "Bond work index"),
         ("sulphur", "%", "total sulphur (acid-forming potential of waste)"),
-        (f"value_{_D}", "{cur}", "economic value of the block sent to the {D} (the stockpile's margin deferred "
-                                 "by the economics' stockpile delay); empty where it cannot go"),
+        (f"value_{_D}", "{cur}", "economic value of the block sent to the {D}, not discounted by period "
+                                 "(value_stockpile: the mill margin deferred by the economics' stockpile delay, "
+                                 "less rehandle); empty where it cannot go"),
         ("in_pit", "bool", "inside the economic ultimate pit"),
         ("shell", _IDX, "smallest nested shell that holds the block, from 0; -1 outside every shell"),
         ("mill_hours", "h", "hours of mill time the block needs if milled"),
@@ -41,8 +42,9 @@ RESULT_COLUMNS = {
         (f"period_{_S}", "period", "period in which strategy {S} mines the block, from 0; -1 unmined"),
         (f"destination_{_S}", "-", "where strategy {S} sends the block: mill, stockpile, dump; empty unmined"),
         (f"pushback_{_S}", _IDX, "pushback (phase) of the block in strategy {S}, from 0; -1 unmined"),
-        (f"value_{_S}", "{cur}", "economic value of the block at the destination strategy {S} sends it to (as "
-                                 "value_<destination>, undiscounted); empty unmined"),
+        (f"value_{_S}", "{cur}", "undiscounted cash strategy {S} earns from the block at its destination: "
+                                 "value_mill or value_dump; stockpiled, its mining cost plus, when reclaimed, its "
+                                 "margin less rehandle; empty unmined"),
         (f"env_cost_{_S}", "{cur}", "environmental cost of the block at the destination strategy {S} sends it to "
                                     "(undiscounted); empty unmined"),
     ],
@@ -60,7 +62,7 @@ RESULT_COLUMNS = {
         ("dump_t", "t", "sent to the dump"),
         ("ore_to_dump_t", "t", "ore-grade rock sent to the dump"),
         ("ore_recovered_t", "t", "ore-grade rock sent to the mill or the stockpile"),
-        ("low_grade_milled_t", "t", "low-grade ore milled (through the stockpile)"),
+        ("low_grade_milled_t", "t", "low-grade ore milled, directly or reclaimed from the stockpile"),
         ("mill_t", "t", "milled: direct feed plus stockpile reclaim"),
         ("mill_hours", "h", "mill hours used"),
         ("metal_fed_t", "t", "metal fed to the mill"),
@@ -120,7 +122,7 @@ RESULT_COLUMNS = {
             "metal_recovered", "metal_fed", "metal_lost_in_processing", "metal_sterilised", "metal_outside_pit",
             "metal_dumped", "metal_stockpile_lost", "metal_left_in_pit", "deposit_ore_metal",
             "metal_balance_residual")),
-        ("low_grade_tonnes_recovered", "t", "low-grade ore milled through the stockpile instead of dumped"),
+        ("low_grade_tonnes_recovered", "t", "low-grade ore milled (directly or from the stockpile) instead of dumped"),
         ("mining_recovery_rate", "fraction", "ore-grade tonnes to mill or stockpile / ore-grade tonnes mined"),
         ("processing_recovery_rate", "fraction", "metal recovered / metal fed"),
         ("utilisation_rate", "fraction", "comprehensive utilisation: metal recovered / deposit ore metal"),

@@ -33,7 +33,7 @@ from orepit.planning.forked import Forked
 from orepit.planning.strategies import (BACKGROUND_NICE, PARALLEL_ABOVE, strategy_key, RECOVERY_FLOOR, STRATEGY_NAMES,
                                         ScheduleSetup, compare, derive_capacities, frontier, kpi_table)
 from orepit.valuation.deposit import Deposit, value_deposit
-from orepit.valuation.destinations import DESTINATIONS, DUMP, MILL
+from orepit.valuation.destinations import DESTINATIONS, DUMP, MILL, STOCKPILE
 from orepit.valuation.economics import Economics
 from orepit.valuation.environment import Environment
 from orepit.valuation.gradetonnage import grade_tonnage
@@ -263,9 +263,14 @@ def write_results(study: Study, out, meanwhile=None) -> Path:
 
 def _scheduled_model(study: Study) -> BlockModel:
     """The block model with the study's columns: values and CO2 per destination, pit and shell, and
-    each strategy's period, destination, pushback, value and environmental cost."""
+    each strategy's period, destination, pushback, value and environmental cost.  A strategy's value
+    of a block is the undiscounted cash the plan earns from it (`Deposit.flows`): a stockpiled block's
+    mining cost and, reclaimed, its margin less rehandle (not the stockpile delay's estimate)."""
     d = study.deposit
     v = d.values(False)
+    flows = d.flows(False)
+    earned = flows.at_mining.copy()
+    earned[:, STOCKPILE] += flows.at_reclaim
     cols = {f"value_{name}": np.where(np.isfinite(v[:, d]), v[:, d], np.nan) for d, name in enumerate(DESTINATIONS)}
     cols.update(in_pit=study.pit, shell=study.shell, mill_hours=d.mill_hours)
     co2 = d.co2_at_mining()
@@ -276,7 +281,7 @@ def _scheduled_model(study: Study) -> BlockModel:
         cols[f"destination_{key}"] = pd.Categorical.from_codes(r.block_destination + 1, DEST_NAMES).astype("str")
         cols[f"pushback_{key}"] = np.where(r.block_period >= 0, r.block_pushback, -1)
         at = (np.arange(d.n_blocks), np.maximum(r.block_destination, 0))
-        cols[f"value_{key}"] = np.where(r.block_destination >= 0, v[at], np.nan)
+        cols[f"value_{key}"] = np.where(r.block_destination >= 0, earned[at], np.nan)
         cols[f"env_cost_{key}"] = np.where(r.block_destination >= 0, d.env[at], np.nan)
     model = d.model      # the columns as they are (`BlockModel.assign` would make the text ones numpy arrays)
     return BlockModel(model.frame.assign(**cols), block_size=model.block_size, origin=model.origin,
