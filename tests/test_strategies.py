@@ -152,6 +152,11 @@ def test_the_budget_buys_metal_within_npvs_npv(results, deposit, economic):
     assert plain.kpis["utilisation_floor"] == pytest.approx(share)
     assert green.kpis["metal_recovered"] > plain.kpis["metal_recovered"]
     assert plain.kpis["npv"] > green.kpis["npv"] >= green.kpis["npv_budget_target"]
+    # the report's sentence gives the floor bought and what the pit chosen holds (at least the floor)
+    held = np.where(deposit.ore, deposit.metal, 0.0)[green.pit].sum() / deposit.metal[deposit.ore].sum()
+    assert held >= green.kpis["utilisation_floor"] - 1e-9
+    assert f"floor of {100 * green.kpis['utilisation_floor']:.2f} %" in green.budget_reason
+    assert green.budget_reason.endswith(f"(its pit holds {100 * held:.2f} %)")
     assert green.kpis["npv_budget_target"] == pytest.approx(npv.kpis["npv"] * (1 - GREEN_BUDGET))
     # only the chosen plan keeps its blocks; the other trials and the plan without the floor keep
     # what the frontier and the floor's price read (KPIs, credit, pit)
@@ -188,6 +193,17 @@ def test_the_budget_search_guesses_then_steps_back_by_a_secant(npv_at, expected)
     assert sorted(search.tried) == sorted(tried) and search.tried[search.floor].kpis["npv"] == npv_at(search.floor)
     assert len(tried) <= MAX_PLANS
     assert npv_at(search.floor) >= 97.0 or search.floor == 0.5
+
+
+def test_the_budget_search_says_how_much_of_the_budget_it_left():
+    """Three plans at most: the last (0.9) keeps 99.2 of the 100, so 73 % of the budget of 3 is left
+    unspent, and the reason says so; a plan that spends most of it (0.8 at 5 per unit) says nothing more."""
+    search = search_floor(lambda f: _Plan(100.0 - 2.0 * (f - 0.5)), 0.5, 100.0, 0.03, lambda base, room: 0.8)
+    assert search.floor == pytest.approx(0.9)
+    assert search.reason == ("the budget buys a utilisation floor of 90.00 % of the deposit's ore-grade metal; "
+                             "73 % of the budget is left, but the search stops after 3 plans")
+    spent = search_floor(lambda f: _Plan(100.0 - 5.0 * (f - 0.5)), 0.5, 100.0, 0.03, lambda base, room: 0.8)
+    assert spent.reason == "the budget buys a utilisation floor of 80.00 % of the deposit's ore-grade metal"
 
 
 def test_the_budget_search_stops_at_a_share_no_pit_holds():

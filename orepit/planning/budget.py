@@ -127,8 +127,11 @@ def search_floor(run, s0: float, npv_reference: float, budget: float, guess) -> 
         if share is None:
             break
     search.floor = fit[0]
-    search.reason = (f"the budget buys a pit with {100 * fit[0]:.2f} % of the metal" if fit[0] > s0 else
-                     "larger pits tried cost more than the budget")
+    left = (fit[1] - target) / (g0 - target) if g0 > target else 0.0
+    stop = (f"; {100 * left:.0f} % of the budget is left, but the search stops after {MAX_PLANS} plans"
+            if left > LEFT_OVER else "")
+    search.reason = (f"the budget buys a utilisation floor of {100 * fit[0]:.2f} % of the deposit's "
+                     f"ore-grade metal{stop}" if fit[0] > s0 else "larger pits tried cost more than the budget")
     return search
 
 

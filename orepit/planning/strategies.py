@@ -425,7 +425,8 @@ def run_green(deposit: Deposit, setup: ScheduleSetup, options: StrategyOptions, 
         search = search_floor(lambda floor: first if floor == s0 else run(floor), s0, npv().kpis["npv"],
                               options.budget, guess)
         result = search.tried[search.floor]
-        result.tried, result.budget_reason = search.tried, search.reason
+        held = economic_share(deposit, result.pit)
+        result.tried, result.budget_reason = search.tried, f"{search.reason} (its pit holds {100 * held:.2f} %)"
         result.kpis["npv_budget_target"] = search.target
         result.kpis["green_budget"] = options.budget
     result.kpis["utilisation_floor"] = result.options.utilisation_floor
