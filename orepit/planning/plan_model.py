@@ -103,8 +103,9 @@ class PlanSettings:
     final_stockpile    'process' (milled one period after the last, discounted), 'lost', or
                        'empty' (every stockpiled tonne is milled within the periods)
     mine_out_by        every cut is mined by the end of this period (None: mining is optional)
-    steady_mining      f: with mine_out_by, mine at least f of the mining capacity each period until
-                       the pit is out (the fleet does not stand idle); None: free
+    steady_mining      f: with mine_out_by, the tonnes mined by the end of each period are at least f
+                       of the mining capacity of the periods so far, until the pit is out (cumulative:
+                       the fleet does not stand idle, but one period may dip after periods ahead); None: free
     steady_milling     f: with the mining decided, mill at least f of the mill's capacity in each
                        period after mining until the piles must be empty (`empty_piles_by`); None: free
     empty_by           with final_stockpile 'empty': the piles are empty from this period on
