@@ -77,6 +77,20 @@ def test_env_cost_per_strategy_adds_up_to_its_plans_environmental_cost(folder, b
         assert cost[mined].sum() == pytest.approx(paid, rel=1e-9), name
 
 
+def test_periods_csv_ends_with_each_plans_last_working_period(folder, blocks):
+    """A plan's rows stop at its last period of mining, milling, cash or stockpile: none of the idle
+    rest of the horizon, and no period a block is mined in is left out."""
+    periods = pd.read_csv(folder / "periods.csv")
+    summary = json.loads((folder / "summary.json").read_text())
+    shorter = []
+    for name, rows in periods.groupby("strategy"):
+        last = rows.sort_values("period").iloc[-1]
+        assert (last[["mined_t", "mill_t", "cash_flow"]] != 0).any() or last["stockpile_balance_t"] > 1e-3, name
+        assert rows["period"].max() >= blocks[f"period_{name.replace('-', '_')}"].max()
+        shorter.append(len(rows) < summary["strategies"][name]["settings"]["periods"])
+    assert any(shorter)           # high-grade's mining and milling end before its horizon does
+
+
 def test_blocks_csv_is_the_same_table(folder, blocks):
     table = pd.read_csv(folder / "blocks.csv", keep_default_na=False, na_values=[""])
     assert list(table.columns) == ["id", *blocks.columns] or list(table.columns) == list(blocks.columns)

@@ -41,6 +41,8 @@ from orepit.valuation.slope_defaults import SLOPE_BENCHES, SLOPE_DEGREES
 from orepit.valuation.slopes import slope_record
 
 DEST_NAMES = ["", *DESTINATIONS]  # index = destination + 1
+#: t: a stockpile this small is rounding left by the plan's LP, not a pile (periods.csv ends before it)
+IDLE_STOCKPILE_T = 1e-3
 
 
 @dataclass
@@ -306,12 +308,21 @@ def _write_blocks(model: BlockModel, out: Path, suffixes) -> None:
         write_model(model, out / f"blocks{suffix}")
 
 
+def _working(periods: pd.DataFrame) -> pd.DataFrame:
+    """A plan's periods up to the last one in which it mines, mills, pays or holds a stockpile
+    (above ``IDLE_STOCKPILE_T``): the idle rest of the horizon the plan model was given is left out."""
+    busy = ((periods[["mined_t", "mill_t", "cash_flow", "cash_flow_after_environment"]] != 0).any(axis=1)
+            | (periods["stockpile_balance_t"] > IDLE_STOCKPILE_T))
+    last = int(np.flatnonzero(busy.to_numpy())[-1]) if busy.any() else 0
+    return periods.iloc[:last + 1]
+
+
 def _write_tables(study: Study, out: Path) -> None:
     """Every file of the results folder but the block model's."""
     d = study.deposit
     write_csv(study.shells, out / "shells.csv")
     write_csv(study.gradetonnage, out / "gradetonnage.csv")
-    periods = pd.concat([r.simulation.periods.assign(strategy=name) for name, r in study.results.items()],
+    periods = pd.concat([_working(r.simulation.periods).assign(strategy=name) for name, r in study.results.items()],
                         ignore_index=True)
     periods = periods[["strategy"] + [c for c in periods.columns if c != "strategy"]]
     write_csv(periods, out / "periods.csv")
