@@ -439,3 +439,15 @@ def test_capacities_that_cannot_move_the_pit_are_refused(deposit, economic, sett
         derive_capacities(deposit, economic, ScheduleSetup(**settings))
     assert err.value.field == field and "more than 100: is it in t per period?" in str(err.value)
     assert math.isfinite(derive_capacities(deposit, economic, ScheduleSetup()).mining_capacity)
+
+
+def test_a_plan_that_leaves_ore_on_the_stockpile_says_so(results):
+    """npv's rule for the final stockpile is 'lost': what it leaves there is never milled, and its
+    warnings say how much; green must empty its stockpile and has no such warning."""
+    npv, green = results["npv"], results["green"]
+    left = npv.kpis["final_stockpile_t"]
+    assert left > 0
+    said = [w for w in npv.plan.warnings if "left on the stockpile at the end and never milled" in w]
+    assert said == [f"{left / 1e6:,.1f} Mt of ore are left on the stockpile at the end and never milled (the plan's "
+                    "rule for the final stockpile is 'lost'): their ore-grade metal is counted as sterilised"]
+    assert not any("never milled" in w for w in green.plan.warnings)

@@ -40,6 +40,7 @@ from orepit.valuation.destinations import DUMP, STOCKPILE
 
 OVERFLOW_PERIODS = 3        # periods after the planned horizon for blocks the capacity pushes later
 STEADY_MILLING = 0.95       # after mining, a plan that mills all its ore keeps the mill this full
+LEFT_ON_STOCKPILE = 1e-6     # share of the tonnes mined: a plan leaving more on the stockpile for good says so
 PACE_ALLOWANCE = 1.05       # the blocks may be mined this much faster than the cut model mines, per
                             # period (room for whole blocks); more wastes ore a mill cannot take
 
@@ -164,6 +165,10 @@ def plan_schedule(deposit: Deposit, pit: np.ndarray, sequence: Layout, routing: 
     sim = simulate(deposit, schedule, routes, pit, low_grade_edge, env_price)
     if sim.violations:
         raise RuntimeError("the block schedule breaks its own rules: " + "; ".join(sim.violations[:3]))
+    left = sim.kpis["final_stockpile_t"]
+    if settings.final_stockpile == "lost" and left > LEFT_ON_STOCKPILE * max(1.0, float(sim.periods["mined_t"].sum())):
+        warnings.append(f"{left / 1e6:,.1f} Mt of ore are left on the stockpile at the end and never milled (the "
+                        "plan's rule for the final stockpile is 'lost'): their ore-grade metal is counted as sterilised")
     co2 = deposit.co2_at_mining()
     reclaimed = reclaimed_feed(period, dest, deposit.mill_hours, co2, sim.periods["stockpile_out_t"],
                                sim.periods["mill_hours"], sim.periods["co2_t"], longer)
