@@ -59,3 +59,30 @@ def test_charts_leave_pyplot_alone(tables, tmp_path):
     before = plt.get_fignums()
     charts.grade_tonnage_chart(tables["gradetonnage"], tmp_path / "gt.png", size=SIZE)
     assert plt.get_fignums() == before
+
+
+def test_tonnes_chart_stacks_mined_tonnes_against_the_mining_capacity_and_mill_feed_apart(tables, tmp_path,
+                                                                                           monkeypatch):
+    """Top row: mill direct + stockpile + dump = mined_t (no reclaim on top), under the mining capacity
+    line; bottom row: mill feed = direct + reclaimed, under the mill capacity line; whole periods."""
+    drawn = []
+    monkeypatch.setattr(charts, "save", lambda fig, path: drawn.append(fig) or str(path))
+    periods = tables["periods"]
+    assert periods["stockpile_out_t"].sum() > 0                      # green reclaims
+    charts.tonnes_by_destination_chart(periods, tmp_path / "t.png", mining_capacity=5e5, mill_capacity=2e5)
+    (fig,) = drawn
+    top, low = fig.axes[:2], fig.axes[2:]
+    for ax, name in zip(top, ["high-grade", "green"]):
+        rows = periods[periods["strategy"] == name].sort_values("period")
+        heights = np.zeros(len(rows))
+        for bars in ax.containers:
+            heights += [b.get_height() for b in bars]
+        assert heights == pytest.approx(rows["mined_t"].to_numpy() / 1e6)
+        assert [line.get_ydata()[0] for line in ax.lines] == [0.5]
+        assert all(float(t).is_integer() for t in ax.get_xticks())
+    for ax, name in zip(low, ["high-grade", "green"]):
+        rows = periods[periods["strategy"] == name].sort_values("period")
+        heights = sum(np.array([b.get_height() for b in bars]) for bars in ax.containers)
+        assert heights == pytest.approx(rows["mill_t"].to_numpy() / 1e6)
+        assert [line.get_ydata()[0] for line in ax.lines] == [0.2]
+    assert [ax.get_ylabel() for ax in (top[0], low[0])] == ["mined (Mt)", "mill feed (Mt)"]

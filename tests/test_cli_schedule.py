@@ -42,6 +42,8 @@ def test_schedule_cli_text_output_and_progress(instance, capsys):
     captured = capsys.readouterr()
     for key in ("objective:", "bound:", "gap:", "status:", "seconds:"):
         assert key in captured.out
+    assert "in money units of the instance's block values" in captured.out
+    assert "upper bound from the LP relaxation (Bienstock-Zuckerberg)" in captured.out
     assert "incumbent" in captured.err and "bound" in captured.err
 
 
@@ -64,3 +66,20 @@ def test_capacities_no_schedule_can_meet_name_the_file_and_line(instance, tmp_pa
     error = _json(capsys)["error"]
     assert error.startswith(f"tight.cpit line {row + 1}: capacities cannot be met: resource 0 period 3: needs at "
                             "least 1e+12"), error
+
+
+@pytest.mark.parametrize("status, algorithm, says", [
+    ("time_limit", "bz+toposort+windows", "status: time_limit: stopped by the time limit: the best schedule found, "
+                                          "not proven optimal"),
+    ("feasible", "bz+toposort+windows", "status: feasible: feasible, not proven optimal"),
+    ("optimal", "bz+toposort+windows+mip", "status: optimal: optimal (within the gap asked for)")])
+def test_schedule_text_says_what_objective_bound_and_status_are(status, algorithm, says):
+    from solvers.result import Result
+    from orepit.cli.schedule import result_lines
+    lines = result_lines(Result(status, 24_169_144.831, 24_308_812.337, 1.0, algorithm=algorithm))
+    assert lines[0] == ("objective: 24,169,144.83 (discounted value of the schedule, in money units of the "
+                        "instance's block values (MineLib names no currency))")
+    assert lines[1].startswith("bound: 24,308,812.34 (upper bound from the LP relaxation (Bienstock-Zuckerberg)")
+    assert ("tightened by the MIP's dual bound" in lines[1]) == algorithm.endswith("+mip")
+    assert lines[2] == "gap: 0.5779% ((bound - objective) / objective)"
+    assert lines[3] == says

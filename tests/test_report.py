@@ -271,3 +271,102 @@ def test_report_reads_only_the_block_columns_it_uses(report):
     assert set(model.columns) == {c for c in written.columns if c in columns_read(["high-grade", "npv", "green"])}
     assert "bwi" in written.columns and "bwi" not in model.columns     # not drawn: not read
     assert {"period_green", "destination_green", "env_cost_green", "in_pit", "tonnage"} <= set(model.columns)
+
+
+# -- what an engineer signing off the plan reads: footing, units, labels, rounding -----------------
+SETUP = {"periods": 40, "discount_rate": 0.08, "mining_capacity": 358_665_410.9, "mill_capacity": 95_266_478.9,
+         "mill_hours": 54_297.5, "stockpile_capacity": None}
+
+
+@pytest.fixture(scope="module")
+def signoff(tmp_path_factory):
+    """The fake results with what a study writes beside them: its setup, a copper grade unit, the
+    bound model's status, an unnamed deposit, KPIs that are missing (NaN) or solver round-off."""
+    import pandas as pd
+    folder = make_results(tmp_path_factory.mktemp("signoff"))
+    summary = json.loads((folder / "summary.json").read_text())
+    summary["setup"] = SETUP
+    summary["deposit"].update(name="", source="models/porphyry_blocks.csv", currency="USD", element="cu",
+                              elements=["cu"], grade_units={"cu": "%"})
+    for name, s in summary["strategies"].items():
+        s.update(status="feasible", bound=1.1 * s["objective"], gap=0.1,
+                 stages={"sequence": {"status": "optimal", "seconds": 0.5, "variables": 10, "integer_variables": 0},
+                         "bound": {"status": "feasible", "seconds": 2.0}})
+    (folder / "summary.json").write_text(json.dumps(summary))
+    kpis = pd.read_csv(folder / "kpis.csv")
+    kpis["environmental_cost"] = [2.6456e9, 2.5518e9]
+    kpis["metal_stockpile_lost"] = [0.0, 67_484.2]
+    kpis["final_stockpile_t"] = [7.11588654667139e-08, 0.0]
+    kpis["processing_recovery_rate"] = [0.8760, 0.867374]          # green - high-grade: -0.8626 points
+    kpis["strip_ratio"] = [1.2591, 1.4035]
+    kpis.to_csv(folder / "kpis.csv", index=False)
+    frontier = pd.read_csv(folder / "frontier.csv")
+    frontier.loc[len(frontier) - 1, "utilisation_floor"] = 0.997
+    frontier.to_csv(folder / "frontier.csv", index=False)
+    make_report(folder, views=False, chart_size=CHART)
+    return (folder / "report.html").read_text(encoding="utf-8"), (folder / "kpis.md").read_text(encoding="utf-8")
+
+
+def _text(page: str) -> str:
+    """The page's text, cells joined by `` | ``."""
+    return re.sub(r"\s*\|\s*(\|\s*)*", " | ", re.sub(r"<[^>]+>", " | ", page))
+
+
+def test_the_npv_has_its_footing_in_the_report_and_in_kpis_md(signoff):
+    """Currency, discounting as `orepit.planning.simulation` does it (period t by 1/(1+r)^t, period 0
+    not discounted), what a period is and the capacities per period, from summary.json's setup."""
+    page, md = signoff
+    for text in (page, md):
+        assert "Footing: money in USD (MUSD: millions of USD)." in text
+        assert "discounts the cash flow of period t by 1/(1 + 0.08)^t" in text and "period 0 is not discounted" in text
+        assert "The discount rate, 8 %, is per period. A period is one step of the schedule" in text
+        assert "Capacities per period as the plans used them: mining 358.7 Mt, mill 95.3 Mt, mill time 54.3 thousand h." \
+            in text
+    assert page.index("Footing:") < page.index("all KPIs")              # beside the KPI table
+
+
+def test_kpis_md_labels_every_kpi_with_its_unit_and_writes_no_nan(signoff):
+    _, md = signoff
+    assert "| NPV (economic) (MUSD) |" in md and "| metal recovered (t Cu) |" in md and "| CO2 (kt) |" in md
+    assert "| npv |" not in md and "co2_tonnes" not in md and "nan" not in md.lower()
+    row = next(line for line in md.splitlines() if line.startswith("| economic NPV given up against high-grade"))
+    assert row.split(" | ")[1] == "-"                                  # high-grade has no price of green
+    assert md.index("NPV (economic)") < md.index("processing recovery rate")  # the headline's KPIs first
+
+
+def test_report_tables_name_money_and_grade_units(signoff):
+    page, _ = signoff
+    for header in ("cash_flow (USD)", "npv_cumulative (USD)", "best_case (USD)", "value (USD)", "objective (USD)",
+                   "cutoff (% Cu)", "mean_grade (% Cu)", "ore_t (t)", "utilisation_floor (fraction)"):
+        assert f"<th>{header}</th>" in page, header
+    assert "environmental cost, discounted (MUSD)" in page
+
+
+def test_metal_left_on_the_stockpile_is_not_called_lost(signoff):
+    page, md = signoff
+    for text in (page, md):
+        assert "metal left on the stockpile at the end (not processed) (t Cu) | 0 | 67,484 |" in _text(text)
+        assert "lost on the stockpile" not in text
+
+
+def test_one_rounding_rule_per_row_and_column(signoff):
+    page, md = signoff
+    text = _text(page)
+    assert "processing recovery rate (%) | 87.6 | 86.7 | -0.9 |" in text and "| -0.8626" not in text
+    assert "strip ratio (t/t) | 1.26 | 1.40 | 0.14 |" in text
+    assert "| final stockpile (kt) | 0 | 0 | 0 |" in md and "e-0" not in md and "e-0" not in text
+    assert "| 0.00 | 4,784,400 | 0.21 | 10,174 | 0.05 |" in text       # cut-offs 0.05 apart: two decimals
+    assert "| 0.800 |" in text and "| 0.997 |" in text                   # frontier floors: one rule
+    from orepit.output.numbers import cell, decimals
+    assert [cell(v, decimals([0.859, 0.997])) for v in (0.859, 0.997)] == ["0.859", "0.997"]   # chart labels
+    assert [cell(v, decimals([88.00000000000001, 88.0])) for v in (88.00000000000001, 88.0)] == ["88", "88"]
+
+
+def test_title_names_an_unnamed_deposit_by_its_file_and_bound_status_says_what_it_means(signoff):
+    page, md = signoff
+    assert "<title>orepit report: porphyry_blocks</title>" in page and md.startswith("# KPIs: porphyry_blocks\n")
+    from orepit.output.wording import deposit_title
+    assert deposit_title({"deposit": {"name": ""}}) == "unnamed deposit"
+    text = _text(page)
+    assert "| green | bound | bound (not proven tight) | 2.0 |" in text and "| sequence | optimal |" in text
+    assert "| feasible, not proven optimal |" in text

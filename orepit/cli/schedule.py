@@ -1,7 +1,7 @@
 """``orepit schedule MODEL --problem {cpit,pcpsp} --time-limit SECONDS``: production schedule.
 
-Prints objective, bound, gap, status and seconds; progress (phase, incumbent,
-bound) goes to stderr.  ``--out FILE.sol`` writes the schedule in MineLib format.
+Prints objective, bound, gap, status and seconds, each saying what it is (`result_lines`); progress
+(phase, incumbent, bound) goes to stderr.  ``--out FILE.sol`` writes the schedule in MineLib format.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from orepit.cli.options import MINELIB, add_json, add_model, add_quiet, add_solv
 from orepit.cli.output import emit
 from orepit.data.files import open_model
 from orepit.data.minelib import limit_line, write_schedule
+from orepit.output.wording import PLAN_STATUS, in_words
 
 #: solve_schedule's time limit (s), threads and MIP gap: the defaults of the options
 SOLVER_DEFAULTS = tuple(default_of(solve_schedule, name) for name in ("time_limit", "threads", "mip_gap"))
@@ -72,7 +73,22 @@ def run(args) -> int:
     out = {"instance": inst.name, "problem": args.problem, "objective": result.objective,
            "bound": result.bound, "gap": result.gap, "status": result.status, "seconds": seconds,
            "algorithm": result.algorithm, "out": args.out, "phases": result.info.get("phases", {})}
-    lines = [f"objective: {result.objective:,.2f}", f"bound: {result.bound:,.2f}", f"gap: {100 * result.gap:.4f}%",
-             f"status: {result.status}", f"seconds: {seconds:.1f}"] + ([f"out: {args.out}"] if args.out else [])
+    lines = result_lines(result) + [f"seconds: {seconds:.1f}"] + ([f"out: {args.out}"] if args.out else [])
     emit(args, out, "\n".join(lines))
     return 0
+
+
+#: MineLib block values carry no currency: the objective is in theirs
+MONEY = "money units of the instance's block values (MineLib names no currency)"
+
+
+def result_lines(result) -> list[str]:
+    """Objective, bound, gap and status of a `solvers.result.Result` of `solve_schedule`, each with its
+    unit and meaning: the bound is the LP relaxation's (Bienstock-Zuckerberg), tightened by the exact
+    MIP's dual bound when the algorithm ran it (``+mip``)."""
+    source = "LP relaxation (Bienstock-Zuckerberg)" + (", tightened by the MIP's dual bound"
+                                                       if "mip" in result.algorithm.split("+") else "")
+    return [f"objective: {result.objective:,.2f} (discounted value of the schedule, in {MONEY})",
+            f"bound: {result.bound:,.2f} (upper bound from the {source}: no schedule is worth more)",
+            f"gap: {100 * result.gap:.4f}% ((bound - objective) / objective)",
+            f"status: {result.status}: {in_words(result.status, PLAN_STATUS)}"]

@@ -13,6 +13,7 @@ import pandas as pd
 from solvers.errors import InputError
 
 from orepit.data.atomic import atomic_path
+from orepit.output.numbers import cell, decimals
 
 SIZE = (900, 500)  # default image size (width, height) in pixels
 DPI = 100
@@ -26,16 +27,25 @@ def _need(frame: pd.DataFrame, what: str, *columns: str) -> None:
         raise InputError(f"{what} has no column(s) {', '.join(missing)}", field=missing[0])
 
 
-def figure(size, ncols: int = 1, **kw):
+def figure(size, ncols: int = 1, nrows: int = 1, **kw):
     """(figure, axes) of ``ncols`` panels side by side, ``size`` (width, height) in pixels, on an Agg
-    canvas (matplotlib is imported here, on first use, and nowhere else)."""
+    canvas (matplotlib is imported here, on first use, and nowhere else); with ``nrows`` > 1 the axes
+    are rows of panels."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(size[0] / DPI, size[1] / DPI), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
-    axes = fig.subplots(1, ncols, squeeze=False, **kw)[0]
-    return fig, axes
+    axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
+    return fig, axes[0] if nrows == 1 else axes
+
+
+def period_axis(ax) -> None:
+    """Periods on the x axis: integer ticks only."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_xlabel("period")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def axis_labels(fig) -> str:
@@ -112,30 +122,45 @@ def _strategies(periods: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(periods["strategy"]))
 
 
-def tonnes_by_destination_chart(periods: pd.DataFrame, path, *, size=SIZE) -> str:
-    """Stacked bars per period (Mt): mined tonnes sent to the mill, the stockpile and the dump, plus the
-    stockpile reclaimed to the mill (hatched; ``mill_t`` includes it); one panel per strategy."""
+def _stack(ax, x, parts, capacity, label: str) -> None:
+    """Stacked bars (t, drawn in Mt) of ``parts`` [(label, tonnes, colour, hatch)] and the capacity line."""
+    bottom = np.zeros(len(x))
+    for name, values, colour, hatch in parts:
+        v = values / 1e6
+        ax.bar(x, v, bottom=bottom, color=colour, hatch=hatch, edgecolor=DEST_COLOURS["mill"] if hatch else None,
+               label=name)
+        bottom += v
+    if capacity:
+        ax.axhline(float(capacity) / 1e6, color="black", ls="--", lw=1, label=label)
+    ax.grid(axis="y", alpha=0.3)
+    period_axis(ax)
+
+
+def tonnes_by_destination_chart(periods: pd.DataFrame, path, *, mining_capacity=None, mill_capacity=None,
+                                size=SIZE) -> str:
+    """Per strategy (a column of panels): top, the tonnes mined each period (Mt) by destination (mill
+    direct, stockpile, dump; they add up to ``mined_t``) against ``mining_capacity``; bottom, the mill
+    feed, mined ore milled directly plus stockpile reclaimed (hatched), against ``mill_capacity``."""
     _need(periods, "period table", "mill_t", "stockpile_in_t", "dump_t")
     names = _strategies(periods)
-    fig, axes = figure(size, ncols=len(names), sharey=True)
-    for ax, name in zip(axes, names):
+    fig, axes = figure(size, ncols=len(names), nrows=2, sharey="row", sharex="col")
+    for top, low, name in zip(axes[0], axes[1], names):
         rows = periods[periods["strategy"] == name].sort_values("period")
-        bottom = np.zeros(len(rows))
         reclaim = rows["stockpile_out_t"].to_numpy(float) if "stockpile_out_t" in rows else np.zeros(len(rows))
-        parts = (("mill (direct)", rows["mill_t"].to_numpy(float) - reclaim, DEST_COLOURS["mill"], None),
-                 ("mill (reclaimed)", reclaim, "white", "////"),
-                 ("stockpile", rows["stockpile_in_t"].to_numpy(float), DEST_COLOURS["stockpile"], None),
-                 ("dump", rows["dump_t"].to_numpy(float), DEST_COLOURS["dump"], None))
-        for label, values, colour, hatch in parts:
-            v = values / 1e6
-            ax.bar(rows["period"], v, bottom=bottom, color=colour, hatch=hatch,
-                   edgecolor=DEST_COLOURS["mill"] if hatch else None, label=label)
-            bottom += v
-        ax.set_title(name)
-        ax.set_xlabel("period")
-        ax.grid(axis="y", alpha=0.3)
-    axes[0].set_ylabel("tonnes (Mt)")
-    axes[0].legend(fontsize=8)
+        direct = rows["mill_t"].to_numpy(float) - reclaim
+        mill = ("mill (direct)", direct, DEST_COLOURS["mill"], None)
+        _stack(top, rows["period"], (mill, ("stockpile", rows["stockpile_in_t"].to_numpy(float),
+                                            DEST_COLOURS["stockpile"], None),
+                                     ("dump", rows["dump_t"].to_numpy(float), DEST_COLOURS["dump"], None)),
+               mining_capacity, "mining capacity")
+        _stack(low, rows["period"], (mill, ("reclaimed from the stockpile", reclaim, "white", "////")),
+               mill_capacity, "mill capacity")
+        top.set_title(name)
+        top.set_xlabel("")
+    axes[0][0].set_ylabel("mined (Mt)")
+    axes[1][0].set_ylabel("mill feed (Mt)")
+    axes[0][0].legend(fontsize=7)
+    axes[1][0].legend(fontsize=7)
     return save(fig, path)
 
 
@@ -147,7 +172,7 @@ def stockpile_chart(periods: pd.DataFrame, path, *, size=SIZE) -> str:
         rows = periods[periods["strategy"] == name].sort_values("period")
         ax.step(rows["period"], rows["stockpile_balance_t"] / 1e6, where="post", lw=2, color=_colour(name, n),
                 label=name)
-    ax.set_xlabel("period")
+    period_axis(ax)
     ax.set_ylabel("stockpile balance (Mt)")
     ax.set_title("low-grade stockpile balance (end of period)")
     ax.grid(alpha=0.3)
@@ -175,7 +200,7 @@ def npv_co2_chart(periods: pd.DataFrame, path, *, currency: str = "USD", size=SI
     a2.set_title("cumulative CO$_2$")
     a2.set_ylabel("kt CO$_2$")
     for ax in (a1, a2):
-        ax.set_xlabel("period")
+        period_axis(ax)
         ax.grid(alpha=0.3)
     a1.legend(fontsize=7)
     return save(fig, path)
@@ -191,8 +216,9 @@ def frontier_chart(frontier: pd.DataFrame, path, *, kpis: pd.DataFrame | None = 
     f = frontier.sort_values("metal_recovered")
     ax.plot(f["metal_recovered"], f["objective"] / 1e6, "o-", color="#555555", label="utilisation floor raised")
     if "utilisation_floor" in f:
+        places = decimals(f["utilisation_floor"])      # one rule for every label: 0.997 is not 1.00
         for row in f.itertuples():
-            ax.annotate(f"{row.utilisation_floor:.2f}", (row.metal_recovered, row.objective / 1e6), fontsize=7,
+            ax.annotate(cell(row.utilisation_floor, places), (row.metal_recovered, row.objective / 1e6), fontsize=7,
                         textcoords="offset points", xytext=(4, 4))
     if "green" in f and f["green"].any():
         g = f[f["green"].astype(bool)].iloc[0]

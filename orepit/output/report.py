@@ -22,6 +22,9 @@ import pandas as pd
 from solvers.errors import InputError
 
 from orepit.output import charts, risk_charts
+from orepit.output.numbers import format_columns, format_rows
+from orepit.output.wording import BOUND_STATUS, PLAN_STATUS, deposit_title, footing, in_words
+from orepit.data.schema import describe_column
 from orepit.data.atomic import write_text
 from orepit.planning.strategies import strategy_key
 from orepit.output import viz
@@ -58,7 +61,7 @@ npv | NPV (economic) | M{cur} | 1e-06
 npv_after_environment | NPV after environmental cost | M{cur} | 1e-06
 objective | objective (what the strategy maximised) | M{cur} | 1e-06
 metal_recovered | metal recovered | t | 1
-metal_sterilised | metal sterilised (outside the pit, dumped, lost on the stockpile, left in the pit) | t | 1
+metal_sterilised | metal sterilised (outside the pit, dumped, left on the stockpile at the end, left in the pit) | t | 1
 low_grade_tonnes_recovered | low-grade ore milled | kt | 0.001
 mining_recovery_rate | mining recovery rate | % | 100
 utilisation_rate | comprehensive utilisation rate | % | 100
@@ -69,14 +72,14 @@ life_of_mine_periods | life of mine | periods | 1
 #: further KPIs shown under "all KPIs" with units (others are shown by name, as they are)
 MORE_UNITS = _units("""
 npv_economic | NPV (economic) | M{cur} | 1e-06
-environmental_cost | environmental cost | M{cur} | 1e-06
+environmental_cost | environmental cost, discounted | M{cur} | 1e-06
 price_of_green | price of green against npv (economic NPV given up) | M{cur} | 1e-06
 metal_fed | metal fed to the mill | t | 1
 metal_lost_in_processing | metal lost in processing | t | 1
 metal_outside_pit | metal outside the final pit | t | 1
 metal_dumped | metal dumped | t | 1
 metal_left_in_pit | metal left in the pit | t | 1
-metal_stockpile_lost | metal lost on the stockpile | t | 1
+metal_stockpile_lost | metal left on the stockpile at the end (not processed) | t | 1
 deposit_ore_metal | ore-grade metal in the deposit | t | 1
 metal_balance_residual | metal balance residual (deposit - recovered - lost - sterilised) | t | 1
 processing_recovery_rate | processing recovery rate | % | 100
@@ -104,6 +107,8 @@ for _key, _base in (("npv", "npv"), ("high_grade", "high-grade")):       # green
         f"cost_per_t_metal_saved_vs_{_key}": (f"economic NPV given up per extra t of metal, against {_base}",
                                               "USD/t", 1.0)})
 REPORT = "report.html"
+#: the KPIs as Markdown (`write_kpis_markdown`: by ``orepit compare`` and with the report)
+KPIS_MD = "kpis.md"
 
 
 def _read(folder: Path, name: str, columns, only=None) -> pd.DataFrame | dict:
@@ -238,6 +243,57 @@ def table_html(frame: pd.DataFrame, max_rows: int = 200) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
 
 
+#: schema units that say nothing in a column header
+_NO_UNIT = ("-", "index", "period", "bool", "blocks")
+
+
+def with_units(frame: pd.DataFrame, kind: str, currency: str, grade: str | None = None) -> pd.DataFrame:
+    """``frame`` (a table of ``kind``, `orepit.data.schema`) with each header followed by its unit;
+    ``grade``: the grade unit (``% Cu``)."""
+    names = {}
+    for column in frame.columns:
+        unit = (describe_column(kind, str(column), currency) or ("",))[0]
+        unit = (grade or unit) if unit == "grade" else unit
+        names[column] = f"{column} ({unit})" if unit and unit not in _NO_UNIT else str(column)
+    return frame.rename(columns=names)
+
+
+def data_table(frame: pd.DataFrame, kind: str, currency: str, grade: str | None = None) -> str:
+    """A results table as HTML: units in the headers, one rounding rule per column."""
+    return table_html(with_units(format_columns(frame, "–"), kind, currency, grade))
+
+
+def _least_decimals(label: str) -> int:
+    """Rates in % keep one decimal."""
+    return 1 if label.endswith("(%)") else 0
+
+
+def kpi_cells(table: pd.DataFrame, missing: str = "–") -> pd.DataFrame:
+    """A `kpi_report_table` as text: one rounding rule per KPI (row)."""
+    return format_rows(table, "KPI", _least_decimals, missing)
+
+
+def kpis_markdown(kpis: pd.DataFrame, summary: dict) -> str:
+    """kpis.md: the footing, then every KPI (rows, label and unit; the headline's first) by strategy, as the
+    report shows them."""
+    currency, metal, elements = currency_of(summary), metal_name(summary), element_units(summary)
+    first = kpi_report_table(kpis, headline_keys(kpis, summary), metal, elements, currency)
+    every = kpi_report_table(kpis, None, metal, elements, currency)
+    table = kpi_cells(pd.concat([first, every[~every["KPI"].isin(first["KPI"])]], ignore_index=True), "-")
+    lines = [f"# KPIs: {deposit_title(summary)}", "", footing(summary, currency), "",
+             "| " + " | ".join(table.columns) + " |", "|---|" + "---:|" * (len(table.columns) - 1)]
+    lines += ["| " + " | ".join(row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join(lines) + "\n"
+
+
+def write_kpis_markdown(folder) -> str:
+    """Write ``kpis.md`` (`kpis_markdown`) from a results folder's kpis.csv and summary.json; return its text."""
+    folder = Path(folder)
+    text = kpis_markdown(_read(folder, "kpis.csv", REQUIRED["kpis.csv"]), _read(folder, "summary.json", ()))
+    write_text(folder / KPIS_MD, text)
+    return text
+
+
 def image_html(path, caption: str) -> str:
     """An <img> with the PNG embedded as a data URI, and its caption."""
     data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
@@ -255,6 +311,13 @@ def _symbol(element) -> str:
 def currency_of(summary: dict) -> str:
     """The deposit's currency, from summary.json (USD, the economics' default, where it is not stated)."""
     return (summary.get("deposit") or {}).get("currency", "USD")
+
+
+def grade_unit(summary: dict) -> str | None:
+    """The first element's grade unit with its symbol (``% Cu``), from summary.json; None when unknown."""
+    deposit = summary.get("deposit") or {}
+    unit = (deposit.get("grade_units") or {}).get(deposit.get("element"))
+    return f"{unit} {metal_name(summary)}" if unit else None
 
 
 def metal_name(summary: dict) -> str:
@@ -417,7 +480,7 @@ def metal_balance(kpis: pd.DataFrame, metal: str | None = None, element: str = "
     out.insert(0, f"metal ({unit} {metal})" if metal else f"metal ({unit})",
                ["ore-grade metal in the deposit", "recovered", "lost in processing",
                 "sterilised: outside the final pit", "sterilised: dumped",
-                "sterilised: lost on the stockpile", "sterilised: left in the pit"])
+                "sterilised: left on the stockpile at the end (not processed)", "sterilised: left in the pit"])
     return out.reset_index(drop=True)
 
 
@@ -427,7 +490,7 @@ def metal_balances(kpis: pd.DataFrame, summary: dict) -> str:
     tables = [metal_balance(kpis, first)] + [metal_balance(kpis, symbol, e, unit, scale)
                                              for e, (symbol, unit, scale) in per_element(kpis, summary).items()
                                              if symbol != first]
-    return "".join(table_html(t) for t in tables if len(t))
+    return "".join(table_html(format_columns(t, "–")) for t in tables if len(t))
 
 
 def budget_note(summary: dict, kpis: pd.DataFrame, currency: str) -> str:
@@ -486,7 +549,7 @@ def bound_table(summary: dict, currency: str) -> pd.DataFrame:
             rows.append({"strategy": name, f"objective (M{currency})": _million(s["objective"]),
                          f"upper bound (M{currency})": _million(bound),
                          "gap (%)": "n/a" if gap is None else f"{100 * float(gap):.2f}",
-                         "status": s.get("status")})
+                         "status": in_words(s.get("status"), PLAN_STATUS)})
     return pd.DataFrame(rows)
 
 
@@ -507,7 +570,8 @@ def solver_table(summary: dict) -> pd.DataFrame:
             continue
         for stage, s in (info.get("stages") or {}).items():
             if isinstance(s, dict):
-                rows.append({"strategy": name, "model": stage, "status": s.get("status"),
+                status = in_words(s.get("status"), BOUND_STATUS if stage == "bound" else {})
+                rows.append({"strategy": name, "model": stage, "status": status,
                              "seconds": s.get("seconds"), "variables": s.get("variables"),
                              "integer variables": s.get("integer_variables")})
     return pd.DataFrame(rows)
@@ -550,14 +614,15 @@ def make_report(results_dir, *, window_size=None, chart_size=charts.SIZE, views:
                             "see docs/getting_started.md for the system packages VTK needs")
     t2 = time.perf_counter()
     first = deposit.get("element")
-    unit = (deposit.get("grade_units") or {}).get(first)        # the grade-tonnage curve's grade is the first's
+    unit = grade_unit(summary)        # the grade-tonnage curve's grade is the first element's
     images["gradetonnage"] = charts.grade_tonnage_chart(data["gradetonnage.csv"], folder / "chart_gradetonnage.png",
-                                                        size=chart_size, **({"grade_unit": f"{unit} {metal_name(summary)}"}
-                                                                            if unit else {}))
+                                                        size=chart_size, **({"grade_unit": unit} if unit else {}))
     images["pit_by_pit"] = charts.pit_by_pit_chart(data["shells.csv"], folder / "chart_pit_by_pit.png",
                                                    currency=currency, size=chart_size)
+    setup = summary.get("setup") or {}
     images["tonnes"] = charts.tonnes_by_destination_chart(periods, folder / "chart_tonnes_by_destination.png",
-                                                          size=chart_size)
+                                                          mining_capacity=setup.get("mining_capacity"),
+                                                          mill_capacity=setup.get("mill_capacity"), size=chart_size)
     images["stockpile"] = charts.stockpile_chart(periods, folder / "chart_stockpile.png", size=chart_size)
     images["npv_co2"] = charts.npv_co2_chart(periods, folder / "chart_npv_co2.png", currency=currency,
                                              size=chart_size)
@@ -571,7 +636,8 @@ def make_report(results_dir, *, window_size=None, chart_size=charts.SIZE, views:
     page = _html(summary, data, names, images, warnings, extra)
     path = folder / REPORT
     write_text(path, page)
-    for written in [path, *images.values()]:
+    write_text(folder / KPIS_MD, kpis_markdown(kpis, summary))
+    for written in [path, folder / KPIS_MD, *images.values()]:
         os.chmod(written, 0o644)  # readable by a web server or a colleague, like any report
     return {"report": str(path), "images": images, "warnings": warnings, "interactive": bool(extra),
             "seconds": {"views": t2 - t1, "charts": t3 - t2, "total": time.perf_counter() - t0}}
@@ -585,7 +651,7 @@ def write_report(results_dir, **kwargs) -> Path:
 def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: list[str], interactive: str = "") -> str:
     deposit = summary.get("deposit", {}) or {}
     pit = summary.get("pit", {}) or {}
-    title = f"orepit report: {deposit.get('name') or 'deposit'}"
+    title = f"orepit report: {deposit_title(summary)}"
     img = lambda key, caption: image_html(images[key], caption) if key in images else ""  # noqa: E731
     size = deposit.get("block_size")
     facts = [f"{_num(deposit.get('n_blocks', data['blocks.parquet'].n_blocks))} blocks"]
@@ -603,10 +669,11 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
     sections = [
         ("kpis", "Strategies compared",
          headline(data["kpis.csv"], currency, metal)
-         + table_html(kpi_report_table(data["kpis.csv"], headline_keys(data["kpis.csv"], summary), metal, elements,
-                                          currency))
+         + table_html(kpi_cells(kpi_report_table(data["kpis.csv"], headline_keys(data["kpis.csv"], summary), metal,
+                                                 elements, currency)))
+         + f"<p class='key'>{html.escape(footing(summary, currency))}</p>"
          + "<details><summary>all KPIs</summary>"
-         + table_html(kpi_report_table(data["kpis.csv"], None, metal, elements, currency)) + "</details>"
+         + table_html(kpi_cells(kpi_report_table(data["kpis.csv"], None, metal, elements, currency))) + "</details>"
          + "<p class='muted'>Every KPI is computed from the block schedule (each block's period and "
            "destination, checked against every slope and capacity). NPV is the economic NPV for every "
            "strategy; the NPV after environmental cost prices the same plan with the environmental cost; "
@@ -634,17 +701,19 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
                               "grade, the quarter nearest the viewer cut away"),
               img("gradetonnage", "Grade-tonnage curve of the whole deposit (every block, inside the pit or "
                                        "not) at round cut-offs"))
-         + "<details><summary>grade-tonnage table</summary>" + table_html(data["gradetonnage.csv"]) + "</details>"),
+         + "<details><summary>grade-tonnage table</summary>"
+         + data_table(data["gradetonnage.csv"], "gradetonnage", currency, grade_unit(summary)) + "</details>"),
         ("pit", "Ultimate pit and nested shells",
          grid(img("pit", "Ultimate pit shell over topography, coloured by depth"),
               img("pit_by_pit", "Pit-by-pit graph: tonnes per shell and best/worst-case discounted value"))
-         + table_html(data["shells.csv"])),
+         + data_table(data["shells.csv"], "shells", currency)),
         ("schedule", "Schedules",
          grid(*[img("periods " + n, f"{n}: blocks coloured by extraction period") for n in names],
               img("tonnes", "Tonnes per period by destination"),
               img("stockpile", "Low-grade stockpile balance"),
               img("npv_co2", "Cumulative NPV and CO2 per strategy"))
-         + "<details><summary>period table</summary>" + table_html(data["periods.csv"]) + "</details>"),
+         + "<details><summary>period table</summary>" + data_table(data["periods.csv"], "periods", currency)
+         + "</details>"),
         ("destinations", "Destinations: what each plan does with the ore",
          grid(*[img("destinations " + n, f"{n}: mined blocks by destination; magenta: ore-grade blocks sent to "
                                          "the dump") for n in names])
@@ -661,7 +730,7 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
         sections.append(("frontier", "How much does more metal cost?",
                          img("frontier", "Green's objective (NPV after environmental cost) against metal recovered "
                                          "as the final pit must hold more of the deposit's metal")
-                         + table_html(data["frontier.csv"])))
+                         + data_table(data["frontier.csv"], "frontier", currency)))
     if "risk.json" in data:
         risk = data["risk.json"]
         plans = {**risk.get("strategies", {}), **({"stochastic": risk["stochastic"]} if risk.get("stochastic") else {})}
@@ -672,10 +741,11 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
     timings = summary.get("timings") or {}
     solves = solver_table(summary)
     if timings or len(solves):
-        body = table_html(pd.DataFrame({"phase": list(timings), "seconds": [float(v) for v in timings.values()]})) \
+        body = table_html(format_columns(pd.DataFrame({"phase": list(timings),
+                                                       "seconds": [float(v) for v in timings.values()]}), "–")) \
             if timings else ""
         if len(solves):
-            body += "<h3>Schedule models</h3>" + table_html(solves)
+            body += "<h3>Schedule models</h3>" + table_html(format_columns(solves, "–"))
         sections.append(("timings", "Run time", body))
     nav = "".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t, _ in sections)
     said = list(summary.get("warnings") or []) + plan_notes(data["periods.csv"], data.get("frontier.csv"), currency)
