@@ -39,7 +39,8 @@ def test_compare_kd_json(tmp_path, minelib, capsys):
     assert green["npv"] >= green["npv_budget_target"] == pytest.approx(0.97 * npv["npv"])
     table = pd.read_csv(tmp_path / "kd" / "kpis_table.csv", index_col=0)
     assert list(table.columns) == ["high-grade", "npv", "green"]
-    assert (tmp_path / "kd" / "kpis.md").read_text().startswith("| KPI |")
+    md = (tmp_path / "kd" / "kpis.md").read_text()        # written without the report too, as the report writes it
+    assert md.startswith("# KPIs: ") and "Footing: money in" in md and "\n| KPI |" in md
 
 
 def test_demo_writes_a_results_folder(tmp_path):

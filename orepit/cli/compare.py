@@ -13,9 +13,9 @@ from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_column
                                 add_model, add_parameter_files, add_quiet, add_slope, add_solver, count, default_of,
                                 positive, share)
 from orepit.cli.output import emit
-from orepit.output.report import REPORT, write_report
-from orepit.planning.strategies import STRATEGY_NAMES, ScheduleSetup, kpi_table, strategy_options
-from orepit.study.pipeline import markdown_table, run_study, write_results
+from orepit.output.report import REPORT, write_kpis_markdown, write_report
+from orepit.planning.strategies import STRATEGY_NAMES, ScheduleSetup, strategy_options
+from orepit.study.pipeline import run_study, write_results
 from orepit.valuation.economics import Economics
 from orepit.valuation.environment import Environment
 from orepit.valuation.synthetic import default_economics, synthetic_deposit
@@ -130,12 +130,12 @@ def run(args) -> int:
     study = study_of(args, study_inputs(args), [s for s in wanted if s != "frontier"], points)
     reporting = not args.no_report and bool(study.results)
     out = write_results(study, args.out, meanwhile=write_report if reporting else None)   # beside the block files
-    table = kpi_table(study.results)
+    kpis = write_kpis_markdown(out) if study.results else ""
     report = str(out / REPORT) if reporting else None
     payload = {"out": str(out), "report": report,
                "strategies": {n: r.kpis for n, r in study.results.items()},
                "frontier_points": 0 if study.frontier is None else int(len(study.frontier)),
                "warnings": study.warnings}
     notes = "".join(f"\nwarning: {w}" for w in study.warnings)
-    emit(args, payload, markdown_table(table) + notes + f"\n\nresults: {out}" + (f"\nreport: {report}" if report else ""))
+    emit(args, payload, kpis + notes + f"\n\nresults: {out}" + (f"\nreport: {report}" if report else ""))
     return 0

@@ -196,8 +196,8 @@ def summary(study: Study) -> dict:
     m = study.deposit.model
     setup = asdict(study.setup)
     return jsonable({
-        "deposit": {"name": m.name, "n_blocks": m.n_blocks, "block_size": list(m.block_size or ()),
-                    "dims": list(m.dims), "ore_metal_t": float(study.deposit.ore_metal.sum()),
+        "deposit": {"name": m.name, "source": m.source, "n_blocks": m.n_blocks,
+                    "block_size": list(m.block_size or ()), "dims": list(m.dims), "ore_metal_t": float(study.deposit.ore_metal.sum()),
                     "currency": study.deposit.currency, "element": study.deposit.element,
                     "elements": list(study.deposit.elements or (study.deposit.element,)),
                     "grade_units": {name: m.grade_unit for name, m in study.deposit.metals.items()}},
@@ -328,34 +328,11 @@ def _write_tables(study: Study, out: Path) -> None:
     write_csv(periods, out / "periods.csv")
     table = kpi_table(study.results)
     write_csv(table.reset_index(), out / "kpis.csv")
-    with atomic_path(out / "kpis_table.csv") as tmp:   # KPIs (rows) by strategy, and the same as Markdown
+    with atomic_path(out / "kpis_table.csv") as tmp:   # KPIs (rows) by strategy (kpis.md: `orepit.output.report`)
         table.T.to_csv(tmp)
-    write_text(out / "kpis.md", markdown_table(table) + "\n")
     if study.frontier is not None:
         write_csv(study.frontier, out / "frontier.csv")
     if study.precedence.get("from") == "file":
         write_precedence(out / PRECEDENCE_FILE, d.precedence)
     write_schema(out, d.currency)
     write_text(out / "summary.json", json.dumps(summary(study), indent=2) + "\n")
-
-
-KPI_ROWS = ["npv", "npv_after_environment", "objective", "metal_recovered", "low_grade_tonnes_recovered",
-            "metal_sterilised", "metal_left_in_pit", "mining_recovery_rate", "processing_recovery_rate",
-            "utilisation_rate", "ore_to_dump_tonnes", "strip_ratio", "co2_tonnes", "co2_per_tonne_metal",
-            "life_of_mine_periods", "price_of_green", "cost_per_t_metal_saved_vs_npv"]
-
-
-def markdown_table(table) -> str:
-    """KPIs (rows) by strategy (columns) as a Markdown table."""
-    rows = [k for k in KPI_ROWS if k in table.columns]
-    names = list(table.index)
-    lines = ["| KPI | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
-    for k in rows:
-        cells = []
-        for n in names:
-            v = float(table.loc[n, k])
-            v = 0.0 if abs(v) < 1e-6 else v
-            cells.append(f"{v:.4f}" if abs(v) < 10 and k.endswith(("rate",)) else f"{v:,.0f}" if abs(v) >= 100
-                         else f"{v:.4g}")
-        lines.append(f"| {k} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
