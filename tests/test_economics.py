@@ -172,8 +172,10 @@ def test_toml_unknown_key_names_file_and_line(tmp_path):
 @pytest.mark.parametrize("text, key", [
     ("mining_cost = -1.0\n", "mining_cost"),
     ('mining_cost = "2"\n', "mining_cost"),
-    ("[elements.cu]\ncolumn = \"cu\"\nrecovery = 1.5\n", "elements.cu.recovery"),
-    ("[elements.cu]\ncolumn = \"cu\"\ngrade_unit = \"ppb\"\n", "elements.cu.grade_unit"),
+    ("[elements.cu]\ncolumn = \"cu\"\ngrade_unit = \"%\"\nprice = 1.0\nprice_unit = \"t\"\nrecovery = 1.5\n",
+     "elements.cu.recovery"),
+    ("[elements.cu]\ncolumn = \"cu\"\ngrade_unit = \"oz/t\"\nprice = 1.0\nprice_unit = \"t\"\nrecovery = 1\n",
+     "elements.cu.grade_unit"),
     ("[elements.cu]\ncolumn = \"cu\"\nprce = 3\n", "elements.cu.prce"),
     ("[elements.cu]\nprice = 3\n", "elements.cu.column"),
     ("[extra_value]\nplant = \"x\"\n", "extra_value.plant"),
@@ -243,10 +245,12 @@ def test_kd_process_profit_is_not_a_function_of_cu(instance):
 
 def test_toml_error_line_inside_its_table(tmp_path):
     path = tmp_path / "two.toml"
-    path.write_text('[elements.cu]\ncolumn = "cu"\nrecovery = 0.9\n\n[elements.au]\ncolumn = "au"\nrecovery = 1.2\n')
+    keys = 'grade_unit = "%"\nprice = 1.0\nprice_unit = "t"\n'
+    path.write_text(f'[elements.cu]\ncolumn = "cu"\nrecovery = 0.9\n{keys}\n'
+                    f'[elements.au]\ncolumn = "au"\nrecovery = 1.2\n{keys}')
     with pytest.raises(InputError) as exc:
         Economics.from_toml(path)
-    assert str(exc.value).startswith("two.toml line 7: elements.au.recovery")
+    assert str(exc.value).startswith("two.toml line 10: elements.au.recovery")
 
 
 def test_grade_units_checked_with_evidence():
@@ -277,11 +281,12 @@ def test_grade_units_checked_with_evidence():
 @pytest.mark.parametrize("kw, field", [
     (dict(processing_cost_by_rock={"oxide": 7.0}), "processing_cost_by_rock"),
     (dict(elements={"cu": Element(column="cu", grade_unit="%", price=8000.0, recovery_by_rock={"Ox": 0.6})}),
-     "elements.cu.recovery_by_rock")])
+     "elements.cu.recovery_by_rock"),
+    (dict(not_processable=["oxide"]), "not_processable")])
 def test_a_rock_name_that_matches_no_rock_is_refused(kw, field):
-    """A misspelt rock type in a by-rock table would silently take the default: it is refused, naming
-    the table, the name and the rock types the model has."""
-    with pytest.raises(InputError, match=rf"{field}: rock type\(s\) '(oxide|Ox)' match no rock in the model's "
-                                         r"'rock' column \(it has 'hyp', 'ox', 'air'\)") as err:
+    """A misspelt rock type in a by-rock table or in not_processable would silently take the default: it
+    is refused, naming the table, the name and the rock types the model has."""
+    with pytest.raises(InputError, match=rf"{field}: rock type\(s\) '(oxide|Ox)' match no rock in the 'rock' "
+                                         r"column of the block model \(it has 'hyp', 'ox', 'air'\)") as err:
         block_values(_model(), _econ(**kw))
     assert err.value.field == field

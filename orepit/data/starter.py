@@ -1,8 +1,9 @@
 """A commented starter economics file for a block model (``orepit init``).
 
 `guess_elements` reads the payable elements from the model's column names (``CU``, ``cu_pct``,
-``AU_GPT``, ``Ag_ppm``: the element symbol first, the grade unit from a suffix or, without one,
-from the element: g/t for precious metals, % for the others).  `starter_text` writes the TOML
+``AU_GPT``, ``Ag_ppm``, ``AUPPB``, ``Zn%``: the element symbol first, the grade unit from a marker in
+the name (``PCT``/``%``, ``PPM``, ``PPB``, ``GPT``/``G_T``/``g/t``) or, without one, from the element:
+g/t for precious metals, % for the others; each reason says which).  `starter_text` writes the TOML
 text: every key of the economics with its value and unit (keys without a value as comments), one
 ``[elements.NAME]`` table per element and the ``[columns]`` table of the mapping used.  Values
 come from the caller (the owner's defaults); an element without a known price gets price 0 and a
@@ -24,8 +25,9 @@ ELEMENTS = {"cu": "copper", "au": "gold", "ag": "silver", "mo": "molybdenum", "z
             "ni": "nickel", "co": "cobalt", "pt": "platinum", "pd": "palladium", "sn": "tin", "w": "tungsten",
             "li": "lithium", "u": "uranium"}
 PRECIOUS = ("au", "ag", "pt", "pd")
-#: a suffix of the column name -> grade unit
-UNIT_SUFFIXES = {"pct": "%", "percent": "%", "gpt": "g/t", "gt": "g/t", "g/t": "g/t", "ppm": "ppm"}
+#: a unit marker in the column name (a word after the symbol, or glued to it: ``AUPPM``) -> grade unit
+UNIT_SUFFIXES = {"pct": "%", "percent": "%", "%": "%", "gpt": "g/t", "gt": "g/t", "g/t": "g/t", "ppm": "ppm",
+                 "ppb": "ppb"}
 #: economics key -> what it is and its unit (cur: the file's currency)
 KEY_NOTES = {
     "currency": "currency of every money value below",
@@ -40,14 +42,14 @@ KEY_NOTES = {
     "dump_cost": "cur/t placed on the dump, on top of mining",
     "stockpile_rehandle_cost": "cur/t reclaimed from the low-grade stockpile",
     "stockpile_delay_years": "years between mining a stockpiled block and milling it",
-    "discount_rate": "per year, for the stockpile's deferred value",
+    "discount_rate": "fraction per year, discounts only the stockpile's deferred value",
     "bwi_column": "Bond work index column, kWh/t (default: none, no grinding term)",
     "bond_f80_um": "feed size, 80 % passing, micrometres",
     "bond_p80_um": "product size, 80 % passing, micrometres",
     "grinding_energy_price": "cur/kWh of grinding energy",
     "mill_power_kw": "installed grinding power, kW: gives mill hours (needs bwi_column)",
     "column": "block-model grade column",
-    "grade_unit": "%, ppm or g/t",
+    "grade_unit": "%, ppm, ppb or g/t",
     "price": "cur per price_unit of metal",
     "price_unit": "t, kg, lb, oz (troy) or g",
     "selling_cost": "cur per price_unit: refining, freight, royalties",
@@ -76,13 +78,19 @@ def guess_elements(columns) -> list[GuessedElement]:
         if str(column).strip().lower() in attributes:
             continue
         parts = [p for p in re.split(r"[^a-z0-9/%]+|(?<=[a-z])(?=%)", lower) if p]
+        glued = re.fullmatch(rf"([a-z]{{1,2}})({'|'.join(map(re.escape, UNIT_SUFFIXES))})", parts[0]) if parts else None
+        if glued and glued.group(1) in ELEMENTS:               # AUPPM: symbol and unit in one word
+            parts = [glued.group(1), glued.group(2), *parts[1:]]
         if lower in attributes or not parts or parts[0] not in ELEMENTS or parts[0] in found:
             continue
         symbol = parts[0]
-        suffix = next((UNIT_SUFFIXES[p] for p in parts[1:] if p in UNIT_SUFFIXES), None)
+        words = parts[1:] + [a + b for a, b in zip(parts[1:], parts[2:])]       # G_T: two words
+        suffix = next((UNIT_SUFFIXES[w] for w in words if w in UNIT_SUFFIXES), None)
         suffix = suffix or ("%" if "%" in lower else None)
         unit = suffix or ("g/t" if symbol in PRECIOUS else "%")
-        why = f"column {name}: {ELEMENTS[symbol]}, grade in {unit}" + ("" if suffix else " (assumed from the element)")
+        why = f"column {name}: {ELEMENTS[symbol]}, grade in {unit} " + (
+            "(from the column name)" if suffix else
+            f"(no unit in the column name: assumed {unit}, the usual unit for {ELEMENTS[symbol]})")
         found[symbol] = GuessedElement(symbol, str(column), unit, why)
     return list(found.values())
 
@@ -144,7 +152,7 @@ def starter_text(model: BlockModel, start: Mapping, columns: Mapping[str, str] |
         if preset:
             lines += [_line(k, preset[k], currency) for k in ("price", "price_unit", "selling_cost", "recovery")]
         else:
-            unit = "oz" if element.grade_unit == "g/t" else "t"
+            unit = "oz" if element.grade_unit in ("g/t", "ppb") else "t"
             lines += [_line("price", 0.0, currency, f"SET the {ELEMENTS[element.name]} price, {currency}/{unit}: "
                                                       "0 earns nothing"),
                       _line("price_unit", unit, currency), _line("selling_cost", 0.0, currency),

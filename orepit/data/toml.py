@@ -10,6 +10,7 @@ import math
 import os
 import re
 import tomllib
+import warnings
 from dataclasses import fields
 
 from solvers.errors import InputError
@@ -20,7 +21,7 @@ def read_toml(path, what: str) -> tuple[dict, str]:
     path = os.fspath(path)
     try:
         with open(path, "rb") as fh:
-            text = fh.read().decode("utf-8", errors="replace")
+            text = fh.read().decode("utf-8-sig", errors="replace")     # -sig: a byte-order mark is skipped
     except OSError as exc:
         raise InputError(f"cannot read {what} file: {exc.strerror}", path=path) from None
     try:
@@ -88,6 +89,10 @@ def _line_in(lines: dict, parts: tuple) -> int | None:
 # ---------------------------------------------------------------------------------------------
 # checking values
 
+class UnitSlipWarning(UserWarning):
+    """A parameter whose size suggests it was written in another unit (g/kWh for kg/kWh, % for a fraction)."""
+
+
 class Checker:
     """Checks the values of one parameter file; each failure is an `InputError` naming the file,
     the line of the key and the key.
@@ -118,6 +123,11 @@ class Checker:
         """``FILE line N: KEY: message``."""
         name = self.name(key)
         return InputError(f"{name}: {message}", path=self.path, line=self.line(key), field=name)
+
+    def warn(self, key, message: str) -> None:
+        """A `UnitSlipWarning` worded like `error` (``FILE line N: KEY: message``): a value that is valid
+        but whose size suggests another unit."""
+        warnings.warn(str(self.error(key, message)), UnitSlipWarning, stacklevel=3)
 
     def number(self, key, value, low: float = -math.inf, high: float = math.inf, *, open_low: bool = False,
                optional: bool = False, minus_inf: bool = False):
@@ -223,6 +233,7 @@ class TomlParameters:
             setattr(params, f.name, cls._read_field(f.name, data[f.name], default, check) if f.name in data
                     else default)
         params.validate(check)
+        params.source_check = check     # for checks that need the block model, made later (not a field)
         return params
 
     @classmethod

@@ -36,25 +36,36 @@ import pandas as pd
 
 from solvers.errors import InputError
 
+from orepit.data.columns import COMMON_NAMES
 from orepit.data.model import BlockModel
 from orepit.data.toml import Checker, TomlParameters
 from orepit.valuation.destinations import DESTINATIONS, RENAMED_DESTINATIONS
 
 #: kilograms of metal per tonne of ore for one unit of grade
-GRADE_UNITS_KG_PER_T = {"%": 10.0, "ppm": 1e-3, "g/t": 1e-3}
+GRADE_UNITS_KG_PER_T = {"%": 10.0, "ppm": 1e-3, "g/t": 1e-3, "ppb": 1e-6}
 #: kilograms in one price unit
 PRICE_UNITS_KG = {"t": 1000.0, "kg": 1.0, "lb": 0.45359237, "oz": 0.0311034768, "g": 1e-3}
+
+
+#: keys an [elements.NAME] table must give (they decide the money: a default would be a guess) -> the line to add;
+#: price_unit may be left out with price = 0 (it changes nothing then); selling_cost defaults to 0
+REQUIRED_ELEMENT_KEYS = {"column": 'column = "COLUMN" (the block-model column with the grade)',
+                         "grade_unit": 'grade_unit = "%", "ppm", "ppb", "g/t" or "unit"',
+                         "price": "price = NUMBER (currency per price_unit of metal)",
+                         "price_unit": 'price_unit = "t", "kg", "lb", "oz" (troy ounce), "g" or "unit"',
+                         "recovery": "recovery = FRACTION (0.88 for 88 %)"}
 
 
 @dataclass
 class Element:
     """One payable element.
 
-    column: block-model column with the grade; grade_unit: ``%``, ``ppm``, ``g/t`` or ``unit``
+    column: block-model column with the grade; grade_unit: ``%``, ``ppm``, ``g/t``, ``ppb`` or ``unit``
     (an abstract grade already expressed in price units per tonne of ore, as in MineLib's newman1);
     price and selling_cost: currency per price_unit (``t``, ``kg``, ``lb``, ``oz`` troy, ``g``, or
     ``unit`` together with grade_unit ``unit``); recovery: fraction to saleable product, overridden per
-    rock type by recovery_by_rock.
+    rock type by recovery_by_rock.  A file's ``[elements.NAME]`` table must give the keys in
+    `REQUIRED_ELEMENT_KEYS`; the defaults below serve only elements built in Python.
     """
 
     column: str
@@ -104,7 +115,9 @@ class Economics(TomlParameters):
     dump_cost: float = 0.0                              # currency/t extra for placing rock on the dump
     stockpile_rehandle_cost: float = 0.0                # currency/t to reclaim from the stockpile
     stockpile_delay_years: float = 0.0                  # years between mining and processing
-    discount_rate: float = 0.0                          # per year, for stockpiled value
+    discount_rate: float = 0.0                          # fraction per year (0.08 = 8 %); discounts only the
+                                                        # stockpiled margin over stockpile_delay_years, not a
+                                                        # schedule's NPV (that is --discount-rate's)
     bwi_column: str | None = None                       # Bond work index column (kWh/t), optional
     bond_f80_um: float = 10000.0                        # feed 80 % passing size (micrometres)
     bond_p80_um: float = 150.0                          # product 80 % passing size (micrometres)
@@ -126,7 +139,10 @@ class Economics(TomlParameters):
         for key in ("mining_cost", "mining_cost_per_bench", "processing_cost", "dump_cost",
                     "stockpile_rehandle_cost", "stockpile_delay_years", "grinding_energy_price"):
             check.number(key, getattr(self, key), 0.0)
-        check.number("discount_rate", self.discount_rate, 0.0, 10.0)
+        check.number("discount_rate", self.discount_rate, 0.0)
+        if self.discount_rate > 1:
+            raise check.error("discount_rate", f"{self.discount_rate:g} per year is {100 * self.discount_rate:g} %; "
+                              f"give it as a fraction (did you mean {self.discount_rate / 100:g}?)")
         check.number("infeasible_value", self.infeasible_value, high=0.0, minus_inf=True)
         check_bond_sizes(check, self.bond_f80_um, self.bond_p80_um)
         check.number("mill_power_kw", self.mill_power_kw, 1e-9, optional=True)
@@ -156,6 +172,11 @@ class Economics(TomlParameters):
                 raise check.error(at + ("price_unit",), "grade_unit 'unit' and price_unit 'unit' go together")
             check.number(at + ("price",), el.price, 0.0)
             check.number(at + ("selling_cost",), el.selling_cost, 0.0)
+            if el.selling_cost > 0 and el.selling_cost >= el.price:
+                unit = f"{self.currency}/{el.price_unit}"
+                raise check.error(at + ("selling_cost",), f"{el.selling_cost:g} {unit} is at or above the price "
+                                  f"{el.price:g} {unit}, so {name} earns nothing; both are per price_unit "
+                                  f"'{el.price_unit}' (is one of them per another unit?)")
             check.number(at + ("recovery",), el.recovery, 0.0, 1.0)
             check.table(at + ("recovery_by_rock",), el.recovery_by_rock, "rock type -> fraction")
             for rock, value in el.recovery_by_rock.items():
@@ -171,8 +192,10 @@ class Economics(TomlParameters):
         for element, spec in check.table("elements", value, "[elements.NAME] per element").items():
             at = ("elements", element)
             check.keys(check.table(at, spec, "of element keys"), [f.name for f in fields(Element)], at=at)
-            if "column" not in spec:
-                raise check.error(at + ("column",), "missing (the grade column)")
+            for key, what in REQUIRED_ELEMENT_KEYS.items():
+                if key not in spec and not (key == "price_unit" and spec.get("price") == 0):
+                    of = f", the unit of column '{spec['column']}'" if key == "grade_unit" and "column" in spec else ""
+                    raise check.error(at + (key,), f"missing from [{'.'.join(at)}]: add {what}{of}")
             elements[element] = Element(**spec)
         return elements
 
@@ -256,8 +279,18 @@ class ValueInputs(NamedTuple):
     rock_names: tuple            # r rock-type labels
 
 
+def model_column(model: BlockModel, name: str) -> str:
+    """The model's name of a column a settings file names: ``name`` itself, else the attribute it was
+    renamed to on reading by its common name (``ROCK`` or ``LITH`` -> ``rock``, ``BWI`` -> ``bwi``)."""
+    if name in model or not isinstance(name, str):
+        return name
+    return next((attr for attr, aliases in COMMON_NAMES.items() if name.strip().lower() in aliases and attr in model),
+                name)
+
+
 def _column(model: BlockModel, name: str, what: str, path=None) -> pd.Series:
     frame = model._frame  # read-only access; avoids copying the whole table
+    name = model_column(model, name)
     if name not in frame.columns:
         raise InputError(f"{what}: block model has no column '{name}' (columns: {', '.join(frame.columns)})",
                          path=path or model.source, field=name)
@@ -351,16 +384,19 @@ def check_grade_unit(grade: np.ndarray, element: Element, source=None) -> None:
 def rock_tables(econ: Economics, names, source=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per rock type: revenue coefficients (e, r), processing cost (r,), processable flag (r,).
 
-    A by-rock table naming a rock type the model does not have is refused: a misspelt rock would
-    otherwise silently take the default."""
-    tables = [("processing_cost_by_rock", econ.processing_cost_by_rock)] + [
+    A by-rock table or ``not_processable`` naming a rock type the model does not have is refused: a
+    misspelt rock would otherwise silently take the default."""
+    tables = [("processing_cost_by_rock", econ.processing_cost_by_rock), ("not_processable", econ.not_processable)] + [
         (f"elements.{name}.recovery_by_rock", el.recovery_by_rock) for name, el in econ.elements.items()]
-    for field, table in tables:
+    check = getattr(econ, "source_check", None)        # the settings file it was read from, if any
+    for key, table in tables:
         unknown = sorted(set(map(str, table)) - set(names))
         if unknown and econ.rock_column is not None:
-            raise InputError(f"{field}: rock type(s) {', '.join(map(repr, unknown))} match no rock in the model's "
-                             f"'{econ.rock_column}' column (it has {', '.join(map(repr, names))})", path=source,
-                             field=field)
+            message = (f"rock type(s) {', '.join(map(repr, unknown))} match no rock in the '{econ.rock_column}' "
+                       f"column of {source or 'the block model'} (it has {', '.join(map(repr, names))})")
+            if check is not None and check.path:
+                raise check.error(key, message)
+            raise InputError(f"{key}: {message}", path=source, field=key)
     coef = np.zeros((len(econ.elements), len(names)))
     for e, el in enumerate(econ.elements.values()):
         for r, rock in enumerate(names):

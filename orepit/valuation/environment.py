@@ -35,7 +35,7 @@ from solvers.errors import InputError
 from orepit.data.model import BlockModel
 from orepit.data.toml import Checker, TomlParameters
 from orepit.valuation.destinations import DESTINATIONS, RENAMED_DESTINATIONS
-from orepit.valuation.economics import _float_column, bond_kwh_per_t, check_bond_sizes
+from orepit.valuation.economics import _float_column, bond_kwh_per_t, check_bond_sizes, model_column
 
 
 @dataclass
@@ -120,6 +120,15 @@ class Environment(TomlParameters):
             self.exit_xy_m = tuple(float(check.number("exit_xy_m", v)) for v in xy)
         for key in ("bwi_column", "sulphur_column"):
             check.column(key, getattr(self, key))
+        if self.grid_kg_co2_per_kwh > 2:
+            check.warn("grid_kg_co2_per_kwh", f"{self.grid_kg_co2_per_kwh:g} kg CO2/kWh is above 2 (coal power "
+                       f"emits about 1); if it is in g/kWh, write {self.grid_kg_co2_per_kwh / 1000:g}")
+        if self.ramp_grade > 1:
+            check.warn("ramp_grade", f"{self.ramp_grade:g} m rise per m run is steeper than 45 degrees; if it is in "
+                       f"percent, write {self.ramp_grade / 100:g}")
+        if self.dump_swell_factor < 1:
+            check.warn("dump_swell_factor", f"{self.dump_swell_factor:g} is below 1, so dumped rock would be denser "
+                       "than in situ (blasted hard rock swells by about 1.3-1.4)")
 
     @classmethod
     def _read_field(cls, name, value, default, check):
@@ -159,7 +168,8 @@ def env_inputs(model: BlockModel, env: Environment) -> EnvInputs:
         inpit = np.hypot(model.x - env.exit_xy_m[0], model.y - env.exit_xy_m[1]) / 1000.0
     else:
         inpit = np.empty(0)
-    if env.bwi_column is not None and env.bwi_column in model:
+    bwi_column, sulphur_column = model_column(model, env.bwi_column), model_column(model, env.sulphur_column)
+    if bwi_column is not None and bwi_column in model:
         bwi = _float_column(model, env.bwi_column, "bwi_column")
     elif env.bwi_default is not None:
         bwi = np.empty(0)
@@ -167,7 +177,7 @@ def env_inputs(model: BlockModel, env: Environment) -> EnvInputs:
         raise InputError(f"environment: the block model has no Bond work index column '{env.bwi_column}' (kWh/t): "
                          "name yours with bwi_column, or set bwi_default (kWh/t, one work index for every "
                          "block) in the environment file (--environment)", path=model.source, field="bwi_column")
-    if env.sulphur_column and env.sulphur_column not in model:
+    if sulphur_column and sulphur_column not in model:
         raise InputError(f"environment: the block model has no sulphur column '{env.sulphur_column}' (total S, %): "
                          "name yours with sulphur_column, or set sulphur_column = \"\" in the environment file "
                          "(--environment) to price no acid-forming waste", path=model.source, field="sulphur_column")
