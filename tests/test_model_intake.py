@@ -122,12 +122,12 @@ def test_every_problem_at_once_with_file_lines(tmp_path):
         read_model(path, grades=["cu"])
     assert str(err.value).splitlines() == [
         "m.csv: 6 problems in the block model:",
-        "  - column YC (y): values that are not finite numbers in 1 row (line 6)",
-        "  - column DENSITY (density): negative values in 1 row (line 4)",
+        "  - column YC (y): values that are not finite numbers in 1 row: 'five' (line 6)",
+        "  - column DENSITY (density): negative values in 1 row: -2.7 (line 4)",
         "  - column CU (cu): missing values in 1 row (line 5)",
-        "  - column CU (cu): negative values in 1 row (line 8)",
-        "  - column BWI (bwi): values that are not finite numbers in 1 row (line 7)",
-        "  - column BWI (bwi): negative values in 1 row (line 8)",
+        "  - column CU (cu): negative values in 1 row: -1 (line 8)",
+        "  - column BWI (bwi): values that are not finite numbers in 1 row: 'hard' (line 7)",
+        "  - column BWI (bwi): negative values in 1 row: -3 (line 8)",
     ]
 
 
@@ -138,7 +138,7 @@ def test_grid_problems_and_value_problems_together(tmp_path):
         read_model(path)
     assert str(err.value).splitlines() == [
         "m.csv: 2 problems in the block model:",
-        "  - column TONNAGE (tonnage): negative values in 1 row (line 3)",
+        "  - column TONNAGE (tonnage): negative values in 1 row: -1 (line 3)",
         "  - column X (x): x centroids are not on a regular spacing: found spacings 10 and 12 m (a rotated grid, "
         "or sub-blocks without their size columns?) (line 5)",
     ]

@@ -146,7 +146,9 @@ def test_grades_left_at_vulcans_default_are_named_as_never_set(tmp_path):
                                          r"outside the estimate, before reading\) in 2 rows \(lines 6, 8\)"):
         read_model(path, grades=("cu",), assumptions=[])
     _write_vulcan(path, "\r\n", cu=("0.2", "-99", "0.1", "-1"))
-    with pytest.raises(InputError, match=r"m.csv line 6: column cu: negative values in 2 rows \(lines 6, 8\)$"):
+    with pytest.raises(InputError, match=r"m.csv line 6: column cu: negative values in 2 rows, first -99 at line 6: "
+                                         r"-99 looks like a code for 'no value'; give those blocks a value before "
+                                         r"reading \(0 for a grade outside the estimate\) \(lines 6, 8\)$"):
         read_model(path, grades=("cu",), assumptions=[])
 
 

@@ -26,9 +26,9 @@ COMMON_NAMES = {
     "x": ("x", "xc", "xcentre", "xcenter", "x_centre", "x_center", "centroid_x", "xmid", "easting", "east"),
     "y": ("y", "yc", "ycentre", "ycenter", "y_centre", "y_center", "centroid_y", "ymid", "northing", "north"),
     "z": ("z", "zc", "zcentre", "zcenter", "z_centre", "z_center", "centroid_z", "zmid", "elevation", "rl"),
-    "dx": ("dx", "xinc", "xlength", "x_length", "xsize", "x_size", "size_x", "dim_x"),
-    "dy": ("dy", "yinc", "ylength", "y_length", "ysize", "y_size", "size_y", "dim_y"),
-    "dz": ("dz", "zinc", "zlength", "z_length", "zsize", "z_size", "size_z", "dim_z"),
+    "dx": ("dx", "xinc", "xlength", "x_length", "xsize", "x_size", "size_x", "dim_x", "xdim", "x_dim", "_east"),
+    "dy": ("dy", "yinc", "ylength", "y_length", "ysize", "y_size", "size_y", "dim_y", "ydim", "y_dim", "_north"),
+    "dz": ("dz", "zinc", "zlength", "z_length", "zsize", "z_size", "size_z", "dim_z", "zdim", "z_dim", "_rl"),
     "tonnage": ("tonnage", "tonnes", "tons", "tonne"),
     "density": ("density", "dens", "sg", "bulk_density", "bd"),
     "rock": ("rock", "rocktype", "rock_type", "lith", "lithology"),
@@ -39,6 +39,10 @@ COORDINATES = ("x", "y", "z")
 SIZES = ("dx", "dy", "dz")
 INDICES = ("i", "j", "k")
 _NAME = re.compile(r"^[^=,\s][^=,]*$")
+# A column name that reads as a block size along one axis once letters alone are kept: ``X_WIDTH``,
+# ``Size X``, ``BLOCK_XSIZE``, ``dX`` (group 1 or 2: the axis).
+_SIZE_WORD = r"(?:inc|incr|dim|dims|dimension|size|len|length|width|extent)"
+_SIZE_LIKE = re.compile(rf"(?:block|blk|sub|cell)?(?:([xyz]){_SIZE_WORD}|(?:d|{_SIZE_WORD})([xyz]))m?")
 
 
 def parse_columns(text: str, *, source: str = "--columns") -> dict[str, str]:
@@ -193,3 +197,16 @@ def resolve_columns(file_columns: Iterable[str], mapping: Mapping[str, str] | No
             problems.append(f"column '{source}' is mapped to '{name}' but the file has a column '{name}' too; "
                             f"map '{name}' to another name")
     return rename, found, problems
+
+
+def unused_sizes(file_columns: Iterable[str], rename: Mapping[str, str], grades: Iterable[str] = ()) -> dict[str, str]:
+    """``{file column: model size name}`` of the columns that look like block sizes (`_SIZE_LIKE`:
+    ``X_WIDTH`` -> ``dx``) but hold no model attribute: not matched (``rename``, `resolve_columns`),
+    not named as one already, not a grade."""
+    used = set(rename) | set(COMMON_NAMES) | set(grades)
+    found = {}
+    for column in map(str, file_columns):
+        match = _SIZE_LIKE.fullmatch(re.sub(r"[^a-z]", "", column.lower()))
+        if match and column not in used:
+            found[column] = "d" + (match.group(1) or match.group(2))
+    return found

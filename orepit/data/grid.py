@@ -127,3 +127,41 @@ def fit_grid(xyz: np.ndarray, problems: Problems, block_size=None, origin=None):
             problems.add(axis, str(exc), exc.rows)
             ok = False
     return (index, tuple(corner), tuple(size)) if ok else None
+
+
+def fit_indexed(ijk: np.ndarray, xyz: np.ndarray, problems: Problems, block_size=None, origin=None):
+    """(origin, block size) of the grid on which centroids ``xyz`` (n, 3; m) sit at the centres of the
+    cells their grid indices ``ijk`` (n, 3) name: x = origin + (i + 0.5) x size along each axis.
+    ``block_size`` and ``origin`` are used when given, else fitted; None with the problems recorded."""
+    corner, size, ok = [0.0] * 3, [0.0] * 3, True
+    columns = ", ".join(problems.names.get(index, index) for index in "ijk")
+    for a, (axis, index) in enumerate(zip(AXES, "ijk")):
+        i, x = ijk[:, a].astype(np.float64), xyz[:, a]
+        if block_size is not None:
+            size[a] = float(block_size[a])
+        elif np.ptp(i) == 0:
+            problems.add(axis, f"every grid index {index} is {int(i[0])}, so the block size along {axis} cannot be "
+                               "inferred: give the block size")
+            ok = False
+            continue
+        else:                           # from the lowest and highest index, each the median of its blocks
+            low, high = i.min(), i.max()
+            size[a] = snap(float((np.median(x[i == high]) - np.median(x[i == low])) / (high - low)))
+        if size[a] <= 0:
+            problems.add(axis, f"{axis} centroids fall as the grid index {index} rises: orepit counts {index} up "
+                               f"along {axis} (k = 0 the bottom bench); delete the index columns ({columns}) to "
+                               "have the indices from the centroids")
+            ok = False
+            continue
+        corner[a] = snap(float(np.median(x - (i + 0.5) * size[a]))) if origin is None else float(origin[a])
+        expected = corner[a] + (i + 0.5) * size[a]
+        off = np.flatnonzero(np.abs(x - expected) > TOLERANCE * size[a])
+        if off.size:
+            r = off[0]
+            problems.add(axis, f"{axis} centroids are not at the centres of the cells their grid index {index} names: "
+                               f"{problems.where([r])[0]} has {index} = {int(i[r])} and {axis} = {fmt(x[r])}, not "
+                               f"{fmt(expected[r])} as on the grid with origin {fmt(corner[a])} m and blocks of "
+                               f"{fmt(size[a])} m; delete the index columns ({columns}) to have the blocks placed "
+                               "by their centroids, or the centroid columns", off)
+            ok = False
+    return (tuple(corner), tuple(size)) if ok else None

@@ -16,12 +16,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from orepit.data.columns import COMMON_NAMES, COORDINATES, INDICES, SIZES, resolve_columns
+from orepit.data.columns import COMMON_NAMES, COORDINATES, INDICES, SIZES, resolve_columns, unused_sizes
 from orepit.data.defaults import fill_defaults
-from orepit.data.grid import TOLERANCE, fit_grid, fmt, snap
+from orepit.data.hints import absent_hint, number_hint
+from orepit.data.grid import TOLERANCE, fit_grid, fit_indexed, fmt, snap
 from orepit.data.model import BlockModel, grid_position
-from orepit.data.problems import Problems
+from orepit.data.problems import Problems, listed
 from orepit.data.subblocks import regularise, summed
+from orepit.data.tonnage import DENSEST, check_tonnage
 
 #: numeric model columns and what their values must be: 'any' finite, 'nonneg' >= 0, 'pos' > 0, 'index'
 RULES = {**{c: "any" for c in COORDINATES}, **{c: "pos" for c in SIZES}, **{c: "index" for c in INDICES},
@@ -29,7 +31,6 @@ RULES = {**{c: "any" for c in COORDINATES}, **{c: "pos" for c in SIZES}, **{c: "
 OPTIONAL_NUMERIC = ("bwi", "sulphur")
 FARTHEST = 1e9  # m: no coordinate or block size is larger
 LARGEST = 1e15  # no tonnage, density, grade or other attribute is larger
-DENSEST = 10.0  # t/m3: no rock is denser (massive sulphides and iron ores: 4-5.5)
 
 
 def _fmt3(values, sep=" x ") -> str:
@@ -54,6 +55,7 @@ def model_from_table(table: pd.DataFrame, *, columns=None, block_size=None, orig
     problems = Problems(source, numbers, word, {model: file for file, model in rename.items()})
     for message in mapping_problems:
         problems.add(None, message)
+    _refuse_unused_sizes(table.columns, rename, frame, grades, problems)
     if found:
         notes.append("columns found by their common names: " + ", ".join(f"{m}={f}" for m, f in found.items()))
     if not len(frame):
@@ -62,7 +64,7 @@ def model_from_table(table: pd.DataFrame, *, columns=None, block_size=None, orig
     _refuse_units_row(frame, problems, grades)
     unset = {rename.get(file, file): value for file, value in _numbers(table.attrs.get("defaults", {})).items()}
     geometry_ok = _check_values(frame, problems, grades, defaults, unset)
-    frame, size, corner = _place(frame, problems, geometry_ok, block_size, origin, notes)
+    frame, size, corner = _place(frame, problems, geometry_ok, block_size, origin, notes, "density" in defaults)
     problems.raise_if_any()
     if "tonnage" not in frame:
         _tonnage_from_density(frame, None if size is None else float(np.prod(size)), "block", notes)
@@ -92,6 +94,17 @@ def in_block_order(frame: pd.DataFrame, notes: list) -> pd.DataFrame:
         return frame
     notes.append(f"blocks numbered {what}, not in the order of the file's rows")
     return frame.iloc[order].drop(columns="id", errors="ignore").reset_index(drop=True)
+
+
+def _refuse_unused_sizes(file_columns, rename, frame, grades, problems: Problems) -> None:
+    """Refuse columns that look like block sizes (`unused_sizes`) when dx, dy, dz are not all found:
+    read without them, sub-blocks would be taken for blocks of a finer grid."""
+    unused = unused_sizes(file_columns, rename, grades)
+    if unused and not all(c in frame for c in SIZES):
+        pairs = ",".join(f"{size}={column}" for column, size in unused.items())
+        what = "columns {} look like block sizes" if len(unused) > 1 else "column {} looks like a block size"
+        problems.add(None, what.format(listed(unused)) + f" that orepit does not know by name: map with columns "
+                           f"{pairs} (--columns {pairs} on the command line)")
 
 
 def _refuse_units_row(frame: pd.DataFrame, problems: Problems, grades) -> None:
@@ -131,7 +144,8 @@ def _check_values(frame: pd.DataFrame, problems: Problems, grades, defaults, uns
         values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
         missing = raw.isna().to_numpy()
         rule = RULES.get(name, "nonneg")
-        ok = problems.check(name, ~missing & ~np.isfinite(values), "values that are not finite numbers")
+        ok = problems.check(name, ~missing & ~np.isfinite(values), "values that are not finite numbers",
+                            lambda row: (f"'{raw.iloc[row]}'", number_hint(str(raw.iloc[row]))))
         if not (name in OPTIONAL_NUMERIC and name in defaults):
             ok &= problems.check(name, missing, "missing values")
         if rule in ("any", "pos"):
@@ -142,7 +156,8 @@ def _check_values(frame: pd.DataFrame, problems: Problems, grades, defaults, uns
             never_set = default is not None and default < 0 and bool(np.all(values[negative] == default))
             ok &= problems.check(name, negative, "negative values" + (
                 f" ({default:g}, the file's default for this variable: blocks never given a value; give them "
-                f"one, 0 for a grade outside the estimate, before reading)" if never_set else ""))
+                f"one, 0 for a grade outside the estimate, before reading)" if never_set else ""),
+                None if never_set else lambda row: (f"{values[row]:g}", absent_hint(values[row])))
             ok &= problems.check(name, values > LARGEST, f"values beyond {LARGEST:.0e}")
         if name == "density":
             ok &= problems.check(name, values > DENSEST, f"densities above {DENSEST:g} t/m3 (orepit reads "
@@ -164,22 +179,31 @@ def _missing(names, frame) -> str:
                      if n not in frame)
 
 
-def _place(frame, problems, geometry_ok, block_size, origin, notes):
-    """(table with grid indices i, j, k, block size, origin); problems recorded when it cannot be placed."""
+def _place(frame, problems, geometry_ok, block_size, origin, notes, derive_density=False):
+    """(table with grid indices i, j, k, block size, origin); problems recorded when it cannot be placed.
+    derive_density: whether density will be tonnage / block volume (`check_tonnage`)."""
     def present(group):
         return [c for c in group if c in frame]
 
     if len(present(INDICES)) == 3:
-        if geometry_ok:
+        if geometry_ok and len(present(COORDINATES)) == 3 and (block_size is None or origin is None):
+            frame, block_size, origin = _indexed_grid(frame, problems, block_size, origin, notes)
+        if geometry_ok and frame is not None:
             _check_cells(frame, problems)
+            check_tonnage(frame, None if block_size is None else float(np.prod(block_size)), problems,
+                          derive_density)
         return frame, block_size, origin
     if len(present(COORDINATES)) < 3:
         if present(INDICES):
             problems.add(None, f"grid indices incomplete: no {_missing(INDICES, frame)}")
         else:
+            header = ", ".join(str(problems.names.get(c, c)) for c in frame.columns)
+            title = "" if any(c in COMMON_NAMES for c in frame.columns) else (
+                " (none of them is a name orepit knows: is the header the file's first line that does not start "
+                "with '#'? a title line above it must start with '#')")
             problems.add(None, "no block coordinates: the model needs centroid columns x, y, z (or grid indices "
                                f"i, j, k); missing {_missing(COORDINATES, frame)}; map them with columns x=..., "
-                               "y=..., z=...")
+                               f"y=..., z=...; the header read holds the columns {header}{title}")
         return frame, None, None
     if 0 < len(present(SIZES)) < 3:
         problems.add(None, f"block sizes incomplete: no {_missing(SIZES, frame)}")
@@ -190,11 +214,33 @@ def _place(frame, problems, geometry_ok, block_size, origin, notes):
         frame = frame.drop(columns=present(INDICES))
         notes.append("grid indices: the incomplete index columns are ignored; indices come from the centroids")
     sub_blocked = len(present(SIZES)) == 3 and _sub_blocked(frame, block_size)
+    if sub_blocked:
+        check_tonnage(frame, frame[list(SIZES)].to_numpy(dtype=np.float64).prod(axis=1), problems, derive_density)
     with np.errstate(over="ignore", invalid="ignore"):     # out-of-range values are recorded problems already
         frame, size, corner = (_regularise if sub_blocked else _fit)(frame, problems, block_size, origin, notes)
     if frame is not None:
         _check_cells(frame, problems)
+        if not sub_blocked:
+            check_tonnage(frame, float(np.prod(size)), problems, derive_density)
     return frame, size, corner
+
+
+def _indexed_grid(frame, problems, block_size, origin, notes):
+    """(table, block size, origin) of a table with both grid indices and centroids: the grid on which
+    the centroids sit at their cells' centres (`fit_indexed`), the centroids left for `BlockModel` to
+    place exactly.  Centroids that equal the indices (orepit's own files of a model without a block
+    size) are left as they are."""
+    ijk = frame[list(INDICES)].to_numpy(dtype=np.int64)
+    xyz = frame[list(COORDINATES)].to_numpy(dtype=np.float64)
+    if block_size is None and origin is None and np.array_equal(ijk, xyz):
+        return frame, None, None
+    fit = fit_indexed(ijk, xyz, problems, block_size, origin)
+    if fit is None:
+        return None, None, None
+    corner, size = fit
+    notes.append(f"grid: origin ({_fmt3(corner, ', ')}) m and blocks {_fmt3(size)} m from the centroids at the "
+                 "grid indices i, j, k")
+    return frame.drop(columns=list(COORDINATES)), size, corner
 
 
 def _sub_blocked(frame, block_size) -> bool:

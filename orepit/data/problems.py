@@ -55,11 +55,17 @@ class Problems:
         text = (self.label(column) + ": " if column else "") + message
         self.items.append((column, text, where, first))
 
-    def check(self, column: str, bad, what: str) -> bool:
-        """Record ``what`` (e.g. 'negative values') for the rows where ``bad`` holds; True if none."""
+    def check(self, column: str, bad, what: str, first=None) -> bool:
+        """Record ``what`` (e.g. 'negative values') for the rows where ``bad`` holds; True if none.
+        first: gives, for the first such row (0-based), (its value as text, a hint or ''), quoted
+        after the count."""
         rows = np.flatnonzero(np.asarray(bad))
         if rows.size:
-            self.add(column, f"{what} in {rows.size} row{'s' if rows.size > 1 else ''}", rows)
+            told = ""
+            if first:
+                value, hint = first(int(rows[0]))
+                told = f", first {value} at {self.where(rows[:1])[0]}{hint}" if rows.size > 1 else f": {value}{hint}"
+            self.add(column, f"{what} in {rows.size} row{'s' if rows.size > 1 else ''}{told}", rows)
         return rows.size == 0
 
     def raise_if_any(self) -> None:

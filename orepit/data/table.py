@@ -48,11 +48,15 @@ def _read_csv(path: str, wanted: set | None, notes: list) -> pd.DataFrame:
     Lines starting with '#' above the header (an export's notes on its source, date and units) and
     Vulcan's variable descriptions, types and defaults under it (`_preamble`) are skipped, and
     ``notes`` says which; Vulcan's defaults go to the frame's ``attrs["defaults"]`` ({column: text})."""
+    _refuse_utf16(path)
     comments, described, sep, head = _preamble(path)
     if comments and not head:
         raise InputError("no header row: every line that is not blank starts with '#'", path=path)
-    if comments:
-        notes.append(f"{_lines(comments)} above the header skipped (they start with '#')")
+    if comments and _EXCEL_SEP.fullmatch(_first_line(path, comments[0])):
+        notes.append(f"line {comments[0]} (Excel's 'sep={sep}') gives the field separator")
+    hashed = [n for n in comments if n != comments[0] or not _EXCEL_SEP.fullmatch(_first_line(path, n))]
+    if hashed:
+        notes.append(f"{_lines(hashed)} above the header skipped (they start with '#')")
     if described:
         notes.append(f"{_lines([n for _, _, n in described])} under the header skipped (Vulcan's variable "
                      f"{listed(kind for kind, _, _ in described)})")
@@ -77,6 +81,21 @@ def _read_csv(path: str, wanted: set | None, notes: list) -> pd.DataFrame:
         frame.attrs["defaults"] = {name: value.strip() for name, value in zip(names[1:], defaults[1:])
                                    if name in frame.columns and value.strip()}   # the first: the line's name
     return frame
+
+
+def _refuse_utf16(path) -> None:
+    """`InputError` for UTF-16 text (Excel's 'Unicode text'): a byte-order mark, or NUL bytes, first."""
+    with open(path, "rb") as fh:
+        start = fh.read(1024)
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in start:
+        raise InputError("text is UTF-16 (as Excel saves 'Unicode text'), not UTF-8 or Windows-1252: save the file "
+                         "as 'CSV UTF-8'", path=path, line=1)
+
+
+def _first_line(path, number: int) -> str:
+    """Line ``number`` (from 1) of a text file, stripped."""
+    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+        return next(itertools.islice(fh, number - 1, None), "").strip().lstrip("\ufeff")
 
 
 def _first_lines_not_in(path, encodings) -> list[int | None]:
@@ -119,25 +138,32 @@ def _read_parquet(path: str, wanted: set | None) -> pd.DataFrame:
 def _preamble(path, lines: int = 1000):
     """What a CSV file holds before its first row: (comments, described, sep, head).
 
-    comments: the numbers of the lines above the header that start with '#'; the header is the
-    first non-blank line that does not.  described: Vulcan's description, type and default lines
+    comments: the numbers of the lines above the header that start with '#', and of Excel's
+    first line ``sep=;`` (which gives ``sep``); the header is the first other non-blank line.  described: Vulcan's description, type and default lines
     directly under the header, as (``descriptions`` / ``types`` / ``defaults``, the line's fields,
     its number).  sep: the field separator, sniffed from the header.  head: the header and up to
     ``lines`` non-blank lines after it.  Lines are counted from 1 and end at \\n, \\r\\n or \\r.
     """
-    comments = []
+    comments, sep = [], None
     with open(path, encoding="utf-8", errors="replace", newline="") as fh:
         numbered = enumerate(fh, 1)
         for number, line in numbered:
             text = line.strip().lstrip("\ufeff")       # a byte-order mark first (Excel's CSV UTF-8)
+            excel = _EXCEL_SEP.fullmatch(text) if sep is None and not comments else None
+            if excel:                                   # Excel's first line 'sep=;': no row, the separator
+                comments.append(number)
+                sep = excel.group(1)
+                continue
             if text and not text.startswith("#"):
                 rest = list(itertools.islice(((n, x) for n, x in numbered if x.strip()), max(lines, 3)))
-                sep = csv.Sniffer().sniff(line).delimiter
+                sep = sep or csv.Sniffer().sniff(line).delimiter
                 return comments, _described(rest[:3], sep), sep, [line, *(x for _, x in rest[:lines])]
             if text:
                 comments.append(number)
     return comments, [], ",", []
 
+
+_EXCEL_SEP = re.compile(r"sep=(.)", re.IGNORECASE)
 
 # Vulcan's "Model to CSV" writes three lines under the header: the variables' descriptions, types and
 # defaults, each named in its first field ("Variable descriptions:"), the next six fields (the block's
