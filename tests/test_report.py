@@ -11,7 +11,7 @@ from PIL import Image
 
 from _results_fixture import make_results
 from orepit.cli import main
-from orepit.output.report import REQUIRED, make_report, write_report
+from orepit.output.report import REQUIRED, make_report, plan_notes, write_report
 from solvers.errors import InputError
 from orepit.data.files import read_model, write_model
 from orepit.data.model import BlockModel
@@ -370,3 +370,36 @@ def test_title_names_an_unnamed_deposit_by_its_file_and_bound_status_says_what_i
     text = _text(page)
     assert "| green | bound | bound (not proven tight) | 2.0 |" in text and "| sequence | optimal |" in text
     assert "| feasible, not proven optimal |" in text
+
+
+def _tail(cash, after_environment):
+    """Two periods of one plan: mining in period 0, the stockpile milled out in period 1."""
+    import pandas as pd
+    return pd.DataFrame({"strategy": ["green", "green"], "period": [0, 1], "mined_t": [10.0, 0.0],
+                         "ore_mined_t": [5.0, 0.0], "mill_t": [5.0, 5.0], "cash_flow": [100.0, cash],
+                         "cash_flow_after_environment": [90.0, after_environment]})
+
+
+def test_a_tail_milled_at_a_loss_is_judged_on_the_strategys_own_footing():
+    """Green's objective is after environmental cost: its last period loses 2 M there while its
+    economic cash flow is positive, and the note says so; an economic strategy's is judged economic."""
+    after = {"strategies": {"green": {"footing": "after environmental cost"}}}
+    notes = plan_notes(_tail(1e6, -2e6), None, after, "USD")
+    assert notes == ["green: after mining ends, period 1 mills the last stockpile at a loss of 2.0 MUSD "
+                     "(undiscounted, after environmental cost, the footing of its objective): its rules send every "
+                     "ore-grade tonne to the mill."]
+    economic = {"strategies": {"green": {"footing": "economic"}}}
+    assert plan_notes(_tail(1e6, -2e6), None, economic, "USD") == []
+    assert "loss of 3.0 MUSD (undiscounted, economic" in plan_notes(_tail(-3e6, -4e6), None, economic, "USD")[0]
+
+
+def test_a_frontier_point_above_npvs_economic_npv_is_noted():
+    import pandas as pd
+    frontier = pd.DataFrame({"utilisation_floor": [0.859, 0.9], "npv": [16_418.8e6, 16_037.2e6]})
+    summary = {"strategies": {"npv": {"npv": 16_405.3e6}}}
+    notes = plan_notes(_tail(1.0, 1.0), frontier, summary, "USD")
+    assert notes == ["A point of the frontier (utilisation floor 0.859, under green's rules) has a higher economic "
+                     "NPV than npv's own plan: 16,418.8 against 16,405.3 MUSD. npv's schedule is a heuristic's, "
+                     "within the gap to its bound, not proven optimal."]
+    summary["strategies"]["npv"]["npv"] = 16_500e6
+    assert plan_notes(_tail(1.0, 1.0), frontier, summary, "USD") == []

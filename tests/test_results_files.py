@@ -288,3 +288,12 @@ def test_a_childs_error_comes_back_after_the_others_finish(small_study, tmp_path
         pipeline.write_results(small_study, tmp_path / "r", meanwhile=lambda out: None)
     assert (tmp_path / "r" / "blocks.csv").is_file() and (tmp_path / "r" / "blocks.vti").is_file()
     assert not [p for p in (tmp_path / "r").iterdir() if p.name.startswith(".")]
+
+
+def test_summary_says_what_each_objective_counts(folder):
+    """summary.json's footing per strategy: green's objective is its NPV after environmental cost."""
+    strategies = json.loads((folder / "summary.json").read_text())["strategies"]
+    assert {n: s["footing"] for n, s in strategies.items()} == {
+        "high-grade": "economic", "npv": "economic", "green": "after environmental cost"}
+    green = strategies["green"]
+    assert green["objective"] == green["npv_after_environment"] != green["npv"]

@@ -509,10 +509,13 @@ def budget_note(summary: dict, kpis: pd.DataFrame, currency: str) -> str:
     return f"<p>{text}</p>"
 
 
-def plan_notes(periods: pd.DataFrame, frontier: pd.DataFrame | None, currency: str = "USD") -> list[str]:
+def plan_notes(periods: pd.DataFrame, frontier: pd.DataFrame | None, summary: dict | None = None,
+               currency: str = "USD") -> list[str]:
     """Sentences an engineer signing off the plan must read: a mill idling in mid-life, a tail that
-    mills at a loss, a frontier point that beats green on both counts."""
+    mills at a loss on the strategy's own footing (summary.json's ``footing``), a frontier point that
+    beats green on both counts or npv on economic NPV."""
     notes = []
+    strategies = (summary or {}).get("strategies") or {}
     for name, rows in periods.groupby("strategy", sort=False):
         rows = rows.sort_values("period")
         mill = rows["mill_t"].to_numpy(float)
@@ -526,16 +529,30 @@ def plan_notes(periods: pd.DataFrame, frontier: pd.DataFrame | None, currency: s
                 notes.append(f"{name}: the mill runs under half its largest load in period(s) "
                              f"{', '.join(map(str, idle))} (ore mined then: {ore / 1e6:,.1f} Mt; the pit is being "
                              "stripped and the stockpile cannot fill the gap).")
+        footing = (strategies.get(name) or {}).get("footing", "economic")
+        cash = "cash_flow_after_environment" if footing != "economic" and "cash_flow_after_environment" in rows \
+            else "cash_flow"
         tail = rows[(rows["mined_t"] <= 0) & (rows["mill_t"] > 0)]
-        losing = tail[tail["cash_flow"] < 0]
+        losing = tail[tail[cash] < 0]
         if len(losing):
-            notes.append(f"{name}: after mining ends, periods {', '.join(map(str, losing['period']))} mill the "
-                         f"last stockpile at a loss of {-losing['cash_flow'].sum() / 1e6:,.1f} M{currency} "
-                         f"(undiscounted): its rules send every ore-grade tonne to the mill.")
+            which = ", ".join(map(str, losing["period"]))
+            notes.append(f"{name}: after mining ends, {'periods' if len(losing) > 1 else 'period'} {which} "
+                         f"{'mill' if len(losing) > 1 else 'mills'} the last stockpile at a loss of "
+                         f"{-losing[cash].sum() / 1e6:,.1f} M{currency} (undiscounted, "
+                         f"{'after environmental cost' if cash != 'cash_flow' else 'economic'}, the footing of its "
+                         "objective): its rules send every ore-grade tonne to the mill.")
     if frontier is not None and {"green", "dominated"} <= set(frontier.columns):
         if frontier["green"].astype(bool).any() and frontier.loc[frontier["green"].astype(bool), "dominated"].any():
             notes.append("A point of the frontier has more metal and a higher objective than green's own: green's "
                          "schedule is a heuristic's, not proven optimal, and that point's pit does better.")
+    npv_plan = (strategies.get("npv") or {}).get("npv")
+    if frontier is not None and "npv" in frontier.columns and len(frontier) and npv_plan is not None:
+        best = frontier.loc[frontier["npv"].idxmax()]
+        if best["npv"] > npv_plan + 1e-9 * abs(npv_plan):
+            notes.append(f"A point of the frontier (utilisation floor {best['utilisation_floor']:.3f}, under green's "
+                         f"rules) has a higher economic NPV than npv's own plan: {best['npv'] / 1e6:,.1f} against "
+                         f"{npv_plan / 1e6:,.1f} M{currency}. npv's schedule is a heuristic's, within the gap to its "
+                         "bound, not proven optimal.")
     return notes
 
 
@@ -748,7 +765,7 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
             body += "<h3>Schedule models</h3>" + table_html(format_columns(solves, "–"))
         sections.append(("timings", "Run time", body))
     nav = "".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t, _ in sections)
-    said = list(summary.get("warnings") or []) + plan_notes(data["periods.csv"], data.get("frontier.csv"), currency)
+    said = list(summary.get("warnings") or []) + plan_notes(data["periods.csv"], data.get("frontier.csv"), summary, currency)
     notes = "".join(f"<p class='note'>{html.escape(w)}</p>" for w in [*said, *warnings])
     body = "".join(_section(a, t, b) for a, t, b in sections)
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

@@ -41,6 +41,8 @@ from orepit.valuation.slope_defaults import SLOPE_BENCHES, SLOPE_DEGREES
 from orepit.valuation.slopes import slope_record
 
 DEST_NAMES = ["", *DESTINATIONS]  # index = destination + 1
+#: what a strategy's objective counts (summary.json's ``footing``), by its ``env_price``
+FOOTINGS = {False: "economic", True: "after environmental cost"}
 #: t: a stockpile this small is rounding left by the plan's LP, not a pile (periods.csv ends before it)
 IDLE_STOCKPILE_T = 1e-3
 
@@ -205,7 +207,7 @@ def summary(study: Study) -> dict:
         "setup": setup,
         "precedence": dict(study.precedence, **({"file": PRECEDENCE_FILE} if study.precedence.get("from") == "file"
                                                else {})),
-        "strategies": {name: {**r.kpis, "status": r.plan.result.status,
+        "strategies": {name: {**r.kpis, "footing": FOOTINGS[r.options.env_price], "status": r.plan.result.status,
                               "bound": r.plan.result.bound, "gap": r.plan.result.gap, "algorithm": r.plan.result.algorithm,
                               "seconds": r.seconds, "stages": r.plan.result.info, "rules": r.rules,
                               "budget": r.budget_reason, "warnings": r.plan.warnings, "settings": _limits(r.plan.settings)}
