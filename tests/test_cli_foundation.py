@@ -85,3 +85,29 @@ def test_internal_failure_exits_1_with_json(monkeypatch, capsys, minelib):
     out = json.loads(captured.out)
     assert out["status"] == 1 and "internal error: RuntimeError: boom" in out["error"]
     assert "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize("verb, out, said", [
+    (["compare", "--blocks", "2000"], "{file}", "is a file, not a folder"),
+    (["compare", "--blocks", "2000"], "{file}/results", "is a file, not a folder"),
+    (["compare", "--blocks", "2000"], "/proc/orepit-results", "cannot write /proc/orepit-results"),
+    (["synth", "--blocks", "2000"], "{file}/model.csv", "is a file, not a folder"),
+    (["synth", "--blocks", "2000"], "{folder}", "is a folder, not a file")])
+def test_an_output_that_cannot_be_written_is_refused_before_the_work(tmp_path, capsys, verb, out, said):
+    """--out is checked as the command line is read: exit 2 naming the path, no work done."""
+    (tmp_path / "a_file").write_text("x")
+    path = out.format(file=tmp_path / "a_file", folder=tmp_path)
+    assert main([*verb, "--out", path]) == 2
+    err = capsys.readouterr().err
+    assert "argument --out:" in err and said in err and "Traceback" not in err
+
+
+def test_a_file_the_system_refuses_is_named_with_exit_2(monkeypatch, capsys, minelib):
+    import orepit.cli.info as info
+
+    def refused(args):
+        raise PermissionError(13, "Permission denied", "/data/model.csv")
+    monkeypatch.setattr(info, "run", refused)
+    assert main(["info", str(minelib / "kd"), "--json"]) == 2
+    out = json.loads(capsys.readouterr().out)
+    assert out == {"error": "cannot use /data/model.csv: Permission denied", "status": 2}

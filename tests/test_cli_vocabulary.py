@@ -28,7 +28,8 @@ UNITS = {"s", "t", "t/period", "h/period", "m", "degrees", "%", "fraction", "fra
          "periods", "threads", "processes", "times", "grade unit", "-"}
 #: what may differ between verbs for one option name, and why
 MAY_DIFFER = {
-    "--out": {"default", "metavar", "required"},    # each verb writes its own file or folder
+    "--out": {"default", "metavar", "required", "type"},    # each verb writes its own file (options.out_file)
+                                                            # or folder (options.out_folder)
     "--time-limit": {"default"},     # schedule: one solve of the whole run (solve_schedule's default);
                                      # compare/demo: each strategy's solve (ScheduleSetup's default)
     "--economics": {"required"},     # compare has the built-in deposit's economics; value needs a file

@@ -71,8 +71,11 @@ def main(argv=None) -> int:
     except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback
         if os.environ.get("OREPIT_DEBUG"):
             raise
-        message = f"internal error: {type(exc).__name__}: {exc} (set OREPIT_DEBUG=1 for the traceback)"
-        status = 1
+        if isinstance(exc, OSError) and exc.filename is not None:   # a file the system refused (disk full, rights)
+            message, status = f"cannot use {exc.filename}: {exc.strerror}", 2
+        else:
+            message = f"internal error: {type(exc).__name__}: {exc} (set OREPIT_DEBUG=1 for the traceback)"
+            status = 1
     print(f"orepit: {message}", file=sys.stderr)
     if want_json:
         print(json.dumps({"error": message, "status": status}))

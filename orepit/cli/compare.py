@@ -11,7 +11,7 @@ from orepit.cli.opening import (add_builtin_deposit, add_discount_rate, discount
                                 open_model_of, slope_of)
 from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_columns, add_json, add_mining_capacity,
                                 add_model, add_parameter_files, add_quiet, add_slope, add_solver, count, default_of,
-                                positive, share)
+                                positive, share, out_folder)
 from orepit.cli.output import emit
 from orepit.output.report import REPORT, write_kpis_markdown, write_report
 from orepit.planning.strategies import STRATEGY_NAMES, ScheduleSetup, strategy_options
@@ -68,7 +68,7 @@ def add_study_options(p, out: str) -> None:
     p.add_argument("--bound-prices", type=count, default=ScheduleSetup.bound_prices, metavar="N",
                    help="prices each plan's upper bound tries: more give a tighter bound (a smaller gap) in more "
                         "time, about 0.15 s a price per 20,000 blocks (docs/planning.md) [-]")
-    p.add_argument("--out", default=out, metavar="DIR", help="results folder")
+    p.add_argument("--out", default=out, type=out_folder, metavar="DIR", help="results folder")
     p.add_argument("--no-report", action="store_true", help="skip charts and report.html")
     add_quiet(p)
     add_json(p)

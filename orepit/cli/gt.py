@@ -9,7 +9,7 @@ import os
 from solvers.errors import InputError
 
 from orepit.cli.opening import open_model_of
-from orepit.cli.options import MINELIB, MODEL_FILES, add_columns, add_json, add_model, default_of
+from orepit.cli.options import MINELIB, MODEL_FILES, add_columns, add_json, add_model, default_of, out_file
 from orepit.cli.output import emit
 from orepit.data.atomic import atomic_path
 from orepit.valuation.gradetonnage import METAL_UNITS, grade_tonnage, parse_cutoffs
@@ -27,7 +27,7 @@ def register(sub):
                    help="unit of the grade column")
     p.add_argument("--mask", metavar="COLUMN", help="only blocks where this column is true / non-zero "
                                                     "(default: every block)")
-    p.add_argument("--out", metavar="FILE.csv", help="write the table as CSV (default: not written)")
+    p.add_argument("--out", type=out_file, metavar="FILE.csv", help="write the table as CSV (default: not written)")
     add_json(p)
     p.set_defaults(func=run)
 

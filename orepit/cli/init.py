@@ -14,7 +14,7 @@ from dataclasses import asdict
 from solvers.errors import InputError
 
 from orepit.cli.opening import open_model_of
-from orepit.cli.options import MODEL_FILES, add_block_size, add_columns, add_json, add_model, model_columns
+from orepit.cli.options import MODEL_FILES, add_block_size, add_columns, add_json, add_model, model_columns, out_file
 from orepit.cli.output import emit
 from orepit.data.atomic import write_text
 from orepit.data.starter import starter_text
@@ -26,7 +26,8 @@ def register(sub):
     add_model(p, MODEL_FILES)
     add_columns(p)
     add_block_size(p)
-    p.add_argument("--out", required=True, metavar="PARAMS.toml", help="the economics file to write (not overwritten)")
+    p.add_argument("--out", required=True, type=out_file, metavar="PARAMS.toml",
+                   help="the economics file to write (not overwritten)")
     add_json(p)
     p.set_defaults(func=run)
 

@@ -15,6 +15,7 @@ import argparse
 import inspect
 import math
 import os
+import tempfile
 
 from solvers.errors import InputError
 from solvers.patterns import NAMED_PATTERNS
@@ -134,6 +135,37 @@ def slope_angles(text: str) -> float | list[float]:
     if any(not 0 < a <= 90 for a in angles):
         raise argparse.ArgumentTypeError(f"angles must be in (0, 90] degrees, got {text}")
     return angles[0] if len(angles) == 1 else angles
+
+
+def out_folder(text: str) -> str:
+    """A results folder that can be made or written: not a file, under no file, its nearest existing
+    folder writable (checked as the command line is read, before the work)."""
+    return _writable(text, folder=True)
+
+
+def out_file(text: str) -> str:
+    """An output file that can be written: not a folder, under no file, its nearest existing folder
+    writable (checked as the command line is read, before the work)."""
+    return _writable(text, folder=False)
+
+
+def _writable(text: str, folder: bool) -> str:
+    path = os.path.abspath(text)
+    if os.path.isdir(path) != folder and os.path.exists(path):
+        raise argparse.ArgumentTypeError(f"{text} is a {'file' if folder else 'folder'}, not "
+                                         f"{'a folder' if folder else 'a file'}")
+    above = path if folder and os.path.isdir(path) else os.path.dirname(path)
+    while not os.path.exists(above):
+        above = os.path.dirname(above)
+    if not os.path.isdir(above):
+        raise argparse.ArgumentTypeError(f"cannot write {text}: {above} is a file, not a folder")
+    try:                        # a file made and removed: permissions alone do not tell (root, /proc, read-only mounts)
+        fd, probe = tempfile.mkstemp(prefix=".orepit-probe-", dir=above)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot write {text}: {exc.strerror} in {above}") from None
+    return text
 
 
 def column_mapping(text: str) -> dict[str, str]:

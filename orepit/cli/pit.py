@@ -22,7 +22,7 @@ from solvers.errors import InputError
 from solvers.patterns import GridPrecedence, minimal_pattern, named_pattern, slope_offsets
 
 from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_dims, add_json, add_model, add_slope,
-                                add_valuation, default_of, show)
+                                add_valuation, default_of, show, out_file)
 from orepit.cli.output import emit
 from orepit.data.values import read_values
 
@@ -45,7 +45,8 @@ def register(sub):
     add_model(p, f"{MINELIB}; or {MODEL_FILES} with --economics; or give --grid", optional=True)
     add_grid_arguments(p)
     add_valuation(p)
-    p.add_argument("--out", metavar="FILE.sol", help="write the pit as a MineLib UPIT solution (block ids) "
+    p.add_argument("--out", type=out_file, metavar="FILE.sol",
+                   help="write the pit as a MineLib UPIT solution (block ids) "
                                                     "(default: not written)")
     add_json(p)
     p.set_defaults(func=run)

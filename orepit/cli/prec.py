@@ -14,7 +14,8 @@ import time
 from solvers.errors import InputError
 
 from orepit.cli.opening import open_model_of, slope_of
-from orepit.cli.options import MINELIB, MODEL_FILES, add_block_size, add_columns, add_json, add_model, add_slope
+from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_columns, add_json, add_model, add_slope,
+                                out_file)
 from orepit.cli.output import emit
 from orepit.valuation.precedence import precedence_from_geometry, write_precedence
 
@@ -25,7 +26,7 @@ def register(sub):
     add_columns(p)
     add_block_size(p)
     add_slope(p)
-    p.add_argument("--out", required=True, metavar="FILE.prec", help="output .prec file")
+    p.add_argument("--out", required=True, type=out_file, metavar="FILE.prec", help="output .prec file")
     add_json(p)
     p.set_defaults(func=run)
 

@@ -12,7 +12,7 @@ import time
 from solvers.errors import CapacityError, InputError
 from solvers.schedule import solve_schedule
 
-from orepit.cli.options import MINELIB, add_json, add_model, add_quiet, add_solver, default_of
+from orepit.cli.options import MINELIB, add_json, add_model, add_quiet, add_solver, default_of, out_file
 from orepit.cli.output import emit
 from orepit.data.files import open_model
 from orepit.data.minelib import limit_line, write_schedule
@@ -27,7 +27,8 @@ def register(sub):
     add_model(p, MINELIB)
     p.add_argument("--problem", required=True, choices=["cpit", "pcpsp"], help="the problem to solve")
     add_solver(p, *SOLVER_DEFAULTS, "the whole run (reading, solving, writing)")
-    p.add_argument("--out", metavar="FILE.sol", help="write the schedule to this MineLib .sol file (default: not written)")
+    p.add_argument("--out", type=out_file, metavar="FILE.sol",
+                   help="write the schedule to this MineLib .sol file (default: not written)")
     add_quiet(p)
     add_json(p)
     p.set_defaults(func=run)

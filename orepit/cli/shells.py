@@ -17,7 +17,8 @@ from solvers.errors import InputError
 from solvers.nested import parse_factors
 
 from orepit.cli.opening import add_discount_rate, discount_rate_of, open_valued
-from orepit.cli.options import MINELIB, MODEL_FILES, add_json, add_mining_capacity, add_model, add_valuation, positive
+from orepit.cli.options import (MINELIB, MODEL_FILES, add_json, add_mining_capacity, add_model, add_valuation,
+                                out_file, positive)
 from orepit.cli.output import emit
 from orepit.cli.pit import add_grid_arguments, grid_problem
 from orepit.data.atomic import write_text
@@ -38,7 +39,8 @@ def register(sub):
     p.add_argument("--tonnage", type=positive, metavar="T",
                    help="tonnage of each block of a value grid [t] (default: unknown: the table counts blocks, "
                         "not tonnes)")
-    p.add_argument("--out", metavar="TABLE.csv", help="write the pit-by-pit table as CSV (default: not written)")
+    p.add_argument("--out", type=out_file, metavar="TABLE.csv",
+                   help="write the pit-by-pit table as CSV (default: not written)")
     add_json(p)
     p.set_defaults(func=run)
 

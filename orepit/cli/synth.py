@@ -9,7 +9,7 @@ import os
 import time
 
 from orepit.cli.opening import add_builtin_deposit
-from orepit.cli.options import add_dims, add_json, check_table_out, default_of
+from orepit.cli.options import add_dims, add_json, check_table_out, default_of, out_file
 from orepit.cli.output import emit
 from orepit.data.atomic import write_text
 from orepit.data.files import write_model
@@ -22,7 +22,7 @@ def register(sub):
     add_dims(p, "from --blocks")
     p.add_argument("--air", choices=["zero", "remove"], default=default_of(synthetic_deposit, "air"),
                    help="air blocks above topography: zero tonnage, or removed")
-    p.add_argument("--out", required=True, metavar="FILE", help="output model (.parquet or .csv)")
+    p.add_argument("--out", required=True, type=out_file, metavar="FILE", help="output model (.parquet or .csv)")
     p.add_argument("--economics-out", metavar="ECONOMICS.toml",
                    help="also write the default economics for the deposit (default: not written)")
     add_json(p)

@@ -17,7 +17,7 @@ from solvers.errors import InputError
 
 from orepit.cli.opening import open_model_of
 from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_columns, add_json, add_model,
-                                add_parameter_files, check_table_out)
+                                add_parameter_files, check_table_out, out_file)
 from orepit.cli.output import emit
 from orepit.data.files import write_model
 from orepit.valuation.destinations import destination_columns
@@ -34,7 +34,7 @@ def register(sub):
                    help="add environmental terms with the documented default parameters")
     add_block_size(p)
     add_columns(p)
-    p.add_argument("--out", required=True, metavar="FILE", help="output table (.parquet or .csv)")
+    p.add_argument("--out", required=True, type=out_file, metavar="FILE", help="output table (.parquet or .csv)")
     add_json(p)
     p.set_defaults(func=run)
 
