@@ -10,6 +10,7 @@ import pytest
 
 from orepit import InputError
 from orepit.data.files import read_model
+from orepit.data.table import read_table
 
 
 def _read(path, **kwargs):
@@ -212,3 +213,20 @@ def test_utf16_is_refused_and_excels_separator_line_is_read(tmp_path):
     path.write_text(path.read_text().replace("0,4", "-0,4"))
     with pytest.raises(InputError, match=r"m.csv line 4: column CU \(cu\): negative values in 1 row: -0.4$"):
         _read_10(path, grades=["cu"])
+
+
+def test_a_column_named_twice_in_the_header_is_refused(tmp_path):
+    """Two CU columns: pandas would read the second as CU.1 and the first be used without a word."""
+    path = tmp_path / "twice.csv"
+    path.write_text("# exported\nX,Y,Z,DENSITY,CU,CU\n0,0,0,2.7,0.5,0.7\n")
+    with pytest.raises(InputError, match=r"twice\.csv line 2: .*column\(s\) CU more than once"):
+        read_table(path, "csv")
+
+
+def test_a_separator_at_the_end_of_each_line_adds_no_column(tmp_path):
+    path = tmp_path / "trailing.csv"
+    path.write_text("X,Y,Z,DENSITY,CU,\n0,0,0,2.7,0.5,\n10,0,0,2.7,0.6,\n")
+    notes = []
+    frame = read_table(path, "csv", notes=notes)
+    assert list(frame.columns) == ["X", "Y", "Z", "DENSITY", "CU"]
+    assert any("separator at the end of each line" in n for n in notes)

@@ -60,6 +60,8 @@ def _read_csv(path: str, wanted: set | None, notes: list) -> pd.DataFrame:
     if described:
         notes.append(f"{_lines([n for _, _, n in described])} under the header skipped (Vulcan's variable "
                      f"{listed(kind for kind, _, _ in described)})")
+    names = [name.strip() for name in next(csv.reader([head[0].lstrip("\ufeff")], delimiter=sep))]
+    _refuse_repeated_names(names, path, next(n for n in itertools.count(1) if n not in comments))
     decimal = _decimal_mark(head[1 + len(described):], sep)
     if decimal == ",":
         notes.append("numbers with decimal commas (fields separated by ';', no number with a decimal point)")
@@ -75,12 +77,28 @@ def _read_csv(path: str, wanted: set | None, notes: list) -> pd.DataFrame:
                              line=not_cp1252) from None
         notes.append(f"text read as Windows-1252, not UTF-8 (line {not_utf8} is not UTF-8)")
         frame = pd.read_csv(path, encoding="cp1252", **options)
+    unnamed = [c for c in frame.columns if str(c).startswith("Unnamed: ")] if "" in names else []
+    if unnamed and frame[unnamed].isna().all().all():
+        frame = frame.drop(columns=unnamed)
+        notes.append("an empty column without a name skipped (a separator at the end of each line)")
     defaults = next((fields for kind, fields, _ in described if kind == "defaults"), None)
     if defaults is not None:
-        names = [name.strip() for name in next(csv.reader([head[0].lstrip("\ufeff")], delimiter=sep))]
         frame.attrs["defaults"] = {name: value.strip() for name, value in zip(names[1:], defaults[1:])
                                    if name in frame.columns and value.strip()}   # the first: the line's name
     return frame
+
+
+def _refuse_repeated_names(names: list[str], path, line: int) -> None:
+    """`InputError` for a header that names a column twice (pandas would read the second as NAME.1 and
+    orepit use the first, a silent guess)."""
+    seen = {}
+    for name in names:
+        if name:
+            seen[name] = seen.get(name, 0) + 1
+    twice = [name for name, k in seen.items() if k > 1]
+    if twice:
+        raise InputError(f"the header names column(s) {listed(twice)} more than once: rename or remove the copies",
+                         path=path, line=line, field=twice[0])
 
 
 def _refuse_utf16(path) -> None:
