@@ -69,7 +69,7 @@ def test_net_kernel_equals_the_separately_compiled_terms():
     c = environmental_costs(m, env)
     for d in DESTINATIONS:
         np.testing.assert_array_equal(net[f"net_{d}_usd"], v[f"value_{d}_usd"] - c[f"env_cost_{d}_usd"])
-    with pytest.raises(InputError, match="USD but environmental costs in CNY"):
+    with pytest.raises(InputError, match="environmental costs in CNY but the economics are in USD"):
         destination_values(value_inputs(m, econ), econ, env_inputs(m, env), Environment(currency="CNY"))
     both = destination_values(value_inputs(m, econ), econ, env_inputs(m, env), env)
     for d in DESTINATIONS:

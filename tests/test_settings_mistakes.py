@@ -124,3 +124,19 @@ def test_an_environment_value_that_looks_like_a_unit_slip_warns(tmp_path, line, 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Environment()          # the defaults do not warn
+
+
+def test_a_currency_mismatch_names_the_environment_file_and_line(tmp_path):
+    from orepit.valuation.net import net_values
+    econ = _read(tmp_path, 'currency = "USD"\n' + CU)
+    env = _read(tmp_path, 'currency = "EUR"\nbwi_default = 12.0\nsulphur_column = ""\n', Environment, "env.toml")
+    with pytest.raises(InputError, match=r"env\.toml line 1: currency: environmental costs in EUR but the economics "
+                                         r"\(.*e\.toml\) are in USD: give both one currency"):
+        net_values(BlockModel(_model().frame.assign(density=2.7), block_size=(10, 10, 10)), econ, env)
+
+
+def test_economics_without_an_element_names_its_file(tmp_path):
+    from orepit.valuation.deposit import value_deposit
+    econ = _read(tmp_path, 'currency = "USD"\nmining_cost = 2.0\n')
+    with pytest.raises(InputError, match=r"e\.toml: elements: no \[elements\.NAME\] table: at least one element"):
+        value_deposit(_model(), econ)

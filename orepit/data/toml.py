@@ -236,6 +236,15 @@ class TomlParameters:
         params.source_check = check     # for checks that need the block model, made later (not a field)
         return params
 
+    def error(self, key, message: str, path=None) -> InputError:
+        """An `InputError` about ``key`` (a name or a tuple of table names and key) naming the settings
+        file and line it was read from; ``path`` (e.g. the block model's) when it was made in Python."""
+        check = getattr(self, "source_check", None)
+        if check is not None and check.path:
+            return check.error(key, message)
+        name = ".".join(key) if isinstance(key, tuple) else key
+        return InputError(f"{name}: {message}", path=path, field=name)
+
     @classmethod
     def _read_field(cls, name: str, value, default, check: Checker):
         """The value of field ``name`` given ``value`` in a file (``default``: the field's default)."""

@@ -161,8 +161,8 @@ def value_deposit(model: BlockModel, economics: Economics, environment: Environm
     angles per domain) over ``levels`` benches.
     """
     if not economics.elements:
-        raise InputError("economics: at least one element is needed (the metal whose recovery is reported)",
-                         field="elements")
+        raise economics.error("elements", "no [elements.NAME] table: at least one element is needed (the metal "
+                                          "whose recovery is reported)")
     environment = Environment(currency=economics.currency) if environment is None else environment
     if model.block_size is None:
         raise InputError("the block model needs a block size (m) for haulage and slopes", field="block_size")

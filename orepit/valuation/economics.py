@@ -388,15 +388,12 @@ def rock_tables(econ: Economics, names, source=None) -> tuple[np.ndarray, np.nda
     misspelt rock would otherwise silently take the default."""
     tables = [("processing_cost_by_rock", econ.processing_cost_by_rock), ("not_processable", econ.not_processable)] + [
         (f"elements.{name}.recovery_by_rock", el.recovery_by_rock) for name, el in econ.elements.items()]
-    check = getattr(econ, "source_check", None)        # the settings file it was read from, if any
     for key, table in tables:
         unknown = sorted(set(map(str, table)) - set(names))
         if unknown and econ.rock_column is not None:
-            message = (f"rock type(s) {', '.join(map(repr, unknown))} match no rock in the '{econ.rock_column}' "
-                       f"column of {source or 'the block model'} (it has {', '.join(map(repr, names))})")
-            if check is not None and check.path:
-                raise check.error(key, message)
-            raise InputError(f"{key}: {message}", path=source, field=key)
+            raise econ.error(key, f"rock type(s) {', '.join(map(repr, unknown))} match no rock in the "
+                                  f"'{econ.rock_column}' column of {source or 'the block model'} (it has "
+                                  f"{', '.join(map(repr, names))})", path=source)
     coef = np.zeros((len(econ.elements), len(names)))
     for e, el in enumerate(econ.elements.values()):
         for r, rock in enumerate(names):
