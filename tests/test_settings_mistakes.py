@@ -140,3 +140,15 @@ def test_economics_without_an_element_names_its_file(tmp_path):
     econ = _read(tmp_path, 'currency = "USD"\nmining_cost = 2.0\n')
     with pytest.raises(InputError, match=r"e\.toml: elements: no \[elements\.NAME\] table: at least one element"):
         value_deposit(_model(), econ)
+
+
+def test_a_grade_column_the_model_lacks_is_named_by_its_settings_key(tmp_path, capsys):
+    from pathlib import Path
+
+    from orepit.cli import main
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    text = (examples / "economics_porphyry_blocks.toml").read_text().replace('column = "CU"', 'column = "CU_PCT"')
+    (tmp_path / "e.toml").write_text(text)
+    assert main(["pit", str(examples / "porphyry_blocks.csv"), "--economics", str(tmp_path / "e.toml")]) == 2
+    err = capsys.readouterr().err
+    assert "e.toml line 8: elements.cu.column: the block model" in err and "has no column 'CU_PCT'" in err

@@ -56,8 +56,19 @@ def open_model_of(args, grades=(), economics=None, environment=None) -> ModelSou
             defaults.append("sulphur")
         if environment.dump_density_t_m3 is None:
             defaults.append("density")          # tonnage / block volume: derived, not assumed
-    return open_model(args.model, block_size=getattr(args, "block_size", None), columns=model_columns(args),
-                      grades=[g for g in grades if g], defaults=defaults)
+    source = open_model(args.model, block_size=getattr(args, "block_size", None), columns=model_columns(args),
+                        grades=[g for g in grades if g], defaults=defaults)
+    if economics is None:
+        return source
+    try:
+        source.model            # read now: a grade column the model lacks is named by its settings key
+        return source
+    except InputError as exc:
+        named = {e.column: name for name, e in (economics.elements.items() if economics is not None else ())}
+        if exc.field not in named or not str(exc).endswith(f"missing grade column '{exc.field}'"):
+            raise
+        raise economics.error(("elements", named[exc.field], "column"), f"the block model {args.model} has no "
+                              f"column '{exc.field}' (map another with --columns or the [columns] table)") from None
 
 
 def slope_of(args):
