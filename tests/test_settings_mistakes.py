@@ -152,3 +152,10 @@ def test_a_grade_column_the_model_lacks_is_named_by_its_settings_key(tmp_path, c
     assert main(["pit", str(examples / "porphyry_blocks.csv"), "--economics", str(tmp_path / "e.toml")]) == 2
     err = capsys.readouterr().err
     assert "e.toml line 8: elements.cu.column: the block model" in err and "has no column 'CU_PCT'" in err
+
+
+def test_init_names_the_other_columns_of_an_element_it_did_not_use():
+    found = {e.name: e for e in guess_elements(["X", "CU_OK", "CU_NN", "CUEQ", "AU_OK", "AU_NN"])}
+    assert found["cu"].column == "CU_OK" and found["au"].column == "AU_OK"
+    assert found["cu"].reason.endswith("; other copper columns, not used: CU_NN (set column to use one)")
+    assert found["au"].reason.endswith("; other gold columns, not used: AU_NN (set column to use one)")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Mapping
 
 from orepit.data.columns import COMMON_NAMES
@@ -68,11 +68,12 @@ class GuessedElement:
 
 def guess_elements(columns) -> list[GuessedElement]:
     """The payable elements among ``columns`` (model attributes such as x, density or sulphur are
-    not elements), in column order; one column per element (the first).  ``columns``: names, or
+    not elements), in column order; one column per element (the first; its reason names the others).  ``columns``: names, or
     ``{model column: file column}`` when the model renamed them (the file's name is read)."""
     attributes = {alias for aliases in COMMON_NAMES.values() for alias in aliases} | {"s", "id"}
     named = dict(columns) if isinstance(columns, Mapping) else {c: c for c in columns}
     found: dict[str, GuessedElement] = {}
+    others: dict[str, list[str]] = {}                  # further columns of an element found, not used
     for column, name in named.items():
         lower = str(name).strip().lower()
         if str(column).strip().lower() in attributes:
@@ -81,7 +82,10 @@ def guess_elements(columns) -> list[GuessedElement]:
         glued = re.fullmatch(rf"([a-z]{{1,2}})({'|'.join(map(re.escape, UNIT_SUFFIXES))})", parts[0]) if parts else None
         if glued and glued.group(1) in ELEMENTS:               # AUPPM: symbol and unit in one word
             parts = [glued.group(1), glued.group(2), *parts[1:]]
-        if lower in attributes or not parts or parts[0] not in ELEMENTS or parts[0] in found:
+        if lower in attributes or not parts or parts[0] not in ELEMENTS:
+            continue
+        if parts[0] in found:
+            others.setdefault(parts[0], []).append(str(name))
             continue
         symbol = parts[0]
         words = parts[1:] + [a + b for a, b in zip(parts[1:], parts[2:])]       # G_T: two words
@@ -92,6 +96,10 @@ def guess_elements(columns) -> list[GuessedElement]:
             "(from the column name)" if suffix else
             f"(no unit in the column name: assumed {unit}, the usual unit for {ELEMENTS[symbol]})")
         found[symbol] = GuessedElement(symbol, str(column), unit, why)
+    for symbol, names in others.items():
+        first = found[symbol]
+        found[symbol] = replace(first, reason=f"{first.reason}; other {ELEMENTS[symbol]} columns, not used: "
+                                              f"{', '.join(names)} (set column to use one)")
     return list(found.values())
 
 
