@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from orepit.data.atomic import atomic_path, write_text
+from solvers.errors import InputError
 
 WRITER = r"""
 import sys, time
@@ -51,3 +52,19 @@ def test_written_files_get_the_usual_permissions(tmp_path):
     finally:
         os.umask(mask)
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_folder_whose_run_stopped_is_refused_until_a_run_ends(tmp_path):
+    """writing_folder marks the folder while the block runs; an exception leaves the mark, which
+    check and report refuse (naming the run); a run that ends removes it."""
+    from orepit.data.atomic import INCOMPLETE, refuse_incomplete, writing_folder
+    with pytest.raises(KeyboardInterrupt):
+        with writing_folder(tmp_path / "r", "orepit risk"):
+            (tmp_path / "r" / "kpis.csv").write_text("new")
+            raise KeyboardInterrupt
+    with pytest.raises(InputError, match=r"r: incomplete: the run writing it \(orepit risk\) stopped before its end"):
+        refuse_incomplete(tmp_path / "r")
+    with writing_folder(tmp_path / "r", "orepit compare"):
+        assert (tmp_path / "r" / INCOMPLETE).read_text() == "orepit compare\n"
+    refuse_incomplete(tmp_path / "r")
+    assert not (tmp_path / "r" / INCOMPLETE).exists()

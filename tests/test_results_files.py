@@ -297,3 +297,16 @@ def test_summary_says_what_each_objective_counts(folder):
         "high-grade": "economic", "npv": "economic", "green": "after environmental cost"}
     green = strategies["green"]
     assert green["objective"] == green["npv_after_environment"] != green["npv"]
+
+
+def test_a_folder_a_run_stopped_writing_is_refused_by_check_and_report(folder, tmp_path, capsys):
+    """compare's run leaves no mark once it ends; a folder whose run stopped keeps it, and check and
+    report refuse it (exit 2) instead of reading files that may mix two runs."""
+    from orepit.data.atomic import INCOMPLETE
+    assert not (folder / INCOMPLETE).exists()
+    stopped = tmp_path / "stopped"
+    shutil.copytree(folder, stopped)
+    (stopped / INCOMPLETE).write_text("orepit risk\n")
+    for verb in ("check", "report"):
+        assert main([verb, str(stopped)]) == 2
+        assert "incomplete: the run writing it (orepit risk) stopped before its end" in capsys.readouterr().err

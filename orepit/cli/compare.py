@@ -13,6 +13,7 @@ from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_column
                                 add_model, add_parameter_files, add_quiet, add_slope, add_solver, count, default_of,
                                 positive, share, out_folder)
 from orepit.cli.output import emit
+from orepit.data.atomic import writing_folder
 from orepit.output.report import REPORT, write_kpis_markdown, write_report
 from orepit.planning.strategies import STRATEGY_NAMES, ScheduleSetup, strategy_options
 from orepit.study.pipeline import run_study, write_results
@@ -129,8 +130,9 @@ def run(args) -> int:
     points = FRONTIER_POINTS if "frontier" in wanted else 0
     study = study_of(args, study_inputs(args), [s for s in wanted if s != "frontier"], points)
     reporting = not args.no_report and bool(study.results)
-    out = write_results(study, args.out, meanwhile=write_report if reporting else None)   # beside the block files
-    kpis = write_kpis_markdown(out) if study.results else ""
+    with writing_folder(args.out, f"orepit {args.verb}"):
+        out = write_results(study, args.out, meanwhile=write_report if reporting else None)  # beside the block files
+        kpis = write_kpis_markdown(out) if study.results else ""
     report = str(out / REPORT) if reporting else None
     payload = {"out": str(out), "report": report,
                "strategies": {n: r.kpis for n, r in study.results.items()},

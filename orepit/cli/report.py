@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from orepit.cli.options import add_json
 from orepit.cli.output import emit
+from orepit.data.atomic import refuse_incomplete
 from orepit.output.report import make_report
 
 
@@ -17,6 +18,7 @@ def register(sub):
 
 
 def run(args) -> int:
+    refuse_incomplete(args.results_dir)         # the run writing it makes its own report
     out = make_report(args.results_dir, views=args.views)
     lines = [f"report: {out['report']}", f"images: {len(out['images'])} PNG files beside it",
              "seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in out["seconds"].items())]

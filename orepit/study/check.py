@@ -17,6 +17,7 @@ import pandas as pd
 from solvers.errors import InputError
 from solvers.result import Result
 
+from orepit.data.atomic import refuse_incomplete
 from orepit.data.files import read_model
 from orepit.data.minelib import read_precedence
 from orepit.planning.strategies import strategy_key
@@ -32,6 +33,7 @@ DESTINATION_CODE = {name: k for k, name in enumerate(DESTINATIONS)}
 def check_results(folder) -> dict[str, Result]:
     """The checker's `Result` per strategy of a results folder (see the module docstring)."""
     folder = Path(folder)
+    refuse_incomplete(folder)
     missing = [name for name in NEEDED if not (folder / name).is_file()]
     if missing:
         raise InputError(f"not a results folder: no {', '.join(missing)}", path=folder)
