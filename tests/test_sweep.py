@@ -229,6 +229,104 @@ def test_realisations_of_one_deposit_with_a_variogram(tmp_path):
         load_study(tmp_path / "study.toml")
 
 
+def test_what_the_model_can_confirm_is_checked_when_the_study_is_read(tmp_path, capsys):
+    """A variogram CV on a column the deposit lacks (the check ``orepit risk`` makes), and a perturbed
+    column the given model lacks, stop the sweep before any case is sent: exit 2, file, line, key."""
+    from orepit.cli import main
+    (tmp_path / "vg.toml").write_text('[variogram]\nrange_m = 200.0\n[cv]\ncu = 0.3\ncuu = 0.3\n')
+    path = write_study(tmp_path, STUDY.replace("seed = 1 }", 'seed = 1 }\nvariogram = "vg.toml"'))
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--workers", "1"]) == 2
+    assert "vg.toml line 5: cv.cuu: unknown element: " in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+    model_study(tmp_path, 'perturb_columns = ["cu", "zz"]')
+    check_error(tmp_path, (tmp_path / "study.toml").read_text(), "study.toml line 10: deposit.perturb_columns: "
+                                                                 "the block model has no column 'zz'")
+
+
+def test_the_npv_cost_threshold_has_one_check_and_is_written_in_the_summary(tmp_path, capsys):
+    from orepit.cli import main
+    path = write_study(tmp_path, STUDY)
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--npv-cost-pct", "-5"]) == 2
+    assert "--npv-cost-pct: -5.0 is outside [0, 100]" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()                       # refused before any work
+    out = fake_results(tmp_path, load_study(path))
+    with pytest.raises(InputError, match="npv_cost_pct: 101.0 is outside"):
+        summarise(out, npv_cost_pct=101.0)
+    summary = summarise(out, npv_cost_pct=2.5)
+    assert pd.read_csv(out / "summary.csv").set_index("strategy").loc["green", "npv_cost_threshold_pct"] == 2.5
+    assert summary.set_index("strategy").loc["green", "npv_cost_threshold_pct"] == 2.5
+    assert "NPV cost under 2.5 % (npv_cost_pct)" in (out / "summary.md").read_text()
+    check_error(tmp_path, STUDY.replace("realisations = 2", "realisations = 2\nnpv_cost_pct = -5"),
+                "study.toml line 5: study.npv_cost_pct: -5 is outside [0, 100]")
+
+
+def fake_results(folder: Path, study, cost_pct: float = 1.0) -> Path:
+    """``folder/out`` holding made-up results of every case of ``study`` (no solve): green costs
+    ``cost_pct`` % of npv's NPV for 10 % more metal; gaps: npv 2-3 %, green 8 %."""
+    from orepit.study.sweep import write_case, write_manifest
+    out = folder / "out"
+    cases = study.cases()
+    for c in cases:
+        npv = 1e9 * c.labels["economics.elements.cu.price"] / 1e4 * (1 + 0.1 * c.labels["realisation"])
+        green = c.labels["strategy"] == "green"
+        row = {"case_id": c.case_id, **c.labels, "status": "feasible", "gap": 0.08 if green else 0.02 + 0.01 * c.labels["realisation"],
+               "npv_economic": npv * (1 - cost_pct / 100 if green else 1), "npv_after_environment": npv,
+               "metal_recovered": 1e6 * (1.1 if green else 1.0), "co2_tonnes": 1e7}
+        write_case(out, c.case_id, [row])
+    write_manifest(out, study, cases)
+    return out
+
+
+def test_the_summary_states_its_footing_and_the_optimality_gaps(tmp_path):
+    """summary.md says what the spread is (plans re-optimised per case), how cases are weighed, the
+    currency and discount rate, and whether green's NPV cost is within the plans' optimality gaps."""
+    study = load_study(write_study(tmp_path, STUDY))
+    summary = summarise(fake_results(tmp_path, study, cost_pct=1.0))
+    text = (tmp_path / "out" / "summary.md").read_text()
+    for part in ("| npv | 6 |", "| 2.0-3.0 |", "| green | 6 |", "| 8.0 |",
+                 "millions of USD, discounted at 8 % per period",
+                 "Each case's plan is optimised on its own parameters and grade realisation",
+                 "not the spread of one fixed plan's outcomes",
+                 "pool the grid points (economics.elements.cu.price: 3 values) with the 2 grade realisations",
+                 "counts every grid point and realisation as equally likely",
+                 "median NPV cost 1.00 %, within the plans' optimality gaps (green 8.0 %, npv 2.0-3.0 %), "
+                 "i.e. solver slack"):
+        assert part in text, part
+    assert summary.set_index("strategy").loc["npv", ["gap_min_pct", "gap_max_pct"]].tolist() == \
+        pytest.approx([2.0, 3.0])
+    summarise(fake_results(tmp_path, study, cost_pct=9.0))
+    assert "median NPV cost 9.00 %, beyond the plans' optimality gaps (green 8.0 %, npv 2.0-3.0 %)" \
+        in (tmp_path / "out" / "summary.md").read_text()
+
+
+def test_a_grid_over_a_green_switch_runs_npv_once(tmp_path, study_path):
+    """plan.utilisation_floor changes green only: npv runs once per price and realisation (the very
+    cases of the study without that key), counts once in its percentiles, and every green case
+    pairs with its npv case."""
+    study = load_study(write_study(tmp_path, STUDY + '"plan.utilisation_floor" = [0.5, 0.6]\n'))
+    cases = study.cases()
+    npv = [c for c in cases if c.labels["strategy"] == "npv"]
+    assert len(cases) == len({c.case_id for c in cases}) == 18 and len(npv) == 6
+    assert not any("plan.utilisation_floor" in c.labels for c in npv)
+    assert {c.case_id for c in npv} == {c.case_id for c in load_study(study_path).cases()
+                                        if c.labels["strategy"] == "npv"}
+    summary = summarise(fake_results(tmp_path, study)).set_index("strategy")
+    assert (summary.loc["npv", "cases"], summary.loc["green", "cases"], summary.loc["green", "pairs"]) == (6, 12, 12)
+    assert summary.loc["green", "p_more_metal"] == 1.0
+
+
+def model_study(folder: Path, extra: str = "") -> Path:
+    """STUDY on a given model (model.parquet, econ.toml, grade_sigma 0.2), one price, one realisation."""
+    from orepit.valuation.synthetic import default_economics, synthetic_deposit
+    model = synthetic_deposit(3000, seed=2)
+    write_model(model, folder / "model.parquet")
+    (folder / "econ.toml").write_text(default_economics(model.block_size[2]).to_toml())
+    text = STUDY.replace("synthetic = { blocks = 3000, seed = 1 }",
+                         f'model = "model.parquet"\neconomics = "econ.toml"\ngrade_sigma = 0.2\n{extra}')
+    text = text.replace("realisations = 2", "realisations = 1").replace("[7000.0, 8800.0, 10500.0]", "[8800.0]")
+    return write_study(folder, text)
+
+
 def test_cli_reports_a_bad_study_with_exit_status_2(tmp_path, capsys):
     from orepit.cli import main
     path = write_study(tmp_path, STUDY.replace("periods = 12", "periods = 0"))
@@ -412,19 +510,13 @@ def test_a_worker_that_imported_numba_before_its_environment_still_compiles():
 def test_a_failing_case_is_reported_and_retried_next_time(tmp_path):
     from distributed import Client
 
-    from orepit.valuation.synthetic import default_economics, synthetic_deposit
-    model = synthetic_deposit(3000, seed=2)
-    write_model(model, tmp_path / "model.parquet")
-    (tmp_path / "econ.toml").write_text(default_economics(model.block_size[2]).to_toml())
-    text = STUDY.replace("synthetic = { blocks = 3000, seed = 1 }",
-                         'model = "model.parquet"\neconomics = "econ.toml"\ngrade_sigma = 0.2\n'
-                         'perturb_columns = ["cu", "zz"]').replace("realisations = 2", "realisations = 1")
-    text = text.replace("[7000.0, 8800.0, 10500.0]", "[8800.0]")
+    study = load_study(model_study(tmp_path))
+    (tmp_path / "model.parquet").unlink()                       # gone after the study was read
     out = tmp_path / "out"
     with local_cluster(1) as cluster, Client(cluster) as client:
-        report = run_sweep(write_study(tmp_path, text), out, client=client, progress=False)
+        report = run_sweep(study, out, client=client, progress=False)
     assert (report.cases, report.computed, len(report.failed)) == (2, 0, 2)
-    assert all("no column 'zz'" in message for message in report.failed.values())
+    assert all("model.parquet" in message for message in report.failed.values())
     assert finished_cases(out) == set()                        # nothing written: the next run retries
     failed = (out / "failed.log").read_text().splitlines()
     assert sorted(line.split("\t")[0] for line in failed) == sorted(report.failed)

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orepit.cli.options import add_cluster, add_json, add_quiet, check_cluster, natural
+from orepit.cli.options import add_cluster, add_json, add_quiet, check_cluster, natural, out_folder
 from orepit.cli.output import emit
 from orepit.output.sweep_charts import write_sweep_charts
 from orepit.study.sweep import ALLOWED_FAILURES, run_sweep
-from orepit.study.sweep_study import load_study
+from orepit.study.sweep_study import load_study, npv_cost_threshold
 from orepit.study.sweep_summary import summarise
 
 
@@ -16,7 +16,7 @@ def register(sub):
     p.add_argument("study", metavar="STUDY.toml",
                    help="study file (TOML; see docs/sweeps.md and examples/study_small.toml); it holds the "
                         "plan and solver settings of every case (plan.time_limit, plan.mip_gap)")
-    p.add_argument("--out", required=True, metavar="DIR",
+    p.add_argument("--out", required=True, type=out_folder, metavar="DIR",
                    help="results folder; re-running skips the cases already in it")
     add_cluster(p)
     p.add_argument("--numba-cache", metavar="DIR", help="numba cache folder shared by the workers "
@@ -24,7 +24,7 @@ def register(sub):
     p.add_argument("--allowed-failures", type=natural, default=ALLOWED_FAILURES, metavar="N",
                    help="times a case may lose its worker before it is reported failed (local cluster) [times]")
     p.add_argument("--npv-cost-pct", type=float, metavar="PCT",
-                   help="summary: NPV cost threshold [%%] (default: the study's)")
+                   help="summary: NPV cost threshold in [0, 100] [%%] (default: the study's npv_cost_pct)")
     p.add_argument("--no-summary", action="store_true", help="skip summary.csv, summary.md and charts")
     add_quiet(p)
     add_json(p)
@@ -33,6 +33,8 @@ def register(sub):
 
 def run(args) -> int:
     check_cluster(args)
+    if args.npv_cost_pct is not None:                       # the study file's check, before any work
+        npv_cost_threshold(args.npv_cost_pct, key=("--npv-cost-pct",))
     study = load_study(args.study)
     report = run_sweep(study, args.out, scheduler=args.scheduler, workers=args.workers,
                        progress=not (args.quiet or args.json), numba_cache=args.numba_cache,

@@ -53,8 +53,9 @@ PLAN_FLOAT = {"discount_rate": (0.0, 1.0), "mining_capacity": (0.0, math.inf), "
               "mill_hours": (0.0, math.inf), "stockpile_loss": (0.0, 0.999999), "time_limit": (0.0, math.inf),
               "mip_gap": (0.0, 1.0), "recovery_floor": (0.0, 1.0), "utilisation_floor": (0.0, 1.0),
               "green_budget": (0.0, 1.0)}
-#: plan keys that are green's switches, not `ScheduleSetup` fields
+#: plan keys that are green's switches, not `ScheduleSetup` fields (the other strategies ignore them)
 GREEN_KEYS = ("recovery_floor", "utilisation_floor", "green_budget")
+GREEN_GRID_KEYS = {f"plan.{k}" for k in GREEN_KEYS}
 PLAN_KEYS = set(PLAN_INT) | set(PLAN_FLOAT)
 #: plan keys of earlier versions -> why they are gone (a study naming one is refused with this)
 PLAN_RETIRED = {"tail_periods": "the life of mine now follows from the capacities: remove tail_periods "
@@ -104,9 +105,11 @@ class SweepStudy:
         """Every case: grid combinations (first grid key varies slowest), realisations, strategies.
 
         A case is one strategy on one parameter set and realisation (strategies on the same parameter
-        set and realisation share the mine: capacities come from the economic ultimate pit)."""
+        set and realisation share the mine: capacities come from the economic ultimate pit).  Green's
+        switches (`GREEN_KEYS`) are left out of the other strategies' cases, at the study's base value
+        and without their grid label: a grid over them runs those strategies once, not once per value."""
         keys = list(self.grid)
-        out = []
+        out, seen = [], set()
         for values in itertools.product(*(self.grid[k] for k in keys)):
             params = dict(zip(keys, values))
             sections = {"economics": _copy(self.economics), "environment": _copy(self.environment),
@@ -119,14 +122,18 @@ class SweepStudy:
                 labels = {"realisation": r}
                 if "synthetic" in deposit:
                     labels["seed"] = deposit["synthetic"]["seed"] + (0 if "variogram" in deposit else r)
-                labels.update(params)
+                green = strategy == "green"
+                labels.update({k: v for k, v in params.items() if green or k not in GREEN_GRID_KEYS})
                 plan = sections["plan"]
                 spec = {"deposit": deposit, "economics": sections["economics"],
                         "environment": sections["environment"], "strategies": [strategy],
                         "setup": {k: v for k, v in plan.items() if k not in GREEN_KEYS},
-                        **{k: plan[k] for k in GREEN_KEYS},
+                        **{k: (plan if green else self.plan)[k] for k in GREEN_KEYS},
                         "labels": labels}
-                out.append(Case(case_id(spec), len(out), {"strategy": strategy, **labels}, spec))
+                cid = case_id(spec)
+                if cid not in seen:
+                    seen.add(cid)
+                    out.append(Case(cid, len(out), {"strategy": strategy, **labels}, spec))
         return out
 
     def to_dict(self) -> dict:
@@ -183,7 +190,7 @@ def parse_study(data: dict, path=None, text: str = "") -> SweepStudy:
     if len(set(strategies)) != len(strategies):
         raise check.error(("study", "strategies"), "a strategy is listed twice")
     realisations = check.integer(("study", "realisations"), study.get("realisations", 1), 1)
-    npv_cost_pct = check.number(("study", "npv_cost_pct"), study.get("npv_cost_pct", NPV_COST_PCT), 0.0, 100.0)
+    npv_cost_pct = npv_cost_threshold(study.get("npv_cost_pct", NPV_COST_PCT), check)
     baseline = study.get("baseline")
     if baseline is not None and (baseline not in strategies or baseline == "green"):
         raise check.error(("study", "baseline"), f"expected 'npv' or 'high-grade' among the strategies, "
@@ -208,6 +215,12 @@ def parse_study(data: dict, path=None, text: str = "") -> SweepStudy:
     out = SweepStudy(os.fspath(path) if path else None, name, list(strategies), realisations, npv_cost_pct,
                      baseline, deposit, econ, env, plan, grid)
     return out
+
+
+def npv_cost_threshold(value, check: Checker | None = None, key=("study", "npv_cost_pct")) -> float:
+    """The summary's NPV-cost threshold (%), in [0, 100]: the study's ``npv_cost_pct`` or the CLI's
+    ``--npv-cost-pct`` (``key`` names it in the error)."""
+    return float((check or Checker()).number(key, value, 0.0, 100.0))
 
 
 def _plan_value(check: Checker, key, name, value):
@@ -236,7 +249,7 @@ def _deposit(check: Checker, raw: dict, base_dir: Path, realisations: int):
                                         "'model = \"path\"' (block model or MineLib instance)")
     spec: dict = {"slope": check.number(("deposit", "slope"), raw.get("slope", SLOPE_DEGREES), 0.0, 90.0, open_low=True),
                   "levels": check.integer(("deposit", "levels"), raw.get("levels", SLOPE_BENCHES), 1)}
-    econ = env = None
+    econ = env = vg = None
     for key, cls in (("economics", Economics), ("environment", Environment)):
         if key in raw:
             loaded = cls.from_toml(_named_file(check, raw, key, base_dir))       # its own errors name that file
@@ -298,7 +311,23 @@ def _deposit(check: Checker, raw: dict, base_dir: Path, realisations: int):
         spec["perturb_columns"] = cols
     if env is None:
         env = asdict(Environment(currency=econ["currency"]))
+    _check_model(check, spec, vg)
     return spec, econ, env
+
+
+def _check_model(check: Checker, deposit: dict, variogram: Variogram | None) -> None:
+    """What the deposit's model can confirm, checked once here, before any case is sent: its block
+    size, the perturbed columns and the variogram's grade columns (`Variogram.elements_of`, as
+    ``orepit risk`` checks them; its errors name the variogram file)."""
+    model, _ = _estimate(deposit)
+    if model.block_size is None:
+        raise check.error(("deposit", "block_size"), _NO_BLOCK_SIZE.format(model=deposit["model"]))
+    for column in deposit["perturb_columns"] if deposit.get("grade_sigma", 0.0) > 0 else ():
+        if column not in model:
+            raise check.error(("deposit", "perturb_columns"), f"the block model has no column '{column}' "
+                                                              f"(columns: {', '.join(model.columns)})")
+    if variogram is not None:
+        variogram.elements_of(model)
 
 
 def _size(path: Path) -> int:
@@ -433,19 +462,27 @@ def perturb_grades(model, columns, sigma: float, seed: int, realisation: int):
     return model.assign(**new)
 
 
+def _estimate(deposit: dict, r: int = 0):
+    """(model, precedence or None) before perturbation: the given model, or the synthetic deposit
+    (at seed + r without a variogram: each realisation is another deposit)."""
+    if "synthetic" in deposit:
+        syn = deposit["synthetic"]
+        return synthetic_deposit(syn["blocks"], seed=syn["seed"] + (0 if "variogram" in deposit else r)), None
+    bs = deposit.get("block_size")
+    return _given_model(deposit.get("model_path") or deposit["model"], tuple(bs) if bs else None)
+
+
+_NO_BLOCK_SIZE = "the block size of {model} is unknown: set deposit.block_size = [dx, dy, dz]"
+
+
 def case_model(deposit: dict):
     """(model, precedence or None) of one case's deposit and realisation."""
     r = int(deposit.get("realisation", 0))
+    model, prec = _estimate(deposit, r)
     if "synthetic" in deposit:
-        syn = deposit["synthetic"]
-        if "variogram" in deposit:                      # realisations of one deposit
-            return _realisation(synthetic_deposit(syn["blocks"], seed=syn["seed"]), deposit, r), None
-        return synthetic_deposit(syn["blocks"], seed=syn["seed"] + r), None
-    bs = deposit.get("block_size")
-    model, prec = _given_model(deposit.get("model_path") or deposit["model"], tuple(bs) if bs else None)
+        return (_realisation(model, deposit, r) if "variogram" in deposit else model), None
     if model.block_size is None:
-        raise InputError(f"the block size of {deposit['model']} is unknown: set deposit.block_size = [dx, dy, dz]",
-                         field="deposit.block_size")
+        raise InputError(_NO_BLOCK_SIZE.format(model=deposit["model"]), field="deposit.block_size")
     if deposit.get("grade_sigma", 0.0) > 0:
         model = perturb_grades(model, deposit["perturb_columns"], deposit["grade_sigma"],
                                deposit.get("perturb_seed", 0), r)
