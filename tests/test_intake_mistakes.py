@@ -230,3 +230,19 @@ def test_a_separator_at_the_end_of_each_line_adds_no_column(tmp_path):
     frame = read_table(path, "csv", notes=notes)
     assert list(frame.columns) == ["X", "Y", "Z", "DENSITY", "CU"]
     assert any("separator at the end of each line" in n for n in notes)
+
+
+def test_a_model_table_with_another_extension_is_told_to_rename(tmp_path, capsys):
+    from pathlib import Path
+
+    from orepit.cli import main
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    text = tmp_path / "blocks.txt"
+    text.write_text((examples / "porphyry_blocks.csv").read_text())
+    economics = str(examples / "economics_porphyry_blocks.toml")
+    assert main(["pit", str(text), "--economics", economics]) == 2
+    assert "must end in .csv, .parquet or .omf: rename it" in capsys.readouterr().err
+    (tmp_path / "c.toml").write_text("x = 1\n")
+    assert main(["pit", str(examples / "porphyry_blocks.csv"), "--economics", economics,
+                 "--columns", str(tmp_path / "c.toml")]) == 2
+    assert "c.toml: no [columns] table" in capsys.readouterr().err

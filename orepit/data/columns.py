@@ -99,7 +99,11 @@ def columns_argument(text: str) -> dict[str, str]:
         if not os.path.isfile(text.strip()):
             raise InputError("parameter file not found (--columns takes NAME=FILECOLUMN pairs or a TOML file "
                              "with a [columns] table)", path=text.strip(), field="--columns")
-        return read_columns(text.strip())
+        found = read_columns(text.strip())
+        if not found:
+            raise InputError("no [columns] table: --columns takes NAME=FILECOLUMN pairs or a TOML file whose "
+                             "[columns] table holds them", path=text.strip(), field="--columns")
+        return found
     return parse_columns(text)
 
 

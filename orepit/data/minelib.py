@@ -685,5 +685,6 @@ def load_instance(path) -> Instance:
     else:
         prefix = p
     if not prefix.with_name(prefix.name + ".prec").exists():
-        raise InputError(f"not a MineLib instance: {path} (expected {prefix}.prec and its sibling files)")
+        table = " (a block model table must end in .csv, .parquet or .omf: rename it)" if p.is_file() else ""
+        raise InputError(f"not a MineLib instance: {path} (expected {prefix}.prec and its sibling files){table}")
     return Instance(prefix)
