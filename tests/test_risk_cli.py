@@ -2,6 +2,7 @@
 charts, report section), and bad input that exits 2 naming the field."""
 from __future__ import annotations
 
+import html
 import json
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 
 from orepit.cli import main
 from orepit.output.report import make_report
+from orepit.output.risk_charts import risk_footing
 
 SMALL = ["--blocks", "3000", "--target-life", "5", "--quiet"]
 
@@ -52,9 +54,28 @@ def test_risk_writes_tables_charts_and_the_report_section(tmp_path, capsys):
     for name in ("risk_cdf.png", "risk_mill_feed.png", "kpis.csv", "blocks.parquet"):
         assert (out / name).stat().st_size > 0, name
     page = open(make_report(out, views=False)["report"], encoding="utf-8").read()
-    assert 'id="risk"' in page and "least chance of meeting" in page and "Value of the stochastic solution" in page
+    assert 'id="risk"' in page and "least over the periods it mills" in page and "Value of the stochastic solution" in page
+    assert html.escape(risk_footing(json.loads((out / "risk.json").read_text()))) in page    # the section's footing
+    assert (out / "kpis.md").is_file() and not (out / ".incomplete").exists()        # the run ended: no mark
     assert risk["stochastic"]["in_sample_objective"] <= risk["stochastic"]["in_sample_bound"]
+    # statuses in words: the in-sample bound's, and the stochastic LP's own beside its bound and optimum
+    assert risk["stochastic"]["in_sample_bound_status"] in ("bound", "relaxation solved")
+    assert risk["stochastic"]["lp_status"] == "optimal"
+    assert risk["settings"]["realisations_judged"] == [0, 2]
+    assert not [w for w in risk["warnings"] if "several realisations" in w]
     assert f"does better than {risk['stochastic']['in_sample_bound'] / 1e6:,.1f} M in the mean" in page
+
+
+def test_one_realisation_warns_that_percentiles_and_vss_need_several(tmp_path, capsys):
+    out = tmp_path / "one"
+    code = main(["risk", *SMALL, "--realisations", "1", "--workers", "1", "--strategies", "npv,green",
+                 "--stochastic", "1", "--out", str(out), "--no-report"])
+    text = capsys.readouterr().out
+    assert code == 0                                        # warned, not refused
+    risk = json.loads((out / "risk.json").read_text())
+    [warning] = [w for w in risk["warnings"] if "several realisations" in w]
+    assert "P10, P50 and P90" in warning and "VSS" in warning and f"warning: {warning}" in text
+    assert risk["vss"] is not None and "Realisations 0 to 0 of the grades" in text
 
 
 def test_no_stochastic_plan_without_green_or_when_asked(tmp_path, capsys):

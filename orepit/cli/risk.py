@@ -15,13 +15,14 @@ from orepit.cli.opening import add_builtin_deposit
 from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_cluster, add_columns, add_model,
                                 add_parameter_files, check_cluster, count, natural)
 from orepit.cli.output import emit
-from orepit.output.report import in_sample_text, make_report
-from orepit.output.risk_charts import RISK_CHARTS, write_risk_charts
+from orepit.data.atomic import writing_folder
+from orepit.output.report import in_sample_text, make_report, write_kpis_markdown
+from orepit.output.risk_charts import RISK_CHARTS, risk_footing, write_risk_charts
 from orepit.planning.replay import replay
 from orepit.planning.strategies import STRATEGY_NAMES
 from orepit.study.pipeline import write_results
-from orepit.study.risk import BASELINE, KPIS, STOCHASTIC, build_stochastic, check_baseline, risk_inputs, \
-    risk_summary, run_risk, value_of_stochastic_solution, write_risk
+from orepit.study.risk import BASELINE, KPIS, STOCHASTIC, build_stochastic, check_baseline, realisation_warnings, \
+    risk_inputs, risk_settings, risk_summary, run_risk, value_of_stochastic_solution, write_risk
 from orepit.valuation.realisations import Variogram
 
 #: the CV of the first element's grade when no variogram file is given (Variogram's own default)
@@ -70,36 +71,37 @@ def run(args) -> int:
         check_baseline(names)
     study = study_of(args, inputs, names)
     planned = time.perf_counter()
-    out = write_results(study, args.out)
-    replays = risk_inputs(study, econ, env, variogram)
-    stochastic, in_sample = build_stochastic(study, replays, n, built) if built else (None, None)
-    stochastic_seconds = time.perf_counter() - planned            # with writing the plans' results
-    table, periods = run_risk(replays, n, scheduler=args.scheduler, workers=args.workers)
-    replayed = time.perf_counter()
-    own = {name: r.kpis for name, r in study.results.items()}
-    if stochastic is not None:
-        own[STOCHASTIC] = stochastic.result.kpis
-    references = {"planned": own,
-                  "on_estimate": {name: replay(study.deposit, plan).kpis for name, plan in replays.plans.items()}}
-    summary = risk_summary(table, periods, replays.plans, references)
-    vss = None
-    if stochastic is not None:
-        vss = value_of_stochastic_solution(summary)
-        summary[STOCHASTIC].update(in_sample)
-    settings = {"realisations": n, "seed": variogram.seed, "model": variogram.model, "range_m": variogram.range_m,
-                "nugget": variogram.nugget, "cv": variogram.cv, "correlation": variogram.correlation,
-                "stochastic_realisations": built,
-                "seconds": {"plans": planned - start, "stochastic": stochastic_seconds,
-                            "realisations": replayed - planned - stochastic_seconds}}
-    summary, stochastic_summary = ({k: v for k, v in summary.items() if k != STOCHASTIC}, summary.get(STOCHASTIC))
-    write_risk(out, table, periods, summary, settings, stochastic_summary, vss)
-    if args.no_report:
-        report, charts = None, write_risk_charts(out, econ.currency)
-    else:                                       # the report draws the risk charts with the others
-        made = make_report(out)
-        report, charts = made["report"], {k: made["images"][k] for k in RISK_CHARTS}
+    with writing_folder(args.out, "orepit risk"):     # an interrupted run leaves the folder marked
+        out = write_results(study, args.out)
+        write_kpis_markdown(out)
+        replays = risk_inputs(study, econ, env, variogram)
+        stochastic, in_sample = build_stochastic(study, replays, n, built) if built else (None, None)
+        stochastic_seconds = time.perf_counter() - planned            # with writing the plans' results
+        table, periods = run_risk(replays, n, scheduler=args.scheduler, workers=args.workers)
+        replayed = time.perf_counter()
+        own = {name: r.kpis for name, r in study.results.items()}
+        if stochastic is not None:
+            own[STOCHASTIC] = stochastic.result.kpis
+        references = {"planned": own,
+                      "on_estimate": {name: replay(study.deposit, plan).kpis for name, plan in replays.plans.items()}}
+        summary = risk_summary(table, periods, replays.plans, references)
+        vss = None
+        if stochastic is not None:
+            vss = value_of_stochastic_solution(summary)
+            summary[STOCHASTIC].update(in_sample)
+        settings = {**risk_settings(variogram, n, built),
+                    "seconds": {"plans": planned - start, "stochastic": stochastic_seconds,
+                                "realisations": replayed - planned - stochastic_seconds}}
+        warnings = study.warnings + realisation_warnings(n)
+        summary, stochastic_summary = ({k: v for k, v in summary.items() if k != STOCHASTIC}, summary.get(STOCHASTIC))
+        write_risk(out, table, periods, summary, settings, stochastic_summary, vss, warnings)
+        if args.no_report:
+            report, charts = None, write_risk_charts(out, econ.currency)
+        else:                                       # the report draws the risk charts with the others
+            made = make_report(out)
+            report, charts = made["report"], {k: made["images"][k] for k in RISK_CHARTS}
     payload = {"out": str(out), "report": report, "charts": charts, "realisations": n, "strategies": summary,
-               "stochastic": stochastic_summary, "vss": vss, "warnings": study.warnings,
+               "stochastic": stochastic_summary, "vss": vss, "warnings": warnings,
                "seconds": round(time.perf_counter() - start, 3)}
     text = markdown({**summary, **({STOCHASTIC: stochastic_summary} if stochastic_summary else {})}, econ.currency)
     if vss is not None:
@@ -107,7 +109,9 @@ def run(args) -> int:
                  f"{vss['absolute'] / 1e6:,.3f} M {econ.currency} ({vss['percent']:+.3f} %); "
                  f"P10 NPV difference {vss['p10_difference'] / 1e6:,.3f} M {econ.currency}\n"
                  + in_sample_text(stochastic_summary, econ.currency))
-    emit(args, payload, text + f"\n\nresults: {out}" + (f"\nreport: {report}" if report else ""))
+    text += "\n\n" + risk_footing({"settings": settings, "stochastic": stochastic_summary})
+    notes = "".join(f"\nwarning: {w}" for w in warnings)
+    emit(args, payload, text + f"\n\nresults: {out}" + (f"\nreport: {report}" if report else "") + notes)
     return 0
 
 

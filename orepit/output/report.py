@@ -752,7 +752,8 @@ def _html(summary: dict, data: dict, names: list[str], images: dict, warnings: l
         risk = data["risk.json"]
         plans = {**risk.get("strategies", {}), **({"stochastic": risk["stochastic"]} if risk.get("stochastic") else {})}
         sections.append(("risk", "Grade risk: each plan replayed on realisations of the deposit",
-                         table_html(risk_charts.risk_table({"strategies": plans}, currency)) + vss_html(risk, currency)
+                         f"<p class='key'>{html.escape(risk_charts.risk_footing(risk))}</p>"
+                         + table_html(risk_charts.risk_table({"strategies": plans}, currency)) + vss_html(risk, currency)
                          + grid(img("risk_cdf", "Distributions over the realisations (dots: P10, P50, P90)"),
                                 img("risk_mill_feed", "Mill feed per period: P10-P90 band, P50, the plan's feed"))))
     timings = summary.get("timings") or {}

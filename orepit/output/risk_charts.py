@@ -62,9 +62,14 @@ def write_risk_charts(folder, currency: str = "") -> dict[str, str]:
     return {"risk_cdf": cdf, "risk_mill_feed": mill_feed_bands(periods, folder / "risk_mill_feed.png")}
 
 
+#: the risk table's row and column of the chance of meeting the plan's mill target
+TARGET_ROW, LEAST = "chance of meeting the plan's mill target (% of realisations)", "least over the periods it mills"
+
+
 def risk_table(risk: dict, currency: str = "") -> pd.DataFrame:
-    """From risk.json: one row per strategy and KPI with the plan's figure, P10, P50, P90 and the mean,
-    and one row per strategy with the least probability of meeting a period's mill target."""
+    """From risk.json: one row per strategy and KPI with the plan's figure, P10, P50, P90 and the mean
+    over the realisations, and one row per strategy with, in a column of its own (`LEAST`), the least
+    chance over the periods the plan mills of meeting that period's mill target."""
     rows = []
     for name, s in (risk.get("strategies") or {}).items():
         for key in KPIS:
@@ -73,8 +78,22 @@ def risk_table(risk: dict, currency: str = "") -> pd.DataFrame:
                          "plan (estimate)": s.get(f"{key}_planned", np.nan) * scale,
                          **{p.upper(): s[f"{key}_{p}"] * scale for p in ("p10", "p50", "p90")},
                          "mean": s[f"{key}_mean"] * scale})
-        chance = s.get("mill_target_probability") or [np.nan]
-        rows.append({"strategy": name, "KPI": "least chance of meeting a period's mill target (%)",
-                     "plan (estimate)": 100.0, "P10": np.nan, "P50": np.nan, "P90": np.nan,
-                     "mean": 100.0 * float(np.min(chance))})
+        chance = np.array(s.get("mill_target_probability") or [np.nan], dtype=float)    # null: no target
+        least = 100.0 * np.nanmin(chance) if np.isfinite(chance).any() else np.nan
+        rows.append({"strategy": name, "KPI": TARGET_ROW, "plan (estimate)": 100.0, LEAST: least})
     return pd.DataFrame(rows)
+
+
+def risk_footing(risk: dict) -> str:
+    """What the risk figures stand on, from risk.json's ``settings`` (and ``stochastic``): the
+    realisations, the variogram, CVs and seed, that every figure is out of sample, and what grade
+    control is assumed to know."""
+    s = risk["settings"]
+    first, last = s["realisations_judged"]
+    cv = ", ".join(f"{column} {value:g}" for column, value in s["cv"].items())
+    built = (risk.get("stochastic") or {}).get("realisations_built")
+    return (f"Realisations {first} to {last} of the grades: seed {s['seed']}, {s['model']} variogram with ranges "
+            f"{' x '.join(f'{r:g}' for r in s['range_m'])} m, nugget {s['nugget']:g}, correlation "
+            f"{s['correlation']:g}, CV {cv}. Every figure is out of sample: no plan was built on these realisations"
+            + (f" (the stochastic plan was built on realisations {built[0]} to {built[1]})" if built else "")
+            + f". Grade control is assumed {s['grade_control']}.")

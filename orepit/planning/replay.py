@@ -22,16 +22,19 @@ mining cost), period by period, keeping the mill's tonnes and hours and the stoc
 The plan's mill cut-off of period t is read from the plan itself: the margin per tonne above which
 the period's ore-grade tonnes on the estimate add up to what the plan sent straight to the mill in
 that period.  A plan that must empty its stockpile keeps milling it after its last period, at most
-`EXTRA_PERIODS` more; other plans end where they ended on the estimate (what is left on the
-stockpile is lost, as the plan's own rule says).
+`EXTRA_PERIODS` more; other plans end where they ended on the estimate (`FixedPlan.life`: the mill
+takes nothing after the last period in which the plan mines or mills there, though the horizon runs
+on; what is left on the stockpile then follows the plan's own rule, lost or processed at the end).
 
 The replayed block schedule is then priced by the one simulation (`orepit.planning.simulation`), so
 its KPIs stand on the same footing as the plan's own; every capacity holds (the simulation finds no
 violation, or `replay` raises).  The plan's rules (recovery floor, no ore to the dump, empty
 stockpile at the end, an emission cap) are outcomes on a realisation, reported by the KPIs, not
-enforced.  The mill target of period t is met when the mill has been fed, from the start to the
-end of period t, at least `TARGET_SHARE` of what the plan feeds it by then on the estimate
-(cumulative, so that milling the stockpile earlier than the plan does is not a miss).
+enforced.  A period in which the plan mills on the estimate has a mill target: it is met when the
+mill has been fed, from the start to the end of the period, at least `TARGET_SHARE` of what the
+plan feeds it by then on the estimate (cumulative, so that milling the stockpile earlier than the
+plan does is not a miss).  Periods in which the plan mills nothing (after its life, or idle) have
+none: they are neither met nor missed.
 """
 from __future__ import annotations
 
@@ -77,11 +80,23 @@ class FixedPlan:
     low_grade_edge: float
     env_price: bool
 
+    @property
+    def life(self) -> int:
+        """Periods up to the last in which the plan mines or mills on the estimate (its life of mine)."""
+        milled = np.flatnonzero(self.mill_target > 0)
+        return max(int(self.period.max(initial=-1)), int(milled.max(initial=-1))) + 1
+
+    @property
+    def target_periods(self) -> np.ndarray:
+        """The plan periods that have a mill target: those in which the plan mills on the estimate."""
+        return np.flatnonzero(self.mill_target > 0)
+
 
 @dataclass
 class Replay:
-    """A plan on one realisation: the block schedule grade control made, its simulation and, per plan period, whether the mill target is met
-    (cumulative feed by the end of the period, see the module docstring)."""
+    """A plan on one realisation: the block schedule grade control made, its simulation and, per
+    period of the plan's `FixedPlan.target_periods` (those in which it mills), whether the mill
+    target is met (cumulative feed by the end of the period, see the module docstring)."""
 
     schedule: BlockSchedule
     simulation: Simulation
@@ -145,7 +160,8 @@ def replay(deposit: Deposit, plan: FixedPlan) -> Replay:
     t = 0
     while t < T0 or (must_empty and t < T0 + EXTRA_PERIODS and pools[0].sum() > 1e-6 * max(1.0, mill_cap[0])):
         pools *= 1.0 - s.stockpile_loss
-        room = np.array([mill_cap[t], hour_cap[t]])
+        # a plan that need not empty its stockpile ends where it ended on the estimate: the mill stops
+        room = np.array([mill_cap[t], hour_cap[t]]) if must_empty or t < plan.life else np.zeros(2)
         now = np.flatnonzero((plan.period == t) & ore)
         now = now[np.argsort(-per_t[now], kind="stable")]
         rich = now[per_t[now] >= (plan.mill_cutoff[t] if t < T0 else np.inf)]
@@ -172,8 +188,8 @@ def replay(deposit: Deposit, plan: FixedPlan) -> Replay:
     sim = simulate(deposit, schedule, replace(s, **rules), plan.pit, plan.low_grade_edge, plan.env_price)
     if sim.violations:
         raise RuntimeError(f"replay of {plan.name} breaks a capacity: " + "; ".join(sim.violations[:3]))
-    fed = np.cumsum(sim.periods["mill_t"].to_numpy())[:plan.mill_target.size]
-    target = np.cumsum(plan.mill_target)
+    fed = np.cumsum(sim.periods["mill_t"].to_numpy())[plan.target_periods]
+    target = np.cumsum(plan.mill_target)[plan.target_periods]
     return Replay(schedule, sim, fed >= TARGET_SHARE * target - 1e-9 * np.maximum(1.0, target))
 
 

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from solvers.errors import InfeasibleError, InputError
-from solvers.result import FEASIBLE, Result
+from solvers.result import FEASIBLE, OPTIMAL, Result
 
 from orepit.data.atomic import atomic_path, write_text
 from orepit.data.jsonable import jsonable
@@ -53,6 +53,10 @@ PERIOD_COLUMNS = ("mill_t", "metal_fed_t", "metal_recovered_t", "cash_flow", "or
 TABLE, PERIODS, SUMMARY = "realisations.parquet", "realisation_periods.parquet", "risk.json"
 #: the stochastic plan's name in the tables, and the deterministic plan it is measured against
 STOCHASTIC, BASELINE = "stochastic", "green"
+#: what grade control is assumed to know (risk.json settings.grade_control; docs/uncertainty.md)
+GRADE_CONTROL = ("perfect: it knows each block's true (realised) grade when it decides the block's destination "
+                 "(no ore or waste is misclassified), which is why the mean over the realisations can sit above "
+                 "the plan's own figure on the estimate")
 
 
 @dataclass
@@ -104,7 +108,7 @@ def build_stochastic(study: Study, inputs: RiskInputs, judged: int, built: int,
     edge = low_grade_edge(study.deposit, study.pit)
     plan = stochastic_plan(study.deposit, deposits, study.results[BASELINE], study.setup, edge, extend, STOCHASTIC)
     inputs.plans[STOCHASTIC] = fixed_plan(study.deposit, STOCHASTIC, plan.result, edge)
-    figures = {**plan.figures(), "realisations_built": [rows.start, rows.stop - 1],
+    figures = {**plan.figures(), "lp_status": plan.solved.status, "realisations_built": [rows.start, rows.stop - 1],
                "deterministic_sequence": deterministic_sequence_value(plan)}
     green = plan.scores.get(0.0) or in_sample(deposits, inputs.plans[BASELINE])
     for key in ("npv", "npv_after_environment"):
@@ -120,15 +124,24 @@ def in_sample_bound(deposits: list[Deposit], fixed: FixedPlan, duals: dict, pric
     the same realisations (`orepit.planning.bound.replay_bound`, ``prices`` prices from ``duals``, the
     deterministic green cut model's, on): ``in_sample_bound``
     (currency, on the plan's footing), ``in_sample_objective`` (the mean of its replays' objectives),
-    ``in_sample_gap`` (relative), ``in_sample_bound_status`` and ``_seconds``.  A bound below the
-    plan's own mean is an error (`orepit.planning.bound.bounded`)."""
+    ``in_sample_gap`` (relative), ``in_sample_bound_status`` (`bound_status`) and ``_seconds``.  A
+    bound below the plan's own mean is an error (`orepit.planning.bound.bounded`)."""
     replays = [replay(d, fixed) for d in deposits]
     bound = replay_bound(deposits, fixed, replays, duals, prices)
     objective = float(np.mean([r.kpis["objective"] for r in replays]))
     checked = bounded(Result(FEASIBLE, objective, math.inf, 0.0), bound, 0.0)
     return {"in_sample_objective": objective, "in_sample_bound": bound.bound, "in_sample_gap": checked.gap,
-            "in_sample_bound_status": bound.status, "in_sample_bound_seconds": bound.seconds,
+            "in_sample_bound_status": bound_status(bound), "in_sample_bound_seconds": bound.seconds,
             **({"in_sample_bound_skipped": bound.info["skipped"]} if "skipped" in bound.info else {})}
+
+
+def bound_status(bound: Result) -> str:
+    """What a Lagrangian bound (`orepit.planning.bound.replay_bound`) is, in words: "relaxation
+    solved" when it meets the value the relaxation reaches, "bound" when it is an upper bound only,
+    "skipped: why" when it was not computed."""
+    if "skipped" in bound.info:
+        return f"skipped: {bound.info['skipped']}"
+    return "relaxation solved" if bound.status == OPTIMAL else "bound"
 
 
 def deterministic_sequence_value(plan: StochasticPlan) -> float:
@@ -158,6 +171,23 @@ def value_of_stochastic_solution(summary: dict) -> dict:
     return out
 
 
+def realisation_warnings(judged: int) -> list[str]:
+    """Warnings on the number of realisations the plans are judged on (nothing is refused)."""
+    if judged >= 2:
+        return []
+    return [f"{judged} realisation: P10, P50 and P90 are that one realisation's figures and the VSS rests on one "
+            "draw; percentiles and the VSS need several realisations (--realisations)"]
+
+
+def risk_settings(variogram: Variogram, judged: int, built: int) -> dict:
+    """risk.json's ``settings``: the realisations judged ([first, last]; out of sample for every plan)
+    and built on (the stochastic plan's count), the variogram, CVs and seed, what grade control knows."""
+    return {"realisations": judged, "realisations_judged": [0, judged - 1], "out_of_sample": True,
+            "seed": variogram.seed, "model": variogram.model, "range_m": variogram.range_m,
+            "nugget": variogram.nugget, "cv": variogram.cv, "correlation": variogram.correlation,
+            "stochastic_realisations": built, "grade_control": GRADE_CONTROL}
+
+
 def realised_deposit(inputs: RiskInputs, r: int) -> Deposit:
     """Grade realisation ``r``, valued as the estimate was (same economics, environment and precedence)."""
     sims = GradeRealisations(inputs.model, inputs.variogram)
@@ -175,11 +205,12 @@ def replay_realisation(inputs: RiskInputs, r: int) -> tuple[list[dict], list[dic
         rows.append({"realisation": r, "strategy": name, **{key: float(k[key]) for key in KPIS + MORE_KPIS},
                      "mill_targets_met": int(result.target_met.sum()), "mill_targets": int(result.target_met.size)})
         periods = result.simulation.periods
+        met = dict(zip(plan.target_periods.tolist(), result.target_met.tolist()))
         for t in range(len(periods)):
             target = float(plan.mill_target[t]) if t < plan.mill_target.size else math.nan
             period_rows.append({"realisation": r, "strategy": name, "period": t,
                                 **{c: float(periods[c].iloc[t]) for c in PERIOD_COLUMNS}, "mill_target_t": target,
-                                "mill_target_met": bool(result.target_met[t]) if t < result.target_met.size else None})
+                                "mill_target_met": met.get(t)})
     return rows, period_rows
 
 
@@ -222,8 +253,10 @@ def risk_summary(table: pd.DataFrame, periods: pd.DataFrame, plans: dict[str, Fi
     """Per strategy: ``<kpi>_p10``, ``_p50``, ``_p90``, ``_mean`` of each of `KPIS`, ``<kpi>_<label>``
     for each reference (``references``: label -> {strategy: KPIs}, e.g. ``planned``: the plan's own
     figures, ``on_estimate``: the plan replayed on the estimate), ``expected_npv_out_of_sample``
-    (mean economic NPV over the realisations), ``realisations`` and ``mill_target_probability`` (per
-    plan period: share of realisations in which the plan's mill target is met, `orepit.planning.replay`)."""
+    (mean economic NPV over the realisations), ``realisations``, ``mill_target_t`` (per plan period:
+    what the plan mills on the estimate) and ``mill_target_probability`` (per plan period: share of
+    realisations in which the plan's mill target is met, `orepit.planning.replay`; NaN, null in
+    JSON, in a period in which the plan mills nothing: it has no target)."""
     out = {}
     for name in plans:
         rows = table[table["strategy"] == name]
@@ -235,23 +268,24 @@ def risk_summary(table: pd.DataFrame, periods: pd.DataFrame, plans: dict[str, Fi
             entry.update({f"{key}_{label}": float(kpis[name][key]) for label, kpis in references.items()})
         entry["expected_npv_out_of_sample"] = entry["npv_mean"]
         mine = periods[(periods["strategy"] == name) & periods["mill_target_met"].notna()]
-        entry["mill_target_probability"] = mine.groupby("period")["mill_target_met"].mean().astype(float).tolist()
+        chance = mine.groupby("period")["mill_target_met"].mean().astype(float)
+        entry["mill_target_probability"] = [chance.get(t, math.nan) for t in range(plans[name].mill_target.size)]
         entry["mill_target_t"] = plans[name].mill_target.tolist()
         out[name] = entry
     return out
 
 
 def write_risk(out, table: pd.DataFrame, periods: pd.DataFrame, summary: dict, settings: dict,
-               stochastic: dict | None = None, vss: dict | None = None) -> Path:
+               stochastic: dict | None = None, vss: dict | None = None, warnings: list[str] = ()) -> Path:
     """``OUT/realisations.parquet``, ``OUT/realisation_periods.parquet`` and ``OUT/risk.json`` (each
     written atomically; docs/results_format.md); ``stochastic``: the stochastic plan's summary and
-    ``vss`` its value (`value_of_stochastic_solution`), null when none was built."""
+    ``vss`` its value (`value_of_stochastic_solution`), null when none was built; ``warnings``: text."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for frame, name in ((table, TABLE), (periods, PERIODS)):
         with atomic_path(out / name) as tmp:
             frame.to_parquet(tmp, index=False)
     write_text(out / SUMMARY, json.dumps(jsonable({"strategies": summary, "stochastic": stochastic, "vss": vss,
-                                                       "settings": settings}), indent=2) + "\n")
+                                                       "settings": settings, "warnings": list(warnings)}), indent=2) + "\n")
     return out
 
