@@ -48,6 +48,10 @@ def test_risk_writes_tables_charts_and_the_report_section(tmp_path, capsys):
             assert np.isfinite(s[key]), key
         assert len(s["mill_target_probability"]) == len(s["mill_target_t"])
     assert set(periods.strategy) == {"npv", "green", "stochastic"}
+    # the stochastic plan's block schedule is in the folder beside the others, and passes the checker
+    assert set(pd.read_csv(out / "kpis.csv")["strategy"]) == {"npv", "green", "stochastic"}
+    assert main(["check", str(out)]) == 0
+    assert "stochastic: feasible (0 violations)" in capsys.readouterr().out
     risk = json.loads((out / "risk.json").read_text())
     assert risk["settings"]["realisations"] == 3 and risk["strategies"]["npv"]["npv_p50"] == payload["strategies"]["npv"]["npv_p50"]
     assert risk["vss"] == pytest.approx(vss) and risk["stochastic"]["npv_p10"] == stochastic["npv_p10"]

@@ -72,14 +72,16 @@ def run(args) -> int:
     study = study_of(args, inputs, names)
     planned = time.perf_counter()
     with writing_folder(args.out, "orepit risk"):     # an interrupted run leaves the folder marked
-        out = write_results(study, args.out)
-        write_kpis_markdown(out)
         replays = risk_inputs(study, econ, env, variogram)
         stochastic, in_sample = build_stochastic(study, replays, n, built) if built else (None, None)
+        own = {name: r.kpis for name, r in study.results.items()}
+        if stochastic is not None:          # its block schedule beside the others: orepit check reads it
+            study.results[STOCHASTIC] = stochastic.result
+        out = write_results(study, args.out)
+        write_kpis_markdown(out)
         stochastic_seconds = time.perf_counter() - planned            # with writing the plans' results
         table, periods = run_risk(replays, n, scheduler=args.scheduler, workers=args.workers)
         replayed = time.perf_counter()
-        own = {name: r.kpis for name, r in study.results.items()}
         if stochastic is not None:
             own[STOCHASTIC] = stochastic.result.kpis
         references = {"planned": own,
