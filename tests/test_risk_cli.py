@@ -48,6 +48,11 @@ def test_risk_writes_tables_charts_and_the_report_section(tmp_path, capsys):
             assert np.isfinite(s[key]), key
         assert len(s["mill_target_probability"]) == len(s["mill_target_t"])
     assert set(periods.strategy) == {"npv", "green", "stochastic"}
+    schema = pd.read_csv(out / "schema.csv", keep_default_na=False)
+    for file in ("realisations.parquet", "realisation_periods.parquet"):    # every risk column has unit and meaning
+        rows = schema[schema.file == file]
+        assert sorted(rows.column) == sorted(pd.read_parquet(out / file).columns)
+        assert (rows.meaning != "not described").all() and (rows.unit != "").all(), file
     # the stochastic plan's block schedule is in the folder beside the others, and passes the checker
     assert set(pd.read_csv(out / "kpis.csv")["strategy"]) == {"npv", "green", "stochastic"}
     assert main(["check", str(out)]) == 0

@@ -16,6 +16,7 @@ from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_cluste
                                 add_parameter_files, check_cluster, count, natural)
 from orepit.cli.output import emit
 from orepit.data.atomic import writing_folder
+from orepit.data.schema import write_schema
 from orepit.output.report import in_sample_text, make_report, write_kpis_markdown
 from orepit.output.risk_charts import RISK_CHARTS, risk_footing, write_risk_charts
 from orepit.planning.replay import replay
@@ -97,6 +98,7 @@ def run(args) -> int:
         warnings = study.warnings + realisation_warnings(n)
         summary, stochastic_summary = ({k: v for k, v in summary.items() if k != STOCHASTIC}, summary.get(STOCHASTIC))
         write_risk(out, table, periods, summary, settings, stochastic_summary, vss, warnings)
+        write_schema(out, econ.currency)                    # with the risk tables' columns now
         if args.no_report:
             report, charts = None, write_risk_charts(out, econ.currency)
         else:                                       # the report draws the risk charts with the others

@@ -161,6 +161,30 @@ RESULT_COLUMNS = {
         ("green", "bool", "green's own plan"),
         ("dominated", "bool", "another point has a higher objective and more metal"),
     ],
+    "realisations": [            # orepit risk: a plan replayed on one grade realisation
+        ("realisation", _IDX, "grade realisation, from 0"),
+        ("strategy", "-", "strategy name (stochastic: the stochastic green plan)"),
+        ("npv", "{cur}", "economic NPV of the replay"),
+        ("npv_after_environment", "{cur}", "its NPV net of environmental cost"),
+        ("metal_recovered|metal_fed", "t", "metal recovered, fed to the mill (the first element)"),
+        ("ore_to_dump_tonnes|final_stockpile_t|low_grade_tonnes_recovered", "t", "as in kpis.csv, for the replay"),
+        ("co2_tonnes", "t CO2", "life-of-mine emissions of the replay"),
+        ("mining_recovery_rate|utilisation_rate", "fraction", "as in kpis.csv, for the replay"),
+        ("life_of_mine_periods", "periods", "periods until the replay's last milling"),
+        ("mill_targets", "periods", "periods in which the plan mills on the estimate (each has a mill target)"),
+        ("mill_targets_met", "periods", "of them, those whose cumulative mill target the replay meets"),
+    ],
+    "realisation_periods": [
+        ("realisation", _IDX, "grade realisation, from 0"),
+        ("strategy", "-", "strategy name"),
+        ("period", "period", "period, from 0"),
+        ("mill_t", "t", "milled in the period"),
+        ("metal_fed_t|metal_recovered_t", "t", "metal fed to the mill, recovered (the first element)"),
+        ("cash_flow", "{cur}", "undiscounted economic cash flow"),
+        ("ore_to_dump_t", "t", "ore-grade rock sent to the dump"),
+        ("mill_target_t", "t", "the plan's mill feed on the estimate (the target)"),
+        ("mill_target_met", "bool", "cumulative feed by the period's end meets the target; empty: no target"),
+    ],
 }
 #: unit and meaning of a block column that comes from the source model
 MODEL_ATTRIBUTE = ("as in the source model", "attribute of the source block model (grades in the economics' "
@@ -196,6 +220,8 @@ def schema(tables: Mapping[str, Iterable[str]], currency: str) -> pd.DataFrame:
 #: the formats the scheduled block model is written in (``blocks`` + suffix), and the other tables
 BLOCK_FORMATS = (".parquet", ".csv", ".omf", ".vti")
 TABLES = ("periods.csv", "shells.csv", "gradetonnage.csv", "kpis.csv", "frontier.csv")
+#: the tables ``orepit risk`` adds (Parquet)
+RISK_TABLES = ("realisations.parquet", "realisation_periods.parquet")
 SCHEMA_FILE = "schema.csv"
 
 
@@ -207,6 +233,7 @@ def write_schema(folder, currency: str) -> Path:
     folder = Path(folder)
     tables = {"blocks.*": pq.read_schema(folder / "blocks.parquet").names}
     tables.update((name, pd.read_csv(folder / name, nrows=0).columns) for name in TABLES if (folder / name).exists())
+    tables.update((name, pq.read_schema(folder / name).names) for name in RISK_TABLES if (folder / name).exists())
     path = folder / SCHEMA_FILE
     with atomic_path(path) as tmp:
         schema(tables, currency).to_csv(tmp, index=False)
