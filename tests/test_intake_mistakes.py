@@ -160,11 +160,15 @@ def _write(path, rows, sep=",", head="XC,YC,ZC,DENSITY,CU", above=(), encoding="
 
 def test_numbers_orepit_cannot_read_are_quoted_with_their_line_and_a_hint(tmp_path):
     path = tmp_path / "m.csv"
-    _write(path, [r.replace(".", "|") for r in ROWS], sep="\t")          # tabs and decimal commas
+    _write(path, [r.replace(".", "|") for r in ROWS], sep="\t")          # tabs and decimal commas: read
     path.write_text(path.read_text().replace("|", ","))
+    model, notes = _read_10(path)
+    assert model["density"].tolist() == [2.5, 2.5, 2.5]
+    assert any("decimal commas (fields separated by tabs" in n for n in notes)
+    path.write_text(path.read_text().replace("0,5\n", "0.5\n"))         # one decimal point: commas not read
     with pytest.raises(InputError, match=r"column DENSITY \(density\): values that are not finite numbers in 3 rows, "
                                          r"first '2,5' at line 2: a decimal comma\? orepit reads decimal commas only "
-                                         r"in files whose fields are separated by ';'"):
+                                         r"in files whose fields are separated by ';', tabs or '\|'"):
         _read_10(path)
     path.write_text("XC;YC;ZC;DENSITY;CU\n5;5;2.005,5;2,5;0,3\n15;5;2.005,5;2,5;0,4\n")
     with pytest.raises(InputError, match=r"m.csv line 2: column ZC \(z\): values that are not finite numbers in 2 "

@@ -14,9 +14,9 @@ def number_hint(text: str) -> str:
     local style, else ''."""
     text = text.strip()
     if _DECIMAL_COMMA.fullmatch(text):
-        return (": a decimal comma? orepit reads decimal commas only in files whose fields are separated by ';' "
-                "and whose first 1,000 rows hold a number with a decimal comma and none with a decimal point; "
-                "save the file with decimal points")
+        return (": a decimal comma? orepit reads decimal commas only in files whose fields are separated by ';', "
+                "tabs or '|' and whose first 1,000 rows hold a number with a decimal comma and none with a decimal "
+                "point; save the file with decimal points")
     if _THOUSANDS.fullmatch(text):
         return ": thousands separators? save the numbers without them (2050.5, not 2.050,5 or 2,050.5)"
     return ""

@@ -64,7 +64,8 @@ def _read_csv(path: str, wanted: set | None, notes: list) -> pd.DataFrame:
     _refuse_repeated_names(names, path, next(n for n in itertools.count(1) if n not in comments))
     decimal = _decimal_mark(head[1 + len(described):], sep)
     if decimal == ",":
-        notes.append("numbers with decimal commas (fields separated by ';', no number with a decimal point)")
+        notes.append(f"numbers with decimal commas (fields separated by {SEPARATOR_NAMES.get(sep, repr(sep))}, no "
+                     "number with a decimal point)")
     options = dict(sep=sep, decimal=decimal, engine="c", low_memory=False, header=0,
                    skiprows=[n - 1 for n in _skipped(comments, described)],       # 0-based lines
                    usecols=None if wanted is None else wanted.__contains__)
@@ -220,15 +221,19 @@ _COMMA_NUMBER = re.compile(r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*")
 _POINT_NUMBER = re.compile(r"\s*[+-]?\d*\.\d+(?:[eE][+-]?\d+)?\s*")
 
 
+#: how a field separator is named in messages
+SEPARATOR_NAMES = {";": "';'", "\t": "tabs", "|": "'|'", ",": "','"}
+
+
 def _decimal_mark(rows: list[str], sep: str) -> str:
-    """',' for a file that separates its fields with ';' and writes decimal commas (as spreadsheets
-    do in many countries): among its data ``rows`` (the first of the file) some field is a number with
-    a decimal comma (``2,747``) and none a number with a decimal point; else '.'."""
-    if sep != ";":
+    """',' for a file that separates its fields with ';', tabs or '|' and writes decimal commas (as
+    spreadsheets do in many countries): among its data ``rows`` (the first of the file) some field is
+    a number with a decimal comma (``2,747``) and none a number with a decimal point; else '.'."""
+    if sep == ",":
         return "."
     comma = False
     for line in rows:
-        for field in line.rstrip("\r\n").split(";"):
+        for field in line.rstrip("\r\n").split(sep):
             if _POINT_NUMBER.fullmatch(field):
                 return "."
             comma = comma or bool(_COMMA_NUMBER.fullmatch(field))
