@@ -14,7 +14,7 @@ from orepit.cli.options import (MINELIB, MODEL_FILES, add_block_size, add_column
                                 positive, share, out_folder)
 from orepit.cli.output import emit
 from orepit.data.atomic import writing_folder
-from orepit.output.report import REPORT, write_kpis_markdown, write_report
+from orepit.output.report import KPIS_MD, REPORT, write_kpis_markdown, write_report
 from orepit.planning.strategies import STRATEGY_NAMES, ScheduleSetup, strategy_options
 from orepit.study.pipeline import run_study, write_results
 from orepit.valuation.economics import Economics
@@ -132,7 +132,8 @@ def run(args) -> int:
     reporting = not args.no_report and bool(study.results)
     with writing_folder(args.out, f"orepit {args.verb}"):
         out = write_results(study, args.out, meanwhile=write_report if reporting else None)  # beside the block files
-        kpis = write_kpis_markdown(out) if study.results else ""
+        kpis = (out / KPIS_MD).read_text(encoding="utf-8") if reporting else (    # the report wrote it
+            write_kpis_markdown(out) if study.results else "")
     report = str(out / REPORT) if reporting else None
     payload = {"out": str(out), "report": report,
                "strategies": {n: r.kpis for n, r in study.results.items()},

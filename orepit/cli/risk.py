@@ -79,7 +79,6 @@ def run(args) -> int:
         if stochastic is not None:          # its block schedule beside the others: orepit check reads it
             study.results[STOCHASTIC] = stochastic.result
         out = write_results(study, args.out)
-        write_kpis_markdown(out)
         stochastic_seconds = time.perf_counter() - planned            # with writing the plans' results
         table, periods = run_risk(replays, n, scheduler=args.scheduler, workers=args.workers)
         replayed = time.perf_counter()
@@ -99,8 +98,9 @@ def run(args) -> int:
         summary, stochastic_summary = ({k: v for k, v in summary.items() if k != STOCHASTIC}, summary.get(STOCHASTIC))
         write_risk(out, table, periods, summary, settings, stochastic_summary, vss, warnings)
         write_schema(out, econ.currency)                    # with the risk tables' columns now
-        if args.no_report:
+        if args.no_report:                          # the report writes kpis.md with the others
             report, charts = None, write_risk_charts(out, econ.currency)
+            write_kpis_markdown(out)
         else:                                       # the report draws the risk charts with the others
             made = make_report(out)
             report, charts = made["report"], {k: made["images"][k] for k in RISK_CHARTS}

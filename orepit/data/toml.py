@@ -236,12 +236,17 @@ class TomlParameters:
         params.source_check = check     # for checks that need the block model, made later (not a field)
         return params
 
+    @property
+    def source_file(self) -> str | None:
+        """The settings file these parameters were read from (None: made in Python)."""
+        check = getattr(self, "source_check", None)
+        return check.path if check is not None and check.path else None
+
     def error(self, key, message: str, path=None) -> InputError:
         """An `InputError` about ``key`` (a name or a tuple of table names and key) naming the settings
         file and line it was read from; ``path`` (e.g. the block model's) when it was made in Python."""
-        check = getattr(self, "source_check", None)
-        if check is not None and check.path:
-            return check.error(key, message)
+        if self.source_file:
+            return self.source_check.error(key, message)
         name = ".".join(key) if isinstance(key, tuple) else key
         return InputError(f"{name}: {message}", path=path, field=name)
 

@@ -83,8 +83,7 @@ class FixedPlan:
     @property
     def life(self) -> int:
         """Periods up to the last in which the plan mines or mills on the estimate (its life of mine)."""
-        milled = np.flatnonzero(self.mill_target > 0)
-        return max(int(self.period.max(initial=-1)), int(milled.max(initial=-1))) + 1
+        return max(int(self.period.max(initial=-1)), int(self.target_periods.max(initial=-1))) + 1
 
     @property
     def target_periods(self) -> np.ndarray:
@@ -157,11 +156,11 @@ def replay(deposit: Deposit, plan: FixedPlan) -> Replay:
     grade_bin = np.clip(np.searchsorted(plan.pile_edges, per_t, side="right") - 1, 0, nb - 1)
     pools = np.zeros((3, (T0 + EXTRA_PERIODS) * nb))          # tonnes, hours, value at reclaim per pile
     reclaim = np.zeros(((T0 + EXTRA_PERIODS) * nb, T0 + EXTRA_PERIODS))
-    t = 0
+    t, life = 0, plan.life
     while t < T0 or (must_empty and t < T0 + EXTRA_PERIODS and pools[0].sum() > 1e-6 * max(1.0, mill_cap[0])):
         pools *= 1.0 - s.stockpile_loss
         # a plan that need not empty its stockpile ends where it ended on the estimate: the mill stops
-        room = np.array([mill_cap[t], hour_cap[t]]) if must_empty or t < plan.life else np.zeros(2)
+        room = np.array([mill_cap[t], hour_cap[t]]) if must_empty or t < life else np.zeros(2)
         now = np.flatnonzero((plan.period == t) & ore)
         now = now[np.argsort(-per_t[now], kind="stable")]
         rich = now[per_t[now] >= (plan.mill_cutoff[t] if t < T0 else np.inf)]

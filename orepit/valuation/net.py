@@ -56,7 +56,7 @@ def destination_values(value_in: ValueInputs, econ: Economics, env_in: EnvInputs
     (see the module docstring)."""
     if econ.currency != env.currency:
         raise env.error("currency", f"environmental costs in {env.currency} but the economics "
-                                    f"{_file_of(econ)}are in {econ.currency}: give both one currency")
+                                    f"{f'({econ.source_file}) ' if econ.source_file else ''}are in {econ.currency}: give both one currency")
     n = value_in.tonnage.shape[0]
     if env_in.tonnage.shape[0] != n:
         raise InputError("economic and environmental inputs have different block counts")
@@ -77,8 +77,3 @@ def net_values(model: BlockModel, econ: Economics, env: Environment | None = Non
     return pd.DataFrame(destination_values(value_inputs(model, econ), econ, env_inputs(model, env), env,
                                            economic=False), copy=False)
 
-
-def _file_of(params) -> str:
-    """``(FILE) `` of settings read from a file, else nothing."""
-    check = getattr(params, "source_check", None)
-    return f"({check.path}) " if check is not None and check.path else ""
